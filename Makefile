@@ -1,0 +1,52 @@
+# gridgov — the README's commands. Everything installs itself on a fresh Debian 12 (as root).
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+GRIDGOV := $(VENV)/bin/gridgov
+PYTHON ?= python3
+
+.PHONY: run test bench setup db chromium lint clean-db
+
+run: setup
+	@echo
+	@echo "  Sample accounts (random passwords): .gridgov/sample-credentials.txt"
+	@echo
+	$(GRIDGOV) serve
+
+test: setup chromium
+	$(VENV)/bin/pytest -q
+
+bench: setup
+	$(PY) -m bench
+
+setup: $(VENV)/.installed web/node_modules/.installed
+	$(GRIDGOV) db start
+	$(GRIDGOV) migrate
+	$(GRIDGOV) load-sample
+	$(GRIDGOV) refresh-units
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV) || { echo "python3-venv missing: apt-get install -y python3-venv"; exit 1; }
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[test]'
+	touch $@
+
+web/node_modules/.installed: web/package.json web/package-lock.json
+	@command -v npm >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq nodejs npm; \
+	  else echo "npm missing: run as root: apt-get install -y nodejs npm"; exit 1; fi; }
+	cd web && npm ci --no-audit --no-fund
+	touch $@
+
+# headless Chromium for the browser tests (Debian's package, never a browser download)
+chromium:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "chromium missing: run as root: apt-get install -y chromium"; exit 1; fi; }
+
+lint:
+	$(VENV)/bin/python -m compileall -q api spatial sample_geodata tests bench
+
+clean-db:
+	-$(GRIDGOV) db stop
+	rm -rf .gridgov/pg

@@ -1,0 +1,1 @@
+"""gridgov web API: FastAPI app, settings, database, CLI."""

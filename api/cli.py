@@ -1,0 +1,156 @@
+"""``gridgov`` command line: database, migrations, sample data, server, routing."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import time
+
+import typer
+
+from api.settings import PROJECT_ROOT, get_settings, libpq_url
+
+app = typer.Typer(help="gridgov: grid-based grassroots governance on PostGIS", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+db_app = typer.Typer(help="The database: embedded PostgreSQL cluster or DATABASE_URL", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+def fail(message: str, code: int = 1):
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+@db_app.command("start")
+def db_start():
+    """Start the embedded cluster (initdb on first use) and create the database with PostGIS."""
+    from api.embedded_pg import ClusterError, EmbeddedCluster, ensure_extensions
+
+    settings = get_settings()
+    try:
+        if settings.embedded:
+            EmbeddedCluster(settings).start(say=typer.echo)
+        else:
+            typer.echo("DATABASE_URL is set: using that server")
+            ensure_extensions(libpq_url(settings.url))
+    except ClusterError as exc:
+        fail(str(exc))
+    typer.echo(f"database ready: {settings.pg_database if settings.embedded else 'DATABASE_URL'}")
+
+
+@db_app.command("stop")
+def db_stop():
+    """Stop the embedded cluster."""
+    from api.embedded_pg import EmbeddedCluster
+
+    settings = get_settings()
+    if not settings.embedded:
+        fail("DATABASE_URL is set: nothing embedded to stop")
+    EmbeddedCluster(settings).stop()
+    typer.echo("stopped")
+
+
+@db_app.command("status")
+def db_status():
+    """Say whether the database is up."""
+    from api.embedded_pg import status
+
+    typer.echo(status(get_settings()))
+
+
+@db_app.command("psql")
+def db_psql():
+    """Open psql on the gridgov database."""
+    url = libpq_url(get_settings().url)
+    os.execvp("psql", ["psql", url])
+
+
+@app.command()
+def migrate(revision: str = typer.Argument("head")):
+    """Run alembic migrations (upgrade to head by default)."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
+    cfg.set_main_option("sqlalchemy.url", get_settings().url)
+    command.upgrade(cfg, revision)
+    typer.echo(f"migrated to {revision}")
+
+
+@app.command("load-sample")
+def load_sample():
+    """Load the Nanxun sample (idempotent: a second run changes nothing)."""
+    from sqlalchemy import create_engine
+
+    from spatial.sample_load import load_sample as load
+
+    started = time.perf_counter()
+    engine = create_engine(get_settings().url)
+    with engine.begin() as conn:
+        counts = load(conn, progress=lambda m: typer.echo(f"  {m}"))
+    engine.dispose()
+    typer.echo(f"sample loaded in {time.perf_counter() - started:.1f}s; new rows: "
+               + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+@app.command("refresh-units")
+def refresh_units():
+    """Give the sample units fresh simulated GPS fixes (demo heartbeat)."""
+    from sqlalchemy import create_engine
+
+    from spatial.sample_load import refresh_unit_fixes
+
+    engine = create_engine(get_settings().url)
+    with engine.begin() as conn:
+        n = refresh_unit_fixes(conn)
+    engine.dispose()
+    typer.echo(f"refreshed {n} unit positions")
+
+
+@app.command()
+def serve(host: str = typer.Option(None), port: int = typer.Option(None), reload: bool = False):
+    """Serve the app (map at /, OpenAPI docs at /docs)."""
+    import uvicorn
+
+    settings = get_settings()
+    host = host or settings.host
+    port = port or settings.port
+    typer.echo(f"gridgov on http://{host}:{port}  (map /, API docs /docs)")
+    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, reload=reload,
+                proxy_headers=False, log_level="info")
+
+
+@app.command()
+def route(lon: float, lat: float, category: str = typer.Option(..., "--category", "-c"),
+          accuracy: float = typer.Option(None, help="GPS accuracy in metres"),
+          crs: str = typer.Option("wgs84", help="wgs84 | gcj02 | bd09")):
+    """Route one point and print the routing document as JSON."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from api.incidents import routing_options
+    from spatial.errors import InputError
+    from spatial.routing import route_point
+
+    settings = get_settings()
+
+    async def run():
+        engine = create_async_engine(settings.url)
+        try:
+            async with engine.connect() as conn:
+                return await route_point(conn, lon, lat, category, accuracy_m=accuracy, input_crs=crs,
+                                         options=routing_options(settings))
+        finally:
+            await engine.dispose()
+
+    try:
+        doc = asyncio.run(run())
+    except InputError as exc:
+        fail(f"{exc.field}: {exc.reason}", 2)
+    json.dump(doc, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,196 @@
+"""The project-local PostgreSQL + PostGIS cluster (``gridgov db start``).
+
+The cluster lives under ``.gridgov/pg``: data in ``data/``, the unix socket in the
+directory itself, TCP on 127.0.0.1 at a fixed port. PostgreSQL refuses to run as
+root, so as root the cluster is owned by and started as the ``postgres`` system user.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import psycopg
+
+from api.settings import Settings, libpq_url
+
+POSTGIS_PACKAGE = "postgresql-15-postgis-3"
+APT_COMMAND = f"apt-get update && apt-get install -y {POSTGIS_PACKAGE}"
+
+
+class ClusterError(RuntimeError):
+    """Raised with a message a person can act on."""
+
+
+def pg_bindir() -> Path:
+    pg_config = shutil.which("pg_config")
+    candidates = []
+    if pg_config:
+        out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True)
+        candidates.append(Path(out.stdout.strip()))
+    candidates += sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
+    for c in candidates:
+        if (c / "initdb").exists() and (c / "pg_ctl").exists():
+            return c
+    raise ClusterError(
+        "PostgreSQL server binaries not found (looked in /usr/lib/postgresql/*/bin). "
+        f"Install them with: {APT_COMMAND}"
+    )
+
+
+def postgis_available(bindir: Path) -> bool:
+    version = bindir.parent.name  # /usr/lib/postgresql/15/bin -> 15
+    share = Path("/usr/share/postgresql") / version / "extension"
+    return any(share.glob("postgis.control"))
+
+
+def ensure_postgis(bindir: Path, say=print) -> None:
+    """Install PostGIS from apt when missing (as root), else explain how."""
+    if postgis_available(bindir):
+        return
+    if os.geteuid() != 0:
+        raise ClusterError(f"PostGIS is not installed. Run as root:\n  {APT_COMMAND}")
+    say(f"installing {POSTGIS_PACKAGE} from apt ...")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+    subprocess.run(["apt-get", "install", "-y", "-qq", POSTGIS_PACKAGE], check=True, env=env)
+    if not postgis_available(bindir):
+        raise ClusterError(f"{POSTGIS_PACKAGE} installed but postgis.control not found")
+
+
+def _as_owner(cmd: list[str]) -> list[str]:
+    if os.geteuid() == 0:
+        return ["runuser", "-u", "postgres", "--", *cmd]
+    return cmd
+
+
+def _owner_ids() -> tuple[int, int] | None:
+    if os.geteuid() != 0:
+        return None
+    try:
+        pw = pwd.getpwnam("postgres")
+    except KeyError as exc:
+        raise ClusterError("running as root needs the 'postgres' system user (apt-get install postgresql-15)") from exc
+    return pw.pw_uid, pw.pw_gid
+
+
+def _check_traversable(path: Path) -> None:
+    """As root the server runs as ``postgres``, which must reach the data directory."""
+    if os.geteuid() != 0:
+        return
+    for parent in [path, *path.parents]:
+        if parent.exists() and not (parent.stat().st_mode & 0o001):
+            if parent.stat().st_uid != pwd.getpwnam("postgres").pw_uid:
+                raise ClusterError(
+                    f"the postgres user cannot enter {parent} (mode {oct(parent.stat().st_mode & 0o777)}); "
+                    "clone the project somewhere world-traversable (e.g. /srv or /tmp) or set DATABASE_URL"
+                )
+
+
+class EmbeddedCluster:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.root = settings.pg_dir
+        self.data = self.root / "data"
+        self.log = self.root / "postgres.log"
+        self.port = settings.pg_port
+
+    def is_initialised(self) -> bool:
+        return (self.data / "PG_VERSION").exists()
+
+    def is_running(self, bindir: Path | None = None) -> bool:
+        if not self.is_initialised():
+            return False
+        bindir = bindir or pg_bindir()
+        res = subprocess.run(
+            [str(bindir / "pg_isready"), "-h", str(self.root), "-p", str(self.port), "-q"],
+            capture_output=True,
+        )
+        return res.returncode == 0
+
+    def init(self, bindir: Path) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        _check_traversable(self.root)
+        ids = _owner_ids()
+        if ids:
+            os.chown(self.root, *ids)
+        subprocess.run(
+            _as_owner([
+                str(bindir / "initdb"), "-D", str(self.data), "-U", self.settings.pg_user,
+                "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8",
+            ]),
+            check=True, capture_output=True,
+        )
+        with open(self.data / "postgresql.conf", "a") as conf:
+            conf.write(
+                "\n# gridgov embedded cluster\n"
+                f"port = {self.port}\nlisten_addresses = '127.0.0.1'\n"
+                f"unix_socket_directories = '{self.root}'\n"
+                "max_connections = 200\nshared_buffers = 256MB\nfsync = on\n"
+            )
+
+    def start(self, say=print) -> None:
+        bindir = pg_bindir()
+        ensure_postgis(bindir, say)
+        if not self.is_initialised():
+            say(f"initdb {self.data}")
+            self.init(bindir)
+        if not self.is_running(bindir):
+            say(f"starting PostgreSQL on 127.0.0.1:{self.port} (socket in {self.root})")
+            res = subprocess.run(
+                _as_owner([str(bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", "start"]),
+                capture_output=True, text=True,
+            )
+            if res.returncode != 0:
+                tail = self.log.read_text()[-2000:] if self.log.exists() else ""
+                raise ClusterError(f"pg_ctl start failed: {res.stderr.strip()}\n{tail}")
+        self.ensure_database()
+
+    def stop(self) -> None:
+        if self.is_running():
+            subprocess.run(
+                _as_owner([str(pg_bindir() / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"]),
+                check=True, capture_output=True,
+            )
+
+    def admin_dsn(self) -> str:
+        return f"host={self.root} port={self.port} user={self.settings.pg_user} dbname=postgres"
+
+    def ensure_database(self) -> None:
+        name = self.settings.pg_database
+        for _ in range(30):
+            try:
+                conn = psycopg.connect(self.admin_dsn(), autocommit=True)
+                break
+            except psycopg.OperationalError:
+                time.sleep(0.5)
+        else:
+            raise ClusterError("cluster started but does not accept connections")
+        with conn:
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+                conn.execute(f'CREATE DATABASE "{name}"')
+        ensure_extensions(libpq_url(self.settings.url))
+
+
+def ensure_extensions(dsn: str) -> None:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+
+
+def status(settings: Settings) -> str:
+    if not settings.embedded:
+        try:
+            with psycopg.connect(libpq_url(settings.url), connect_timeout=5) as conn:
+                v = conn.execute("SELECT postgis_full_version()").fetchone()[0]
+            return f"external database reachable: {v.split(' ')[1]}"
+        except psycopg.Error as exc:
+            return f"external database NOT reachable: {exc}"
+    cluster = EmbeddedCluster(settings)
+    if not cluster.is_initialised():
+        return f"embedded cluster not initialised ({cluster.data})"
+    state = "running" if cluster.is_running() else "stopped"
+    return f"embedded cluster {state}: 127.0.0.1:{cluster.port}, socket {cluster.root}"

@@ -1,0 +1,41 @@
+"""Wire the app: settings, engine, error handlers, routers, static files."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from api import errors
+from api.db import make_engine
+from api.routes import catalog, incidents, pages, routing
+from api.settings import PROJECT_ROOT, Settings, get_settings
+
+VENDOR = {  # URL path -> directory in web/node_modules (installed by `npm ci`)
+    "/vendor/leaflet": "leaflet/dist",
+}
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.engine = make_engine(settings)
+        yield
+        await app.state.engine.dispose()
+
+    app = FastAPI(title="gridgov", version="0.1.0", lifespan=lifespan,
+                  description="Grid-based grassroots governance: routing, dispatch and maps (网格化基层治理)")
+    app.state.settings = settings
+    errors.install(app)
+    for module in (catalog, routing, incidents, pages):
+        app.include_router(module.router)
+    web = PROJECT_ROOT / "web"
+    for path, rel in VENDOR.items():
+        directory = web / "node_modules" / rel
+        if directory.is_dir():
+            app.mount(path, StaticFiles(directory=directory), name=path)
+    app.mount("/static", StaticFiles(directory=web / "static", check_dir=False), name="static")
+    return app

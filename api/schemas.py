@@ -1,0 +1,68 @@
+"""Request and response bodies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Priority = Literal["urgent", "high", "normal", "low"]
+InputCrs = Literal["wgs84", "gcj02", "bd09"]
+ReportSource = Literal["qr", "web", "grid_worker", "hotline"]
+
+
+class IncidentIn(BaseModel):
+    """A report from a phone, a grid worker or the hotline desk."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    category: str = Field(min_length=1, max_length=64, description="category code, see /api/categories")
+    lon: float = Field(description="longitude in `crs` (WGS-84 by default)")
+    lat: float = Field(description="latitude in `crs`")
+    accuracy_m: float | None = Field(None, ge=0, le=10000, description="GPS accuracy in metres")
+    crs: InputCrs = Field("wgs84", description="wgs84 (GPS, browsers), gcj02 (AMap, Tencent, WeChat), bd09 (Baidu)")
+    description: str = Field("", max_length=2000)
+    source: ReportSource = "web"
+    priority: Priority = "normal"
+    contact: str | None = Field(None, max_length=200, description="phone or name; stored encrypted, never published")
+
+
+class IncidentCreated(BaseModel):
+    id: int
+    tracking_code: str
+    reporter_token: str | None = Field(None, description="secret for tracking and rating; shown only once")
+    status: str
+    routing: dict[str, Any]
+
+
+class Incident(BaseModel):
+    id: int
+    tracking_code: str
+    category: str
+    category_name: str
+    description: str
+    lon: float
+    lat: float
+    accuracy_m: float | None
+    source: str
+    status: str
+    priority: str
+    tier: str | None
+    reported_at: datetime
+    due_at: datetime | None
+    closed_at: datetime | None
+    h3_cell: str | None
+    grid_code: str | None
+    community_code: str | None
+    street_code: str | None
+    district_code: str | None
+    zone_code: str | None
+    station_code: str | None
+    patrol_zone_code: str | None
+    near_boundary: bool
+    unrouted: bool
+    rating: int | None
+    routing: dict[str, Any] | None = None
+    contact: str | None = None
+    events: list[dict[str, Any]] | None = None

@@ -1,0 +1,20 @@
+"""Errors the spatial core raises about its input; the API maps them to 4xx JSON."""
+
+
+class InputError(ValueError):
+    """Bad input: ``field`` names the offending field, ``reason`` says why."""
+
+    status = 422
+
+    def __init__(self, field: str, reason: str):
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class UnknownCode(InputError):
+    """A code (category, area, department ...) that does not exist."""
+
+
+class SwappedCoordinates(InputError):
+    """The point only makes sense with longitude and latitude exchanged."""

@@ -1,0 +1,1 @@
+SELECT code, name, name_en FROM department ORDER BY code

@@ -1,0 +1,10 @@
+SELECT json_build_object(
+    'type', 'FeatureCollection',
+    'features', coalesce(json_agg(json_build_object(
+        'type', 'Feature', 'id', s.code,
+        'geometry', ST_AsGeoJSON(s.geom, 7)::json,
+        'properties', json_build_object('code', s.code, 'name', s.name, 'zone_code', s.zone_code,
+                                        'departments', s.departments)
+    ) ORDER BY s.code), '[]'::json)
+)
+FROM station s

@@ -1,0 +1,16 @@
+-- Units as GeoJSON. Params: department, status (nullable).
+SELECT json_build_object(
+    'type', 'FeatureCollection',
+    'features', coalesce(json_agg(json_build_object(
+        'type', 'Feature', 'id', u.code,
+        'geometry', ST_AsGeoJSON(u.position, 7)::json,
+        'properties', json_build_object(
+            'code', u.code, 'name', u.name, 'department', u.department_code,
+            'station_code', u.station_code, 'patrol_zone_code', u.patrol_zone_code,
+            'status', u.status, 'position_at', u.position_at,
+            'stale', u.position_at IS NULL OR u.position_at < now() - make_interval(secs => CAST(:stale_s AS float8)))
+    ) ORDER BY u.code), '[]'::json)
+)
+FROM unit u
+WHERE (CAST(:department AS text) IS NULL OR u.department_code = CAST(:department AS text))
+  AND (CAST(:status AS text) IS NULL OR u.status = CAST(:status AS text))
