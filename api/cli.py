@@ -16,6 +16,8 @@ app = typer.Typer(help="gridgov: grid-based grassroots governance on PostGIS", n
                   pretty_exceptions_enable=False)
 db_app = typer.Typer(help="The database: embedded PostgreSQL cluster or DATABASE_URL", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+user_app = typer.Typer(help="Accounts and their role grants", no_args_is_help=True)
+app.add_typer(user_app, name="user")
 
 
 def fail(message: str, code: int = 1):
@@ -81,18 +83,32 @@ def migrate(revision: str = typer.Argument("head")):
 
 @app.command("load-sample")
 def load_sample():
-    """Load the Nanxun sample (idempotent: a second run changes nothing)."""
+    """Load the Nanxun sample and its accounts (idempotent: a second run changes nothing)."""
     from sqlalchemy import create_engine
+    from sqlalchemy.ext.asyncio import create_async_engine
 
+    from api.sample_accounts import create_sample_accounts
     from spatial.sample_load import load_sample as load
 
+    settings = get_settings()
     started = time.perf_counter()
-    engine = create_engine(get_settings().url)
+    engine = create_engine(settings.url)
     with engine.begin() as conn:
         counts = load(conn, progress=lambda m: typer.echo(f"  {m}"))
     engine.dispose()
+
+    async def accounts():
+        aengine = create_async_engine(settings.url)
+        try:
+            async with aengine.begin() as conn:
+                return await create_sample_accounts(conn, settings.data_dir)
+        finally:
+            await aengine.dispose()
+
+    counts["accounts"], path = asyncio.run(accounts())
     typer.echo(f"sample loaded in {time.perf_counter() - started:.1f}s; new rows: "
                + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    typer.echo(f"sample accounts and their passwords: {path}")
 
 
 @app.command("refresh-units")
@@ -150,6 +166,68 @@ def route(lon: float, lat: float, category: str = typer.Option(..., "--category"
         fail(f"{exc.field}: {exc.reason}", 2)
     json.dump(doc, sys.stdout, ensure_ascii=False, indent=2, default=str)
     sys.stdout.write("\n")
+
+
+def _in_transaction(work):
+    """Run ``work(conn)`` in one transaction on the configured database; print API errors plainly."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from api.errors import ApiError
+
+    async def run():
+        engine = create_async_engine(get_settings().url)
+        try:
+            async with engine.begin() as conn:
+                return await work(conn)
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(run())
+    except ApiError as exc:
+        fail(f"{exc.field + ': ' if exc.field else ''}{exc.detail}")
+
+
+@user_app.command("add")
+def user_add(username: str,
+             unit: str = typer.Option(None, help="unit code, for officers"),
+             name: str = typer.Option("", help="display name"),
+             password_stdin: bool = typer.Option(False, "--password-stdin", help="read the password from stdin")):
+    """Create an account. Without --password-stdin a random password is generated and printed once."""
+    from api.auth import passwords, users
+
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else passwords.random_password()
+    _in_transaction(lambda conn: users.create_user(conn, username, password, display_name=name, unit_code=unit))
+    typer.echo(f"created {username}" + ("" if password_stdin else f"; password (shown once): {password}"))
+
+
+@user_app.command("grant")
+def user_grant(username: str, role: str, area: str = typer.Argument(..., help="area code: the scope")):
+    """Grant a role over an area and everything under it."""
+    from api.auth import users
+
+    _in_transaction(lambda conn: users.grant(conn, username, role, area))
+    typer.echo(f"granted {role} over {area} to {username}")
+
+
+@user_app.command("revoke")
+def user_revoke(username: str, role: str, area: str = typer.Argument(None, help="area code (all areas if omitted)")):
+    """Take a role away (over one area, or everywhere)."""
+    from api.auth import users
+
+    n = _in_transaction(lambda conn: users.revoke(conn, username, role, area))
+    typer.echo(f"revoked {n} grant(s)")
+
+
+@user_app.command("list")
+def user_list():
+    """List accounts and their grants."""
+    from api.auth import users
+
+    for u in _in_transaction(users.list_users):
+        state = "" if u["active"] else " (inactive)"
+        unit = f" unit={u['unit_code']}" if u["unit_code"] else ""
+        typer.echo(f"{u['username']}{state}{unit}\t{', '.join(u['grants']) or '-'}")
 
 
 if __name__ == "__main__":

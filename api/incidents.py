@@ -111,7 +111,8 @@ async def add_event(conn, incident_id: int, *, actor: str, kind: str, from_statu
 
 
 EMPTY_FILTERS = {"id": None, "tracking_code": None, "category": None, "status": None, "since": None,
-                 "until": None, "xmin": None, "ymin": None, "xmax": None, "ymax": None, "scope": None}
+                 "until": None, "xmin": None, "ymin": None, "xmax": None, "ymax": None, "scope": None,
+                 "unit": None}
 
 
 async def select_incidents(conn: AsyncConnection, *, limit: int = 100, offset: int = 0, **filters) -> tuple[list[dict], int]:
@@ -121,8 +122,9 @@ async def select_incidents(conn: AsyncConnection, *, limit: int = 100, offset: i
     return rows, matched
 
 
-async def get_incident(conn: AsyncConnection, incident_id: int, *, scope: list[str] | None = None) -> dict:
-    rows, _ = await select_incidents(conn, id=incident_id, scope=scope, limit=1)
+async def get_incident(conn: AsyncConnection, incident_id: int, *, scope: list[str] | None = None,
+                       unit: str | None = None) -> dict:
+    rows, _ = await select_incidents(conn, id=incident_id, scope=scope, unit=unit, limit=1)
     if not rows:
         raise NotFound(f"incident {incident_id} not found", field="id")
     row = rows[0]

@@ -1,4 +1,4 @@
-"""Wire the app: settings, engine, error handlers, routers, static files."""
+"""Wire the app: settings, engine, error handlers, security, routers, static files."""
 
 from __future__ import annotations
 
@@ -7,14 +7,17 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api import errors
+from api import errors, security
+from api.auth.access import RateLimiter
 from api.db import make_engine
-from api.routes import catalog, incidents, pages, routing
+from api.routes import admin, auth, catalog, incidents, pages, public, routing, units
 from api.settings import PROJECT_ROOT, Settings, get_settings
 
 VENDOR = {  # URL path -> directory in web/node_modules (installed by `npm ci`)
     "/vendor/leaflet": "leaflet/dist",
+    "/vendor/swagger-ui": "swagger-ui-dist",
 }
+ROUTERS = (auth, catalog, routing, incidents, public, units, admin, pages)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -26,11 +29,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         await app.state.engine.dispose()
 
-    app = FastAPI(title="gridgov", version="0.1.0", lifespan=lifespan,
+    app = FastAPI(title="gridgov", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Grid-based grassroots governance: routing, dispatch and maps (网格化基层治理)")
     app.state.settings = settings
+    app.state.rate_limiter = RateLimiter(settings.public_rate_per_minute)
     errors.install(app)
-    for module in (catalog, routing, incidents, pages):
+    security.install(app, settings)
+    for module in ROUTERS:
         app.include_router(module.router)
     web = PROJECT_ROOT / "web"
     for path, rel in VENDOR.items():

@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     public_rate_per_minute: int = 60
     cors_origins: list[str] = []
     basemap_url: str | None = None  # e.g. a local tile server; none by default (offline)
+    basemap_attribution: str = ""
 
     @property
     def data_dir(self) -> Path:

@@ -56,13 +56,18 @@ def load_catalog(conn: Connection, sample_dir: Path = SAMPLE_DIR) -> None:
 
 def load_areas(conn: Connection, sample_dir: Path = SAMPLE_DIR) -> int:
     added = 0
+    district_code = str(read_layer("district", sample_dir)["code"].iloc[0])
     for kind in AREA_LAYERS:
         df = read_layer(kind, sample_dir)
         attrs = [json.dumps({k: (int(row[k]) if k == "households" else row[k])
                              for k in ("households", "kind") if k in df.columns and pd.notna(row[k])},
                             ensure_ascii=False) for _, row in df.iterrows()]
-        parent = df["parent_code"] if "parent_code" in df.columns else (
-            df["street_code"] if "street_code" in df.columns else pd.Series([None] * len(df)))
+        if "parent_code" in df.columns:
+            parent = df["parent_code"]
+        elif "street_code" in df.columns:  # zones sit inside one street
+            parent = df["street_code"]
+        else:  # patrol zones hang under the district, for scope checks
+            parent = pd.Series([district_code] * len(df))
         res = conn.execute(text("""
             INSERT INTO area (code, name, name_en, kind, parent_code, department_code, attributes, geom, changed_by)
             SELECT x.code, x.name, x.name_en, :kind, x.parent_code, x.department_code, CAST(x.attributes AS jsonb),

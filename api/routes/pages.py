@@ -1,10 +1,12 @@
-"""The web pages (static files from web/, libraries from web/node_modules)."""
+"""The web pages (static files from web/, libraries from web/node_modules) and local API docs."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse
 
+from api.auth.deps import PublicUnlimited
 from api.settings import PROJECT_ROOT
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -12,11 +14,21 @@ WEB = PROJECT_ROOT / "web"
 
 
 @router.get("/")
-async def map_page():
+async def map_page(who: PublicUnlimited):
     return FileResponse(WEB / "index.html", media_type="text/html; charset=utf-8")
 
 
 @router.get("/config.json")
-async def page_config(request: Request) -> dict:
+async def page_config(request: Request, who: PublicUnlimited) -> dict:
     """What the pages need to know: optional base-map tiles (none = offline)."""
-    return {"basemap_url": request.app.state.settings.basemap_url}
+    settings = request.app.state.settings
+    return {"basemap_url": settings.basemap_url, "basemap_attribution": settings.basemap_attribution}
+
+
+@router.get("/docs")
+async def api_docs(who: PublicUnlimited):
+    """Swagger UI served from web/node_modules (no CDN)."""
+    return get_swagger_ui_html(openapi_url="/openapi.json", title="gridgov API",
+                               swagger_js_url="/vendor/swagger-ui/swagger-ui-bundle.js",
+                               swagger_css_url="/vendor/swagger-ui/swagger-ui.css",
+                               swagger_favicon_url="/vendor/leaflet/images/marker-icon.png")

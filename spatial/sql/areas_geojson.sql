@@ -1,6 +1,7 @@
 -- Current areas of one kind as a GeoJSON FeatureCollection, optionally in a bbox
 -- and under a parent. Params: kind, xmin..ymax (nullable), parent (nullable),
--- scope (nullable text[]: area codes whose descendants and ancestors may be shown).
+-- scope (nullable text[]: the caller's areas; shown are those areas, everything under
+-- them, their ancestors, and zones / patrol zones overlapping them).
 SELECT json_build_object(
     'type', 'FeatureCollection',
     'numberReturned', count(*),
@@ -21,3 +22,9 @@ WHERE a.valid_to IS NULL AND a.kind = :kind
         CAST(:xmin AS float8), CAST(:ymin AS float8), CAST(:xmax AS float8), CAST(:ymax AS float8), 4326))
   AND (CAST(:parent AS text) IS NULL OR a.parent_code = CAST(:parent AS text))
   AND (CAST(:department AS text) IS NULL OR a.department_code = CAST(:department AS text))
+  AND (CAST(:scope AS text[]) IS NULL
+       OR area_lineage(a.code) && CAST(:scope AS text[])
+       OR a.code IN (SELECT unnest(area_lineage(s)) FROM unnest(CAST(:scope AS text[])) AS s)
+       OR (a.kind IN ('zone', 'patrol_zone') AND EXISTS (
+              SELECT 1 FROM area s WHERE s.valid_to IS NULL AND s.code = ANY(CAST(:scope AS text[]))
+                AND s.geom && a.geom AND ST_Relate(s.geom, a.geom, '2********'))))

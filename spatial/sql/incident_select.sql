@@ -1,5 +1,6 @@
 -- Incidents as rows for the API; filters are optional (NULL = no filter).
--- scope: area codes the caller may see (NULL = everything).
+-- scope: area codes the caller may see (NULL = everything); unit: only incidents
+-- assigned to this unit (officers).
 SELECT i.id, i.tracking_code, i.category_code, c.name AS category_name, i.description,
        ST_X(i.location) AS lon, ST_Y(i.location) AS lat, i.accuracy_m, i.source, i.status,
        i.priority, i.tier, i.reported_at, i.due_at, i.closed_at, i.h3_cell,
@@ -17,5 +18,7 @@ WHERE (CAST(:id AS bigint) IS NULL OR i.id = CAST(:id AS bigint))
           CAST(:xmin AS float8), CAST(:ymin AS float8), CAST(:xmax AS float8), CAST(:ymax AS float8), 4326))
   AND (CAST(:scope AS text[]) IS NULL OR ARRAY[i.grid_code, i.community_code, i.street_code,
           i.district_code, i.zone_code] && CAST(:scope AS text[]))
+  AND (CAST(:unit AS text) IS NULL OR EXISTS (
+          SELECT 1 FROM assignment a WHERE a.incident_id = i.id AND a.unit_code = CAST(:unit AS text)))
 ORDER BY i.reported_at DESC, i.id DESC
 LIMIT CAST(:limit AS int) OFFSET CAST(:offset AS int)

@@ -1,3 +1,4 @@
+-- Linkage workstations as GeoJSON. Params: scope (nullable text[]).
 SELECT json_build_object(
     'type', 'FeatureCollection',
     'features', coalesce(json_agg(json_build_object(
@@ -8,3 +9,4 @@ SELECT json_build_object(
     ) ORDER BY s.code), '[]'::json)
 )
 FROM station s
+WHERE CAST(:scope AS text[]) IS NULL OR area_lineage(s.zone_code) && CAST(:scope AS text[])

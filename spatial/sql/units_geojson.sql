@@ -1,4 +1,5 @@
--- Units as GeoJSON. Params: department, status (nullable).
+-- Units as GeoJSON. Params: department, status, unit (nullable), scope (nullable
+-- text[]: units of workstations whose zone lies in these areas).
 SELECT json_build_object(
     'type', 'FeatureCollection',
     'features', coalesce(json_agg(json_build_object(
@@ -14,3 +15,7 @@ SELECT json_build_object(
 FROM unit u
 WHERE (CAST(:department AS text) IS NULL OR u.department_code = CAST(:department AS text))
   AND (CAST(:status AS text) IS NULL OR u.status = CAST(:status AS text))
+  AND (CAST(:unit AS text) IS NULL OR u.code = CAST(:unit AS text))
+  AND (CAST(:scope AS text[]) IS NULL OR EXISTS (
+        SELECT 1 FROM station st WHERE st.code = u.station_code
+          AND area_lineage(st.zone_code) && CAST(:scope AS text[])))

@@ -1,0 +1,1 @@
+"""Accounts, roles with area scope, tokens, and the per-route access rules."""

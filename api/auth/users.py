@@ -1,0 +1,140 @@
+"""Accounts and sessions: create, grant, revoke, log in, refresh, log out."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from api import audit
+from api.auth import passwords, tokens
+from api.auth.principal import ROLES, Grant, Principal
+from api.errors import ApiError, Conflict, NotFound, Unauthorized
+from api.settings import Settings
+from spatial.sqlfiles import sql
+
+
+async def create_user(conn: AsyncConnection, username: str, password: str, *, display_name: str = "",
+                      unit_code: str | None = None, actor: str = "cli") -> int:
+    try:
+        password_hash = passwords.hash_password(password)
+    except ValueError as exc:
+        raise ApiError(str(exc), field="password", status=422) from exc
+    if unit_code and not (await conn.execute(text("SELECT 1 FROM unit WHERE code = :c"), {"c": unit_code})).first():
+        raise ApiError(f"unknown unit code {unit_code!r}", field="unit", status=422)
+    row = (await conn.execute(text("""
+        INSERT INTO app_user (username, display_name, password_hash, unit_code)
+        VALUES (:u, :d, :h, :unit) ON CONFLICT (username) DO NOTHING RETURNING id"""),
+        {"u": username, "d": display_name, "h": password_hash, "unit": unit_code})).first()
+    if row is None:
+        raise Conflict(f"user {username!r} already exists", field="username")
+    await audit.record(conn, actor=actor, action="create", entity="user", entity_id=username,
+                       after={"username": username, "display_name": display_name, "unit_code": unit_code})
+    return row.id
+
+
+async def _user_id(conn: AsyncConnection, username: str) -> int:
+    row = (await conn.execute(text("SELECT id FROM app_user WHERE username = :u"), {"u": username})).first()
+    if row is None:
+        raise NotFound(f"no user {username!r}", field="username")
+    return row.id
+
+
+async def grant(conn: AsyncConnection, username: str, role: str, area_code: str, *, actor: str = "cli") -> None:
+    if role not in ROLES:
+        raise ApiError(f"unknown role {role!r}; roles: {', '.join(ROLES)}", field="role", status=422)
+    if not (await conn.execute(text("SELECT 1 FROM area WHERE code = :c AND valid_to IS NULL"), {"c": area_code})).first():
+        raise ApiError(f"unknown area code {area_code!r}", field="area", status=422)
+    uid = await _user_id(conn, username)
+    await conn.execute(text("""
+        INSERT INTO role_grant (user_id, role, area_code, granted_by) VALUES (:uid, :r, :a, :by)
+        ON CONFLICT DO NOTHING"""), {"uid": uid, "r": role, "a": area_code, "by": actor})
+    await audit.record(conn, actor=actor, action="grant", entity="user", entity_id=username,
+                       after={"role": role, "area_code": area_code})
+
+
+async def revoke(conn: AsyncConnection, username: str, role: str, area_code: str | None = None, *,
+                 actor: str = "cli") -> int:
+    uid = await _user_id(conn, username)
+    res = await conn.execute(text("""
+        DELETE FROM role_grant WHERE user_id = :uid AND role = :r AND (CAST(:a AS text) IS NULL OR area_code = :a)"""),
+        {"uid": uid, "r": role, "a": area_code})
+    await audit.record(conn, actor=actor, action="revoke", entity="user", entity_id=username,
+                       before={"role": role, "area_code": area_code})
+    return res.rowcount
+
+
+async def list_users(conn: AsyncConnection) -> list[dict]:
+    rows = await conn.execute(text("""
+        SELECT u.username, u.display_name, u.unit_code, u.active,
+               coalesce(array_agg(g.role || '@' || g.area_code ORDER BY g.role, g.area_code)
+                        FILTER (WHERE g.id IS NOT NULL), '{}') AS grants
+        FROM app_user u LEFT JOIN role_grant g ON g.user_id = u.id
+        GROUP BY u.id ORDER BY u.username"""))
+    return [dict(r) for r in rows.mappings()]
+
+
+async def login(conn: AsyncConnection, settings: Settings, username: str, password: str, client: str) -> dict:
+    row = (await conn.execute(text("SELECT id, password_hash, active FROM app_user WHERE username = :u"),
+                              {"u": username})).first()
+    if row is None or not passwords.verify_password(password, row.password_hash) or not row.active:
+        await audit.record(conn, actor=username, action="login_failed", entity="session", client=client)
+        raise Unauthorized("wrong username or password")
+    session_id, jti = tokens.new_id(), tokens.new_id()
+    await conn.execute(text("""
+        INSERT INTO auth_session (id, user_id, refresh_jti, expires_at) VALUES (:id, :uid, :jti, :exp)"""),
+        {"id": session_id, "uid": row.id, "jti": jti,
+         "exp": datetime.now(UTC) + timedelta(days=settings.refresh_token_days)})
+    await audit.record(conn, actor=username, action="login", entity="session", entity_id=session_id, client=client)
+    return _token_pair(settings, row.id, session_id, jti)
+
+
+def _token_pair(settings: Settings, user_id: int, session_id: str, jti: str) -> dict:
+    return {
+        "access_token": tokens.access_token(settings.secret_key, user_id=user_id, session_id=session_id,
+                                            minutes=settings.access_token_minutes),
+        "refresh_token": tokens.refresh_token(settings.secret_key, user_id=user_id, session_id=session_id,
+                                              jti=jti, days=settings.refresh_token_days),
+        "token_type": "bearer",
+        "expires_in": settings.access_token_minutes * 60,
+    }
+
+
+async def refresh(conn: AsyncConnection, settings: Settings, refresh_token: str) -> dict:
+    try:
+        claims = tokens.decode(settings.secret_key, refresh_token, "refresh")
+    except tokens.TokenError as exc:
+        raise Unauthorized(str(exc), field="refresh_token") from exc
+    new_jti = tokens.new_id()
+    row = (await conn.execute(text("""
+        UPDATE auth_session SET refresh_jti = :new
+        WHERE id = :sid AND refresh_jti = :old AND revoked_at IS NULL AND expires_at > now()
+        RETURNING user_id"""), {"new": new_jti, "sid": claims["sid"], "old": claims.get("jti")})).first()
+    if row is None:
+        # a replayed (already rotated) refresh token: treat the session as stolen
+        await conn.execute(text("UPDATE auth_session SET revoked_at = now() WHERE id = :sid AND revoked_at IS NULL"),
+                           {"sid": claims["sid"]})
+        raise Unauthorized("refresh token no longer valid; log in again", field="refresh_token")
+    return _token_pair(settings, row.user_id, claims["sid"], new_jti)
+
+
+async def logout(conn: AsyncConnection, principal: Principal) -> None:
+    await conn.execute(text("UPDATE auth_session SET revoked_at = now() WHERE id = :sid AND revoked_at IS NULL"),
+                       {"sid": principal.session_id})
+    await audit.record(conn, actor=principal.username, action="logout", entity="session",
+                       entity_id=principal.session_id, client=principal.client)
+
+
+async def principal_for(conn: AsyncConnection, settings: Settings, token: str, client: str) -> Principal:
+    try:
+        claims = tokens.decode(settings.secret_key, token, "access")
+    except tokens.TokenError as exc:
+        raise Unauthorized(str(exc)) from exc
+    row = (await conn.execute(sql("auth_principal"),
+                              {"session_id": claims["sid"], "user_id": int(claims["sub"])})).first()
+    if row is None:
+        raise Unauthorized("session ended; log in again")
+    grants = tuple(Grant(*g.split("|", 1)) for g in row.grants)
+    return Principal(username=row.username, user_id=row.id, session_id=row.session_id,
+                     unit_code=row.unit_code, grants=grants, client=client)

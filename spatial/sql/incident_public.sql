@@ -1,0 +1,9 @@
+-- A reporter's view of their case: no personal data, location rounded by the caller.
+SELECT i.id, i.tracking_code, i.category_code, c.name AS category_name, i.status, i.reported_at,
+       i.closed_at, i.due_at, ST_X(i.location) AS lon, ST_Y(i.location) AS lat, i.rating,
+       i.reporter_token_hash,
+       (SELECT coalesce(json_agg(json_build_object('at', e.at, 'kind', e.kind, 'status', e.to_status)
+                                 ORDER BY e.at, e.id), '[]'::json)
+        FROM incident_event e WHERE e.incident_id = i.id AND e.kind <> 'read_contact') AS events
+FROM incident i JOIN category c ON c.code = i.category_code
+WHERE i.tracking_code = :tracking_code

@@ -1,0 +1,3 @@
+UPDATE incident SET rating = :rating
+WHERE id = :id AND rating IS NULL AND status IN ('resolved', 'closed')
+RETURNING id, rating
