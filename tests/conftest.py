@@ -36,7 +36,7 @@ def _admin_dsn(url: str) -> str:
 def database_url() -> str:
     base = _base_settings()
     source = make_url(base.url)
-    name = f"{source.database}{TEST_DB_SUFFIX}"
+    name = os.environ.get("GRIDGOV_TEST_DB") or f"{source.database}{TEST_DB_SUFFIX}_{os.getpid()}"
     test_url = source.set(database=name).render_as_string(hide_password=False)
     with psycopg.connect(_admin_dsn(base.url), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -85,6 +85,45 @@ def client(app):
     from fastapi.testclient import TestClient
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def make_user(engine):
+    """Create an account with known password and grants: ``make_user("dispatcher", "330503100")``.
+
+    Returns ``(username, password)``. ``grants`` may add more ``(role, area)`` pairs.
+    """
+    import secrets
+
+    from api.auth.passwords import hash_password
+
+    hashed = hash_password("test-password-123")  # argon2 is slow on purpose: hash once
+
+    def make(role: str | None = None, area: str | None = None, *, unit: str | None = None,
+             grants: list[tuple[str, str]] = ()) -> tuple[str, str]:
+        username = f"t-{role or 'none'}-{secrets.token_hex(4)}"
+        with engine.begin() as conn:
+            uid = conn.execute(sa.text(
+                "INSERT INTO app_user (username, password_hash, unit_code) VALUES (:u, :h, :unit) RETURNING id"),
+                {"u": username, "h": hashed, "unit": unit}).scalar_one()
+            pairs = ([(role, area)] if role else []) + list(grants)
+            for r, a in pairs:
+                conn.execute(sa.text("INSERT INTO role_grant (user_id, role, area_code) VALUES (:id, :r, :a)"),
+                             {"id": uid, "r": r, "a": a})
+        return username, "test-password-123"
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def login(client):
+    """``login(username, password)`` → headers with a fresh bearer token."""
+    def do(username: str, password: str) -> dict[str, str]:
+        res = client.post("/api/auth/token", data={"username": username, "password": password})
+        assert res.status_code == 200, res.text
+        return {"Authorization": f"Bearer {res.json()['access_token']}"}
+
+    return do
 
 
 def _free_port() -> int:
