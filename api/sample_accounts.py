@@ -9,45 +9,36 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.auth import passwords, users
+from spatial.sqlfiles import sql
 
 CREDENTIALS_FILE = "sample-credentials.txt"
 
 
-async def _pick(conn: AsyncConnection, query: str) -> str:
-    return (await conn.execute(text(query))).scalar_one()
-
-
-async def sample_accounts(conn: AsyncConnection) -> list[tuple[str, str, str, str | None]]:
-    """(username, role, area_code, unit_code) for every sample account."""
-    district = await _pick(conn, "SELECT code FROM area WHERE kind = 'district' AND valid_to IS NULL ORDER BY code LIMIT 1")
-    streets = (await conn.execute(text(
-        "SELECT code FROM area WHERE kind = 'street' AND valid_to IS NULL ORDER BY code"))).scalars().all()
-    busiest_grid = await _pick(conn, """
-        SELECT grid_code FROM incident WHERE grid_code IS NOT NULL
-        GROUP BY grid_code ORDER BY count(*) DESC, grid_code LIMIT 1""")
-    police_unit = await _pick(conn, "SELECT code FROM unit WHERE department_code = 'police' ORDER BY code LIMIT 1")
+async def sample_accounts(conn: AsyncConnection) -> tuple[list[tuple[str, str, str, str | None]], set[str]]:
+    """(username, role, area_code, unit_code) for every sample account, and the usernames taken."""
+    row = (await conn.execute(sql("sample_account_areas"))).one()
+    district = row.district
     accounts = [("admin", "admin", district, None)]
-    accounts += [(f"dispatcher-{code}", "dispatcher", code, None) for code in streets]
+    accounts += [(f"dispatcher-{code}", "dispatcher", code, None) for code in row.streets]
     accounts += [
         ("dispatcher-district", "dispatcher", district, None),
         ("gridmanager", "grid_manager", district, None),
-        ("gridworker", "grid_worker", busiest_grid, None),
-        ("officer", "officer", district, police_unit),
+        ("gridworker", "grid_worker", row.busiest_grid, None),
+        ("officer", "officer", district, row.police_unit),
         ("analyst", "analyst", district, None),
     ]
-    return accounts
+    return accounts, set(row.usernames)
 
 
 async def create_sample_accounts(conn: AsyncConnection, data_dir: Path) -> tuple[int, Path]:
     """Create missing sample accounts; append their passwords to the credentials file (mode 600)."""
     path = data_dir / CREDENTIALS_FILE
-    existing = {r for r in (await conn.execute(text("SELECT username FROM app_user"))).scalars()}
+    accounts, existing = await sample_accounts(conn)
     lines = []
-    for username, role, area, unit in await sample_accounts(conn):
+    for username, role, area, unit in accounts:
         if username in existing:
             continue
         password = passwords.random_password()

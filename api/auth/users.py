@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api import audit
@@ -21,12 +20,11 @@ async def create_user(conn: AsyncConnection, username: str, password: str, *, di
         password_hash = passwords.hash_password(password)
     except ValueError as exc:
         raise ApiError(str(exc), field="password", status=422) from exc
-    if unit_code and not (await conn.execute(text("SELECT 1 FROM unit WHERE code = :c"), {"c": unit_code})).first():
+    if unit_code and not (await conn.execute(sql("unit_exists"), {"code": unit_code})).first():
         raise ApiError(f"unknown unit code {unit_code!r}", field="unit", status=422)
-    row = (await conn.execute(text("""
-        INSERT INTO app_user (username, display_name, password_hash, unit_code)
-        VALUES (:u, :d, :h, :unit) ON CONFLICT (username) DO NOTHING RETURNING id"""),
-        {"u": username, "d": display_name, "h": password_hash, "unit": unit_code})).first()
+    row = (await conn.execute(sql("auth_user_insert"), {
+        "username": username, "display_name": display_name, "password_hash": password_hash,
+        "unit_code": unit_code})).first()
     if row is None:
         raise Conflict(f"user {username!r} already exists", field="username")
     await audit.record(conn, actor=actor, action="create", entity="user", entity_id=username,
@@ -35,7 +33,7 @@ async def create_user(conn: AsyncConnection, username: str, password: str, *, di
 
 
 async def _user_id(conn: AsyncConnection, username: str) -> int:
-    row = (await conn.execute(text("SELECT id FROM app_user WHERE username = :u"), {"u": username})).first()
+    row = (await conn.execute(sql("auth_user_by_name"), {"username": username})).first()
     if row is None:
         raise NotFound(f"no user {username!r}", field="username")
     return row.id
@@ -44,12 +42,11 @@ async def _user_id(conn: AsyncConnection, username: str) -> int:
 async def grant(conn: AsyncConnection, username: str, role: str, area_code: str, *, actor: str = "cli") -> None:
     if role not in ROLES:
         raise ApiError(f"unknown role {role!r}; roles: {', '.join(ROLES)}", field="role", status=422)
-    if not (await conn.execute(text("SELECT 1 FROM area WHERE code = :c AND valid_to IS NULL"), {"c": area_code})).first():
+    if not (await conn.execute(sql("area_exists"), {"code": area_code})).first():
         raise ApiError(f"unknown area code {area_code!r}", field="area", status=422)
     uid = await _user_id(conn, username)
-    await conn.execute(text("""
-        INSERT INTO role_grant (user_id, role, area_code, granted_by) VALUES (:uid, :r, :a, :by)
-        ON CONFLICT DO NOTHING"""), {"uid": uid, "r": role, "a": area_code, "by": actor})
+    await conn.execute(sql("auth_grant_insert"),
+                       {"user_id": uid, "role": role, "area_code": area_code, "granted_by": actor})
     await audit.record(conn, actor=actor, action="grant", entity="user", entity_id=username,
                        after={"role": role, "area_code": area_code})
 
@@ -57,35 +54,26 @@ async def grant(conn: AsyncConnection, username: str, role: str, area_code: str,
 async def revoke(conn: AsyncConnection, username: str, role: str, area_code: str | None = None, *,
                  actor: str = "cli") -> int:
     uid = await _user_id(conn, username)
-    res = await conn.execute(text("""
-        DELETE FROM role_grant WHERE user_id = :uid AND role = :r AND (CAST(:a AS text) IS NULL OR area_code = :a)"""),
-        {"uid": uid, "r": role, "a": area_code})
+    res = await conn.execute(sql("auth_grant_delete"), {"user_id": uid, "role": role, "area_code": area_code})
     await audit.record(conn, actor=actor, action="revoke", entity="user", entity_id=username,
                        before={"role": role, "area_code": area_code})
     return res.rowcount
 
 
 async def list_users(conn: AsyncConnection) -> list[dict]:
-    rows = await conn.execute(text("""
-        SELECT u.username, u.display_name, u.unit_code, u.active,
-               coalesce(array_agg(g.role || '@' || g.area_code ORDER BY g.role, g.area_code)
-                        FILTER (WHERE g.id IS NOT NULL), '{}') AS grants
-        FROM app_user u LEFT JOIN role_grant g ON g.user_id = u.id
-        GROUP BY u.id ORDER BY u.username"""))
+    rows = await conn.execute(sql("auth_users"))
     return [dict(r) for r in rows.mappings()]
 
 
 async def login(conn: AsyncConnection, settings: Settings, username: str, password: str, client: str) -> dict:
-    row = (await conn.execute(text("SELECT id, password_hash, active FROM app_user WHERE username = :u"),
-                              {"u": username})).first()
+    row = (await conn.execute(sql("auth_user_by_name"), {"username": username})).first()
     if row is None or not passwords.verify_password(password, row.password_hash) or not row.active:
         await audit.record(conn, actor=username, action="login_failed", entity="session", client=client)
         raise Unauthorized("wrong username or password")
     session_id, jti = tokens.new_id(), tokens.new_id()
-    await conn.execute(text("""
-        INSERT INTO auth_session (id, user_id, refresh_jti, expires_at) VALUES (:id, :uid, :jti, :exp)"""),
-        {"id": session_id, "uid": row.id, "jti": jti,
-         "exp": datetime.now(UTC) + timedelta(days=settings.refresh_token_days)})
+    await conn.execute(sql("auth_session_insert"), {
+        "id": session_id, "user_id": row.id, "jti": jti,
+        "expires_at": datetime.now(UTC) + timedelta(days=settings.refresh_token_days)})
     await audit.record(conn, actor=username, action="login", entity="session", entity_id=session_id, client=client)
     return _token_pair(settings, row.id, session_id, jti)
 
@@ -107,21 +95,17 @@ async def refresh(conn: AsyncConnection, settings: Settings, refresh_token: str)
     except tokens.TokenError as exc:
         raise Unauthorized(str(exc), field="refresh_token") from exc
     new_jti = tokens.new_id()
-    row = (await conn.execute(text("""
-        UPDATE auth_session SET refresh_jti = :new
-        WHERE id = :sid AND refresh_jti = :old AND revoked_at IS NULL AND expires_at > now()
-        RETURNING user_id"""), {"new": new_jti, "sid": claims["sid"], "old": claims.get("jti")})).first()
+    row = (await conn.execute(sql("auth_session_rotate"), {
+        "new_jti": new_jti, "session_id": claims["sid"], "old_jti": claims.get("jti")})).first()
     if row is None:
         # a replayed (already rotated) refresh token: treat the session as stolen
-        await conn.execute(text("UPDATE auth_session SET revoked_at = now() WHERE id = :sid AND revoked_at IS NULL"),
-                           {"sid": claims["sid"]})
+        await conn.execute(sql("auth_session_revoke"), {"session_id": claims["sid"]})
         raise Unauthorized("refresh token no longer valid; log in again", field="refresh_token")
     return _token_pair(settings, row.user_id, claims["sid"], new_jti)
 
 
 async def logout(conn: AsyncConnection, principal: Principal) -> None:
-    await conn.execute(text("UPDATE auth_session SET revoked_at = now() WHERE id = :sid AND revoked_at IS NULL"),
-                       {"sid": principal.session_id})
+    await conn.execute(sql("auth_session_revoke"), {"session_id": principal.session_id})
     await audit.record(conn, actor=principal.username, action="logout", entity="session",
                        entity_id=principal.session_id, client=principal.client)
 

@@ -1,0 +1,1 @@
+SELECT id, password_hash, active FROM app_user WHERE username = :username
