@@ -28,7 +28,7 @@ setup: $(VENV)/.installed web/node_modules/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV) || { echo "python3-venv missing: apt-get install -y python3-venv"; exit 1; }
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e '.[test]'
+	$(VENV)/bin/pip install -q -e '.[test,sample]'
 	touch $@
 
 web/node_modules/.installed: web/package.json web/package-lock.json
