@@ -48,18 +48,28 @@ def postgis_available(bindir: Path) -> bool:
     return any(share.glob("postgis.control"))
 
 
-def ensure_postgis(bindir: Path, say=print) -> None:
-    """Install PostGIS from apt when missing (as root), else explain how."""
-    if postgis_available(bindir):
-        return
+def _apt_install(say) -> None:
     if os.geteuid() != 0:
-        raise ClusterError(f"PostGIS is not installed. Run as root:\n  {APT_COMMAND}")
+        raise ClusterError(f"PostgreSQL 15 with PostGIS is not installed. Run as root:\n  {APT_COMMAND}")
     say(f"installing {POSTGIS_PACKAGE} from apt ...")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
     subprocess.run(["apt-get", "install", "-y", "-qq", POSTGIS_PACKAGE], check=True, env=env)
+
+
+def ensure_postgis(say=print) -> Path:
+    """PostgreSQL server binaries with PostGIS: installed from apt when missing (as root),
+    else the exact command is printed. Returns the binaries' directory."""
+    try:
+        bindir = pg_bindir()
+    except ClusterError:
+        _apt_install(say)
+        bindir = pg_bindir()
     if not postgis_available(bindir):
-        raise ClusterError(f"{POSTGIS_PACKAGE} installed but postgis.control not found")
+        _apt_install(say)
+        if not postgis_available(bindir):
+            raise ClusterError(f"{POSTGIS_PACKAGE} installed but postgis.control not found")
+    return bindir
 
 
 def _as_owner(cmd: list[str]) -> list[str]:
@@ -134,8 +144,7 @@ class EmbeddedCluster:
             )
 
     def start(self, say=print) -> None:
-        bindir = pg_bindir()
-        ensure_postgis(bindir, say)
+        bindir = ensure_postgis(say)
         if not self.is_initialised():
             say(f"initdb {self.data}")
             self.init(bindir)
