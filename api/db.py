@@ -22,4 +22,6 @@ async def get_conn(request: Request) -> AsyncIterator[AsyncConnection]:
         yield conn
 
 
-ConnDep = Annotated[AsyncConnection, Depends(get_conn)]
+# scope="function": commit when the route returns, before the answer is sent (FastAPI's
+# default "request" scope would commit after the client already has its 201).
+ConnDep = Annotated[AsyncConnection, Depends(get_conn, scope="function")]

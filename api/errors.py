@@ -57,7 +57,51 @@ def _loc_to_field(loc: tuple) -> str:
     return ".".join(parts) or ".".join(str(p) for p in loc)
 
 
+def _field_error(e: dict) -> dict:
+    loc = tuple(e.get("loc", ()))
+    if e.get("type") == "json_invalid":  # loc is ("body", <character offset>): the field is the body
+        where = f" at character {loc[-1]}" if len(loc) > 1 else ""
+        detail = (e.get("ctx") or {}).get("error")
+        return {"field": "body", "reason": f"invalid JSON{where}" + (f": {detail}" if detail else "")}
+    return {"field": _loc_to_field(loc), "reason": e.get("msg", "invalid")}
+
+
+# The body of every error, as documented in the OpenAPI schema (FastAPI documents its own
+# ``{"detail": [...]}`` for 422, which this app never sends).
+ERROR_BODY_SCHEMA = {
+    "title": "Error",
+    "type": "object",
+    "required": ["detail", "errors"],
+    "properties": {
+        "detail": {"type": "string", "title": "Detail"},
+        "errors": {
+            "type": "array", "title": "Errors",
+            "items": {"type": "object", "required": ["field", "reason"], "properties": {
+                "field": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+                "reason": {"type": "string"},
+            }},
+        },
+    },
+}
+
+
+def _document_error_body(app: FastAPI) -> None:
+    generate = app.openapi
+
+    def openapi() -> dict:
+        doc = generate()  # cached by FastAPI after the first call
+        schemas = doc.get("components", {}).get("schemas", {})
+        if "HTTPValidationError" in schemas:
+            schemas["HTTPValidationError"] = ERROR_BODY_SCHEMA
+            schemas.pop("ValidationError", None)
+        return doc
+
+    app.openapi = openapi
+
+
 def install(app: FastAPI) -> None:
+    _document_error_body(app)
+
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError):
         errors = [{"field": exc.field, "reason": exc.detail}] if exc.field else []
@@ -73,8 +117,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError):
-        errors = [{"field": _loc_to_field(tuple(e.get("loc", ()))), "reason": e.get("msg", "invalid")}
-                  for e in exc.errors()]
+        errors = [_field_error(e) for e in exc.errors()]
         summary = "; ".join(f"{e['field']}: {e['reason']}" for e in errors) or "invalid request"
         return JSONResponse(error_body(summary, errors), status_code=422)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Priority = Literal["urgent", "high", "normal", "low"]
 InputCrs = Literal["wgs84", "gcj02", "bd09"]
@@ -26,6 +26,13 @@ class IncidentIn(BaseModel):
     source: ReportSource = "web"
     priority: Priority = "normal"
     contact: str | None = Field(None, max_length=200, description="phone or name; stored encrypted, never published")
+
+    @field_validator("lon", "lat", "accuracy_m", mode="before")
+    @classmethod
+    def _no_booleans(cls, value):
+        if isinstance(value, bool):  # lax mode would read true as 1.0: a point off Africa, not an error
+            raise ValueError("must be a number, not a boolean")
+        return value
 
 
 class IncidentCreated(BaseModel):

@@ -63,6 +63,11 @@ class SecurityMiddleware:
 
         async def send_with_headers(message):
             nonlocal started
+            if too_large:  # the app caught BodyTooLarge (FastAPI turns it into a 400): answer 413
+                if message["type"] == "http.response.start" and not started:
+                    started = True
+                    await self._too_large(send)
+                return
             if message["type"] == "http.response.start":
                 started = True
                 extra = [

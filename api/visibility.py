@@ -14,6 +14,8 @@ LIST_FIELDS = ("id", "tracking_code", "category_code", "category_name", "descrip
                "tier", "source", "reported_at", "due_at", "closed_at", "grid_code", "community_code",
                "street_code", "district_code", "zone_code", "station_code", "near_boundary", "unrouted", "rating")
 ANALYST_HIDDEN = ("tracking_code", "description")
+FULL_VIEW_ROLES = ("dispatcher", "grid_manager", "grid_worker")  # act on cases: see them whole
+AREA_KEYS = ("grid_code", "community_code", "street_code", "district_code", "zone_code")
 
 
 def incident_filters(who: Principal) -> dict[str, Any]:
@@ -30,10 +32,22 @@ def is_analyst_only(who: Principal) -> bool:
     return not who.is_admin and who.roles <= {"analyst"}
 
 
+def analyst_view(who: Principal, row: dict) -> bool:
+    """Whether the caller sees this incident only through an analyst grant (checked per grant).
+
+    A dispatcher of street A who is also an analyst of the district sees street A's cases
+    whole and every other street's as an analyst does: no personal data, rounded location.
+    """
+    if who.is_admin or "analyst" not in who.roles:
+        return False
+    codes = {row.get(k) for k in AREA_KEYS}
+    return not codes & set(who.scope(FULL_VIEW_ROLES) or [])
+
+
 def may_see_contact(who: Principal, row: dict) -> bool:
     if who.is_admin:
         return True
-    codes = {row.get(k) for k in ("grid_code", "community_code", "street_code", "district_code", "zone_code")}
+    codes = {row.get(k) for k in AREA_KEYS}
     return bool(codes & set(who.scope(CONTACT_ROLES) or []))
 
 
@@ -41,7 +55,7 @@ def shape(row: dict, who: Principal) -> dict:
     """An incident row as the caller may see it."""
     out = {k: row[k] for k in LIST_FIELDS}
     out["lon"], out["lat"] = row["lon"], row["lat"]
-    if is_analyst_only(who):
+    if analyst_view(who, row):
         for k in ANALYST_HIDDEN:
             out.pop(k, None)
         out["lon"], out["lat"] = round(row["lon"], PUBLIC_DECIMALS), round(row["lat"], PUBLIC_DECIMALS)

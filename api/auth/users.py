@@ -69,13 +69,22 @@ async def login(conn: AsyncConnection, settings: Settings, username: str, passwo
     row = (await conn.execute(sql("auth_user_by_name"), {"username": username})).first()
     if row is None or not passwords.verify_password(password, row.password_hash) or not row.active:
         await audit.record(conn, actor=username, action="login_failed", entity="session", client=client)
-        raise Unauthorized("wrong username or password")
+        await _keep_and_fail(conn, Unauthorized("wrong username or password"))
     session_id, jti = tokens.new_id(), tokens.new_id()
     await conn.execute(sql("auth_session_insert"), {
         "id": session_id, "user_id": row.id, "jti": jti,
         "expires_at": datetime.now(UTC) + timedelta(days=settings.refresh_token_days)})
     await audit.record(conn, actor=username, action="login", entity="session", entity_id=session_id, client=client)
     return _token_pair(settings, row.id, session_id, jti)
+
+
+async def _keep_and_fail(conn: AsyncConnection, error: ApiError) -> None:
+    """Commit what this request wrote (a revocation, a failed-login audit row), then fail.
+
+    The request's transaction is rolled back on any error; these writes must survive it.
+    """
+    await conn.commit()
+    raise error
 
 
 def _token_pair(settings: Settings, user_id: int, session_id: str, jti: str) -> dict:
@@ -100,7 +109,7 @@ async def refresh(conn: AsyncConnection, settings: Settings, refresh_token: str)
     if row is None:
         # a replayed (already rotated) refresh token: treat the session as stolen
         await conn.execute(sql("auth_session_revoke"), {"session_id": claims["sid"]})
-        raise Unauthorized("refresh token no longer valid; log in again", field="refresh_token")
+        await _keep_and_fail(conn, Unauthorized("refresh token no longer valid; log in again", field="refresh_token"))
     return _token_pair(settings, row.user_id, claims["sid"], new_jti)
 
 

@@ -61,10 +61,12 @@ async def read_incident(incident_id: int, conn: ConnDep, request: Request, who: 
     """
     row = await service.get_incident(conn, incident_id, **visibility.incident_filters(who))
     out = visibility.shape(row, who)
-    if visibility.is_analyst_only(who):
+    if visibility.analyst_view(who, row):
         return out
     out["routing"] = row["routing"]
     out["events"] = row["events"]
+    for key in ("h3_cell", "accuracy_m", "patrol_zone_code"):  # the case file's own fields (schemas.Incident)
+        out[key] = row[key]
     if row["reporter_contact"] and visibility.may_see_contact(who, row):
         out["contact"] = contact_box.unseal(request.app.state.settings.contact_key, row["reporter_contact"])
         await audit.record(conn, actor=who.actor, action="read_contact", entity="incident",
