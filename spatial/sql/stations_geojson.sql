@@ -1,6 +1,7 @@
 -- Linkage workstations as GeoJSON. Params: scope (nullable text[]).
 SELECT json_build_object(
     'type', 'FeatureCollection',
+    'numberReturned', count(*),
     'features', coalesce(json_agg(json_build_object(
         'type', 'Feature', 'id', s.code,
         'geometry', ST_AsGeoJSON(s.geom, 7)::json,

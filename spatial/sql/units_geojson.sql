@@ -2,6 +2,7 @@
 -- text[]: units of workstations whose zone lies in these areas).
 SELECT json_build_object(
     'type', 'FeatureCollection',
+    'numberReturned', count(*),
     'features', coalesce(json_agg(json_build_object(
         'type', 'Feature', 'id', u.code,
         'geometry', ST_AsGeoJSON(u.position, 7)::json,
