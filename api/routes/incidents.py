@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from api import audit, visibility
@@ -54,7 +54,8 @@ async def report_incident(body: IncidentIn, conn: ConnDep, request: Request, res
 
 
 @router.get("/{incident_id}")
-async def read_incident(incident_id: int, conn: ConnDep, request: Request, who: IncidentReader) -> dict:
+async def read_incident(incident_id: Annotated[int, Path(ge=1, le=2**63 - 1, description="incident id")],
+                        conn: ConnDep, request: Request, who: IncidentReader) -> dict:
     """One incident in scope with its routing snapshot and case file (一事一档).
 
     Out of scope and nonexistent look the same: 404.

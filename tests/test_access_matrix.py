@@ -1,0 +1,306 @@
+"""The route × role matrix: every route of the app, called by every kind of caller.
+
+The expected table is the explicit ``RULES`` dict below, not the code under test: a new
+route without an entry, a route that lost its ``Access`` rule, or a rule that changed
+without this table changing all fail here. Each route is then called with valid minimal
+parameters by
+
+* each role (admin, dispatcher, grid_manager, grid_worker, officer, analyst), every one
+  granted over the district ``330503`` (the officer linked to a police unit),
+* an out-of-scope dispatcher (granted over another street than the target incident and unit),
+* a user with an account but no grants,
+* anonymous callers, and callers with an expired, a forged and a garbage token,
+
+and must answer: public routes succeed for everybody (never 401/403); protected routes
+give 401 without a usable token, 403 to roles outside the rule, the route's success
+status to roles in it, and 404 (not 403) to an in-role caller reaching for an object
+outside its scope.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import jwt
+import pytest
+import sqlalchemy as sa
+from fastapi.routing import iter_route_contexts
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+from api.auth import tokens
+from api.auth.access import Access, rule_of
+
+DISTRICT = "330503"
+ROLES = ("admin", "dispatcher", "grid_manager", "grid_worker", "officer", "analyst")
+STAFF = frozenset(ROLES)
+PUBLIC = "public"
+MAP_READERS = frozenset({"admin", "dispatcher", "grid_manager", "grid_worker", "analyst"})
+
+# (method, path) -> PUBLIC or the exact set of roles the route admits (admin included).
+RULES: dict[tuple[str, str], str | frozenset[str]] = {
+    ("POST", "/api/auth/token"): PUBLIC,
+    ("POST", "/api/auth/refresh"): PUBLIC,
+    ("POST", "/api/auth/logout"): STAFF,
+    ("GET", "/api/auth/me"): STAFF,
+    ("GET", "/api/categories"): PUBLIC,
+    ("GET", "/api/departments"): PUBLIC,
+    ("GET", "/api/areas"): MAP_READERS,
+    ("GET", "/api/stations"): MAP_READERS,
+    ("GET", "/api/units"): frozenset({"admin", "dispatcher", "officer"}),
+    ("GET", "/api/route"): frozenset({"admin", "dispatcher", "grid_manager", "grid_worker"}),
+    ("POST", "/api/incidents"): PUBLIC,
+    ("GET", "/api/incidents"): STAFF,
+    ("GET", "/api/incidents/{incident_id}"): STAFF,
+    ("GET", "/api/public/incidents/{tracking_code}"): PUBLIC,
+    ("POST", "/api/public/incidents/{tracking_code}/rating"): PUBLIC,
+    ("POST", "/api/units/{code}/position"): frozenset({"admin", "dispatcher", "officer"}),
+    ("GET", "/api/admin/audit"): frozenset({"admin"}),
+    ("GET", "/"): PUBLIC,
+    ("GET", "/config.json"): PUBLIC,
+    ("GET", "/docs"): PUBLIC,
+}
+
+# Status an admitted caller gets with valid minimal parameters.
+SUCCESS = {key: 200 for key in RULES} | {
+    ("POST", "/api/auth/logout"): 204,
+    ("POST", "/api/incidents"): 201,
+}
+
+# Routes acting on one object: an admitted role out of the object's scope gets 404.
+SCOPED_OBJECT = {("GET", "/api/incidents/{incident_id}"), ("POST", "/api/units/{code}/position")}
+
+# Routes outside the Access scheme, each for a documented reason.
+UNRULED = {
+    "/openapi.json",  # FastAPI's own schema document: public by design (schemathesis reads it)
+}
+
+ANONYMOUS_LIKE = ("anonymous", "expired", "forged", "garbage")
+CALLERS = ROLES + ("out_of_scope", "no_grants") + ANONYMOUS_LIKE
+
+
+def _is_static_mount(ctx) -> bool:
+    route = ctx.original_route
+    return isinstance(route, Mount) and isinstance(route.app, StaticFiles)
+
+
+def _rule(ctx) -> Access | None:
+    return rule_of(ctx) if hasattr(ctx, "dependant") else None
+
+
+def enumerate_routes(app) -> dict[tuple[str, str], Any]:
+    """(method, path) -> route context, for every callable route of the app (HEAD folded into GET)."""
+    found = {}
+    for ctx in iter_route_contexts(app.router.routes):
+        if _is_static_mount(ctx):
+            continue
+        for method in sorted(ctx.methods or {"*"}):
+            if method != "HEAD":
+                found[(method, ctx.path)] = ctx
+    return found
+
+
+# --------------------------------------------------------------------------- the table itself
+
+def test_every_route_declares_an_access_rule(app):
+    missing = [f"{m} {p}" for (m, p), ctx in enumerate_routes(app).items()
+               if p not in UNRULED and _rule(ctx) is None]
+    assert not missing, f"routes without a declared Access rule: {missing}"
+
+
+def test_mounts_are_static_files_only(app):
+    for ctx in iter_route_contexts(app.router.routes):
+        if isinstance(ctx.original_route, Mount):
+            assert _is_static_mount(ctx), f"{ctx.path} is a mount that is not static files"
+
+
+def test_table_covers_exactly_the_app_routes(app):
+    routes = {k for k in enumerate_routes(app) if k[1] not in UNRULED}
+    assert routes - RULES.keys() == set(), "routes missing from RULES (add them with their roles)"
+    assert RULES.keys() - routes == set(), "RULES names routes the app no longer has"
+
+
+def test_declared_rules_match_the_table(app):
+    for key, ctx in enumerate_routes(app).items():
+        if key[1] in UNRULED:
+            continue
+        rule, expected = _rule(ctx), RULES[key]
+        if expected == PUBLIC:
+            assert rule.public, f"{key} should be public, is {rule!r}"
+        else:
+            assert not rule.public, f"{key} should need {sorted(expected)}, is public"
+            assert rule.roles == expected, f"{key}: rule {sorted(rule.roles)} != table {sorted(expected)}"
+
+
+def test_openapi_document_is_public(client):
+    assert client.get("/openapi.json").status_code == 200
+
+
+# --------------------------------------------------------------------------- fixtures
+
+@dataclass
+class World:
+    client: Any
+    login: Callable
+    engine: Any
+    incident_id: int
+    lon: float
+    lat: float
+    unit_code: str
+    other_street: str
+    login_user: tuple[str, str]
+    creds: dict[str, tuple[str, str]] = field(default_factory=dict)
+    headers: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def fresh_headers(self, caller: str) -> dict[str, str]:
+        """A new session for callers that own one (logout must not end the shared one)."""
+        if caller in self.creds:
+            return self.login(*self.creds[caller])
+        return self.headers[caller]
+
+    def reported_case(self, closed: bool = False) -> tuple[str, str]:
+        res = self.client.post("/api/incidents", json={"category": "dispute", "lon": self.lon, "lat": self.lat})
+        assert res.status_code == 201, res.text
+        doc = res.json()
+        if closed:
+            with self.engine.begin() as conn:
+                conn.execute(sa.text("UPDATE incident SET status = 'closed', closed_at = now() WHERE id = :id"),
+                             {"id": doc["id"]})
+        return doc["tracking_code"], doc["reporter_token"]
+
+
+@pytest.fixture(scope="module")
+def world(client, engine, settings, make_user, login) -> World:
+    with engine.begin() as conn:
+        unit_code, unit_lineage = conn.execute(sa.text("""
+            SELECT u.code, area_lineage(st.zone_code) FROM unit u JOIN station st ON st.code = u.station_code
+            WHERE u.department_code = 'police' ORDER BY u.code LIMIT 1""")).one()
+        inc = conn.execute(sa.text("""
+            SELECT id, street_code, ST_X(location) AS lon, ST_Y(location) AS lat FROM incident
+            WHERE grid_code IS NOT NULL AND street_code IS NOT NULL AND district_code = :d
+            ORDER BY id LIMIT 1"""), {"d": DISTRICT}).one()
+        other_street = conn.execute(sa.text("""
+            SELECT code FROM area WHERE kind = 'street' AND valid_to IS NULL
+              AND code <> :s AND NOT (code = ANY(:lineage)) ORDER BY code LIMIT 1"""),
+            {"s": inc.street_code, "lineage": list(unit_lineage)}).scalar_one()
+        # the officer's unit is assigned to the target incident: its task
+        conn.execute(sa.text("INSERT INTO assignment (incident_id, unit_code) VALUES (:i, :u)"),
+                     {"i": inc.id, "u": unit_code})
+    w = World(client=client, login=login, engine=engine, incident_id=inc.id, lon=inc.lon, lat=inc.lat,
+              unit_code=unit_code, other_street=other_street, login_user=make_user())
+    for role in ROLES:
+        w.creds[role] = make_user(role, DISTRICT, unit=unit_code if role == "officer" else None)
+    w.creds["out_of_scope"] = make_user("dispatcher", other_street)
+    w.creds["no_grants"] = make_user()
+    for caller, (username, password) in w.creds.items():
+        w.headers[caller] = login(username, password)
+
+    admin_token = w.headers["admin"]["Authorization"].split()[1]
+    claims = jwt.decode(admin_token, settings.secret_key, algorithms=[tokens.ALGORITHM], issuer=tokens.ISSUER)
+    expired = tokens.access_token(settings.secret_key, user_id=int(claims["sub"]), session_id=claims["sid"],
+                                  minutes=-1)
+    forged = tokens.access_token("not-the-server-secret-" + "x" * 30, user_id=int(claims["sub"]),
+                                 session_id=claims["sid"], minutes=15)
+    w.headers["anonymous"] = {}
+    w.headers["expired"] = {"Authorization": f"Bearer {expired}"}
+    w.headers["forged"] = {"Authorization": f"Bearer {forged}"}
+    w.headers["garbage"] = {"Authorization": "Bearer not-a-token"}
+    return w
+
+
+# Valid minimal requests: (world, caller) -> (method, url, keyword arguments for client.request)
+def _token(w, c):
+    return {"data": {"username": w.login_user[0], "password": w.login_user[1]}}
+
+
+def _refresh(w, c):
+    res = w.client.post("/api/auth/token", data={"username": w.login_user[0], "password": w.login_user[1]})
+    return {"json": {"refresh_token": res.json()["refresh_token"]}}
+
+
+def _track(w, c):
+    code, secret = w.reported_case()
+    return {"url": f"/api/public/incidents/{code}", "headers": {"X-Reporter-Token": secret}}
+
+
+def _rate(w, c):
+    code, secret = w.reported_case(closed=True)
+    return {"url": f"/api/public/incidents/{code}/rating", "headers": {"X-Reporter-Token": secret},
+            "json": {"rating": 4}}
+
+
+REQUESTS: dict[tuple[str, str], Callable[[World, str], dict]] = {
+    ("POST", "/api/auth/token"): _token,
+    ("POST", "/api/auth/refresh"): _refresh,
+    ("POST", "/api/auth/logout"): lambda w, c: {"fresh_session": True},
+    ("GET", "/api/auth/me"): lambda w, c: {},
+    ("GET", "/api/categories"): lambda w, c: {},
+    ("GET", "/api/departments"): lambda w, c: {},
+    ("GET", "/api/areas"): lambda w, c: {"params": {"kind": "street"}},
+    ("GET", "/api/stations"): lambda w, c: {},
+    ("GET", "/api/units"): lambda w, c: {},
+    ("GET", "/api/route"): lambda w, c: {"params": {"lon": w.lon, "lat": w.lat, "category": "dispute"}},
+    ("POST", "/api/incidents"): lambda w, c: {"json": {"category": "dispute", "lon": w.lon, "lat": w.lat}},
+    ("GET", "/api/incidents"): lambda w, c: {"params": {"limit": 5}},
+    ("GET", "/api/incidents/{incident_id}"): lambda w, c: {"url": f"/api/incidents/{w.incident_id}"},
+    ("GET", "/api/public/incidents/{tracking_code}"): _track,
+    ("POST", "/api/public/incidents/{tracking_code}/rating"): _rate,
+    ("POST", "/api/units/{code}/position"): lambda w, c: {
+        "url": f"/api/units/{w.unit_code}/position", "json": {"lon": w.lon, "lat": w.lat}},
+    ("GET", "/api/admin/audit"): lambda w, c: {"params": {"limit": 5}},
+    ("GET", "/"): lambda w, c: {},
+    ("GET", "/config.json"): lambda w, c: {},
+    ("GET", "/docs"): lambda w, c: {},
+}
+
+
+def test_every_route_has_a_request():
+    assert REQUESTS.keys() == RULES.keys()
+
+
+def expected_status(key: tuple[str, str], caller: str) -> int:
+    rule = RULES[key]
+    if rule == PUBLIC:
+        return SUCCESS[key]
+    if caller in ANONYMOUS_LIKE:
+        return 401
+    role = "dispatcher" if caller == "out_of_scope" else caller
+    if caller == "no_grants" or role not in rule:
+        return 403
+    if caller == "out_of_scope" and key in SCOPED_OBJECT:
+        return 404
+    return SUCCESS[key]
+
+
+@pytest.mark.parametrize("key", list(RULES), ids=[f"{m} {p}" for m, p in RULES])
+def test_route_against_every_caller(world, key):
+    method, path = key
+    wrong = []
+    for caller in CALLERS:
+        kwargs = REQUESTS[key](world, caller)
+        url = kwargs.pop("url", path)
+        fresh = kwargs.pop("fresh_session", False)
+        headers = {**(world.fresh_headers(caller) if fresh else world.headers[caller]), **kwargs.pop("headers", {})}
+        res = world.client.request(method, url, headers=headers, **kwargs)
+        want = expected_status(key, caller)
+        if res.status_code != want:
+            wrong.append(f"{caller}: {res.status_code} (expected {want}) {res.text[:160]}")
+        if RULES[key] == PUBLIC:
+            assert res.status_code not in (401, 403), f"public {method} {path} refused {caller}"
+        if res.status_code in (401, 403, 404):
+            assert res.headers["content-type"].startswith("application/json"), (caller, res.headers)
+            assert res.json()["detail"]
+        if res.status_code == 401:
+            assert res.headers.get("www-authenticate") == "Bearer"
+    assert not wrong, f"{method} {path}:\n  " + "\n  ".join(wrong)
+
+
+def test_out_of_scope_object_looks_like_a_missing_one(world):
+    """404 for another street's incident has the same shape as for an id that does not exist."""
+    h = world.headers["out_of_scope"]
+    hidden = world.client.get(f"/api/incidents/{world.incident_id}", headers=h)
+    missing = world.client.get("/api/incidents/999999999", headers=h)
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.json()["detail"].replace(str(world.incident_id), "N") == \
+        missing.json()["detail"].replace("999999999", "N")
