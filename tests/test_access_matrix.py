@@ -36,7 +36,7 @@ DISTRICT = "330503"
 ROLES = ("admin", "dispatcher", "grid_manager", "grid_worker", "officer", "analyst")
 STAFF = frozenset(ROLES)
 PUBLIC = "public"
-MAP_READERS = frozenset({"admin", "dispatcher", "grid_manager", "grid_worker", "analyst"})
+MAP_READERS = frozenset({"admin", "dispatcher", "grid_manager", "grid_worker", "analyst", "officer"})  # officers navigate by the map
 
 # (method, path) -> PUBLIC or the exact set of roles the route admits (admin included).
 RULES: dict[tuple[str, str], str | frozenset[str]] = {

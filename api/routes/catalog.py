@@ -16,7 +16,7 @@ router = APIRouter(prefix="/api", tags=["catalog"])
 
 AreaKind = Literal["district", "street", "community", "grid", "zone", "patrol_zone"]
 GEOJSON = {200: {"content": {"application/geo+json": {}}}}
-MAP_ROLES = ("dispatcher", "grid_manager", "grid_worker", "analyst")
+MAP_ROLES = ("dispatcher", "grid_manager", "grid_worker", "analyst", "officer")
 
 
 def geojson(doc) -> JSONResponse:
