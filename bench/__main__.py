@@ -1,0 +1,179 @@
+"""``python -m bench``: run every section, print the tables, write bench/results/latest.txt."""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import platform
+import sys
+import time
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import httpx
+import numpy as np
+import psycopg
+
+from api.settings import Settings
+from bench import bulk, intake, plan, single
+from bench.common import district_shape, points_inside, serve
+from bench.dbenv import bench_database, check_loaded
+from bench.report import RESULTS_DIR, Report
+
+PREFERRED_CATEGORY = "street_vendor"
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    p.add_argument("--points", type=int, default=500, help="single-point routing: points per layer (500)")
+    p.add_argument("--bulk", default="10000,100000", help="bulk routing sizes, comma-separated (10000,100000)")
+    p.add_argument("--intake", type=int, default=200, help="incident intake: requests per run (200)")
+    p.add_argument("--clients", type=int, default=8, help="incident intake: concurrent clients (8)")
+    p.add_argument("--category", default=None, help=f"category code (default {PREFERRED_CATEGORY} if present)")
+    p.add_argument("--seed", type=int, default=20261121)
+    p.add_argument("--in-place", action="store_true",
+                   help="do not clone the database; work in it with a temporary user, cleaned up at the end")
+    p.add_argument("--out", default=str(RESULTS_DIR / "latest.txt"))
+    return p.parse_args(argv)
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "?"
+
+
+def machine(report: Report, db, counts: dict) -> None:
+    cpu = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "?")
+    except OSError:
+        pass
+    cores = os.cpu_count()
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
+    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    with psycopg.connect(db.dsn, autocommit=True) as conn:
+        pg = conn.execute("SHOW server_version").fetchone()[0]
+        postgis = conn.execute("SELECT postgis_lib_version(), postgis_geos_version(), postgis_proj_version()").fetchone()
+        knobs = dict(conn.execute("""SELECT name, setting || coalesce(unit, '') FROM pg_settings
+            WHERE name IN ('shared_buffers', 'work_mem', 'jit', 'max_parallel_workers_per_gather')""").fetchall())
+    import shapely
+    report.out(f"gridgov bench  {datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC")
+    report.out(f"machine     {platform.system()} {platform.release()} {platform.machine()}; {cpu}; "
+               f"{cores} cores ({usable} usable); {ram:.1f} GiB RAM")
+    report.out(f"python      {platform.python_implementation()} {platform.python_version()}; "
+               f"fastapi {_version('fastapi')}, uvicorn {_version('uvicorn')}, SQLAlchemy {_version('SQLAlchemy')}, "
+               f"psycopg {psycopg.__version__}, httpx {_version('httpx')}")
+    report.out(f"             geopandas {_version('geopandas')}, shapely {shapely.__version__} "
+               f"(GEOS {shapely.geos_version_string}), pandas {_version('pandas')}, numpy {np.__version__}")
+    report.out(f"database    PostgreSQL {pg}, PostGIS {postgis[0]} (GEOS {postgis[1]}, PROJ {postgis[2]}); "
+               + ", ".join(f"{k} {v}" for k, v in sorted(knobs.items())))
+    report.out(f"             {db.mode}")
+    report.out(f"data        {counts['grid']:,} grids, {counts['community']:,} communities, {counts['street']:,} streets, "
+               f"{counts['zone']:,} zones, {counts['patrol_zone']:,} patrol zones, {counts['station']:,} stations, "
+               f"{counts['unit']:,} units ({counts['available_units']:,} available), {counts['incident']:,} incidents")
+    load = os.getloadavg()
+    report.out(f"note        client, server (uvicorn thread) and PostgreSQL share these cores; load average at start "
+               f"{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} (1/5/15 min); gc.freeze() after set-up")
+
+
+def pick_category(dsn: str, wanted: str | None) -> tuple[str, list[str]]:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        rows = conn.execute("SELECT code, departments FROM category ORDER BY code").fetchall()
+    codes = [r[0] for r in rows]
+    if not codes:
+        raise SystemExit("no categories in the database: load the sample first")
+    if wanted:
+        if wanted not in codes:
+            raise SystemExit(f"unknown category {wanted!r}; categories: {', '.join(codes)}")
+        code = wanted
+    else:
+        code = PREFERRED_CATEGORY if PREFERRED_CATEGORY in codes else codes[0]
+    return code, dict(rows)[code]
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    started = time.perf_counter()
+    base = Settings()
+    sizes = [int(s) for s in args.bulk.split(",") if s.strip()]
+    report = Report()
+    out_path = os.path.abspath(args.out)
+
+    with bench_database(base, in_place=args.in_place, public_rate_per_minute=10**9) as db:
+        counts = check_loaded(db.dsn)
+        if counts["grid"] == 0:
+            print("no grids in the database: load the sample first (`make bench` runs `gridgov load-sample`)",
+                  file=sys.stderr)
+            return 2
+        machine(report, db, counts)
+        category, departments = pick_category(db.dsn, args.category)
+        shape = district_shape(db.dsn)
+        rng = np.random.default_rng(args.seed)
+        lons, lats = points_inside(shape, args.points, rng)
+        wl, wt = points_inside(shape, single.WARMUP, np.random.default_rng(args.seed + 1))
+        points, warm = list(zip(lons, lats)), list(zip(wl, wt))
+
+        from api.main import create_app
+
+        gc.collect()
+        gc.freeze()   # set-up objects out of the collector's way: no full-heap scans inside the timings
+
+        # 1 -------------------------------------------------------------------------------
+        report.section(f"1. Single-point routing latency: {args.points} random points inside the district "
+                       f"(seed {args.seed}), category {category} ({', '.join(departments)})")
+        a_times, a_grids, a_plans = single.raw_sql_latency(db.dsn, db.settings, points, warm, category)
+        a0_times, _, _ = single.raw_sql_latency(db.dsn, db.settings, points, warm, category, prepare_threshold=None)
+        b_times, b_grids, b_plans = single.function_latency(db.settings, points, warm, category)
+        with serve(create_app(db.settings)) as url, \
+                httpx.Client(base_url=url, trust_env=False, timeout=60) as client:
+            auth = single.login(client, db.username, db.password)
+            c_times, c_grids = single.http_latency(client, auth, points, warm, category)
+            c0_times, c1_times = single.http_floor_latency(client, auth, len(points))
+        stats = single.print_latency(report, {
+            "(a) raw SQL, psycopg sync": a_times,
+            "(b) spatial.routing.route_point, async SQLAlchemy": b_times,
+            "(c) GET /api/route, uvicorn + httpx keep-alive": c_times,
+            "(a0) raw SQL, psycopg, never prepared": a0_times,
+            "(c0) HTTP floor: GET unknown path -> 404, no database": c0_times,
+            "(c1) GET /api/auth/me: token + session query + transaction": c1_times,
+        }, "(a) raw SQL, psycopg sync")
+        in_grid = sum(g is not None for g in a_grids)
+        same = a_grids == b_grids == c_grids
+        report.out(f"  {single.WARMUP} warm-up calls per layer, autocommit, one connection; {in_grid}/{len(points)} "
+                   f"points inside a grid; (a), (b), (c) agree on every grid: {'yes' if same else 'NO'}")
+        report.out(f"  psycopg prepares a statement on its 6th execution: (a) ran {a_plans[0]} generic / "
+                   f"{a_plans[1]} custom plans, (b) {b_plans[0]} / {b_plans[1]}; (a0) plans every call")
+
+        # 2 -------------------------------------------------------------------------------
+        report.section("2. Bulk routing throughput: random points in the district bbox (grid, hierarchy, zone, "
+                       "station)")
+        bulk.run(report, db, shape, sizes, args.seed)
+
+        # 3 -------------------------------------------------------------------------------
+        report.section(f"3. Incident intake: POST /api/incidents (anonymous web reports, category {category}; "
+                       f"rate limit lifted for the bench)")
+        with serve(create_app(db.settings)) as url, \
+                httpx.Client(base_url=url, trust_env=False, timeout=60) as client:
+            intake.run(report, db.settings, client, url, (lons, lats), category, args.intake, args.clients,
+                       db.created_incidents, stats["(c) GET /api/route, uvicorn + httpx keep-alive"]["p50"])
+
+        # 4 -------------------------------------------------------------------------------
+        report.section("4. Plan check: EXPLAIN (ANALYZE, BUFFERS) route_point.sql")
+        plan.run(report, db.dsn, single.route_params(db.settings, lons[0], lats[0], category),
+                 RESULTS_DIR / "route_point_plan.txt")
+
+    report.out()
+    load = os.getloadavg()
+    report.out(f"load average at end {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}; "
+               f"total {time.perf_counter() - started:.1f} s; written to {os.path.relpath(out_path)}")
+    report.save(Path(out_path))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""Plain-text output: tables, statistics, and a tee to ``bench/results/latest.txt``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+
+class Report:
+    """Print lines as they come and keep them for the results file."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def out(self, text: str = "") -> None:
+        print(text, flush=True)
+        self.lines.extend(text.split("\n"))
+
+    def section(self, title: str) -> None:
+        self.out()
+        self.out(title)
+        self.out("=" * len(title))
+
+    def table(self, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+        self.out(table(headers, rows))
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("\n".join(self.lines) + "\n", encoding="utf-8")
+
+
+def _is_number(text: str) -> bool:
+    t = text.replace(",", "").replace("x", "").replace("%", "").strip()
+    try:
+        float(t)
+        return True
+    except ValueError:
+        return False
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A fixed-width table; numeric cells right-aligned, text left-aligned."""
+    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    numeric = [all(_is_number(r[i]) or r[i] in ("", "-") for r in cells[1:]) for i in range(len(headers))]
+    lines = []
+    for n, row in enumerate(cells):
+        parts = [c.rjust(w) if numeric[i] and n else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))]
+        lines.append("  ".join(parts).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def latency_stats(seconds: Sequence[float]) -> dict[str, float]:
+    """p50/p95/p99/mean/max in milliseconds."""
+    ms = np.asarray(seconds, dtype="float64") * 1000.0
+    return {
+        "n": int(ms.size),
+        "p50": float(np.percentile(ms, 50)),
+        "p95": float(np.percentile(ms, 95)),
+        "p99": float(np.percentile(ms, 99)),
+        "mean": float(ms.mean()),
+        "max": float(ms.max()),
+    }
+
+
+def ms(value: float) -> str:
+    return f"{value:.2f}"
+
+
+def ratio(value: float, base: float) -> str:
+    return f"{value / base:.2f}x" if base else "-"
+
+
+def rate(value: float) -> str:
+    return f"{value:,.0f}"

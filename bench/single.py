@@ -1,0 +1,138 @@
+"""Section 1: single-point routing latency, three layers over the same points."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import httpx
+import psycopg
+
+from api.incidents import routing_options
+from bench.common import psycopg_sql
+from bench.report import Report, latency_stats, ms, ratio
+
+WARMUP = 25
+
+
+def route_params(settings, lon: float, lat: float, category: str) -> dict:
+    """The bound parameters ``spatial.routing.route_point`` sends (WGS-84 input)."""
+    opts = routing_options(settings)
+    return {"lon": float(lon), "lat": float(lat), "category": category,
+            "tolerance_m": opts.boundary_tolerance_m, "stale_s": opts.stale_position_s,
+            "k": opts.units_per_department}
+
+
+PREPARED_PLANS = """SELECT coalesce(sum(generic_plans), 0), coalesce(sum(custom_plans), 0)
+                    FROM pg_prepared_statements WHERE strpos(statement, 'covering AS (') > 0"""
+
+
+def raw_sql_latency(dsn: str, settings, points, warm, category: str, *,
+                    prepare_threshold: int | None = 5) -> tuple[list[float], list, tuple[int, int]]:
+    """psycopg sync, autocommit; ``prepare_threshold`` as psycopg's (5: prepared from the 6th call on)."""
+    query, names = psycopg_sql("route_point")
+    grids = []
+    times = []
+    with psycopg.connect(dsn, autocommit=True, prepare_threshold=prepare_threshold) as conn:
+        missing = names - set(route_params(settings, 0, 0, category))
+        if missing:
+            raise RuntimeError(f"route_point.sql needs parameters the bench does not send: {sorted(missing)}")
+        cur = conn.cursor()
+        for lon, lat in warm:
+            cur.execute(query, route_params(settings, lon, lat, category)).fetchone()
+        for lon, lat in points:
+            params = route_params(settings, lon, lat, category)
+            t0 = time.perf_counter()
+            doc = cur.execute(query, params).fetchone()[0]
+            times.append(time.perf_counter() - t0)
+            grids.append((doc["grid"] or {}).get("code"))
+        plans = tuple(int(v) for v in conn.execute(PREPARED_PLANS, prepare=False).fetchone())
+    return times, grids, plans
+
+
+def function_latency(settings, points, warm, category: str) -> tuple[list[float], list, tuple[int, int]]:
+    """``spatial.routing.route_point`` on one pooled async connection (the app's engine), autocommit."""
+    from sqlalchemy import text
+
+    from api.db import make_engine
+    from spatial.routing import route_point
+
+    opts = routing_options(settings)
+
+    async def run():
+        engine = make_engine(settings)
+        try:
+            async with engine.connect() as conn:
+                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                for lon, lat in warm:
+                    await route_point(conn, lon, lat, category, options=opts)
+                times, grids = [], []
+                for lon, lat in points:
+                    t0 = time.perf_counter()
+                    doc = await route_point(conn, lon, lat, category, options=opts)
+                    times.append(time.perf_counter() - t0)
+                    grids.append((doc["grid"] or {}).get("code"))
+                plans = tuple(int(v) for v in (await conn.execute(text(PREPARED_PLANS))).one())
+                return times, grids, plans
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def login(client: httpx.Client, username: str, password: str) -> dict[str, str]:
+    res = client.post("/api/auth/token", data={"username": username, "password": password})
+    res.raise_for_status()
+    return {"Authorization": f"Bearer {res.json()['access_token']}"}
+
+
+def http_latency(client: httpx.Client, auth: dict, points, warm, category: str) -> tuple[list[float], list]:
+    def get(lon, lat):
+        res = client.get("/api/route", params={"lon": repr(float(lon)), "lat": repr(float(lat)),
+                                               "category": category}, headers=auth)
+        if res.status_code != 200:
+            raise RuntimeError(f"GET /api/route -> {res.status_code}: {res.text[:300]}")
+        return res.json()
+
+    for lon, lat in warm:
+        get(lon, lat)
+    times, grids = [], []
+    for lon, lat in points:
+        t0 = time.perf_counter()
+        doc = get(lon, lat)
+        times.append(time.perf_counter() - t0)
+        grids.append((doc["grid"] or {}).get("code"))
+    return times, grids
+
+
+def http_floor_latency(client: httpx.Client, auth: dict, n: int) -> tuple[list[float], list[float]]:
+    """Reference points for (c): an unknown path (404: HTTP stack and middleware, no database) and
+    ``GET /api/auth/me`` (plus token check, session query, one transaction; no routing)."""
+    def timed(path, headers, status):
+        for _ in range(WARMUP):
+            client.get(path, headers=headers)
+        times = []
+        for _ in range(n):
+            t0 = time.perf_counter()
+            res = client.get(path, headers=headers)
+            times.append(time.perf_counter() - t0)
+            if res.status_code != status:
+                raise RuntimeError(f"GET {path} -> {res.status_code}: {res.text[:300]}")
+        return times
+
+    return timed("/api/bench-no-such-route", {}, 404), timed("/api/auth/me", auth, 200)
+
+
+def print_latency(report: Report, results: dict[str, list[float]], base_key: str) -> dict[str, dict]:
+    stats = {k: latency_stats(v) for k, v in results.items()}
+    base = stats[base_key]
+    rows = []
+    for label, s in stats.items():
+        rows.append([label, s["n"], ms(s["p50"]), ms(s["p95"]), ms(s["p99"]), ms(s["mean"]), ms(s["max"])])
+    for label, s in stats.items():
+        if label == base_key:
+            continue
+        rows.append([f"  ratio {label.split()[0]}/{base_key.split()[0]}", "", ratio(s["p50"], base["p50"]),
+                     ratio(s["p95"], base["p95"]), ratio(s["p99"], base["p99"]), ratio(s["mean"], base["mean"]), ""])
+    report.table(["layer", "n", "p50 ms", "p95 ms", "p99 ms", "mean ms", "max ms"], rows)
+    return stats
