@@ -81,31 +81,51 @@ def migrate(revision: str = typer.Argument("head")):
     typer.echo(f"migrated to {revision}")
 
 
+def _sync_transaction(work):
+    """Run ``work(conn)`` in one transaction on a sync engine (bulk loading)."""
+    from sqlalchemy import create_engine
+
+    engine = create_engine(get_settings().url)
+    try:
+        with engine.begin() as conn:
+            return work(conn)
+    finally:
+        engine.dispose()
+
+
+def _in_transaction(work):
+    """Run ``await work(conn)`` in one transaction on the configured database; print input errors plainly."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from api.errors import ApiError
+    from spatial.errors import InputError
+
+    async def run():
+        engine = create_async_engine(get_settings().url)
+        try:
+            async with engine.begin() as conn:
+                return await work(conn)
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(run())
+    except InputError as exc:
+        fail(f"{exc.field}: {exc.reason}", 2)
+    except ApiError as exc:
+        fail(f"{exc.field + ': ' if exc.field else ''}{exc.detail}")
+
+
 @app.command("load-sample")
 def load_sample():
     """Load the Nanxun sample and its accounts (idempotent: a second run changes nothing)."""
-    from sqlalchemy import create_engine
-    from sqlalchemy.ext.asyncio import create_async_engine
-
     from api.sample_accounts import create_sample_accounts
     from spatial.sample_load import load_sample as load
 
     settings = get_settings()
     started = time.perf_counter()
-    engine = create_engine(settings.url)
-    with engine.begin() as conn:
-        counts = load(conn, progress=lambda m: typer.echo(f"  {m}"))
-    engine.dispose()
-
-    async def accounts():
-        aengine = create_async_engine(settings.url)
-        try:
-            async with aengine.begin() as conn:
-                return await create_sample_accounts(conn, settings.data_dir)
-        finally:
-            await aengine.dispose()
-
-    counts["accounts"], path = asyncio.run(accounts())
+    counts = _sync_transaction(lambda conn: load(conn, progress=lambda m: typer.echo(f"  {m}")))
+    counts["accounts"], path = _in_transaction(lambda conn: create_sample_accounts(conn, settings.data_dir))
     typer.echo(f"sample loaded in {time.perf_counter() - started:.1f}s; new rows: "
                + ", ".join(f"{k} {v}" for k, v in counts.items()))
     typer.echo(f"sample accounts and their passwords: {path}")
@@ -114,14 +134,9 @@ def load_sample():
 @app.command("refresh-units")
 def refresh_units():
     """Give the sample units fresh simulated GPS fixes (demo heartbeat)."""
-    from sqlalchemy import create_engine
-
     from spatial.sample_load import refresh_unit_fixes
 
-    engine = create_engine(get_settings().url)
-    with engine.begin() as conn:
-        n = refresh_unit_fixes(conn)
-    engine.dispose()
+    n = _sync_transaction(refresh_unit_fixes)
     typer.echo(f"refreshed {n} unit positions")
 
 
@@ -143,49 +158,14 @@ def route(lon: float, lat: float, category: str = typer.Option(..., "--category"
           accuracy: float = typer.Option(None, help="GPS accuracy in metres"),
           crs: str = typer.Option("wgs84", help="wgs84 | gcj02 | bd09")):
     """Route one point and print the routing document as JSON."""
-    from sqlalchemy.ext.asyncio import create_async_engine
-
     from api.incidents import routing_options
-    from spatial.errors import InputError
     from spatial.routing import route_point
 
-    settings = get_settings()
-
-    async def run():
-        engine = create_async_engine(settings.url)
-        try:
-            async with engine.connect() as conn:
-                return await route_point(conn, lon, lat, category, accuracy_m=accuracy, input_crs=crs,
-                                         options=routing_options(settings))
-        finally:
-            await engine.dispose()
-
-    try:
-        doc = asyncio.run(run())
-    except InputError as exc:
-        fail(f"{exc.field}: {exc.reason}", 2)
+    options = routing_options(get_settings())
+    doc = _in_transaction(lambda conn: route_point(conn, lon, lat, category, accuracy_m=accuracy,
+                                                   input_crs=crs, options=options))
     json.dump(doc, sys.stdout, ensure_ascii=False, indent=2, default=str)
     sys.stdout.write("\n")
-
-
-def _in_transaction(work):
-    """Run ``work(conn)`` in one transaction on the configured database; print API errors plainly."""
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    from api.errors import ApiError
-
-    async def run():
-        engine = create_async_engine(get_settings().url)
-        try:
-            async with engine.begin() as conn:
-                return await work(conn)
-        finally:
-            await engine.dispose()
-
-    try:
-        return asyncio.run(run())
-    except ApiError as exc:
-        fail(f"{exc.field + ': ' if exc.field else ''}{exc.detail}")
 
 
 @user_app.command("add")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -41,35 +40,3 @@ class IncidentCreated(BaseModel):
     reporter_token: str | None = Field(None, description="secret for tracking and rating; shown only once")
     status: str
     routing: dict[str, Any]
-
-
-class Incident(BaseModel):
-    id: int
-    tracking_code: str
-    category: str
-    category_name: str
-    description: str
-    lon: float
-    lat: float
-    accuracy_m: float | None
-    source: str
-    status: str
-    priority: str
-    tier: str | None
-    reported_at: datetime
-    due_at: datetime | None
-    closed_at: datetime | None
-    h3_cell: str | None
-    grid_code: str | None
-    community_code: str | None
-    street_code: str | None
-    district_code: str | None
-    zone_code: str | None
-    station_code: str | None
-    patrol_zone_code: str | None
-    near_boundary: bool
-    unrouted: bool
-    rating: int | None
-    routing: dict[str, Any] | None = None
-    contact: str | None = None
-    events: list[dict[str, Any]] | None = None

@@ -28,8 +28,10 @@ def incident_filters(who: Principal) -> dict[str, Any]:
     return {"scope": None, "unit": who.unit_code or "-"}  # officers: their unit's tasks
 
 
-def is_analyst_only(who: Principal) -> bool:
-    return not who.is_admin and who.roles <= {"analyst"}
+def _in_scope_of(who: Principal, row: dict, roles) -> bool:
+    """Whether one of the caller's grants for ``roles`` covers this incident's areas."""
+    codes = {row.get(k) for k in AREA_KEYS}
+    return bool(codes & set(who.scope(roles) or []))
 
 
 def analyst_view(who: Principal, row: dict) -> bool:
@@ -40,15 +42,11 @@ def analyst_view(who: Principal, row: dict) -> bool:
     """
     if who.is_admin or "analyst" not in who.roles:
         return False
-    codes = {row.get(k) for k in AREA_KEYS}
-    return not codes & set(who.scope(FULL_VIEW_ROLES) or [])
+    return not _in_scope_of(who, row, FULL_VIEW_ROLES)
 
 
 def may_see_contact(who: Principal, row: dict) -> bool:
-    if who.is_admin:
-        return True
-    codes = {row.get(k) for k in AREA_KEYS}
-    return bool(codes & set(who.scope(CONTACT_ROLES) or []))
+    return who.is_admin or _in_scope_of(who, row, CONTACT_ROLES)
 
 
 def shape(row: dict, who: Principal) -> dict:

@@ -13,7 +13,7 @@ from api import contact as contact_box
 from api import incidents as service
 from api.auth.deps import IncidentReader, Public
 from api.db import ConnDep
-from api.errors import Forbidden, NotFound
+from api.errors import Forbidden
 from api.params import clamp_limit, parse_bbox
 from api.schemas import IncidentCreated, IncidentIn
 from spatial.errors import InputError
@@ -66,7 +66,7 @@ async def read_incident(incident_id: Annotated[int, Path(ge=1, le=2**63 - 1, des
         return out
     out["routing"] = row["routing"]
     out["events"] = row["events"]
-    for key in ("h3_cell", "accuracy_m", "patrol_zone_code"):  # the case file's own fields (schemas.Incident)
+    for key in ("h3_cell", "accuracy_m", "patrol_zone_code"):  # the case file's own fields
         out[key] = row[key]
     if row["reporter_contact"] and visibility.may_see_contact(who, row):
         out["contact"] = contact_box.unseal(request.app.state.settings.contact_key, row["reporter_contact"])
