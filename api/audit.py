@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from spatial.sqlfiles import sql
+from api.sqlfiles import sql
 
 REDACT = {"password", "password_hash", "contact", "reporter_contact", "reporter_token", "reporter_token_hash"}
 
@@ -25,3 +25,9 @@ async def record(conn, *, actor: str, action: str, entity: str, entity_id: Any =
         "entity_id": None if entity_id is None else str(entity_id),
         "before": _clean(before), "after": _clean(after), "client": client,
     })
+
+
+async def recent(conn, *, entity: str | None, entity_id: str | None, limit: int) -> list[dict]:
+    """The newest audit rows, optionally of one entity."""
+    rows = await conn.execute(sql("audit_select"), {"entity": entity, "entity_id": entity_id, "limit": limit})
+    return [dict(r) for r in rows.mappings()]

@@ -25,6 +25,16 @@ def fail(message: str, code: int = 1):
     raise typer.Exit(code)
 
 
+def _settings_or_exit():
+    """The settings, or a plain message and exit 2 when they are refused (missing secrets ...)."""
+    from pydantic import ValidationError
+
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        fail("refusing to start: " + "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors()), 2)
+
+
 @db_app.command("start")
 def db_start():
     """Start the embedded cluster (initdb on first use) and create the database with PostGIS."""
@@ -145,12 +155,12 @@ def serve(host: str = typer.Option(None), port: int = typer.Option(None), reload
     """Serve the app (map at /, OpenAPI docs at /docs)."""
     import uvicorn
 
-    settings = get_settings()
+    settings = _settings_or_exit()
     host = host or settings.host
     port = port or settings.port
     typer.echo(f"gridgov on http://{host}:{port}  (map /, API docs /docs)")
     uvicorn.run("api.main:create_app", factory=True, host=host, port=port, reload=reload,
-                proxy_headers=False, log_level="info")
+                proxy_headers=False, log_level="info", access_log=False)  # gridgov logs each request as JSON
 
 
 @app.command()
@@ -197,6 +207,24 @@ def user_revoke(username: str, role: str, area: str = typer.Argument(None, help=
 
     n = _in_transaction(lambda conn: users.revoke(conn, username, role, area))
     typer.echo(f"revoked {n} grant(s)")
+
+
+@user_app.command("deactivate")
+def user_deactivate(username: str):
+    """Deactivate an account: it can no longer log in or refresh, and its sessions end at once."""
+    from api.auth import users
+
+    n = _in_transaction(lambda conn: users.set_active(conn, username, False))
+    typer.echo(f"deactivated {username}; ended {n} session(s)")
+
+
+@user_app.command("activate")
+def user_activate(username: str):
+    """Let a deactivated account log in again."""
+    from api.auth import users
+
+    _in_transaction(lambda conn: users.set_active(conn, username, True))
+    typer.echo(f"activated {username}")
 
 
 @user_app.command("list")

@@ -1,27 +1,45 @@
-"""One error hierarchy, mapped to HTTP statuses in one place.
+"""One error hierarchy, mapped to HTTP statuses in one table; a catch-all for the rest.
 
 Every error body is JSON: ``{"detail": "...", "errors": [{"field": ..., "reason": ...}]}``.
+The spatial core raises domain errors without HTTP statuses (``spatial.errors``); the
+services raise the :class:`ApiError` family; the database driver's connection failures
+become 503 with ``Retry-After``; anything else is logged with the request id and answered
+500 JSON without internals.
 """
 
 from __future__ import annotations
 
+import logging
+
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from spatial.errors import InputError
+from spatial.errors import InputError, OutsideServiceArea, SwappedCoordinates, UnknownCode
+
+log = logging.getLogger("gridgov.errors")
+
+DB_RETRY_AFTER_S = 5
 
 
 class ApiError(Exception):
     status = 400
 
-    def __init__(self, detail: str, field: str | None = None, status: int | None = None):
+    def __init__(self, detail: str, field: str | None = None, status: int | None = None,
+                 headers: dict[str, str] | None = None):
         super().__init__(detail)
         self.detail = detail
         self.field = field
+        self.headers = headers
         if status:
             self.status = status
+
+
+class Invalid(ApiError):
+    status = 422
 
 
 class NotFound(ApiError):
@@ -35,6 +53,9 @@ class Conflict(ApiError):
 class Unauthorized(ApiError):
     status = 401
 
+    def __init__(self, detail: str, field: str | None = None):
+        super().__init__(detail, field, headers={"WWW-Authenticate": "Bearer"})
+
 
 class Forbidden(ApiError):
     status = 403
@@ -47,9 +68,33 @@ class TooLarge(ApiError):
 class TooManyRequests(ApiError):
     status = 429
 
+    def __init__(self, detail: str, field: str | None = None, *, retry_after: int = 1):
+        super().__init__(detail, field, headers={"Retry-After": str(retry_after)})
+
+
+class Unavailable(ApiError):
+    status = 503
+
+    def __init__(self, detail: str, *, retry_after: int = DB_RETRY_AFTER_S):
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
+# The one table: domain errors of the spatial core -> HTTP status.
+DOMAIN_STATUS: dict[type[InputError], int] = {
+    InputError: 422,
+    UnknownCode: 422,
+    SwappedCoordinates: 422,
+    OutsideServiceArea: 422,
+}
+
 
 def error_body(detail: str, errors: list[dict] | None = None) -> dict:
     return {"detail": detail, "errors": errors or []}
+
+
+def error_response(status: int, detail: str, errors: list[dict] | None = None,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(error_body(detail, errors), status_code=status, headers=headers)
 
 
 def _loc_to_field(loc: tuple) -> str:
@@ -99,29 +144,46 @@ def _document_error_body(app: FastAPI) -> None:
     app.openapi = openapi
 
 
+def database_unreachable(exc: BaseException) -> bool:
+    """Whether a driver error means the database cannot be reached (down, restarting, gone)."""
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    inner = getattr(exc, "orig", exc)
+    if isinstance(inner, psycopg.OperationalError | psycopg.InterfaceError):
+        return True
+    return isinstance(inner, psycopg.errors.AdminShutdown | psycopg.errors.CannotConnectNow
+                      | psycopg.errors.CrashShutdown)
+
+
 def install(app: FastAPI) -> None:
     _document_error_body(app)
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError):
         errors = [{"field": exc.field, "reason": exc.detail}] if exc.field else []
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return JSONResponse(error_body(exc.detail, errors), status_code=exc.status, headers=headers)
+        return error_response(exc.status, exc.detail, errors, exc.headers)
 
     @app.exception_handler(InputError)
     async def _input_error(request: Request, exc: InputError):
-        return JSONResponse(
-            error_body(f"{exc.field}: {exc.reason}", [{"field": exc.field, "reason": exc.reason}]),
-            status_code=exc.status,
-        )
+        status = DOMAIN_STATUS.get(type(exc), 422)
+        return error_response(status, f"{exc.field}: {exc.reason}", [{"field": exc.field, "reason": exc.reason}])
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError):
         errors = [_field_error(e) for e in exc.errors()]
         summary = "; ".join(f"{e['field']}: {e['reason']}" for e in errors) or "invalid request"
-        return JSONResponse(error_body(summary, errors), status_code=422)
+        return error_response(422, summary, errors)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException):
-        return JSONResponse(error_body(str(exc.detail)), status_code=exc.status_code,
-                            headers=getattr(exc, "headers", None))
+        return error_response(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+
+    async def _database_error(request: Request, exc: Exception):
+        if database_unreachable(exc):
+            log.warning("database unreachable: %s", type(exc).__name__)
+            err = Unavailable("the database is not reachable; retry shortly")
+            return error_response(err.status, err.detail, headers=err.headers)
+        raise exc  # a real bug: the catch-all in api.security answers it
+
+    app.add_exception_handler(sa_exc.DBAPIError, _database_error)
+    app.add_exception_handler(psycopg.Error, _database_error)

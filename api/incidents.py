@@ -1,24 +1,33 @@
-"""Incident intake and reads: route, snapshot, insert, record the first event."""
+"""Incidents: intake (route, snapshot, insert, first event, audit) and reads in reach."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import secrets
+from datetime import datetime
 from typing import Any
 
 import h3
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from api import audit, units
 from api import contact as contact_box
-from api.errors import Conflict, NotFound
-from api.schemas import IncidentIn
+from api.auth.policy import Capability, holds, reach
+from api.auth.principal import Principal
+from api.errors import Conflict, Forbidden, Invalid, NotFound
+from api.keyed import keyed_hash, keyed_token
 from api.settings import Settings
+from api.sqlfiles import sql
+from api.schemas import IncidentIn
 from spatial.routing import RoutingOptions, route_point
-from spatial.sqlfiles import sql
 
 TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L
 H3_RESOLUTION = 9
+REPORTER = "reporter"  # the actor of a public report's events: never an address or a name
+
+# sources only staff may claim, and the capability each needs
+STAFF_SOURCES = {"grid_worker": Capability.REPORT_PATROL, "hotline": Capability.REPORT_HOTLINE}
 
 
 def new_tracking_code() -> str:
@@ -28,6 +37,7 @@ def new_tracking_code() -> str:
 
 
 def hash_token(token: str) -> str:
+    """Reporter tokens carry 144+ random bits: a plain digest cannot be brute-forced."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -37,10 +47,6 @@ def routing_options(settings: Settings) -> RoutingOptions:
         stale_position_s=settings.stale_position_s,
         units_per_department=settings.units_per_department,
     )
-
-
-def _request_hash(body: IncidentIn) -> str:
-    return hashlib.sha256(json.dumps(body.model_dump(), sort_keys=True).encode()).hexdigest()
 
 
 def _snapshot_codes(routing: dict[str, Any]) -> dict[str, Any]:
@@ -60,20 +66,55 @@ def _snapshot_codes(routing: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def create_incident(
-    conn: AsyncConnection, body: IncidentIn, settings: Settings, *,
-    idempotency_key: str | None, actor: str,
-) -> tuple[dict[str, Any], bool]:
-    """Route and store a report. Returns (created document, is_new)."""
+def check_report_rights(who: Principal, body: IncidentIn) -> None:
+    """Staff-only sources and priorities: refused naming the field."""
+    needed = STAFF_SOURCES.get(body.source)
+    if needed and not holds(who, needed):
+        raise Forbidden(f"source {body.source!r} needs the capability {needed.value!r}", field="source")
+    if body.priority != "normal" and not holds(who, Capability.SET_PRIORITY):
+        raise Forbidden("only staff who triage reports may set a priority; leave it 'normal'", field="priority")
+
+
+def public_routing(routing: dict) -> dict:
+    """What a reporter learns of the routing: where it went, no units."""
+    def name(key):
+        part = routing.get(key)
+        return {"code": part["code"], "name": part["name"]} if part else None
+
+    return {"grid": name("grid"), "community": name("community"), "street": name("street"),
+            "zone": name("zone"), "station": name("station"), "flags": routing.get("flags", [])}
+
+
+async def routing_shown_to(conn: AsyncConnection, who: Principal, routing: dict) -> dict:
+    """The routing document as ``who`` may see it: public, or with the units they may read."""
+    if not who.is_authenticated:
+        return public_routing(routing)
+    return await units.routing_for(conn, who, routing)
+
+
+async def report(conn: AsyncConnection, who: Principal, body: IncidentIn, settings: Settings, *,
+                 idempotency_key: str | None) -> tuple[dict[str, Any], bool]:
+    """Route and store a report; returns (document as ``who`` may see it, created).
+
+    A retry with the same Idempotency-Key (keys are per caller: per account for staff, one
+    public space for reporters) and the same body returns the same incident and the same
+    reporter token, never a second incident; the same key with another body is a 409.
+    """
+    check_report_rights(who, body)
     routing = await route_point(
         conn, body.lon, body.lat, body.category, accuracy_m=body.accuracy_m,
         input_crs=body.crs, options=routing_options(settings),
     )
+    secret = settings.secret_key
+    key = None
+    if idempotency_key is not None:
+        namespace = f"user:{who.user_id}" if who.is_authenticated else "public"
+        key = keyed_hash(secret, "idempotency-key", f"{namespace}\n{idempotency_key}")
+    request_hash = keyed_hash(secret, "report-body", json.dumps(body.model_dump(), sort_keys=True))
+    token = keyed_token(secret, "reporter-token-for-key", key) if key else secrets.token_urlsafe(24)
     point = routing["point"]
-    token = secrets.token_urlsafe(24)
-    request_hash = _request_hash(body)
     params = {
-        "tracking_code": new_tracking_code(), "idempotency_key": idempotency_key,
+        "tracking_code": new_tracking_code(), "idempotency_key": key,
         "request_hash": request_hash, "category": body.category, "description": body.description,
         "lon": point["lon"], "lat": point["lat"], "accuracy_m": body.accuracy_m,
         "input_crs": body.crs, "source": body.source, "priority": body.priority,
@@ -85,21 +126,21 @@ async def create_incident(
     }
     inserted = (await conn.execute(sql("incident_insert"), params)).first()
     if inserted is None:  # the key was used before: hand back that incident, never a second
-        existing = await find_incident(conn, idempotency_key=idempotency_key)
+        existing = (await conn.execute(sql("incident_by_key"), {"k": key})).mappings().one()
         if existing["request_hash"] != request_hash:
             raise Conflict("Idempotency-Key was already used for a different report", field="Idempotency-Key")
-        return {"id": existing["id"], "tracking_code": existing["tracking_code"], "reporter_token": None,
-                "status": existing["status"], "routing": existing["routing"]}, False
+        doc = {"id": existing["id"], "tracking_code": existing["tracking_code"], "reporter_token": token,
+               "status": existing["status"], "routing": existing["routing"]}
+        return {**doc, "routing": await routing_shown_to(conn, who, doc["routing"])}, False
     incident_id = inserted.id
+    actor = who.actor if who.is_authenticated else REPORTER
     await add_event(conn, incident_id, actor=actor, kind="reported", to_status="new",
                     data={"source": body.source, "flags": routing["flags"]})
+    await audit.record(conn, actor=who.actor, action="create", entity="incident", entity_id=incident_id,
+                       after={"tracking_code": params["tracking_code"], "category": body.category,
+                              "source": body.source, "flags": routing["flags"]}, client=who.client)
     return {"id": incident_id, "tracking_code": params["tracking_code"], "reporter_token": token,
-            "status": "new", "routing": routing}, True
-
-
-async def find_incident(conn: AsyncConnection, *, idempotency_key: str) -> dict[str, Any]:
-    row = (await conn.execute(sql("incident_by_key"), {"k": idempotency_key})).mappings().one()
-    return dict(row)
+            "status": "new", "routing": await routing_shown_to(conn, who, routing)}, True
 
 
 async def add_event(conn, incident_id: int, *, actor: str, kind: str, from_status: str | None = None,
@@ -110,23 +151,63 @@ async def add_event(conn, incident_id: int, *, actor: str, kind: str, from_statu
     })
 
 
-EMPTY_FILTERS = {"id": None, "tracking_code": None, "category": None, "status": None, "since": None,
-                 "until": None, "xmin": None, "ymin": None, "xmax": None, "ymax": None, "scope": None,
-                 "unit": None}
+def _reach_params(who: Principal) -> dict[str, Any]:
+    """Bound parameters: what the caller may list, and what they may see in detail."""
+    return {**reach(who, Capability.READ_INCIDENTS).params(),
+            **reach(who, Capability.READ_INCIDENT_DETAILS).params("d_")}
 
 
-async def select_incidents(conn: AsyncConnection, *, limit: int = 100, offset: int = 0, **filters) -> tuple[list[dict], int]:
-    params = {**EMPTY_FILTERS, **filters, "limit": limit, "offset": offset}
-    rows = [dict(r) for r in (await conn.execute(sql("incident_select"), params)).mappings()]
+SUMMARY_HIDDEN = ("tracking_code", "description")  # not shown without detail rights
+
+
+def _summary(row: dict) -> dict:
+    out = {k: v for k, v in row.items() if k not in ("detailed", "number_matched")}
+    if not row["detailed"]:
+        for k in SUMMARY_HIDDEN:
+            out.pop(k, None)
+    return out
+
+
+async def list_page(conn: AsyncConnection, who: Principal, *, limit: int, offset: int,
+                    filters: dict[str, Any]) -> tuple[list[dict], int]:
+    """One page of incidents in reach, newest first, and how many match in all."""
+    since, until = filters.get("since"), filters.get("until")
+    if since and until and since >= until:
+        raise Invalid("must be later than since", field="until")
+    params = {"category": None, "status": None, "since": None, "until": None,
+              "xmin": None, "ymin": None, "xmax": None, "ymax": None,
+              **filters, **_reach_params(who), "limit": limit, "offset": offset}
+    rows = [dict(r) for r in (await conn.execute(sql("incident_list"), params)).mappings()]
     matched = rows[0]["number_matched"] if rows else 0
-    return rows, matched
+    return [_summary(r) for r in rows if r["id"] is not None], matched
 
 
-async def get_incident(conn: AsyncConnection, incident_id: int, *, scope: list[str] | None = None,
-                       unit: str | None = None) -> dict:
-    rows, _ = await select_incidents(conn, id=incident_id, scope=scope, unit=unit, limit=1)
-    if not rows:
+async def read_one(conn: AsyncConnection, who: Principal, incident_id: int, settings: Settings) -> dict:
+    """One incident in reach with, for detail views, its case file and routing; the contact
+    details for callers who may read them (each read audited). Out of reach = not found."""
+    row = (await conn.execute(sql("incident_item"), {"id": incident_id, **_reach_params(who)})).mappings().first()
+    if row is None:
         raise NotFound(f"incident {incident_id} not found", field="id")
-    row = rows[0]
-    row["events"] = [dict(e) for e in (await conn.execute(sql("incident_events"), {"incident_id": incident_id})).mappings()]
-    return row
+    row = dict(row)
+    sealed, routing = row.pop("reporter_contact"), row.pop("routing")
+    out = _summary(row)
+    if not row["detailed"]:
+        for k in ("h3_cell", "accuracy_m", "patrol_zone_code"):
+            out.pop(k)
+        return out
+    # bulk-loaded history (the sample) keeps only the snapshot codes, no routing document
+    out["routing"] = await units.routing_for(conn, who, routing) if routing else None
+    out["events"] = [dict(e) for e in (await conn.execute(sql("incident_events"),
+                                                          {"incident_id": incident_id})).mappings()]
+    areas = [row[k] for k in ("grid_code", "community_code", "street_code", "district_code", "zone_code")]
+    if sealed and reach(who, Capability.READ_CONTACT).covers(areas):
+        out["contact"] = contact_box.unseal(settings.contact_key, sealed)
+        await audit.record(conn, actor=who.actor, action="read_contact", entity="incident",
+                           entity_id=incident_id, client=who.client)
+    return out
+
+
+def as_feature(row: dict) -> dict:
+    props = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items() if k not in ("lon", "lat")}
+    return {"type": "Feature", "id": row["id"],
+            "geometry": {"type": "Point", "coordinates": [row["lon"], row["lat"]]}, "properties": props}

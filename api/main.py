@@ -9,7 +9,9 @@ from fastapi.staticfiles import StaticFiles
 
 from api import errors, security
 from api.auth.access import RateLimiter
+from api.auth.passwords import warm_up
 from api.db import make_engine
+from api.requestlog import configure_logging
 from api.routes import admin, auth, catalog, incidents, pages, public, routing, units
 from api.settings import PROJECT_ROOT, Settings, get_settings
 
@@ -22,10 +24,12 @@ ROUTERS = (auth, catalog, routing, incidents, public, units, admin, pages)
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    configure_logging()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.engine = make_engine(settings)
+        await warm_up()
         yield
         await app.state.engine.dispose()
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from spatial.errors import InputError
 
@@ -30,3 +32,10 @@ def parse_bbox(bbox: str | None) -> dict[str, float | None]:
 def clamp_limit(limit: int, maximum: int) -> int:
     """Clamp instead of failing (pygeoapi habit)."""
     return max(1, min(limit, maximum))
+
+
+def parse_time(value: datetime | None, timezone: str) -> datetime | None:
+    """A query time as an aware datetime: without an offset it is read in the server's zone."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=ZoneInfo(timezone))

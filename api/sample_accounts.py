@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.auth import passwords, users
-from spatial.sqlfiles import sql
+from api.sqlfiles import sql
 
 CREDENTIALS_FILE = "sample-credentials.txt"
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import parse_qsl
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api.settings import Settings
+from api.text import bad_text_reason
 
 DOCS_PATHS = ("/docs", "/redoc")
 
@@ -44,7 +46,10 @@ class SecurityMiddleware:
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            return await self._too_large(send)
+            return await self._too_large(send, path)
+        bad = _bad_url_text(scope)
+        if bad:
+            return await self._unstorable(send, path, *bad)
         received = 0
         too_large = False
 
@@ -66,33 +71,60 @@ class SecurityMiddleware:
             if too_large:  # the app caught BodyTooLarge (FastAPI turns it into a 400): answer 413
                 if message["type"] == "http.response.start" and not started:
                     started = True
-                    await self._too_large(send)
+                    await self._too_large(send, path)
                 return
             if message["type"] == "http.response.start":
                 started = True
-                extra = [
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"x-frame-options", b"DENY"),
-                    (b"referrer-policy", b"no-referrer"),
-                    (b"permissions-policy", b"geolocation=(self), camera=(self), microphone=()"),
-                    (b"cross-origin-opener-policy", b"same-origin"),
-                    (b"content-security-policy", csp),
-                ]
-                message = {**message, "headers": list(message.get("headers", [])) + extra}
+                message = {**message, "headers": list(message.get("headers", [])) + _headers(csp)}
             await send(message)
 
         try:
             await self.app(scope, limited_receive, send_with_headers)
         except BodyTooLarge:
             if not started:
-                await self._too_large(send)
+                await self._too_large(send, path)
 
-    async def _too_large(self, send):
-        body = json.dumps({"detail": f"request body larger than {self.limit} bytes",
-                           "errors": [{"field": "body", "reason": f"at most {self.limit} bytes"}]}).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    async def _too_large(self, send, path: str):
+        await self._error(send, path, 413, "body", f"at most {self.limit} bytes",
+                          f"request body larger than {self.limit} bytes")
+
+    async def _unstorable(self, send, path: str, field: str, reason: str):
+        await self._error(send, path, 422, field, reason, f"{field}: {reason}")
+
+    async def _error(self, send, path: str, status: int, field: str, reason: str, detail: str):
+        body = json.dumps({"detail": detail, "errors": [{"field": field, "reason": reason}]}).encode()
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                                *_headers(self.csp_docs if path.startswith(DOCS_PATHS) else self.csp)]})
         await send({"type": "http.response.body", "body": body})
+
+
+def _bad_url_text(scope) -> tuple[str, str] | None:
+    """(field, reason) for NUL or lone surrogates in the path or a query parameter."""
+    reason = bad_text_reason(scope.get("path", ""))
+    if reason:
+        return "path", reason
+    for key, value in parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True):
+        reason = bad_text_reason(key) or bad_text_reason(value)
+        if reason:
+            return key[:64], reason
+    return None
+
+
+def _headers(csp: bytes) -> list[tuple[bytes, bytes]]:
+    return [
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"DENY"),
+        (b"referrer-policy", b"no-referrer"),
+        (b"permissions-policy", b"geolocation=(self), camera=(self), microphone=()"),
+        (b"cross-origin-opener-policy", b"same-origin"),
+        (b"content-security-policy", csp),
+    ]
+
+
+def response_headers(settings: Settings, path: str) -> list[tuple[bytes, bytes]]:
+    """The security headers every response carries (for answers made outside this middleware)."""
+    return _headers(content_security_policy(settings, docs=path.startswith(DOCS_PATHS)).encode())
 
 
 class BodyTooLarge(Exception):
@@ -105,3 +137,5 @@ def install(app: FastAPI, settings: Settings) -> None:
                            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
                            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"])
     app.add_middleware(SecurityMiddleware, settings=settings)
+    from api.requestlog import RequestLogMiddleware  # outermost: logs every request, catches the rest
+    app.add_middleware(RequestLogMiddleware, settings=settings)

@@ -9,10 +9,10 @@ from typing import Literal
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from api import secrets_store
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
-DEV_SECRET = "dev-only-secret-change-me-0123456789abcdef"
-DEV_CONTACT_KEY = "ZGV2LW9ubHktY29udGFjdC1rZXktMDEyMzQ1Njc4OWE="  # urlsafe base64 of 32 bytes (Fernet)
 
 
 class Settings(BaseSettings):
@@ -30,8 +30,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
 
-    secret_key: str = DEV_SECRET
-    contact_key: str = DEV_CONTACT_KEY
+    # secrets: from the environment, else generated once into .gridgov/secrets.json
+    # (development and test only; production refuses to start without them)
+    secret_key: str | None = Field(default=None, repr=False)
+    contact_key: str | None = Field(default=None, repr=False)
+    timezone: str = "Asia/Shanghai"  # how times without an offset are read
     access_token_minutes: int = 15
     refresh_token_days: int = 7
 
@@ -39,6 +42,7 @@ class Settings(BaseSettings):
     boundary_tolerance_m: float = 20.0
     stale_position_s: int = 1800
     units_per_department: int = 3
+    unit_position_margin_m: float = 50_000.0  # unit fixes farther than this from every district are refused
 
     # limits
     max_body_bytes: int = 1_000_000
@@ -71,12 +75,21 @@ class Settings(BaseSettings):
         )
 
     @model_validator(mode="after")
-    def _refuse_default_secrets(self) -> "Settings":
-        if self.env == "production":
-            if self.secret_key == DEV_SECRET or len(self.secret_key) < 32:
-                raise ValueError("GRIDGOV_SECRET_KEY must be set to a random string of 32+ characters in production")
-            if self.contact_key == DEV_CONTACT_KEY:
-                raise ValueError("GRIDGOV_CONTACT_KEY must be set (Fernet key) in production")
+    def _secrets(self) -> "Settings":
+        """Given secrets are checked; missing ones are generated (never in production)."""
+        missing = [name for name in secrets_store.GENERATORS if getattr(self, name) is None]
+        if missing and self.env == "production":
+            raise ValueError("production needs its secrets from the environment: set "
+                             + ", ".join(f"GRIDGOV_{m.upper()}" for m in missing))
+        if missing:
+            stored = secrets_store.load_or_create(self.data_dir)
+            for name in missing:
+                object.__setattr__(self, name, stored[name])
+        for name, check in secrets_store.CHECKS.items():
+            try:
+                check(getattr(self, name))
+            except secrets_store.SecretsError as exc:
+                raise ValueError(str(exc)) from None
         return self
 
 

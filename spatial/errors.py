@@ -1,10 +1,8 @@
-"""Errors the spatial core raises about its input; the API maps them to 4xx JSON."""
+"""Errors the spatial core raises about its input. No HTTP here: ``api/errors.py`` maps them."""
 
 
 class InputError(ValueError):
     """Bad input: ``field`` names the offending field, ``reason`` says why."""
-
-    status = 422
 
     def __init__(self, field: str, reason: str):
         super().__init__(f"{field}: {reason}")
@@ -18,3 +16,7 @@ class UnknownCode(InputError):
 
 class SwappedCoordinates(InputError):
     """The point only makes sense with longitude and latitude exchanged."""
+
+
+class OutsideServiceArea(InputError):
+    """A point too far from every district to be a real position here."""

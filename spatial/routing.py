@@ -16,7 +16,7 @@ import numpy as np
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from spatial import crs as datums
-from spatial.errors import InputError, SwappedCoordinates, UnknownCode
+from spatial.errors import InputError, OutsideServiceArea, SwappedCoordinates, UnknownCode
 from spatial.sqlfiles import sql
 
 INPUT_CRS = ("wgs84", "gcj02", "bd09")
@@ -53,6 +53,27 @@ def to_wgs84(lon: float, lat: float, input_crs: str) -> tuple[float, float]:
         return float(lon), float(lat)
     x, y = datums.to_wgs84(lon, lat, input_crs)
     return float(x), float(y)
+
+
+def to_wgs84_checked(lon: float, lat: float, input_crs: str = "wgs84") -> tuple[float, float]:
+    """Range-check a point (with the swapped lat/lon hint) and convert it to WGS-84."""
+    check_coordinates(lon, lat)
+    return to_wgs84(lon, lat, input_crs)
+
+
+async def check_in_service_area(conn: AsyncConnection, lon: float, lat: float, margin_m: float) -> None:
+    """Raise :class:`OutsideServiceArea` for a WGS-84 point farther than ``margin_m`` from every district.
+
+    Examples
+    --------
+    >>> await check_in_service_area(conn, 0.0, 0.0, 50_000)  # doctest: +SKIP
+    Traceback (most recent call last):
+    OutsideServiceArea: lon: the point is 11,890 km from the nearest district (at most 50 km allowed)
+    """
+    distance = (await conn.execute(sql("service_area_distance"), {"lon": lon, "lat": lat})).scalar()
+    if distance is not None and distance > margin_m:
+        raise OutsideServiceArea("lon", f"the point is {distance / 1000:,.0f} km from the nearest district "
+                                        f"(at most {margin_m / 1000:g} km allowed)")
 
 
 async def route_point(
@@ -92,10 +113,9 @@ async def route_point(
     >>> doc["street"]["name"]  # doctest: +SKIP
     '南浔镇'
     """
-    check_coordinates(lon, lat)
     if accuracy_m is not None and (not math.isfinite(accuracy_m) or accuracy_m < 0 or accuracy_m > 10_000):
         raise InputError("accuracy_m", "must be between 0 and 10000 metres")
-    x, y = to_wgs84(lon, lat, input_crs)
+    x, y = to_wgs84_checked(lon, lat, input_crs)
     tolerance = max(options.boundary_tolerance_m, accuracy_m or 0.0)
     row = (await conn.execute(sql("route_point"), {
         "lon": x, "lat": y, "category": category, "tolerance_m": tolerance,

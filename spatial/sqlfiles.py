@@ -1,4 +1,9 @@
-"""The SQL the spatial core runs, one file a query, loaded once."""
+"""SQL files beside the package that runs them, one file a query, loaded once.
+
+``spatial`` keeps its spatial queries in ``spatial/sql/``; the API keeps accounts, audit,
+incidents and catalog queries in ``api/sql/`` and loads them with the same helper:
+``sql = SqlFiles("api")``.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,20 @@ from importlib import resources
 from sqlalchemy import TextClause, text
 
 
-@functools.cache
-def sql(name: str) -> TextClause:
-    """Return ``spatial/sql/<name>.sql`` as a SQLAlchemy text clause (bound parameters)."""
-    return text(resources.files("spatial").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8"))
+class SqlFiles:
+    """``<package>/sql/<name>.sql`` as SQLAlchemy text clauses (bound ``:name`` parameters)."""
+
+    def __init__(self, package: str):
+        self.package = package
+        self.text = functools.cache(self._read)
+        self.clause = functools.cache(lambda name: text(self.text(name)))
+
+    def _read(self, name: str) -> str:
+        return resources.files(self.package).joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
+
+    def __call__(self, name: str) -> TextClause:
+        return self.clause(name)
 
 
-@functools.cache
-def raw_sql(name: str) -> str:
-    """The same file as a plain string, for psycopg ``%(name)s``-free callers (bench)."""
-    return resources.files("spatial").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
+sql = SqlFiles("spatial")
+raw_sql = sql.text

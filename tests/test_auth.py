@@ -17,7 +17,7 @@ from cryptography.fernet import Fernet
 from pydantic import ValidationError
 
 from api.auth import passwords, tokens
-from api.settings import DEV_CONTACT_KEY, DEV_SECRET, Settings, libpq_url
+from api.settings import Settings, libpq_url
 
 DISTRICT = "330503"
 GRIDGOV = Path(sys.executable).with_name("gridgov")
@@ -283,23 +283,6 @@ def clean_env(monkeypatch):
         if name.startswith("GRIDGOV_") or name == "DATABASE_URL":
             monkeypatch.delenv(name)
     return monkeypatch
-
-
-def test_production_refuses_default_secrets(clean_env):
-    real_secret = "r" + os.urandom(24).hex()
-    real_contact = Fernet.generate_key().decode()
-    with pytest.raises(ValidationError, match="SECRET_KEY"):
-        Settings(env="production")
-    with pytest.raises(ValidationError, match="SECRET_KEY"):
-        Settings(env="production", secret_key="short-but-not-default", contact_key=real_contact)
-    with pytest.raises(ValidationError, match="SECRET_KEY"):
-        Settings(env="production", secret_key=DEV_SECRET, contact_key=real_contact)
-    with pytest.raises(ValidationError, match="CONTACT_KEY"):
-        Settings(env="production", secret_key=real_secret, contact_key=DEV_CONTACT_KEY)
-    ok = Settings(env="production", secret_key=real_secret, contact_key=real_contact)
-    assert ok.secret_key == real_secret and ok.contact_key == real_contact
-    # development keeps working out of the box
-    assert Settings(env="development").secret_key == DEV_SECRET
 
 
 def test_production_is_read_from_the_environment(clean_env):

@@ -1,28 +1,34 @@
-"""Per-route access rules. Every route declares one; a route without one fails the
-route × role matrix test.
+"""Per-route access rules, all drawn from the one permission table (``api.auth.policy``).
+
+Every route declares one; a route without one fails the route × role matrix test.
 
     @router.get("/x")
-    async def x(who: Annotated[Principal, Depends(Access("dispatcher", "analyst"))]): ...
+    async def x(who: Annotated[Principal, Depends(Access(Capability.READ_MAP))]): ...
 
-``Access(public=True)`` admits anyone (the principal is then anonymous unless a valid
-token came along) and applies the per-client rate limit.
+``Access.public()`` admits anyone (the principal is anonymous unless a valid token came
+along). Its rate limit is per client: ``limit="anonymous"`` spares callers with a valid
+staff token, ``limit="always"`` applies to everybody (log in, token refresh, reporter
+secrets: the brute-force targets), ``limit=None`` applies none (static pages, reference data).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
-from api.auth.principal import ROLES, Principal, anonymous
+from api.auth.policy import Capability, holds, roles_with
+from api.auth.principal import Principal, anonymous
 from api.auth.users import principal_for
 from api.db import ConnDep
 from api.errors import Forbidden, TooManyRequests, Unauthorized
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
+
+RateLimit = Literal["anonymous", "always"] | None
 
 
 class RateLimiter:
@@ -44,49 +50,63 @@ class RateLimiter:
                 return True, 0.0
             self.buckets[key] = (tokens, now)
             return False, (1 - tokens) / self.rate
-        # (buckets are tiny; a worker restart clears them)
 
 
 def client_of(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-class Access:
-    """The rule of one route: which roles may call it, or public."""
+def _throttle(request: Request, client: str) -> None:
+    ok, wait = request.app.state.rate_limiter.allow(client)
+    if not ok:
+        raise TooManyRequests(f"too many requests from {client}; retry in {wait:.0f} s",
+                              retry_after=max(1, round(wait)))
 
-    def __init__(self, *roles: str, public: bool = False, rate_limited: bool = True):
-        unknown = set(roles) - set(ROLES)
-        if unknown:
-            raise ValueError(f"unknown roles {unknown}")
-        if not roles and not public:
-            raise ValueError("a route must name its roles or be public")
-        self.roles = frozenset(roles) | ({"admin"} if roles else frozenset())
+
+class Access:
+    """The rule of one route: the capability it needs, or public with a rate limit."""
+
+    def __init__(self, capability: Capability | None = None, *, public: bool = False,
+                 limit: RateLimit = "anonymous"):
+        if (capability is None) == (not public):
+            raise ValueError("a route needs exactly one of: a capability, or public=True")
+        self.capability = capability
         self.public = public
-        self.rate_limited = public and rate_limited
+        self.limit = limit if public else None
+
+    @classmethod
+    def anyone(cls, limit: RateLimit = "anonymous") -> "Access":
+        return cls(public=True, limit=limit)
+
+    @property
+    def roles(self) -> frozenset[str]:
+        """The roles admitted, derived from the policy (for the route × role matrix)."""
+        return frozenset() if self.public else roles_with(self.capability)
 
     def __repr__(self) -> str:
-        return "Access(public)" if self.public else f"Access({', '.join(sorted(self.roles))})"
+        return f"Access(public, limit={self.limit})" if self.public else f"Access({self.capability.value})"
 
     async def __call__(self, request: Request, conn: ConnDep,
                        token: Annotated[str | None, Depends(oauth2)] = None) -> Principal:
         client = client_of(request)
         settings = request.app.state.settings
         if self.public:
-            if token:  # staff may use public routes too, unthrottled
+            if self.limit == "always":
+                _throttle(request, client)
+            if token:  # staff may use public routes too
                 try:
                     return await principal_for(conn, settings, token, client)
                 except Unauthorized:
                     pass  # a stale token on a public route: treat as anonymous
-            if self.rate_limited:
-                ok, wait = request.app.state.rate_limiter.allow(client)
-                if not ok:
-                    raise TooManyRequests(f"too many requests from {client}; retry in {wait:.0f} s")
+            if self.limit == "anonymous":
+                _throttle(request, client)
             return anonymous(client)
         if not token:
             raise Unauthorized("log in first (Authorization: Bearer <token>)")
         principal = await principal_for(conn, settings, token, client)
-        if not principal.has_any(self.roles):
-            raise Forbidden(f"this needs one of the roles: {', '.join(sorted(self.roles))}")
+        if not holds(principal, self.capability):
+            raise Forbidden(f"this needs the capability {self.capability.value!r} "
+                            f"(roles: {', '.join(sorted(self.roles))})")
         return principal
 
 

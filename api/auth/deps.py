@@ -1,4 +1,4 @@
-"""Typed dependency aliases for routes (FastAPI full-stack template habit)."""
+"""Typed dependency aliases for routes (FastAPI full-stack template habit), one per rule."""
 
 from __future__ import annotations
 
@@ -7,14 +7,16 @@ from typing import Annotated
 from fastapi import Depends
 
 from api.auth.access import Access
+from api.auth.policy import Capability as C
 from api.auth.principal import Principal
 
-Public = Annotated[Principal, Depends(Access(public=True))]
-PublicUnlimited = Annotated[Principal, Depends(Access(public=True, rate_limited=False))]
-AnyStaff = Annotated[Principal, Depends(Access("dispatcher", "grid_manager", "grid_worker", "officer", "analyst"))]
-MapReader = Annotated[Principal, Depends(Access("dispatcher", "grid_manager", "grid_worker", "analyst", "officer"))]
-IncidentReader = Annotated[Principal, Depends(Access("dispatcher", "grid_manager", "grid_worker", "analyst", "officer"))]
-Router = Annotated[Principal, Depends(Access("dispatcher", "grid_manager", "grid_worker"))]
-UnitReader = Annotated[Principal, Depends(Access("dispatcher", "officer"))]
-UnitReporter = Annotated[Principal, Depends(Access("dispatcher", "officer"))]
-AdminOnly = Annotated[Principal, Depends(Access("admin"))]
+Public = Annotated[Principal, Depends(Access.anyone())]
+PublicUnlimited = Annotated[Principal, Depends(Access.anyone(limit=None))]
+PublicAlwaysLimited = Annotated[Principal, Depends(Access.anyone(limit="always"))]
+Session = Annotated[Principal, Depends(Access(C.SESSION))]
+MapReader = Annotated[Principal, Depends(Access(C.READ_MAP))]
+IncidentReader = Annotated[Principal, Depends(Access(C.READ_INCIDENTS))]
+RoutingPreviewer = Annotated[Principal, Depends(Access(C.PREVIEW_ROUTING))]
+UnitReader = Annotated[Principal, Depends(Access(C.READ_UNITS))]
+UnitReporter = Annotated[Principal, Depends(Access(C.REPORT_UNIT_POSITION))]
+AuditReader = Annotated[Principal, Depends(Access(C.READ_AUDIT))]

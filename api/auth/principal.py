@@ -4,12 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-ROLES = ("admin", "dispatcher", "grid_manager", "grid_worker", "officer", "analyst")
-STAFF = ROLES
 PUBLIC = "public"
-
-# who may see a reporter's contact details (in scope, because they act on the report)
-CONTACT_ROLES = frozenset({"admin", "dispatcher", "grid_worker"})
 
 
 @dataclass(frozen=True)
@@ -39,18 +34,10 @@ class Principal:
     def is_admin(self) -> bool:
         return "admin" in self.roles
 
-    def has_any(self, roles) -> bool:
-        return bool(self.roles & set(roles))
-
-    def scope(self, roles) -> list[str] | None:
-        """Area codes this caller may act on through ``roles``; ``None`` means everywhere (admin)."""
-        if self.is_admin:
-            return None
-        return sorted({g.area_code for g in self.grants if g.role in roles})
-
     @property
     def actor(self) -> str:
-        return self.username if self.is_authenticated else f"public@{self.client}"
+        """The name written into the audit log (the client address stays in its own column)."""
+        return self.username if self.is_authenticated else PUBLIC
 
 
 def anonymous(client: str) -> Principal:

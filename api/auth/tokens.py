@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import UTC, datetime, timedelta
 
@@ -43,4 +44,20 @@ def decode(secret: str, token: str, expected_type: str) -> dict:
         raise TokenError("invalid token") from exc
     if claims.get("typ") != expected_type:
         raise TokenError(f"not an {expected_type} token")
+    _check_claim_types(claims)
     return claims
+
+
+ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def _check_claim_types(claims: dict) -> None:
+    """A correctly signed token can still carry odd claims (a list for ``sub``, a number for
+    ``sid``): refuse them here as invalid tokens, before they reach a query."""
+    sub, sid, jti = claims.get("sub"), claims.get("sid"), claims.get("jti")
+    if not (isinstance(sub, str) and sub.isascii() and sub.isdigit() and len(sub) <= 18):
+        raise TokenError("invalid token")
+    if not (isinstance(sid, str) and ID.match(sid)):
+        raise TokenError("invalid token")
+    if claims["typ"] == "refresh" and not (isinstance(jti, str) and ID.match(jti)):
+        raise TokenError("invalid token")

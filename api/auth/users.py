@@ -1,27 +1,44 @@
-"""Accounts and sessions: create, grant, revoke, log in, refresh, log out."""
+"""Accounts and sessions: create, grant, revoke, (de)activate, log in, refresh, log out.
+
+Every write here records its audit row in the same transaction.
+"""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api import audit
-from api.auth import passwords, tokens
-from api.auth.principal import ROLES, Grant, Principal
-from api.errors import ApiError, Conflict, NotFound, Unauthorized
+from api.auth import passwords, throttle, tokens
+from api.auth.policy import ROLES
+from api.auth.principal import Grant, Principal
+from api.errors import ApiError, Conflict, Invalid, NotFound, Unauthorized
 from api.settings import Settings
-from spatial.sqlfiles import sql
+from api.sqlfiles import sql
+
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")  # the app_user CHECK constraint
+USERNAME_RULE = "2 to 64 characters: lowercase letters, digits, '.', '_' or '-', starting with a letter or digit"
+
+
+def normalise_username(username: str) -> str:
+    """Trimmed and lowercased; refused (naming the field) unless it could be a username."""
+    name = username.strip().lower()
+    if not USERNAME.match(name):
+        raise Invalid(f"username must be {USERNAME_RULE}", field="username")
+    return name
 
 
 async def create_user(conn: AsyncConnection, username: str, password: str, *, display_name: str = "",
                       unit_code: str | None = None, actor: str = "cli") -> int:
+    username = normalise_username(username)
     try:
         password_hash = passwords.hash_password(password)
     except ValueError as exc:
-        raise ApiError(str(exc), field="password", status=422) from exc
+        raise Invalid(str(exc), field="password") from exc
     if unit_code and not (await conn.execute(sql("unit_exists"), {"code": unit_code})).first():
-        raise ApiError(f"unknown unit code {unit_code!r}", field="unit", status=422)
+        raise Invalid(f"unknown unit code {unit_code!r}", field="unit")
     row = (await conn.execute(sql("auth_user_insert"), {
         "username": username, "display_name": display_name, "password_hash": password_hash,
         "unit_code": unit_code})).first()
@@ -41,9 +58,9 @@ async def _user_id(conn: AsyncConnection, username: str) -> int:
 
 async def grant(conn: AsyncConnection, username: str, role: str, area_code: str, *, actor: str = "cli") -> None:
     if role not in ROLES:
-        raise ApiError(f"unknown role {role!r}; roles: {', '.join(ROLES)}", field="role", status=422)
+        raise Invalid(f"unknown role {role!r}; roles: {', '.join(ROLES)}", field="role")
     if not (await conn.execute(sql("area_exists"), {"code": area_code})).first():
-        raise ApiError(f"unknown area code {area_code!r}", field="area", status=422)
+        raise Invalid(f"unknown area code {area_code!r}", field="area")
     uid = await _user_id(conn, username)
     await conn.execute(sql("auth_grant_insert"),
                        {"user_id": uid, "role": role, "area_code": area_code, "granted_by": actor})
@@ -60,16 +77,39 @@ async def revoke(conn: AsyncConnection, username: str, role: str, area_code: str
     return res.rowcount
 
 
+async def set_active(conn: AsyncConnection, username: str, active: bool, *, actor: str = "cli") -> int:
+    """(De)activate an account; deactivation ends all its sessions at once. Returns sessions ended."""
+    row = (await conn.execute(sql("auth_user_set_active"), {"username": username, "active": active})).first()
+    if row is None:
+        raise NotFound(f"no user {username!r}", field="username")
+    ended = 0
+    if not active:
+        ended = (await conn.execute(sql("auth_sessions_revoke_user"), {"user_id": row.id})).rowcount
+    await audit.record(conn, actor=actor, action="activate" if active else "deactivate", entity="user",
+                       entity_id=username, before={"active": row.was_active},
+                       after={"active": active, "sessions_ended": ended})
+    return ended
+
+
 async def list_users(conn: AsyncConnection) -> list[dict]:
     rows = await conn.execute(sql("auth_users"))
     return [dict(r) for r in rows.mappings()]
 
 
 async def login(conn: AsyncConnection, settings: Settings, username: str, password: str, client: str) -> dict:
+    """Check a password with constant cost and per-name back-off; a token pair on success."""
+    username = normalise_username(username)
+    if len(password) > passwords.MAX_LENGTH:
+        raise Invalid(f"password must have at most {passwords.MAX_LENGTH} characters", field="password")
+    key = f"login:{username}"
+    await throttle.check(conn, key, field="username")
     row = (await conn.execute(sql("auth_user_by_name"), {"username": username})).first()
-    if row is None or not passwords.verify_password(password, row.password_hash) or not row.active:
+    ok = await passwords.verify_password_async(password, row.password_hash if row else None)
+    if not (row and ok and row.active):
+        await throttle.failed(conn, key)
         await audit.record(conn, actor=username, action="login_failed", entity="session", client=client)
         await _keep_and_fail(conn, Unauthorized("wrong username or password"))
+    await throttle.cleared(conn, key)
     session_id, jti = tokens.new_id(), tokens.new_id()
     await conn.execute(sql("auth_session_insert"), {
         "id": session_id, "user_id": row.id, "jti": jti,
@@ -98,18 +138,23 @@ def _token_pair(settings: Settings, user_id: int, session_id: str, jti: str) -> 
     }
 
 
-async def refresh(conn: AsyncConnection, settings: Settings, refresh_token: str) -> dict:
+async def refresh(conn: AsyncConnection, settings: Settings, refresh_token: str, client: str) -> dict:
     try:
         claims = tokens.decode(settings.secret_key, refresh_token, "refresh")
     except tokens.TokenError as exc:
         raise Unauthorized(str(exc), field="refresh_token") from exc
     new_jti = tokens.new_id()
     row = (await conn.execute(sql("auth_session_rotate"), {
-        "new_jti": new_jti, "session_id": claims["sid"], "old_jti": claims.get("jti")})).first()
+        "new_jti": new_jti, "session_id": claims["sid"], "old_jti": claims["jti"]})).first()
     if row is None:
-        # a replayed (already rotated) refresh token: treat the session as stolen
-        await conn.execute(sql("auth_session_revoke"), {"session_id": claims["sid"]})
+        # a replayed (already rotated) refresh token, or the account was deactivated: end the session
+        ended = (await conn.execute(sql("auth_session_revoke"), {"session_id": claims["sid"]})).first()
+        if ended is not None:
+            await audit.record(conn, actor=ended.username, action="refresh_refused_session_ended",
+                               entity="session", entity_id=claims["sid"], client=client)
         await _keep_and_fail(conn, Unauthorized("refresh token no longer valid; log in again", field="refresh_token"))
+    await audit.record(conn, actor=row.username, action="refresh", entity="session", entity_id=claims["sid"],
+                       client=client)
     return _token_pair(settings, row.user_id, claims["sid"], new_jti)
 
 

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
-from api.auth.deps import AdminOnly
+from api import audit
+from api.auth.deps import AuditReader
 from api.db import ConnDep
-from spatial.sqlfiles import sql
+from api.schemas import AuditEntry
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
 
 
-@router.get("/audit")
-async def audit_log(conn: ConnDep, who: AdminOnly,
+@router.get("/audit", response_model=list[AuditEntry])
+async def audit_log(conn: ConnDep, who: AuditReader,
                     entity: str | None = Query(None, max_length=32),
                     entity_id: str | None = Query(None, max_length=64),
-                    limit: int = Query(100, ge=1, le=1000)) -> list[dict]:
+                    limit: int = Query(100, ge=1, le=1000)):
     """Recent writes: who, when, what, before and after."""
-    return [dict(r) for r in (await conn.execute(sql("audit_select"),
-                                                 {"entity": entity, "entity_id": entity_id, "limit": limit})).mappings()]
+    return await audit.recent(conn, entity=entity, entity_id=entity_id, limit=limit)

@@ -9,8 +9,10 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 
 from api.auth import users
-from api.auth.deps import AnyStaff, Public
+from api.auth.deps import PublicAlwaysLimited, Session
+from api.auth.policy import capabilities_of
 from api.db import ConnDep
+from api.schemas import Strict
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -22,38 +24,49 @@ class TokenPair(BaseModel):
     expires_in: int
 
 
-class RefreshIn(BaseModel):
+class RefreshIn(Strict):
     refresh_token: str = Field(min_length=10, max_length=4096)
+
+
+class GrantOut(BaseModel):
+    role: str
+    area_code: str
 
 
 class Me(BaseModel):
     username: str
     unit_code: str | None
     roles: list[str]
-    grants: list[dict]
+    grants: list[GrantOut]
+    capabilities: list[str] = Field(description="what the caller may do (api/auth/policy.py); "
+                                                "the pages show what these allow")
 
 
 @router.post("/token", response_model=TokenPair)
 async def log_in(form: Annotated[OAuth2PasswordRequestForm, Depends()], conn: ConnDep, request: Request,
-                 who: Public):
-    """Exchange username and password for a short-lived access token and a refresh token."""
+                 who: PublicAlwaysLimited):
+    """Exchange username and password for a short-lived access token and a refresh token.
+
+    Repeated failures for one username lock it for a growing time (429 with Retry-After).
+    """
     return await users.login(conn, request.app.state.settings, form.username, form.password, who.client)
 
 
 @router.post("/refresh", response_model=TokenPair)
-async def refresh(body: RefreshIn, conn: ConnDep, request: Request, who: Public):
+async def refresh(body: RefreshIn, conn: ConnDep, request: Request, who: PublicAlwaysLimited):
     """Rotate: a refresh token works once; a replayed one ends the session."""
-    return await users.refresh(conn, request.app.state.settings, body.refresh_token)
+    return await users.refresh(conn, request.app.state.settings, body.refresh_token, who.client)
 
 
 @router.post("/logout", status_code=204)
-async def log_out(conn: ConnDep, who: AnyStaff):
+async def log_out(conn: ConnDep, who: Session) -> None:
     """End this login: its access and refresh tokens stop working at once."""
     await users.logout(conn, who)
 
 
 @router.get("/me", response_model=Me)
-async def me(who: AnyStaff):
-    """The caller and their role grants."""
+async def me(who: Session):
+    """The caller, their role grants and their capabilities."""
     return {"username": who.username, "unit_code": who.unit_code, "roles": sorted(who.roles),
-            "grants": [{"role": g.role, "area_code": g.area_code} for g in who.grants]}
+            "grants": [{"role": g.role, "area_code": g.area_code} for g in who.grants],
+            "capabilities": capabilities_of(who)}

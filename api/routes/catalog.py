@@ -5,74 +5,57 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
 
+from api import catalog, units
 from api.auth.deps import MapReader, PublicUnlimited, UnitReader
 from api.db import ConnDep
+from api.geojson import GEOJSON_CONTENT, GeoJSONResponse
 from api.params import parse_bbox
-from spatial.sqlfiles import sql
+from api.schemas import Category, Department, FeatureCollection, UnitStatus
 
 router = APIRouter(prefix="/api", tags=["catalog"])
 
 AreaKind = Literal["district", "street", "community", "grid", "zone", "patrol_zone"]
-GEOJSON = {200: {"content": {"application/geo+json": {}}}}
-MAP_ROLES = ("dispatcher", "grid_manager", "grid_worker", "analyst", "officer")
 
 
-def geojson(doc) -> JSONResponse:
-    return JSONResponse(doc, media_type="application/geo+json")
-
-
-@router.get("/categories")
-async def list_categories(conn: ConnDep, who: PublicUnlimited) -> list[dict]:
+@router.get("/categories", response_model=list[Category])
+async def list_categories(conn: ConnDep, who: PublicUnlimited):
     """Categories with responsible departments, default tier and deadlines (public)."""
-    return [dict(r) for r in (await conn.execute(sql("categories"))).mappings()]
+    return await catalog.categories(conn)
 
 
-@router.get("/departments")
-async def list_departments(conn: ConnDep, who: PublicUnlimited) -> list[dict]:
+@router.get("/departments", response_model=list[Department])
+async def list_departments(conn: ConnDep, who: PublicUnlimited):
     """Departments (public)."""
-    return [dict(r) for r in (await conn.execute(sql("departments"))).mappings()]
+    return await catalog.departments(conn)
 
 
-@router.get("/areas", response_class=JSONResponse, responses=GEOJSON)
+@router.get("/areas", response_model=FeatureCollection, response_class=GeoJSONResponse, responses=GEOJSON_CONTENT)
 async def list_areas(
     conn: ConnDep, who: MapReader,
     kind: AreaKind = Query(description="district, street, community, grid, zone or patrol_zone"),
-    bbox: str | None = Query(None, description="xmin,ymin,xmax,ymax (WGS-84)"),
+    bbox: str | None = Query(None, max_length=200, description="xmin,ymin,xmax,ymax (WGS-84)"),
     parent: str | None = Query(None, max_length=32, description="only children of this area code"),
     department: str | None = Query(None, max_length=32, description="patrol zones of one department"),
 ):
     """Current areas of one kind within the caller's scope, as GeoJSON."""
-    params = {"kind": kind, "parent": parent, "department": department, "scope": who.scope(MAP_ROLES),
-              **parse_bbox(bbox)}
-    return geojson((await conn.execute(sql("areas_geojson"), params)).scalar_one())
+    return GeoJSONResponse(await catalog.areas(conn, who, kind=kind, parent=parent, department=department,
+                                               bbox=parse_bbox(bbox)))
 
 
-@router.get("/stations", response_class=JSONResponse, responses=GEOJSON)
+@router.get("/stations", response_model=FeatureCollection, response_class=GeoJSONResponse,
+            responses=GEOJSON_CONTENT)
 async def list_stations(conn: ConnDep, who: MapReader):
     """Linkage workstations (联动工作站) in scope, as GeoJSON points."""
-    return geojson((await conn.execute(sql("stations_geojson"), {"scope": who.scope(MAP_ROLES)})).scalar_one())
+    return GeoJSONResponse(await catalog.stations(conn, who))
 
 
-@router.get("/units", response_class=JSONResponse, responses=GEOJSON)
+@router.get("/units", response_model=FeatureCollection, response_class=GeoJSONResponse, responses=GEOJSON_CONTENT)
 async def list_units(
     conn: ConnDep, request: Request, who: UnitReader,
     department: str | None = Query(None, max_length=32),
-    status: Literal["available", "busy", "off_duty"] | None = None,
+    status: UnitStatus | None = None,
 ):
     """Enforcement units with their last position: a dispatcher's in scope, an officer's own."""
-    scope, unit = unit_visibility(who)
-    stale_s = request.app.state.settings.stale_position_s
-    return geojson((await conn.execute(sql("units_geojson"), {
-        "department": department, "status": status, "stale_s": stale_s, "scope": scope, "unit": unit,
-    })).scalar_one())
-
-
-def unit_visibility(who) -> tuple[list[str] | None, str | None]:
-    """(area scope, own unit): dispatchers by area, officers only their own unit."""
-    if who.is_admin:
-        return None, None
-    if "dispatcher" in who.roles:
-        return who.scope(("dispatcher",)), None
-    return None, who.unit_code or "-"
+    return GeoJSONResponse(await units.layer(conn, who, department=department, status=status,
+                                             stale_s=request.app.state.settings.stale_position_s))

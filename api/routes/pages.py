@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse
+from pydantic import BaseModel
 
 from api.auth.deps import PublicUnlimited
 from api.settings import PROJECT_ROOT
@@ -13,13 +14,18 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 WEB = PROJECT_ROOT / "web"
 
 
+class PageConfig(BaseModel):
+    basemap_url: str | None
+    basemap_attribution: str
+
+
 @router.get("/")
 async def map_page(who: PublicUnlimited):
     return FileResponse(WEB / "index.html", media_type="text/html; charset=utf-8")
 
 
-@router.get("/config.json")
-async def page_config(request: Request, who: PublicUnlimited) -> dict:
+@router.get("/config.json", response_model=PageConfig)
+async def page_config(request: Request, who: PublicUnlimited):
     """What the pages need to know: optional base-map tiles (none = offline)."""
     settings = request.app.state.settings
     return {"basemap_url": settings.basemap_url, "basemap_attribution": settings.basemap_attribution}

@@ -1,0 +1,118 @@
+"""The one permission table: named capabilities -> the roles that hold them, and how far.
+
+Every route declares one capability (``Access(Capability.READ_MAP)``), every visibility
+filter asks :func:`reach` what the caller may see through a capability, and the browser
+asks ``/api/auth/me`` for the caller's capabilities. Nothing else keeps a list of roles.
+
+A role holds a capability with a *reach*:
+
+* ``AREA``: over the areas it was granted on, and everything under them;
+* ``OWN_UNIT``: only what concerns the caller's own enforcement unit (officers).
+
+``admin`` holds every capability everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from api.auth.principal import Principal
+
+ROLES = ("admin", "dispatcher", "grid_manager", "grid_worker", "officer", "analyst")
+AREA = "area"
+OWN_UNIT = "own_unit"
+
+
+class Capability(StrEnum):
+    SESSION = "session"                          # who am I, log out
+    READ_MAP = "read_map"                        # area layers, workstations
+    READ_INCIDENTS = "read_incidents"            # incident lists and items (coarse without details)
+    READ_INCIDENT_DETAILS = "read_incident_details"  # exact place and time, description, case file
+    READ_CONTACT = "read_contact"                # reporters' contact details (audited)
+    PREVIEW_ROUTING = "preview_routing"          # where would a report here go?
+    READ_UNITS = "read_units"                    # units with live positions
+    REPORT_UNIT_POSITION = "report_unit_position"  # a unit's GPS fix and status
+    REPORT_PATROL = "report_patrol"              # file reports with source grid_worker
+    REPORT_HOTLINE = "report_hotline"            # file reports with source hotline
+    SET_PRIORITY = "set_priority"                # give a report a priority other than normal
+    READ_AUDIT = "read_audit"                    # the audit log
+
+
+_STAFF = ("dispatcher", "grid_manager", "grid_worker", "officer", "analyst")
+
+POLICY: dict[Capability, dict[str, str]] = {
+    Capability.SESSION: dict.fromkeys(_STAFF, AREA),
+    Capability.READ_MAP: dict.fromkeys(_STAFF, AREA),  # officers navigate by the map
+    Capability.READ_INCIDENTS: {"dispatcher": AREA, "grid_manager": AREA, "grid_worker": AREA,
+                                "analyst": AREA, "officer": OWN_UNIT},
+    Capability.READ_INCIDENT_DETAILS: {"dispatcher": AREA, "grid_manager": AREA, "grid_worker": AREA,
+                                       "officer": OWN_UNIT},
+    Capability.READ_CONTACT: {"dispatcher": AREA, "grid_worker": AREA},
+    Capability.PREVIEW_ROUTING: {"dispatcher": AREA, "grid_manager": AREA, "grid_worker": AREA},
+    Capability.READ_UNITS: {"dispatcher": AREA, "officer": OWN_UNIT},
+    Capability.REPORT_UNIT_POSITION: {"dispatcher": AREA, "officer": OWN_UNIT},
+    Capability.REPORT_PATROL: {"grid_worker": AREA},
+    Capability.REPORT_HOTLINE: {"dispatcher": AREA},
+    Capability.SET_PRIORITY: {"dispatcher": AREA, "grid_worker": AREA},
+    Capability.READ_AUDIT: {},
+}
+
+
+def roles_with(capability: Capability) -> frozenset[str]:
+    """The roles holding ``capability`` (admin always among them)."""
+    return frozenset(POLICY[capability]) | {"admin"}
+
+
+@dataclass(frozen=True)
+class Reach:
+    """How far a caller sees through one capability; bound into the SQL as three parameters.
+
+    ``everywhere`` (admin) sees all; otherwise what lies in one of ``areas`` (or under one),
+    or concerns ``unit``. Neither means nothing.
+    """
+
+    everywhere: bool = False
+    areas: tuple[str, ...] = ()
+    unit: str | None = None
+
+    @property
+    def anything(self) -> bool:
+        return self.everywhere or bool(self.areas) or self.unit is not None
+
+    def params(self, prefix: str = "") -> dict:
+        return {f"{prefix}everywhere": self.everywhere, f"{prefix}scope": list(self.areas),
+                f"{prefix}unit": self.unit}
+
+    def covers(self, area_codes, unit_codes=()) -> bool:
+        """Whether a thing in these areas (any of its ancestors listed) or of these units is in reach."""
+        if self.everywhere:
+            return True
+        if set(area_codes) & set(self.areas):
+            return True
+        return self.unit is not None and self.unit in set(unit_codes)
+
+
+NOWHERE = Reach()
+
+
+def reach(who: Principal, capability: Capability) -> Reach:
+    """What ``who`` may see or act on through ``capability``."""
+    if who.is_admin:
+        return Reach(everywhere=True)
+    holders = POLICY[capability]
+    areas = sorted({g.area_code for g in who.grants if holders.get(g.role) == AREA})
+    own = any(holders.get(g.role) == OWN_UNIT for g in who.grants) and who.unit_code is not None
+    return Reach(areas=tuple(areas), unit=who.unit_code if own else None)
+
+
+def holds(who: Principal, capability: Capability) -> bool:
+    """Whether ``who`` holds ``capability`` anywhere (the route-level check)."""
+    return who.is_admin or any(g.role in POLICY[capability] for g in who.grants)
+
+
+def capabilities_of(who: Principal) -> list[str]:
+    """The capabilities ``who`` holds, for ``/api/auth/me`` and the browser."""
+    return sorted(c.value for c in Capability if holds(who, c))

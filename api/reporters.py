@@ -1,0 +1,55 @@
+"""What a reporter without an account may do: follow and rate their own report.
+
+The tracking code and the reporter token together are the reporter's key. Wrong guesses
+count against the tracking code (``api.auth.throttle``): a locked code answers 429.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from api import audit
+from api.auth import throttle
+from api.auth.principal import Principal
+from api.errors import Conflict, NotFound
+from api.incidents import REPORTER, add_event, hash_token
+from api.schemas import RatingIn
+from api.sqlfiles import sql
+
+PUBLIC_CASE_FIELDS = ("tracking_code", "category_name", "status", "reported_at", "due_at", "closed_at",
+                      "rating", "lon", "lat", "events")
+
+
+async def _own_case(conn: AsyncConnection, tracking_code: str, token: str) -> dict:
+    key = f"track:{tracking_code}"
+    await throttle.check(conn, key, field="X-Reporter-Token")
+    row = (await conn.execute(sql("incident_public"), {"tracking_code": tracking_code})).mappings().first()
+    # unknown code and wrong token look the same
+    if row is None or not row["reporter_token_hash"] or not hmac.compare_digest(
+            row["reporter_token_hash"], hash_token(token)):
+        await throttle.failed(conn, key)
+        await conn.commit()  # the failure must count although the request fails
+        raise NotFound("no report with this tracking code and token", field="tracking_code")
+    return dict(row)
+
+
+async def track(conn: AsyncConnection, tracking_code: str, token: str) -> dict:
+    """The reporter's view of their case: status, deadlines, steps; place to about 100 m."""
+    row = await _own_case(conn, tracking_code, token)
+    return {"category": row["category_code"], **{k: row[k] for k in PUBLIC_CASE_FIELDS}}
+
+
+async def rate(conn: AsyncConnection, who: Principal, tracking_code: str, token: str, body: RatingIn) -> dict:
+    """Rate the outcome once the case is resolved or closed (满意度评价); once only."""
+    row = await _own_case(conn, tracking_code, token)
+    rated = (await conn.execute(sql("incident_rate"), {"id": row["id"], "rating": body.rating})).first()
+    if rated is None:
+        reason = "already rated" if row["rating"] else f"cannot rate while the case is {row['status']}"
+        raise Conflict(reason, field="rating")
+    await add_event(conn, row["id"], actor=REPORTER, kind="rated", note=body.comment or None,
+                    data={"rating": body.rating})
+    await audit.record(conn, actor=who.actor, action="rate", entity="incident", entity_id=row["id"],
+                       before={"rating": None}, after={"rating": body.rating}, client=who.client)
+    return {"tracking_code": tracking_code, "rating": body.rating}

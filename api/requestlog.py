@@ -1,0 +1,91 @@
+"""One JSON log line per request (request id, method, path, status, duration), and the
+catch-all: an exception nothing else answered is logged with its request id and becomes
+a 500 JSON error carrying the security headers, never a text/plain traceback.
+
+No query strings, bodies, tokens or contact details are logged: the path and the status say
+what happened, the request id ties it to the client's report.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import secrets
+import sys
+import time
+
+from api.security import response_headers
+
+log = logging.getLogger("gridgov.request")
+REQUEST_ID_HEADER = b"x-request-id"
+SAFE_ID = re.compile(rb"^[A-Za-z0-9._-]{8,64}$")
+
+
+class JsonFormatter(logging.Formatter):
+    """Each record as one JSON object; ``extra={"fields": {...}}`` adds keys."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        doc = {"ts": round(record.created, 3), "level": record.levelname.lower(), "logger": record.name,
+               "msg": record.getMessage(), **getattr(record, "fields", {})}
+        if record.exc_info:
+            doc["exc"] = self.formatException(record.exc_info)
+        return json.dumps(doc, ensure_ascii=False, default=str)
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """Send gridgov's loggers to stderr as JSON lines (once per process)."""
+    root = logging.getLogger("gridgov")
+    if any(getattr(h, "_gridgov", False) for h in root.handlers):
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    handler._gridgov = True
+    root.addHandler(handler)
+    root.setLevel(level)
+    root.propagate = False
+
+
+def _error_body(request_id: str) -> bytes:
+    return json.dumps({"detail": f"internal error (request {request_id}); it has been logged",
+                       "errors": []}).encode()
+
+
+class RequestLogMiddleware:
+    def __init__(self, app, settings):
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        incoming = dict(scope.get("headers") or []).get(REQUEST_ID_HEADER, b"")
+        request_id = incoming.decode() if SAFE_ID.match(incoming) else secrets.token_hex(8)
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        status = 0
+
+        async def send_with_id(message):
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message = {**message, "headers": [*message.get("headers", []),
+                                                   (REQUEST_ID_HEADER, request_id.encode())]}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            log.exception("unhandled error", extra={"fields": {"request_id": request_id,
+                                                                "path": scope.get("path")}})
+            if status == 0:  # nothing sent yet: answer JSON, with the security headers
+                body = _error_body(request_id)
+                headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                           *response_headers(self.settings, scope.get("path", ""))]
+                await send_with_id({"type": "http.response.start", "status": 500, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+        finally:
+            log.info("request", extra={"fields": {
+                "request_id": request_id, "method": scope.get("method"), "path": scope.get("path"),
+                "status": status or 500, "ms": round((time.perf_counter() - started) * 1000, 2),
+                "client": (scope.get("client") or ("",))[0]}})

@@ -1,0 +1,18 @@
+"""The routing preview service: route a point, show what the caller may see of it."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from api import units
+from api.auth.principal import Principal
+from api.incidents import routing_options
+from api.schemas import RouteQuery
+from api.settings import Settings
+from spatial.routing import route_point
+
+
+async def preview(conn: AsyncConnection, who: Principal, q: RouteQuery, settings: Settings) -> dict:
+    doc = await route_point(conn, q.lon, q.lat, q.category, accuracy_m=q.accuracy_m, input_crs=q.crs,
+                            options=routing_options(settings))
+    return await units.routing_for(conn, who, doc)

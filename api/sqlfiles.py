@@ -1,0 +1,5 @@
+"""The API's own SQL (accounts, audit, incidents, catalog): ``api/sql/<name>.sql``."""
+
+from spatial.sqlfiles import SqlFiles
+
+sql = SqlFiles("api")

@@ -1,1 +1,0 @@
-UPDATE auth_session SET revoked_at = now() WHERE id = :session_id AND revoked_at IS NULL
