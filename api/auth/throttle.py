@@ -2,8 +2,9 @@
 
 A key is what the attacker guesses against: ``login:<username>`` (whether or not the
 account exists, so the answer tells nothing about it) or ``track:<tracking code>``.
-After ``FREE_FAILURES`` failures within ``WINDOW``, each further failure locks the key
-for twice as long as the last (2 s, 4 s, 8 s ... at most 15 minutes); a success clears it.
+The ``FREE_FAILURES``-th failure within ``WINDOW_S`` locks the key for 2 s, and each
+further one for twice as long as the last (4 s, 8 s ... at most 15 minutes); a success
+clears it.
 While locked, the secret is not even checked: the answer is 429 with ``Retry-After``.
 """
 
