@@ -27,20 +27,20 @@ def _created(res: httpx.Response, created: list[int]) -> None:
 
 
 def service_latency(settings, bodies: list[dict], created: list[int]) -> list[float]:
-    """The same work without HTTP: ``api.incidents.create_incident`` + the audit row, one transaction each."""
+    """The same work without HTTP: ``api.incidents.report`` (route, insert, first event, audit row),
+    one transaction each."""
     import asyncio
 
-    from api import audit
+    from api.auth.principal import anonymous
     from api.db import make_engine
-    from api.incidents import create_incident
+    from api.incidents import report
     from api.schemas import IncidentIn
+
+    who = anonymous("bench")
 
     async def one(engine, body) -> None:
         async with engine.begin() as conn:
-            doc, _ = await create_incident(conn, IncidentIn(**body), settings, idempotency_key=None,
-                                           actor="public@bench")
-            await audit.record(conn, actor="public@bench", action="create", entity="incident",
-                               entity_id=doc["id"], after={"tracking_code": doc["tracking_code"]}, client="bench")
+            doc, _ = await report(conn, who, IncidentIn(**body), settings, idempotency_key=None)
         created.append(doc["id"])
 
     async def run() -> list[float]:
@@ -108,7 +108,7 @@ def run(report: Report, settings, client: httpx.Client, base_url: str, points, c
     if route_p50_ms:
         rows.append(["  ratio HTTP sequential/GET /api/route", "", ratio(seq["p50"], route_p50_ms), "", "", "", ""])
     report.table(["POST /api/incidents", "requests", "p50 ms", "p95 ms", "p99 ms", "mean ms", "requests/s"], rows)
-    report.out(f"  service layer: create_incident + audit row per transaction on the app's engine (async SQLAlchemy); "
+    report.out(f"  service layer: api.incidents.report (route, insert, event, audit row) per transaction on the app's engine (async SQLAlchemy); "
                f"HTTP sequential: httpx keep-alive in this process; {WARMUP} warm-up requests each")
     report.out(f"  HTTP concurrent: "
                f"{clients} keep-alive connections from a child process (bench.client), {clients} warm-up requests")
