@@ -50,6 +50,15 @@ def database_url() -> str:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture
+def clean_env(monkeypatch):
+    """No GRIDGOV_* or DATABASE_URL from the caller's environment (settings tests)."""
+    for name in list(os.environ):
+        if name.startswith("GRIDGOV_") or name == "DATABASE_URL":
+            monkeypatch.delenv(name)
+    return monkeypatch
+
+
 @pytest.fixture(scope="session")
 def settings(database_url) -> Settings:
     return Settings(env="test", database_url=database_url, public_rate_per_minute=100_000)

@@ -275,16 +275,22 @@ def expected_status(key: tuple[str, str], caller: str) -> int:
     return SUCCESS[key]
 
 
+def call(world: World, key: tuple[str, str], caller: str):
+    """Send the route's valid minimal request as ``caller``."""
+    method, path = key
+    kwargs = REQUESTS[key](world, caller)
+    url = kwargs.pop("url", path)
+    fresh = kwargs.pop("fresh_session", False)
+    headers = {**(world.fresh_headers(caller) if fresh else world.headers[caller]), **kwargs.pop("headers", {})}
+    return world.client.request(method, url, headers=headers, **kwargs)
+
+
 @pytest.mark.parametrize("key", list(RULES), ids=[f"{m} {p}" for m, p in RULES])
 def test_route_against_every_caller(world, key):
     method, path = key
     wrong = []
     for caller in CALLERS:
-        kwargs = REQUESTS[key](world, caller)
-        url = kwargs.pop("url", path)
-        fresh = kwargs.pop("fresh_session", False)
-        headers = {**(world.fresh_headers(caller) if fresh else world.headers[caller]), **kwargs.pop("headers", {})}
-        res = world.client.request(method, url, headers=headers, **kwargs)
+        res = call(world, key, caller)
         want = expected_status(key, caller)
         if res.status_code != want:
             wrong.append(f"{caller}: {res.status_code} (expected {want}) {res.text[:160]}")
@@ -317,14 +323,9 @@ WRITES = [key for key in RULES if key[0] in ("POST", "PUT", "PATCH", "DELETE")]
 def test_every_successful_write_leaves_an_audit_row(world, key):
     """Services own writes and write the audit row: a new write route that forgets it fails here."""
     method, path = key
-    caller = "admin"
-    kwargs = REQUESTS[key](world, caller)
-    url = kwargs.pop("url", path)
-    headers = {**(world.fresh_headers(caller) if kwargs.pop("fresh_session", False) else world.headers[caller]),
-               **kwargs.pop("headers", {})}
     with world.engine.connect() as conn:
         last = conn.execute(sa.text("SELECT coalesce(max(id), 0) FROM audit_log")).scalar_one()
-    res = world.client.request(method, url, headers=headers, **kwargs)
+    res = call(world, key, "admin")
     assert res.status_code == SUCCESS[key], res.text
     with world.engine.connect() as conn:
         written = conn.execute(sa.text("SELECT count(*) FROM audit_log WHERE id > :last"), {"last": last}).scalar_one()

@@ -277,14 +277,6 @@ def test_sample_accounts_random_passwords_file_600_once(settings, tmp_path):
 
 # --------------------------------------------------------------------------- production guard
 
-@pytest.fixture
-def clean_env(monkeypatch):
-    for name in list(os.environ):
-        if name.startswith("GRIDGOV_") or name == "DATABASE_URL":
-            monkeypatch.delenv(name)
-    return monkeypatch
-
-
 def test_production_is_read_from_the_environment(clean_env):
     clean_env.setenv("GRIDGOV_ENV", "production")
     with pytest.raises(ValidationError):

@@ -27,14 +27,6 @@ OLD_PUBLIC_SECRET = "dev-only-secret-change-me-0123456789abcdef"
 GRIDGOV = Path(sys.executable).parent / "gridgov"
 
 
-@pytest.fixture
-def clean_env(monkeypatch):
-    for name in list(os.environ):
-        if name.startswith("GRIDGOV_") or name == "DATABASE_URL":
-            monkeypatch.delenv(name)
-    return monkeypatch
-
-
 def test_each_instance_generates_its_own_secrets_once(clean_env, tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     first = Settings(home=a)
