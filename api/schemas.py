@@ -8,12 +8,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.text import check_nested
+from spatial.routing import INPUT_CRS, MAX_ACCURACY_M
 
 Priority = Literal["urgent", "high", "normal", "low"]
-InputCrs = Literal["wgs84", "gcj02", "bd09"]  # spatial.routing.INPUT_CRS
+InputCrs = Literal[INPUT_CRS]
 ReportSource = Literal["qr", "web", "grid_worker", "hotline"]
 UnitStatus = Literal["available", "busy", "off_duty"]
-MAX_ACCURACY_M = 10_000.0
 
 
 class Strict(BaseModel):

@@ -20,6 +20,7 @@ from spatial.errors import InputError, OutsideServiceArea, SwappedCoordinates, U
 from spatial.sqlfiles import sql
 
 INPUT_CRS = ("wgs84", "gcj02", "bd09")
+MAX_ACCURACY_M = 10_000.0
 MIN_BOUNDARY_TOLERANCE_M = 20.0
 
 
@@ -113,8 +114,8 @@ async def route_point(
     >>> doc["street"]["name"]  # doctest: +SKIP
     '南浔镇'
     """
-    if accuracy_m is not None and (not math.isfinite(accuracy_m) or accuracy_m < 0 or accuracy_m > 10_000):
-        raise InputError("accuracy_m", "must be between 0 and 10000 metres")
+    if accuracy_m is not None and (not math.isfinite(accuracy_m) or not 0 <= accuracy_m <= MAX_ACCURACY_M):
+        raise InputError("accuracy_m", f"must be between 0 and {MAX_ACCURACY_M:g} metres")
     x, y = to_wgs84_checked(lon, lat, input_crs)
     tolerance = max(options.boundary_tolerance_m, accuracy_m or 0.0)
     row = (await conn.execute(sql("route_point"), {
