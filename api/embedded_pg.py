@@ -26,6 +26,16 @@ class ClusterError(RuntimeError):
     """Raised with a message a person can act on."""
 
 
+# After a crash of the postmaster, how long `start` waits for its leftovers, and the
+# server's refusals (in its log) that mean "a leftover is still there: try again".
+LEFTOVER_WAIT_S = 60.0
+START_ATTEMPTS = 5
+TRANSIENT_START_ERRORS = (
+    "pre-existing shared memory block",  # orphaned backends still attached
+    "lock file",  # postmaster.pid or the socket's lock names a pid that still exists
+)
+
+
 def pg_bindir() -> Path:
     pg_config = shutil.which("pg_config")
     candidates = []
@@ -101,6 +111,41 @@ def _check_traversable(path: Path) -> None:
                 )
 
 
+def _lock_file(data: Path) -> tuple[int | None, int | None]:
+    """The postmaster pid and shared memory id recorded in ``postmaster.pid`` (None if absent)."""
+    try:
+        lines = (data / "postmaster.pid").read_text().splitlines()
+    except (FileNotFoundError, PermissionError):
+        return None, None
+    pid = int(lines[0]) if lines and lines[0].strip().isdigit() else None
+    shm = lines[6].split() if len(lines) > 6 else []
+    return pid, int(shm[1]) if len(shm) == 2 and shm[1].isdigit() else None
+
+
+def _process_state(pid: int) -> str | None:
+    """The state letter of a process (``R``, ``S``, ``Z`` for a zombie ...), None when it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[0]
+
+
+def _shm_attached(shmid: int | None) -> int:
+    """How many processes attach a System V shared memory segment (0 when gone or unknown)."""
+    if shmid is None:
+        return 0
+    try:
+        rows = Path("/proc/sysvipc/shm").read_text().splitlines()[1:]
+    except OSError:
+        return 0
+    for row in rows:  # key shmid perms size cpid lpid nattch ...
+        fields = row.split()
+        if len(fields) > 6 and fields[1] == str(shmid):
+            return int(fields[6])
+    return 0
+
+
 class EmbeddedCluster:
     def __init__(self, settings: Settings):
         self.settings = settings
@@ -144,20 +189,88 @@ class EmbeddedCluster:
             )
 
     def start(self, say=print) -> None:
+        """Start the cluster (initdb on first use) and create the database with PostGIS.
+
+        Right after the postmaster was killed (``kill -9``, OOM killer), its leftovers
+        keep PostgreSQL from starting for a moment: this waits for them (at most
+        ``LEFTOVER_WAIT_S``) and retries ``pg_ctl start`` on those transient refusals.
+
+        Raises
+        ------
+        ClusterError
+            With the reason and the end of the server log when the server does not start.
+        """
         bindir = ensure_postgis(say)
         if not self.is_initialised():
             say(f"initdb {self.data}")
             self.init(bindir)
         if not self.is_running(bindir):
             say(f"starting PostgreSQL on 127.0.0.1:{self.port} (socket in {self.root})")
+            self._pg_ctl_start(bindir, say)
+        self.ensure_database()
+
+    def _pg_ctl_start(self, bindir: Path, say) -> None:
+        """``pg_ctl start``, retried while a dead server's leftovers make it refuse."""
+        for attempt in range(1, START_ATTEMPTS + 1):
+            self._wait_for_leftovers(say)
+            offset = self.log.stat().st_size if self.log.exists() else 0
             res = subprocess.run(
                 _as_owner([str(bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", "start"]),
                 capture_output=True, text=True,
             )
-            if res.returncode != 0:
-                tail = self.log.read_text()[-2000:] if self.log.exists() else ""
-                raise ClusterError(f"pg_ctl start failed: {res.stderr.strip()}\n{tail}")
-        self.ensure_database()
+            if res.returncode == 0:
+                return
+            log = self._log_since(offset)
+            transient = next((m for m in TRANSIENT_START_ERRORS if m in log), None)
+            if transient is None or attempt == START_ATTEMPTS:
+                raise ClusterError(f"pg_ctl start failed: {res.stderr.strip()}\n{log[-2000:]}")
+            say(f"PostgreSQL refused to start ({transient!r} in its log); retrying ({attempt}/{START_ATTEMPTS - 1})")
+            time.sleep(1)
+            if self.is_running(bindir):  # another `gridgov db start` won the race
+                return
+
+    def _log_since(self, offset: int) -> str:
+        """The server log written since byte ``offset`` (all of it if it was rewritten)."""
+        if not self.log.exists():
+            return ""
+        data = self.log.read_bytes()
+        return data[offset if len(data) >= offset else 0:].decode(errors="replace")
+
+    def _wait_for_leftovers(self, say, timeout: float = LEFTOVER_WAIT_S) -> None:
+        """Wait until a dead postmaster's leftovers no longer hold the data directory.
+
+        PostgreSQL refuses to start while the pid in ``postmaster.pid`` still exists (a
+        killed postmaster stays a zombie until init reaps it) or while the shared memory
+        segment named there is still attached (its orphaned backends exit when they next
+        wait for their client, i.e. once the statement they run is over). Both clear by
+        themselves. A live postmaster is left to ``pg_ctl``.
+
+        Raises
+        ------
+        ClusterError
+            When they are still there after ``timeout`` seconds.
+        """
+        pid, shmid = _lock_file(self.data)
+        if pid is None or _process_state(pid) not in (None, "Z", "X"):
+            return
+        deadline = time.monotonic() + timeout
+        said = False
+        while True:
+            unreaped = _process_state(pid) is not None
+            attached = _shm_attached(shmid)
+            if not unreaped and not attached:
+                return
+            if time.monotonic() > deadline:
+                raise ClusterError(
+                    f"the previous PostgreSQL server (pid {pid}) died, but after {timeout:.0f} s "
+                    + (f"{attached} of its processes still hold its shared memory (segment {shmid}); "
+                       f"stop them (ps -u postgres -o pid,args), then run `gridgov db start` again"
+                       if attached else "its process is still not reaped by init")
+                )
+            if not said:
+                say(f"the previous PostgreSQL server (pid {pid}) died; waiting for its processes to exit ...")
+                said = True
+            time.sleep(0.1)
 
     def stop(self) -> None:
         if self.is_running():

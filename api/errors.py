@@ -146,6 +146,8 @@ def _document_error_body(app: FastAPI) -> None:
 
 def database_unreachable(exc: BaseException) -> bool:
     """Whether a driver error means the database cannot be reached (down, restarting, gone)."""
+    if isinstance(exc, sa_exc.TimeoutError):  # no pooled connection came free: the database hangs
+        return True
     if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
         return True
     inner = getattr(exc, "orig", exc)
@@ -186,4 +188,5 @@ def install(app: FastAPI) -> None:
         raise exc  # a real bug: the catch-all in api.security answers it
 
     app.add_exception_handler(sa_exc.DBAPIError, _database_error)
+    app.add_exception_handler(sa_exc.TimeoutError, _database_error)
     app.add_exception_handler(psycopg.Error, _database_error)
