@@ -110,6 +110,7 @@ const STRINGS = {
     "time.d": "{n} 天前",
     "m": "{n} 米",
     "map.noaccess": "您的账号没有地图查看权限。",
+    "route.unavailable": "本账号不提供派单路由预览；地图图层可正常查看。",
   },
   en: {
     "app.title": "Grid Governance",
@@ -220,6 +221,7 @@ const STRINGS = {
     "time.d": "{n} d ago",
     "m": "{n} m",
     "map.noaccess": "Your account may not view the map.",
+    "route.unavailable": "Routing preview is not available for this account; the map layers are.",
   },
 };
 

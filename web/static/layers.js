@@ -8,12 +8,9 @@ import {
   INCIDENT_COLOURS, UNIT_COLOURS, STREET_FILLS, departmentColour, incidentGroup,
 } from "./style.js";
 
-// Who may read what (the server decides; this only spares requests that would get 403).
-const MAP_ROLES = ["admin", "dispatcher", "grid_manager", "grid_worker", "analyst"];
-const UNIT_ROLES = ["admin", "dispatcher", "officer"];
-const INCIDENT_ROLES = [...MAP_ROLES, "officer"];
-
-/** Overlay definitions, in control order. `on`: shown (and fetched) at start. */
+/** Overlay definitions, in control order. `on`: shown (and fetched) at start. `needs`: the
+ * capability (from /api/auth/me, the server's one policy) without which the layer is not
+ * offered; the server decides anyway, this only spares requests that would get 403. */
 export const OVERLAYS = [
   { id: "district", label: "layer.district", swatch: "district", kind: "district", on: true },
   { id: "streets", label: "layer.streets", swatch: "street", kind: "street", on: true },
@@ -22,10 +19,11 @@ export const OVERLAYS = [
   { id: "zones", label: "layer.zones", swatch: "zone", kind: "zone", on: false },
   { id: "patrol", label: "layer.patrol", swatch: "patrol", kind: "patrol_zone", on: false },
   { id: "stations", label: "layer.stations", swatch: "station", url: "/api/stations", on: true },
-  { id: "units", label: "layer.units", swatch: "unit", url: "/api/units", on: true, roles: UNIT_ROLES },
+  { id: "units", label: "layer.units", swatch: "unit", url: "/api/units", on: true, needs: "read_units" },
   { id: "incidents", label: "layer.incidents", swatch: "incident", url: "/api/incidents?limit=500", on: true,
-    roles: INCIDENT_ROLES },
+    needs: "read_incidents" },
 ];
+const DEFAULT_NEED = "read_map";
 
 function row(label, value) {
   if (value === null || value === undefined || value === "") return null;
@@ -37,9 +35,9 @@ function codeName(name, code) {
 }
 
 export class MapLayers {
-  constructor(map, { roles, deptName, categoryName, onCount }) {
+  constructor(map, { capabilities, deptName, categoryName, onCount }) {
     this.map = map;
-    this.roles = new Set(roles || []);
+    this.capabilities = new Set(capabilities || []);
     this.deptName = deptName;
     this.categoryName = categoryName;
     this.onCount = onCount || (() => {});
@@ -54,7 +52,7 @@ export class MapLayers {
     this.counts = {};
     for (const def of OVERLAYS) {
       this.layers[def.id] = this.create(def);
-      if (!(def.roles || MAP_ROLES).some((r) => this.roles.has(r))) this.unavailable.add(def.id);
+      if (!this.capabilities.has(def.needs || DEFAULT_NEED)) this.unavailable.add(def.id);
     }
     map.on("overlayadd", (e) => {
       const def = OVERLAYS.find((d) => this.layers[d.id] === e.layer);

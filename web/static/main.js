@@ -224,7 +224,7 @@ async function startApp(me) {
   const map = createMap(config);
   gridgov.map = map;
   const layers = new MapLayers(map, {
-    roles: me.roles, deptName, categoryName,
+    capabilities: me.capabilities, deptName, categoryName,
     onCount: (id, n) => {
       document.body.dataset[`${id}Loaded`] = String(n);
       renderStats();
@@ -232,9 +232,17 @@ async function startApp(me) {
     },
   });
   gridgov.layers = layers;
-  gridgov.routing = new RoutingPreview({
-    map, layers, panel: $("route-panel"), select: $("category"), deptName, category: categoryRecord,
-  });
+  const can = new Set(me.capabilities || []);
+  if (can.has("preview_routing")) {
+    gridgov.routing = new RoutingPreview({
+      map, layers, panel: $("route-panel"), select: $("category"), deptName, category: categoryRecord,
+    });
+  } else {  // the map still works; a click just has nothing to preview for this account
+    $("category").closest(".panel-block").hidden = true;
+    replace($("route-panel"), h("p", { class: "notice", dataset: { testid: "route-unavailable", i18n: "route.unavailable" } },
+      t("route.unavailable")));
+    $("route-panel").dataset.state = "unavailable";
+  }
   buildControl();
   buildLegend();
 
@@ -243,8 +251,9 @@ async function startApp(me) {
   buildControl();  // drop layers the caller may not see (403)
   const bounds = layers.bounds();
   if (bounds) map.fitBounds(bounds, { padding: [16, 16] });
-  if (layers.unavailable.has("grids") && layers.unavailable.has("district")) {
-    replace($("route-panel"), h("p", { class: "notice notice-warn" }, t("map.noaccess")));
+  if (!can.has("read_map")) {
+    replace($("route-panel"), h("p", { class: "notice notice-warn", dataset: { testid: "map-noaccess" } },
+      t("map.noaccess")));
   } else if (failed) {
     const e = failed.reason;
     replace($("route-panel"), h("p", { class: "notice notice-error", role: "alert" },
