@@ -134,11 +134,23 @@ def _document_error_body(app: FastAPI) -> None:
     generate = app.openapi
 
     def openapi() -> dict:
-        doc = generate()  # cached by FastAPI after the first call
-        schemas = doc.get("components", {}).get("schemas", {})
+        if app.openapi_schema:
+            return app.openapi_schema
+        doc = generate()
+        schemas = doc.setdefault("components", {}).setdefault("schemas", {})
         if "HTTPValidationError" in schemas:
             schemas["HTTPValidationError"] = ERROR_BODY_SCHEMA
             schemas.pop("ValidationError", None)
+        schemas["Error"] = ERROR_BODY_SCHEMA
+        error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        for operations in doc.get("paths", {}).values():
+            for op in operations.values():  # every operation may answer these, always in this shape
+                responses = op.setdefault("responses", {})
+                responses.setdefault("4XX", {"description": "Bad input, not allowed, not found, conflict or "
+                                                            "too many requests (429, with Retry-After)", **error})
+                responses.setdefault("503", {"description": "The database is not reachable; retry after "
+                                                            "Retry-After seconds", **error})
+        app.openapi_schema = doc
         return doc
 
     app.openapi = openapi

@@ -1,8 +1,9 @@
 """Property-based API run (schemathesis) against the app's own /openapi.json.
 
-Every operation is exercised, as an admin (bearer token, reaches the code behind each
-rule) and anonymously (the 401 paths and the public routes), checking that nothing
-answers 5xx and that documented responses conform to their schemas. Bounded: a few
+Every operation is exercised as four callers: an admin (reaches the code behind each
+rule), a street dispatcher and an analyst (the scoped and the coarse views, and the 403
+paths), and anonymously (the 401 paths and the public routes), checking that nothing
+answers 5xx and that response bodies conform to their documented schemas. Bounded: a few
 examples per operation, no Hypothesis deadline, no example database.
 
 Only one operation is treated specially: ``POST /api/auth/logout`` would end the admin
@@ -24,6 +25,7 @@ CHECKS = [not_a_server_error, response_schema_conformance]
 MAX_EXAMPLES = 15
 LOGOUT = ("POST", "/api/auth/logout")
 DISTRICT = "330503"
+STREET = "330503100"
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +45,13 @@ def admin_account(make_user):
 @pytest.fixture(scope="module")
 def admin_headers(admin_account, login):
     return login(*admin_account)
+
+
+@pytest.fixture(scope="module")
+def staff_accounts(make_user, login):
+    """role -> (account, headers): a dispatcher of one street and a district analyst."""
+    accounts = {"street_dispatcher": make_user("dispatcher", STREET), "analyst": make_user("analyst", DISTRICT)}
+    return {name: (account, login(*account)) for name, account in accounts.items()}
 
 
 # The schema is loaded at import time (pytest parametrizes from it), from the document the
@@ -76,9 +85,21 @@ def test_api_as_admin(case, st_app, admin_headers, admin_account, login):
 
 @schema.parametrize()
 @HYPOTHESIS
+@pytest.mark.parametrize("caller", ["street_dispatcher", "analyst"])
+def test_api_as_scoped_staff(case, caller, st_app, staff_accounts, login):
+    account, headers = staff_accounts[caller]
+    if (case.method.upper(), case.path) == LOGOUT:
+        headers = login(*account)
+    case.call_and_validate(app=st_app, base_url=BASE, headers=headers, checks=CHECKS)
+
+
+@schema.parametrize()
+@HYPOTHESIS
 def test_api_anonymous(case, st_app):
     case.call_and_validate(app=st_app, base_url=BASE, checks=CHECKS)
 
 
-def test_admin_session_survived_the_run(client, admin_headers):
+def test_sessions_survived_the_run(client, admin_headers, staff_accounts):
     assert client.get("/api/auth/me", headers=admin_headers).status_code == 200
+    for _, headers in staff_accounts.values():
+        assert client.get("/api/auth/me", headers=headers).status_code == 200
