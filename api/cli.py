@@ -86,7 +86,8 @@ def migrate(revision: str = typer.Argument("head")):
     from alembic.config import Config
 
     cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
-    cfg.set_main_option("sqlalchemy.url", get_settings().url)
+    # alembic's config interpolates '%': a percent-encoded URL (a socket path, a password) needs '%%'
+    cfg.set_main_option("sqlalchemy.url", get_settings().url.replace("%", "%%"))
     command.upgrade(cfg, revision)
     typer.echo(f"migrated to {revision}")
 

@@ -61,9 +61,10 @@ def upgrade() -> None:
     -- earlier versions named the reporter's IP address as the actor of the first event
     UPDATE incident_event SET actor = 'reporter' WHERE actor LIKE 'public@%';
     -- and stored raw Idempotency-Keys with an unkeyed hash of a body holding the phone
-    -- number; both are only for retries, so forget them (new ones are keyed HMACs)
+    -- number; both are only for retries, so forget them (new ones are keyed HMACs). The
+    -- sample loader's own keys ('sample:<n>', no caller's secret) keep its reload idempotent.
     UPDATE incident SET idempotency_key = NULL, request_hash = NULL
-    WHERE idempotency_key IS NOT NULL OR request_hash IS NOT NULL;
+    WHERE source <> 'sample' AND (idempotency_key IS NOT NULL OR request_hash IS NOT NULL);
     """)
 
 
