@@ -118,7 +118,11 @@ def main(argv=None) -> int:
         wl, wt = points_inside(shape, single.WARMUP, np.random.default_rng(args.seed + 1))
         points, warm = list(zip(lons, lats)), list(zip(wl, wt))
 
+        import logging
+
         from api.main import create_app
+
+        logging.getLogger("gridgov.request").setLevel(logging.WARNING)  # one log line per request: not here
 
         gc.collect()
         gc.freeze()   # set-up objects out of the collector's way: no full-heap scans inside the timings
