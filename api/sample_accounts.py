@@ -47,12 +47,23 @@ async def create_sample_accounts(conn: AsyncConnection, data_dir: Path) -> tuple
         await users.grant(conn, username, role, area, actor="load-sample")
         lines.append(f"{username}\t{password}\t{role}@{area}" + (f"\tunit {unit}" if unit else ""))
     if lines:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        with os.fdopen(fd, "a", encoding="utf-8") as f:
-            if f.tell() == 0:
-                f.write("# gridgov sample accounts (random passwords, shown nowhere else)\n"
-                        "# username\tpassword\trole@area\n")
-            f.write("\n".join(lines) + "\n")
-        os.chmod(path, 0o600)
+        record_passwords(path, lines)
     return len(lines), path
+
+
+HEADER = "# gridgov sample accounts (random passwords, shown nowhere else)\n# username\tpassword\trole@area\n"
+
+
+def record_passwords(path: Path, lines: list[str]) -> None:
+    """Write new accounts' lines to the credentials file (mode 600), replacing any earlier line
+    of the same username (an account made anew after the database was reset has a new password)."""
+    renewed = {line.split("\t", 1)[0] for line in lines}
+    kept = []
+    if path.exists():
+        kept = [line for line in path.read_text(encoding="utf-8").splitlines()
+                if line and not line.startswith("#") and line.split("\t", 1)[0] not in renewed]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(HEADER + "\n".join(kept + lines) + "\n")
+    os.chmod(path, 0o600)

@@ -284,3 +284,15 @@ def test_production_is_read_from_the_environment(clean_env):
     clean_env.setenv("GRIDGOV_SECRET_KEY", "e" + os.urandom(24).hex())
     clean_env.setenv("GRIDGOV_CONTACT_KEY", Fernet.generate_key().decode())
     assert Settings().env == "production"
+
+
+def test_credentials_file_keeps_one_line_per_account(tmp_path):
+    """After a database reset the sample accounts are made anew: their new passwords replace the old lines."""
+    from api.sample_accounts import record_passwords
+
+    path = tmp_path / "sample-credentials.txt"
+    record_passwords(path, ["admin\told-pass\tadmin@330503", "officer\told-officer\tofficer@330503"])
+    record_passwords(path, ["officer\tnew-officer\tofficer@330503"])
+    rows = [line.split("\t") for line in path.read_text().splitlines() if not line.startswith("#")]
+    assert rows == [["admin", "old-pass", "admin@330503"], ["officer", "new-officer", "officer@330503"]]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
