@@ -9,21 +9,22 @@ import {
 } from "./style.js";
 
 /** Overlay definitions, in control order. `on`: shown (and fetched) at start. `needs`: the
- * capability (from /api/auth/me, the server's one policy) without which the layer is not
- * offered; the server decides anyway, this only spares requests that would get 403. */
+ * capability (from /api/auth/me, the server's one policy in api/auth/policy.py) without which
+ * the layer is not offered. The page keeps no list of roles: the server decides, and this only
+ * spares requests that would get 403. A layer that declares no capability is never offered. */
 export const OVERLAYS = [
-  { id: "district", label: "layer.district", swatch: "district", kind: "district", on: true },
-  { id: "streets", label: "layer.streets", swatch: "street", kind: "street", on: true },
-  { id: "communities", label: "layer.communities", swatch: "community", kind: "community", on: false },
-  { id: "grids", label: "layer.grids", swatch: "grid", kind: "grid", on: true },
-  { id: "zones", label: "layer.zones", swatch: "zone", kind: "zone", on: false },
-  { id: "patrol", label: "layer.patrol", swatch: "patrol", kind: "patrol_zone", on: false },
-  { id: "stations", label: "layer.stations", swatch: "station", url: "/api/stations", on: true },
+  { id: "district", label: "layer.district", swatch: "district", kind: "district", on: true, needs: "read_map" },
+  { id: "streets", label: "layer.streets", swatch: "street", kind: "street", on: true, needs: "read_map" },
+  { id: "communities", label: "layer.communities", swatch: "community", kind: "community", on: false,
+    needs: "read_map" },
+  { id: "grids", label: "layer.grids", swatch: "grid", kind: "grid", on: true, needs: "read_map" },
+  { id: "zones", label: "layer.zones", swatch: "zone", kind: "zone", on: false, needs: "read_map" },
+  { id: "patrol", label: "layer.patrol", swatch: "patrol", kind: "patrol_zone", on: false, needs: "read_map" },
+  { id: "stations", label: "layer.stations", swatch: "station", url: "/api/stations", on: true, needs: "read_map" },
   { id: "units", label: "layer.units", swatch: "unit", url: "/api/units", on: true, needs: "read_units" },
   { id: "incidents", label: "layer.incidents", swatch: "incident", url: "/api/incidents?limit=500", on: true,
     needs: "read_incidents" },
 ];
-const DEFAULT_NEED = "read_map";
 
 function row(label, value) {
   if (value === null || value === undefined || value === "") return null;
@@ -43,6 +44,7 @@ export class MapLayers {
     this.onCount = onCount || (() => {});
     this.areaRenderer = L.canvas({ pane: "areaPane", padding: 0.3, tolerance: 2 });
     this.pointRenderer = L.svg({ pane: "pointPane", padding: 0.3 });
+    this.unitRenderer = L.svg({ pane: "unitPane", padding: 0.3 });
     this.layers = {};
     this.loaded = {};
     this.loading = {};
@@ -52,7 +54,7 @@ export class MapLayers {
     this.counts = {};
     for (const def of OVERLAYS) {
       this.layers[def.id] = this.create(def);
-      if (!this.capabilities.has(def.needs || DEFAULT_NEED)) this.unavailable.add(def.id);
+      if (!def.needs || !this.capabilities.has(def.needs)) this.unavailable.add(def.id);
     }
     map.on("overlayadd", (e) => {
       const def = OVERLAYS.find((d) => this.layers[d.id] === e.layer);
@@ -148,7 +150,7 @@ export class MapLayers {
   unitStyle(p) {
     const colour = p.stale ? UNIT_COLOURS.stale : (UNIT_COLOURS[p.status] || UNIT_COLOURS.off_duty);
     return {
-      renderer: this.pointRenderer, className: `gg-unit gg-unit-${p.stale ? "stale" : p.status}`,
+      renderer: this.unitRenderer, className: `gg-unit gg-unit-${p.stale ? "stale" : p.status}`,
       radius: 6.5, color: p.stale ? "#8a939d" : "#15212e", weight: p.stale ? 1 : 1.8,
       dashArray: p.stale ? "2 2" : null, opacity: p.stale ? 0.7 : 0.95,
       fillColor: colour, fillOpacity: p.stale ? 0.55 : 0.95, bubblingMouseEvents: false,
@@ -263,6 +265,9 @@ export class MapLayers {
     const results = await Promise.allSettled(shown.map((d) => this.load(d)));
     return results;
   }
+
+  /** Whether the caller may see this layer (offered, and not refused by the server). */
+  available(id) { return Boolean(this.layers[id]) && !this.unavailable.has(id); }
 
   bounds() {
     for (const id of ["grids", "streets", "district"]) {

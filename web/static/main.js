@@ -135,6 +135,7 @@ function createMap(config) {
   map.createPane("areaPane").style.zIndex = "410";
   map.createPane("pointPane").style.zIndex = "450";
   map.createPane("routePane").style.zIndex = "460";
+  map.createPane("unitPane").style.zIndex = "620";  // above the workstation icons units often stand at
   map.getPane("routePane").style.pointerEvents = "none";
   if (config && typeof config.basemap_url === "string" && config.basemap_url) {
     L.tileLayer(config.basemap_url, {
@@ -169,17 +170,22 @@ function buildLegend() {
         s.style.background = colour;
         return s;
       };
+      const can = (id) => gridgov.layers.available(id);  // only what this account is shown
       const el = h("div", { class: "legend", dataset: { testid: "legend" } },
-        h("div", { class: "legend-title" }, t("legend.incidents")),
-        h("div", { class: "legend-row" }, sw("dot", INCIDENT_COLOURS.open), t("legend.open"),
-          sw("dot", INCIDENT_COLOURS.working), t("legend.working"),
-          sw("dot", INCIDENT_COLOURS.closed), t("legend.closed")),
-        h("div", { class: "legend-title" }, t("legend.units")),
-        h("div", { class: "legend-row" }, sw("ring", UNIT_COLOURS.available), t("unit.available"),
-          sw("ring", UNIT_COLOURS.busy), t("unit.busy"), sw("ring", UNIT_COLOURS.off_duty), t("unit.off_duty"),
-          sw("ring stale", UNIT_COLOURS.stale), t("unit.stale")),
-        h("div", { class: "legend-row" }, h("span", { class: "gg-station mini" }, h("span", {}, "站")),
-          t("layer.stations"), h("span", { class: "gg-sw gg-sw-grid" }), t("layer.grids")));
+        can("incidents") ? [
+          h("div", { class: "legend-title" }, t("legend.incidents")),
+          h("div", { class: "legend-row" }, sw("dot", INCIDENT_COLOURS.open), t("legend.open"),
+            sw("dot", INCIDENT_COLOURS.working), t("legend.working"),
+            sw("dot", INCIDENT_COLOURS.closed), t("legend.closed"))] : null,
+        can("units") ? [
+          h("div", { class: "legend-title" }, t("legend.units")),
+          h("div", { class: "legend-row" }, sw("ring", UNIT_COLOURS.available), t("unit.available"),
+            sw("ring", UNIT_COLOURS.busy), t("unit.busy"), sw("ring", UNIT_COLOURS.off_duty), t("unit.off_duty"),
+            sw("ring stale", UNIT_COLOURS.stale), t("unit.stale"))] : null,
+        (can("stations") || can("grids")) ? h("div", { class: "legend-row" },
+          can("stations") ? [h("span", { class: "gg-station mini" }, h("span", {}, "站")), t("layer.stations")] : null,
+          can("grids") ? [h("span", { class: "gg-sw gg-sw-grid" }), t("layer.grids")] : null) : null);
+      if (!el.childNodes.length) el.hidden = true;
       L.DomEvent.disableClickPropagation(el);
       return el;
     },
@@ -236,6 +242,7 @@ async function startApp(me) {
   if (can.has("preview_routing")) {
     gridgov.routing = new RoutingPreview({
       map, layers, panel: $("route-panel"), select: $("category"), deptName, category: categoryRecord,
+      showsUnits: can.has("read_units"),
     });
   } else {  // the map still works; a click just has nothing to preview for this account
     $("category").closest(".panel-block").hidden = true;
@@ -249,11 +256,14 @@ async function startApp(me) {
   const results = await layers.start();
   const failed = results.find((r) => r.status === "rejected");
   buildControl();  // drop layers the caller may not see (403)
+  buildLegend();
   const bounds = layers.bounds();
   if (bounds) map.fitBounds(bounds, { padding: [16, 16] });
   if (!can.has("read_map")) {
-    replace($("route-panel"), h("p", { class: "notice notice-warn", dataset: { testid: "map-noaccess" } },
-      t("map.noaccess")));
+    replace($("route-panel"), h("p", {
+      class: "notice notice-warn", dataset: { testid: "map-noaccess", i18n: "map.noaccess" },
+    }, t("map.noaccess")));
+    $("route-panel").dataset.state = "noaccess";
   } else if (failed) {
     const e = failed.reason;
     replace($("route-panel"), h("p", { class: "notice notice-error", role: "alert" },

@@ -7,8 +7,10 @@ import { t, localName, metres, ago, list } from "./i18n.js";
 import { departmentColour } from "./style.js";
 
 export class RoutingPreview {
-  constructor({ map, layers, panel, select, deptName, category }) {
+  constructor({ map, layers, panel, select, deptName, category, showsUnits = true }) {
     this.map = map;
+    // without read_units the server leaves the units out of the document: say so, not "no unit"
+    this.showsUnits = showsUnits;
     this.layers = layers;
     this.panel = panel;
     this.select = select;
@@ -110,7 +112,8 @@ export class RoutingPreview {
 
     out.push(h("section", { class: "sect" },
       h("h3", {}, t("route.units")),
-      ...this.unitGroups(doc)));
+      ...(this.showsUnits ? this.unitGroups(doc)
+        : [h("p", { class: "muted small", dataset: { testid: "route-units-hidden" } }, t("route.units_hidden"))])));
     return out;
   }
 
