@@ -152,6 +152,33 @@ def refresh_units():
 
 
 @app.command()
+def supervise():
+    """Run one round of the deadline scheduler now (the app runs one every minute)."""
+    from api.workflow.supervision import tick
+
+    raised = _in_transaction(tick)
+    if raised is None:
+        typer.echo("another worker is running the round; nothing done")
+    else:
+        typer.echo("flags raised: " + (", ".join(f"{k} {v}" for k, v in sorted(raised.items())) or "none"))
+
+
+@app.command()
+def calendar():
+    """Show the years the working-day calendar covers (deadlines past them cannot be set)."""
+    from datetime import date
+
+    from api.workflow.deadlines import calendar_of
+
+    first, last = calendar_of(_settings_or_exit()).covered_years()
+    typer.echo(f"working calendar covers {first}-{last}")
+    if last <= date.today().year:
+        typer.echo(f"warning: no holiday data after {last}: upgrade chinesecalendar, or list next year's "
+                   "official holidays in GRIDGOV_CALENDAR_FILE", err=True)
+        raise typer.Exit(1 if last < date.today().year else 0)
+
+
+@app.command()
 def serve(host: str = typer.Option(None), port: int = typer.Option(None), reload: bool = False):
     """Serve the app (map at /, OpenAPI docs at /docs)."""
     import uvicorn

@@ -29,11 +29,12 @@ class ApiError(Exception):
     status = 400
 
     def __init__(self, detail: str, field: str | None = None, status: int | None = None,
-                 headers: dict[str, str] | None = None):
+                 headers: dict[str, str] | None = None, extra: dict | None = None):
         super().__init__(detail)
         self.detail = detail
         self.field = field
         self.headers = headers
+        self.extra = extra or {}  # more members of the body (a 409 names the state and the allowed actions)
         if status:
             self.status = status
 
@@ -88,13 +89,13 @@ DOMAIN_STATUS: dict[type[InputError], int] = {
 }
 
 
-def error_body(detail: str, errors: list[dict] | None = None) -> dict:
-    return {"detail": detail, "errors": errors or []}
+def error_body(detail: str, errors: list[dict] | None = None, extra: dict | None = None) -> dict:
+    return {**(extra or {}), "detail": detail, "errors": errors or []}
 
 
 def error_response(status: int, detail: str, errors: list[dict] | None = None,
-                   headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(error_body(detail, errors), status_code=status, headers=headers)
+                   headers: dict[str, str] | None = None, extra: dict | None = None) -> JSONResponse:
+    return JSONResponse(error_body(detail, errors, extra), status_code=status, headers=headers)
 
 
 def _loc_to_field(loc: tuple) -> str:
@@ -175,7 +176,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError):
         errors = [{"field": exc.field, "reason": exc.detail}] if exc.field else []
-        return error_response(exc.status, exc.detail, errors, exc.headers)
+        return error_response(exc.status, exc.detail, errors, exc.headers, exc.extra)
 
     @app.exception_handler(InputError)
     async def _input_error(request: Request, exc: InputError):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import secrets
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 import h3
@@ -20,7 +21,10 @@ from api.keyed import keyed_hash, keyed_token
 from api.settings import Settings
 from api.sqlfiles import sql
 from api.schemas import IncidentIn
+from api.workflow import deadlines
 from spatial.routing import RoutingOptions, route_point
+
+log = logging.getLogger("gridgov.incidents")
 
 TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L
 H3_RESOLUTION = 9
@@ -113,12 +117,14 @@ async def report(conn: AsyncConnection, who: Principal, body: IncidentIn, settin
     request_hash = keyed_hash(secret, "report-body", json.dumps(body.model_dump(), sort_keys=True))
     token = keyed_token(secret, "reporter-token-for-key", key) if key else secrets.token_urlsafe(24)
     point = routing["point"]
+    reported_at = datetime.now(timezone.utc)
     params = {
+        "reported_at": reported_at, **await _deadline(conn, body.category, body.priority, reported_at, settings),
         "tracking_code": new_tracking_code(), "idempotency_key": key,
         "request_hash": request_hash, "category": body.category, "description": body.description,
         "lon": point["lon"], "lat": point["lat"], "accuracy_m": body.accuracy_m,
         "input_crs": body.crs, "source": body.source, "priority": body.priority,
-        "status": "new", "h3_cell": h3.latlng_to_cell(point["lat"], point["lon"], H3_RESOLUTION),
+        "status": "received", "h3_cell": h3.latlng_to_cell(point["lat"], point["lon"], H3_RESOLUTION),
         "routing": json.dumps(routing, ensure_ascii=False, default=str),
         "reporter_contact": contact_box.seal(settings.contact_key, body.contact),
         "reporter_token_hash": hash_token(token),
@@ -134,21 +140,38 @@ async def report(conn: AsyncConnection, who: Principal, body: IncidentIn, settin
         return {**doc, "routing": await routing_shown_to(conn, who, doc["routing"])}, False
     incident_id = inserted.id
     actor = who.actor if who.is_authenticated else REPORTER
-    await add_event(conn, incident_id, actor=actor, kind="reported", to_status="new",
+    await add_event(conn, incident_id, actor=actor, kind="reported", to_status="received",
                     data={"source": body.source, "flags": routing["flags"]})
     await audit.record(conn, actor=who.actor, action="create", entity="incident", entity_id=incident_id,
                        after={"tracking_code": params["tracking_code"], "category": body.category,
                               "source": body.source, "flags": routing["flags"]}, client=who.client)
     return {"id": incident_id, "tracking_code": params["tracking_code"], "reporter_token": token,
-            "status": "new", "routing": await routing_shown_to(conn, who, routing)}, True
+            "status": "received", "routing": await routing_shown_to(conn, who, routing)}, True
+
+
+async def _deadline(conn: AsyncConnection, category: str, priority: str, start: datetime,
+                    settings: Settings) -> dict[str, Any]:
+    """The case's deadline from the moment it comes in (the category × priority spec on the
+    working calendar); none, logged, when the calendar does not cover the year."""
+    deadlines_of = (await conn.execute(sql("category_deadlines"), {"category": category})).scalar_one()
+    spec = deadlines.spec_for(deadlines_of, priority)
+    try:
+        due = deadlines.due(settings, start, spec)
+    except deadlines.CalendarNotCovered as e:
+        log.error("report of %s: no deadline: %s", category, e)
+        due = None
+    return {"due_at": due, "due_from": start if due else None, "deadline_spec": str(spec) if spec and due else None}
 
 
 async def add_event(conn, incident_id: int, *, actor: str, kind: str, from_status: str | None = None,
-                    to_status: str | None = None, note: str | None = None, data: dict | None = None) -> None:
-    await conn.execute(sql("incident_event_insert"), {
+                    to_status: str | None = None, note: str | None = None, data: dict | None = None,
+                    at: datetime | None = None) -> int:
+    """Write one step into the case file (一事一档); returns the event id."""
+    return (await conn.execute(sql("incident_event_insert"), {
         "incident_id": incident_id, "actor": actor, "kind": kind, "from_status": from_status,
-        "to_status": to_status, "note": note, "data": json.dumps(data or {}, ensure_ascii=False),
-    })
+        "to_status": to_status, "note": note, "data": json.dumps(data or {}, ensure_ascii=False, default=str),
+        "at": at,
+    })).scalar_one()
 
 
 def _reach_params(who: Principal) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -12,14 +14,15 @@ from api.auth.access import RateLimiter
 from api.auth.passwords import warm_up
 from api.db import make_engine
 from api.requestlog import configure_logging
-from api.routes import admin, auth, catalog, incidents, pages, public, routing, units
+from api.routes import admin, auth, cases, catalog, incidents, pages, public, routing, units
 from api.settings import PROJECT_ROOT, Settings, get_settings
+from api.workflow import supervision
 
 VENDOR = {  # URL path -> directory in web/node_modules (installed by `npm ci`)
     "/vendor/leaflet": "leaflet/dist",
     "/vendor/swagger-ui": "swagger-ui-dist",
 }
-ROUTERS = (auth, catalog, routing, incidents, public, units, admin, pages)
+ROUTERS = (auth, catalog, routing, incidents, cases, public, units, admin, pages)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -30,7 +33,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         app.state.engine = make_engine(settings)
         await warm_up()
+        scheduler = None
+        if settings.supervision_interval_s > 0:
+            scheduler = asyncio.create_task(supervision.run_forever(app.state.engine, settings))
         yield
+        if scheduler is not None:
+            scheduler.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await scheduler
         await app.state.engine.dispose()
 
     app = FastAPI(title="gridgov", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,

@@ -210,7 +210,8 @@ class IncidentSummary(BaseModel):
 
 
 class IncidentDetail(IncidentSummary):
-    """One incident; the case file, routing and contact only with detail (and contact) rights."""
+    """One incident; the case file, routing and contact only with detail (and contact) rights.
+    With detail rights, also the case as the command room works it (``api.workflow``)."""
 
     routing: Routing | None = None
     events: list[IncidentEvent] | None = None
@@ -281,6 +282,8 @@ class Category(BaseModel):
     departments: list[str]
     default_tier: str
     deadline_hours: dict[str, float]
+    deadlines: dict[str, str] | None = Field(
+        None, description="per priority: Nh clock hours, Nwh working hours, Nwd working days (Chinese calendar)")
     five_matters: str | None
 
 

@@ -14,6 +14,9 @@ from api.text import bad_text_reason
 DOCS_PATHS = ("/docs", "/redoc")
 
 
+UPLOAD_SUFFIXES = ("/attachments",)
+
+
 def content_security_policy(settings: Settings, *, docs: bool = False) -> str:
     img = ["'self'", "data:", "blob:"]
     if settings.basemap_url:
@@ -35,7 +38,8 @@ class SecurityMiddleware:
 
     def __init__(self, app, settings: Settings):
         self.app = app
-        self.limit = settings.max_body_bytes
+        self.default_limit = settings.max_body_bytes
+        self.upload_limit = settings.max_upload_bytes  # photo uploads (multipart) get more room
         self.csp = content_security_policy(settings).encode()
         self.csp_docs = content_security_policy(settings, docs=True).encode()
 
@@ -43,10 +47,11 @@ class SecurityMiddleware:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         path = scope.get("path", "")
+        limit = self.upload_limit if path.endswith(UPLOAD_SUFFIXES) else self.default_limit
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            return await self._too_large(send, path)
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            return await self._too_large(send, path, limit)
         bad = _bad_url_text(scope)
         if bad:
             return await self._unstorable(send, path, *bad)
@@ -58,7 +63,7 @@ class SecurityMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
+                if received > limit:
                     too_large = True
                     raise BodyTooLarge()
             return message
@@ -71,7 +76,7 @@ class SecurityMiddleware:
             if too_large:  # the app caught BodyTooLarge (FastAPI turns it into a 400): answer 413
                 if message["type"] == "http.response.start" and not started:
                     started = True
-                    await self._too_large(send, path)
+                    await self._too_large(send, path, limit)
                 return
             if message["type"] == "http.response.start":
                 started = True
@@ -82,11 +87,11 @@ class SecurityMiddleware:
             await self.app(scope, limited_receive, send_with_headers)
         except BodyTooLarge:
             if not started:
-                await self._too_large(send, path)
+                await self._too_large(send, path, limit)
 
-    async def _too_large(self, send, path: str):
-        await self._error(send, path, 413, "body", f"at most {self.limit} bytes",
-                          f"request body larger than {self.limit} bytes")
+    async def _too_large(self, send, path: str, limit: int):
+        await self._error(send, path, 413, "body", f"at most {limit} bytes",
+                          f"request body larger than {limit} bytes")
 
     async def _unstorable(self, send, path: str, field: str, reason: str):
         await self._error(send, path, 422, field, reason, f"{field}: {reason}")

@@ -46,9 +46,16 @@ class Settings(BaseSettings):
 
     # limits
     max_body_bytes: int = 1_000_000
+    max_upload_bytes: int = 9_000_000  # photo uploads (8 MB of image plus the multipart envelope)
     page_limit_max: int = 1000
     public_rate_per_minute: int = 60
     cors_origins: list[str] = []
+    # the command-room cycle (api.workflow)
+    working_day_start: str = "09:00"   # office hours for deadlines counted in working hours
+    working_day_end: str = "17:00"
+    calendar_file: Path | None = None  # holidays of years the chinesecalendar package does not cover yet
+    department_answer_deadline: str = "1wd"  # 乡呼县应: a called district department answers within
+    supervision_interval_s: int = 60   # how often the deadline scheduler looks
     basemap_url: str | None = None  # e.g. a local tile server; none by default (offline)
     basemap_attribution: str = ""
 

@@ -48,10 +48,12 @@ def load_catalog(conn: Connection, sample_dir: Path = SAMPLE_DIR) -> None:
         INSERT INTO department (code, name, name_en) VALUES (:code, :name, :name_en)
         ON CONFLICT (code) DO NOTHING"""), catalog["departments"])
     conn.execute(text("""
-        INSERT INTO category (code, name, name_en, departments, default_tier, deadline_hours, five_matters)
-        VALUES (:code, :name, :name_en, :departments, :default_tier, CAST(:deadline_hours AS jsonb), :five_matters)
+        INSERT INTO category (code, name, name_en, departments, default_tier, deadline_hours, deadlines, five_matters)
+        VALUES (:code, :name, :name_en, :departments, :default_tier, CAST(:deadline_hours AS jsonb),
+                CAST(:deadlines AS jsonb), :five_matters)
         ON CONFLICT (code) DO NOTHING"""),
-        [{**c, "deadline_hours": json.dumps(c["deadline_hours"])} for c in catalog["categories"]])
+        [{**c, "deadline_hours": json.dumps(c["deadline_hours"]), "deadlines": json.dumps(c["deadlines"])}
+         for c in catalog["categories"]])
 
 
 def load_areas(conn: Connection, sample_dir: Path = SAMPLE_DIR) -> int:
@@ -167,10 +169,10 @@ def load_incidents(conn: Connection, sample_dir: Path = SAMPLE_DIR, progress: Ca
                  closed, rating, h3, grid, community, street, district, zone, station)
         ), ins AS (
             INSERT INTO incident (idempotency_key, tracking_code, category_code, description, location, accuracy_m,
-                source, status, priority, tier, reported_at, due_at, closed_at, rating, h3_cell, grid_code,
+                source, status, priority, tier, reported_at, due_from, due_at, closed_at, rating, h3_cell, grid_code,
                 community_code, street_code, district_code, zone_code, station_code, unrouted, created_at)
             SELECT x.key, x.tracking, x.category, x.description, ST_SetSRID(ST_MakePoint(x.lon, x.lat), 4326),
-                   x.accuracy, x.source, x.status, x.priority, c.default_tier, x.reported,
+                   x.accuracy, x.source, x.status, x.priority, c.default_tier, x.reported, x.reported,
                    x.reported + make_interval(hours => CAST(c.deadline_hours ->> x.priority AS int)),
                    x.closed, x.rating, x.h3, x.grid, x.community, x.street, x.district, x.zone, x.station,
                    x.grid IS NULL, x.reported
@@ -179,7 +181,7 @@ def load_incidents(conn: Connection, sample_dir: Path = SAMPLE_DIR, progress: Ca
             RETURNING id, status, reported_at, closed_at
         ), ev AS (
             INSERT INTO incident_event (incident_id, at, actor, kind, to_status)
-            SELECT id, reported_at, 'sample', 'reported', 'new' FROM ins
+            SELECT id, reported_at, 'sample', 'reported', 'received' FROM ins
             UNION ALL
             SELECT id, closed_at, 'sample', 'closed', 'closed' FROM ins WHERE closed_at IS NOT NULL
         )
@@ -189,7 +191,8 @@ def load_incidents(conn: Connection, sample_dir: Path = SAMPLE_DIR, progress: Ca
         "tracking": [_tracking_code(s) for s in df["sample_id"]],
         "category": col("category_code"), "description": col("description"),
         "lon": lons.tolist(), "lat": lats.tolist(), "accuracy": col("accuracy_m"), "source": col("source"),
-        "status": col("status"), "priority": col("priority"), "reported": col("reported_at"),
+        "status": ["received" if s == "open" else s for s in col("status")],  # open = not yet triaged
+        "priority": col("priority"), "reported": col("reported_at"),
         "closed": col("closed_at"), "rating": [None if pd.isna(v) else int(v) for v in df["rating"].tolist()],
         "h3": cells, "grid": routed["grid_code"].tolist(), "community": routed["community_code"].tolist(),
         "street": routed["street_code"].tolist(), "district": routed["district_code"].tolist(),

@@ -7,9 +7,11 @@ import asyncio
 import json
 import re
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 from urllib.parse import parse_qs, urlsplit
 
+import chinese_calendar
 import h3
 import httpx
 import pytest
@@ -71,7 +73,7 @@ def test_report_is_routed_and_stored_with_snapshot_deadline_h3_and_case_file(
     created = res.json()
     assert TRACKING.match(created["tracking_code"]), created["tracking_code"]
     assert isinstance(created["reporter_token"], str) and len(created["reporter_token"]) >= 20
-    assert created["status"] == "new"
+    assert created["status"] == "received"
     assert created["routing"]["grid"]["code"] == spot["grid"]
     assert res.headers["location"] == f"/api/incidents/{created['id']}"
 
@@ -96,9 +98,14 @@ def test_report_is_routed_and_stored_with_snapshot_deadline_h3_and_case_file(
     assert routing["units"] and all(u["department"] == "enforcement" for u in routing["units"])
     # location kept to 1e-7 degree
     assert inc["lon"] == pytest.approx(spot["lon"], abs=1e-7) and inc["lat"] == pytest.approx(spot["lat"], abs=1e-7)
-    # deadline: the category's hours for this priority
-    hours = categories["street_vendor"]["deadline_hours"]["normal"]
-    assert ts(inc["due_at"]) - ts(inc["reported_at"]) == timedelta(hours=hours)
+    # deadline: street vending at normal priority is due by the end of the next working day
+    assert categories["street_vendor"]["deadlines"]["normal"] == "1wd" and inc["deadline_spec"] == "1wd"
+    due = ts(inc["due_at"]).astimezone(ZoneInfo("Asia/Shanghai"))
+    reported = ts(inc["reported_at"]).astimezone(ZoneInfo("Asia/Shanghai"))
+    assert due.time() == time(17, 0) and due.date() > reported.date()
+    assert chinese_calendar.is_workday(due.date())
+    between = [reported.date() + timedelta(days=d) for d in range(1, (due.date() - reported.date()).days)]
+    assert not any(chinese_calendar.is_workday(d) for d in between), "a working day was skipped"
     # H3 cell at resolution 9 containing the point
     cell = inc.get("h3_cell")
     assert cell, "h3_cell missing from the incident"
@@ -108,7 +115,7 @@ def test_report_is_routed_and_stored_with_snapshot_deadline_h3_and_case_file(
     assert GEOD.inv(centre[1], centre[0], inc["lon"], inc["lat"])[2] < 400  # res-9 cells are ~175 m across
     # the case file starts with "reported"
     events = inc["events"]
-    assert events and events[0]["kind"] == "reported" and events[0]["to_status"] == "new"
+    assert events and events[0]["kind"] == "reported" and events[0]["to_status"] == "received"
     assert events[0]["actor"] == "reporter"  # never the reporter's address
     assert [e["at"] for e in events] == sorted(e["at"] for e in events)
 
@@ -143,7 +150,7 @@ def test_report_outside_every_grid_is_kept_unrouted_with_nearest_grid(client, ad
     inc = client.get(f"/api/incidents/{res.json()['id']}", headers=admin).json()
     assert inc["unrouted"] is True and inc["grid_code"] is None and inc["zone_code"] is None
     assert inc["district_code"] == DISTRICT  # still queued for the district's dispatchers
-    assert inc["status"] == "new"
+    assert inc["status"] == "received"
     nearest = inc["routing"]["nearest_grid"]
     assert nearest["code"].startswith(DISTRICT)
     assert nearest["distance_m"] == pytest.approx(5000, rel=0.01)
@@ -275,7 +282,7 @@ def test_list_category_and_status(client, admin, batch):
     items, start = batch["items"], batch["start"].isoformat()
     ids, _ = list_ids(client, admin, since=start, category="noise")
     assert sorted(ids) == sorted(m["id"] for m in items if m["category"] == "noise")
-    ids, _ = list_ids(client, admin, since=start, status="new")
+    ids, _ = list_ids(client, admin, since=start, status="received")
     assert sorted(ids) == sorted(m["id"] for m in items)
     ids, _ = list_ids(client, admin, since=start, status="closed")
     assert ids == []
@@ -303,7 +310,7 @@ def test_list_bbox(client, admin, batch):
 
 def test_list_paging_follows_next_links_keeping_the_filters(client, admin, batch):
     items, start = batch["items"], batch["start"].isoformat()
-    url, params = "/api/incidents", {"since": start, "status": "new", "limit": 2}
+    url, params = "/api/incidents", {"since": start, "status": "received", "limit": 2}
     seen, pages = [], 0
     while url:
         res = client.get(url, params=params, headers=admin)
@@ -315,7 +322,7 @@ def test_list_paging_follows_next_links_keeping_the_filters(client, admin, batch
         nxt = [link for link in doc["links"] if link["rel"] == "next"]
         if nxt:
             q = parse_qs(urlsplit(nxt[0]["href"]).query)
-            assert q["since"] == [start] and q["status"] == ["new"] and q["limit"] == ["2"]
+            assert q["since"] == [start] and q["status"] == ["received"] and q["limit"] == ["2"]
             assert q["offset"] == [str(len(seen))]
             url, params = nxt[0]["href"], None
         else:

@@ -117,7 +117,7 @@ def test_public_tracking_needs_the_reporter_token(client, case):
     url = f"/api/public/incidents/{case['tracking_code']}"
     ok = client.get(url, headers={"X-Reporter-Token": case["reporter_token"]})
     assert ok.status_code == 200
-    assert ok.json()["tracking_code"] == case["tracking_code"] and ok.json()["status"] == "new"
+    assert ok.json()["tracking_code"] == case["tracking_code"] and ok.json()["status"] == "received"
     wrong = client.get(url, headers={"X-Reporter-Token": case["reporter_token"][:-2] + "xx"})
     unknown = client.get("/api/public/incidents/XA-AAAA-AAAA-AAAA",
                          headers={"X-Reporter-Token": case["reporter_token"]})

@@ -12,7 +12,9 @@ from api.auth.deps import IncidentReader, Public
 from api.db import ConnDep
 from api.geojson import GEOJSON_CONTENT, GeoJSONResponse
 from api.params import clamp_limit, parse_bbox, parse_time
-from api.schemas import IncidentCollection, IncidentCreated, IncidentDetail, IncidentIn
+from api.schemas import IncidentCollection, IncidentCreated, IncidentIn
+from api.workflow import views
+from api.workflow.schemas import CaseDetail
 
 router = APIRouter(prefix="/api/incidents", tags=["incidents"])
 
@@ -39,14 +41,14 @@ async def report_incident(body: IncidentIn, conn: ConnDep, request: Request, res
     return doc
 
 
-@router.get("/{incident_id}", response_model=IncidentDetail, response_model_exclude_unset=True)
+@router.get("/{incident_id}", response_model=CaseDetail, response_model_exclude_unset=True)
 async def read_incident(incident_id: Annotated[int, Path(ge=1, le=2**63 - 1, description="incident id")],
                         conn: ConnDep, request: Request, who: IncidentReader):
     """One incident in scope with its routing snapshot and case file (一事一档).
 
     Out of scope and nonexistent look the same: 404.
     """
-    return await service.read_one(conn, who, incident_id, request.app.state.settings)
+    return await views.case_view(conn, who, incident_id, request.app.state.settings)
 
 
 @router.get("", response_model=IncidentCollection, response_class=GeoJSONResponse, responses=GEOJSON_CONTENT)

@@ -24,6 +24,18 @@ async def map_page(who: PublicUnlimited):
     return FileResponse(WEB / "index.html", media_type="text/html; charset=utf-8")
 
 
+@router.get("/desk")
+async def desk_page(who: PublicUnlimited):
+    """The dispatcher's queue and case view (the page logs in itself)."""
+    return FileResponse(WEB / "desk.html", media_type="text/html; charset=utf-8")
+
+
+@router.get("/unit")
+async def unit_page(who: PublicUnlimited):
+    """The officer's phone page: my tasks, accept, on scene, report back, position."""
+    return FileResponse(WEB / "unit.html", media_type="text/html; charset=utf-8")
+
+
 @router.get("/config.json", response_model=PageConfig)
 async def page_config(request: Request, who: PublicUnlimited):
     """What the pages need to know: optional base-map tiles (none = offline)."""

@@ -227,6 +227,11 @@ const STRINGS = {
   },
 };
 
+/** Pages add their own strings ({zh: {...}, en: {...}}) from their own module. */
+export function addStrings(extra) {
+  for (const l of ["zh", "en"]) Object.assign(STRINGS[l], extra[l] || {});
+}
+
 const listeners = new Set();
 let lang = (() => {
   try { return localStorage.getItem("gridgov.lang") === "en" ? "en" : "zh"; } catch { return "zh"; }

@@ -1,0 +1,1 @@
+SELECT deadlines FROM category WHERE code = :category

@@ -1,0 +1,33 @@
+-- The live queue of the desk: cases in the caller's reach, filtered, by deadline or newest.
+-- Filters are optional (NULL = none). :open_only keeps the states that have not ended.
+WITH q AS (
+    SELECT i.*
+    FROM incident i
+    WHERE incident_in_reach(i, CAST(:everywhere AS boolean), CAST(:scope AS text[]), CAST(:unit AS text))
+      AND (NOT CAST(:open_only AS boolean) OR i.status NOT IN ('closed', 'void', 'duplicate', 'not_responsible'))
+      AND (CAST(:status AS text) IS NULL OR i.status = CAST(:status AS text))
+      AND (CAST(:tier AS text) IS NULL OR i.tier = CAST(:tier AS text))
+      AND (CAST(:category AS text) IS NULL OR i.category_code = CAST(:category AS text))
+      AND (NOT CAST(:overdue AS boolean) OR (i.due_at IS NOT NULL AND i.due_at < now()))
+      AND (NOT CAST(:unrouted AS boolean) OR i.unrouted)
+      AND (NOT CAST(:near_boundary AS boolean) OR i.near_boundary)
+), page AS (
+    SELECT q.* FROM q
+    ORDER BY CASE WHEN :sort = 'deadline' THEN q.due_at END ASC NULLS LAST,
+             CASE WHEN :sort = 'newest' THEN q.reported_at END DESC,
+             q.id DESC
+    LIMIT :limit OFFSET :offset
+)
+SELECT p.id, p.tracking_code, p.category_code, c.name AS category_name, c.name_en AS category_name_en,
+       p.status, p.tier, p.priority, p.reported_at, p.due_at, p.deadline_flag,
+       (p.due_at IS NOT NULL AND p.due_at < now()
+        AND p.status NOT IN ('closed', 'void', 'duplicate', 'not_responsible')) AS overdue,
+       p.grid_code, p.community_code, p.street_code, p.zone_code, p.unrouted, p.near_boundary,
+       ST_X(p.location) AS lon, ST_Y(p.location) AS lat,
+       (SELECT count(*) FROM assignment a WHERE a.incident_id = p.id AND a.cleared_at IS NULL) AS active_units,
+       p.supporters,
+       (SELECT count(*) FROM q) AS number_matched
+FROM page p JOIN category c ON c.code = p.category_code
+ORDER BY CASE WHEN :sort = 'deadline' THEN p.due_at END ASC NULLS LAST,
+         CASE WHEN :sort = 'newest' THEN p.reported_at END DESC,
+         p.id DESC

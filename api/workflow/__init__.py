@@ -1,0 +1,1 @@
+"""The command-room cycle: the transition table, deadlines, the case service."""
