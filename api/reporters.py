@@ -16,7 +16,11 @@ from api.auth.principal import Principal
 from api.errors import Conflict, NotFound
 from api.incidents import REPORTER, add_event, hash_token
 from api.schemas import RatingIn
+from api.settings import Settings
 from api.sqlfiles import sql
+from api.workflow import cases, machine
+
+UNSATISFIED = 2  # stars at or below which the case is reopened
 
 PUBLIC_CASE_FIELDS = ("tracking_code", "category_name", "status", "reported_at", "due_at", "closed_at",
                       "rating", "lon", "lat", "events")
@@ -41,15 +45,22 @@ async def track(conn: AsyncConnection, tracking_code: str, token: str) -> dict:
     return {"category": row["category_code"], **{k: row[k] for k in PUBLIC_CASE_FIELDS}}
 
 
-async def rate(conn: AsyncConnection, who: Principal, tracking_code: str, token: str, body: RatingIn) -> dict:
-    """Rate the outcome once the case is resolved or closed (满意度评价); once only."""
+async def rate(conn: AsyncConnection, who: Principal, tracking_code: str, token: str, body: RatingIn,
+               settings: Settings) -> dict:
+    """Rate the outcome once the case is closed (满意度评价); once only. One or two stars
+    send the case back to the desk (reopened by the system, in the case file)."""
     row = await _own_case(conn, tracking_code, token)
+    if machine.step(row["status"], "rate") is None:
+        raise Conflict(f"cannot rate while the case is {row['status']}", field="rating",
+                       extra={"status": row["status"]})
     rated = (await conn.execute(sql("incident_rate"), {"id": row["id"], "rating": body.rating})).first()
     if rated is None:
-        reason = "already rated" if row["rating"] else f"cannot rate while the case is {row['status']}"
-        raise Conflict(reason, field="rating")
+        raise Conflict("already rated", field="rating")
     await add_event(conn, row["id"], actor=REPORTER, kind="rated", note=body.comment or None,
                     data={"rating": body.rating})
+    if body.rating <= UNSATISFIED:
+        await cases.system_step(conn, row["id"], "reopen_on_rating", settings,
+                                reason=f"the resident rated the outcome {body.rating}/5")
     await audit.record(conn, actor=who.actor, action="rate", entity="incident", entity_id=row["id"],
                        before={"rating": None}, after={"rating": body.rating}, client=who.client)
     return {"tracking_code": tracking_code, "rating": body.rating}

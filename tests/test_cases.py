@@ -409,3 +409,43 @@ def test_the_table_is_served(client, desk):
     assert "received" in doc["states"] and doc["tiers"][0] == "grid" and doc["tiers"][-1] == "district"
     assert any(r["action"] == "dispatch" and r["from"] == "triaged" and r["to"] == "dispatched" for r in doc["rules"])
     assert doc["calendar_years"][0] <= 2026 <= doc["calendar_years"][1]
+
+
+# --------------------------------------------------------------------------- duplicates and ratings
+
+def test_merge_moves_the_reporters_to_the_original_and_unmerge_brings_them_back(client, place, desk):
+    original = report(client, place)
+    copy = report(client, place)
+    case = act(client, desk, copy["id"], "merge", duplicate_of=original["id"], note="同一摊位")
+    assert case["status"] == "duplicate" and case["duplicate_of"] == original["id"]
+    first = client.get(f"/api/incidents/{original['id']}", headers=desk).json()
+    assert first["supporters"] == 1 and first["events"][-1]["kind"] == "merged_in"
+    # a duplicate of a duplicate, or of itself, is refused naming the field
+    third = report(client, place)
+    for target in (copy["id"], third["id"]):
+        res = client.post(f"/api/incidents/{third['id']}/actions/merge", json={"duplicate_of": target},
+                          headers=desk)
+        assert res.status_code == 422 and res.json()["errors"][0]["field"] == "duplicate_of"
+    case = act(client, desk, copy["id"], "unmerge", reason="不是同一处")
+    assert case["status"] == "received" and case["duplicate_of"] is None
+    assert client.get(f"/api/incidents/{original['id']}", headers=desk).json()["supporters"] == 0
+
+
+def test_an_unsatisfied_rating_reopens_the_case_with_a_new_deadline(client, place, desk, make_user, login):
+    created = report(client, place)
+    cid = created["id"]
+    act(client, desk, cid, "triage")
+    act(client, desk, cid, "resolve", note="网格员现场劝离")
+    act(client, desk, cid, "verify", note="ok")
+    act(client, desk, cid, "close")
+    token = {"X-Reporter-Token": created["reporter_token"]}
+    early = client.post(f"/api/public/incidents/{created['tracking_code']}/rating", json={"rating": 1},
+                        headers=token)
+    assert early.status_code == 200, early.text
+    case = client.get(f"/api/incidents/{cid}", headers=desk).json()
+    assert case["status"] == "reopened" and case["closed_at"] is None and case["due_at"]
+    assert [(e["kind"], e["actor"]) for e in case["events"][-2:]] == [("rated", "reporter"),
+                                                                     ("reopen_on_rating", "system")]
+    again = client.post(f"/api/public/incidents/{created['tracking_code']}/rating", json={"rating": 5},
+                        headers=token)
+    assert again.status_code == 409

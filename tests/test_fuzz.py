@@ -125,7 +125,7 @@ def world(client, engine, make_user, login):
         case = res.json()
         if resolved:  # a rating needs a resolved case; staff resolve it (no public route does)
             with engine.begin() as conn:
-                conn.execute(sa.text("UPDATE incident SET status = 'resolved' WHERE id = :id"), {"id": case["id"]})
+                conn.execute(sa.text("UPDATE incident SET status = 'closed' WHERE id = :id"), {"id": case["id"]})
         return case
 
     def fresh_login(where: str, name: str) -> Base:

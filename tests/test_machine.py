@@ -54,7 +54,7 @@ def test_every_staff_action_has_one_capability_held_by_some_role_and_labels_in_b
 
 def test_ended_states_only_reopen_unmerge_or_rate():
     for s in machine.ENDED:
-        assert {r.action for r in machine.actions_from(s)} <= {"reopen", "unmerge", "rate"}, s
+        assert {r.action for r in machine.actions_from(s)} <= {"reopen", "reopen_on_rating", "unmerge", "rate"}, s
     assert machine.actions_from(machine.VOID) == [] and machine.actions_from(machine.NOT_RESPONSIBLE) == []
 
 

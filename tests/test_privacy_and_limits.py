@@ -177,7 +177,7 @@ def test_every_write_is_audited(client, engine, place, admin, make_user, login, 
     # rating
     with engine.begin() as conn:
         # Direct SQL: the app cannot close cases or assign units yet; the lifecycle issue replaces this.
-        conn.execute(sa.text("UPDATE incident SET status = 'resolved' WHERE id = :id"), {"id": case["id"]})
+        conn.execute(sa.text("UPDATE incident SET status = 'closed' WHERE id = :id"), {"id": case["id"]})
     client.post(f"/api/public/incidents/{case['tracking_code']}/rating", json={"rating": 3},
                 headers={"X-Reporter-Token": case["reporter_token"]})
     (row,) = _audit(engine, entity="incident", entity_id=str(case["id"]), action="rate")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path
+from fastapi import APIRouter, Header, Path, Request
 
 from api import reporters
 from api.auth.deps import PublicAlwaysLimited
@@ -26,7 +26,7 @@ async def track(tracking_code: TrackingCode, conn: ConnDep, who: PublicAlwaysLim
 
 
 @router.post("/incidents/{tracking_code}/rating", response_model=RatingOut)
-async def rate(tracking_code: TrackingCode, body: RatingIn, conn: ConnDep, who: PublicAlwaysLimited,
-               token: ReporterToken):
-    """Rate the outcome once the case is resolved or closed (满意度评价); once only."""
-    return await reporters.rate(conn, who, tracking_code, token, body)
+async def rate(tracking_code: TrackingCode, body: RatingIn, conn: ConnDep, request: Request,
+               who: PublicAlwaysLimited, token: ReporterToken):
+    """Rate the outcome once the case is closed (满意度评价); once only."""
+    return await reporters.rate(conn, who, tracking_code, token, body, request.app.state.settings)

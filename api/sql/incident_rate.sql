@@ -1,3 +1,3 @@
 UPDATE incident SET rating = :rating
-WHERE id = :id AND rating IS NULL AND status IN ('resolved', 'closed')
+WHERE id = :id AND rating IS NULL AND status = 'closed'
 RETURNING id, rating

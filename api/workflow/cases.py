@@ -476,7 +476,6 @@ async def _answer(step: Step) -> None:
 
 
 async def _merge(step: Step) -> None:
-    from api import duplicates
     original_id = step.body.duplicate_of
     if original_id == step.case.id:
         raise Invalid("a case cannot be a duplicate of itself", field="duplicate_of")
@@ -485,8 +484,8 @@ async def _merge(step: Step) -> None:
         raise Invalid(f"incident {original_id} not found", field="duplicate_of")
     if original.state in machine.ENDED or original.row["duplicate_of"] is not None:
         raise Invalid(f"incident {original_id} is {original.state}: merge into an open case", field="duplicate_of")
-    moved = await duplicates.attach_reporters(step.conn, duplicate_id=step.case.id, original_id=original_id,
-                                              actor=step.who.actor)
+    moved = (await step.conn.execute(sql("merge_attach"), {
+        "duplicate_id": step.case.id, "original_id": original_id, "at": step.at})).scalar_one()
     step.changes["duplicate_of"] = original_id
     step.data.update(duplicate_of=original_id, reporters_moved=moved)
     await add_event(step.conn, original_id, actor=step.who.actor, kind="merged_in", note=step.body.note,
@@ -494,11 +493,11 @@ async def _merge(step: Step) -> None:
 
 
 async def _unmerge(step: Step) -> None:
-    from api import duplicates
     original_id = step.row["duplicate_of"]
     if original_id is not None:
         await load(step.conn, original_id, lock=True)
-        moved = await duplicates.detach_reporters(step.conn, duplicate_id=step.case.id, original_id=original_id)
+        moved = (await step.conn.execute(sql("merge_detach"), {
+            "duplicate_id": step.case.id, "original_id": original_id})).scalar_one()
         await add_event(step.conn, original_id, actor=step.who.actor, kind="unmerged", note=step.body.reason,
                         data={"duplicate": step.case.id, "reporters": moved}, at=step.at)
         step.data.update(was_duplicate_of=original_id, reporters_moved=moved)
