@@ -17,7 +17,7 @@ import numpy as np
 import psycopg
 
 from api.settings import Settings
-from bench import bulk, intake, plan, single
+from bench import bulk, cycle, intake, plan, single
 from bench.common import district_shape, points_inside, serve
 from bench.dbenv import bench_database, check_loaded
 from bench.report import RESULTS_DIR, Report
@@ -31,6 +31,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--bulk", default="10000,100000", help="bulk routing sizes, comma-separated (10000,100000)")
     p.add_argument("--intake", type=int, default=200, help="incident intake: requests per run (200)")
     p.add_argument("--clients", type=int, default=8, help="incident intake: concurrent clients (8)")
+    p.add_argument("--cycle", type=int, default=100, help="command-room cycle: dispatches per layer (100)")
     p.add_argument("--category", default=None, help=f"category code (default {PREFERRED_CATEGORY} if present)")
     p.add_argument("--seed", type=int, default=20261121)
     p.add_argument("--in-place", action="store_true",
@@ -165,6 +166,13 @@ def main(argv=None) -> int:
                 httpx.Client(base_url=url, trust_env=False, timeout=60) as client:
             intake.run(report, db.settings, client, url, (lons, lats), category, args.intake, args.clients,
                        db.created_incidents, stats["(c) GET /api/route, uvicorn + httpx keep-alive"]["p50"])
+
+        # 5 (before the plan check, which prints last) -------------------------------------
+        report.section("5. Command-room cycle: a dispatch transition, and the district's queue")
+        with serve(create_app(db.settings)) as url, \
+                httpx.Client(base_url=url, trust_env=False, timeout=60) as client:
+            cycle.run(report, db, client, single.login(client, db.username, db.password), (lons, lats),
+                      category, args.cycle)
 
         # 4 -------------------------------------------------------------------------------
         report.section("4. Plan check: EXPLAIN (ANALYZE, BUFFERS) route_point.sql")

@@ -36,6 +36,11 @@ DISTRICT = "330503"
 ROLES = ("admin", "dispatcher", "grid_manager", "grid_worker", "officer", "analyst")
 STAFF = frozenset(ROLES)
 PUBLIC = "public"
+DESKS = frozenset({"admin", "dispatcher", "grid_worker"})  # grid workers: the desk of grid-tier matters
+SENDERS = frozenset({"admin", "dispatcher"})  # sending units needs seeing them
+UNIT_STEPS = frozenset({"admin", "dispatcher", "officer"})  # dispatchers record steps reported by radio
+VERIFIERS = frozenset({"admin", "dispatcher", "grid_worker"})
+SUPERVISORS = frozenset({"admin", "dispatcher", "analyst"})
 MAP_READERS = frozenset({"admin", "dispatcher", "grid_manager", "grid_worker", "analyst", "officer"})  # officers navigate by the map
 
 # (method, path) -> PUBLIC or the exact set of roles the route admits (admin included).
@@ -58,9 +63,48 @@ RULES: dict[tuple[str, str], str | frozenset[str]] = {
     ("POST", "/api/units/{code}/position"): frozenset({"admin", "dispatcher", "officer"}),
     ("GET", "/api/admin/audit"): frozenset({"admin"}),
     ("GET", "/"): PUBLIC,
+    ("GET", "/desk"): PUBLIC,
+    ("GET", "/unit"): PUBLIC,
     ("GET", "/config.json"): PUBLIC,
     ("GET", "/docs"): PUBLIC,
+    # the command-room cycle
+    ("GET", "/api/workflow/machine"): STAFF,
+    ("GET", "/api/desk/queue"): STAFF,
+    ("GET", "/api/desk/notifications"): DESKS,
+    ("GET", "/api/incidents/{incident_id}/recommendations"): DESKS,
+    ("GET", "/api/unit/tasks"): UNIT_STEPS,
 }
+
+# Each action: the roles that may take it, the state a fresh case is brought to first
+# (by the admin, through the API), and the body it sends.
+ACTIONS: dict[str, tuple[frozenset[str], str, dict]] = {
+    "triage": (DESKS, "received", {}),
+    "void": (DESKS, "received", {"reason": "r"}),
+    "not_responsible": (DESKS, "received", {"reason": "r"}),
+    "merge": (DESKS, "received", {"duplicate_of": "<other>"}),
+    "unmerge": (DESKS, "duplicate", {"reason": "r"}),
+    "escalate": (DESKS, "received", {"reason": "r"}),
+    "hand_down": (DESKS, "received", {"reason": "r"}),   # dispute starts at the community tier
+    "answer": (DESKS, "called", {}),
+    "dispatch": (SENDERS, "triaged", {"units": ["<unit>"], "allow_busy": True}),
+    "reinforce": (SENDERS, "dispatched", {"units": ["<second unit>"], "allow_busy": True}),
+    "reassign": (SENDERS, "dispatched", {"units": ["<second unit>"], "allow_busy": True, "reason": "r"}),
+    "resolve": (DESKS, "triaged", {"note": "n"}),
+    "accept": (UNIT_STEPS, "dispatched", {}),
+    "arrive": (UNIT_STEPS, "accepted", {}),
+    "handle": (UNIT_STEPS, "accepted", {"note": "n"}),
+    "return": (UNIT_STEPS, "dispatched", {"reason": "r"}),
+    "verify": (VERIFIERS, "handled", {"note": "n"}),
+    "reject": (VERIFIERS, "handled", {"reason": "r"}),
+    "close": (DESKS, "verified", {}),
+    "reopen": (DESKS, "closed", {"reason": "r"}),
+    "suspend": (DESKS, "triaged", {"reason": "r"}),
+    "resume": (DESKS, "suspended", {}),
+    "supervise": (SUPERVISORS, "received", {"note": "n"}),
+    "extend": (DESKS, "received", {"reason": "r", "deadline": "2099-01-01T17:00:00+08:00"}),
+}
+for _action, (_roles, _state, _body) in ACTIONS.items():
+    RULES[("POST", f"/api/incidents/{{incident_id}}/actions/{_action}")] = _roles
 
 # Status an admitted caller gets with valid minimal parameters.
 SUCCESS = {key: 200 for key in RULES} | {
@@ -69,7 +113,9 @@ SUCCESS = {key: 200 for key in RULES} | {
 }
 
 # Routes acting on one object: an admitted role out of the object's scope gets 404.
-SCOPED_OBJECT = {("GET", "/api/incidents/{incident_id}"), ("POST", "/api/units/{code}/position")}
+SCOPED_OBJECT = {("GET", "/api/incidents/{incident_id}"), ("POST", "/api/units/{code}/position"),
+                 ("GET", "/api/incidents/{incident_id}/recommendations")} | {
+    ("POST", f"/api/incidents/{{incident_id}}/actions/{a}") for a in ACTIONS}
 
 # Routes outside the Access scheme, each for a documented reason.
 UNRULED = {
@@ -148,6 +194,7 @@ class World:
     lon: float
     lat: float
     unit_code: str
+    second_unit: str
     other_street: str
     login_user: tuple[str, str]
     creds: dict[str, tuple[str, str]] = field(default_factory=dict)
@@ -164,11 +211,47 @@ class World:
         assert res.status_code == 201, res.text
         doc = res.json()
         if closed:
-            with self.engine.begin() as conn:
-                # Direct SQL: the app cannot close cases or assign units yet; the lifecycle issue replaces this.
-                conn.execute(sa.text("UPDATE incident SET status = 'closed', closed_at = now() WHERE id = :id"),
-                             {"id": doc["id"]})
+            self.bring(doc["id"], "closed")
         return doc["tracking_code"], doc["reporter_token"]
+
+    def admin_act(self, incident_id: int, action: str, **body) -> None:
+        res = self.client.post(f"/api/incidents/{incident_id}/actions/{action}", json=body,
+                               headers=self.headers["admin"])
+        assert res.status_code == 200, f"setting up {action}: {res.text}"
+
+    def bring(self, incident_id: int, state: str) -> None:
+        """Take a fresh case to ``state`` through the API, as the admin."""
+        unit = {"units": [self.unit_code], "allow_busy": True}
+        paths = {
+            "received": [], "triaged": [("triage", {})], "suspended": [("triage", {}), ("suspend", {"reason": "r"})],
+            "dispatched": [("triage", {}), ("dispatch", unit)],
+            "accepted": [("triage", {}), ("dispatch", unit), ("accept", {})],
+            "handled": [("triage", {}), ("dispatch", unit), ("accept", {}), ("handle", {"note": "n"})],
+            "called": [("escalate", {"reason": "r"}), ("escalate", {"reason": "r"}),
+                       ("escalate", {"reason": "r", "department": "planning"})],
+        }
+        paths["verified"] = paths["handled"] + [("verify", {"note": "n"})]
+        paths["closed"] = paths["verified"] + [("close", {})]
+        if state == "duplicate":
+            other = self.client.post("/api/incidents", json={"category": "dispute", "lon": self.lon, "lat": self.lat})
+            self.admin_act(incident_id, "merge", duplicate_of=other.json()["id"])
+            return
+        for action, body in paths[state]:
+            self.admin_act(incident_id, action, **body)
+
+    def case_for(self, action: str) -> dict:
+        """A fresh case in the state the action starts from, and the action's body."""
+        _, state, body = ACTIONS[action]
+        res = self.client.post("/api/incidents", json={"category": "dispute", "lon": self.lon, "lat": self.lat})
+        assert res.status_code == 201, res.text
+        cid = res.json()["id"]
+        self.bring(cid, state)
+        fill = {"<unit>": self.unit_code, "<second unit>": self.second_unit}
+        body = {k: ([fill.get(u, u) for u in v] if isinstance(v, list) else v) for k, v in body.items()}
+        if body.get("duplicate_of") == "<other>":
+            other = self.client.post("/api/incidents", json={"category": "dispute", "lon": self.lon, "lat": self.lat})
+            body["duplicate_of"] = other.json()["id"]
+        return {"url": f"/api/incidents/{cid}/actions/{action}", "json": body}
 
 
 @pytest.fixture(scope="module")
@@ -185,12 +268,10 @@ def world(client, engine, settings, make_user, login) -> World:
             SELECT code FROM area WHERE kind = 'street' AND valid_to IS NULL
               AND code <> :s AND NOT (code = ANY(:lineage)) ORDER BY code LIMIT 1"""),
             {"s": inc.street_code, "lineage": list(unit_lineage)}).scalar_one()
-        # the officer's unit is assigned to the target incident: its task
-        # Direct SQL: the app cannot close cases or assign units yet; the lifecycle issue replaces this.
-        conn.execute(sa.text("INSERT INTO assignment (incident_id, unit_code) VALUES (:i, :u)"),
-                     {"i": inc.id, "u": unit_code})
+        second_unit = conn.execute(sa.text("SELECT code FROM unit WHERE department_code = 'police' AND code <> :u "
+                                           "ORDER BY code LIMIT 1"), {"u": unit_code}).scalar_one()
     w = World(client=client, login=login, engine=engine, incident_id=inc.id, lon=inc.lon, lat=inc.lat,
-              unit_code=unit_code, other_street=other_street, login_user=make_user())
+              unit_code=unit_code, second_unit=second_unit, other_street=other_street, login_user=make_user())
     for role in ROLES:
         w.creds[role] = make_user(role, DISTRICT, unit=unit_code if role == "officer" else None)
     w.creds["out_of_scope"] = make_user("dispatcher", other_street)
@@ -208,6 +289,11 @@ def world(client, engine, settings, make_user, login) -> World:
     w.headers["expired"] = {"Authorization": f"Bearer {expired}"}
     w.headers["forged"] = {"Authorization": f"Bearer {forged}"}
     w.headers["garbage"] = {"Authorization": "Bearer not-a-token"}
+    # the target incident: a fresh report where the sample's first one is; the officer's unit is sent to it
+    res = client.post("/api/incidents", json={"category": "dispute", "lon": inc.lon, "lat": inc.lat})
+    assert res.status_code == 201, res.text
+    w.incident_id = res.json()["id"]
+    w.bring(w.incident_id, "dispatched")
     return w
 
 
@@ -252,9 +338,22 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], dict]] = {
         "url": f"/api/units/{w.unit_code}/position", "json": {"lon": w.lon, "lat": w.lat}},
     ("GET", "/api/admin/audit"): lambda w, c: {"params": {"limit": 5}},
     ("GET", "/"): lambda w, c: {},
+    ("GET", "/desk"): lambda w, c: {},
+    ("GET", "/unit"): lambda w, c: {},
     ("GET", "/config.json"): lambda w, c: {},
     ("GET", "/docs"): lambda w, c: {},
+    ("GET", "/api/workflow/machine"): lambda w, c: {},
+    ("GET", "/api/desk/queue"): lambda w, c: {"params": {"limit": 5}},
+    ("GET", "/api/desk/notifications"): lambda w, c: {},
+    ("GET", "/api/incidents/{incident_id}/recommendations"): lambda w, c: {
+        "url": f"/api/incidents/{w.incident_id}/recommendations"},
+    ("GET", "/api/unit/tasks"): lambda w, c: {},
 }
+for _action in ACTIONS:
+    REQUESTS[("POST", f"/api/incidents/{{incident_id}}/actions/{_action}")] = (
+        lambda action: lambda w, c: w.case_for(action) if expected_status(
+            ("POST", f"/api/incidents/{{incident_id}}/actions/{action}"), c) not in (401, 403)
+        else {"url": f"/api/incidents/{w.incident_id}/actions/{action}", "json": {}})(_action)
 
 
 def test_every_route_has_a_request():

@@ -40,6 +40,7 @@ class Capability(StrEnum):
     SET_PRIORITY = "set_priority"                # give a report a priority other than normal
     READ_AUDIT = "read_audit"                    # the audit log
     WORK_DESK = "work_desk"                      # triage, dispatch, escalate, close: the owning desk
+    DISPATCH_UNITS = "dispatch_units"            # send, add and reassign enforcement units
     WORK_ASSIGNMENTS = "work_assignments"        # accept, on scene, report back (回单), return
     VERIFY_CASES = "verify_cases"                # check a handled case on the ground (核查)
     SUPERVISE_CASES = "supervise_cases"          # supervision notes (督办)
@@ -65,6 +66,8 @@ POLICY: dict[Capability, dict[str, str]] = {
     # grid workers are the desk of grid-tier matters (微事不出格): their grant is one grid, so
     # the owner check (api.workflow.cases) leaves them nothing above that tier
     Capability.WORK_DESK: {"dispatcher": AREA, "grid_worker": AREA},
+    # sending units needs seeing them: the command room, not the grid worker
+    Capability.DISPATCH_UNITS: {"dispatcher": AREA},
     # dispatchers record a unit's steps on its behalf when it reports by radio
     Capability.WORK_ASSIGNMENTS: {"dispatcher": AREA, "officer": OWN_UNIT},
     Capability.VERIFY_CASES: {"dispatcher": AREA, "grid_worker": AREA},

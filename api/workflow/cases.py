@@ -94,7 +94,7 @@ def may_act(who: Principal, rule: Rule, case: Case, unit: str | None = None) -> 
     if rule.actor == machine.REPORTER or who is SYSTEM_ACTOR:
         return False
     capability = Capability(rule.actor)
-    if capability is Capability.WORK_DESK:
+    if capability in (Capability.WORK_DESK, Capability.DISPATCH_UNITS):  # the owning desk's work
         return reach(who, capability).covers(case.owners)
     if capability is Capability.WORK_ASSIGNMENTS:
         return _field_assignment(who, case, unit) is not None
@@ -200,7 +200,8 @@ async def apply(conn: AsyncConnection, who: Principal, incident_id: int, action:
         if rule.actor == Capability.WORK_ASSIGNMENTS:
             raise Forbidden(f"{action} is for a unit on this case", field="action")
         raise Forbidden(f"{action} is for the desk that owns this case ({', '.join(case.owners[:1])})"
-                        if rule.actor == Capability.WORK_DESK else f"you may not {action} this case",
+                        if rule.actor in (Capability.WORK_DESK, Capability.DISPATCH_UNITS)
+                        else f"you may not {action} this case",
                         field="action")
     if not _possible(who, rule, case, call_open):
         raise _refuse(who, case, _impossible_reason(who, rule, case), call_open)

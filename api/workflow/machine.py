@@ -52,6 +52,7 @@ NOTE, REASON, UNITS, DEADLINE, DUPLICATE_OF, DEPARTMENT = (
     "note", "reason", "units", "deadline", "duplicate_of", "department")
 
 DESK = Capability.WORK_DESK
+SEND = Capability.DISPATCH_UNITS
 FIELD = Capability.WORK_ASSIGNMENTS
 VERIFY = Capability.VERIFY_CASES
 SUPERVISE = Capability.SUPERVISE_CASES
@@ -85,9 +86,9 @@ _TABLE: list[Rule] = [
     # 街道吹哨、部门报到: the department called to a district-tier case reports in
     *_rules("answer", (RECEIVED, TRIAGED), STAY, DESK, (), "部门报到", "Department answers"),
     # 分流交办 / 调度指挥
-    *_rules("dispatch", (TRIAGED, RETURNED, REOPENED), DISPATCHED, DESK, (UNITS,), "派遣", "Dispatch"),
-    *_rules("reinforce", IN_FIELD, STAY, DESK, (UNITS,), "增派(联合执法)", "Add units (joint)"),
-    *_rules("reassign", (DISPATCHED, ACCEPTED, RETURNED), DISPATCHED, DESK, (UNITS, REASON), "改派", "Reassign"),
+    *_rules("dispatch", (TRIAGED, RETURNED, REOPENED), DISPATCHED, SEND, (UNITS,), "派遣", "Dispatch"),
+    *_rules("reinforce", IN_FIELD, STAY, SEND, (UNITS,), "增派(联合执法)", "Add units (joint)"),
+    *_rules("reassign", (DISPATCHED, ACCEPTED, RETURNED), DISPATCHED, SEND, (UNITS, REASON), "改派", "Reassign"),
     *_rules("resolve", (TRIAGED, REOPENED), HANDLED, DESK, (NOTE,), "就地办结", "Resolved on the spot"),
     # the unit's phone
     *_rules("accept", (DISPATCHED,), ACCEPTED, FIELD, (), "接单", "Accept"),
