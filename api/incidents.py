@@ -145,8 +145,12 @@ async def report(conn: AsyncConnection, who: Principal, body: IncidentIn, settin
     await audit.record(conn, actor=who.actor, action="create", entity="incident", entity_id=incident_id,
                        after={"tracking_code": params["tracking_code"], "category": body.category,
                               "source": body.source, "flags": routing["flags"]}, client=who.client)
+    from api.duplicates import candidates  # the duplicates module builds on this one
+    similar = await candidates(conn, category=body.category, lon=point["lon"], lat=point["lat"],
+                               exclude_id=incident_id)
     return {"id": incident_id, "tracking_code": params["tracking_code"], "reporter_token": token,
-            "status": "received", "routing": await routing_shown_to(conn, who, routing)}, True
+            "status": "received", "routing": await routing_shown_to(conn, who, routing),
+            "candidates": similar}, True
 
 
 async def _deadline(conn: AsyncConnection, category: str, priority: str, start: datetime,

@@ -23,25 +23,35 @@ from api.workflow import cases, machine
 UNSATISFIED = 2  # stars at or below which the case is reopened
 
 PUBLIC_CASE_FIELDS = ("tracking_code", "category_name", "status", "reported_at", "due_at", "closed_at",
-                      "rating", "lon", "lat", "events")
+                      "rating", "lon", "lat", "events", "merged_into")
 
 
-async def _own_case(conn: AsyncConnection, tracking_code: str, token: str) -> dict:
+def _holder(row: dict, token: str) -> str | int | None:
+    """Whose token this is: the reporter's ("reporter"), a supporter's (their id), or nobody's."""
+    digest = hash_token(token)
+    if row["reporter_token_hash"] and hmac.compare_digest(row["reporter_token_hash"], digest):
+        return REPORTER
+    for s in row["supporters"]:  # me-too, and the reporters of duplicates merged into this case
+        if hmac.compare_digest(s["token_hash"], digest):
+            return s["id"]
+    return None
+
+
+async def _own_case(conn: AsyncConnection, tracking_code: str, token: str) -> tuple[dict, str | int]:
     key = f"track:{tracking_code}"
     await throttle.check(conn, key, field="X-Reporter-Token")
     row = (await conn.execute(sql("incident_public"), {"tracking_code": tracking_code})).mappings().first()
-    # unknown code and wrong token look the same
-    if row is None or not row["reporter_token_hash"] or not hmac.compare_digest(
-            row["reporter_token_hash"], hash_token(token)):
+    holder = _holder(dict(row), token) if row is not None else None
+    if holder is None:  # unknown code and wrong token look the same
         await throttle.failed(conn, key)
         await conn.commit()  # the failure must count although the request fails
         raise NotFound("no report with this tracking code and token", field="tracking_code")
-    return dict(row)
+    return dict(row), holder
 
 
 async def track(conn: AsyncConnection, tracking_code: str, token: str) -> dict:
     """The reporter's view of their case: status, deadlines, steps; place to about 100 m."""
-    row = await _own_case(conn, tracking_code, token)
+    row, _ = await _own_case(conn, tracking_code, token)
     return {"category": row["category_code"], **{k: row[k] for k in PUBLIC_CASE_FIELDS}}
 
 
@@ -49,15 +59,19 @@ async def rate(conn: AsyncConnection, who: Principal, tracking_code: str, token:
                settings: Settings) -> dict:
     """Rate the outcome once the case is closed (满意度评价); once only. One or two stars
     send the case back to the desk (reopened by the system, in the case file)."""
-    row = await _own_case(conn, tracking_code, token)
+    row, holder = await _own_case(conn, tracking_code, token)
     if machine.step(row["status"], "rate") is None:
         raise Conflict(f"cannot rate while the case is {row['status']}", field="rating",
                        extra={"status": row["status"]})
-    rated = (await conn.execute(sql("incident_rate"), {"id": row["id"], "rating": body.rating})).first()
-    if rated is None:
+    if holder == REPORTER:
+        rated = (await conn.execute(sql("incident_rate"), {"id": row["id"], "rating": body.rating})).first()
+        data = {"rating": body.rating}
+    else:  # a supporter: their rating is in the case file, once each
+        rated = (await conn.execute(sql("supporter_rated"), {"id": row["id"], "supporter": holder})).first() is None
+        data = {"rating": body.rating, "supporter": holder}
+    if not rated:
         raise Conflict("already rated", field="rating")
-    await add_event(conn, row["id"], actor=REPORTER, kind="rated", note=body.comment or None,
-                    data={"rating": body.rating})
+    await add_event(conn, row["id"], actor=REPORTER, kind="rated", note=body.comment or None, data=data)
     if body.rating <= UNSATISFIED:
         await cases.system_step(conn, row["id"], "reopen_on_rating", settings,
                                 reason=f"the resident rated the outcome {body.rating}/5")

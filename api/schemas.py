@@ -159,6 +159,17 @@ class PublicRouting(BaseModel):
     flags: list[str]
 
 
+class MatchCandidate(BaseModel):
+    id: int
+    category_code: str
+    status: str
+    distance_m: int
+    reported_at: datetime = Field(description="to the hour")
+    lon: float = Field(description="rounded to about 100 m")
+    lat: float
+    supporters: int
+
+
 class IncidentCreated(BaseModel):
     id: int
     tracking_code: str
@@ -166,6 +177,9 @@ class IncidentCreated(BaseModel):
                                                          "with the same Idempotency-Key")
     status: str
     routing: Routing | PublicRouting
+    candidates: list[MatchCandidate] = Field(
+        default_factory=list, description="open cases of the same category within 250 m and 72 h: maybe the same "
+                                          "problem (the desk can merge; a resident can say me-too instead)")
 
 
 # ------------------------------------------------------------------ incidents
@@ -314,6 +328,18 @@ class PublicCase(BaseModel):
     lon: float = Field(description="rounded to about 100 m")
     lat: float
     events: list[PublicEvent]
+    merged_into: str | None = Field(None, description="the case this report was merged into (follow that one)")
+
+
+class Matches(BaseModel):
+    candidates: list[MatchCandidate]
+
+
+class MeToo(BaseModel):
+    tracking_code: str
+    reporter_token: str = Field(description="your own secret to follow and rate the case with its tracking code")
+    status: str
+    supporters: int
 
 
 class RatingIn(Strict):

@@ -31,8 +31,21 @@ from starlette.staticfiles import StaticFiles
 
 from api.auth import tokens
 from api.auth.access import Access, rule_of
+from tests.cycle_support import CaseMaker
 
 DISTRICT = "330503"
+
+
+def _png() -> bytes:
+    import io
+
+    from PIL import Image
+    out = io.BytesIO()
+    Image.new("RGB", (8, 6), (200, 30, 40)).save(out, format="PNG")
+    return out.getvalue()
+
+
+PNG = _png()
 ROLES = ("admin", "dispatcher", "grid_manager", "grid_worker", "officer", "analyst")
 STAFF = frozenset(ROLES)
 PUBLIC = "public"
@@ -73,48 +86,40 @@ RULES: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/api/desk/notifications"): DESKS,
     ("GET", "/api/incidents/{incident_id}/recommendations"): DESKS,
     ("GET", "/api/unit/tasks"): UNIT_STEPS,
+    ("GET", "/api/incidents/{incident_id}/handover"): DESKS,
+    ("POST", "/api/incidents/{incident_id}/attachments"): UNIT_STEPS,
+    ("GET", "/api/attachments/{sha256}"): frozenset({"admin", "dispatcher", "grid_manager", "grid_worker", "officer"}),
+    ("GET", "/api/public/matches"): PUBLIC,
+    ("POST", "/api/public/incidents/{incident_id}/me-too"): PUBLIC,
 }
 
-# Each action: the roles that may take it, the state a fresh case is brought to first
-# (by the admin, through the API), and the body it sends.
-ACTIONS: dict[str, tuple[frozenset[str], str, dict]] = {
-    "triage": (DESKS, "received", {}),
-    "void": (DESKS, "received", {"reason": "r"}),
-    "not_responsible": (DESKS, "received", {"reason": "r"}),
-    "merge": (DESKS, "received", {"duplicate_of": "<other>"}),
-    "unmerge": (DESKS, "duplicate", {"reason": "r"}),
-    "escalate": (DESKS, "received", {"reason": "r"}),
-    "hand_down": (DESKS, "received", {"reason": "r"}),   # dispute starts at the community tier
-    "answer": (DESKS, "called", {}),
-    "dispatch": (SENDERS, "triaged", {"units": ["<unit>"], "allow_busy": True}),
-    "reinforce": (SENDERS, "dispatched", {"units": ["<second unit>"], "allow_busy": True}),
-    "reassign": (SENDERS, "dispatched", {"units": ["<second unit>"], "allow_busy": True, "reason": "r"}),
-    "resolve": (DESKS, "triaged", {"note": "n"}),
-    "accept": (UNIT_STEPS, "dispatched", {}),
-    "arrive": (UNIT_STEPS, "accepted", {}),
-    "handle": (UNIT_STEPS, "accepted", {"note": "n"}),
-    "return": (UNIT_STEPS, "dispatched", {"reason": "r"}),
-    "verify": (VERIFIERS, "handled", {"note": "n"}),
-    "reject": (VERIFIERS, "handled", {"reason": "r"}),
-    "close": (DESKS, "verified", {}),
-    "reopen": (DESKS, "closed", {"reason": "r"}),
-    "suspend": (DESKS, "triaged", {"reason": "r"}),
-    "resume": (DESKS, "suspended", {}),
-    "supervise": (SUPERVISORS, "received", {"note": "n"}),
-    "extend": (DESKS, "received", {"reason": "r", "deadline": "2099-01-01T17:00:00+08:00"}),
+# Each action of the cycle and the roles that may take it (the state and body of the
+# request: tests/cycle_support.py).
+ACTIONS: dict[str, frozenset[str]] = {
+    **dict.fromkeys(["triage", "void", "not_responsible", "merge", "unmerge", "escalate", "hand_down", "answer",
+                     "resolve", "close", "reopen", "suspend", "resume", "extend"], DESKS),
+    **dict.fromkeys(["dispatch", "reinforce", "reassign"], SENDERS),
+    **dict.fromkeys(["accept", "arrive", "handle", "return"], UNIT_STEPS),
+    **dict.fromkeys(["verify", "reject"], VERIFIERS),
+    "supervise": SUPERVISORS,
 }
-for _action, (_roles, _state, _body) in ACTIONS.items():
+for _action, _roles in ACTIONS.items():
     RULES[("POST", f"/api/incidents/{{incident_id}}/actions/{_action}")] = _roles
 
 # Status an admitted caller gets with valid minimal parameters.
 SUCCESS = {key: 200 for key in RULES} | {
     ("POST", "/api/auth/logout"): 204,
     ("POST", "/api/incidents"): 201,
+    ("POST", "/api/incidents/{incident_id}/attachments"): 201,
+    ("POST", "/api/public/incidents/{incident_id}/me-too"): 201,
 }
 
 # Routes acting on one object: an admitted role out of the object's scope gets 404.
 SCOPED_OBJECT = {("GET", "/api/incidents/{incident_id}"), ("POST", "/api/units/{code}/position"),
-                 ("GET", "/api/incidents/{incident_id}/recommendations")} | {
+                 ("GET", "/api/incidents/{incident_id}/recommendations"),
+                 ("GET", "/api/incidents/{incident_id}/handover"),
+                 ("POST", "/api/incidents/{incident_id}/attachments"),
+                 ("GET", "/api/attachments/{sha256}")} | {
     ("POST", f"/api/incidents/{{incident_id}}/actions/{a}") for a in ACTIONS}
 
 # Routes outside the Access scheme, each for a documented reason.
@@ -197,6 +202,7 @@ class World:
     second_unit: str
     other_street: str
     login_user: tuple[str, str]
+    photo: str = ""
     creds: dict[str, tuple[str, str]] = field(default_factory=dict)
     headers: dict[str, dict[str, str]] = field(default_factory=dict)
 
@@ -214,43 +220,16 @@ class World:
             self.bring(doc["id"], "closed")
         return doc["tracking_code"], doc["reporter_token"]
 
-    def admin_act(self, incident_id: int, action: str, **body) -> None:
-        res = self.client.post(f"/api/incidents/{incident_id}/actions/{action}", json=body,
-                               headers=self.headers["admin"])
-        assert res.status_code == 200, f"setting up {action}: {res.text}"
+    @property
+    def cases(self) -> CaseMaker:
+        return CaseMaker(self.client, self.headers["admin"], lon=self.lon, lat=self.lat, unit=self.unit_code,
+                         second_unit=self.second_unit)
 
     def bring(self, incident_id: int, state: str) -> None:
-        """Take a fresh case to ``state`` through the API, as the admin."""
-        unit = {"units": [self.unit_code], "allow_busy": True}
-        paths = {
-            "received": [], "triaged": [("triage", {})], "suspended": [("triage", {}), ("suspend", {"reason": "r"})],
-            "dispatched": [("triage", {}), ("dispatch", unit)],
-            "accepted": [("triage", {}), ("dispatch", unit), ("accept", {})],
-            "handled": [("triage", {}), ("dispatch", unit), ("accept", {}), ("handle", {"note": "n"})],
-            "called": [("escalate", {"reason": "r"}), ("escalate", {"reason": "r"}),
-                       ("escalate", {"reason": "r", "department": "planning"})],
-        }
-        paths["verified"] = paths["handled"] + [("verify", {"note": "n"})]
-        paths["closed"] = paths["verified"] + [("close", {})]
-        if state == "duplicate":
-            other = self.client.post("/api/incidents", json={"category": "dispute", "lon": self.lon, "lat": self.lat})
-            self.admin_act(incident_id, "merge", duplicate_of=other.json()["id"])
-            return
-        for action, body in paths[state]:
-            self.admin_act(incident_id, action, **body)
+        self.cases.bring(incident_id, state)
 
     def case_for(self, action: str) -> dict:
-        """A fresh case in the state the action starts from, and the action's body."""
-        _, state, body = ACTIONS[action]
-        res = self.client.post("/api/incidents", json={"category": "dispute", "lon": self.lon, "lat": self.lat})
-        assert res.status_code == 201, res.text
-        cid = res.json()["id"]
-        self.bring(cid, state)
-        fill = {"<unit>": self.unit_code, "<second unit>": self.second_unit}
-        body = {k: ([fill.get(u, u) for u in v] if isinstance(v, list) else v) for k, v in body.items()}
-        if body.get("duplicate_of") == "<other>":
-            other = self.client.post("/api/incidents", json={"category": "dispute", "lon": self.lon, "lat": self.lat})
-            body["duplicate_of"] = other.json()["id"]
+        cid, body = self.cases.case_for(action)
         return {"url": f"/api/incidents/{cid}/actions/{action}", "json": body}
 
 
@@ -294,6 +273,10 @@ def world(client, engine, settings, make_user, login) -> World:
     assert res.status_code == 201, res.text
     w.incident_id = res.json()["id"]
     w.bring(w.incident_id, "dispatched")
+    res = client.post(f"/api/incidents/{w.incident_id}/attachments", files={"file": ("p.png", PNG, "image/png")},
+                      headers=w.headers["admin"])
+    assert res.status_code == 201, res.text
+    w.photo = res.json()["sha256"]
     return w
 
 
@@ -348,6 +331,13 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], dict]] = {
     ("GET", "/api/incidents/{incident_id}/recommendations"): lambda w, c: {
         "url": f"/api/incidents/{w.incident_id}/recommendations"},
     ("GET", "/api/unit/tasks"): lambda w, c: {},
+    ("GET", "/api/incidents/{incident_id}/handover"): lambda w, c: {"url": f"/api/incidents/{w.incident_id}/handover"},
+    ("POST", "/api/incidents/{incident_id}/attachments"): lambda w, c: {
+        "url": f"/api/incidents/{w.incident_id}/attachments", "files": {"file": ("p.png", PNG, "image/png")}},
+    ("GET", "/api/attachments/{sha256}"): lambda w, c: {"url": f"/api/attachments/{w.photo}"},
+    ("GET", "/api/public/matches"): lambda w, c: {"params": {"lon": w.lon, "lat": w.lat, "category": "dispute"}},
+    ("POST", "/api/public/incidents/{incident_id}/me-too"): lambda w, c: {
+        "url": f"/api/public/incidents/{w.cases.report()['id']}/me-too"},
 }
 for _action in ACTIONS:
     REQUESTS[("POST", f"/api/incidents/{{incident_id}}/actions/{_action}")] = (

@@ -1,1 +1,2 @@
-SELECT code, name, department_code, status, position_at FROM unit WHERE code = :unit
+SELECT code, name, department_code, status, position_at, ST_X(position) AS lon, ST_Y(position) AS lat
+FROM unit WHERE code = :unit

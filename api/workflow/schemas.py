@@ -178,6 +178,8 @@ class UnitInfo(BaseModel):
     department_code: str
     status: str
     position_at: datetime | None
+    lon: float | None = None
+    lat: float | None = None
 
 
 class UnitTask(BaseModel):

@@ -1,0 +1,79 @@
+"""Bringing a fresh case to any state through the API, for tests that call every action route."""
+
+from __future__ import annotations
+
+# Each action: the state a fresh case is brought to first, and the body it sends
+# ("<unit>", "<second unit>" and "<other>" are filled in by the caller).
+ACTION_SETUP: dict[str, tuple[str, dict]] = {
+    "triage": ("received", {}),
+    "void": ("received", {"reason": "r"}),
+    "not_responsible": ("received", {"reason": "r"}),
+    "merge": ("received", {"duplicate_of": "<other>"}),
+    "unmerge": ("duplicate", {"reason": "r"}),
+    "escalate": ("received", {"reason": "r"}),
+    "hand_down": ("received", {"reason": "r"}),   # dispute and noise start at the community tier
+    "answer": ("called", {}),
+    "dispatch": ("triaged", {"units": ["<unit>"], "allow_busy": True}),
+    "reinforce": ("dispatched", {"units": ["<second unit>"], "allow_busy": True}),
+    "reassign": ("dispatched", {"units": ["<second unit>"], "allow_busy": True, "reason": "r"}),
+    "resolve": ("triaged", {"note": "n"}),
+    "accept": ("dispatched", {}),
+    "arrive": ("accepted", {}),
+    "handle": ("accepted", {"note": "n"}),
+    "return": ("dispatched", {"reason": "r"}),
+    "verify": ("handled", {"note": "n"}),
+    "reject": ("handled", {"reason": "r"}),
+    "close": ("verified", {}),
+    "reopen": ("closed", {"reason": "r"}),
+    "suspend": ("triaged", {"reason": "r"}),
+    "resume": ("suspended", {}),
+    "supervise": ("received", {"note": "n"}),
+    "extend": ("received", {"reason": "r", "deadline": "2099-01-01T17:00:00+08:00"}),
+}
+
+
+class CaseMaker:
+    """Files reports at a point and walks them through the cycle as an admin."""
+
+    def __init__(self, client, admin_headers: dict, *, lon: float, lat: float, unit: str, second_unit: str,
+                 category: str = "dispute"):
+        self.client, self.admin = client, admin_headers
+        self.lon, self.lat, self.unit, self.second_unit, self.category = lon, lat, unit, second_unit, category
+
+    def report(self) -> dict:
+        res = self.client.post("/api/incidents", json={"category": self.category, "lon": self.lon, "lat": self.lat})
+        assert res.status_code == 201, res.text
+        return res.json()
+
+    def act(self, incident_id: int, action: str, **body) -> None:
+        res = self.client.post(f"/api/incidents/{incident_id}/actions/{action}", json=body, headers=self.admin)
+        assert res.status_code == 200, f"setting up {action}: {res.text}"
+
+    def bring(self, incident_id: int, state: str) -> None:
+        """Take a fresh case to ``state`` through the API."""
+        unit = {"units": [self.unit], "allow_busy": True}
+        handled = [("triage", {}), ("dispatch", unit), ("accept", {}), ("handle", {"note": "n"})]
+        paths = {
+            "received": [], "triaged": [("triage", {})], "suspended": [("triage", {}), ("suspend", {"reason": "r"})],
+            "dispatched": handled[:2], "accepted": handled[:3], "handled": handled,
+            "verified": handled + [("verify", {"note": "n"})],
+            "closed": handled + [("verify", {"note": "n"}), ("close", {})],
+            "called": [("escalate", {"reason": "r"}), ("escalate", {"reason": "r"}),
+                       ("escalate", {"reason": "r", "department": "planning"})],
+        }
+        if state == "duplicate":
+            self.act(incident_id, "merge", duplicate_of=self.report()["id"])
+            return
+        for action, body in paths[state]:
+            self.act(incident_id, action, **body)
+
+    def case_for(self, action: str) -> tuple[int, dict]:
+        """A fresh case in the state ``action`` starts from, and the action's body."""
+        state, body = ACTION_SETUP[action]
+        cid = self.report()["id"]
+        self.bring(cid, state)
+        fill = {"<unit>": self.unit, "<second unit>": self.second_unit}
+        body = {k: ([fill.get(u, u) for u in v] if isinstance(v, list) else v) for k, v in body.items()}
+        if body.get("duplicate_of") == "<other>":
+            body["duplicate_of"] = self.report()["id"]
+        return cid, body

@@ -1,0 +1,347 @@
+// The dispatcher's desk: the live queue, one case with its map, case file, units and every
+// action the server says this user may take now. Native ES module; Leaflet is the global L.
+
+import { api, ApiError } from "./api.js";
+import { h, replace } from "./dom.js";
+import { applyI18n, dateTime, localName, metres, onLangChange, t, toggleLang } from "./i18n.js";
+import { signOut, startSession } from "./session.js";
+import "./strings-cycle.js";
+
+const $ = (id) => document.getElementById(id);
+const PAGE = 50;
+const REFRESH_MS = 15000;
+const TIERS = ["grid", "community", "zone", "street", "district"];
+const STATES = ["received", "triaged", "dispatched", "accepted", "on_scene", "handled", "verified", "closed",
+  "returned", "reopened", "suspended", "void", "duplicate", "not_responsible"];
+const UNIT_ACTIONS = new Set(["dispatch", "reinforce", "reassign"]);
+
+const desk = { me: null, categories: [], departments: [], items: [], matched: 0, offset: 0,
+  selected: null, doc: null, map: null, marker: null, form: null, timer: null };
+
+const label = (prefix, code) => t(`${prefix}.${code}`) === `${prefix}.${code}` ? code : t(`${prefix}.${code}`);
+const catName = (code) => localName(desk.categories.find((c) => c.code === code)) || code;
+const deptName = (code) => localName(desk.departments.find((d) => d.code === code)) || code;
+
+// ---------------------------------------------------------------- queue
+
+function fillFilters() {
+  const opt = (value, text, selected) => h("option", { value, selected: selected || null }, text);
+  const keep = (id) => $(id).value;
+  const [st, ti, ca, so] = [keep("f-status") || "open", keep("f-tier"), keep("f-category"), keep("f-sort") || "deadline"];
+  replace($("f-status"), opt("open", t("desk.filter.open"), st === "open"),
+    STATES.map((s) => opt(s, label("state", s), st === s)));
+  replace($("f-tier"), opt("", t("desk.filter.all")), TIERS.map((x) => opt(x, label("tier", x), ti === x)));
+  replace($("f-category"), opt("", t("desk.filter.all")),
+    desk.categories.map((c) => opt(c.code, localName(c), ca === c.code)));
+  replace($("f-sort"), opt("deadline", t("desk.sort.deadline"), so === "deadline"),
+    opt("newest", t("desk.sort.newest"), so === "newest"));
+}
+
+function queueQuery(offset) {
+  const q = new URLSearchParams({ status: $("f-status").value || "open", sort: $("f-sort").value || "deadline",
+    limit: String(PAGE), offset: String(offset) });
+  if ($("f-tier").value) q.set("tier", $("f-tier").value);
+  if ($("f-category").value) q.set("category", $("f-category").value);
+  if ($("f-overdue").checked) q.set("overdue", "true");
+  if ($("f-unrouted").checked) q.set("unrouted", "true");
+  if ($("f-near").checked) q.set("near_boundary", "true");
+  return q;
+}
+
+async function loadQueue({ append = false } = {}) {
+  const offset = append ? desk.items.length : 0;
+  const page = await api(`/api/desk/queue?${queueQuery(offset)}`);
+  desk.items = append ? desk.items.concat(page.items) : page.items;
+  desk.matched = page.number_matched;
+  renderQueue();
+}
+
+function dueText(item) {
+  if (!item.due_at) return t("desk.no_due");
+  return `${t("desk.due")} ${dateTime(item.due_at)}`;
+}
+
+function flagOf(item) {
+  if (item.overdue || item.deadline_flag === "overdue") return "overdue";
+  return item.deadline_flag === "near" ? "near" : null;
+}
+
+function renderQueue() {
+  $("queue-count").textContent = t("desk.matched", { n: desk.matched });
+  const rows = desk.items.map((item) => {
+    const flag = flagOf(item);
+    return h("li", {
+      class: `queue-row${item.id === desk.selected ? " selected" : ""}${flag ? ` flag-${flag}` : ""}`,
+      dataset: { testid: "queue-row", id: String(item.id), status: item.status, flag: flag || "" },
+      tabindex: "0", onclick: () => openCase(item.id),
+      onkeydown: (e) => { if (e.key === "Enter") openCase(item.id); },
+    },
+      h("div", { class: "row-top" },
+        h("b", {}, localName({ name: item.category_name, name_en: item.category_name_en })),
+        h("span", { class: `state state-${item.status}` }, label("state", item.status))),
+      h("div", { class: "row-meta" },
+        h("span", {}, label("tier", item.tier)), " · ", h("span", {}, label("priority", item.priority)), " · ",
+        h("span", { class: "due" }, dueText(item)),
+        flag ? h("span", { class: `badge badge-${flag}`, dataset: { testid: `flag-${flag}` } }, t(`desk.flag.${flag}`)) : null,
+        item.unrouted ? h("span", { class: "badge", dataset: { testid: "badge-unrouted" } }, t("desk.badge.unrouted")) : null,
+        item.near_boundary ? h("span", { class: "badge", dataset: { testid: "badge-near" } }, t("desk.badge.near")) : null,
+        item.supporters ? h("span", { class: "badge" }, t("desk.supporters", { n: item.supporters })) : null));
+  });
+  replace($("queue-list"), rows.length ? rows : h("li", { class: "muted", dataset: { testid: "queue-empty" } }, t("desk.empty")));
+  $("queue-more").hidden = desk.items.length >= desk.matched;
+}
+
+// ---------------------------------------------------------------- one case
+
+async function openCase(id) {
+  desk.selected = id;
+  desk.form = null;
+  history.replaceState(null, "", `#case=${id}`);
+  renderQueue();
+  try {
+    desk.doc = await api(`/api/incidents/${id}`);
+    renderCase();
+  } catch (e) {
+    replace($("case"), h("p", { class: "error", dataset: { testid: "case-error" } }, e.detail || String(e)));
+  }
+}
+
+function section(title, ...children) {
+  return h("section", { class: "case-block" }, h("h3", {}, title), ...children);
+}
+
+function renderCase() {
+  const c = desk.doc;
+  const root = $("case");
+  root.dataset.state = c.status;
+  root.dataset.id = String(c.id);
+  const flag = flagOf({ deadline_flag: c.deadline_flag,
+    overdue: c.due_at && new Date(c.due_at) < new Date() && !["closed", "void", "duplicate", "not_responsible"].includes(c.status) });
+  const head = h("header", { class: "case-head" },
+    h("h2", {}, catName(c.category_code), " ", h("small", { class: "muted" }, c.tracking_code || "")),
+    h("div", { class: "case-tags" },
+      h("span", { class: `state state-${c.status}`, dataset: { testid: "case-status" } }, label("state", c.status)),
+      h("span", { dataset: { testid: "case-tier" } }, `${t("desk.tier")}: ${label("tier", c.tier)}`),
+      h("span", {}, label("priority", c.priority)),
+      h("span", { dataset: { testid: "case-due" } }, c.due_at ? `${t("desk.due")} ${dateTime(c.due_at)} (${c.deadline_spec || ""})` : t("desk.no_due")),
+      flag ? h("span", { class: `badge badge-${flag}` }, t(`desk.flag.${flag}`)) : null,
+      c.supporters ? h("span", { class: "badge" }, t("desk.supporters", { n: c.supporters })) : null),
+    c.description ? h("p", { class: "case-desc", dataset: { testid: "case-description" } }, c.description) : null,
+    c.contact ? h("p", { class: "muted small" }, `${t("desk.contact")}: `, c.contact) : null);
+
+  const actions = h("div", { class: "actions", dataset: { testid: "case-actions" } },
+    (c.actions || []).map((a) => h("button", {
+      type: "button", class: "btn-action", dataset: { testid: `action-${a.action}` },
+      onclick: () => openForm(a),
+    }, localName({ name: a.label_zh, name_en: a.label_en }))),
+    c.actions && (c.actions.some((a) => a.action === "dispatch") || c.assignments?.length)
+      ? h("button", { type: "button", class: "btn-ghost", dataset: { testid: "handover" }, onclick: printHandover },
+        t("desk.handover")) : null);
+
+  const mapEl = h("div", { class: "case-map", id: "case-map", dataset: { testid: "case-map" } });
+  const form = h("div", { id: "action-form", class: "action-form" });
+  const routing = c.routing ? section(t("desk.routing"), h("p", { class: "small" },
+    [c.routing.grid?.name, c.routing.community?.name, c.routing.street?.name].filter(Boolean).join(" / "),
+    c.routing.station ? ` · ${c.routing.station.name}` : "",
+    (c.routing.flags || []).length ? ` · ${(c.routing.flags || []).join(", ")}` : "")) : null;
+  const assignments = (c.assignments || []).length ? section(t("desk.assignments"), h("table", { class: "grid-table", dataset: { testid: "assignments" } },
+    h("tr", {}, h("th", {}, t("desk.unit")), h("th", {}, t("desk.dispatched")), h("th", {}, t("desk.accepted")),
+      h("th", {}, t("desk.on_scene")), h("th", {}, t("desk.cleared"))),
+    c.assignments.map((a) => h("tr", { dataset: { testid: "assignment", unit: a.unit_code } },
+      h("td", {}, `${deptName(a.department_code)} · ${a.unit_name}`), h("td", {}, dateTime(a.dispatched_at)),
+      h("td", {}, dateTime(a.accepted_at)), h("td", {}, dateTime(a.on_scene_at)),
+      h("td", {}, a.cleared_at ? `${dateTime(a.cleared_at)} (${a.cleared_reason || ""})` : ""))))) : null;
+  const call = c.department_call ? section(t("desk.call"), h("p", { dataset: { testid: "department-call" } },
+    localName({ name: c.department_call.department_name, name_en: c.department_call.department_name_en }),
+    ` · ${t("desk.call.due")} ${dateTime(c.department_call.answer_due_at)}`,
+    c.department_call.answered_at ? ` · ${t("desk.call.answered")} ${dateTime(c.department_call.answered_at)} (${c.department_call.answered_by})` : "")) : null;
+  const photos = (c.attachments || []).length ? section(t("desk.photos"),
+    h("div", { class: "photos", dataset: { testid: "photos" } }, c.attachments.map((sha) => photo(sha)))) : null;
+  const timeline = section(t("desk.timeline"), h("ol", { class: "timeline", dataset: { testid: "timeline" } },
+    (c.events || []).map((e) => h("li", { dataset: { testid: "event", kind: e.kind } },
+      h("time", {}, dateTime(e.at)), " ", h("b", {}, eventLabel(e.kind)), " · ", h("span", { class: "actor" }, e.actor),
+      e.to_status && e.from_status !== e.to_status ? ` → ${label("state", e.to_status)}` : "",
+      e.note ? h("div", { class: "note" }, e.note) : null))));
+
+  replace($("case"), head, actions, form, h("div", { class: "case-cols" },
+    h("div", {}, mapEl, routing, call), h("div", {}, assignments, photos, timeline)));
+  drawMap(c);
+}
+
+function eventLabel(kind) {
+  const rule = (desk.doc?.actions || []).find((a) => a.action === kind);
+  if (rule) return localName({ name: rule.label_zh, name_en: rule.label_en });
+  const key = `event.${kind}`;
+  if (t(key) !== key) return t(key);
+  const known = desk.labels?.[kind];
+  return known ? localName(known) : kind;
+}
+
+function photo(sha) {
+  const img = h("img", { alt: sha.slice(0, 8), dataset: { testid: "photo" } });
+  fetchBlob(`/api/attachments/${sha}`).then((url) => { img.src = url; }).catch(() => { img.alt = "!"; });
+  return img;
+}
+
+async function fetchBlob(path) {
+  const tokens = JSON.parse(sessionStorage.getItem("gridgov.tokens") || "null");
+  const res = await fetch(path, { headers: { Authorization: `Bearer ${tokens?.access || ""}` } });
+  if (!res.ok) throw new Error(String(res.status));
+  return URL.createObjectURL(await res.blob());
+}
+
+async function printHandover() {
+  const url = await fetchBlob(`/api/incidents/${desk.doc.id}/handover`);
+  const win = window.open(url, "_blank");
+  if (win) win.addEventListener("load", () => win.print());
+}
+
+function drawMap(c) {
+  if (desk.map) { desk.map.remove(); desk.map = null; }
+  if (typeof L === "undefined" || c.lat == null) return;
+  desk.map = L.map("case-map", { zoomControl: true, attributionControl: false }).setView([c.lat, c.lon], 16);
+  if (desk.basemap) L.tileLayer(desk.basemap, { maxZoom: 19 }).addTo(desk.map);
+  L.circleMarker([c.lat, c.lon], { radius: 9, color: "#c8102e", weight: 3, fillOpacity: 0.4 }).addTo(desk.map);
+  for (const a of c.routing?.units || []) {
+    L.circleMarker([a.lat, a.lon], { radius: 6, color: "#0b61a4" }).bindTooltip(a.name).addTo(desk.map);
+  }
+}
+
+// ---------------------------------------------------------------- actions
+
+async function openForm(rule) {
+  desk.form = rule;
+  const needs = new Set(rule.requires);
+  const fields = [];
+  if (rule.action === "triage") {
+    fields.push(h("label", {}, t("desk.priority"), h("select", { id: "af-priority", dataset: { testid: "action-priority" } },
+      ["urgent", "high", "normal", "low"].map((p) => h("option", { value: p, selected: p === desk.doc.priority || null }, label("priority", p))))));
+  }
+  if (needs.has("note") || ["supervise", "resolve", "verify", "close", "triage", "dispatch"].includes(rule.action)) {
+    fields.push(h("label", {}, t("desk.note"), h("textarea", { id: "af-note", rows: "2", maxlength: "2000", dataset: { testid: "action-note" } })));
+  }
+  if (needs.has("reason")) {
+    fields.push(h("label", {}, t("desk.reason"), h("textarea", { id: "af-reason", rows: "2", maxlength: "2000", dataset: { testid: "action-reason" } })));
+  }
+  if (needs.has("deadline")) {
+    fields.push(h("label", {}, t("desk.deadline"), h("input", { id: "af-deadline", type: "datetime-local", dataset: { testid: "action-deadline" } })));
+  }
+  if (needs.has("duplicate_of")) {
+    fields.push(h("label", {}, t("desk.duplicate_of"), h("input", { id: "af-duplicate", type: "number", min: "1", dataset: { testid: "action-duplicate-of" } })));
+  }
+  if (rule.action === "escalate" && desk.doc.tier === "street") {
+    fields.push(h("label", {}, t("desk.department"), h("select", { id: "af-department", dataset: { testid: "action-department" } },
+      desk.departments.map((d) => h("option", { value: d.code }, localName(d))))));
+  }
+  let unitsBox = null;
+  if (UNIT_ACTIONS.has(rule.action)) {
+    unitsBox = h("div", { class: "recommend", dataset: { testid: "recommendations" } }, h("p", { class: "muted" }, "…"));
+    fields.push(unitsBox,
+      h("label", { class: "check" }, h("input", { type: "checkbox", id: "af-busy", dataset: { testid: "action-allow-busy" } }), t("desk.allow_busy")));
+  }
+  replace($("action-form"), h("form", { class: "action-card", dataset: { testid: "action-form", action: rule.action }, onsubmit: submitForm },
+    h("h4", {}, localName({ name: rule.label_zh, name_en: rule.label_en })), ...fields,
+    h("p", { class: "error", id: "action-error", dataset: { testid: "action-error" }, hidden: true }),
+    h("div", { class: "form-buttons" },
+      h("button", { type: "submit", class: "btn-primary", dataset: { testid: "action-submit" } }, t("desk.submit")),
+      h("button", { type: "button", class: "btn-ghost", onclick: () => replace($("action-form")) }, t("desk.cancel")))));
+  if (unitsBox) await loadRecommendations(unitsBox);
+}
+
+async function loadRecommendations(box) {
+  try {
+    const rec = await api(`/api/incidents/${desk.doc.id}/recommendations`);
+    replace(box, h("p", { class: "small muted" }, t("desk.recommend")), rec.departments.map((d) => h("fieldset", {},
+      h("legend", {}, deptName(d.department)),
+      d.units.length ? d.units.map((u, i) => h("label", { class: "check unit-pick" },
+        h("input", { type: "checkbox", value: u.code, checked: i === 0 && rec.departments.length === 1 ? true : null,
+          dataset: { testid: "recommend-unit", department: d.department } }),
+        `${u.name} · ${metres(u.distance_m)}`, h("small", { class: "muted" }, ` ${u.reason || ""}`)))
+        : h("p", { class: "muted small" }, t("desk.recommend.none")))));
+  } catch (e) {
+    replace(box, h("p", { class: "error" }, e.detail || String(e)));
+  }
+}
+
+async function submitForm(ev) {
+  ev.preventDefault();
+  const rule = desk.form;
+  const body = { expected_status: desk.doc.status };
+  const val = (id) => $(id)?.value?.trim();
+  if (val("af-note")) body.note = val("af-note");
+  if (val("af-reason")) body.reason = val("af-reason");
+  if ($("af-priority")) body.priority = $("af-priority").value;
+  if (val("af-deadline")) body.deadline = new Date($("af-deadline").value).toISOString();
+  if (val("af-duplicate")) body.duplicate_of = Number(val("af-duplicate"));
+  if ($("af-department")) body.department = $("af-department").value;
+  if (UNIT_ACTIONS.has(rule.action)) {
+    body.units = [...document.querySelectorAll("[data-testid=recommend-unit]:checked")].map((x) => x.value);
+    if ($("af-busy")?.checked) body.allow_busy = true;
+  }
+  const err = $("action-error");
+  try {
+    desk.doc = await api(`/api/incidents/${desk.doc.id}/actions/${rule.action}`, { method: "POST", body });
+    desk.form = null;
+    renderCase();
+    loadQueue().catch(() => {});
+  } catch (e) {
+    err.textContent = e instanceof ApiError ? e.detail : String(e);
+    err.hidden = false;
+  }
+}
+
+// ---------------------------------------------------------------- notifications
+
+async function loadNotifications() {
+  if (!desk.me.capabilities.includes("work_desk")) { $("notifications").hidden = true; return; }
+  const list = await api("/api/desk/notifications?limit=30");
+  $("notification-count").textContent = String(list.length);
+  replace($("notification-list"), list.map((n) => h("button", {
+    type: "button", class: "notification", dataset: { testid: "notification", kind: n.kind },
+    onclick: () => { $("notification-list").hidden = true; openCase(n.incident_id); },
+  }, `${dateTime(n.at)} · ${eventLabel(n.kind)} · #${n.incident_id}`)));
+}
+
+// ---------------------------------------------------------------- start
+
+async function start(me) {
+  desk.me = me;
+  $("user-name").textContent = me.username;
+  if (!me.capabilities.includes("read_incidents")) {
+    $("desk-noaccess").hidden = false;
+    $("desk-main").hidden = true;
+    return;
+  }
+  const [categories, departments, config, machine] = await Promise.all([
+    api("/api/categories"), api("/api/departments"), api("/config.json"), api("/api/workflow/machine")]);
+  desk.categories = categories;
+  desk.departments = departments;
+  desk.basemap = config.basemap_url;
+  desk.labels = Object.fromEntries(machine.rules.map((r) => [r.action, { name: r.label_zh, name_en: r.label_en }]));
+  fillFilters();
+  $("filters").addEventListener("change", () => loadQueue());
+  $("queue-more").addEventListener("click", () => loadQueue({ append: true }));
+  $("notifications").addEventListener("click", () => { $("notification-list").hidden = !$("notification-list").hidden; });
+  await loadQueue();
+  loadNotifications().catch(() => {});
+  const deep = /case=(\d+)/.exec(location.hash);
+  if (deep) await openCase(Number(deep[1]));
+  desk.timer = setInterval(() => {
+    loadQueue().catch(() => {});
+    loadNotifications().catch(() => {});
+  }, REFRESH_MS);
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  applyI18n();
+  for (const b of document.querySelectorAll("[data-lang-toggle]")) b.addEventListener("click", toggleLang);
+  onLangChange(() => {
+    applyI18n();
+    if (!desk.me) return;
+    fillFilters();
+    renderQueue();
+    if (desk.doc) renderCase();
+  });
+  $("logout").addEventListener("click", signOut);
+  startSession(start);
+});
