@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
+import io
+
+
+def png_bytes(size: tuple[int, int] = (8, 6)) -> bytes:
+    """A small valid PNG (a photo to upload)."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 40)).save(out, format="PNG")
+    return out.getvalue()
+
 # Each action: the state a fresh case is brought to first, and the body it sends
 # ("<unit>", "<second unit>" and "<other>" are filled in by the caller).
 ACTION_SETUP: dict[str, tuple[str, dict]] = {

@@ -31,21 +31,10 @@ from starlette.staticfiles import StaticFiles
 
 from api.auth import tokens
 from api.auth.access import Access, rule_of
-from tests.cycle_support import CaseMaker
+from tests.cycle_support import CaseMaker, png_bytes
 
 DISTRICT = "330503"
-
-
-def _png() -> bytes:
-    import io
-
-    from PIL import Image
-    out = io.BytesIO()
-    Image.new("RGB", (8, 6), (200, 30, 40)).save(out, format="PNG")
-    return out.getvalue()
-
-
-PNG = _png()
+PNG = png_bytes()
 ROLES = ("admin", "dispatcher", "grid_manager", "grid_worker", "officer", "analyst")
 STAFF = frozenset(ROLES)
 PUBLIC = "public"

@@ -36,8 +36,10 @@ from fastapi.routing import iter_route_contexts
 from api.auth.access import rule_of
 from api.main import create_app
 from api.settings import Settings
+from tests.cycle_support import ACTION_SETUP, CaseMaker, png_bytes
 
 DISTRICT = "330503"
+PNG = png_bytes()
 _APP = create_app(Settings(env="test"))  # only read: its OpenAPI document and its routes' rules
 OPENAPI = _APP.openapi()
 # Operations whose declared Access rule is public (as in test_access_matrix): also fuzzed anonymously.
@@ -84,8 +86,17 @@ HOSTILE: dict[str, Value] = {
 }
 
 # Where a parameter lives: OpenAPI "in" values plus the bodies and the token.
-LOCATIONS = {"path", "query", "header", "json", "form", "json_body", "bearer", "authorization"}
-BODY_MEDIA = {"application/json": "json", "application/x-www-form-urlencoded": "form"}
+LOCATIONS = {"path", "query", "header", "json", "form", "multipart", "json_body", "bearer", "authorization"}
+BODY_MEDIA = {"application/json": "json", "application/x-www-form-urlencoded": "form",
+              "multipart/form-data": "multipart"}
+BOUNDARY = "gridgov-fuzz-boundary"
+
+
+def multipart(files: dict[str, bytes]) -> bytes:
+    """A multipart/form-data body with each field as a file part (raw bytes, hostile or not)."""
+    parts = [f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"; filename="x.png"\r\n'
+             f"Content-Type: image/png\r\n\r\n".encode() + data + b"\r\n" for name, data in files.items()]
+    return b"".join(parts) + f"--{BOUNDARY}--\r\n".encode()
 
 
 @dataclass
@@ -103,6 +114,7 @@ class Base:
     headers: dict[str, str] = field(default_factory=dict)
     json: dict[str, Any] | None = None
     form: dict[str, str] | None = None
+    files: dict[str, bytes] | None = None
     fresh: Callable[[str, str], "Base"] | None = None
 
     def for_request(self, where: str, name: str) -> "Base":
@@ -154,6 +166,31 @@ def world(client, engine, make_user, login):
                         json={"rating": 4, "comment": "ok"} if resolved else None)
         return make
 
+    admin = login(*admin_account)
+    second = conn_scalar(engine, "SELECT code FROM unit WHERE department_code = 'police' AND code <> :u "
+                                 "ORDER BY code LIMIT 1", u=unit)
+    cases = CaseMaker(client, admin, lon=inc.lon, lat=inc.lat, unit=unit, second_unit=second, category="noise")
+    target = cases.report()["id"]
+    cases.bring(target, "dispatched")
+    res = client.post(f"/api/incidents/{target}/attachments", files={"file": ("p.png", PNG, "image/png")},
+                      headers=admin)
+    assert res.status_code == 201, res.text
+    photo = res.json()["sha256"]
+    shared: dict[str, Base] = {}
+
+    def action_case(action: str) -> Callable[[str, str], Base]:
+        """The valid example gets a fresh case in the action's start state; the hostile requests
+        share one (an accepted value moves it on, and later requests meet a proper 409)."""
+        def make(where: str, name: str) -> Base:
+            if where == "" or action not in shared:
+                cid, body = cases.case_for(action)
+                base = Base(path={"incident_id": str(cid)}, json=body)
+                if where == "":
+                    return base
+                shared[action] = base
+            return shared[action]
+        return make
+
     bases = {
         ("POST", "/api/auth/token"): Base(fresh=fresh_login),
         ("POST", "/api/auth/refresh"): Base(fresh=fresh_refresh),
@@ -174,8 +211,27 @@ def world(client, engine, make_user, login):
         ("POST", "/api/public/incidents/{tracking_code}/rating"): Base(fresh=fresh_case(resolved=True)),
         ("POST", "/api/units/{code}/position"): Base(path={"code": unit}, json={**point, "accuracy_m": 10}),
         ("GET", "/api/admin/audit"): Base(query={"limit": "2"}),
+        # the command-room cycle
+        ("GET", "/api/workflow/machine"): Base(),
+        ("GET", "/api/desk/queue"): Base(query={"limit": "2", "status": "open"}),
+        ("GET", "/api/desk/notifications"): Base(query={"limit": "2"}),
+        ("GET", "/api/incidents/{incident_id}/recommendations"): Base(path={"incident_id": str(target)}),
+        ("GET", "/api/incidents/{incident_id}/handover"): Base(path={"incident_id": str(target)}),
+        ("GET", "/api/unit/tasks"): Base(),
+        ("POST", "/api/incidents/{incident_id}/attachments"): Base(path={"incident_id": str(target)},
+                                                                   files={"file": PNG}),
+        ("GET", "/api/attachments/{sha256}"): Base(path={"sha256": photo}),
+        ("GET", "/api/public/matches"): Base(query={**{k: str(v) for k, v in point.items()}, "category": "noise"}),
+        ("POST", "/api/public/incidents/{incident_id}/me-too"): Base(path={"incident_id": str(target)}),
+        **{("POST", f"/api/incidents/{{incident_id}}/actions/{action}"): Base(fresh=action_case(action))
+           for action in ACTION_SETUP},
     }
     return {"client": client, "bases": bases, "admin": login(*admin_account)}
+
+
+def conn_scalar(engine, query: str, **params):
+    with engine.connect() as conn:
+        return conn.execute(sa.text(query), params).scalar_one()
 
 
 def operations() -> list[tuple[str, str, dict]]:
@@ -237,6 +293,10 @@ def request_for(base: Base, path: str, where: str, name: str, value: Value, auth
         content = json.dumps(kept).encode()
         if where == "json":
             content = content[:-1] + (b", " if kept else b"") + json.dumps(name).encode() + b": " + value.json + b"}"
+    elif base.files is not None:
+        files = {**base.files, **({name: value.header} if where == "multipart" else {})}
+        return {"url": url, "headers": {**headers, "Content-Type": f"multipart/form-data; boundary={BOUNDARY}"},
+                "content": multipart(files)}
     elif base.form is not None or where == "form":
         kept = {k: v for k, v in (base.form or {}).items() if (where, k) != ("form", name)}
         content = "&".join(filter(None, [urlencode(kept), f"{quote(name, safe='')}={value.url}"
