@@ -1,0 +1,203 @@
+"""The command-room pages in headless Chromium: one report walked from received to closed
+through /desk (the dispatcher) and /unit (the officer's phone), then rated by the resident;
+the buttons are exactly the actions the API allows; a stale page is told the case moved;
+the officer's phone sends its position."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from tests.cycle_support import png_bytes
+from tests.e2e.test_map import DISTRICT, TIMEOUT_MS, Page, browser, headers_for, http  # noqa: F401 (fixtures)
+
+PHONE = {"width": 360, "height": 740}
+
+
+@pytest.fixture(scope="module")
+def spot(engine):
+    with engine.connect() as conn:
+        row = conn.execute(sa.text("""
+            SELECT g.code AS grid, g.parent_code AS community,
+                   ST_X(ST_PointOnSurface(g.geom)) AS lon, ST_Y(ST_PointOnSurface(g.geom)) AS lat
+            FROM area g WHERE g.kind = 'grid' AND g.valid_to IS NULL
+              AND NOT EXISTS (SELECT 1 FROM area o WHERE o.kind = 'grid' AND o.valid_to IS NULL AND o.code <> g.code
+                              AND ST_DWithin(o.geom::geography, ST_PointOnSurface(g.geom)::geography, 60))
+            ORDER BY md5(g.code || 'desk') LIMIT 1""")).mappings().one()
+    return dict(row)
+
+
+def report(http, spot, category="street_vendor") -> dict:  # noqa: F811
+    res = http.post("/api/incidents", json={"category": category, "lon": spot["lon"], "lat": spot["lat"],
+                                            "accuracy_m": 5, "description": "人行道上有流动摊贩 <b>test</b>"})
+    assert res.status_code == 201, res.text
+    return res.json()
+
+
+def login(web: Page, path: str, username: str, password: str) -> None:
+    web.page.goto(web.base + path)
+    web.page.get_by_test_id("login-username").fill(username)
+    web.page.get_by_test_id("login-password").fill(password)
+    web.page.get_by_test_id("login-submit").click()
+
+
+def open_case(web: Page, incident_id: int) -> None:
+    page = web.page
+    page.locator(f"[data-testid=queue-row][data-id='{incident_id}']").click()
+    page.wait_for_selector(f"[data-testid=case-view][data-id='{incident_id}']")
+
+
+def act(web: Page, action: str, *, note: str | None = None, state: str) -> None:
+    page = web.page
+    page.get_by_test_id(f"action-{action}").click()
+    if note is not None:
+        page.get_by_test_id("action-note").fill(note)
+    page.get_by_test_id("action-submit").click()
+    page.wait_for_selector(f"[data-testid=case-view][data-state='{state}']")
+
+
+def test_one_report_from_received_to_closed_through_the_desk_and_the_unit_page(
+        browser, live_server, http, make_user, spot, engine):  # noqa: F811
+    created = report(http, spot)
+    cid = created["id"]
+    dispatcher = make_user("dispatcher", DISTRICT)
+    desk = Page(browser, live_server)
+    phone_context = browser.new_context(viewport=PHONE, locale="zh-CN", geolocation={
+        "longitude": spot["lon"], "latitude": spot["lat"], "accuracy": 12}, permissions=["geolocation"])
+    try:
+        login(desk, "/desk", *dispatcher)
+        open_case(desk, cid)
+        page = desk.page
+        assert "<b>test</b>" in page.get_by_test_id("case-description").inner_text()  # text, not markup
+        act(desk, "triage", note="占道经营，派综合执法", state="triaged")
+
+        page.get_by_test_id("action-dispatch").click()
+        page.wait_for_selector("[data-testid=recommend-unit]")
+        box = page.locator("[data-testid=recommend-unit][data-department=enforcement]").first
+        unit = box.get_attribute("value")
+        box.check()
+        page.get_by_test_id("action-submit").click()
+        page.wait_for_selector("[data-testid=case-view][data-state='dispatched']")
+        assert page.locator(f"[data-testid=assignment][data-unit='{unit}']").count() == 1
+
+        officer = make_user("officer", DISTRICT, unit=unit)
+        phone = Page.__new__(Page)
+        phone.base, phone.context = live_server, phone_context
+        phone.page = phone_context.new_page()
+        phone.page.set_default_timeout(TIMEOUT_MS)
+        login(phone, "/unit", *officer)
+        task = phone.page.locator(f"[data-testid=task][data-incident-id='{cid}']")
+        task.wait_for()
+        phone.page.get_by_test_id("share-position").check()
+        phone.page.wait_for_function(
+            "() => document.querySelector('[data-testid=position-state]').textContent.length > 0")
+        task.get_by_test_id("task-accept").click()
+        phone.page.wait_for_selector(f"[data-testid=task][data-incident-id='{cid}'][data-state='accepted']")
+        task.get_by_test_id("task-arrive").click()
+        phone.page.wait_for_selector(f"[data-testid=task][data-incident-id='{cid}'][data-state='on_scene']")
+        task.get_by_test_id("task-handle").click()
+        phone.page.get_by_test_id("task-note").fill("已劝离摊贩，现场恢复通行")
+        phone.page.get_by_test_id("task-photo").set_input_files(
+            {"name": "scene.png", "mimeType": "image/png", "buffer": png_bytes((40, 30))})
+        phone.page.get_by_test_id("task-handle-submit").click()
+        phone.page.wait_for_selector("[data-testid=tasks-empty]")
+
+        page.reload()
+        page.wait_for_selector(f"[data-testid=case-view][data-id='{cid}'][data-state='handled']")
+        page.wait_for_selector("[data-testid=photo][src^='blob:']")
+        act(desk, "verify", note="现场核查已整改", state="verified")
+        act(desk, "close", state="closed")
+        desk.assert_clean()
+    finally:
+        desk.context.close()
+        phone_context.close()
+
+    rated = http.post(f"/api/public/incidents/{created['tracking_code']}/rating", json={"rating": 5},
+                      headers={"X-Reporter-Token": created["reporter_token"]})
+    assert rated.status_code == 200, rated.text
+    case = http.get(f"/api/incidents/{cid}", headers=headers_for(http, *dispatcher)).json()
+    steps = [(e["kind"], e["actor"]) for e in case["events"]]
+    assert steps == [("reported", "reporter"), ("triage", dispatcher[0]), ("dispatch", dispatcher[0]),
+                     ("accept", officer[0]), ("arrive", officer[0]), ("handle", officer[0]),
+                     ("verify", dispatcher[0]), ("close", dispatcher[0]), ("rated", "reporter")]
+    assert len(case["attachments"]) == 1 and case["status"] == "closed"
+    a = case["assignments"][0]
+    assert a["accepted_at"] and a["on_scene_at"] and a["cleared_reason"] == "handled"
+    with engine.connect() as conn:  # the phone sent its GPS fix: the unit stands where the browser said
+        off_m, accuracy = conn.execute(sa.text("""
+            SELECT ST_Distance(position::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography),
+                   position_accuracy_m FROM unit WHERE code = :u"""), {"u": unit, **spot}).one()
+    assert off_m < 1 and accuracy == 12
+
+
+def test_the_buttons_are_exactly_what_the_api_allows_this_user(
+        browser, live_server, http, make_user, spot):  # noqa: F811
+    cid = report(http, spot, category="noise")["id"]  # a community-tier case
+    for role, area in (("dispatcher", DISTRICT), ("grid_worker", spot["grid"])):
+        user = make_user(role, area)
+        allowed = [a["action"] for a in http.get(f"/api/incidents/{cid}", headers=headers_for(http, *user)).json()["actions"]]
+        web = Page(browser, live_server)
+        try:
+            login(web, "/desk", *user)
+            open_case(web, cid)
+            shown = [b.get_attribute("data-testid").removeprefix("action-")
+                     for b in web.page.locator("[data-testid=case-actions] [data-testid^=action-]").all()]
+            assert shown == allowed, role
+            web.assert_clean()
+        finally:
+            web.context.close()
+    assert "triage" in [a for a in allowed] or allowed == []  # the grid worker owns no community case
+
+
+def test_a_stale_page_is_told_the_case_moved(browser, live_server, http, make_user, spot):  # noqa: F811
+    cid = report(http, spot)["id"]
+    user = make_user("dispatcher", DISTRICT)
+    web = Page(browser, live_server)
+    try:
+        login(web, "/desk", *user)
+        open_case(web, cid)
+        moved = http.post(f"/api/incidents/{cid}/actions/triage", json={}, headers=headers_for(http, *user))
+        assert moved.status_code == 200
+        web.page.get_by_test_id("action-void").click()
+        web.page.get_by_test_id("action-reason").fill("重复")
+        web.page.get_by_test_id("action-submit").click()
+        error = web.page.get_by_test_id("action-error")
+        error.wait_for(state="visible")
+        assert "triaged" in error.inner_text()
+    finally:
+        web.context.close()
+
+
+def test_overdue_filter_and_english(browser, live_server, http, make_user, spot, engine):  # noqa: F811
+    late, fresh = report(http, spot)["id"], report(http, spot)["id"]
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE incident SET due_at = now() - interval '2 hours' WHERE id = :id"), {"id": late})
+    web = Page(browser, live_server)
+    try:
+        login(web, "/desk", *make_user("dispatcher", DISTRICT))
+        page = web.page
+        page.wait_for_selector(f"[data-testid=queue-row][data-id='{late}'][data-flag=overdue]")
+        page.get_by_test_id("filter-overdue").check()
+        page.wait_for_selector(f"[data-testid=queue-row][data-id='{fresh}']", state="detached")
+        assert page.locator(f"[data-testid=queue-row][data-id='{late}']").count() == 1
+        page.get_by_test_id("lang-toggle").click()
+        page.wait_for_function("() => document.documentElement.lang === 'en'")
+        assert "Overdue" in page.get_by_test_id("queue-filters").inner_text()
+        web.assert_clean()
+    finally:
+        web.context.close()
+
+
+def test_an_account_without_a_unit_is_told_so_on_the_phone(browser, live_server, make_user):  # noqa: F811
+    context = browser.new_context(viewport=PHONE, locale="zh-CN")
+    try:
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(live_server + "/unit")
+        user = make_user("analyst", DISTRICT)
+        page.get_by_test_id("login-username").fill(user[0])
+        page.get_by_test_id("login-password").fill(user[1])
+        page.get_by_test_id("login-submit").click()
+        page.get_by_test_id("unit-none").wait_for(state="visible")
+    finally:
+        context.close()
