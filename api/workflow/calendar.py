@@ -175,12 +175,12 @@ class WorkingCalendar:
     def working_seconds_between(self, a: datetime, b: datetime) -> float:
         """Office-hours seconds in ``[a, b)`` (0 when ``b <= a``)."""
         a, b = self._local(a), self._local(b)
-        total, d = 0.0, a.date()
+        total, d = timedelta(0), a.date()
         while d <= b.date():
             if self.is_working_day(d):
                 open_, close = self._office(d)
                 lo, hi = max(open_, a), min(close, b)
                 if hi > lo:
-                    total += (hi - lo).total_seconds()
+                    total += hi - lo
             d += timedelta(days=1)
-        return total
+        return total.total_seconds()
