@@ -168,14 +168,16 @@ def calendar():
     """Show the years the working-day calendar covers (deadlines past them cannot be set)."""
     from datetime import date
 
-    from api.workflow.deadlines import calendar_of
+    from api.workflow.deadlines import calendar_of, coverage_warning
 
-    first, last = calendar_of(_settings_or_exit()).covered_years()
+    settings = _settings_or_exit()
+    first, last = calendar_of(settings).covered_years()
     typer.echo(f"working calendar covers {first}-{last}")
-    if last <= date.today().year:
-        typer.echo(f"warning: no holiday data after {last}: upgrade chinesecalendar, or list next year's "
-                   "official holidays in GRIDGOV_CALENDAR_FILE", err=True)
-        raise typer.Exit(1 if last < date.today().year else 0)
+    warning = coverage_warning(settings)
+    if warning:
+        typer.echo(f"warning: {warning}", err=True)
+    if last < date.today().year:
+        raise typer.Exit(1)
 
 
 @app.command()

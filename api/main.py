@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -16,7 +17,7 @@ from api.db import make_engine
 from api.requestlog import configure_logging
 from api.routes import admin, attachments, auth, cases, catalog, handover, incidents, pages, public, routing, units
 from api.settings import PROJECT_ROOT, Settings, get_settings
-from api.workflow import supervision
+from api.workflow import deadlines, supervision
 
 VENDOR = {  # URL path -> directory in web/node_modules (installed by `npm ci`)
     "/vendor/leaflet": "leaflet/dist",
@@ -33,6 +34,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         app.state.engine = make_engine(settings)
         await warm_up()
+        warning = deadlines.coverage_warning(settings)
+        if warning:
+            logging.getLogger("gridgov.deadlines").warning(warning)
         scheduler = None
         if settings.supervision_interval_s > 0:
             scheduler = asyncio.create_task(supervision.run_forever(app.state.engine, settings))

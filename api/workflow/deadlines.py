@@ -9,7 +9,7 @@ desk sees a case without a deadline. ``gridgov calendar`` shows the covered year
 from __future__ import annotations
 
 import logging
-from datetime import datetime, time
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -35,6 +35,17 @@ def calendar_of(settings: Settings) -> WorkingCalendar:
     """The working calendar the settings describe (office hours, time zone, extra holiday file)."""
     path = str(settings.calendar_file) if settings.calendar_file else None
     return _calendar(settings.timezone, settings.working_day_start, settings.working_day_end, path)
+
+
+def coverage_warning(settings: Settings, today: date | None = None, *, days: int = 60) -> str | None:
+    """A warning when the calendar's data ends within ``days`` (deadlines past it cannot be set)."""
+    today = today or date.today()
+    first, last = calendar_of(settings).covered_years()
+    if date(last, 12, 31) - today > timedelta(days=days):
+        return None
+    return (f"the working-day calendar has holiday data up to {last} only: deadlines reaching {last + 1} "
+            "cannot be set; upgrade chinesecalendar or list the next year's official holidays in "
+            "GRIDGOV_CALENDAR_FILE")
 
 
 def spec_for(deadlines: dict | None, priority: str) -> Deadline | None:
