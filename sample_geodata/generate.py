@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from dataclasses import dataclass, field
@@ -1073,12 +1074,19 @@ def _clustered_points(poly, n: int, rng) -> np.ndarray:
     return out[:n]
 
 
+def deadlines(hours: dict[str, int]) -> dict[str, str]:
+    """The deadline specs (api.workflow.calendar): urgent cases in clock hours, high priority in
+    working hours, the rest in working days (a day per started 24 hours)."""
+    return {"urgent": f"{hours['urgent']}h", "high": f"{hours['high']}wh",
+            "normal": f"{math.ceil(hours['normal'] / 24)}wd", "low": f"{math.ceil(hours['low'] / 24)}wd"}
+
+
 def catalog() -> dict:
     return {
         "departments": DEPARTMENTS,
         "categories": [
             {"code": c[0], "name": c[1], "name_en": c[2], "departments": c[3], "default_tier": c[4],
-             "deadline_hours": c[5], "five_matters": c[6]} for c in CATEGORIES],
+             "deadline_hours": c[5], "five_matters": c[6], "deadlines": deadlines(c[5])} for c in CATEGORIES],
     }
 
 
