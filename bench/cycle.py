@@ -123,13 +123,15 @@ def _queue_http(client: httpx.Client, auth: dict, params: dict, n: int) -> tuple
 
 
 def _queue_raw(dsn: str, district: str, ended: bool, n: int) -> list[float]:
-    status = "i.status = ANY(%(ended)s)" if ended else "i.status <> ALL(%(ended)s)"
-    query = RAW_QUEUE.format(status=status)
+    from api.workflow.machine import OPEN
+
+    query = RAW_QUEUE.format(status="i.status = ANY(%(states)s)")
+    states = list(ENDED) if ended else list(OPEN)
     times = []
     with psycopg.connect(dsn, autocommit=True) as conn:
         for _ in range(WARMUP + n):
             t0 = time.perf_counter()
-            conn.execute(query, {"district": district, "ended": list(ENDED)}).fetchall()
+            conn.execute(query, {"district": district, "states": states}).fetchall()
             times.append(time.perf_counter() - t0)
     return times[WARMUP:]
 

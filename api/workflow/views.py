@@ -49,8 +49,8 @@ async def queue(conn: AsyncConnection, who: Principal, *, status: str, tier: str
     if tier is not None and tier not in machine.TIERS:
         raise Invalid(f"unknown tier {tier!r}; one of {', '.join(machine.TIERS)}", field="tier")
     rows = [dict(r) for r in (await conn.execute(sql("desk_queue"), {
-        **reach(who, Capability.READ_INCIDENTS).params(), "open_only": status == "open",
-        "status": None if status == "open" else status, "tier": tier, "category": category,
+        **reach(who, Capability.READ_INCIDENTS).params(),
+        "states": list(machine.OPEN) if status == "open" else [status], "tier": tier, "category": category,
         "overdue": overdue, "unrouted": unrouted, "near_boundary": near_boundary, "sort": sort,
         "limit": limit, "offset": offset})).mappings()]
     matched = rows[0].pop("number_matched") if rows else 0

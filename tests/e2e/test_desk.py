@@ -41,9 +41,15 @@ def login(web: Page, path: str, username: str, password: str) -> None:
     web.page.get_by_test_id("login-submit").click()
 
 
-def open_case(web: Page, incident_id: int) -> None:
+def open_case(web: Page, incident_id: int, *, from_queue: bool = False) -> None:
+    """Open a case from its queue row, or by its link (/desk#case=<id>: the queue shows 50 at a time)."""
     page = web.page
-    page.locator(f"[data-testid=queue-row][data-id='{incident_id}']").click()
+    page.get_by_test_id("app-view").wait_for(state="visible")  # logged in
+    if from_queue:
+        page.locator(f"[data-testid=queue-row][data-id='{incident_id}']").click()
+    else:
+        page.goto(f"{web.base}/desk#case={incident_id}")
+        page.reload()
     page.wait_for_selector(f"[data-testid=case-view][data-id='{incident_id}']")
 
 
@@ -66,7 +72,8 @@ def test_one_report_from_received_to_closed_through_the_desk_and_the_unit_page(
         "longitude": spot["lon"], "latitude": spot["lat"], "accuracy": 12}, permissions=["geolocation"])
     try:
         login(desk, "/desk", *dispatcher)
-        open_case(desk, cid)
+        desk.page.get_by_test_id("filter-sort").select_option("newest")  # the new report on top
+        open_case(desk, cid, from_queue=True)
         page = desk.page
         assert "<b>test</b>" in page.get_by_test_id("case-description").inner_text()  # text, not markup
         act(desk, "triage", note="占道经营，派综合执法", state="triaged")

@@ -75,6 +75,23 @@ class Page:
         assert self.console_errors == [], f"console errors: {self.console_errors}"
 
 
+def click_on_grid(page, grid: dict) -> None:
+    """A real mouse click inside ``grid`` (zoomed in, the point markers out of the way so they
+    cannot swallow it), waited for until the map has seen it."""
+    point = shape(grid["geometry"]).representative_point()
+    page.evaluate("""([lat, lon]) => new Promise(done => {
+        const g = window.gridgov;
+        for (const id of ['incidents', 'units', 'stations']) g.map.removeLayer(g.layers.layers[id]);
+        g.map.once('moveend', () => done());
+        g.map.setView([lat, lon], 17, {animate: false});
+    })""", [point.y, point.x])
+    xy = page.evaluate("([lat, lon]) => { const p = window.gridgov.map.latLngToContainerPoint([lat, lon]);"
+                       " window.__mapClicks = 0; window.gridgov.map.on('click', () => window.__mapClicks++);"
+                       " return [p.x, p.y]; }", [point.y, point.x])
+    page.get_by_test_id("map").click(position={"x": xy[0], "y": xy[1]})
+    page.wait_for_function("() => window.__mapClicks === 1")
+
+
 @pytest.fixture
 def web(browser, live_server):
     w = Page(browser, live_server)
@@ -155,16 +172,7 @@ def test_click_shows_routing_for_the_grid(web, http, district_dispatcher):
     web.wait_map()
     page = web.page
     page.get_by_test_id("category-select").select_option(category)
-    # markers must not swallow the click: hide the point layers, zoom onto the grid
-    page.evaluate("""([lat, lon]) => new Promise(done => {
-        const g = window.gridgov;
-        for (const id of ['incidents', 'units', 'stations']) g.map.removeLayer(g.layers.layers[id]);
-        g.map.once('moveend', () => done());
-        g.map.setView([lat, lon], 17, {animate: false});
-    })""", [point.y, point.x])
-    xy = page.evaluate("([lat, lon]) => { const p = window.gridgov.map.latLngToContainerPoint([lat, lon]);"
-                       " return [p.x, p.y]; }", [point.y, point.x])
-    page.get_by_test_id("map").click(position={"x": xy[0], "y": xy[1]})
+    click_on_grid(page, grid)
 
     panel = page.get_by_test_id("route-panel")
     page.wait_for_selector("[data-testid=route-panel][data-state=done]")

@@ -16,9 +16,9 @@ import json
 
 import pytest
 import sqlalchemy as sa
-from shapely.geometry import shape
 
-from tests.e2e.test_map import DISTRICT, TIMEOUT_MS, Page, browser, headers_for, http  # noqa: F401 (fixtures)
+from tests.e2e.test_map import (DISTRICT, TIMEOUT_MS, Page, browser, click_on_grid, headers_for,  # noqa: F401
+                                 http)
 
 pytestmark = pytest.mark.e2e
 
@@ -64,22 +64,6 @@ def open_map(web: Page, username: str, password: str) -> None:
     web.login(username, password)
     web.page.wait_for_function("() => window.gridgov && window.gridgov.ready.then(() => true)",
                                timeout=TIMEOUT_MS)
-
-
-def click_on_grid(page, grid: dict) -> None:
-    """A real mouse click inside ``grid`` (zoomed in, the point markers out of the way)."""
-    point = shape(grid["geometry"]).representative_point()
-    page.evaluate("""([lat, lon]) => new Promise(done => {
-        const g = window.gridgov;
-        for (const id of ['incidents', 'units', 'stations']) g.map.removeLayer(g.layers.layers[id]);
-        g.map.once('moveend', () => done());
-        g.map.setView([lat, lon], 17, {animate: false});
-    })""", [point.y, point.x])
-    xy = page.evaluate("([lat, lon]) => { const p = window.gridgov.map.latLngToContainerPoint([lat, lon]);"
-                       " window.__mapClicks = 0; window.gridgov.map.on('click', () => window.__mapClicks++);"
-                       " return [p.x, p.y]; }", [point.y, point.x])
-    page.get_by_test_id("map").click(position={"x": xy[0], "y": xy[1]})
-    page.wait_for_function("() => window.__mapClicks === 1")
 
 
 @pytest.mark.parametrize("role", list(EXPECTED))

@@ -334,6 +334,7 @@ async function start(me) {
 
 document.addEventListener("DOMContentLoaded", () => {
   applyI18n();
+  startSession(start);  // draws the login card first (synchronously), then waits for a user
   for (const b of document.querySelectorAll("[data-lang-toggle]")) b.addEventListener("click", toggleLang);
   onLangChange(() => {
     applyI18n();
@@ -343,5 +344,4 @@ document.addEventListener("DOMContentLoaded", () => {
     if (desk.doc) renderCase();
   });
   $("logout").addEventListener("click", signOut);
-  startSession(start);
 });

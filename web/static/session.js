@@ -3,12 +3,29 @@
 
 import * as auth from "./api.js";
 import { api, ApiError } from "./api.js";
+import { h, replace } from "./dom.js";
 import { t } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
 
+function drawLoginCard() {
+  const view = $("login-view");
+  const field = (key, input) => h("label", { class: "field" }, h("span", { dataset: { i18n: key } }, t(key)), input);
+  replace(view, h("form", { id: "login-form", class: "login-card", dataset: { testid: "login-form" }, autocomplete: "on", novalidate: true },
+    h("div", { class: "login-top" }, h("div", { class: "brand-mark", "aria-hidden": "true" }),
+      h("button", { type: "button", class: "lang-toggle", dataset: { testid: "lang-toggle-login", langToggle: "" } }, "中 / EN")),
+    h("h1", { dataset: { i18n: "app.title" } }, t("app.title")),
+    h("p", { class: "login-sub", dataset: { i18n: view.dataset.subtitle } }, t(view.dataset.subtitle)),
+    field("login.username", h("input", { id: "login-username", dataset: { testid: "login-username" }, autocomplete: "username", required: true })),
+    field("login.password", h("input", { id: "login-password", type: "password", dataset: { testid: "login-password" },
+      autocomplete: "current-password", required: true })),
+    h("p", { id: "login-error", class: "login-error", dataset: { testid: "login-error" }, role: "alert", hidden: true }),
+    h("button", { type: "submit", class: "btn-primary", dataset: { testid: "login-submit", i18n: "login.submit" } }, t("login.submit"))));
+}
+
 /** Show the login card until a user logs in, then call onReady(me). A live session skips it. */
 export async function startSession(onReady) {
+  drawLoginCard();
   auth.setSessionLostHandler(() => showLogin("login.expired"));
   $("login-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();

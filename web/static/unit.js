@@ -201,8 +201,8 @@ async function start(me) {
 
 document.addEventListener("DOMContentLoaded", () => {
   applyI18n();
+  startSession(start);  // draws the login card first (synchronously), then waits for a user
   for (const b of document.querySelectorAll("[data-lang-toggle]")) b.addEventListener("click", toggleLang);
   onLangChange(() => { applyI18n(); if (unit.info) { fillStatus(); renderTasks(); } });
   $("logout").addEventListener("click", signOut);
-  startSession(start);
 });
