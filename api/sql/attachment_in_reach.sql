@@ -4,4 +4,4 @@ FROM attachment a
 WHERE a.sha256 = :sha256
   AND EXISTS (SELECT 1 FROM incident_attachment ia JOIN incident i ON i.id = ia.incident_id
               WHERE ia.sha256 = a.sha256
-                AND incident_in_reach(i, CAST(:everywhere AS boolean), CAST(:scope AS text[]), CAST(:unit AS text)))
+                AND incident_in_reach(i.id, i.areas, CAST(:everywhere AS boolean), CAST(:scope AS text[]), CAST(:unit AS text)))

@@ -1,21 +1,24 @@
 -- The live queue of the desk: cases in the caller's reach, filtered, by deadline or newest.
 -- Filters are optional (NULL = none). :states lists the states wanted (every open one for the
 -- live queue): an = ANY over an array lets the status index find them without a table scan.
+-- The matching set stays narrow (id and the sort keys); the page's rows are read afterwards.
 WITH q AS (
-    SELECT i.*
+    SELECT i.id, i.due_at, i.reported_at
     FROM incident i
-    WHERE incident_in_reach(i, CAST(:everywhere AS boolean), CAST(:scope AS text[]), CAST(:unit AS text))
-      AND i.status = ANY(CAST(:states AS text[]))
+    WHERE i.status = ANY(CAST(:states AS text[]))
+      AND incident_in_reach(i.id, i.areas, CAST(:everywhere AS boolean), CAST(:scope AS text[]), CAST(:unit AS text))
       AND (CAST(:tier AS text) IS NULL OR i.tier = CAST(:tier AS text))
       AND (CAST(:category AS text) IS NULL OR i.category_code = CAST(:category AS text))
       AND (NOT CAST(:overdue AS boolean) OR (i.due_at IS NOT NULL AND i.due_at < now()))
       AND (NOT CAST(:unrouted AS boolean) OR i.unrouted)
       AND (NOT CAST(:near_boundary AS boolean) OR i.near_boundary)
 ), page AS (
-    SELECT q.* FROM q
-    ORDER BY CASE WHEN :sort = 'deadline' THEN q.due_at END ASC NULLS LAST,
-             CASE WHEN :sort = 'newest' THEN q.reported_at END DESC,
-             q.id DESC
+    SELECT q.id, row_number() OVER (
+               ORDER BY CASE WHEN :sort = 'deadline' THEN q.due_at END ASC NULLS LAST,
+                        CASE WHEN :sort = 'newest' THEN q.reported_at END DESC,
+                        q.id DESC) AS n
+    FROM q
+    ORDER BY n
     LIMIT :limit OFFSET :offset
 )
 SELECT p.id, p.tracking_code, p.category_code, c.name AS category_name, c.name_en AS category_name_en,
@@ -27,7 +30,5 @@ SELECT p.id, p.tracking_code, p.category_code, c.name AS category_name, c.name_e
        (SELECT count(*) FROM assignment a WHERE a.incident_id = p.id AND a.cleared_at IS NULL) AS active_units,
        p.supporters,
        (SELECT count(*) FROM q) AS number_matched
-FROM page p JOIN category c ON c.code = p.category_code
-ORDER BY CASE WHEN :sort = 'deadline' THEN p.due_at END ASC NULLS LAST,
-         CASE WHEN :sort = 'newest' THEN p.reported_at END DESC,
-         p.id DESC
+FROM page JOIN incident p ON p.id = page.id JOIN category c ON c.code = p.category_code
+ORDER BY page.n

@@ -20,4 +20,4 @@ SELECT i.id, i.tracking_code, i.description, i.priority, i.tier, i.status, i.rep
         WHERE dc.incident_id = i.id ORDER BY dc.called_at DESC LIMIT 1) AS department_call
 FROM incident i JOIN category c ON c.code = i.category_code
 WHERE i.id = :id
-  AND incident_in_reach(i, CAST(:everywhere AS boolean), CAST(:scope AS text[]), CAST(:unit AS text))
+  AND incident_in_reach(i.id, i.areas, CAST(:everywhere AS boolean), CAST(:scope AS text[]), CAST(:unit AS text))

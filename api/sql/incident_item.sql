@@ -1,11 +1,11 @@
 -- One incident in the caller's reach (no row otherwise), shown in detail or coarse as the
 -- caller's detail reach decides; the case file's fields come along for detailed views.
 WITH visible AS (
-    SELECT i.*, incident_in_reach(i, CAST(:d_everywhere AS boolean), CAST(:d_scope AS text[]),
+    SELECT i.*, incident_in_reach(i.id, i.areas, CAST(:d_everywhere AS boolean), CAST(:d_scope AS text[]),
                                   CAST(:d_unit AS text)) AS detailed
     FROM incident i
     WHERE i.id = CAST(:id AS bigint)
-      AND incident_in_reach(i, CAST(:everywhere AS boolean), CAST(:scope AS text[]), CAST(:unit AS text))
+      AND incident_in_reach(i.id, i.areas, CAST(:everywhere AS boolean), CAST(:scope AS text[]), CAST(:unit AS text))
 )
 SELECT v.id, v.detailed, v.tracking_code, v.category_code, c.name AS category_name, v.description,
        shown_coordinate(ST_X(v.location), v.detailed) AS lon, shown_coordinate(ST_Y(v.location), v.detailed) AS lat,

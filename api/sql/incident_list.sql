@@ -3,10 +3,10 @@
 -- rows outside the detail reach show and are filtered by coarse place and time.
 -- Filters are optional (NULL = none): category, status, since, until, xmin..ymax.
 WITH visible AS (
-    SELECT i.*, incident_in_reach(i, CAST(:d_everywhere AS boolean), CAST(:d_scope AS text[]),
+    SELECT i.*, incident_in_reach(i.id, i.areas, CAST(:d_everywhere AS boolean), CAST(:d_scope AS text[]),
                                   CAST(:d_unit AS text)) AS detailed
     FROM incident i
-    WHERE incident_in_reach(i, CAST(:everywhere AS boolean), CAST(:scope AS text[]), CAST(:unit AS text))
+    WHERE incident_in_reach(i.id, i.areas, CAST(:everywhere AS boolean), CAST(:scope AS text[]), CAST(:unit AS text))
       AND (CAST(:category AS text) IS NULL OR i.category_code = CAST(:category AS text))
       AND (CAST(:status AS text) IS NULL OR i.status = CAST(:status AS text))
       -- index-friendly prefilters, wide enough for the coarse values (exact test below)
