@@ -128,5 +128,6 @@ def holds(who: Principal, capability: Capability) -> bool:
 
 
 def capabilities_of(who: Principal) -> list[str]:
-    """The capabilities ``who`` holds, for ``/api/auth/me`` and the browser."""
-    return sorted(c.value for c in Capability if holds(who, c))
+    """The capabilities ``who`` can use, for ``/api/auth/me`` and the browser: held, and reaching
+    something (an officer account not linked to a unit reaches no unit's work)."""
+    return sorted(c.value for c in Capability if holds(who, c) and reach(who, c).anything)
