@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 
 import typer
 
@@ -149,6 +150,23 @@ def refresh_units():
 
     n = _sync_transaction(refresh_unit_fixes)
     typer.echo(f"refreshed {n} unit positions")
+
+
+@app.command()
+def qr(area: str = typer.Option(..., "--area", help="a grid, or a community, street or district: all its grids"),
+       out: Path = typer.Option(Path("posters"), "--out", help="folder for the posters")):
+    """Write the printable QR poster (A4 SVG) of each grid: its signed link to the report page."""
+    from api import qr as qr_codes
+    from api.routes.posters import public_url
+
+    settings = _settings_or_exit()
+    made = _in_transaction(lambda conn: qr_codes.posters(conn, public_url(settings), settings.qr_key, area))
+    if not made:
+        fail(f"no grid found at or under area {area!r}", 2)
+    out.mkdir(parents=True, exist_ok=True)
+    for grid, svg in made:
+        (out / f"poster-{grid['code']}.svg").write_text(svg, encoding="utf-8")
+    typer.echo(f"{len(made)} poster(s) written to {out}/ (links to {public_url(settings)}/report)")
 
 
 @app.command()

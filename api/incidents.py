@@ -12,7 +12,7 @@ from typing import Any
 import h3
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api import audit, units
+from api import audit, qr, units
 from api import contact as contact_box
 from api.auth.policy import Capability, holds, reach
 from api.auth.principal import Principal
@@ -109,6 +109,10 @@ async def report(conn: AsyncConnection, who: Principal, body: IncidentIn, settin
         conn, body.lon, body.lat, body.category, accuracy_m=body.accuracy_m,
         input_crs=body.crs, options=routing_options(settings),
     )
+    if body.qr_grid is not None:  # kept and flagged for the desk, never silently trusted
+        routing["flags"] += await qr.flags(conn, settings.qr_key, body.qr_grid, body.qr_sig,
+                                           routing["point"]["lon"], routing["point"]["lat"],
+                                           (routing.get("grid") or {}).get("code"))
     secret = settings.secret_key
     key = None
     if idempotency_key is not None:

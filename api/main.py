@@ -15,7 +15,8 @@ from api.auth.access import RateLimiter
 from api.auth.passwords import warm_up
 from api.db import make_engine
 from api.requestlog import configure_logging
-from api.routes import admin, attachments, auth, cases, catalog, handover, incidents, pages, public, routing, units
+from api.routes import (admin, attachments, auth, cases, catalog, handover, incidents, pages, posters, public,
+                        routing, units)
 from api.settings import PROJECT_ROOT, Settings, get_settings
 from api.workflow import deadlines, supervision
 
@@ -23,7 +24,7 @@ VENDOR = {  # URL path -> directory in web/node_modules (installed by `npm ci`)
     "/vendor/leaflet": "leaflet/dist",
     "/vendor/swagger-ui": "swagger-ui-dist",
 }
-ROUTERS = (auth, catalog, routing, incidents, cases, attachments, handover, public, units, admin, pages)
+ROUTERS = (auth, catalog, posters, routing, incidents, cases, attachments, handover, public, units, admin, pages)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

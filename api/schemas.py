@@ -56,6 +56,8 @@ class IncidentIn(LonLat):
     source: ReportSource = "web"
     priority: Priority = Field("normal", description="anything but normal needs the set_priority capability")
     contact: str | None = Field(None, max_length=200, description="phone or name; stored encrypted, never published")
+    qr_grid: str | None = Field(None, max_length=64, description="the grid code of the QR code scanned (g=)")
+    qr_sig: str | None = Field(None, max_length=64, description="the QR code's signature (s=)")
 
 
 class RouteQuery(LonLat):

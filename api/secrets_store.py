@@ -24,6 +24,7 @@ MIN_SECRET_LENGTH = 32
 GENERATORS = {
     "secret_key": lambda: secrets.token_urlsafe(48),   # signs access/refresh tokens, keys hashes
     "contact_key": lambda: Fernet.generate_key().decode(),  # encrypts reporters' contact details
+    "qr_key": lambda: secrets.token_urlsafe(48),       # signs the grid QR codes on the walls
 }
 
 
@@ -45,7 +46,13 @@ def check_contact_key(value: str) -> None:
                            "print(Fernet.generate_key().decode())')") from exc
 
 
-CHECKS = {"secret_key": check_secret_key, "contact_key": check_contact_key}
+def check_qr_key(value: str) -> None:
+    if len(value) < MIN_SECRET_LENGTH:
+        raise SecretsError(f"GRIDGOV_QR_KEY must be a random string of {MIN_SECRET_LENGTH}+ characters "
+                           "(it signs the printed QR codes: keep it when other keys rotate)")
+
+
+CHECKS = {"secret_key": check_secret_key, "contact_key": check_contact_key, "qr_key": check_qr_key}
 
 
 def load_or_create(data_dir: Path) -> dict[str, str]:

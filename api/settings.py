@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     # (development and test only; production refuses to start without them)
     secret_key: str | None = Field(default=None, repr=False)
     contact_key: str | None = Field(default=None, repr=False)
+    qr_key: str | None = Field(default=None, repr=False)
+    public_url: str | None = None  # the address residents' phones reach (QR codes); default http://host:port
     timezone: str = "Asia/Shanghai"  # how times without an offset are read
     access_token_minutes: int = 15
     refresh_token_days: int = 7

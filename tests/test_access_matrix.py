@@ -79,6 +79,7 @@ RULES: dict[tuple[str, str], str | frozenset[str]] = {
     ("POST", "/api/incidents/{incident_id}/attachments"): UNIT_STEPS,
     ("GET", "/api/attachments/{sha256}"): frozenset({"admin", "dispatcher", "grid_manager", "grid_worker", "officer"}),
     ("GET", "/api/public/matches"): PUBLIC,
+    ("GET", "/api/areas/{code}/poster.svg"): MAP_READERS,
     ("POST", "/api/public/incidents/{incident_id}/me-too"): PUBLIC,
 }
 
@@ -192,6 +193,7 @@ class World:
     other_street: str
     login_user: tuple[str, str]
     photo: str = ""
+    grid_code: str = ""
     creds: dict[str, tuple[str, str]] = field(default_factory=dict)
     headers: dict[str, dict[str, str]] = field(default_factory=dict)
 
@@ -266,6 +268,9 @@ def world(client, engine, settings, make_user, login) -> World:
                       headers=w.headers["admin"])
     assert res.status_code == 201, res.text
     w.photo = res.json()["sha256"]
+    with engine.connect() as conn:
+        w.grid_code = conn.execute(sa.text("SELECT grid_code FROM incident WHERE id = :id"),
+                                   {"id": w.incident_id}).scalar_one()
     return w
 
 
@@ -325,6 +330,7 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], dict]] = {
         "url": f"/api/incidents/{w.incident_id}/attachments", "files": {"file": ("p.png", PNG, "image/png")}},
     ("GET", "/api/attachments/{sha256}"): lambda w, c: {"url": f"/api/attachments/{w.photo}"},
     ("GET", "/api/public/matches"): lambda w, c: {"params": {"lon": w.lon, "lat": w.lat, "category": "dispute"}},
+    ("GET", "/api/areas/{code}/poster.svg"): lambda w, c: {"url": f"/api/areas/{w.grid_code}/poster.svg"},
     ("POST", "/api/public/incidents/{incident_id}/me-too"): lambda w, c: {
         "url": f"/api/public/incidents/{w.cases.report()['id']}/me-too"},
 }

@@ -283,6 +283,9 @@ def test_production_is_read_from_the_environment(clean_env):
         Settings()
     clean_env.setenv("GRIDGOV_SECRET_KEY", "e" + os.urandom(24).hex())
     clean_env.setenv("GRIDGOV_CONTACT_KEY", Fernet.generate_key().decode())
+    with pytest.raises(ValidationError, match="GRIDGOV_QR_KEY"):
+        Settings()
+    clean_env.setenv("GRIDGOV_QR_KEY", "q" + os.urandom(24).hex())
     assert Settings().env == "production"
 
 

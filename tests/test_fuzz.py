@@ -221,6 +221,8 @@ def world(client, engine, make_user, login):
         ("POST", "/api/incidents/{incident_id}/attachments"): Base(path={"incident_id": str(target)},
                                                                    files={"file": PNG}),
         ("GET", "/api/attachments/{sha256}"): Base(path={"sha256": photo}),
+        ("GET", "/api/areas/{code}/poster.svg"): Base(path={"code": conn_scalar(
+            engine, "SELECT grid_code FROM incident WHERE id = :i", i=target)}),
         ("GET", "/api/public/matches"): Base(query={**{k: str(v) for k, v in point.items()}, "category": "noise"}),
         ("POST", "/api/public/incidents/{incident_id}/me-too"): Base(path={"incident_id": str(target)}),
         **{("POST", f"/api/incidents/{{incident_id}}/actions/{action}"): Base(fresh=action_case(action))

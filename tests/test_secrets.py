@@ -61,21 +61,26 @@ def test_a_token_signed_with_the_old_public_secret_is_refused(client, make_user,
 def test_production_refuses_missing_or_weak_secrets(clean_env, tmp_path):
     real_secret = "r" + os.urandom(24).hex()
     real_contact = Fernet.generate_key().decode()
-    with pytest.raises(ValidationError, match="GRIDGOV_SECRET_KEY, GRIDGOV_CONTACT_KEY"):
+    real_qr = "q" + os.urandom(24).hex()
+    with pytest.raises(ValidationError, match="GRIDGOV_SECRET_KEY, GRIDGOV_CONTACT_KEY, GRIDGOV_QR_KEY"):
         Settings(env="production", home=tmp_path)
     assert not (tmp_path / ".gridgov" / "secrets.json").exists()  # production never generates
     with pytest.raises(ValidationError, match="GRIDGOV_CONTACT_KEY"):
-        Settings(env="production", home=tmp_path, secret_key=real_secret)
+        Settings(env="production", home=tmp_path, secret_key=real_secret, qr_key=real_qr)
+    with pytest.raises(ValidationError, match="GRIDGOV_QR_KEY"):
+        Settings(env="production", home=tmp_path, secret_key=real_secret, contact_key=real_contact)
     with pytest.raises(ValidationError, match="SECRET_KEY"):
-        Settings(env="production", home=tmp_path, secret_key="short", contact_key=real_contact)
-    ok = Settings(env="production", home=tmp_path, secret_key=real_secret, contact_key=real_contact)
-    assert ok.secret_key == real_secret and ok.contact_key == real_contact
+        Settings(env="production", home=tmp_path, secret_key="short", contact_key=real_contact, qr_key=real_qr)
+    with pytest.raises(ValidationError, match="QR_KEY"):
+        Settings(env="production", home=tmp_path, secret_key=real_secret, contact_key=real_contact, qr_key="short")
+    ok = Settings(env="production", home=tmp_path, secret_key=real_secret, contact_key=real_contact, qr_key=real_qr)
+    assert ok.secret_key == real_secret and ok.contact_key == real_contact and ok.qr_key == real_qr
 
 
 @pytest.mark.parametrize("env", ["development", "production"])
 def test_an_invalid_fernet_key_is_refused_at_start(clean_env, tmp_path, env):
     with pytest.raises(ValidationError, match="not a valid Fernet key"):
-        Settings(env=env, home=tmp_path, secret_key="s" * 40, contact_key="not-a-fernet-key")
+        Settings(env=env, home=tmp_path, secret_key="s" * 40, contact_key="not-a-fernet-key", qr_key="q" * 40)
 
 
 def test_serve_refuses_to_start_in_production_without_secrets(tmp_path):
@@ -85,7 +90,7 @@ def test_serve_refuses_to_start_in_production_without_secrets(tmp_path):
                          timeout=60)
     assert res.returncode == 2
     assert "GRIDGOV_SECRET_KEY" in res.stderr and "Traceback" not in res.stderr
-    env.update(GRIDGOV_SECRET_KEY="s" * 40, GRIDGOV_CONTACT_KEY="bad")
+    env.update(GRIDGOV_SECRET_KEY="s" * 40, GRIDGOV_CONTACT_KEY="bad", GRIDGOV_QR_KEY="q" * 40)
     res = subprocess.run([str(GRIDGOV), "serve", "--port", "1"], env=env, capture_output=True, text=True,
                          timeout=60)
     assert res.returncode == 2 and "Fernet" in res.stderr
