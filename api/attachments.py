@@ -54,12 +54,16 @@ async def upload(conn: AsyncConnection, who: Principal, incident_id: int, data: 
     r = reach(who, Capability.WORK_ASSIGNMENTS)
     if (await conn.execute(sql("incident_in_reach"), {"id": incident_id, **r.params()})).first() is None:
         raise NotFound(f"incident {incident_id} not found", field="id")
+    return await store(conn, who, incident_id, data, actor=who.actor)
+
+
+async def store(conn: AsyncConnection, who: Principal, incident_id: int, data: bytes, *, actor: str) -> dict:
+    """Clean, store (once per content) and link a photo to a case; the audit row names ``who``."""
     clean, media_type, width, height = clean_image(data)
     digest = hashlib.sha256(clean).hexdigest()
     await conn.execute(sql("attachment_insert"), {"sha256": digest, "media_type": media_type, "bytes": clean,
-                                                  "width": width, "height": height, "actor": who.actor})
-    await conn.execute(sql("attachment_link_case"), {"incident_id": incident_id, "sha256": digest,
-                                                     "actor": who.actor})
+                                                  "width": width, "height": height, "actor": actor})
+    await conn.execute(sql("attachment_link_case"), {"incident_id": incident_id, "sha256": digest, "actor": actor})
     doc = {"sha256": digest, "media_type": media_type, "width": width, "height": height}
     await audit.record(conn, actor=who.actor, action="attach", entity="incident", entity_id=incident_id,
                        after=doc, client=who.client)

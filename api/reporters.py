@@ -55,6 +55,24 @@ async def track(conn: AsyncConnection, tracking_code: str, token: str) -> dict:
     return {"category": row["category_code"], **{k: row[k] for k in PUBLIC_CASE_FIELDS}}
 
 
+MAX_REPORTER_PHOTOS = 4
+
+
+async def add_photo(conn: AsyncConnection, who: Principal, tracking_code: str, token: str, data: bytes) -> dict:
+    """A reporter's photo of their own open case (up to four; the same photo twice is one)."""
+    from api import attachments
+
+    row, _ = await _own_case(conn, tracking_code, token)
+    if row["status"] in machine.ENDED:
+        raise Conflict(f"the case is {row['status']}: photos can no longer be added", field="file",
+                       extra={"status": row["status"]})
+    count = (await conn.execute(sql("attachments_of"), {"incident_id": row["id"]})).all()
+    doc = await attachments.store(conn, who, row["id"], data, actor=REPORTER)
+    if doc["sha256"] not in {r.sha256 for r in count} and len(count) >= MAX_REPORTER_PHOTOS:
+        raise Conflict(f"at most {MAX_REPORTER_PHOTOS} photos per report", field="file")
+    return doc
+
+
 async def rate(conn: AsyncConnection, who: Principal, tracking_code: str, token: str, body: RatingIn,
                settings: Settings) -> dict:
     """Rate the outcome once the case is closed (满意度评价); once only. One or two stars
@@ -78,3 +96,29 @@ async def rate(conn: AsyncConnection, who: Principal, tracking_code: str, token:
     await audit.record(conn, actor=who.actor, action="rate", entity="incident", entity_id=row["id"],
                        before={"rating": None}, after={"rating": body.rating}, client=who.client)
     return {"tracking_code": tracking_code, "rating": body.rating}
+
+
+async def where(conn: AsyncConnection, lon: float, lat: float, crs: str) -> dict:
+    """The grid, community and street of a point, for the report page (public place names only)."""
+    from spatial.routing import to_wgs84_checked
+    from spatial.sqlfiles import sql as spatial_sql
+
+    x, y = to_wgs84_checked(lon, lat, crs)
+    row = (await conn.execute(spatial_sql("point_areas"), {"lon": x, "lat": y})).mappings().first()
+    if row is None:
+        return {"grid": None, "community": None, "street": None, "inside": False}
+
+    def named(kind):
+        return {"code": row[f"{kind}_code"], "name": row[f"{kind}_name"]} if row[f"{kind}_code"] else None
+
+    return {"grid": named("grid"), "community": named("community"), "street": named("street"), "inside": True}
+
+
+async def grid_centre(conn: AsyncConnection, code: str) -> dict:
+    """A grid's name and a point inside it (public: the poster on the wall names it too)."""
+    from spatial.sqlfiles import sql as spatial_sql
+
+    row = (await conn.execute(spatial_sql("grid_centre"), {"code": code})).mappings().first()
+    if row is None:
+        raise NotFound(f"grid {code} not found", field="code")
+    return dict(row)

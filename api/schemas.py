@@ -333,6 +333,20 @@ class PublicCase(BaseModel):
     merged_into: str | None = Field(None, description="the case this report was merged into (follow that one)")
 
 
+class GridCentre(BaseModel):
+    code: str
+    name: str
+    lon: float
+    lat: float
+
+
+class PublicWhere(BaseModel):
+    grid: Named | None
+    community: Named | None
+    street: Named | None
+    inside: bool = Field(description="false when the point is outside every grid (the report is still taken)")
+
+
 class Matches(BaseModel):
     candidates: list[MatchCandidate]
 

@@ -80,6 +80,12 @@ RULES: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/api/attachments/{sha256}"): frozenset({"admin", "dispatcher", "grid_manager", "grid_worker", "officer"}),
     ("GET", "/api/public/matches"): PUBLIC,
     ("GET", "/api/areas/{code}/poster.svg"): MAP_READERS,
+    ("GET", "/report"): PUBLIC,
+    ("GET", "/track/{code}"): PUBLIC,
+    ("GET", "/sw.js"): PUBLIC,
+    ("GET", "/api/public/where"): PUBLIC,
+    ("GET", "/api/public/grids/{code}"): PUBLIC,
+    ("POST", "/api/public/incidents/{tracking_code}/attachments"): PUBLIC,
     ("POST", "/api/public/incidents/{incident_id}/me-too"): PUBLIC,
 }
 
@@ -102,6 +108,7 @@ SUCCESS = {key: 200 for key in RULES} | {
     ("POST", "/api/incidents"): 201,
     ("POST", "/api/incidents/{incident_id}/attachments"): 201,
     ("POST", "/api/public/incidents/{incident_id}/me-too"): 201,
+    ("POST", "/api/public/incidents/{tracking_code}/attachments"): 201,
 }
 
 # Routes acting on one object: an admitted role out of the object's scope gets 404.
@@ -295,6 +302,12 @@ def _rate(w, c):
             "json": {"rating": 4}}
 
 
+def _reporter_photo(w, c):
+    code, secret = w.reported_case()
+    return {"url": f"/api/public/incidents/{code}/attachments", "headers": {"X-Reporter-Token": secret},
+            "files": {"file": ("p.png", PNG, "image/png")}}
+
+
 REQUESTS: dict[tuple[str, str], Callable[[World, str], dict]] = {
     ("POST", "/api/auth/token"): _token,
     ("POST", "/api/auth/refresh"): _refresh,
@@ -331,6 +344,12 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], dict]] = {
     ("GET", "/api/attachments/{sha256}"): lambda w, c: {"url": f"/api/attachments/{w.photo}"},
     ("GET", "/api/public/matches"): lambda w, c: {"params": {"lon": w.lon, "lat": w.lat, "category": "dispute"}},
     ("GET", "/api/areas/{code}/poster.svg"): lambda w, c: {"url": f"/api/areas/{w.grid_code}/poster.svg"},
+    ("GET", "/report"): lambda w, c: {},
+    ("GET", "/track/{code}"): lambda w, c: {"url": "/track/XA-2345-6789-ABCD"},
+    ("GET", "/sw.js"): lambda w, c: {},
+    ("GET", "/api/public/where"): lambda w, c: {"params": {"lon": w.lon, "lat": w.lat}},
+    ("GET", "/api/public/grids/{code}"): lambda w, c: {"url": f"/api/public/grids/{w.grid_code}"},
+    ("POST", "/api/public/incidents/{tracking_code}/attachments"): _reporter_photo,
     ("POST", "/api/public/incidents/{incident_id}/me-too"): lambda w, c: {
         "url": f"/api/public/incidents/{w.cases.report()['id']}/me-too"},
 }

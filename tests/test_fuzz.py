@@ -177,6 +177,12 @@ def world(client, engine, make_user, login):
     assert res.status_code == 201, res.text
     photo = res.json()["sha256"]
     shared: dict[str, Base] = {}
+    grid = conn_scalar(engine, "SELECT grid_code FROM incident WHERE id = :i", i=target)
+
+    def fresh_photo(where: str, name: str) -> Base:
+        case = new_case()
+        return Base(path={"tracking_code": case["tracking_code"]}, headers={"X-Reporter-Token": case["reporter_token"]},
+                    files={"file": PNG})
 
     def action_case(action: str) -> Callable[[str, str], Base]:
         """The valid example gets a fresh case in the action's start state; the hostile requests
@@ -221,8 +227,10 @@ def world(client, engine, make_user, login):
         ("POST", "/api/incidents/{incident_id}/attachments"): Base(path={"incident_id": str(target)},
                                                                    files={"file": PNG}),
         ("GET", "/api/attachments/{sha256}"): Base(path={"sha256": photo}),
-        ("GET", "/api/areas/{code}/poster.svg"): Base(path={"code": conn_scalar(
-            engine, "SELECT grid_code FROM incident WHERE id = :i", i=target)}),
+        ("GET", "/api/areas/{code}/poster.svg"): Base(path={"code": grid}),
+        ("GET", "/api/public/where"): Base(query={k: str(v) for k, v in point.items()}),
+        ("GET", "/api/public/grids/{code}"): Base(path={"code": grid}),
+        ("POST", "/api/public/incidents/{tracking_code}/attachments"): Base(fresh=fresh_photo),
         ("GET", "/api/public/matches"): Base(query={**{k: str(v) for k, v in point.items()}, "category": "noise"}),
         ("POST", "/api/public/incidents/{incident_id}/me-too"): Base(path={"incident_id": str(target)}),
         **{("POST", f"/api/incidents/{{incident_id}}/actions/{action}"): Base(fresh=action_case(action))

@@ -36,6 +36,25 @@ async def unit_page(who: PublicUnlimited):
     return FileResponse(WEB / "unit.html", media_type="text/html; charset=utf-8")
 
 
+@router.get("/report")
+async def report_page(who: PublicUnlimited):
+    """The resident's report page (phone first, no login; works offline once loaded)."""
+    return FileResponse(WEB / "report.html", media_type="text/html; charset=utf-8")
+
+
+@router.get("/track/{code}")
+async def track_page(code: str, who: PublicUnlimited):
+    """Follow a report and rate it (the secret is kept by the phone that reported)."""
+    return FileResponse(WEB / "track.html", media_type="text/html; charset=utf-8")
+
+
+@router.get("/sw.js")
+async def service_worker(who: PublicUnlimited):
+    """The report page's service worker (at the root so that it may serve /report offline)."""
+    return FileResponse(WEB / "static" / "sw.js", media_type="text/javascript; charset=utf-8",
+                        headers={"Cache-Control": "no-cache"})
+
+
 @router.get("/config.json", response_model=PageConfig)
 async def page_config(request: Request, who: PublicUnlimited):
     """What the pages need to know: optional base-map tiles (none = offline)."""

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi import APIRouter, File, Header, Path, Query, Request, UploadFile
 
 from api import duplicates, reporters
 from api.auth.deps import Public, PublicAlwaysLimited
 from api.db import ConnDep
-from api.schemas import Matches, MeToo, PublicCase, RatingIn, RatingOut, RouteQuery
+from api.routes.attachments import Attachment
+from api.schemas import LonLat, Matches, MeToo, PublicCase, GridCentre, PublicWhere, RatingIn, RatingOut, RouteQuery
 
 router = APIRouter(prefix="/api/public", tags=["public"])
 
@@ -38,6 +39,27 @@ async def me_too(incident_id: Annotated[int, Path(ge=1, le=2**63 - 1)], conn: Co
     """"Me too" (我也遇到): support an open case instead of filing another; answers its tracking code
     and your own token to follow and rate it."""
     return await duplicates.me_too(conn, who, incident_id)
+
+
+@router.post("/incidents/{tracking_code}/attachments", response_model=Attachment, status_code=201)
+async def add_photo(tracking_code: TrackingCode, conn: ConnDep, who: PublicAlwaysLimited, token: ReporterToken,
+                    file: UploadFile = File(description="a JPEG, PNG or WebP photo, at most 8 MB")):
+    """A photo of your own report (up to 4); its metadata (EXIF, GPS) is removed before it is stored."""
+    from api.attachments import MAX_PHOTO_BYTES
+
+    return await reporters.add_photo(conn, who, tracking_code, token, await file.read(MAX_PHOTO_BYTES + 1))
+
+
+@router.get("/where", response_model=PublicWhere)
+async def where(conn: ConnDep, who: Public, query: Annotated[LonLat, Query()]):
+    """The grid, community and street a point falls in (what the report page shows before sending)."""
+    return await reporters.where(conn, query.lon, query.lat, query.crs)
+
+
+@router.get("/grids/{code}", response_model=GridCentre)
+async def grid(code: Annotated[str, Path(max_length=64, pattern=r"^[0-9A-Za-z_-]+$")], conn: ConnDep, who: Public):
+    """A grid's name and a point inside it (the report page's pin when the phone gives no position)."""
+    return await reporters.grid_centre(conn, code)
 
 
 @router.post("/incidents/{tracking_code}/rating", response_model=RatingOut)

@@ -1,0 +1,152 @@
+"""The resident's pages on a phone (360×740, geolocation granted inside a grid): open the
+signed QR link, report with a photo, get a tracking code; a response lost on the way is
+retried with the same key and makes one incident; follow the case and rate it."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from api import qr
+from tests.cycle_support import CaseMaker, png_bytes
+from tests.e2e.test_map import DISTRICT, TIMEOUT_MS, browser, headers_for, http  # noqa: F401 (fixtures)
+
+PHONE = {"width": 360, "height": 740}
+
+
+@pytest.fixture(scope="module")
+def spots(engine):
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("""
+            SELECT g.code, ST_X(ST_PointOnSurface(g.geom)) AS lon, ST_Y(ST_PointOnSurface(g.geom)) AS lat
+            FROM area g WHERE g.kind = 'grid' AND g.valid_to IS NULL
+              AND NOT EXISTS (SELECT 1 FROM area o WHERE o.kind = 'grid' AND o.valid_to IS NULL AND o.code <> g.code
+                              AND ST_DWithin(o.geom::geography, ST_PointOnSurface(g.geom)::geography, 60))
+            ORDER BY md5(g.code || 'report') LIMIT 3""")).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def phone(browser, spot):  # noqa: F811
+    context = browser.new_context(viewport=PHONE, locale="zh-CN", permissions=["geolocation"],
+                                  geolocation={"longitude": spot["lon"], "latitude": spot["lat"], "accuracy": 15})
+    context.set_default_timeout(TIMEOUT_MS)
+    return context
+
+
+def fill_report(page, description: str, photo: bool) -> None:
+    page.wait_for_selector("#report-map[data-placed='1']")
+    page.wait_for_function("() => document.querySelector('[data-testid=where]').dataset.grid")
+    page.get_by_test_id("report-category").select_option("sewage")
+    page.get_by_test_id("report-description").fill(description)
+    if photo:
+        page.get_by_test_id("report-photos").set_input_files(
+            {"name": "scene.png", "mimeType": "image/png", "buffer": png_bytes((30, 20))})
+    page.get_by_test_id("report-submit").click()
+    anyway = page.get_by_test_id("report-anyway")
+    page.wait_for_selector("[data-testid=report-anyway], [data-testid=report-sent], [data-testid=report-pending]")
+    if anyway.count():
+        anyway.click()
+
+
+def incidents_described(engine, text: str) -> list[dict]:
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(sa.text(
+            "SELECT id, source, grid_code, routing -> 'flags' AS flags FROM incident WHERE description = :d"),
+            {"d": text}).mappings()]
+
+
+def test_a_qr_report_with_a_photo_reaches_the_desk(browser, live_server, http, make_user, settings, spots, engine):  # noqa: F811
+    spot = spots[0]
+    url = qr.report_url(live_server, settings.qr_key, spot["code"])
+    context = phone(browser, spot)
+    try:
+        page = context.new_page()
+        page.goto(url)
+        assert page.get_by_test_id("qr-grid").is_visible()
+        fill_report(page, "井盖缺失 e2e-qr", photo=True)
+        code = page.get_by_test_id("tracking-code").inner_text()
+        assert code.startswith("XA-")
+    finally:
+        context.close()
+    [row] = incidents_described(engine, "井盖缺失 e2e-qr")
+    assert row["source"] == "qr" and row["grid_code"] == spot["code"] and not {"qr_mismatch", "qr_bad_signature"} & set(row["flags"])
+    desk = headers_for(http, *make_user("dispatcher", DISTRICT))
+    case = http.get(f"/api/incidents/{row['id']}", headers=desk).json()
+    assert case["tracking_code"] == code and len(case["attachments"]) == 1
+    queue = http.get("/api/desk/queue", params={"sort": "newest", "limit": 200}, headers=desk).json()
+    assert row["id"] in [i["id"] for i in queue["items"]]
+
+
+def test_a_lost_answer_is_retried_with_the_same_key_and_makes_one_incident(browser, live_server, spots, engine):  # noqa: F811
+    spot = spots[1]
+    context = phone(browser, spot)
+    lost = []
+
+    def drop_first_answer(route):
+        response = route.fetch()  # the server takes the report ...
+        if not lost:
+            lost.append(response.status)
+            route.abort("connectionreset")  # ... and the phone never hears back
+        else:
+            route.fulfill(response=response)
+
+    try:
+        page = context.new_page()
+        page.route("**/api/incidents", drop_first_answer)
+        page.goto(live_server + "/report")
+        fill_report(page, "污水外溢 e2e-retry", photo=False)
+        page.get_by_test_id("report-pending").wait_for()
+        page.get_by_test_id("report-sent").wait_for(timeout=30_000)  # the outbox retried
+    finally:
+        context.close()
+    assert lost == [201]
+    assert len(incidents_described(engine, "污水外溢 e2e-retry")) == 1
+
+
+def test_a_report_written_offline_is_sent_when_the_network_returns(browser, live_server, spots, engine):  # noqa: F811
+    spot = spots[2]
+    context = phone(browser, spot)
+    try:
+        page = context.new_page()
+        page.goto(live_server + "/report")
+        page.wait_for_selector("#report-map[data-placed='1']")
+        page.wait_for_function("() => document.querySelector('[data-testid=where]').dataset.grid")
+        context.set_offline(True)
+        page.get_by_test_id("report-category").select_option("sewage")
+        page.get_by_test_id("report-description").fill("管道破裂 e2e-offline")
+        page.get_by_test_id("report-submit").click()
+        page.get_by_test_id("report-pending").wait_for()
+        assert incidents_described(engine, "管道破裂 e2e-offline") == []
+        context.set_offline(False)
+        page.get_by_test_id("report-sent").wait_for(timeout=30_000)
+    finally:
+        context.close()
+    assert len(incidents_described(engine, "管道破裂 e2e-offline")) == 1
+
+
+def test_the_resident_follows_and_rates_the_case(browser, live_server, client, make_user, login, spots):  # noqa: F811
+    spot = spots[0]
+    admin = login(*make_user("admin", DISTRICT))
+    maker = CaseMaker(client, admin, lon=spot["lon"], lat=spot["lat"], unit="", second_unit="", category="sewage")
+    created = maker.report()
+    maker.act(created["id"], "triage")
+    maker.act(created["id"], "resolve", note="已疏通")
+    maker.act(created["id"], "verify", note="ok")
+    maker.act(created["id"], "close")
+    context = phone(browser, spot)
+    try:
+        page = context.new_page()
+        page.goto(f"{live_server}/track/{created['tracking_code']}")
+        page.get_by_test_id("track-token").fill(created["reporter_token"])
+        page.get_by_test_id("track-token").press("Enter")
+        page.get_by_test_id("track-status").wait_for()
+        assert page.get_by_test_id("track-status").inner_text() == "已办结"
+        timeline = page.get_by_test_id("track-timeline").inner_text()
+        assert "t-admin" not in timeline  # no staff names
+        page.get_by_test_id("star-4").click()
+        page.get_by_test_id("rating-submit").click()
+        page.get_by_test_id("track-rated").wait_for()
+    finally:
+        context.close()
+    case = client.get(f"/api/incidents/{created['id']}", headers=admin).json()
+    assert case["rating"] == 4

@@ -1,0 +1,72 @@
+// Follow a report: its states and times (no staff names, no personal data), then a rating.
+// The secret comes from this phone (kept when the report was sent) or is typed in.
+
+import { h, replace } from "./dom.js";
+import { applyI18n, dateTime, t, toggleLang } from "./i18n.js";
+import "./strings-cycle.js";
+import "./strings-report.js";
+
+const $ = (id) => document.getElementById(id);
+const code = decodeURIComponent(location.pathname.split("/").pop());
+let token = localStorage.getItem(`gridgov.token.${code}`) || "";
+
+function stateName(s) { const k = `state.${s}`; return t(k) === k ? s : t(k); }
+function eventName(e) { const k = `event.${e.kind}`; return t(k) === k ? stateName(e.status || e.kind) : t(k); }
+
+async function load() {
+  $("track-error").hidden = true;
+  const res = await fetch(`/api/public/incidents/${encodeURIComponent(code)}`,
+    { headers: { Accept: "application/json", "X-Reporter-Token": token } });
+  const doc = await res.json().catch(() => ({}));
+  if (!res.ok) {
+    $("track-error").textContent = doc.detail || `HTTP ${res.status}`;
+    $("track-error").hidden = false;
+    $("token-form").hidden = false;
+    return;
+  }
+  $("token-form").hidden = true;
+  localStorage.setItem(`gridgov.token.${code}`, token);
+  render(doc);
+}
+
+function render(c) {
+  const rating = c.status === "closed" && !c.rating ? h("form", { class: "report-form", dataset: { testid: "rating-form" }, onsubmit: rate },
+    h("p", {}, t("track.rate")),
+    h("div", { class: "stars" }, [1, 2, 3, 4, 5].map((n) => h("button", { type: "button", dataset: { testid: `star-${n}`, n: String(n) },
+      onclick: (e) => pick(e.target, n) }, "★"))),
+    h("label", {}, t("track.comment"), h("textarea", { id: "comment", rows: "2", maxlength: "500", dataset: { testid: "rating-comment" } })),
+    h("button", { type: "submit", class: "btn-primary", dataset: { testid: "rating-submit" } }, t("track.send"))) : null;
+  replace($("case"),
+    h("p", { class: "code" }, c.tracking_code),
+    h("p", {}, c.category_name, " · ", h("b", { dataset: { testid: "track-status" } }, stateName(c.status))),
+    c.merged_into ? h("p", {}, h("a", { href: `/track/${encodeURIComponent(c.merged_into)}` }, t("track.merged", { code: c.merged_into }))) : null,
+    h("ol", { class: "timeline", dataset: { testid: "track-timeline" } },
+      c.events.map((e) => h("li", {}, h("span", { class: "muted small" }, dateTime(e.at)), " ", eventName(e)))),
+    c.rating ? h("p", { dataset: { testid: "track-rated" } }, t("track.rated", { n: c.rating })) : rating);
+}
+
+let stars = 0;
+function pick(button, n) {
+  stars = n;
+  for (const b of button.parentElement.children) b.classList.toggle("on", Number(b.dataset.n) <= n);
+}
+
+async function rate(ev) {
+  ev.preventDefault();
+  if (!stars) return;
+  const res = await fetch(`/api/public/incidents/${encodeURIComponent(code)}/rating`, {
+    method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json", "X-Reporter-Token": token },
+    body: JSON.stringify({ rating: stars, comment: $("comment").value.trim() }) });
+  if (!res.ok) {
+    $("track-error").textContent = (await res.json().catch(() => ({}))).detail || `HTTP ${res.status}`;
+    $("track-error").hidden = false;
+  }
+  await load();
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  applyI18n();
+  for (const b of document.querySelectorAll("[data-lang-toggle]")) b.addEventListener("click", () => { toggleLang(); applyI18n(); load(); });
+  $("token-form").addEventListener("submit", (e) => { e.preventDefault(); token = $("token").value.trim(); load(); });
+  if (token) load(); else $("token-form").hidden = false;
+});
