@@ -17,7 +17,7 @@ import numpy as np
 import psycopg
 
 from api.settings import Settings
-from bench import bulk, cycle, intake, plan, single
+from bench import bulk, cycle, intake, plan, reporter, single
 from bench.common import district_shape, points_inside, serve
 from bench.dbenv import bench_database, check_loaded
 from bench.report import RESULTS_DIR, Report
@@ -173,6 +173,11 @@ def main(argv=None) -> int:
                 httpx.Client(base_url=url, trust_env=False, timeout=60) as client:
             cycle.run(report, db, client, single.login(client, db.username, db.password), (lons, lats),
                       category, args.cycle)
+
+        report.section("6. The resident: photo intake and the report page's weight")
+        with serve(create_app(db.settings)) as url, \
+                httpx.Client(base_url=url, trust_env=False, timeout=60) as client:
+            reporter.run(report, client, (float(lons[0]), float(lats[0])), 20, args.seed, db.created_incidents)
 
         # 4 -------------------------------------------------------------------------------
         report.section("4. Plan check: EXPLAIN (ANALYZE, BUFFERS) route_point.sql")
