@@ -62,7 +62,7 @@ def test_a_qr_report_with_a_photo_reaches_the_desk(browser, live_server, http, m
     try:
         page = context.new_page()
         page.goto(url)
-        assert page.get_by_test_id("qr-grid").is_visible()
+        page.get_by_test_id("qr-grid").wait_for(state="visible")  # the grid the code names, by name
         fill_report(page, "井盖缺失 e2e-qr", photo=True)
         code = page.get_by_test_id("tracking-code").inner_text()
         assert code.startswith("XA-")
