@@ -39,11 +39,11 @@ web/node_modules/.installed: web/package.json web/package-lock.json
 	touch $@
 
 # headless Chromium for the browser tests (Debian's package, never a browser download),
-# with a CJK font so that Chinese text renders in screenshots
+# with a CJK font so that Chinese text renders in screenshots; pdftoppm renders posters
 chromium:
-	@{ command -v chromium >/dev/null && fc-list :lang=zh 2>/dev/null | grep -q .; } || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei; \
-	  else echo "chromium missing: run as root: apt-get install -y chromium fonts-wqy-microhei"; exit 1; fi; }
+	@{ command -v chromium >/dev/null && command -v pdftoppm >/dev/null && fc-list :lang=zh 2>/dev/null | grep -q .; } || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei poppler-utils; \
+	  else echo "chromium missing: run as root: apt-get install -y chromium fonts-wqy-microhei poppler-utils"; exit 1; fi; }
 
 lint:
 	$(VENV)/bin/python -m compileall -q api spatial sample_geodata tests bench

@@ -18,7 +18,7 @@ async def departments(conn: AsyncConnection) -> list[dict]:
     return [dict(r) for r in (await conn.execute(sql("departments"))).mappings()]
 
 
-def _map_scope(who: Principal) -> list[str] | None:
+def map_scope(who: Principal) -> list[str] | None:
     r = reach(who, Capability.READ_MAP)
     return None if r.everywhere else list(r.areas)
 
@@ -26,9 +26,9 @@ def _map_scope(who: Principal) -> list[str] | None:
 async def areas(conn: AsyncConnection, who: Principal, *, kind: str, parent: str | None,
                 department: str | None, bbox: dict) -> dict:
     """Current areas of one kind in the caller's map scope, as GeoJSON."""
-    params = {"kind": kind, "parent": parent, "department": department, "scope": _map_scope(who), **bbox}
+    params = {"kind": kind, "parent": parent, "department": department, "scope": map_scope(who), **bbox}
     return (await conn.execute(spatial_sql("areas_geojson"), params)).scalar_one()
 
 
 async def stations(conn: AsyncConnection, who: Principal) -> dict:
-    return (await conn.execute(spatial_sql("stations_geojson"), {"scope": _map_scope(who)})).scalar_one()
+    return (await conn.execute(spatial_sql("stations_geojson"), {"scope": map_scope(who)})).scalar_one()

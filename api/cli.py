@@ -154,19 +154,30 @@ def refresh_units():
 
 @app.command()
 def qr(area: str = typer.Option(..., "--area", help="a grid, or a community, street or district: all its grids"),
-       out: Path = typer.Option(Path("posters"), "--out", help="folder for the posters")):
-    """Write the printable QR poster (A4 SVG) of each grid: its signed link to the report page."""
-    from api import qr as qr_codes
+       out: Path = typer.Option(Path("posters"), "--out", help="folder for the posters"),
+       fmt: str = typer.Option("both", "--format", help="svg, pdf or both")):
+    """Write the printable A4 QR poster (SVG and PDF) of each grid: its signed link to the report page."""
+    from api import posters
     from api.routes.posters import public_url
 
+    formats = {"both": ("svg", "pdf"), "svg": ("svg",), "pdf": ("pdf",)}.get(fmt)
+    if formats is None:
+        fail(f"--format must be svg, pdf or both, not {fmt!r}", 2)
     settings = _settings_or_exit()
-    made = _in_transaction(lambda conn: qr_codes.posters(conn, public_url(settings), settings.qr_key, area))
+    made = _in_transaction(lambda conn: posters.of_area(conn, public_url(settings), settings.qr_key, area))
     if not made:
         fail(f"no grid found at or under area {area!r}", 2)
     out.mkdir(parents=True, exist_ok=True)
-    for grid, svg in made:
-        (out / f"poster-{grid['code']}.svg").write_text(svg, encoding="utf-8")
-    typer.echo(f"{len(made)} poster(s) written to {out}/ (links to {public_url(settings)}/report)")
+    with typer.progressbar(made, label="posters") as grids:
+        for grid, url in grids:
+            for f in formats:
+                render, _ = posters.RENDERERS[f]
+                content = render(url, grid)
+                if isinstance(content, str):
+                    content = content.encode()
+                (out / f"poster-{grid['code']}.{f}").write_bytes(content)
+    typer.echo(f"{len(made)} grid poster(s) ({', '.join(formats)}) written to {out}/ "
+               f"(links to {public_url(settings)}/report)")
 
 
 @app.command()

@@ -227,7 +227,7 @@ def world(client, engine, make_user, login):
         ("POST", "/api/incidents/{incident_id}/attachments"): Base(path={"incident_id": str(target)},
                                                                    files={"file": PNG}),
         ("GET", "/api/attachments/{sha256}"): Base(path={"sha256": photo}),
-        ("GET", "/api/areas/{code}/poster.svg"): Base(path={"code": grid}),
+        ("GET", "/api/areas/{code}/poster.{fmt}"): Base(path={"code": grid, "fmt": "pdf"}),
         ("GET", "/api/public/where"): Base(query={k: str(v) for k, v in point.items()}),
         ("GET", "/api/public/grids/{code}"): Base(path={"code": grid}),
         ("POST", "/api/public/incidents/{tracking_code}/attachments"): Base(fresh=fresh_photo),

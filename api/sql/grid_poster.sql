@@ -1,8 +1,10 @@
--- What a grid's poster names: the grid, its community and street, its roster if any.
-SELECT g.code, g.name, c.name AS community, s.name AS street, g.attributes -> 'roster' AS roster
+-- What a grid's poster names: the grid, its community and street, and its attributes (the
+-- roster, "1+2+3+N": leader, full_time and part_time workers, when the grid manager keeps one).
+SELECT g.code, g.name, c.name AS community, s.name AS street, g.attributes
 FROM area_current g
 LEFT JOIN area_current c ON c.code = g.parent_code
 LEFT JOIN area_current s ON s.code = c.parent_code
 WHERE g.kind = 'grid' AND (g.code = :code OR g.parent_code = :code OR c.parent_code = :code
                            OR s.parent_code = :code)
+  AND (CAST(:scope AS text[]) IS NULL OR area_lineage(g.code) && CAST(:scope AS text[]))  -- the caller's map scope
 ORDER BY g.code

@@ -200,6 +200,26 @@ def test_click_shows_routing_for_the_grid(web, http, district_dispatcher):
     web.assert_clean()
 
 
+def test_the_grid_poster_downloads_from_the_routing_panel(web, http, district_dispatcher, tmp_path):
+    """A dispatcher clicks a grid and prints its QR poster: the PDF comes down with the token."""
+    user, password, headers = district_dispatcher
+    grids = http.get("/api/areas", params={"kind": "grid"}, headers=headers).json()["features"]
+    grid = sorted(grids, key=lambda f: f["properties"]["code"])[len(grids) // 2]
+    web.login(user, password)
+    web.wait_map()
+    page = web.page
+    click_on_grid(page, grid)
+    page.wait_for_selector("[data-testid=route-panel][data-state=done] [data-testid=route-poster]")
+    with page.expect_download() as got:
+        page.get_by_test_id("poster-pdf").click()
+    download = got.value
+    assert download.suggested_filename == f"poster-{grid['properties']['code']}.pdf"
+    path = tmp_path / download.suggested_filename
+    download.save_as(path)
+    assert path.read_bytes().startswith(b"%PDF-")
+    web.assert_clean()
+
+
 def test_street_dispatcher_sees_only_their_street(web, http, make_user, district_dispatcher):
     _, _, district_headers = district_dispatcher
     streets = http.get("/api/areas", params={"kind": "street"}, headers=district_headers).json()["features"]

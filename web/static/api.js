@@ -34,7 +34,9 @@ async function errorFrom(res) {
   let body = null;
   try { body = await res.json(); } catch { /* not JSON */ }
   const detail = (body && typeof body.detail === "string") ? body.detail : `HTTP ${res.status} ${res.statusText}`;
-  return new ApiError(res.status, detail, Array.isArray(body?.errors) ? body.errors : []);
+  const error = new ApiError(res.status, detail, Array.isArray(body?.errors) ? body.errors : []);
+  error.body = body;
+  return error;
 }
 
 async function send(url, init) {
@@ -74,15 +76,22 @@ function refresh() {
   return refreshing;
 }
 
-/** Authenticated request; returns parsed JSON (or null for 204). Throws ApiError. */
-export async function api(path, { method = "GET", body, retry = true } = {}) {
-  const headers = { Accept: "application/json" };
+/**
+ * Authenticated request; resolves to the Response (its headers, a file's blob). Throws ApiError
+ * with the server's errors (and ``body``: the parsed error document) when not ok. ``headers`` are
+ * added (If-Match); a FormData body is sent as is, anything else as JSON.
+ */
+export async function request(path, { method = "GET", body, headers: extra = {}, retry = true } = {}) {
+  const headers = { Accept: "application/json", ...extra };
   const access = tokens()?.access;
   if (access) headers.Authorization = `Bearer ${access}`;
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  const res = await send(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const form = typeof FormData !== "undefined" && body instanceof FormData;
+  if (body !== undefined && !form) headers["Content-Type"] = "application/json";
+  const res = await send(path, {
+    method, headers, body: body === undefined || form ? body : JSON.stringify(body),
+  });
   if (res.status === 401 && retry && access) {
-    if (await refresh()) return api(path, { method, body, retry: false });
+    if (await refresh()) return request(path, { method, body, headers: extra, retry: false });
     clearTokens();
     onSessionLost();
     throw await errorFrom(res);
@@ -92,8 +101,28 @@ export async function api(path, { method = "GET", body, retry = true } = {}) {
     onSessionLost();
   }
   if (!res.ok) throw await errorFrom(res);
+  return res;
+}
+
+/** Authenticated request; returns parsed JSON (or null for 204). Throws ApiError. */
+export async function api(path, options = {}) {
+  const res = await request(path, options);
   if (res.status === 204) return null;
   return res.json();
+}
+
+/** Save an authenticated download (a poster, an export) under ``filename``: a plain link
+ * cannot carry the bearer token, so the file is fetched and handed to the browser as a blob. */
+export async function download(path, filename) {
+  const res = await request(path, { headers: { Accept: "*/*" } });
+  const url = URL.createObjectURL(await res.blob());
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = filename;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 /** Public JSON (no token). */

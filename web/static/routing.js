@@ -1,7 +1,7 @@
 // Routing preview: click the map → /api/route → side panel + highlight on the map.
 /* global L */
 
-import { api, ApiError } from "./api.js";
+import { api, ApiError, download } from "./api.js";
 import { h, replace } from "./dom.js";
 import { t, localName, metres, ago, list } from "./i18n.js";
 import { departmentColour } from "./style.js";
@@ -93,7 +93,8 @@ export class RoutingPreview {
         this.level("f.grid", doc.grid, "route-grid"),
         this.level("f.community", doc.community, "route-community"),
         this.level("f.street", doc.street, "route-street"),
-        this.level("f.district", doc.district, "route-district"))));
+        this.level("f.district", doc.district, "route-district")),
+      doc.grid ? this.posterLinks(doc.grid.code) : null));
 
     out.push(h("section", { class: "sect" },
       h("h3", {}, t("route.zone")),
@@ -115,6 +116,20 @@ export class RoutingPreview {
       ...(this.showsUnits ? this.unitGroups(doc)
         : [h("p", { class: "muted small", dataset: { testid: "route-units-hidden" } }, t("route.units_hidden"))])));
     return out;
+  }
+
+  /** The grid's QR poster (浔安码) to print: SVG or PDF. */
+  posterLinks(code) {
+    const link = (fmt) => h("button", {
+      type: "button", class: "link-button", dataset: { testid: `poster-${fmt}` },
+      onclick: (ev) => {
+        ev.preventDefault();
+        download(`/api/areas/${encodeURIComponent(code)}/poster.${fmt}`, `poster-${code}.${fmt}`)
+          .catch((e) => alert(`${t("poster.failed")}: ${e.detail || e}`));
+      },
+    }, fmt.toUpperCase());
+    return h("div", { class: "poster-links small", dataset: { testid: "route-poster" } },
+      `${t("poster.download")}: `, link("pdf"), " · ", link("svg"));
   }
 
   level(label, part, testid) {
