@@ -14,9 +14,10 @@ from api import errors, security
 from api.auth.access import RateLimiter
 from api.auth.passwords import warm_up
 from api.db import make_engine
+from api.live.hub import LiveHub
 from api.requestlog import configure_logging
-from api.routes import (admin, attachments, auth, cases, catalog, handover, incidents, pages, posters, public,
-                        routing, units)
+from api.routes import (admin, attachments, auth, cases, catalog, handover, incidents, live, pages, posters,
+                        public, routing, units)
 from api.settings import PROJECT_ROOT, Settings, get_settings
 from api.workflow import deadlines, supervision
 
@@ -24,7 +25,8 @@ VENDOR = {  # URL path -> directory in web/node_modules (installed by `npm ci`)
     "/vendor/leaflet": "leaflet/dist",
     "/vendor/swagger-ui": "swagger-ui-dist",
 }
-ROUTERS = (auth, catalog, posters, routing, incidents, cases, attachments, handover, public, units, admin, pages)
+ROUTERS = (auth, catalog, posters, routing, incidents, cases, attachments, handover, public, units, admin, live,
+           pages)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -34,6 +36,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.engine = make_engine(settings)
+        app.state.live = LiveHub(app.state.engine, settings)  # this worker's one LISTEN connection
+        app.state.live.start()
         await warm_up()
         warning = deadlines.coverage_warning(settings)
         if warning:
@@ -46,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             scheduler.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await scheduler
+        await app.state.live.stop()
         await app.state.engine.dispose()
 
     app = FastAPI(title="gridgov", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,

@@ -59,6 +59,7 @@ RULES: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/api/route"): frozenset({"admin", "dispatcher", "grid_manager", "grid_worker"}),
     ("POST", "/api/incidents"): PUBLIC,
     ("GET", "/api/incidents"): STAFF,
+    ("GET", "/api/live"): STAFF,  # the stream is cut to the catch-up (once) here; tests/test_live.py holds real ones
     ("GET", "/api/incidents/{incident_id}"): STAFF,
     ("GET", "/api/public/incidents/{tracking_code}"): PUBLIC,
     ("POST", "/api/public/incidents/{tracking_code}/rating"): PUBLIC,
@@ -113,6 +114,7 @@ SUCCESS = {key: 200 for key in RULES} | {
 
 # Routes acting on one object: an admitted role out of the object's scope gets 404.
 SCOPED_OBJECT = {("GET", "/api/incidents/{incident_id}"), ("POST", "/api/units/{code}/position"),
+                 ("GET", "/api/areas/{code}/poster.{fmt}"),
                  ("GET", "/api/incidents/{incident_id}/recommendations"),
                  ("GET", "/api/incidents/{incident_id}/handover"),
                  ("POST", "/api/incidents/{incident_id}/attachments"),
@@ -321,6 +323,7 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], dict]] = {
     ("GET", "/api/route"): lambda w, c: {"params": {"lon": w.lon, "lat": w.lat, "category": "dispute"}},
     ("POST", "/api/incidents"): lambda w, c: {"json": {"category": "dispute", "lon": w.lon, "lat": w.lat}},
     ("GET", "/api/incidents"): lambda w, c: {"params": {"limit": 5}},
+    ("GET", "/api/live"): lambda w, c: {"params": {"once": "true"}, "headers": {"Last-Event-ID": "1"}},
     ("GET", "/api/incidents/{incident_id}"): lambda w, c: {"url": f"/api/incidents/{w.incident_id}"},
     ("GET", "/api/public/incidents/{tracking_code}"): _track,
     ("POST", "/api/public/incidents/{tracking_code}/rating"): _rate,

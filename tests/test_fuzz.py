@@ -212,6 +212,7 @@ def world(client, engine, make_user, login):
         # value would meet the first request's key (409) instead of the code that stores a report.
         ("POST", "/api/incidents"): Base(json={"category": "noise", **point}),
         ("GET", "/api/incidents"): Base(query={"limit": "2"}),
+        ("GET", "/api/live"): Base(query={"once": "true"}, headers={"Last-Event-ID": "1"}),
         ("GET", "/api/incidents/{incident_id}"): Base(path={"incident_id": str(inc.id)}),
         ("GET", "/api/public/incidents/{tracking_code}"): Base(fresh=fresh_case(resolved=False)),
         ("POST", "/api/public/incidents/{tracking_code}/rating"): Base(fresh=fresh_case(resolved=True)),

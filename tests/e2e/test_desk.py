@@ -163,14 +163,47 @@ def test_a_stale_page_is_told_the_case_moved(browser, live_server, http, make_us
     try:
         login(web, "/desk", *user)
         open_case(web, cid)
+        web.page.get_by_test_id("action-void").click()  # the form is open when someone else acts
+        web.page.get_by_test_id("action-reason").fill("重复")
         moved = http.post(f"/api/incidents/{cid}/actions/triage", json={}, headers=headers_for(http, *user))
         assert moved.status_code == 200
-        web.page.get_by_test_id("action-void").click()
-        web.page.get_by_test_id("action-reason").fill("重复")
         web.page.get_by_test_id("action-submit").click()
         error = web.page.get_by_test_id("action-error")
         error.wait_for(state="visible")
         assert "triaged" in error.inner_text()
+    finally:
+        web.context.close()
+
+
+def test_the_queue_and_the_open_case_follow_the_street_live(browser, live_server, http, make_user, engine):  # noqa: F811
+    """A street dispatcher's desk shows a new report of the street and a step taken elsewhere on
+    the open case without reloading; another street's report never shows up."""
+    with engine.connect() as conn:
+        spots = conn.execute(sa.text("""
+            SELECT DISTINCT ON (c.parent_code) c.parent_code AS street,
+                   ST_X(ST_PointOnSurface(g.geom)) AS lon, ST_Y(ST_PointOnSurface(g.geom)) AS lat
+            FROM area g JOIN area c ON c.code = g.parent_code AND c.valid_to IS NULL
+            WHERE g.kind = 'grid' AND g.valid_to IS NULL ORDER BY c.parent_code, g.code LIMIT 2""")).mappings().all()
+    mine, other = dict(spots[0]), dict(spots[1])
+    user = make_user("dispatcher", mine["street"])
+    web = Page(browser, live_server)
+    try:
+        login(web, "/desk", *user)
+        page = web.page
+        page.wait_for_selector("[data-testid=live-state][data-state=live]")
+        with page.expect_response(lambda r: "/api/desk/queue" in r.url and "sort=newest" in r.url):
+            page.get_by_test_id("filter-sort").select_option("newest")
+        first = report(http, mine)["id"]
+        page.wait_for_selector(f"[data-testid=queue-row][data-id='{first}']")
+        open_case(web, first, from_queue=True)
+        moved = http.post(f"/api/incidents/{first}/actions/triage", json={}, headers=headers_for(http, *user))
+        assert moved.status_code == 200
+        page.wait_for_selector(f"[data-testid=case-view][data-id='{first}'][data-state=triaged]")
+        elsewhere = report(http, other)["id"]
+        barrier = report(http, mine)["id"]
+        page.wait_for_selector(f"[data-testid=queue-row][data-id='{barrier}']")
+        assert page.locator(f"[data-testid=queue-row][data-id='{elsewhere}']").count() == 0
+        web.assert_clean()
     finally:
         web.context.close()
 

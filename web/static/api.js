@@ -79,19 +79,19 @@ function refresh() {
 /**
  * Authenticated request; resolves to the Response (its headers, a file's blob). Throws ApiError
  * with the server's errors (and ``body``: the parsed error document) when not ok. ``headers`` are
- * added (If-Match); a FormData body is sent as is, anything else as JSON.
+ * added (If-Match); a FormData body is sent as is, anything else as JSON; ``signal`` aborts it.
  */
-export async function request(path, { method = "GET", body, headers: extra = {}, retry = true } = {}) {
+export async function request(path, { method = "GET", body, headers: extra = {}, retry = true, signal } = {}) {
   const headers = { Accept: "application/json", ...extra };
   const access = tokens()?.access;
   if (access) headers.Authorization = `Bearer ${access}`;
   const form = typeof FormData !== "undefined" && body instanceof FormData;
   if (body !== undefined && !form) headers["Content-Type"] = "application/json";
   const res = await send(path, {
-    method, headers, body: body === undefined || form ? body : JSON.stringify(body),
+    method, headers, body: body === undefined || form ? body : JSON.stringify(body), signal,
   });
   if (res.status === 401 && retry && access) {
-    if (await refresh()) return request(path, { method, body, headers: extra, retry: false });
+    if (await refresh()) return request(path, { method, body, headers: extra, retry: false, signal });
     clearTokens();
     onSessionLost();
     throw await errorFrom(res);

@@ -4,19 +4,21 @@
 import { api, ApiError } from "./api.js";
 import { h, replace } from "./dom.js";
 import { applyI18n, dateTime, localName, metres, onLangChange, t, toggleLang } from "./i18n.js";
+import { LiveStream } from "./live.js";
 import { signOut, startSession } from "./session.js";
 import "./strings-cycle.js";
 
 const $ = (id) => document.getElementById(id);
 const PAGE = 50;
-const REFRESH_MS = 15000;
+const REFRESH_MS = 60000;  // a fallback: the live stream brings changes as they commit
+const LIVE_DEBOUNCE_MS = 250;
 const TIERS = ["grid", "community", "zone", "street", "district"];
 const STATES = ["received", "triaged", "dispatched", "accepted", "on_scene", "handled", "verified", "closed",
   "returned", "reopened", "suspended", "void", "duplicate", "not_responsible"];
 const UNIT_ACTIONS = new Set(["dispatch", "reinforce", "reassign"]);
 
 const desk = { me: null, categories: [], departments: [], items: [], matched: 0, offset: 0,
-  selected: null, doc: null, map: null, marker: null, form: null, timer: null };
+  selected: null, doc: null, map: null, marker: null, form: null, timer: null, live: null, pending: null };
 
 const label = (prefix, code) => t(`${prefix}.${code}`) === `${prefix}.${code}` ? code : t(`${prefix}.${code}`);
 const catName = (code) => localName(desk.categories.find((c) => c.code === code)) || code;
@@ -37,9 +39,9 @@ function fillFilters() {
     opt("newest", t("desk.sort.newest"), so === "newest"));
 }
 
-function queueQuery(offset) {
+function queueQuery(offset, limit = PAGE) {
   const q = new URLSearchParams({ status: $("f-status").value || "open", sort: $("f-sort").value || "deadline",
-    limit: String(PAGE), offset: String(offset) });
+    limit: String(limit), offset: String(offset) });
   if ($("f-tier").value) q.set("tier", $("f-tier").value);
   if ($("f-category").value) q.set("category", $("f-category").value);
   if ($("f-overdue").checked) q.set("overdue", "true");
@@ -48,9 +50,11 @@ function queueQuery(offset) {
   return q;
 }
 
-async function loadQueue({ append = false } = {}) {
+/** ``keep``: as many rows as are shown now (a live refresh must not fold up what was paged in). */
+async function loadQueue({ append = false, keep = false } = {}) {
   const offset = append ? desk.items.length : 0;
-  const page = await api(`/api/desk/queue?${queueQuery(offset)}`);
+  const limit = keep ? Math.min(Math.max(PAGE, desk.items.length), 4 * PAGE) : PAGE;
+  const page = await api(`/api/desk/queue?${queueQuery(offset, limit)}`);
   desk.items = append ? desk.items.concat(page.items) : page.items;
   desk.matched = page.number_matched;
   renderQueue();
@@ -302,6 +306,30 @@ async function loadNotifications() {
   }, `${dateTime(n.at)} · ${eventLabel(n.kind)} · #${n.incident_id}`)));
 }
 
+// ---------------------------------------------------------------- live updates
+
+/** A change committed somewhere in this user's reach: reload the queue (a burst costs one
+ * reload), and the open case too unless the user is filling in one of its forms. */
+function onLiveIncident(ev) {
+  clearTimeout(desk.pending);
+  desk.pending = setTimeout(() => {
+    loadQueue({ keep: true }).catch(() => {});
+    if (ev.kind !== "reported") loadNotifications().catch(() => {});
+  }, LIVE_DEBOUNCE_MS);
+  if (desk.doc && desk.doc.id === ev.incident_id && !desk.form) {
+    api(`/api/incidents/${ev.incident_id}`).then((doc) => {
+      if (desk.doc?.id === doc.id && !desk.form) { desk.doc = doc; renderCase(); }
+    }).catch(() => {});
+  }
+}
+
+function showLive(state) {
+  const el = $("live-state");
+  el.hidden = false;
+  el.dataset.state = state;
+  el.textContent = t(`live.${state}`);
+}
+
 // ---------------------------------------------------------------- start
 
 async function start(me) {
@@ -326,6 +354,10 @@ async function start(me) {
   loadNotifications().catch(() => {});
   const deep = /case=(\d+)/.exec(location.hash);
   if (deep) await openCase(Number(deep[1]));
+  desk.live = new LiveStream({
+    onIncident: onLiveIncident, onState: showLive,
+    onResync: () => { loadQueue().catch(() => {}); loadNotifications().catch(() => {}); },
+  }).start();
   desk.timer = setInterval(() => {
     loadQueue().catch(() => {});
     loadNotifications().catch(() => {});
@@ -342,6 +374,7 @@ document.addEventListener("DOMContentLoaded", () => {
     fillFilters();
     renderQueue();
     if (desk.doc) renderCase();
+    if (desk.live?.current) showLive(desk.live.current);
   });
   $("logout").addEventListener("click", signOut);
 });

@@ -6,6 +6,8 @@ addStrings({
   zh: {
     "desk.title": "综合指挥 · 事件调度台",
     "desk.queue": "事件队列",
+    "live.live": "实时",
+    "live.offline": "实时连接中断，正在重连…",
     "desk.filter.status": "状态",
     "desk.filter.tier": "层级",
     "desk.filter.category": "类别",
@@ -84,6 +86,8 @@ addStrings({
   en: {
     "desk.title": "Command desk · dispatch",
     "desk.queue": "Queue",
+    "live.live": "Live",
+    "live.offline": "Live updates interrupted, reconnecting…",
     "desk.filter.status": "Status",
     "desk.filter.tier": "Tier",
     "desk.filter.category": "Category",
