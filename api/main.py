@@ -16,8 +16,8 @@ from api.auth.passwords import warm_up
 from api.db import make_engine
 from api.live.hub import LiveHub
 from api.requestlog import configure_logging
-from api.routes import (admin, attachments, auth, cases, catalog, handover, incidents, live, pages, posters,
-                        public, routing, units)
+from api.routes import (admin, attachments, auth, cases, catalog, handover, heat, incidents, live, pages,
+                        posters, public, routing, units)
 from api.settings import PROJECT_ROOT, Settings, get_settings
 from api.workflow import deadlines, supervision
 
@@ -26,7 +26,7 @@ VENDOR = {  # URL path -> directory in web/node_modules (installed by `npm ci`)
     "/vendor/swagger-ui": "swagger-ui-dist",
 }
 ROUTERS = (auth, catalog, posters, routing, incidents, cases, attachments, handover, public, units, admin, live,
-           pages)
+           heat, pages)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

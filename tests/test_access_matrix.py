@@ -59,7 +59,10 @@ RULES: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/api/route"): frozenset({"admin", "dispatcher", "grid_manager", "grid_worker"}),
     ("POST", "/api/incidents"): PUBLIC,
     ("GET", "/api/incidents"): STAFF,
-    ("GET", "/api/live"): STAFF,  # the stream is cut to the catch-up (once) here; tests/test_live.py holds real ones
+    ("GET", "/api/live"): STAFF,
+    ("GET", "/api/heatmap"): STAFF,
+    ("GET", "/api/heatmap/warnings"): STAFF,
+    ("GET", "/api/heatmap/repeats"): STAFF,  # the stream is cut to the catch-up (once) here; tests/test_live.py holds real ones
     ("GET", "/api/incidents/{incident_id}"): STAFF,
     ("GET", "/api/public/incidents/{tracking_code}"): PUBLIC,
     ("POST", "/api/public/incidents/{tracking_code}/rating"): PUBLIC,
@@ -324,6 +327,9 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], dict]] = {
     ("POST", "/api/incidents"): lambda w, c: {"json": {"category": "dispute", "lon": w.lon, "lat": w.lat}},
     ("GET", "/api/incidents"): lambda w, c: {"params": {"limit": 5}},
     ("GET", "/api/live"): lambda w, c: {"params": {"once": "true"}, "headers": {"Last-Event-ID": "1"}},
+    ("GET", "/api/heatmap"): lambda w, c: {"params": {"zoom": 12, "category": "dispute", "status": "open"}},
+    ("GET", "/api/heatmap/warnings"): lambda w, c: {"params": {"by": "cell"}},
+    ("GET", "/api/heatmap/repeats"): lambda w, c: {"params": {"days": 7}},
     ("GET", "/api/incidents/{incident_id}"): lambda w, c: {"url": f"/api/incidents/{w.incident_id}"},
     ("GET", "/api/public/incidents/{tracking_code}"): _track,
     ("POST", "/api/public/incidents/{tracking_code}/rating"): _rate,

@@ -1,0 +1,1 @@
+"""Heatmaps, early warning and repeat complaints (the console's analysis layers)."""

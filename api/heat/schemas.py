@@ -1,0 +1,64 @@
+"""Response documents of the heatmap routes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+
+class HexProperties(BaseModel):
+    cell: str
+    count: int
+    resolution: int
+
+
+class Hexagon(BaseModel):
+    type: Literal["Feature"]
+    id: str
+    geometry: dict[str, Any]
+    properties: HexProperties
+
+
+class HeatMap(BaseModel):
+    """H3 hexagons with the number of reports in the window and filters."""
+
+    type: Literal["FeatureCollection"]
+    features: list[Hexagon]
+    numberReturned: int
+    total: int
+    max: int
+    window: dict[str, datetime]
+
+
+class EarlyWarning(BaseModel):
+    place: str
+    observed: int
+    expected: float
+    baseline: int
+    ratio: float
+    p_value: float
+    geometry: dict[str, Any] | None = None
+
+
+class EarlyWarnings(BaseModel):
+    by: Literal["cell", "grid"]
+    recent: dict[str, datetime]
+    baseline: dict[str, datetime]
+    rule: dict[str, float]
+    warnings: list[EarlyWarning]
+
+
+class RepeatGrid(BaseModel):
+    grid_code: str
+    grid_name: str | None
+    category: str
+    repeats: int
+
+
+class RepeatComplaints(BaseModel):
+    window: dict[str, datetime]
+    days: int
+    radius_m: float
+    grids: list[RepeatGrid]

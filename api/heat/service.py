@@ -1,0 +1,117 @@
+"""Heatmaps, early warning and repeat complaints for the dispatcher's console (read-only).
+
+Counts come from the rollup (``incident_heat``), never from scanning incidents per request,
+and keep to the caller's reach over areas (the rule of ``incident_in_reach``; an officer's
+own-unit reach is not a territory and shows no heat).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from api.auth.policy import Capability, reach
+from api.auth.principal import Principal
+from api.errors import Invalid
+from api.params import parse_time
+from api.settings import Settings
+from api.sqlfiles import sql as api_sql
+from api.workflow import machine
+from spatial import heat
+from spatial.sqlfiles import sql
+
+MAX_WINDOW_DAYS = 400
+SOURCES = ("qr", "web", "grid_worker", "hotline", "open311", "sample")
+TIERS = ("grid", "community", "zone", "street", "district")
+
+
+@dataclass(frozen=True)
+class Filters:
+    categories: list[str] | None = None
+    statuses: list[str] | None = None
+    tiers: list[str] | None = None
+    sources: list[str] | None = None
+
+
+def _floor_hour(t: datetime) -> datetime:
+    return t.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+
+
+def window(start: datetime | None, stop: datetime | None, settings: Settings, *,
+           default_days: int = 30) -> tuple[datetime, datetime]:
+    """Whole hours [start, stop) covering the asked window (the rollup's grain)."""
+    stop = parse_time(stop, settings.timezone) or datetime.now(timezone.utc)
+    start = parse_time(start, settings.timezone) or stop - timedelta(days=default_days)
+    if start >= stop:
+        raise Invalid("from must be before to", field="from")
+    if stop - start > timedelta(days=MAX_WINDOW_DAYS):
+        raise Invalid(f"the window may span at most {MAX_WINDOW_DAYS} days", field="from")
+    lo, hi = _floor_hour(start), _floor_hour(stop)
+    return lo, hi if hi == stop.astimezone(timezone.utc) else hi + timedelta(hours=1)
+
+
+def _codes(field: str, value: str | None, allowed) -> list[str] | None:
+    if not value:
+        return None
+    codes = [v.strip() for v in value.split(",") if v.strip()]
+    unknown = [c for c in codes if c not in allowed]
+    if unknown:
+        raise Invalid(f"unknown {field}: {', '.join(unknown[:5])}", field=field)
+    return codes
+
+
+async def filters(conn: AsyncConnection, *, category: str | None, status: str | None, tier: str | None,
+                  source: str | None) -> Filters:
+    """Comma-separated filters checked against the catalog and the case states; ``status`` also
+    takes ``open`` (every state before the end) and ``ended``."""
+    known = {r["code"] for r in (await conn.execute(api_sql("categories"))).mappings()} if category else set()
+    statuses = _codes("status", status, set(machine.STATES) | {"open", "ended"})
+    if statuses:
+        statuses = sorted({s for v in statuses for s in (
+            machine.OPEN if v == "open" else machine.ENDED if v == "ended" else (v,))})
+    return Filters(categories=_codes("category", category, known), statuses=statuses,
+                   tiers=_codes("tier", tier, TIERS), sources=_codes("source", source, SOURCES))
+
+
+def _scope(who: Principal) -> dict:
+    r = reach(who, Capability.READ_INCIDENTS)
+    return {"everywhere": r.everywhere, "scope": list(r.areas)}
+
+
+async def hexagons(conn: AsyncConnection, who: Principal, settings: Settings, *, start, stop, resolution: int,
+                   bbox: tuple[float, float, float, float] | None, f: Filters) -> dict:
+    lo, hi = window(start, stop, settings)
+    rows = (await conn.execute(sql("heat_cells"), {
+        "start": lo, "stop": hi, "categories": f.categories, "statuses": f.statuses, "tiers": f.tiers,
+        "sources": f.sources, **_scope(who)})).all()
+    doc = heat.feature_collection(heat.aggregate(rows, resolution, bbox), resolution)
+    return {**doc, "window": {"from": lo, "to": hi}}
+
+
+async def early_warnings(conn: AsyncConnection, who: Principal, settings: Settings, *, stop, by: str,
+                         rule: heat.WarningRule, categories: list[str] | None) -> dict:
+    """Cells or grids whose last ``recent_days`` are significantly above their own previous
+    ``baseline_weeks`` weeks (Poisson test), with the figures that triggered each."""
+    _, hi = window(None, stop, settings, default_days=1)
+    recent_start = hi - timedelta(days=rule.recent_days)
+    base_start = recent_start - timedelta(weeks=rule.baseline_weeks)
+    rows = (await conn.execute(sql("heat_places"), {
+        "by_grid": by == "grid", "stop": hi, "recent_start": recent_start, "base_start": base_start,
+        "categories": categories, "min_count": rule.min_count, **_scope(who)})).mappings().all()
+    flagged = heat.warnings({r["place"]: r["recent"] for r in rows}, {r["place"]: r["baseline"] for r in rows}, rule)
+    for w in flagged:
+        if by == "cell":
+            w["geometry"] = heat.hexagon(w["place"])
+    return {"by": by, "recent": {"from": recent_start, "to": hi}, "baseline": {"from": base_start, "to": recent_start},
+            "rule": {"min_count": rule.min_count, "alpha": rule.alpha}, "warnings": flagged}
+
+
+async def repeat_complaints(conn: AsyncConnection, who: Principal, settings: Settings, *, start, stop,
+                            days: int, radius_m: float, limit: int) -> dict:
+    lo, hi = window(start, stop, settings)
+    rows = (await conn.execute(sql("repeat_complaints"), {
+        "start": lo, "stop": hi, "days": days, "radius_m": radius_m, "limit": limit,
+        **_scope(who)})).mappings().all()
+    return {"window": {"from": lo, "to": hi}, "days": days, "radius_m": radius_m, "grids": [dict(r) for r in rows]}
