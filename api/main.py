@@ -15,9 +15,10 @@ from api.auth.access import RateLimiter
 from api.auth.passwords import warm_up
 from api.db import make_engine
 from api.live.hub import LiveHub
+from api.tiles.cache import TileCache
 from api.requestlog import configure_logging
 from api.routes import (admin, attachments, auth, cases, catalog, handover, heat, incidents, live, pages,
-                        posters, public, routing, units)
+                        posters, public, routing, tiles, units)
 from api.settings import PROJECT_ROOT, Settings, get_settings
 from api.workflow import deadlines, supervision
 
@@ -26,7 +27,7 @@ VENDOR = {  # URL path -> directory in web/node_modules (installed by `npm ci`)
     "/vendor/swagger-ui": "swagger-ui-dist",
 }
 ROUTERS = (auth, catalog, posters, routing, incidents, cases, attachments, handover, public, units, admin, live,
-           heat, pages)
+           heat, tiles, pages)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="Grid-based grassroots governance: routing, dispatch and maps (网格化基层治理)")
     app.state.settings = settings
     app.state.rate_limiter = RateLimiter(settings.public_rate_per_minute)
+    app.state.tiles = TileCache()  # rendered area tiles of this worker
     errors.install(app)
     security.install(app, settings)
     for module in ROUTERS:

@@ -1,0 +1,1 @@
+"""Vector tiles (Mapbox Vector Tiles from PostGIS) of the area layers and the heatmap."""

@@ -1,0 +1,88 @@
+"""Tiles of the area layers (scoped like GET /api/areas, cached per worker, invalidated by any
+boundary edit through the area fingerprint) and of the heatmap hexagons (from the rollup)."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+
+import orjson
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from api.auth.principal import Principal
+from api.errors import Invalid
+from api.heat import service as heat_service
+from api.catalog import map_scope
+from api.settings import Settings
+from api.tiles.cache import TileCache
+from spatial import heat
+from spatial.sqlfiles import sql
+
+AREA_LAYERS = {"district": "district", "street": "street", "community": "community", "grid": "grid",
+               "zone": "zone", "patrol_zone": "patrol_zone"}
+MAX_ZOOM = 22
+MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
+FIELDS = {"code": "String", "name": "String", "name_en": "String", "kind": "String", "parent_code": "String",
+          "department": "String", "version": "Number"}
+HEX_FIELDS = {"cell": "String", "count": "Number"}
+
+
+def check_tile(z: int, x: int, y: int) -> None:
+    n = 1 << z
+    if not 0 <= x < n:
+        raise Invalid(f"x must be within 0..{n - 1} at zoom {z}", field="x")
+    if not 0 <= y < n:
+        raise Invalid(f"y must be within 0..{n - 1} at zoom {z}", field="y")
+
+
+def tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
+    """The tile's (west, south, east, north) in degrees (Web Mercator tiling)."""
+    n = 1 << z
+
+    def lat(row: int) -> float:
+        return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * row / n))))
+
+    return x / n * 360 - 180, lat(y + 1), (x + 1) / n * 360 - 180, lat(y)
+
+
+def etag_of(*parts) -> str:
+    return '"' + hashlib.sha1(repr(parts).encode()).hexdigest()[:24] + '"'
+
+
+async def area_tile(conn: AsyncConnection, cache: TileCache, who: Principal, layer: str, z: int, x: int, y: int,
+                    department: str | None) -> tuple[bytes, str]:
+    check_tile(z, x, y)
+    scope = map_scope(who)
+    fingerprint = (await conn.execute(sql("area_fingerprint"))).scalar_one()
+    key = (layer, z, x, y, department, tuple(scope) if scope is not None else None, fingerprint)
+    tile = cache.get(key)
+    if tile is None:
+        tile = bytes((await conn.execute(sql("tile_areas"), {
+            "z": z, "x": x, "y": y, "kind": AREA_LAYERS[layer], "layer": layer, "department": department,
+            "scope": scope})).scalar_one() or b"")
+        cache.put(key, tile)
+    return tile, etag_of(*key)
+
+
+async def hexagon_tile(conn: AsyncConnection, who: Principal, settings: Settings, z: int, x: int, y: int, *,
+                       start, stop, f: heat_service.Filters) -> tuple[bytes, str]:
+    check_tile(z, x, y)
+    resolution = heat.resolution_for_zoom(z)
+    west, south, east, north = tile_bounds(z, x, y)
+    pad_x, pad_y = (east - west) / 2, (north - south) / 2  # hexagons centred just outside still overlap
+    doc = await heat_service.hexagons(conn, who, settings, start=start, stop=stop, resolution=resolution,
+                                      bbox=(west - pad_x, south - pad_y, east + pad_x, north + pad_y), f=f)
+    cells = [feat["id"] for feat in doc["features"]]
+    tile = bytes((await conn.execute(sql("tile_hexagons"), {
+        "z": z, "x": x, "y": y, "cells": cells, "counts": [feat["properties"]["count"] for feat in doc["features"]],
+        "outlines": [orjson.dumps(feat["geometry"]).decode() for feat in doc["features"]]})).scalar_one() or b"")
+    return tile, etag_of("hexagons", hashlib.sha1(tile).hexdigest())
+
+
+def tilejson(base_url: str, layer: str) -> dict:
+    """TileJSON 3.0.0 of one layer (the district's bounds are the sample's; clients zoom to data)."""
+    fields = HEX_FIELDS if layer == "hexagons" else FIELDS
+    return {"tilejson": "3.0.0", "name": f"gridgov {layer}", "scheme": "xyz",
+            "tiles": [f"{base_url.rstrip('/')}/tiles/{layer}/{{z}}/{{x}}/{{y}}.pbf"],
+            "minzoom": 0, "maxzoom": MAX_ZOOM, "vector_layers": [{"id": layer, "fields": fields}]}

@@ -1,0 +1,17 @@
+-- One Mapbox Vector Tile of current areas of one kind (ST_TileEnvelope -> ST_AsMVTGeom ->
+-- ST_AsMVT in one statement), within the caller's map scope (NULL: everything).
+-- Params: z, x, y, kind, layer (the MVT layer name), department (nullable), scope (nullable).
+WITH bounds AS (
+    SELECT ST_TileEnvelope(:z, :x, :y) AS env3857,
+           ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => 64.0 / 4096), 4326) AS env4326
+),
+tile AS (
+    SELECT a.code, a.name, coalesce(a.name_en, '') AS name_en, a.kind, coalesce(a.parent_code, '') AS parent_code,
+           coalesce(a.department_code, '') AS department, a.version,
+           ST_AsMVTGeom(ST_Transform(a.geom, 3857), b.env3857, 4096, 64, true) AS geom
+    FROM area a, bounds b
+    WHERE a.valid_to IS NULL AND a.kind = :kind AND a.geom && b.env4326
+      AND (CAST(:department AS text) IS NULL OR a.department_code = CAST(:department AS text))
+      AND area_in_map_scope(a.code, a.parent_code, a.kind, a.geom, CAST(:scope AS text[]))
+)
+SELECT ST_AsMVT(tile, :layer, 4096, 'geom') FROM tile WHERE geom IS NOT NULL
