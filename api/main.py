@@ -24,6 +24,9 @@ from api.workflow import deadlines, supervision
 
 VENDOR = {  # URL path -> directory in web/node_modules (installed by `npm ci`)
     "/vendor/leaflet": "leaflet/dist",
+    "/vendor/vectorgrid": "leaflet.vectorgrid/dist",
+    "/vendor/markercluster": "leaflet.markercluster/dist",
+    "/vendor/leaflet-heat": "leaflet.heat/dist",
     "/vendor/swagger-ui": "swagger-ui-dist",
 }
 ROUTERS = (auth, catalog, posters, routing, incidents, cases, attachments, handover, public, units, admin, live,

@@ -30,6 +30,12 @@ async def desk_page(who: PublicUnlimited):
     return FileResponse(WEB / "desk.html", media_type="text/html; charset=utf-8")
 
 
+@router.get("/console")
+async def console_page(who: PublicUnlimited):
+    """The command room's big screen: live map and queue, heatmaps, early warnings (the page logs in itself)."""
+    return FileResponse(WEB / "console.html", media_type="text/html; charset=utf-8")
+
+
 @router.get("/unit")
 async def unit_page(who: PublicUnlimited):
     """The officer's phone page: my tasks, accept, on scene, report back, position."""

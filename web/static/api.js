@@ -30,6 +30,9 @@ export function clearTokens() { sessionStorage.removeItem(STORE); }
 
 export function hasSession() { return Boolean(tokens()?.access); }
 
+/** The access token of the moment (for requests a library sends itself: vector tiles). */
+export function accessToken() { return tokens()?.access || ""; }
+
 async function errorFrom(res) {
   let body = null;
   try { body = await res.json(); } catch { /* not JSON */ }

@@ -1,0 +1,101 @@
+"""The dispatcher's console in headless Chromium: live map and queue, scoped to the street;
+heatmap modes and the early-warning list."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from tests.e2e.test_desk import login
+from tests.e2e.test_map import Page, browser, headers_for, http  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.e2e
+SCREENSHOT = Path(os.environ.get("GRIDGOV_CONSOLE_SCREENSHOT") or "/tmp/gridgov-screenshot-console.png")
+
+
+@pytest.fixture(scope="module")
+def streets(engine):
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("""
+            SELECT DISTINCT ON (c.parent_code) c.parent_code AS street,
+                   ST_X(ST_PointOnSurface(g.geom)) AS lon, ST_Y(ST_PointOnSurface(g.geom)) AS lat
+            FROM area g JOIN area c ON c.code = g.parent_code AND c.valid_to IS NULL
+            WHERE g.kind = 'grid' AND g.valid_to IS NULL ORDER BY c.parent_code, g.code LIMIT 2""")).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def report(http, spot) -> int:  # noqa: F811
+    res = http.post("/api/incidents", json={"category": "street_vendor", "lon": spot["lon"], "lat": spot["lat"],
+                                            "accuracy_m": 5, "description": "console e2e"})
+    assert res.status_code == 201, res.text
+    return res.json()["id"]
+
+
+def open_console(web: Page, user) -> None:
+    login(web, "/console", *user)
+    web.page.wait_for_selector("body[data-console-ready='1']")
+    web.page.wait_for_selector("[data-testid=live-state][data-state=live]")
+
+
+def test_a_street_report_appears_live_and_another_streets_never_reaches_the_browser(
+        browser, live_server, http, make_user, streets):  # noqa: F811
+    mine, other = streets
+    user = make_user("dispatcher", mine["street"])
+    web = Page(browser, live_server)
+    seen_bodies: list[str] = []
+    web.page.on("response", lambda r: seen_bodies.append(r.text()) if "/api/" in r.url
+                and "json" in r.headers.get("content-type", "") else None)
+    try:
+        open_console(web, user)
+        page = web.page
+        page.evaluate("""() => { window.__blocks = []; const live = window.gridgovConsole.live;
+            const read = live.message.bind(live); live.message = (b) => { window.__blocks.push(b); read(b); }; }""")
+        started = time.monotonic()
+        first = report(http, mine)
+        page.wait_for_selector(f"[data-testid=console-row][data-id='{first}']")
+        shown_after = time.monotonic() - started
+        assert page.evaluate(f"window.gridgovConsole.incidents.has({first})")
+        assert page.evaluate(f"window.gridgovConsole.map.hasLayer(window.gridgovConsole.cluster)"
+                             f" && window.gridgovConsole.cluster.hasLayer("
+                             f"window.gridgovConsole.incidents.get({first}).marker)")
+        elsewhere = report(http, other)
+        barrier = report(http, mine)
+        page.wait_for_selector(f"[data-testid=console-row][data-id='{barrier}']")
+        blocks = page.evaluate("window.__blocks")
+        assert any(f'"incident_id":{barrier},' in b for b in blocks)
+        assert not any(f'"incident_id":{elsewhere},' in b for b in blocks)
+        assert not any(f'"id":{elsewhere},' in b or f'"incident_id":{elsewhere},' in b for b in seen_bodies)
+        assert page.locator(f"[data-testid=console-row][data-id='{elsewhere}']").count() == 0
+        print(f"\nconsole: report shown {shown_after * 1000:.0f} ms after the POST started")
+        web.assert_clean()
+    finally:
+        web.context.close()
+
+
+def test_heatmap_modes_draw_and_the_warning_list_shows(browser, live_server, http, make_user, streets, engine):  # noqa: F811
+    for _ in range(12):  # a spike in one grid today: an early warning
+        report(http, streets[0])
+    user = make_user("dispatcher", "330503")
+    web = Page(browser, live_server)
+    try:
+        open_console(web, user)
+        page = web.page
+        page.get_by_test_id("heat-mode").select_option("hexagons")
+        page.wait_for_function("() => document.body.dataset.heatMode === 'hexagons'"
+                               " && Number(document.body.dataset.heatTotal) >= 12")
+        assert page.locator(".leaflet-overlay-pane path.leaflet-interactive").count() > 0
+        page.get_by_test_id("heat-mode").select_option("density")
+        page.wait_for_function("() => document.body.dataset.heatMode === 'density'")
+        page.wait_for_selector("canvas.leaflet-heatmap-layer")
+        page.get_by_test_id("tab-warnings").click()
+        page.wait_for_selector("[data-testid=warning-row][data-by=grid]")
+        page.get_by_test_id("heat-mode").select_option("hexagons")
+        page.wait_for_function("() => document.body.dataset.heatMode === 'hexagons'")
+        page.screenshot(path=str(SCREENSHOT))
+        web.assert_clean()
+    finally:
+        web.context.close()

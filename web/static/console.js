@@ -1,0 +1,366 @@
+// The dispatcher's console (综合信息指挥室 大屏): a full-screen map with the live queue beside it.
+// Incidents clustered at low zoom, coloured by state and overdue flag; units with status and
+// position age; the grid layer from vector tiles; H3 heatmaps or a kernel density with a time
+// slider; early warnings and repeat complaints. Changes arrive through the live stream
+// (live.js) within a second; nothing here polls. Leaflet and its plugins are globals.
+/* global L */
+
+import { accessToken, api } from "./api.js";
+import { h, replace } from "./dom.js";
+import { ago, applyI18n, dateTime, localName, onLangChange, t, toggleLang } from "./i18n.js";
+import { LiveStream } from "./live.js";
+import { signOut, startSession } from "./session.js";
+import "./strings-cycle.js";
+import "./strings-console.js";
+import { UNIT_COLOURS } from "./style.js";
+
+const $ = (id) => document.getElementById(id);
+const QUEUE_PAGES = 5;          // up to 1,000 open cases on the map
+const HEAT_DEBOUNCE_MS = 400;
+const PLAY_STEP_MS = 1200;
+const ENDED = new Set(["closed", "void", "duplicate", "not_responsible"]);
+const NEW_STATES = new Set(["received", "reopened", "returned"]);
+const STATE_COLOURS = { new: "#e5302a", working: "#f5a300" };
+const RAMP = ["#fff5eb", "#fdd0a2", "#fd8d3c", "#e6550d", "#a63603"];
+
+const cons = {
+  me: null, map: null, categories: [], incidents: new Map(), units: new Map(), cluster: null, unitLayer: null,
+  heatLayer: null, warningLayer: null, gridTiles: null, streetTiles: null, live: null, heatTimer: null,
+  playing: null, tab: "queue",
+};
+window.gridgovConsole = cons;  // for tests and for the curious: the page's state
+
+const catName = (code) => localName(cons.categories.find((c) => c.code === code)) || code;
+const stateGroup = (status) => (NEW_STATES.has(status) ? "new" : "working");
+const label = (prefix, code) => (t(`${prefix}.${code}`) === `${prefix}.${code}` ? code : t(`${prefix}.${code}`));
+
+// ---------------------------------------------------------------- map and layers
+
+function makeMap(config) {
+  const map = L.map("console-map", { preferCanvas: false, zoomControl: true }).setView([30.8, 120.3], 11);
+  if (config.basemap_url) {
+    L.tileLayer(config.basemap_url, { maxZoom: 19, attribution: config.basemap_attribution || "" }).addTo(map);
+  }
+  // vector tiles carry the bearer token of the moment (a getter: tokens are refreshed under us)
+  const fetchOptions = { get headers() { return { Authorization: `Bearer ${accessToken()}` }; } };
+  const tiles = (layer, style, extra = {}) => L.vectorGrid.protobuf(`/tiles/${layer}/{z}/{x}/{y}.pbf`, {
+    fetchOptions, rendererFactory: L.canvas.tile, interactive: false, maxNativeZoom: 18, maxZoom: 20,
+    vectorTileLayerStyles: { [layer]: style }, ...extra });
+  cons.streetTiles = tiles("street", { weight: 2, color: "#2c4a78", fill: false }).addTo(map);
+  cons.gridTiles = tiles("grid", { weight: 0.7, color: "#6f7f90", fill: false }, { minZoom: 12 }).addTo(map);
+  cons.cluster = L.markerClusterGroup({ disableClusteringAtZoom: 16, maxClusterRadius: 50, chunkedLoading: true,
+    iconCreateFunction: clusterIcon }).addTo(map);
+  cons.unitLayer = L.layerGroup().addTo(map);
+  cons.warningLayer = L.geoJSON(null, { style: { color: "#b10026", weight: 3, fill: false, dashArray: "4 3" },
+    interactive: false }).addTo(map);
+  map.on("moveend", () => scheduleHeat());
+  cons.map = map;
+}
+
+function clusterIcon(group) {
+  const markers = group.getAllChildMarkers();
+  const overdue = markers.some((m) => m.options.overdue);
+  const n = group.getChildCount();
+  return L.divIcon({ html: `<div><span>${n}</span></div>`,
+    className: `marker-cluster gg-cluster${overdue ? " gg-cluster-overdue" : ""}`, iconSize: L.point(40, 40) });
+}
+
+function incidentMarker(item) {
+  const group = stateGroup(item.status);
+  const marker = L.circleMarker([item.lat, item.lon], {
+    radius: item.priority === "urgent" ? 8 : 6, fillColor: STATE_COLOURS[group], fillOpacity: 0.92,
+    color: item.overdue ? "#5a0000" : "#ffffff", weight: item.overdue ? 3 : 1.2,
+    className: `gg-incident gg-state-${group}${item.overdue ? " gg-overdue" : ""}`,
+  });
+  marker.options.overdue = Boolean(item.overdue);
+  marker.bindPopup(() => incidentPopup(item));
+  return marker;
+}
+
+function incidentPopup(item) {
+  return h("div", { class: "pop", dataset: { testid: "console-popup", id: String(item.id) } },
+    h("div", { class: "pop-title" }, catName(item.category_code), " ", h("span", { class: "code" }, `#${item.id}`)),
+    h("div", {}, label("state", item.status), item.overdue ? h("b", { class: "flag" }, ` · ${t("console.overdue")}`) : null),
+    item.due_at ? h("div", { class: "small" }, `${t("desk.due")}: ${dateTime(item.due_at)}`) : null,
+    h("a", { href: `/desk#case=${item.id}`, class: "btn-primary small", dataset: { testid: "open-case" } },
+      t("console.open_case")));
+}
+
+// ---------------------------------------------------------------- incidents and the queue
+
+async function loadIncidents() {
+  cons.incidents.clear();
+  cons.cluster.clearLayers();
+  for (let page = 0; page < QUEUE_PAGES; page++) {
+    const doc = await api(`/api/desk/queue?status=open&sort=newest&limit=200&offset=${page * 200}`);
+    for (const item of doc.items) upsertIncident(item, { render: false });
+    if (doc.items.length < 200) break;
+  }
+  renderQueue();
+}
+
+function upsertIncident(item, { render = true } = {}) {
+  const old = cons.incidents.get(item.id);
+  if (old) cons.cluster.removeLayer(old.marker);
+  if (ENDED.has(item.status)) {
+    cons.incidents.delete(item.id);
+  } else {
+    const merged = { ...(old ? old.item : {}), ...item };
+    const marker = incidentMarker(merged);
+    cons.cluster.addLayer(marker);
+    cons.incidents.set(item.id, { item: merged, marker });
+  }
+  if (render) renderQueue();
+}
+
+function renderQueue() {
+  const items = [...cons.incidents.values()].map((e) => e.item)
+    .sort((a, b) => (b.overdue - a.overdue) || String(b.reported_at || "").localeCompare(String(a.reported_at || "")));
+  $("queue-count").textContent = t("console.count", { n: items.length });
+  replace($("console-queue"), items.slice(0, 200).map((item) => h("li", {
+    class: `queue-row${item.overdue ? " flag-overdue" : ""}`,
+    dataset: { testid: "console-row", id: String(item.id), status: item.status },
+    onclick: () => focusIncident(item.id),
+  }, h("div", { class: "row-top" }, h("b", {}, catName(item.category_code)), " ",
+    h("span", { class: `chip state-${stateGroup(item.status)}` }, label("state", item.status))),
+  h("div", { class: "small muted" }, item.reported_at ? dateTime(item.reported_at) : "",
+    item.overdue ? ` · ${t("console.overdue")}` : ""))));
+}
+
+function focusIncident(id) {
+  const entry = cons.incidents.get(id);
+  if (!entry) return;
+  cons.cluster.zoomToShowLayer(entry.marker, () => entry.marker.openPopup());
+}
+
+/** One case-file event from the stream: place the case, move it, or take it off the board. */
+function onLiveIncident(ev) {
+  const known = cons.incidents.get(ev.incident_id);
+  if (ev.lon === undefined && !known) return;  // no detail rights: nothing to place
+  const overdue = ev.kind === "flag_overdue" ? true : known?.item.overdue ?? false;
+  upsertIncident({
+    id: ev.incident_id, status: ev.status, category_code: ev.category, priority: ev.priority ?? known?.item.priority,
+    due_at: ev.due_at ?? known?.item.due_at, overdue,
+    lon: ev.lon ?? known?.item.lon, lat: ev.lat ?? known?.item.lat,
+    reported_at: known?.item.reported_at ?? ev.at,
+  });
+  scheduleHeat(2000);
+}
+
+// ---------------------------------------------------------------- units
+
+async function loadUnits() {
+  cons.unitLayer.clearLayers();
+  cons.units.clear();
+  if (!cons.me.capabilities.includes("read_units")) return;
+  const doc = await api("/api/units");
+  for (const f of doc.features) {
+    const [lon, lat] = f.geometry ? f.geometry.coordinates : [null, null];
+    upsertUnit({ ...f.properties, lon, lat });
+  }
+}
+
+function upsertUnit(u) {
+  const old = cons.units.get(u.code);
+  if (old) cons.unitLayer.removeLayer(old.marker);
+  const unit = { ...(old ? old.unit : {}), ...u };
+  if (unit.lon == null || unit.lat == null) return;
+  const age = unit.position_at ? (Date.now() - Date.parse(unit.position_at)) / 1000 : null;
+  const stale = age === null || age > 1800;
+  const marker = L.circleMarker([unit.lat, unit.lon], {
+    radius: 5, fillColor: stale ? UNIT_COLOURS.stale : (UNIT_COLOURS[unit.status] || UNIT_COLOURS.off_duty),
+    fillOpacity: 0.95, color: "#15212e", weight: 1.5, className: `gg-unit gg-unit-${unit.status}`,
+  }).bindTooltip(() => `${unit.name || unit.code} · ${label("unit", unit.status)}`
+    + (age !== null ? ` · ${t("console.position_age", { age: ago(age) })}` : ""));
+  marker.addTo(cons.unitLayer);
+  cons.units.set(unit.code, { unit, marker });
+}
+
+// ---------------------------------------------------------------- heatmaps
+
+function heatWindow() {
+  const days = Number($("h-window").value);
+  const back = Number($("h-slider").max) - Number($("h-slider").value);
+  const to = new Date(Date.now() - back * days * 86400_000);
+  const from = new Date(to.getTime() - days * 86400_000);
+  return { from, to };
+}
+
+function heatParams() {
+  const { from, to } = heatWindow();
+  const q = new URLSearchParams({ from: from.toISOString(), to: to.toISOString() });
+  for (const [id, key] of [["h-category", "category"], ["h-status", "status"], ["h-tier", "tier"]]) {
+    if ($(id).value) q.set(key, $(id).value);
+  }
+  return q;
+}
+
+function scheduleHeat(delay = HEAT_DEBOUNCE_MS) {
+  clearTimeout(cons.heatTimer);
+  cons.heatTimer = setTimeout(() => drawHeat().catch(() => {}), delay);
+}
+
+async function drawHeat() {
+  const mode = $("h-mode").value;
+  const { to } = heatWindow();
+  $("h-until").textContent = t("console.until", { t: dateTime(to.toISOString()) });
+  document.body.dataset.heatMode = mode;
+  if (cons.heatLayer) { cons.map.removeLayer(cons.heatLayer); cons.heatLayer = null; }
+  const showPoints = mode === "incidents";
+  if (showPoints && !cons.map.hasLayer(cons.cluster)) cons.cluster.addTo(cons.map);
+  if (!showPoints && cons.map.hasLayer(cons.cluster)) cons.map.removeLayer(cons.cluster);
+  if (showPoints) { replace($("heat-legend")); return; }
+  const b = cons.map.getBounds();
+  const q = heatParams();
+  q.set("bbox", [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(5)).join(","));
+  q.set("zoom", String(Math.round(mode === "density" ? Math.max(cons.map.getZoom() + 2, 14) : cons.map.getZoom())));
+  const doc = await api(`/api/heatmap?${q}`);
+  if ($("h-mode").value !== mode) return;  // the user moved on meanwhile
+  if (mode === "hexagons") {
+    cons.heatLayer = L.geoJSON(doc, {
+      style: (f) => ({ weight: 0.5, color: "#7f2704", fillColor: ramp(f.properties.count, doc.max), fillOpacity: 0.7 }),
+      onEachFeature: (f, layer) => layer.bindTooltip(t("console.count", { n: f.properties.count })),
+    }).addTo(cons.map);
+  } else {
+    const points = doc.features.map((f) => {
+      const ring = f.geometry.coordinates[0].slice(0, -1);
+      const lat = ring.reduce((s, p) => s + p[1], 0) / ring.length;
+      const lon = ring.reduce((s, p) => s + p[0], 0) / ring.length;
+      return [lat, lon, f.properties.count / Math.max(doc.max, 1)];
+    });
+    cons.heatLayer = L.heatLayer(points, { radius: 22, blur: 18, maxZoom: 15 }).addTo(cons.map);
+  }
+  cons.heatLayer.options.total = doc.total;
+  document.body.dataset.heatTotal = String(doc.total);
+  drawLegend(doc);
+}
+
+function ramp(n, max) {
+  if (!max) return RAMP[0];
+  return RAMP[Math.min(RAMP.length - 1, Math.floor((n / max) * RAMP.length))];
+}
+
+function drawLegend(doc) {
+  const steps = RAMP.map((c, i) => h("span", { class: "ramp-step", dataset: { colour: c } },
+    h("i", { class: `sw sw-${i}` }), String(Math.ceil(((i + 1) / RAMP.length) * (doc.max || 0)))));
+  replace($("heat-legend"), h("b", {}, t("console.legend")), " ", t("console.count", { n: doc.total }), " ", ...steps);
+}
+
+function togglePlay() {
+  const slider = $("h-slider");
+  if (cons.playing) {
+    clearInterval(cons.playing);
+    cons.playing = null;
+    $("h-play").textContent = t("console.play");
+    return;
+  }
+  slider.value = "0";
+  $("h-play").textContent = t("console.stop");
+  scheduleHeat(0);
+  cons.playing = setInterval(() => {
+    if (Number(slider.value) >= Number(slider.max)) { togglePlay(); return; }
+    slider.value = String(Number(slider.value) + 1);
+    scheduleHeat(0);
+  }, PLAY_STEP_MS);
+}
+
+// ---------------------------------------------------------------- warnings and repeats
+
+async function loadWarnings() {
+  const [grids, cells] = await Promise.all([api("/api/heatmap/warnings?by=grid"), api("/api/heatmap/warnings?by=cell")]);
+  cons.warningLayer.clearLayers();
+  for (const w of cells.warnings) cons.warningLayer.addData({ type: "Feature", geometry: w.geometry, properties: w });
+  const line = (w, by) => h("li", { class: "queue-row flag-overdue", dataset: { testid: "warning-row", place: w.place, by } },
+    h("div", { class: "row-top" }, h("b", {}, w.place)),
+    h("div", { class: "small" }, t("console.warning_line", { days: 7, observed: w.observed, expected: w.expected,
+      ratio: w.ratio })),
+    h("div", { class: "small muted" }, `p = ${w.p_value.toExponential(1)}`));
+  const rows = [...grids.warnings.map((w) => line(w, "grid")), ...cells.warnings.map((w) => line(w, "cell"))];
+  replace($("console-warnings"), rows.length ? rows : h("li", { class: "muted" }, t("console.no_warnings")));
+}
+
+async function loadRepeats() {
+  const doc = await api("/api/heatmap/repeats");
+  replace($("console-repeats"), doc.grids.length ? doc.grids.map((g) => h("li", {
+    class: "queue-row", dataset: { testid: "repeat-row", grid: g.grid_code } },
+  h("div", { class: "row-top" }, h("b", {}, g.grid_name || g.grid_code), " ", h("span", { class: "code" }, g.grid_code)),
+  h("div", { class: "small" }, t("console.repeat_line", { category: catName(g.category), n: g.repeats }))))
+    : h("li", { class: "muted" }, t("console.no_repeats")));
+}
+
+function showTab(tab) {
+  cons.tab = tab;
+  for (const b of document.querySelectorAll(".tabs .tab")) b.classList.toggle("active", b.dataset.tab === tab);
+  $("console-queue").hidden = tab !== "queue";
+  $("queue-count").hidden = tab !== "queue";
+  $("console-warnings").hidden = tab !== "warnings";
+  $("console-repeats").hidden = tab !== "repeats";
+  if (tab === "warnings") loadWarnings().catch(() => {});
+  if (tab === "repeats") loadRepeats().catch(() => {});
+}
+
+// ---------------------------------------------------------------- start
+
+function fillFilters() {
+  const opt = (value, text) => h("option", { value }, text);
+  const keep = (id) => $(id).value;
+  const [ca, st, ti] = [keep("h-category"), keep("h-status"), keep("h-tier")];
+  replace($("h-category"), opt("", t("console.all")), cons.categories.map((c) => opt(c.code, localName(c))));
+  replace($("h-status"), opt("", t("console.all")), opt("open", t("desk.filter.open")), opt("ended", label("state", "closed")));
+  replace($("h-tier"), opt("", t("console.all")), ["grid", "community", "zone", "street", "district"].map((x) => opt(x, label("tier", x))));
+  $("h-category").value = ca;
+  $("h-status").value = st;
+  $("h-tier").value = ti;
+}
+
+function showLive(state) {
+  const el = $("live-state");
+  el.hidden = false;
+  el.dataset.state = state;
+  el.textContent = t(`live.${state}`);
+}
+
+async function start(me) {
+  cons.me = me;
+  $("user-name").textContent = me.username;
+  if (!me.capabilities.includes("read_incidents")) {
+    $("console-noaccess").hidden = false;
+    $("console-main").hidden = true;
+    return;
+  }
+  const [categories, config] = await Promise.all([api("/api/categories"), api("/config.json")]);
+  cons.categories = categories;
+  fillFilters();
+  makeMap(config);
+  cons.live = new LiveStream({
+    onIncident: onLiveIncident, onState: showLive,
+    onUnit: (u) => upsertUnit(u),
+    onUnitsReload: () => loadUnits().catch(() => {}),
+    onResync: () => { loadIncidents().catch(() => {}); loadUnits().catch(() => {}); },
+  }).start();
+  await Promise.all([loadIncidents(), loadUnits()]);
+  if (cons.incidents.size) {
+    cons.map.fitBounds(L.latLngBounds([...cons.incidents.values()].map((e) => [e.item.lat, e.item.lon])).pad(0.1),
+      { maxZoom: 14 });
+  }
+  $("heat-controls").addEventListener("change", () => scheduleHeat(0));
+  $("heat-controls").addEventListener("submit", (ev) => ev.preventDefault());
+  $("h-play").addEventListener("click", togglePlay);
+  for (const b of document.querySelectorAll(".tabs .tab")) b.addEventListener("click", () => showTab(b.dataset.tab));
+  await drawHeat();
+  document.body.dataset.consoleReady = "1";
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  applyI18n();
+  startSession(start);
+  for (const b of document.querySelectorAll("[data-lang-toggle]")) b.addEventListener("click", toggleLang);
+  onLangChange(() => {
+    applyI18n();
+    if (!cons.me) return;
+    fillFilters();
+    renderQueue();
+    if (cons.live?.current) showLive(cons.live.current);
+  });
+  $("logout").addEventListener("click", signOut);
+});
