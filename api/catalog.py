@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.auth.policy import Capability, reach
 from api.auth.principal import Principal
+from api.layers import layer_page, map_scope
 from api.sqlfiles import sql
 from spatial.sqlfiles import sql as spatial_sql
 
@@ -18,16 +18,11 @@ async def departments(conn: AsyncConnection) -> list[dict]:
     return [dict(r) for r in (await conn.execute(sql("departments"))).mappings()]
 
 
-def map_scope(who: Principal) -> list[str] | None:
-    r = reach(who, Capability.READ_MAP)
-    return None if r.everywhere else list(r.areas)
-
-
 async def areas(conn: AsyncConnection, who: Principal, *, kind: str, parent: str | None,
-                department: str | None, bbox: dict) -> dict:
-    """Current areas of one kind in the caller's map scope, as GeoJSON."""
-    params = {"kind": kind, "parent": parent, "department": department, "scope": map_scope(who), **bbox}
-    return (await conn.execute(spatial_sql("areas_geojson"), params)).scalar_one()
+                department: str | None, bbox: dict, as_of=None) -> dict:
+    """Areas of one kind in the caller's map scope (current, or as they were at ``as_of``), as
+    GeoJSON (the one layer query)."""
+    return await layer_page(conn, who, kind=kind, parent=parent, department=department, bbox=bbox, as_of=as_of)
 
 
 async def stations(conn: AsyncConnection, who: Principal) -> dict:

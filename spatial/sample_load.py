@@ -78,7 +78,8 @@ def load_areas(conn: Connection, sample_dir: Path = SAMPLE_DIR) -> int:
                         CAST(:parent_code AS text[]), CAST(:department_code AS text[]),
                         CAST(:attributes AS text[]), CAST(:wkb AS text[]))
                  AS x(code, name, name_en, parent_code, department_code, attributes, wkb)
-            WHERE NOT EXISTS (SELECT 1 FROM area a WHERE a.code = x.code AND a.valid_to IS NULL)
+            -- any version: an area edited or retired since is not brought back
+            WHERE NOT EXISTS (SELECT 1 FROM area a WHERE a.code = x.code)
         """), {
             "kind": kind,
             "code": df["code"].tolist(), "name": df["name"].tolist(),

@@ -44,6 +44,7 @@ class Capability(StrEnum):
     WORK_ASSIGNMENTS = "work_assignments"        # accept, on scene, report back (回单), return
     VERIFY_CASES = "verify_cases"                # check a handled case on the ground (核查)
     SUPERVISE_CASES = "supervise_cases"          # supervision notes (督办)
+    EDIT_AREAS = "edit_areas"                    # split, merge, reshape, move, retire areas; rosters
 
 
 _STAFF = ("dispatcher", "grid_manager", "grid_worker", "officer", "analyst")
@@ -72,6 +73,8 @@ POLICY: dict[Capability, dict[str, str]] = {
     Capability.WORK_ASSIGNMENTS: {"dispatcher": AREA, "officer": OWN_UNIT},
     Capability.VERIFY_CASES: {"dispatcher": AREA, "grid_worker": AREA},
     Capability.SUPERVISE_CASES: {"dispatcher": AREA, "analyst": AREA},
+    # grid managers redraw the areas whose parent lies in their grant (api.areas.editing)
+    Capability.EDIT_AREAS: {"grid_manager": AREA},
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, Query, Request
@@ -10,7 +11,7 @@ from api import catalog, units
 from api.auth.deps import MapReader, PublicUnlimited, UnitReader
 from api.db import ConnDep
 from api.geojson import GEOJSON_CONTENT, GeoJSONResponse
-from api.params import parse_bbox
+from api.params import parse_bbox, parse_time
 from api.schemas import Category, Department, FeatureCollection, UnitStatus
 
 router = APIRouter(prefix="/api", tags=["catalog"])
@@ -32,15 +33,17 @@ async def list_departments(conn: ConnDep, who: PublicUnlimited):
 
 @router.get("/areas", response_model=FeatureCollection, response_class=GeoJSONResponse, responses=GEOJSON_CONTENT)
 async def list_areas(
-    conn: ConnDep, who: MapReader,
+    conn: ConnDep, who: MapReader, request: Request,
     kind: AreaKind = Query(description="district, street, community, grid, zone or patrol_zone"),
     bbox: str | None = Query(None, max_length=200, description="xmin,ymin,xmax,ymax (WGS-84)"),
     parent: str | None = Query(None, max_length=32, description="only children of this area code"),
     department: str | None = Query(None, max_length=32, description="patrol zones of one department"),
+    as_of: datetime | None = Query(None, description="ISO-8601 time: the boundaries as they were then"),
 ):
-    """Current areas of one kind within the caller's scope, as GeoJSON."""
-    return GeoJSONResponse(await catalog.areas(conn, who, kind=kind, parent=parent, department=department,
-                                               bbox=parse_bbox(bbox)))
+    """Areas of one kind within the caller's scope (current, or at `as_of`), as GeoJSON."""
+    return GeoJSONResponse(await catalog.areas(
+        conn, who, kind=kind, parent=parent, department=department, bbox=parse_bbox(bbox),
+        as_of=parse_time(as_of, request.app.state.settings.timezone)))
 
 
 @router.get("/stations", response_model=FeatureCollection, response_class=GeoJSONResponse,

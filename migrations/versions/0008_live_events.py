@@ -7,13 +7,13 @@ itself, so the payload stays far below PostgreSQL's 8,000-byte limit and carries
 listener should not see.
 
 Revision ID: 0008_live_events
-Revises: 0006_open311_clients
+Revises: 0007_area_editing
 Create Date: 2026-12-01
 """
 from alembic import op
 
 revision = "0008_live_events"
-down_revision = "0006_open311_clients"
+down_revision = "0007_area_editing"
 branch_labels = None
 depends_on = None
 

@@ -40,9 +40,9 @@ def browser():
 class Page:
     """A fresh browser context (own sessionStorage) that records console errors and CSP violations."""
 
-    def __init__(self, browser, base_url: str):
+    def __init__(self, browser, base_url: str, viewport: dict | None = None):
         self.base = base_url
-        self.context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+        self.context = browser.new_context(viewport=viewport or VIEWPORT, locale="zh-CN")
         self.context.set_default_timeout(TIMEOUT_MS)
         self.page = self.context.new_page()
         self.console_errors: list[str] = []

@@ -1,0 +1,115 @@
+"""Saving area versions: close the current rows, insert the next ones, audit, re-route.
+
+The one write path for areas (edits and file imports). Validation is the caller's job
+(:mod:`spatial.partition.validate`).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import shapely
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from api import audit
+from api.errors import Conflict
+from api.sqlfiles import sql
+from spatial.routing import route_many
+
+SNAPSHOT = ("grid_code", "community_code", "street_code", "district_code", "zone_code", "station_code")
+
+
+def _hex(geom) -> str | None:
+    return None if geom is None else shapely.to_wkb(geom, hex=True)
+
+
+async def save_versions(conn: AsyncConnection, *, actor: str, reason: str | None, changes: list[dict],
+                        action: str = "area.edit", client: str | None = None) -> dict:
+    """Save new versions of areas in the caller's transaction.
+
+    Parameters
+    ----------
+    changes : list of dict
+        Each ``{"code", "kind", "parent_code", "name", "name_en", "attributes", "geom", "retire"}``
+        (optional ``"department"``): ``geom`` a shapely (Multi)Polygon or None (keep the
+        current one); ``retire`` closes the current row and opens none.
+
+    Returns
+    -------
+    dict
+        ``{"versions": {code: version}, "rerouted": int}`` (a retired code: its last version).
+    """
+    if not changes:
+        return {"versions": {}, "rerouted": 0}
+    codes = [c["code"] for c in changes]
+    if len(set(codes)) != len(codes):
+        raise ValueError("one change per code")
+    ts = (await conn.execute(sql("clock_now"))).scalar_one()
+    locked = {r.code: r for r in await conn.execute(sql("area_rows_lock"), {"codes": codes})}
+    old = {r.code: r for r in await conn.execute(sql("area_current_rows"), {"codes": codes})}
+    for c in changes:
+        if c.get("retire") and c["code"] not in locked:
+            raise Conflict(f"area {c['code']} is no longer current; reload and try again", field="code")
+    await conn.execute(sql("area_close"), {"ids": [r.id for r in locked.values()], "ts": ts})
+    kept = [c for c in changes if not c.get("retire")]
+    versions = {c["code"]: locked[c["code"]].version for c in changes if c.get("retire")}
+    if kept:
+        rows = await conn.execute(sql("area_insert_versions"), {
+            "codes": [c["code"] for c in kept], "names": [c["name"] for c in kept],
+            "names_en": [c.get("name_en") for c in kept], "kinds": [c["kind"] for c in kept],
+            "parents": [c.get("parent_code") for c in kept],
+            "departments": [c.get("department", getattr(old.get(c["code"]), "department_code", None)) for c in kept],
+            "attributes": [json.dumps(c.get("attributes") or {}, ensure_ascii=False) for c in kept],
+            "wkbs": [_hex(c.get("geom")) for c in kept],
+            "old_ids": [getattr(locked.get(c["code"]), "id", None) for c in kept],
+            "ts": ts, "actor": actor, "reason": reason,
+        })
+        versions.update({r.code: r.version for r in rows})
+    ground = _changed_ground(changes, old)
+    rerouted = await reroute(conn, ground, actor=actor) if ground is not None else 0
+    await audit.record(conn, actor=actor, action=action, entity="area", entity_id=",".join(sorted(codes))[:500],
+                       before={c: r.version for c, r in locked.items()},
+                       after={"versions": versions, "reason": reason, "rerouted": rerouted}, client=client)
+    return {"versions": versions, "rerouted": rerouted}
+
+
+def _changed_ground(changes: list[dict], old: dict) -> Any:
+    """Where routing may change: old and new ground of areas whose geometry or parent changed."""
+    pieces = []
+    for c in changes:
+        before = old.get(c["code"])
+        moved = before is not None and before.parent_code != c.get("parent_code")
+        if c.get("retire") or c.get("geom") is not None or moved or before is None:
+            if before is not None:
+                pieces.append(shapely.from_wkb(before.wkb))
+            if c.get("geom") is not None:
+                pieces.append(c["geom"])
+    return shapely.union_all(pieces) if pieces else None
+
+
+async def reroute(conn: AsyncConnection, ground, *, actor: str) -> int:
+    """Re-route the open incidents inside ``ground`` whose snapshot the new areas change."""
+    found = list(await conn.execute(sql("incidents_in_ground"), {"ground": _hex(ground)}))
+    if not found:
+        return 0
+    routed = await route_many(conn, [r.lon for r in found], [r.lat for r in found])
+    moved, data = [], []
+    for row, new in zip(found, routed):
+        if all(getattr(row, k) == new[k] for k in SNAPSHOT if not (k == "district_code" and new[k] is None)):
+            continue
+        moved.append((row.id, new))
+        data.append(json.dumps({"from_grid": row.grid_code, "to_grid": new["grid_code"],
+                                "from_community": row.community_code, "to_community": new["community_code"],
+                                "from_street": row.street_code, "to_street": new["street_code"],
+                                "from_zone": row.zone_code, "to_zone": new["zone_code"]}))
+    if not moved:
+        return 0
+    ids = [i for i, _ in moved]
+    await conn.execute(sql("incident_reroute"), {
+        "ids": ids, "grids": [n["grid_code"] for _, n in moved], "communities": [n["community_code"] for _, n in moved],
+        "streets": [n["street_code"] for _, n in moved], "districts": [n["district_code"] for _, n in moved],
+        "zones": [n["zone_code"] for _, n in moved], "stations": [n["station_code"] for _, n in moved]})
+    await conn.execute(sql("incident_reroute_events"), {"ids": ids, "data": data, "actor": actor,
+                                                        "note": "boundaries changed: routed again"})
+    return len(ids)

@@ -1,0 +1,220 @@
+"""Read one layer from a GeoJSON, GeoPackage, zipped Shapefile or KML file into WGS-84.
+
+Coordinate reference systems (decided here, documented in the README):
+
+* the CRS is read from the file; GeoJSON (RFC 7946) and KML are always longitude/latitude;
+* EPSG:4326 (WGS-84) and EPSG:4490 (CGCS2000) are taken as they are: the two datums differ
+  by centimetres, less than any boundary is drawn to;
+* ``source_crs="gcj02"`` (or ``"bd09"``) says the longitudes/latitudes are in that China map
+  datum (files traced on AMap / Tencent / Baidu): they are converted with :mod:`spatial.crs`;
+* any other CRS the file declares (a CGCS2000 Gauss-Krüger zone such as EPSG:4549, UTM ...)
+  is reprojected with pyproj; ``source_crs="EPSG:nnnn"`` names it for a file that declares
+  none (a shapefile without its ``.prj``); a file without any CRS is refused.
+
+Whatever the source, coordinates that are not plausible longitudes/latitudes afterwards are
+refused with ``field="crs"`` (a projected file that claims to be WGS-84).
+"""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import shapely
+from pyproj import CRS
+from pyproj.exceptions import CRSError
+
+from spatial import crs as china_crs
+from spatial.errors import InputError
+from spatial.io.formats import Format, detect_format
+
+WGS84 = "EPSG:4326"
+AS_IS_EPSG = (4326, 4490)
+MAX_FEATURES = 50_000
+
+
+@dataclass
+class Layer:
+    """A layer read from a file: ``frame`` in EPSG:4326 with a 1-based ``row`` column."""
+
+    frame: gpd.GeoDataFrame
+    format: Format
+    layer_name: str
+    crs: str            # the CRS the file's coordinates were in
+    converted: str | None  # what was done to reach WGS-84 (None: taken as is)
+
+
+def _datasource(path: Path, fmt: Format) -> str:
+    """The GDAL path of the data inside the file (a zipped shapefile: its one ``.shp``)."""
+    if fmt.key != "shp":
+        return str(path)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = [n for n in zf.namelist() if not n.startswith("__MACOSX/")]
+    except zipfile.BadZipFile as exc:
+        raise InputError("file", f"not a readable zip archive: {exc}") from None
+    shps = [n for n in names if n.lower().endswith(".shp")]
+    if len(shps) != 1:
+        found = ", ".join(shps) if shps else "none"
+        raise InputError("file", f"a zipped shapefile must hold exactly one .shp (found: {found})")
+    stem = str(PurePosixPath(shps[0]).with_suffix("")).lower()
+    missing = [ext for ext in (".shx", ".dbf") if stem + ext not in {n.lower() for n in names}]
+    if missing:
+        raise InputError("file", f"the shapefile {shps[0]} lacks its {' and '.join(missing)}")
+    return f"/vsizip/{path}/{shps[0]}"
+
+
+def _layer_names(source: str, fmt: Format, wanted: str | None) -> list[str]:
+    try:
+        layers = [str(row[0]) for row in pyogrio.list_layers(source)]
+    except Exception as exc:  # noqa: BLE001 - GDAL's errors come in many classes; all mean "unreadable"
+        raise InputError("file", f"cannot be read as {fmt.key}: {exc}") from None
+    if not layers:
+        raise InputError("file", "the file holds no layer")
+    if fmt.key == "kml":  # KML folders are layers: read them all
+        return layers
+    if len(layers) == 1:
+        return layers
+    if wanted in layers:
+        return [wanted]
+    raise InputError("file", f"the file holds several layers ({', '.join(layers)}); "
+                             f"name one of them {wanted!r} or keep only one")
+
+
+def _read_frames(source: str, fmt: Format, layers: list[str]) -> gpd.GeoDataFrame:
+    frames = []
+    for name in layers:
+        try:
+            frames.append(pyogrio.read_dataframe(source, layer=name))
+        except Exception as exc:  # noqa: BLE001
+            raise InputError("file", f"cannot be read as {fmt.key}: {exc}") from None
+    if len(frames) == 1:
+        return frames[0]
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=frames[0].crs)
+
+
+def _normalise_columns(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Column names in lower case (KML's ``Name``); the first of two that clash wins."""
+    keep, seen = [], set()
+    for col in frame.columns:
+        key = col if col == frame.geometry.name else str(col).strip().lower()
+        if key in seen:
+            continue
+        seen.add(key)
+        keep.append((col, key))
+    out = frame[[c for c, _ in keep]].copy()
+    out.columns = [k for _, k in keep]
+    if out.geometry.name != "geometry":
+        out = out.rename_geometry("geometry")
+    return out
+
+
+def _declared_crs(frame: gpd.GeoDataFrame, fmt: Format, source_crs: str | None) -> CRS:
+    if source_crs and source_crs.lower() not in china_crs.CRS_NAMES:
+        try:
+            return CRS.from_user_input(source_crs)
+        except CRSError:
+            raise InputError("crs", f"unknown CRS {source_crs!r}: use gcj02, bd09, wgs84 or EPSG:<code>") from None
+    if frame.crs is not None:
+        return CRS.from_user_input(frame.crs)
+    if fmt.key in ("geojson", "kml"):
+        return CRS.from_user_input(WGS84)
+    raise InputError("crs", "the file declares no coordinate reference system (a shapefile needs its .prj); "
+                            "name it with crs=EPSG:<code>")
+
+
+def _is_lonlat_as_is(crs: CRS) -> bool:
+    epsg = crs.to_epsg(min_confidence=70)
+    if epsg in AS_IS_EPSG:
+        return True
+    name = (crs.datum.name if crs.datum else "").lower()
+    wgs84 = "world geodetic system 1984" in name or ("wgs" in name and "84" in name)
+    return crs.is_geographic and (wgs84 or "cgcs" in name or "china 2000" in name)
+
+
+def _to_wgs84(geoms: gpd.GeoSeries, crs: CRS, source_crs: str | None) -> tuple[gpd.GeoSeries, str | None]:
+    china = source_crs.lower() if source_crs and source_crs.lower() in china_crs.CRS_NAMES else None
+    if china and china != "wgs84":
+        if not _is_lonlat_as_is(crs):
+            raise InputError("crs", f"crs={china} needs longitudes/latitudes, but the file is in {crs.to_string()}")
+        func = china_crs.gcj02_to_wgs84 if china == "gcj02" else china_crs.bd09_to_wgs84
+        moved = china_crs.transform_geometry(geoms.values, func)
+        return gpd.GeoSeries(moved, index=geoms.index, crs=WGS84), china
+    if _is_lonlat_as_is(crs):
+        return geoms.set_crs(WGS84, allow_override=True), None
+    try:
+        return geoms.set_crs(crs, allow_override=True).to_crs(WGS84), f"{crs.to_string()} -> {WGS84}"
+    except Exception as exc:  # noqa: BLE001 - pyproj has no single error class for failed transforms
+        raise InputError("crs", f"cannot reproject from {crs.to_string()}: {exc}") from None
+
+
+def _check_lonlat(geoms: gpd.GeoSeries, crs: CRS) -> None:
+    present = geoms[~(geoms.isna() | geoms.is_empty)]
+    if present.empty:
+        return
+    xmin, ymin, xmax, ymax = present.total_bounds
+    if not (-180 <= xmin <= xmax <= 180 and -90 <= ymin <= ymax <= 90) or not all(
+            map(pd.notna, (xmin, ymin, xmax, ymax))):
+        raise InputError("crs", f"coordinates such as ({xmin:.1f}, {ymin:.1f}) are not longitudes/latitudes, "
+                                f"though the file says {crs.to_string()}: name the file's CRS with crs=EPSG:<code>")
+
+
+def read_layer(path: Path, *, name: str | None = None, layer: str | None = None,
+               source_crs: str | None = None, max_features: int = MAX_FEATURES) -> Layer:
+    """Read the features of one layer file into WGS-84, numbering them from 1.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        GeoJSON, GeoPackage, zipped Shapefile or KML (told apart by content).
+    name : str, optional
+        The file's name as the user knows it (used in messages only).
+    layer : str, optional
+        Which layer to take from a file that holds several (GeoPackage).
+    source_crs : str, optional
+        ``"gcj02"`` / ``"bd09"``: the coordinates are in that China datum; ``"EPSG:nnnn"``:
+        the file's CRS when it declares none or declares it wrongly; ``"wgs84"``: as is.
+    max_features : int
+        Refuse larger files.
+
+    Returns
+    -------
+    Layer
+        ``frame`` has lower-case column names, a ``geometry`` column in EPSG:4326 (Z dropped)
+        and ``row``: the feature's position in the file, from 1.
+
+    Raises
+    ------
+    spatial.errors.InputError
+        ``field="file"`` for unreadable files, ``field="crs"`` for CRS problems.
+
+    Examples
+    --------
+    >>> import json, tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "g.geojson"
+    >>> square = {"type": "Polygon", "coordinates": [[[120, 30], [120.1, 30], [120.1, 30.1], [120, 30]]]}
+    >>> _ = p.write_text(json.dumps({"type": "FeatureCollection", "features": [
+    ...     {"type": "Feature", "properties": {"code": "1", "name": "a"}, "geometry": square}]}))
+    >>> lay = read_layer(p)
+    >>> list(lay.frame["row"]), lay.crs
+    ([1], 'EPSG:4326')
+    """
+    fmt = detect_format(path, name)
+    source = _datasource(path, fmt)
+    names = _layer_names(source, fmt, layer)
+    frame = _read_frames(source, fmt, names)
+    if len(frame) > max_features:
+        raise InputError("file", f"{len(frame)} features: at most {max_features} in one import")
+    frame = _normalise_columns(frame)
+    declared = _declared_crs(frame, fmt, source_crs)
+    geoms = gpd.GeoSeries(shapely.force_2d(frame.geometry.values), index=frame.index)
+    geoms, converted = _to_wgs84(geoms, declared, source_crs)
+    _check_lonlat(geoms, declared)
+    frame = frame.set_geometry(geoms.values, crs=WGS84)
+    frame.insert(0, "row", range(1, len(frame) + 1))
+    return Layer(frame=frame.reset_index(drop=True), format=fmt, layer_name=",".join(names),
+                 crs=declared.to_string(), converted=converted)
