@@ -1,6 +1,7 @@
 """One error hierarchy, mapped to HTTP statuses in one table; a catch-all for the rest.
 
-Every error body is JSON: ``{"detail": "...", "errors": [{"field": ..., "reason": ...}]}``.
+Every error body is JSON: ``{"detail": "...", "errors": [{"field": ..., "reason": ...}]}``,
+except under a standard's prefix, which gets that standard's error body (``STANDARD_PREFIXES``).
 The spatial core raises domain errors without HTTP statuses (``spatial.errors``); the
 services raise the :class:`ApiError` family; the database driver's connection failures
 become 503 with ``Retry-After``; anything else is logged with the request id and answered
@@ -14,7 +15,7 @@ import logging
 import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -93,8 +94,26 @@ def error_body(detail: str, errors: list[dict] | None = None, extra: dict | None
     return {**(extra or {}), "detail": detail, "errors": errors or []}
 
 
+# Where the app speaks a standard, its errors take the standard's body (GeoReport v2 under
+# /open311/: ``[{"code", "description"}]`` or ``<errors>``); the statuses stay this module's.
+STANDARD_PREFIXES = ("/open311/",)
+
+
+def standard_error(path: str, status: int, detail: str, errors: list[dict] | None) -> tuple[int, str, bytes] | None:
+    """(status, media type, body) of an error under a standard's prefix; None elsewhere."""
+    if path.startswith(STANDARD_PREFIXES):
+        from api.open311 import formats
+        return formats.error_bytes(path, status, detail, errors)
+    return None
+
+
 def error_response(status: int, detail: str, errors: list[dict] | None = None,
-                   headers: dict[str, str] | None = None, extra: dict | None = None) -> JSONResponse:
+                   headers: dict[str, str] | None = None, extra: dict | None = None,
+                   path: str = "") -> Response:
+    standard = standard_error(path, status, detail, errors)
+    if standard is not None:
+        code, media_type, body = standard
+        return Response(body, status_code=code, media_type=media_type, headers=headers)
     return JSONResponse(error_body(detail, errors, extra), status_code=status, headers=headers)
 
 
@@ -176,28 +195,30 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError):
         errors = [{"field": exc.field, "reason": exc.detail}] if exc.field else []
-        return error_response(exc.status, exc.detail, errors, exc.headers, exc.extra)
+        return error_response(exc.status, exc.detail, errors, exc.headers, exc.extra, path=request.url.path)
 
     @app.exception_handler(InputError)
     async def _input_error(request: Request, exc: InputError):
         status = DOMAIN_STATUS.get(type(exc), 422)
-        return error_response(status, f"{exc.field}: {exc.reason}", [{"field": exc.field, "reason": exc.reason}])
+        return error_response(status, f"{exc.field}: {exc.reason}", [{"field": exc.field, "reason": exc.reason}],
+                              path=request.url.path)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError):
         errors = [_field_error(e) for e in exc.errors()]
         summary = "; ".join(f"{e['field']}: {e['reason']}" for e in errors) or "invalid request"
-        return error_response(422, summary, errors)
+        return error_response(422, summary, errors, path=request.url.path)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException):
-        return error_response(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+        return error_response(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None),
+                              path=request.url.path)
 
     async def _database_error(request: Request, exc: Exception):
         if database_unreachable(exc):
             log.warning("database unreachable: %s", type(exc).__name__)
             err = Unavailable("the database is not reachable; retry shortly")
-            return error_response(err.status, err.detail, headers=err.headers)
+            return error_response(err.status, err.detail, headers=err.headers, path=request.url.path)
         raise exc  # a real bug: the catch-all in api.security answers it
 
     app.add_exception_handler(sa_exc.DBAPIError, _database_error)

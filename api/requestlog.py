@@ -79,10 +79,15 @@ class RequestLogMiddleware:
             log.exception("unhandled error", extra={"fields": {"request_id": request_id,
                                                                 "path": scope.get("path")}})
             if status == 0:  # nothing sent yet: answer JSON, with the security headers
-                body = _error_body(request_id)
-                headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                from api.errors import standard_error
+
+                code, media_type, body = 500, "application/json", _error_body(request_id)
+                standard = standard_error(scope.get("path", ""), 500, json.loads(body)["detail"], [])
+                if standard is not None:  # under /open311/: the spec's error body
+                    code, media_type, body = standard
+                headers = [(b"content-type", media_type.encode()), (b"content-length", str(len(body)).encode()),
                            *response_headers(self.settings, scope.get("path", ""))]
-                await send_with_id({"type": "http.response.start", "status": 500, "headers": headers})
+                await send_with_id({"type": "http.response.start", "status": code, "headers": headers})
                 await send({"type": "http.response.body", "body": body})
         finally:
             log.info("request", extra={"fields": {

@@ -1,0 +1,23 @@
+"""The GeoReport v2 discovery document: where the endpoint is, its formats, how to get a key."""
+
+from __future__ import annotations
+
+from api.open311.formats import MEDIA
+from api.settings import Settings
+
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+CHANGESET = "2026-12-01T00:00:00+08:00"  # the last change of what this endpoint serves
+
+
+def document(base_url: str, settings: Settings) -> dict:
+    root = (settings.public_url or base_url).rstrip("/")
+    return {
+        "changeset": CHANGESET,
+        "contact": "社会治理综合指挥中心 (the district's command centre): the administrator of this server",
+        "key_service": "the server's administrator issues one key per client app (gridgov apikey add NAME)",
+        "endpoints": [{
+            "specification": SPECIFICATION, "url": f"{root}/open311/v2", "changeset": CHANGESET,
+            "type": "production" if settings.env == "production" else "test",
+            "formats": [MEDIA["xml"].split(";")[0], MEDIA["json"]],
+        }],
+    }
