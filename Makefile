@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 GRIDGOV := $(VENV)/bin/gridgov
 PYTHON ?= python3
 
-.PHONY: run test bench setup db chromium lint clean-db
+.PHONY: run test bench setup db chromium gdal lint clean-db
 
 run: setup
 	@echo
@@ -13,10 +13,11 @@ run: setup
 	@echo
 	$(GRIDGOV) serve
 
-test: setup chromium
+test: setup chromium gdal
 	$(VENV)/bin/pytest -q
 
 bench: setup
+	$(VENV)/bin/pip install -q -e '.[bench]'
 	$(PY) -m bench
 
 setup: $(VENV)/.installed web/node_modules/.installed
@@ -44,6 +45,12 @@ chromium:
 	@{ command -v chromium >/dev/null && command -v pdftoppm >/dev/null && fc-list :lang=zh 2>/dev/null | grep -q .; } || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei poppler-utils; \
 	  else echo "chromium missing: run as root: apt-get install -y chromium fonts-wqy-microhei poppler-utils"; exit 1; fi; }
+
+# GDAL's command-line tools (ogrinfo, ogr2ogr) for the OGC API test: Debian's gdal-bin
+gdal:
+	@command -v ogrinfo >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gdal-bin; \
+	  else echo "ogrinfo missing: run as root: apt-get install -y gdal-bin"; exit 1; fi; }
 
 lint:
 	$(VENV)/bin/python -m compileall -q api spatial sample_geodata tests bench

@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import typer
@@ -180,6 +181,46 @@ def qr(area: str = typer.Option(..., "--area", help="a grid, or a community, str
                f"(links to {public_url(settings)}/report)")
 
 
+report_app = typer.Typer(help="Reports written to files", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+
+
+@report_app.command("heatmap")
+def report_heatmap(
+    start: datetime = typer.Option(..., "--from", formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+                                   help="window start (times in GRIDGOV_TIMEZONE)"),
+    stop: datetime = typer.Option(..., "--to", formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+                                  help="window end"),
+    area: str = typer.Option(None, "--area", help="only reports under this area (a street, a community, ...)"),
+    category: str = typer.Option(None, "--category", help="comma-separated category codes"),
+    resolution: int = typer.Option(8, "--resolution", min=5, max=9, help="H3 resolution of the hexagons"),
+    out: Path = typer.Option(Path("heatmap.html"), "--out", help="the HTML file to write"),
+):
+    """A standalone heatmap page of a time window: opens with no network (folium, inlined assets)."""
+    from api.heat import service as heat_service
+    from api.reports import heatmap, offline
+
+    settings = _settings_or_exit()
+
+    async def work(conn):
+        from spatial.sqlfiles import sql
+
+        if area and not (await conn.execute(sql("area_outline"), {"code": area})).first():
+            fail(f"no current area {area!r}", 2)
+        f = await heat_service.filters(conn, category=category, status=None, tier=None, source=None)
+        lo, hi = heat_service.window(start, stop, settings)
+        return await heatmap.build(conn, start=lo, stop=hi, area=area, resolution=resolution, category=f.categories,
+                                   timezone=settings.timezone)
+
+    try:
+        page, summary = _in_transaction(work)
+    except offline.MissingAsset as exc:
+        fail(str(exc), 2)
+    out.write_text(page, encoding="utf-8")
+    typer.echo(f"{out}: {summary['total']} reports in {summary['hexagons']} hexagons "
+               f"(resolution {summary['resolution']}, busiest {summary['max']})")
+
+
 @app.command()
 def supervise():
     """Run one round of the deadline scheduler now (the app runs one every minute)."""
@@ -190,6 +231,22 @@ def supervise():
         typer.echo("another worker is running the round; nothing done")
     else:
         typer.echo("flags raised: " + (", ".join(f"{k} {v}" for k, v in sorted(raised.items())) or "none"))
+
+
+@app.command()
+def validate(code: str = typer.Argument(None, help="an area: the partitions at and below it (default: everything)")):
+    """List every violation of the partitions (gaps, overlaps, outside the parent, invalid,
+    multipart, slivers) per parent; exit 1 if there is any."""
+    from api.areas.validation import tree
+
+    found = _in_transaction(lambda conn: tree(conn, code))
+    for parent, items in found.items():
+        typer.echo(f"{parent}: {len(items)} violation(s)")
+        for v in items:
+            typer.echo(f"  {v['reason']:<17} {', '.join(v['codes']) or '-'}: {v['detail']}")
+    total = sum(len(v) for v in found.values())
+    typer.echo(f"{total} violation(s) under {len(found)} parent(s)" if total else "no violations")
+    raise typer.Exit(1 if total else 0)
 
 
 @app.command()
@@ -295,6 +352,157 @@ def user_list():
         state = "" if u["active"] else " (inactive)"
         unit = f" unit={u['unit_code']}" if u["unit_code"] else ""
         typer.echo(f"{u['username']}{state}{unit}\t{', '.join(u['grants']) or '-'}")
+
+
+apikey_app = typer.Typer(help="Open311 client apps and their API keys", no_args_is_help=True)
+app.add_typer(apikey_app, name="apikey")
+
+
+@apikey_app.command("add")
+def apikey_add(name: str = typer.Argument(..., help="the client app's name")):
+    """Register an Open311 client app; its API key is printed once (only a keyed digest is stored)."""
+    from api.open311 import clients
+
+    settings = _settings_or_exit()
+    key = _in_transaction(lambda conn: clients.add(conn, settings.secret_key, name))
+    typer.echo(f"created client {name.strip()}; api_key (shown once): {key}")
+
+
+@apikey_app.command("list")
+def apikey_list():
+    """List the client apps (never their keys) and the requests each has posted."""
+    from api.open311 import clients
+
+    for c in _in_transaction(clients.listing):
+        state = f"revoked {c['revoked_at']:%Y-%m-%d %H:%M}" if c["revoked_at"] else "active"
+        typer.echo(f"{c['name']}\t{state}\tcreated {c['created_at']:%Y-%m-%d %H:%M}\t{c['requests']} request(s)")
+
+
+@apikey_app.command("revoke")
+def apikey_revoke(name: str):
+    """Revoke a client app's key at once (its requests stay)."""
+    from api.open311 import clients
+
+    changed = _in_transaction(lambda conn: clients.revoke(conn, name))
+    typer.echo(f"revoked the key of {name.strip()}" if changed else f"the key of {name.strip()} was already revoked")
+
+
+# ---------------------------------------------------------------- layer files (import / export)
+
+def _cli_admin():
+    """The command line acts as an admin (whoever runs it owns the database); audited as cli:<user>."""
+    import getpass
+
+    from api.auth.principal import Grant, Principal
+
+    return Principal(username=f"cli:{getpass.getuser()}", user_id=0, grants=(Grant("admin", "*"),), client="cli")
+
+
+def _print_import_report(report: dict) -> None:
+    s = report["summary"]
+    typer.echo(f"{s['features']} feature(s) in the {report['file_format']} file ({report['crs']}"
+               f"{', converted ' + report['converted'] if report['converted'] else ''}): "
+               f"{s['created']} new, {s['changed']} changed, {s['unchanged']} unchanged, {s['missing']} missing "
+               f"from the file{' (retired)' if report['retire_missing'] and s['missing'] else ''}, "
+               f"{s['errors']} problem(s)")
+    for f in report["features"]:
+        for p in f["problems"]:
+            typer.secho(f"  row {f['row']} {f['code'] or '-'}: {p['field']}: {p['reason']}: {p['detail']}",
+                        fg=typer.colors.RED)
+        if f["change"] == "changed":
+            typer.echo(f"  row {f['row']} {f['code']}: changed {', '.join(f['changed'])}")
+    for p in report["layer_problems"]:
+        typer.secho(f"  {p['reason']}: {p['detail']}", fg=typer.colors.RED)
+    if report["missing"]:
+        typer.echo(f"  missing from the file: {', '.join(report['missing'][:50])}"
+                   f"{' ...' if len(report['missing']) > 50 else ''}"
+                   f"{'' if report['retire_missing'] else ' (kept; --retire-missing retires them)'}")
+    typer.echo(report["message"])
+
+
+@app.command("import")
+def import_layer(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="GeoJSON, GeoPackage, zipped Shapefile or KML"),
+    layer: str = typer.Option(..., "--layer", help="street, community, grid, zone or patrol_zone"),
+    parent: str = typer.Option(..., "--parent", help="the area code the file's areas lie under"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="only report every feature's problems"),
+    crs: str = typer.Option(None, "--crs", help="gcj02 or bd09 (the file's lon/lat datum), or EPSG:<code>"),
+    reason: str = typer.Option(None, "--reason", help="the note kept with the new versions"),
+    retire_missing: bool = typer.Option(False, "--retire-missing",
+                                        help="retire the areas under the parent that the file lacks"),
+):
+    """Import a layer file: check every feature (problems listed with their row), then save all
+    changes as new versions in one transaction, or nothing."""
+    from rich.progress import Progress
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from api.areas import files
+    from api.errors import ApiError
+    from spatial.errors import InputError
+
+    labels = {"read": "read the file", "compare": "compare features", "validate": "check the partition",
+              "save": "save versions"}
+    settings = _settings_or_exit()
+
+    async def run(say):
+        engine = create_async_engine(settings.url)
+        try:
+            async with engine.begin() as conn:
+                return await files.import_layer(conn, _cli_admin(), path=file, filename=file.name, layer=layer,
+                                                parent=parent, dry_run=dry_run, source_crs=crs, reason=reason,
+                                                retire_missing=retire_missing, progress=say)
+        finally:
+            await engine.dispose()
+
+    try:
+        with Progress(transient=True) as bar:
+            tasks: dict[str, int] = {}
+
+            def say(stage: str, done: int, total: int):
+                if stage not in tasks:
+                    tasks[stage] = bar.add_task(labels.get(stage, stage), total=total)
+                bar.update(tasks[stage], completed=done, total=total)
+
+            report = asyncio.run(run(say))
+    except InputError as exc:
+        fail(f"{exc.field}: {exc.reason}", 2)
+    except ApiError as exc:
+        if "report" in exc.extra:
+            _print_import_report(exc.extra["report"])
+            raise typer.Exit(1)
+        fail(f"{exc.field + ': ' if exc.field else ''}{exc.detail}")
+    _print_import_report(report)
+    if report["summary"]["errors"]:
+        raise typer.Exit(1)
+
+
+@app.command("export")
+def export_layer(
+    layer: str = typer.Option(..., "--layer", help="district, street, community, grid, zone or patrol_zone"),
+    out: Path = typer.Option(..., "--out", help="FILE.gpkg, .geojson, .shp.zip or .kml (the format follows)"),
+    parent: str = typer.Option(None, "--parent", help="only the areas under this code"),
+    as_of: str = typer.Option(None, "--as-of", help="boundaries as they were then (ISO-8601)"),
+):
+    """Export a layer, current or as of a past time, to a file."""
+    from datetime import datetime
+
+    from api.areas import files
+    from api.params import parse_time
+    from spatial.io.formats import format_of_name
+
+    fmt = format_of_name(out.name)
+    if fmt is None:
+        fail("--out must end in .gpkg, .geojson, .shp.zip or .kml", 2)
+    when = None
+    if as_of:
+        try:
+            when = parse_time(datetime.fromisoformat(as_of), get_settings().timezone)
+        except ValueError:
+            fail(f"--as-of {as_of!r} is not an ISO-8601 time (2026-11-30T10:00:00+08:00)", 2)
+    content, _ = _in_transaction(lambda conn: files.export_layer(conn, _cli_admin(), layer=layer, parent=parent,
+                                                                 fmt=fmt.key, as_of=when))
+    out.write_bytes(content)
+    typer.echo(f"wrote {out} ({len(content)} bytes)")
 
 
 if __name__ == "__main__":

@@ -15,22 +15,24 @@ from api.auth.access import RateLimiter
 from api.auth.passwords import warm_up
 from api.db import make_engine
 from api.live.hub import LiveHub
-from api.tiles.cache import TileCache
 from api.requestlog import configure_logging
-from api.routes import (admin, attachments, auth, cases, catalog, handover, heat, incidents, live, pages,
-                        posters, public, routing, tiles, units)
+from api.routes import (admin, area_files, areas, attachments, auth, cases, catalog, handover, heat, incidents, live,
+                        ogc, open311, pages, posters, public, routing, tiles, units)
 from api.settings import PROJECT_ROOT, Settings, get_settings
+from api.tiles.cache import TileCache
 from api.workflow import deadlines, supervision
 
 VENDOR = {  # URL path -> directory in web/node_modules (installed by `npm ci`)
     "/vendor/leaflet": "leaflet/dist",
+    "/vendor/geoman": "@geoman-io/leaflet-geoman-free/dist",
     "/vendor/vectorgrid": "leaflet.vectorgrid/dist",
     "/vendor/markercluster": "leaflet.markercluster/dist",
     "/vendor/leaflet-heat": "leaflet.heat/dist",
     "/vendor/swagger-ui": "swagger-ui-dist",
 }
-ROUTERS = (auth, catalog, posters, routing, incidents, cases, attachments, handover, public, units, admin, live,
-           heat, tiles, pages)
+# area_files before areas: /api/areas/export and /import are not area codes
+ROUTERS = (auth, catalog, area_files, areas, ogc, posters, routing, incidents, cases, attachments, handover, public,
+           units, admin, open311, live, heat, tiles, pages)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -14,7 +14,7 @@ from api.text import bad_text_reason
 DOCS_PATHS = ("/docs", "/redoc")
 
 
-UPLOAD_SUFFIXES = ("/attachments",)
+UPLOAD_SUFFIXES = ("/attachments", "/api/areas/import")  # photos; layer files (api.areas.files)
 
 
 def content_security_policy(settings: Settings, *, docs: bool = False) -> str:
@@ -97,9 +97,15 @@ class SecurityMiddleware:
         await self._error(send, path, 422, field, reason, f"{field}: {reason}")
 
     async def _error(self, send, path: str, status: int, field: str, reason: str, detail: str):
+        from api.errors import standard_error
+
         body = json.dumps({"detail": detail, "errors": [{"field": field, "reason": reason}]}).encode()
+        media_type = "application/json"
+        standard = standard_error(path, status, detail, [{"field": field, "reason": reason}])
+        if standard is not None:  # under /open311/: the spec's error body
+            status, media_type, body = standard
         await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                    "headers": [(b"content-type", media_type.encode()), (b"content-length", str(len(body)).encode()),
                                 *_headers(self.csp_docs if path.startswith(DOCS_PATHS) else self.csp)]})
         await send({"type": "http.response.body", "body": body})
 

@@ -17,7 +17,7 @@ import numpy as np
 import psycopg
 
 from api.settings import Settings
-from bench import bulk, cycle, intake, plan, reporter, single
+from bench import bulk, console, cycle, intake, partition, plan, reporter, single
 from bench.common import district_shape, points_inside, serve
 from bench.dbenv import bench_database, check_loaded
 from bench.report import RESULTS_DIR, Report
@@ -33,6 +33,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--clients", type=int, default=8, help="incident intake: concurrent clients (8)")
     p.add_argument("--cycle", type=int, default=100, help="command-room cycle: dispatches per layer (100)")
     p.add_argument("--category", default=None, help=f"category code (default {PREFERRED_CATEGORY} if present)")
+    p.add_argument("--incidents", type=int, default=console.MILLION,
+                   help="console: incidents generated in the bench clone for the heatmaps (1000000; 0 skips)")
     p.add_argument("--seed", type=int, default=20261121)
     p.add_argument("--in-place", action="store_true",
                    help="do not clone the database; work in it with a temporary user, cleaned up at the end")
@@ -178,6 +180,27 @@ def main(argv=None) -> int:
         with serve(create_app(db.settings)) as url, \
                 httpx.Client(base_url=url, trust_env=False, timeout=60) as client:
             reporter.run(report, client, (float(lons[0]), float(lats[0])), 20, args.seed, db.created_incidents)
+
+        report.section("7. The partition: validating 10,000 grids; one reshape preview and save")
+        with serve(create_app(db.settings)) as url, \
+                httpx.Client(base_url=url, trust_env=False, timeout=60) as client:
+            partition.run(report, db, client, single.login(client, db.username, db.password), shape)
+
+        report.section(f"8. The console: heatmaps over {args.incidents:,} more incidents, grid tiles vs tipg, "
+                       "the live stream")
+        if args.incidents and db.cloned:
+            took = console.generate(db.dsn, args.incidents, args.seed, report)
+            report.out(f"  {args.incidents:,} incidents generated in {took:.1f} s ({args.incidents / took:,.0f}/s, "
+                       "COPY + the rollup's statement trigger)")
+        elif args.incidents:
+            report.out("  working in place: no incidents generated (they would stay in the source database)")
+        with serve(create_app(db.settings)) as url, \
+                httpx.Client(base_url=url, trust_env=False, timeout=120) as client:
+            auth = single.login(client, db.username, db.password)
+            console.heat_latency(report, db, client, auth, repeat=50)
+            console.tiles(report, db, client, auth)
+        console.live(report, db, create_app(db.settings), (float(lons[0]), float(lats[0])),
+                     auth)
 
         # 4 -------------------------------------------------------------------------------
         report.section("4. Plan check: EXPLAIN (ANALYZE, BUFFERS) route_point.sql")

@@ -58,6 +58,11 @@ def hexagon(cell: str) -> dict:
     return {"type": "Polygon", "coordinates": [ring + ring[:1]]}
 
 
+def centre(cell: str) -> tuple[float, float]:
+    """The cell's centre as (lat, lon)."""
+    return h3.cell_to_latlng(cell)
+
+
 def feature_collection(counts: dict[str, int], resolution: int) -> dict:
     """Hexagons with their counts, largest first, as GeoJSON."""
     features = [{"type": "Feature", "id": cell, "geometry": hexagon(cell),

@@ -5,6 +5,19 @@ from __future__ import annotations
 import io
 
 
+def two_street_spots(engine) -> list[dict]:
+    """A point inside a grid of each of two streets: {street, lon, lat} (scope tests)."""
+    import sqlalchemy as sa
+
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("""
+            SELECT DISTINCT ON (c.parent_code) c.parent_code AS street,
+                   ST_X(ST_PointOnSurface(g.geom)) AS lon, ST_Y(ST_PointOnSurface(g.geom)) AS lat
+            FROM area g JOIN area c ON c.code = g.parent_code AND c.valid_to IS NULL
+            WHERE g.kind = 'grid' AND g.valid_to IS NULL ORDER BY c.parent_code, g.code LIMIT 2""")).mappings().all()
+    return [dict(r) for r in rows]
+
+
 def png_bytes(size: tuple[int, int] = (8, 6)) -> bytes:
     """A small valid PNG (a photo to upload)."""
     from PIL import Image

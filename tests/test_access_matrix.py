@@ -19,6 +19,8 @@ outside its scope.
 
 from __future__ import annotations
 
+import json
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -74,6 +76,7 @@ RULES: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/"): PUBLIC,
     ("GET", "/desk"): PUBLIC,
     ("GET", "/console"): PUBLIC,
+    ("GET", "/editor"): PUBLIC,
     ("GET", "/unit"): PUBLIC,
     ("GET", "/config.json"): PUBLIC,
     ("GET", "/docs"): PUBLIC,
@@ -95,6 +98,29 @@ RULES: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/api/public/grids/{code}"): PUBLIC,
     ("POST", "/api/public/incidents/{tracking_code}/attachments"): PUBLIC,
     ("POST", "/api/public/incidents/{incident_id}/me-too"): PUBLIC,
+    # Open311 GeoReport v2 (posting needs a client app's api_key, not an account)
+    ("GET", "/open311/v2/discovery.{fmt}"): PUBLIC,
+    ("GET", "/open311/v2/services.{fmt}"): PUBLIC,
+    ("GET", "/open311/v2/services/{service_code}.{fmt}"): PUBLIC,
+    ("GET", "/open311/v2/requests.{fmt}"): PUBLIC,
+    ("POST", "/open311/v2/requests.{fmt}"): PUBLIC,
+    ("GET", "/open311/v2/requests/{service_request_id}.{fmt}"): PUBLIC,
+    ("GET", "/open311/v2/tokens/{token}.{fmt}"): PUBLIC,
+    # OGC API - Features (the layers: the map's visibility) and layer files
+    ("GET", "/ogc"): PUBLIC,
+    ("GET", "/ogc/conformance"): PUBLIC,
+    ("GET", "/ogc/collections"): MAP_READERS,
+    ("GET", "/ogc/collections/{collection_id}"): MAP_READERS,
+    ("GET", "/ogc/collections/{collection_id}/items"): MAP_READERS,
+    ("GET", "/ogc/collections/{collection_id}/items/{code}"): MAP_READERS,
+    ("GET", "/api/areas/export"): MAP_READERS,
+    ("POST", "/api/areas/import"): frozenset({"admin", "grid_manager"}),  # edit_areas
+    # editing the grid map: one area, its versions and problems; previews and saves of edits
+    ("GET", "/api/areas/{code}"): MAP_READERS,
+    ("GET", "/api/areas/{code}/history"): MAP_READERS,
+    ("GET", "/api/areas/{code}/validation"): MAP_READERS,
+    ("POST", "/api/areas/edits/preview"): frozenset({"admin", "grid_manager"}),  # edit_areas
+    ("POST", "/api/areas/edits"): frozenset({"admin", "grid_manager"}),
 }
 
 # Each action of the cycle and the roles that may take it (the state and body of the
@@ -117,6 +143,7 @@ SUCCESS = {key: 200 for key in RULES} | {
     ("POST", "/api/incidents/{incident_id}/attachments"): 201,
     ("POST", "/api/public/incidents/{incident_id}/me-too"): 201,
     ("POST", "/api/public/incidents/{tracking_code}/attachments"): 201,
+    ("POST", "/open311/v2/requests.{fmt}"): 201,
 }
 
 # Routes acting on one object: an admitted role out of the object's scope gets 404.
@@ -127,6 +154,9 @@ SCOPED_OBJECT = {("GET", "/api/incidents/{incident_id}"), ("POST", "/api/units/{
                  ("POST", "/api/incidents/{incident_id}/attachments"),
                  ("GET", "/api/attachments/{sha256}")} | {
     ("POST", f"/api/incidents/{{incident_id}}/actions/{a}") for a in ACTIONS}
+SCOPED_OBJECT |= {("GET", "/ogc/collections/{collection_id}/items/{code}"), ("GET", "/api/areas/export")}
+SCOPED_OBJECT |= {("GET", "/api/areas/{code}"), ("GET", "/api/areas/{code}/history"),
+                  ("GET", "/api/areas/{code}/validation")}
 
 # Routes outside the Access scheme, each for a documented reason.
 UNRULED = {
@@ -317,6 +347,34 @@ def _reporter_photo(w, c):
             "files": {"file": ("p.png", PNG, "image/png")}}
 
 
+_OPEN311: dict[str, str] = {}
+
+
+def _open311_key(w) -> str:
+    """One client app's api_key for the run (only its keyed digest stored, as `gridgov apikey add` does)."""
+    if "key" not in _OPEN311:
+        from api.open311.clients import key_digest
+        key = f"o311_matrix-{id(w)}"
+        with w.engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO open311_client (name, key_hash) VALUES (:n, :h)"),
+                         {"n": key, "h": key_digest(w.client.app.state.settings.secret_key, key)})
+        _OPEN311["key"] = key
+    return _OPEN311["key"]
+
+
+def _open311_post(w, c):
+    return {"url": "/open311/v2/requests.json",
+            "data": {"api_key": _open311_key(w), "service_code": "dispute", "lat": w.lat, "long": w.lon}}
+
+
+def _open311_posted(w) -> dict:
+    if "posted" not in _OPEN311:
+        res = w.client.post(**_open311_post(w, "anonymous"))
+        assert res.status_code == 201, res.text
+        _OPEN311["posted"] = res.json()[0]
+    return _OPEN311["posted"]
+
+
 REQUESTS: dict[tuple[str, str], Callable[[World, str], dict]] = {
     ("POST", "/api/auth/token"): _token,
     ("POST", "/api/auth/refresh"): _refresh,
@@ -346,6 +404,7 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], dict]] = {
     ("GET", "/"): lambda w, c: {},
     ("GET", "/desk"): lambda w, c: {},
     ("GET", "/console"): lambda w, c: {},
+    ("GET", "/editor"): lambda w, c: {},
     ("GET", "/unit"): lambda w, c: {},
     ("GET", "/config.json"): lambda w, c: {},
     ("GET", "/docs"): lambda w, c: {},
@@ -369,7 +428,72 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], dict]] = {
     ("POST", "/api/public/incidents/{tracking_code}/attachments"): _reporter_photo,
     ("POST", "/api/public/incidents/{incident_id}/me-too"): lambda w, c: {
         "url": f"/api/public/incidents/{w.cases.report()['id']}/me-too"},
+    ("GET", "/open311/v2/discovery.{fmt}"): lambda w, c: {"url": "/open311/v2/discovery.json"},
+    ("GET", "/open311/v2/services.{fmt}"): lambda w, c: {"url": "/open311/v2/services.xml"},
+    ("GET", "/open311/v2/services/{service_code}.{fmt}"): lambda w, c: {"url": "/open311/v2/services/other.json"},
+    ("GET", "/open311/v2/requests.{fmt}"): lambda w, c: {"url": "/open311/v2/requests.json",
+                                                          "params": {"status": "open"}},
+    ("POST", "/open311/v2/requests.{fmt}"): _open311_post,
+    ("GET", "/open311/v2/requests/{service_request_id}.{fmt}"): lambda w, c: {
+        "url": f"/open311/v2/requests/{_open311_posted(w)['service_request_id']}.xml"},
+    ("GET", "/open311/v2/tokens/{token}.{fmt}"): lambda w, c: {
+        "url": f"/open311/v2/tokens/{_open311_posted(w)['token']}.json"},
 }
+
+
+def _area_file(w, c):
+    """The target incident's grid as a one-feature GeoJSON file under its community, renamed
+    (a change on every call: the import saves a version and its audit row)."""
+    with w.engine.connect() as conn:
+        g = conn.execute(sa.text("SELECT code, name, parent_code, ST_AsGeoJSON(geom, 15) AS geom FROM area "
+                                 "WHERE code = :c AND valid_to IS NULL"), {"c": w.grid_code}).one()
+    name = g.name.split("·")[0] + f"·{c}-{time.monotonic_ns()}"
+    doc = {"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": json.loads(g.geom),
+                                                      "properties": {"code": g.code, "name": name}}]}
+    return {"url": "/api/areas/import", "params": {"layer": "grid", "parent": g.parent_code, "dry_run": "false"},
+            "files": {"file": ("grid.geojson", json.dumps(doc).encode(), "application/geo+json")}}
+
+
+def _grid_parent(w) -> str:
+    with w.engine.connect() as conn:
+        return conn.execute(sa.text("SELECT parent_code FROM area WHERE code = :c AND valid_to IS NULL"),
+                            {"c": w.grid_code}).scalar_one()
+
+
+REQUESTS.update({
+    ("GET", "/ogc"): lambda w, c: {},
+    ("GET", "/ogc/conformance"): lambda w, c: {},
+    ("GET", "/ogc/collections"): lambda w, c: {},
+    ("GET", "/ogc/collections/{collection_id}"): lambda w, c: {"url": "/ogc/collections/grid"},
+    ("GET", "/ogc/collections/{collection_id}/items"): lambda w, c: {"url": "/ogc/collections/grid/items",
+                                                                      "params": {"limit": 2}},
+    ("GET", "/ogc/collections/{collection_id}/items/{code}"): lambda w, c: {
+        "url": f"/ogc/collections/grid/items/{w.grid_code}"},
+    ("GET", "/api/areas/export"): lambda w, c: {"params": {"layer": "grid", "parent": _grid_parent(w),
+                                                           "format": "geojson"}},
+    ("POST", "/api/areas/import"): _area_file,
+})
+
+
+def _area_rename(w, c, save: bool) -> dict:
+    """Rename the target incident's grid (a change on every call: a version and its audit row)."""
+    with w.engine.connect() as conn:
+        g = conn.execute(sa.text("SELECT name, version FROM area WHERE code = :c AND valid_to IS NULL"),
+                         {"c": w.grid_code}).one()
+    body = {"op": "rename", "code": w.grid_code, "name": g.name.split("·")[0] + f"·{c}-{time.monotonic_ns()}"}
+    out = {"url": "/api/areas/edits" if save else "/api/areas/edits/preview", "json": body}
+    if save:
+        out["headers"] = {"If-Match": f'"{w.grid_code}@{g.version}"'}
+    return out
+
+
+REQUESTS.update({
+    ("GET", "/api/areas/{code}"): lambda w, c: {"url": f"/api/areas/{w.grid_code}"},
+    ("GET", "/api/areas/{code}/history"): lambda w, c: {"url": f"/api/areas/{w.grid_code}/history"},
+    ("GET", "/api/areas/{code}/validation"): lambda w, c: {"url": f"/api/areas/{_grid_parent(w)}/validation"},
+    ("POST", "/api/areas/edits/preview"): lambda w, c: _area_rename(w, c, save=False),
+    ("POST", "/api/areas/edits"): lambda w, c: _area_rename(w, c, save=True),
+})
 for _action in ACTIONS:
     REQUESTS[("POST", f"/api/incidents/{{incident_id}}/actions/{_action}")] = (
         lambda action: lambda w, c: w.case_for(action) if expected_status(
@@ -436,7 +560,8 @@ def test_out_of_scope_object_looks_like_a_missing_one(world):
 
 # --------------------------------------------------------------------------- every write is audited
 
-WRITES = [key for key in RULES if key[0] in ("POST", "PUT", "PATCH", "DELETE")]
+READ_ONLY_POSTS = {("POST", "/api/areas/edits/preview")}  # a POST for its body; writes nothing by design
+WRITES = [key for key in RULES if key[0] in ("POST", "PUT", "PATCH", "DELETE") and key not in READ_ONLY_POSTS]
 
 
 @pytest.mark.parametrize("key", WRITES, ids=[f"{m} {p}" for m, p in WRITES])

@@ -1,5 +1,6 @@
 """Hostile values in every parameter of every operation: the answer is a 4xx JSON error (or a
 success when the value happens to be acceptable), never a 5xx and never a non-JSON error.
+Under /open311 the error body is the GeoReport v2 list instead (``open311_problem``).
 
 The operations and their parameters come from the app's own /openapi.json (path, query and
 header parameters, every property of JSON bodies, every field of form bodies, the whole JSON
@@ -246,7 +247,76 @@ def world(client, engine, make_user, login):
         **{("POST", f"/api/incidents/{{incident_id}}/actions/{action}"): Base(fresh=action_case(action))
            for action in ACTION_SETUP},
     }
+    bases.update(open311_bases(client, engine, point))
+    bases.update(layer_bases(engine, grid))
+    bases.update(edit_bases(engine, grid))
     return {"client": client, "bases": bases, "admin": login(*admin_account)}
+
+
+def open311_bases(client, engine, point: dict) -> dict[tuple[str, str], Base]:
+    """Valid examples of the Open311 operations: a client app's key and one request posted with it."""
+    from api.open311.clients import key_digest
+
+    key = f"o311_fuzz-{id(client)}"
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO open311_client (name, key_hash) VALUES (:n, :h)"),
+                     {"n": key, "h": key_digest(client.app.state.settings.secret_key, key)})
+    form = {"api_key": key, "service_code": "noise", "lat": str(point["lat"]), "long": str(point["lon"])}
+    res = client.post("/open311/v2/requests.json", data=form)
+    assert res.status_code == 201, res.text
+    posted = res.json()[0]
+    fmt = {"fmt": "json"}
+    return {
+        ("GET", "/open311/v2/discovery.{fmt}"): Base(path=fmt),
+        ("GET", "/open311/v2/services.{fmt}"): Base(path=fmt),
+        ("GET", "/open311/v2/services/{service_code}.{fmt}"): Base(path={**fmt, "service_code": "other"}),
+        ("GET", "/open311/v2/requests.{fmt}"): Base(path=fmt, query={"status": "open"}),
+        ("POST", "/open311/v2/requests.{fmt}"): Base(path=fmt, form=form),
+        ("GET", "/open311/v2/requests/{service_request_id}.{fmt}"): Base(
+            path={**fmt, "service_request_id": posted["service_request_id"]}),
+        ("GET", "/open311/v2/tokens/{token}.{fmt}"): Base(path={**fmt, "token": posted["token"]}),
+    }
+
+
+def layer_bases(engine, grid: str) -> dict[tuple[str, str], Base]:
+    """Valid examples of the OGC API and layer-file operations: the target incident's grid, and a
+    dry-run import of it (unchanged) under its community."""
+    with engine.connect() as conn:
+        g = conn.execute(sa.text("SELECT code, name, parent_code, ST_AsGeoJSON(geom, 15) AS geom FROM area "
+                                 "WHERE code = :c AND valid_to IS NULL"), {"c": grid}).one()
+    doc = {"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": json.loads(g.geom),
+                                                      "properties": {"code": g.code, "name": g.name}}]}
+    items = {"collection_id": "grid"}
+    return {
+        ("GET", "/ogc"): Base(query={"f": "json"}),
+        ("GET", "/ogc/conformance"): Base(query={"f": "json"}),
+        ("GET", "/ogc/collections"): Base(),
+        ("GET", "/ogc/collections/{collection_id}"): Base(path=items),
+        ("GET", "/ogc/collections/{collection_id}/items"): Base(path=items, query={"limit": "2", "offset": "1"}),
+        ("GET", "/ogc/collections/{collection_id}/items/{code}"): Base(path={**items, "code": g.code}),
+        ("GET", "/api/areas/export"): Base(query={"layer": "grid", "parent": g.parent_code, "format": "geojson"}),
+        ("POST", "/api/areas/import"): Base(query={"layer": "grid", "parent": g.parent_code, "dry_run": "true"},
+                                            files={"file": json.dumps(doc).encode()}),
+    }
+
+
+def edit_bases(engine, grid: str) -> dict[tuple[str, str], Base]:
+    """Valid examples of the area-editing operations: the grid, its community, a rename of the
+    grid (a save gets If-Match of the version current when it is sent)."""
+    parent = conn_scalar(engine, "SELECT parent_code FROM area WHERE code = :c AND valid_to IS NULL", c=grid)
+    rename = {"op": "rename", "code": grid, "name": "fuzz"}
+
+    def fresh_save(where: str, name: str) -> Base:
+        version = conn_scalar(engine, "SELECT version FROM area WHERE code = :c AND valid_to IS NULL", c=grid)
+        return Base(json=rename, headers={"If-Match": f'"{grid}@{version}"'})
+
+    return {
+        ("GET", "/api/areas/{code}"): Base(path={"code": grid}),
+        ("GET", "/api/areas/{code}/history"): Base(path={"code": grid}),
+        ("GET", "/api/areas/{code}/validation"): Base(path={"code": parent}),
+        ("POST", "/api/areas/edits/preview"): Base(json=rename),
+        ("POST", "/api/areas/edits"): Base(fresh=fresh_save),
+    }
 
 
 def conn_scalar(engine, query: str, **params):
@@ -327,13 +397,15 @@ def request_for(base: Base, path: str, where: str, name: str, value: Value, auth
     return {"url": url, "headers": headers, "content": content}
 
 
-def problem_with(res) -> str | None:
+def problem_with(res, path: str = "") -> str | None:
     """What is wrong with an answer to a hostile request (None: a 2xx/3xx, or a proper 4xx JSON error)."""
     excerpt = res.content[:300].decode("utf-8", "replace")
     if res.status_code >= 500:
         return f"{res.status_code} {excerpt}"
     if res.status_code < 400:
         return None
+    if path.startswith("/open311/"):
+        return open311_problem(res, excerpt)
     ctype = res.headers.get("content-type", "")
     if ctype.split(";")[0].strip() != "application/json":
         return f"{res.status_code} with content-type {ctype!r}: {excerpt}"
@@ -347,6 +419,25 @@ def problem_with(res) -> str | None:
         if not body["errors"] or not all(isinstance(e, dict) and isinstance(e.get("field"), str) and e["field"]
                                          for e in body["errors"]):
             return f"422 that names no field: {excerpt}"
+    return None
+
+
+def open311_problem(res, excerpt: str) -> str | None:
+    """Under /open311 errors take the GeoReport v2 body instead of the app's (a standard its clients
+    parse): a JSON list of {code, description} (XML <errors> for .xml paths, in tests/test_open311.py),
+    the code being the status, 400 for bad input (the spec knows no 422)."""
+    if res.status_code == 422:
+        return f"422 under /open311 (the spec answers bad input with 400): {excerpt}"
+    if res.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        return f"{res.status_code} with content-type {res.headers.get('content-type')!r}: {excerpt}"
+    try:
+        body = res.json()
+    except ValueError:
+        return f"{res.status_code} with a body that is not JSON: {excerpt}"
+    if not (isinstance(body, list) and body and all(
+            isinstance(e, dict) and e.get("code") == res.status_code and isinstance(e.get("description"), str)
+            and e["description"] for e in body)):
+        return f"{res.status_code} without the GeoReport v2 error list [{{code, description}}]: {excerpt}"
     return None
 
 
@@ -389,7 +480,7 @@ def test_hostile_values_in_every_parameter(world, method, path, op):
                 kwargs = request_for(one, path, where, name, value, auth)
                 res = client.request(method, **kwargs)
                 sent += 1
-                problem = problem_with(res)
+                problem = problem_with(res, path)
                 if problem:
                     failures.append(f"{where} {name} = {kind} as {caller}: {problem}")
     assert sent > 0

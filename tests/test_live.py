@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from api.live import stream
+from tests.cycle_support import two_street_spots
 
 WAIT_S = 15  # generous: the machine may be busy; the console's target is well under a second
 
@@ -89,14 +90,7 @@ def reported(incident_id: int):
 @pytest.fixture(scope="module")
 def streets(engine):
     """Two streets and a point well inside a grid of each."""
-    with engine.connect() as conn:
-        rows = conn.execute(sa.text("""
-            SELECT DISTINCT ON (c.parent_code) c.parent_code AS street,
-                   ST_X(ST_PointOnSurface(g.geom)) AS lon, ST_Y(ST_PointOnSurface(g.geom)) AS lat
-            FROM area g JOIN area c ON c.code = g.parent_code AND c.valid_to IS NULL
-            WHERE g.kind = 'grid' AND g.valid_to IS NULL
-            ORDER BY c.parent_code, g.code LIMIT 2""")).mappings().all()
-    return [dict(r) for r in rows]
+    return two_street_spots(engine)
 
 
 @pytest.fixture(scope="module")

@@ -116,9 +116,10 @@ class LiveHub:
             await self._units(unit_codes)
 
     async def _events(self, lo: int, hi: int) -> None:
+        params = {"lo": lo, "hi": hi, "after": None, "limit": BATCH_ROWS + 1,
+                  "everywhere": True, "scope": [], "unit": None}  # every subscriber's filter is applied below
         async with self.engine.connect() as conn:
-            rows = [dict(r) for r in (await conn.execute(
-                sql("live_events"), {"lo": lo, "hi": hi, "limit": BATCH_ROWS + 1})).mappings()]
+            rows = [dict(r) for r in (await conn.execute(sql("live_events"), params)).mappings()]
         if len(rows) > BATCH_ROWS:  # a bulk load: nobody watches it row by row
             self._broadcast(documents.frame("resync", {"reason": "bulk"}))
             self.last_event_id = max(self.last_event_id or 0, hi)

@@ -40,8 +40,8 @@ SEEN_MAX = 4096
 
 async def _replay(engine: AsyncEngine, sight: Sight, after: int) -> list[dict]:
     async with engine.connect() as conn:
-        result = await conn.execute(sql("live_replay"), {"after": after, "limit": REPLAY_MAX + 1,
-                                                         **sight.incidents.params()})
+        result = await conn.execute(sql("live_events"), {"after": after, "lo": None, "hi": None,
+                                                         "limit": REPLAY_MAX + 1, **sight.incidents.params()})
         return [dict(r) for r in result.mappings()]
 
 

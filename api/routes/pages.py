@@ -36,6 +36,12 @@ async def console_page(who: PublicUnlimited):
     return FileResponse(WEB / "console.html", media_type="text/html; charset=utf-8")
 
 
+@router.get("/editor")
+async def editor_page(who: PublicUnlimited):
+    """The grid manager's editor: split, merge, redraw, roster, history (the page logs in itself)."""
+    return FileResponse(WEB / "editor.html", media_type="text/html; charset=utf-8")
+
+
 @router.get("/unit")
 async def unit_page(who: PublicUnlimited):
     """The officer's phone page: my tasks, accept, on scene, report back, position."""

@@ -7,10 +7,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
-from api import catalog, posters
+from api import posters
 from api.auth.deps import MapReader
 from api.db import ConnDep
 from api.errors import NotFound
+from api.layers import map_scope
 
 router = APIRouter(tags=["catalog"])
 
@@ -27,7 +28,7 @@ async def grid_poster(code: Annotated[str, Path(max_length=64, pattern=r"^[0-9A-
     """The A4 poster of a grid: its name, place and people, and the signed QR code of its report page."""
     settings = request.app.state.settings
     found = [(g, url) for g, url in await posters.of_area(conn, public_url(settings), settings.qr_key, code,
-                                                   scope=catalog.map_scope(who))
+                                                   scope=map_scope(who))
              if g["code"] == code]
     if not found:
         raise NotFound(f"grid {code} not found", field="code")

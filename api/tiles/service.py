@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.auth.principal import Principal
 from api.errors import Invalid
 from api.heat import service as heat_service
-from api.catalog import map_scope
+from api.layers import map_scope
 from api.settings import Settings
 from api.tiles.cache import TileCache
 from spatial import heat
@@ -60,9 +60,21 @@ async def area_tile(conn: AsyncConnection, cache: TileCache, who: Principal, lay
     if tile is None:
         tile = bytes((await conn.execute(sql("tile_areas"), {
             "z": z, "x": x, "y": y, "kind": AREA_LAYERS[layer], "layer": layer, "department": department,
-            "scope": scope})).scalar_one() or b"")
+            "visible": await _visible(conn, cache, scope, fingerprint)})).scalar_one() or b"")
         cache.put(key, tile)
     return tile, etag_of(*key)
+
+
+async def _visible(conn: AsyncConnection, cache: TileCache, scope: list[str] | None, fingerprint: str):
+    """The codes a scope shows (None: everything), once per scope and boundary fingerprint."""
+    if scope is None:
+        return None
+    key = (tuple(scope), fingerprint)
+    codes = cache.visible(key)
+    if codes is None:
+        codes = list((await conn.execute(sql("areas_visible"), {"scope": scope})).scalar_one())
+        cache.keep_visible(key, codes)
+    return codes
 
 
 async def hexagon_tile(conn: AsyncConnection, who: Principal, settings: Settings, z: int, x: int, y: int, *,

@@ -1,6 +1,7 @@
 -- One Mapbox Vector Tile of current areas of one kind (ST_TileEnvelope -> ST_AsMVTGeom ->
--- ST_AsMVT in one statement), within the caller's map scope (NULL: everything).
--- Params: z, x, y, kind, layer (the MVT layer name), department (nullable), scope (nullable).
+-- ST_AsMVT in one statement), within the caller's map scope.
+-- Params: z, x, y, kind, layer (the MVT layer name), department (nullable), visible (nullable:
+-- everything; else the codes the scope shows, from areas_visible.sql).
 WITH bounds AS (
     SELECT ST_TileEnvelope(:z, :x, :y) AS env3857,
            ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => 64.0 / 4096), 4326) AS env4326
@@ -12,6 +13,6 @@ tile AS (
     FROM area a, bounds b
     WHERE a.valid_to IS NULL AND a.kind = :kind AND a.geom && b.env4326
       AND (CAST(:department AS text) IS NULL OR a.department_code = CAST(:department AS text))
-      AND area_in_map_scope(a.code, a.parent_code, a.kind, a.geom, CAST(:scope AS text[]))
+      AND (CAST(:visible AS text[]) IS NULL OR a.code = ANY(CAST(:visible AS text[])))
 )
 SELECT ST_AsMVT(tile, :layer, 4096, 'geom') FROM tile WHERE geom IS NOT NULL

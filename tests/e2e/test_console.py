@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
+from tests.cycle_support import two_street_spots
 from tests.e2e.test_desk import login
 from tests.e2e.test_map import Page, browser, headers_for, http  # noqa: F401 (fixtures)
 
@@ -19,13 +19,7 @@ SCREENSHOT = Path(os.environ.get("GRIDGOV_CONSOLE_SCREENSHOT") or "/tmp/gridgov-
 
 @pytest.fixture(scope="module")
 def streets(engine):
-    with engine.connect() as conn:
-        rows = conn.execute(sa.text("""
-            SELECT DISTINCT ON (c.parent_code) c.parent_code AS street,
-                   ST_X(ST_PointOnSurface(g.geom)) AS lon, ST_Y(ST_PointOnSurface(g.geom)) AS lat
-            FROM area g JOIN area c ON c.code = g.parent_code AND c.valid_to IS NULL
-            WHERE g.kind = 'grid' AND g.valid_to IS NULL ORDER BY c.parent_code, g.code LIMIT 2""")).mappings().all()
-    return [dict(r) for r in rows]
+    return two_street_spots(engine)
 
 
 def report(http, spot) -> int:  # noqa: F811

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from tests.cycle_support import png_bytes
+from tests.cycle_support import png_bytes, two_street_spots
 from tests.e2e.test_map import DISTRICT, TIMEOUT_MS, Page, browser, headers_for, http  # noqa: F401 (fixtures)
 
 PHONE = {"width": 360, "height": 740}
@@ -178,13 +178,8 @@ def test_a_stale_page_is_told_the_case_moved(browser, live_server, http, make_us
 def test_the_queue_and_the_open_case_follow_the_street_live(browser, live_server, http, make_user, engine):  # noqa: F811
     """A street dispatcher's desk shows a new report of the street and a step taken elsewhere on
     the open case without reloading; another street's report never shows up."""
-    with engine.connect() as conn:
-        spots = conn.execute(sa.text("""
-            SELECT DISTINCT ON (c.parent_code) c.parent_code AS street,
-                   ST_X(ST_PointOnSurface(g.geom)) AS lon, ST_Y(ST_PointOnSurface(g.geom)) AS lat
-            FROM area g JOIN area c ON c.code = g.parent_code AND c.valid_to IS NULL
-            WHERE g.kind = 'grid' AND g.valid_to IS NULL ORDER BY c.parent_code, g.code LIMIT 2""")).mappings().all()
-    mine, other = dict(spots[0]), dict(spots[1])
+    spots = two_street_spots(engine)
+    mine, other = spots
     user = make_user("dispatcher", mine["street"])
     web = Page(browser, live_server)
     try:

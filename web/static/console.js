@@ -8,7 +8,7 @@
 import { accessToken, api } from "./api.js";
 import { h, replace } from "./dom.js";
 import { ago, applyI18n, dateTime, localName, onLangChange, t, toggleLang } from "./i18n.js";
-import { LiveStream } from "./live.js";
+import { LiveStream, showLiveState } from "./live.js";
 import { signOut, startSession } from "./session.js";
 import "./strings-cycle.js";
 import "./strings-console.js";
@@ -313,13 +313,6 @@ function fillFilters() {
   $("h-tier").value = ti;
 }
 
-function showLive(state) {
-  const el = $("live-state");
-  el.hidden = false;
-  el.dataset.state = state;
-  el.textContent = t(`live.${state}`);
-}
-
 async function start(me) {
   cons.me = me;
   $("user-name").textContent = me.username;
@@ -333,7 +326,7 @@ async function start(me) {
   fillFilters();
   makeMap(config);
   cons.live = new LiveStream({
-    onIncident: onLiveIncident, onState: showLive,
+    onIncident: onLiveIncident, onState: showLiveState,
     onUnit: (u) => upsertUnit(u),
     onUnitsReload: () => loadUnits().catch(() => {}),
     onResync: () => { loadIncidents().catch(() => {}); loadUnits().catch(() => {}); },
@@ -360,7 +353,7 @@ document.addEventListener("DOMContentLoaded", () => {
     if (!cons.me) return;
     fillFilters();
     renderQueue();
-    if (cons.live?.current) showLive(cons.live.current);
+    showLiveState(cons.live?.current);
   });
   $("logout").addEventListener("click", signOut);
 });

@@ -4,7 +4,7 @@
 import { api, ApiError } from "./api.js";
 import { h, replace } from "./dom.js";
 import { applyI18n, dateTime, localName, metres, onLangChange, t, toggleLang } from "./i18n.js";
-import { LiveStream } from "./live.js";
+import { LiveStream, showLiveState } from "./live.js";
 import { signOut, startSession } from "./session.js";
 import "./strings-cycle.js";
 
@@ -323,13 +323,6 @@ function onLiveIncident(ev) {
   }
 }
 
-function showLive(state) {
-  const el = $("live-state");
-  el.hidden = false;
-  el.dataset.state = state;
-  el.textContent = t(`live.${state}`);
-}
-
 // ---------------------------------------------------------------- start
 
 async function start(me) {
@@ -355,7 +348,7 @@ async function start(me) {
   const deep = /case=(\d+)/.exec(location.hash);
   if (deep) await openCase(Number(deep[1]));
   desk.live = new LiveStream({
-    onIncident: onLiveIncident, onState: showLive,
+    onIncident: onLiveIncident, onState: showLiveState,
     onResync: () => { loadQueue().catch(() => {}); loadNotifications().catch(() => {}); },
   }).start();
   desk.timer = setInterval(() => {
@@ -374,7 +367,7 @@ document.addEventListener("DOMContentLoaded", () => {
     fillFilters();
     renderQueue();
     if (desk.doc) renderCase();
-    if (desk.live?.current) showLive(desk.live.current);
+    showLiveState(desk.live?.current);
   });
   $("logout").addEventListener("click", signOut);
 });

@@ -3,6 +3,7 @@
 // itself with Last-Event-ID, and drops events it has already seen (a reconnect replays a few).
 
 import { request } from "./api.js";
+import { t } from "./i18n.js";
 
 const BACKOFF_MS = [1000, 2000, 5000, 10000];
 const SEEN_MAX = 2000;
@@ -102,4 +103,12 @@ export class LiveStream {
     this.current = s;
     this.on.onState?.(s);
   }
+}
+
+/** The stream's state on the page's badge (#live-state: "live" or "offline", in words). */
+export function showLiveState(state, el = document.getElementById("live-state")) {
+  if (!el || !state) return;
+  el.hidden = false;
+  el.dataset.state = state;
+  el.textContent = t(`live.${state}`);
 }

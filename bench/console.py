@@ -1,0 +1,263 @@
+"""Section 8: the dispatcher's console at scale: heatmaps over 1,000,000 incidents, grid tiles
+side by side with tipg, and the live stream's delay from commit to client.
+
+The million incidents are generated in the bench's own clone (never in the shipped sample):
+clustered around the sample's 22,600 reports (each one seeds a cloud of about 44 within
+~150 m, same category and routing), spread over the last year with a daily rhythm, written
+with COPY in chunks (the heat rollup's statement trigger folds each chunk in one upsert).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+
+import h3
+import httpx
+import numpy as np
+import psycopg
+
+from bench.common import free_port, serve
+from bench.report import Report, latency_stats, ms, ratio
+from spatial.sqlfiles import raw_sql
+
+MILLION = 1_000_000
+CHUNK = 100_000
+TILE_ZOOMS = (12, 13, 14, 15, 16)
+TILES_PER_ZOOM = 12
+SSE_CLIENTS = 50
+SSE_EVENTS = 40
+
+
+def generate(dsn: str, n: int, seed: int, report: Report) -> float:
+    """``n`` clustered incidents (source 'sample', closed) with their rollup; returns seconds."""
+    rng = np.random.default_rng(seed)
+    started = time.perf_counter()
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        seeds = conn.execute("""SELECT category_code, ST_X(location), ST_Y(location), grid_code, community_code,
+            street_code, district_code, zone_code, station_code, patrol_zone_code, tier FROM incident
+            WHERE source <> 'open311' ORDER BY id""").fetchall()
+        now = datetime.now(timezone.utc)
+        # reports arrive in time order: so are they written (the heap and the rollup follow it)
+        hours = rng.uniform(0, 365 * 24, n)
+        hours = np.abs(hours - np.sin((hours % 24) / 24 * 2 * np.pi) * 3)  # more by day than by night
+        hours.sort()
+        hours = hours[::-1]
+        done = 0
+        while done < n:
+            size = min(CHUNK, n - done)
+            pick = rng.integers(0, len(seeds), size)
+            lon = np.array([seeds[i][1] for i in pick]) + rng.normal(0, 0.0015, size)
+            lat = np.array([seeds[i][2] for i in pick]) + rng.normal(0, 0.0013, size)
+            with conn.cursor() as cur, cur.copy("""COPY incident (tracking_code, category_code, location, source,
+                    status, reported_at, closed_at, h3_cell, grid_code, community_code, street_code, district_code,
+                    zone_code, station_code, patrol_zone_code, tier) FROM STDIN""") as copy:
+                for k, i in enumerate(pick):
+                    s = seeds[i]
+                    at = now - timedelta(hours=float(hours[done + k]))
+                    copy.write_row((f"BN-{done + k:09d}", s[0], f"SRID=4326;POINT({lon[k]:.7f} {lat[k]:.7f})",
+                                    "sample", "closed", at, at + timedelta(hours=20),
+                                    h3.latlng_to_cell(float(lat[k]), float(lon[k]), 9), *s[3:]))
+            done += size
+            report.out(f"  generated {done:>9,} / {n:,} incidents  [{'#' * (20 * done // n):<20}] "
+                       f"{time.perf_counter() - started:5.1f} s")
+        conn.execute("VACUUM ANALYZE incident")  # what autovacuum does soon after a bulk load
+        conn.execute("VACUUM ANALYZE incident_heat")
+    return time.perf_counter() - started
+
+
+def heat_latency(report: Report, db, client: httpx.Client, auth: dict, repeat: int) -> None:
+    """District-wide viewport, 30 days and a year: our route vs the rollup SQL alone vs a naive
+    count over the incidents (the baseline the rollup replaces)."""
+    now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    rows = []
+    with psycopg.connect(db.dsn, autocommit=True) as conn:
+        rollup = raw_sql("heat_cells").replace("%", "%%")
+        for label, days in (("30 days", 30), ("1 year", 365)):
+            start = now - timedelta(days=days)
+            params = {"from": start.isoformat(), "to": now.isoformat(), "zoom": 10}
+            times = []
+            for _ in range(repeat):
+                t0 = time.perf_counter()
+                res = client.get("/api/heatmap", params=params, headers=auth)
+                times.append(time.perf_counter() - t0)
+                res.raise_for_status()
+            total = res.json()["total"]
+            sql_params = {"start": start, "stop": now, "categories": None, "statuses": None, "tiers": None,
+                          "sources": None, "everywhere": True, "scope": []}
+            rollup_q = re.sub(r"(?<!:):(\w+)", r"%(\1)s", rollup)
+            raw, naive = [], []
+            for _ in range(repeat):
+                t0 = time.perf_counter()
+                conn.execute(rollup_q, sql_params).fetchall()
+                raw.append(time.perf_counter() - t0)
+            for _ in range(max(3, repeat // 10)):
+                t0 = time.perf_counter()
+                conn.execute("""SELECT h3_cell, count(*) FROM incident WHERE reported_at >= %s AND reported_at < %s
+                                GROUP BY h3_cell""", (start, now)).fetchall()
+                naive.append(time.perf_counter() - t0)
+            ours, r, nv = latency_stats(times), latency_stats(raw), latency_stats(naive)
+            rows += [(f"GET /api/heatmap, {label}", ms(ours["p50"]), ms(ours["p99"]), f"{total:,}",
+                      ratio(ours["p50"], r["p50"])),
+                     (f"  rollup SQL alone, {label}", ms(r["p50"]), ms(r["p99"]), "", "1.00x"),
+                     (f"  naive count over incidents, {label}", ms(nv["p50"]), ms(nv["p99"]), "",
+                      ratio(nv["p50"], r["p50"]))]
+    report.table(["heatmap (district viewport, resolution 5)", "p50 ms", "p99 ms", "incidents", "vs rollup SQL"], rows)
+    report.out("  target: p50 < 50 ms for 30 days")
+
+
+def _tile_list(dsn: str) -> list[tuple[int, int, int]]:
+    """Tiles over the busiest part of the district at each zoom."""
+    import math
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        lon, lat = conn.execute("""SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Centroid(ST_Collect(location)) c
+            FROM (SELECT location FROM incident LIMIT 20000) s) x""").fetchone()
+    out = []
+    for z in TILE_ZOOMS:
+        n = 1 << z
+        x0 = int((lon + 180) / 360 * n)
+        y0 = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+        side = int(math.ceil(math.sqrt(TILES_PER_ZOOM)))
+        out += [(z, x0 + dx, y0 + dy) for dx in range(side) for dy in range(side)][:TILES_PER_ZOOM]
+    return out
+
+
+def tcp_dsn(dsn: str) -> str:
+    """tipg wants a URL with a host: the embedded cluster's socket becomes its loopback port."""
+    from urllib.parse import parse_qs, urlsplit
+
+    parts = urlsplit(dsn)
+    query = parse_qs(parts.query)
+    if parts.hostname or "host" not in query:
+        return dsn
+    port = query.get("port", ["5432"])[0]
+    user = f"{parts.username}@" if parts.username else ""
+    return f"postgresql://{user}127.0.0.1:{port}{parts.path}"
+
+
+@contextlib.contextmanager
+def tipg_server(dsn: str):
+    """tipg (PyPI) serving the same database in this process's machine, on its own port."""
+    try:
+        import tipg  # noqa: F401
+    except ImportError:
+        yield None
+        return
+    os.environ["DATABASE_URL"] = tcp_dsn(dsn)
+    os.environ["TIPG_DB_SCHEMAS"] = '["public"]'
+    os.environ["TIPG_MAX_FEATURES_PER_TILE"] = "100000"
+    import uvicorn
+    from tipg.main import app as tipg_app
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(tipg_app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 60
+    while not server.started and time.time() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}" if server.started else None
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def tiles(report: Report, db, client: httpx.Client, auth: dict) -> None:
+    tiles_ = _tile_list(db.dsn)
+    rows = []
+    with tipg_server(db.dsn) as tipg_url:
+        tipg_client = httpx.Client(base_url=tipg_url, trust_env=False, timeout=60) if tipg_url else None
+        for z in TILE_ZOOMS:
+            mine = [t for t in tiles_ if t[0] == z]
+            cold, warm, theirs, sizes = [], [], [], []
+            for (_, x, y) in mine:
+                for bucket in (cold, warm):  # first call renders, second is served by the worker's cache
+                    t0 = time.perf_counter()
+                    res = client.get(f"/tiles/grid/{z}/{x}/{y}.pbf", headers=auth)
+                    bucket.append(time.perf_counter() - t0)
+                    res.raise_for_status()
+                sizes.append(len(res.content))
+                if tipg_client is not None:
+                    t0 = time.perf_counter()
+                    r = tipg_client.get(f"/collections/public.area_current/tiles/WebMercatorQuad/{z}/{x}/{y}",
+                                        params={"filter": "kind='grid'", "filter-lang": "cql2-text"})
+                    theirs.append(time.perf_counter() - t0)
+                    r.raise_for_status()
+            c, w = latency_stats(cold), latency_stats(warm)
+            t = latency_stats(theirs) if theirs else None
+            rows.append((z, len(mine), f"{np.mean(sizes) / 1024:.1f}", ms(c["p50"]), ms(w["p50"]),
+                         ms(t["p50"]) if t else "-", ratio(t["p50"], c["p50"]) if t else "-"))
+        if tipg_client is not None:
+            tipg_client.close()
+    report.table(["zoom", "tiles", "KiB", "ours cold p50 ms", "ours cached p50 ms", "tipg p50 ms", "tipg / ours cold"],
+                 rows)
+    report.out("  the same table: tipg 1.6.1 serving the view area_current with a CQL2 filter kind='grid' (unscoped),"
+               " ours scoped (the bench's account) by one ST_AsMVT statement; cold = first request of a tile,"
+               " cached = the worker's tile cache; target: tipg / ours >= 3")
+    if tiles_ and not rows:
+        report.out("  no tiles measured")
+
+
+async def _sse_latency(url: str, auth: dict, post_auth: dict, spot: tuple[float, float]) -> tuple[list, list]:
+    """50 streams open; each report's event timed at every client, from the POST being sent and
+    from its 201 (which the server sends after the commit)."""
+    arrivals: dict[int, list[float]] = {}
+    ready = asyncio.Event()
+    connected = 0
+
+    async def listen(client: httpx.AsyncClient):
+        nonlocal connected
+        async with client.stream("GET", "/api/live", headers={**auth, "Accept": "text/event-stream"}) as res:
+            async for line in res.aiter_lines():
+                if line.startswith("event: hello"):
+                    connected += 1
+                    if connected == SSE_CLIENTS:
+                        ready.set()
+                elif line.startswith("data: ") and '"kind":"reported"' in line:
+                    import orjson
+                    doc = orjson.loads(line[6:])
+                    arrivals.setdefault(doc["incident_id"], []).append(time.perf_counter())
+
+    limits = httpx.Limits(max_connections=SSE_CLIENTS + 5)
+    async with httpx.AsyncClient(base_url=url, timeout=httpx.Timeout(10, read=120), limits=limits,
+                                 trust_env=False) as client:
+        tasks = [asyncio.create_task(listen(client)) for _ in range(SSE_CLIENTS)]
+        await asyncio.wait_for(ready.wait(), 60)
+        from_send, from_commit = [], []
+        for _ in range(SSE_EVENTS):
+            t0 = time.perf_counter()
+            res = await client.post("/api/incidents", json={"category": "noise", "lon": spot[0], "lat": spot[1]},
+                                    headers=post_auth)
+            t1 = time.perf_counter()
+            res.raise_for_status()
+            incident = res.json()["id"]
+            deadline = time.perf_counter() + 10
+            while len(arrivals.get(incident, [])) < SSE_CLIENTS and time.perf_counter() < deadline:
+                await asyncio.sleep(0.002)
+            for at in arrivals.get(incident, []):
+                from_send.append(at - t0)
+                from_commit.append(max(0.0, at - t1))
+            await asyncio.sleep(0.05)
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    return from_send, from_commit
+
+
+def live(report: Report, db, app, spot, auth: dict) -> None:
+    with serve(app) as url:
+        from_send, from_commit = asyncio.run(_sse_latency(url, auth, auth, spot))
+    a, b = latency_stats(from_send), latency_stats(from_commit)
+    report.table(["intake -> SSE event at a client", "n", "p50 ms", "p99 ms", "max ms"], [
+        ("from the POST sent", a["n"], ms(a["p50"]), ms(a["p99"]), ms(a["max"])),
+        ("from its 201 (after the commit)", b["n"], ms(b["p50"]), ms(b["p99"]), ms(b["max"])),
+    ])
+    report.out(f"  {SSE_CLIENTS} clients connected to one worker, {SSE_EVENTS} reports one after another; "
+               f"expected {SSE_CLIENTS * SSE_EVENTS} deliveries, got {a['n']}; target p99 < 500 ms")
