@@ -389,3 +389,38 @@ def test_saving_a_retired_area_again_is_stale_not_missing(client, engine, make_u
     assert first.status_code == 200, first.text
     again = client.post("/api/areas/edits", json=body, headers={**who, "If-Match": etag(code, 1)})
     assert again.status_code == 412 and again.json()["current"] == {code: None}
+
+
+def test_retiring_a_patrol_zone_hands_its_open_cases_to_the_neighbour_beat(client, engine, admin):
+    """Patrol zones are a partition per department too: when a beat's ground goes to the next
+    beat, an open case in it changes beat (case file says so); a closed one keeps its own."""
+    with engine.connect() as conn:
+        pair = _rows(conn, """
+            SELECT p.code AS gone, p.version, q.code AS heir, p.department_code AS dept,
+                   ST_X(ST_PointOnSurface(p.geom)) AS lon, ST_Y(ST_PointOnSurface(p.geom)) AS lat
+            FROM area p JOIN area q ON q.kind = 'patrol_zone' AND q.valid_to IS NULL AND q.code <> p.code
+              AND q.department_code = p.department_code AND q.parent_code = p.parent_code
+              AND ST_Length(ST_Intersection(ST_Boundary(p.geom), ST_Boundary(q.geom))) > 0
+            WHERE p.kind = 'patrol_zone' AND p.valid_to IS NULL AND p.department_code = (
+                SELECT departments[1] FROM category WHERE code = 'noise')
+            ORDER BY ST_Length(ST_Intersection(ST_Boundary(p.geom), ST_Boundary(q.geom))) DESC, p.code LIMIT 1""")
+    assert pair, "no two neighbouring patrol zones of one department"
+    p = pair[0]
+    open_case = client.post("/api/incidents", json={"lon": p["lon"], "lat": p["lat"], "category": "noise"}).json()
+    closed = client.post("/api/incidents", json={"lon": p["lon"], "lat": p["lat"] + 1e-6, "category": "noise"}).json()
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE incident SET status = 'closed', closed_at = now() WHERE id = :i"),
+                     {"i": closed["id"]})
+        before = conn.execute(sa.text("SELECT patrol_zone_code FROM incident WHERE id = :i"),
+                              {"i": open_case["id"]}).scalar_one()
+    assert before == p["gone"]
+    res = client.post("/api/areas/edits", json={"op": "retire", "code": p["gone"], "to": [p["heir"]]},
+                      headers={**admin, "If-Match": etag(p["gone"], p["version"])})
+    assert res.status_code == 200, res.text
+    with engine.connect() as conn:
+        beats = dict(conn.execute(sa.text("SELECT id, patrol_zone_code FROM incident WHERE id = ANY(:i)"),
+                                  {"i": [open_case["id"], closed["id"]]}).all())
+        event = _rows(conn, "SELECT data FROM incident_event WHERE incident_id = :i AND kind = 'rerouted'",
+                      i=open_case["id"])
+    assert beats == {open_case["id"]: p["heir"], closed["id"]: p["gone"]}
+    assert event and event[0]["data"]["from_patrol_zone"] == p["gone"] and event[0]["data"]["to_patrol_zone"] == p["heir"]

@@ -17,7 +17,8 @@ from api.errors import Conflict
 from api.sqlfiles import sql
 from spatial.routing import route_many
 
-SNAPSHOT = ("grid_code", "community_code", "street_code", "district_code", "zone_code", "station_code")
+SNAPSHOT = ("grid_code", "community_code", "street_code", "district_code", "zone_code", "station_code",
+            "patrol_zone_code")
 
 
 def _hex(geom) -> str | None:
@@ -96,20 +97,23 @@ async def reroute(conn: AsyncConnection, ground, *, actor: str) -> int:
     routed = await route_many(conn, [r.lon for r in found], [r.lat for r in found])
     moved, data = [], []
     for row, new in zip(found, routed):
+        new = {**new, "patrol_zone_code": row.patrol_now}
         if all(getattr(row, k) == new[k] for k in SNAPSHOT if not (k == "district_code" and new[k] is None)):
             continue
         moved.append((row.id, new))
         data.append(json.dumps({"from_grid": row.grid_code, "to_grid": new["grid_code"],
                                 "from_community": row.community_code, "to_community": new["community_code"],
                                 "from_street": row.street_code, "to_street": new["street_code"],
-                                "from_zone": row.zone_code, "to_zone": new["zone_code"]}))
+                                "from_zone": row.zone_code, "to_zone": new["zone_code"],
+                                "from_patrol_zone": row.patrol_zone_code, "to_patrol_zone": row.patrol_now}))
     if not moved:
         return 0
     ids = [i for i, _ in moved]
     await conn.execute(sql("incident_reroute"), {
         "ids": ids, "grids": [n["grid_code"] for _, n in moved], "communities": [n["community_code"] for _, n in moved],
         "streets": [n["street_code"] for _, n in moved], "districts": [n["district_code"] for _, n in moved],
-        "zones": [n["zone_code"] for _, n in moved], "stations": [n["station_code"] for _, n in moved]})
+        "zones": [n["zone_code"] for _, n in moved], "stations": [n["station_code"] for _, n in moved],
+        "patrols": [n["patrol_zone_code"] for _, n in moved]})
     await conn.execute(sql("incident_reroute_events"), {"ids": ids, "data": data, "actor": actor,
                                                         "note": "boundaries changed: routed again"})
     return len(ids)
