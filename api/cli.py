@@ -221,6 +221,74 @@ def report_heatmap(
                f"(resolution {summary['resolution']}, busiest {summary['max']})")
 
 
+@app.command("route-file")
+def route_file(source: Path = typer.Argument(..., help="points: .csv (lon, lat, id), .geojson or .gpkg"),
+               out: Path = typer.Argument(..., help="the routed points: .csv, .geojson or .gpkg"),
+               crs: str = typer.Option("wgs84", help="wgs84 | gcj02 | bd09")):
+    """Route a file of points (up to 100,000): grid, community, street, district, zone, workstation."""
+    from spatial import batch
+    from spatial.errors import InputError
+    from spatial.routing import route_many
+
+    try:
+        points = _read_points(source)
+        if points.problems:
+            for p in points.problems[:batch.MAX_PROBLEMS]:
+                typer.secho(f"row {p['row']}: {p['field']}: {p['reason']}", fg=typer.colors.RED, err=True)
+            fail(f"{len(points.problems)} row(s) cannot be routed; nothing was written", 2)
+        points = batch.to_wgs84(points, crs)
+    except (InputError, ValueError) as exc:
+        fail(f"{getattr(exc, 'field', 'file')}: {getattr(exc, 'reason', exc)}", 2)
+    chunks = range(0, len(points.ids), 10_000)
+
+    async def work(conn):
+        rows = []
+        with typer.progressbar(chunks, label=f"routing {len(points.ids):,} points") as bar:
+            for start in bar:
+                rows += await route_many(conn, points.lons[start:start + 10_000], points.lats[start:start + 10_000])
+        return rows
+
+    rows = _in_transaction(work)
+    _write_points(out, points, rows)
+    inside = sum(1 for r in rows if r["grid_code"])
+    typer.echo(f"{out}: {len(rows):,} points, {inside:,} inside a grid, {len(rows) - inside:,} outside every grid")
+
+
+def _read_points(path: Path):
+    from spatial import batch
+
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return batch.read_csv(path.read_text(encoding="utf-8-sig"))
+    if suffix in (".geojson", ".json"):
+        return batch.read_geojson(path.read_bytes())
+    if suffix == ".gpkg":
+        import geopandas as gpd
+
+        frame = gpd.read_file(path).to_crs(4326)
+        return batch.read_geojson(frame.to_json(drop_id=True).encode())  # properties.id, if any, is the id
+    fail(f"{path}: use .csv, .geojson or .gpkg", 2)
+
+
+def _write_points(path: Path, points, rows) -> None:
+    from spatial import batch
+
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        path.write_text(batch.csv_chunk(points.ids, points.lons, points.lats, rows, header=True), encoding="utf-8")
+    elif suffix in (".geojson", ".json"):
+        path.write_bytes(b'{"type":"FeatureCollection","features":[' + batch.geojson_chunk(
+            points.ids, points.lons, points.lats, rows, first=True) + b"]}")
+    elif suffix == ".gpkg":
+        import geopandas as gpd
+
+        columns = {c: [r[c] for r in rows] for c in batch.ANSWER_COLUMNS}
+        gpd.GeoDataFrame({"id": points.ids, **columns}, geometry=gpd.points_from_xy(points.lons, points.lats),
+                         crs=4326).to_file(path, layer="routed", driver="GPKG")
+    else:
+        fail(f"{path}: use .csv, .geojson or .gpkg", 2)
+
+
 @app.command()
 def supervise():
     """Run one round of the deadline scheduler now (the app runs one every minute)."""

@@ -14,7 +14,7 @@ from api.text import bad_text_reason
 DOCS_PATHS = ("/docs", "/redoc")
 
 
-UPLOAD_SUFFIXES = ("/attachments", "/api/areas/import")  # photos; layer files (api.areas.files)
+UPLOAD_SUFFIXES = ("/attachments", "/api/areas/import", "/api/route/batch")  # photos; layer files; point files
 
 
 def content_security_policy(settings: Settings, *, docs: bool = False) -> str:

@@ -59,6 +59,7 @@ RULES: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/api/stations"): MAP_READERS,
     ("GET", "/api/units"): frozenset({"admin", "dispatcher", "officer"}),
     ("GET", "/api/route"): frozenset({"admin", "dispatcher", "grid_manager", "grid_worker"}),
+    ("POST", "/api/route/batch"): frozenset({"admin", "dispatcher", "grid_manager", "grid_worker"}),
     ("POST", "/api/incidents"): PUBLIC,
     ("GET", "/api/incidents"): STAFF,
     ("GET", "/api/live"): STAFF,  # the stream is cut to the catch-up (once) here; tests/test_live.py holds real ones
@@ -386,6 +387,8 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], dict]] = {
     ("GET", "/api/stations"): lambda w, c: {},
     ("GET", "/api/units"): lambda w, c: {},
     ("GET", "/api/route"): lambda w, c: {"params": {"lon": w.lon, "lat": w.lat, "category": "dispute"}},
+    ("POST", "/api/route/batch"): lambda w, c: {"content": f"id,lon,lat\n1,{w.lon},{w.lat}\n".encode(),
+                                                "headers": {"Content-Type": "text/csv"}},
     ("POST", "/api/incidents"): lambda w, c: {"json": {"category": "dispute", "lon": w.lon, "lat": w.lat}},
     ("GET", "/api/incidents"): lambda w, c: {"params": {"limit": 5}},
     ("GET", "/api/live"): lambda w, c: {"params": {"once": "true"}, "headers": {"Last-Event-ID": "1"}},

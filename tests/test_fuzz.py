@@ -209,6 +209,9 @@ def world(client, engine, make_user, login):
         ("GET", "/api/stations"): Base(),
         ("GET", "/api/units"): Base(),
         ("GET", "/api/route"): Base(query={**{k: str(v) for k, v in point.items()}, "category": "noise"}),
+        ("POST", "/api/route/batch"): Base(json={"type": "FeatureCollection", "features": [
+            {"type": "Feature", "geometry": {"type": "Point", "coordinates": [point["lon"], point["lat"]]},
+             "properties": {"id": "a"}}]}),
         # No Idempotency-Key in the example (it is optional): with one, every accepted hostile
         # value would meet the first request's key (409) instead of the code that stores a report.
         ("POST", "/api/incidents"): Base(json={"category": "noise", **point}),

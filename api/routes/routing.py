@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import StreamingResponse
 
-from api import routing_preview
+from api import routing_batch, routing_preview
 from api.auth.deps import RoutingPreviewer
 from api.db import ConnDep
-from api.schemas import Routing, RouteQuery
+from api.schemas import InputCrs, Routing, RouteQuery
 
 router = APIRouter(prefix="/api", tags=["routing"])
 
@@ -20,3 +21,19 @@ async def route_preview(conn: ConnDep, request: Request, who: RoutingPreviewer,
     """Grid, hierarchy, zone, workstation, patrol zones, and the nearest available units the
     caller may read (staff)."""
     return await routing_preview.preview(conn, who, q, request.app.state.settings)
+
+
+@router.post("/route/batch", response_class=StreamingResponse,
+             responses={200: {"content": {"text/csv": {}, "application/geo+json": {}},
+                              "description": "the points with their routing, streamed in the format sent"}})
+async def route_batch(conn: ConnDep, request: Request, who: RoutingPreviewer,
+                      content_type: Annotated[str, Header(alias="Content-Type", max_length=100)] = "",
+                      crs: Annotated[InputCrs, Query(description="the points' coordinate system")] = "wgs84"):
+    """Route up to 100,000 points at once: send a CSV (a header with lon, lat and optionally id)
+    or a GeoJSON FeatureCollection of Points; the answer is the same format with grid_code,
+    community_code, street_code, district_code, zone_code and station_code for each point
+    (empty outside every grid). A file with a bad row is refused whole, naming the rows."""
+    points, fmt = routing_batch.parse(await request.body(), content_type, crs)
+    await routing_batch.record(conn, who, points, fmt)
+    return StreamingResponse(routing_batch.stream(request.app.state.engine, points, fmt),
+                             media_type=routing_batch.MEDIA_TYPES[fmt])
