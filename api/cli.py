@@ -289,6 +289,48 @@ def _write_points(path: Path, points, rows) -> None:
         fail(f"{path}: use .csv, .geojson or .gpkg", 2)
 
 
+@app.command("import-incidents")
+def import_incidents(
+    file: Path = typer.Argument(..., help=".csv, .gpkg or .geojson: id, lon, lat (or a point), category, reported_at"
+                                          "[, status, closed_at, priority, description]"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="check every row, write nothing"),
+    system: str = typer.Option(None, "--system", help="the other system's name (default: the file's name); "
+                                                      "its ids are unique within it, so a second import adds nothing"),
+):
+    """Load a history of incidents from another system: routed in bulk, written with COPY."""
+    import getpass
+
+    from api import incident_import
+
+    settings = _settings_or_exit()
+    if not file.is_file():
+        fail(f"{file}: no such file", 2)
+
+    async def work(conn):
+        loaded = await incident_import.check(conn, file, settings)
+        if loaded.problems or dry_run:
+            return loaded, None
+        with typer.progressbar(length=len(loaded.rows), label=f"routing {len(loaded.rows):,} incidents") as bar:
+            counts = await incident_import.apply(
+                conn, loaded, settings, system=system or file.stem, actor=f"cli:{getpass.getuser()}",
+                progress=lambda done, total: bar.update(done - bar.pos))
+        return loaded, counts
+
+    try:
+        loaded, counts = _in_transaction(work)
+    except ValueError as exc:
+        fail(str(exc), 2)
+    for p in loaded.problems[:200]:
+        typer.secho(f"row {p['row']}: {p['field']}: {p['reason']}", fg=typer.colors.RED, err=True)
+    if loaded.problems:
+        fail(f"{len(loaded.problems)} problem(s) in {file}; nothing was written", 1)
+    if counts is None:
+        typer.echo(f"{file}: {len(loaded.rows):,} rows, no problems (dry run: nothing written)")
+    else:
+        typer.echo(f"{file}: {counts['inserted']:,} incidents imported, {counts['already_there']:,} already there, "
+                   f"{counts['unrouted']:,} outside every grid")
+
+
 @app.command()
 def supervise():
     """Run one round of the deadline scheduler now (the app runs one every minute)."""

@@ -33,7 +33,8 @@ class Points:
     problems: list[dict] = field(default_factory=list)
 
 
-def _check(row: int, lon, lat, problems: list[dict]) -> tuple[float, float]:
+def check_point(row: int, lon, lat, problems: list[dict]) -> tuple[float, float]:
+    """The row's point as floats; what is wrong with it goes into ``problems``."""
     try:
         x, y = float(lon), float(lat)
     except (TypeError, ValueError):
@@ -68,7 +69,7 @@ def read_csv(text: str) -> Points:
     for n, rec in enumerate(reader, start=2):  # row 1 is the header
         if len(ids) >= MAX_POINTS:
             raise InputError("file", f"at most {MAX_POINTS:,} points in one batch")
-        x, y = _check(n, rec.get(lon_key), rec.get(lat_key), problems)
+        x, y = check_point(n, rec.get(lon_key), rec.get(lat_key), problems)
         ids.append(str(rec.get(id_key) if id_key else n - 1))
         lons.append(x)
         lats.append(y)
@@ -94,7 +95,7 @@ def read_geojson(data: bytes) -> Points:
             problems.append({"row": n, "field": "geometry", "reason": "must be a GeoJSON Point"})
             x = y = math.nan
         else:
-            x, y = _check(n, coords[0], coords[1], problems)
+            x, y = check_point(n, coords[0], coords[1], problems)
         props = f.get("properties") if isinstance(f, dict) and isinstance(f.get("properties"), dict) else {}
         fid = f.get("id") if isinstance(f, dict) else None
         ids.append(str(fid if fid is not None else props.get("id", n)))

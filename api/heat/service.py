@@ -23,7 +23,7 @@ from spatial import heat
 from spatial.sqlfiles import sql
 
 MAX_WINDOW_DAYS = 400
-SOURCES = ("qr", "web", "grid_worker", "hotline", "open311", "sample")
+SOURCES = ("qr", "web", "grid_worker", "hotline", "open311", "sample", "import")
 TIERS = ("grid", "community", "zone", "street", "district")
 
 
