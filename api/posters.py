@@ -113,12 +113,13 @@ def pdf(url: str, grid: dict) -> bytes:
 RENDERERS = {"svg": (svg, "image/svg+xml"), "pdf": (pdf, "application/pdf")}
 
 
-async def of_area(conn, base_url: str, key: str, area_code: str,
-                  scope: list[str] | None = None) -> list[tuple[dict, str]]:
-    """(grid, signed report URL) for a grid, or every grid under a community, street or district;
-    ``scope``: the caller's map scope (None: everywhere, for the command line)."""
+async def of_area(conn, base_url: str, key: str, area_code: str, scope: list[str] | None = None,
+                  *, only: bool = False) -> list[tuple[dict, str]]:
+    """(grid, signed report URL) for a grid, or every grid under a community, street or district
+    (``only``: the grid ``area_code`` itself, or nothing); ``scope``: the caller's map scope
+    (None: everywhere, for the command line)."""
     from api.sqlfiles import sql
 
-    params = {"code": area_code, "scope": scope}
+    params = {"code": area_code, "scope": scope, "only": only}
     rows = [dict(r) for r in (await conn.execute(sql("grid_poster"), params)).mappings()]
     return [(g, qr.report_url(base_url, key, g["code"])) for g in rows]

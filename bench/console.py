@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import re
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -20,11 +19,11 @@ from datetime import datetime, timedelta, timezone
 import h3
 import httpx
 import numpy as np
+import orjson
 import psycopg
 
-from bench.common import free_port, serve
+from bench.common import free_port, psycopg_sql, serve
 from bench.report import Report, latency_stats, ms, ratio
-from spatial.sqlfiles import raw_sql
 
 MILLION = 1_000_000
 CHUNK = 100_000
@@ -77,7 +76,7 @@ def heat_latency(report: Report, db, client: httpx.Client, auth: dict, repeat: i
     now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
     rows = []
     with psycopg.connect(db.dsn, autocommit=True) as conn:
-        rollup = raw_sql("heat_cells").replace("%", "%%")
+        rollup_q, _ = psycopg_sql("heat_cells")
         for label, days in (("30 days", 30), ("1 year", 365)):
             start = now - timedelta(days=days)
             params = {"from": start.isoformat(), "to": now.isoformat(), "zoom": 10}
@@ -90,7 +89,6 @@ def heat_latency(report: Report, db, client: httpx.Client, auth: dict, repeat: i
             total = res.json()["total"]
             sql_params = {"start": start, "stop": now, "categories": None, "statuses": None, "tiers": None,
                           "sources": None, "everywhere": True, "scope": []}
-            rollup_q = re.sub(r"(?<!:):(\w+)", r"%(\1)s", rollup)
             raw, naive = [], []
             for _ in range(repeat):
                 t0 = time.perf_counter()
@@ -221,7 +219,6 @@ async def _sse_latency(url: str, auth: dict, post_auth: dict, spot: tuple[float,
                     if connected == SSE_CLIENTS:
                         ready.set()
                 elif line.startswith("data: ") and '"kind":"reported"' in line:
-                    import orjson
                     doc = orjson.loads(line[6:])
                     arrivals.setdefault(doc["incident_id"], []).append(time.perf_counter())
 

@@ -50,6 +50,13 @@ def check_point(row: int, lon, lat, problems: list[dict]) -> tuple[float, float]
     return x, y
 
 
+def _id(row: int, value, problems: list[dict]) -> str:
+    text = str(value)
+    if "\x00" in text or len(text) > 200:
+        problems.append({"row": row, "field": "id", "reason": "at most 200 characters, no NUL"})
+    return text
+
+
 def read_csv(text: str) -> Points:
     """A CSV with a header naming the longitude and latitude columns (``lon``/``lat`` or
     ``longitude``/``latitude``, ``lng``, ``x``/``y``) and optionally ``id``.
@@ -70,7 +77,7 @@ def read_csv(text: str) -> Points:
         if len(ids) >= MAX_POINTS:
             raise InputError("file", f"at most {MAX_POINTS:,} points in one batch")
         x, y = check_point(n, rec.get(lon_key), rec.get(lat_key), problems)
-        ids.append(str(rec.get(id_key) if id_key else n - 1))
+        ids.append(_id(n, rec.get(id_key) if id_key else n - 1, problems))
         lons.append(x)
         lats.append(y)
     return Points(ids, np.asarray(lons, dtype="float64"), np.asarray(lats, dtype="float64"), problems)
@@ -98,7 +105,7 @@ def read_geojson(data: bytes) -> Points:
             x, y = check_point(n, coords[0], coords[1], problems)
         props = f.get("properties") if isinstance(f, dict) and isinstance(f.get("properties"), dict) else {}
         fid = f.get("id") if isinstance(f, dict) else None
-        ids.append(str(fid if fid is not None else props.get("id", n)))
+        ids.append(_id(n, fid if fid is not None else props.get("id", n), problems))
         lons.append(x)
         lats.append(y)
     return Points(ids, np.asarray(lons, dtype="float64"), np.asarray(lats, dtype="float64"), problems)

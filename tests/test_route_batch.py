@@ -89,6 +89,7 @@ def test_a_bad_row_refuses_the_file_whole_naming_the_rows(client, dispatcher, en
     (b"lon,lat\n1,2\n", "text/plain", 415, "Content-Type"),
     (b"lon,lat\n" + b"120.4,30.8\n" * 100_001, "text/csv", 422, "file"),
     (b"lon,lat\n\xff\xfe,1\n", "text/csv", 422, "file"),
+    (b"id,lon,lat\na\x00b,120.4,30.8\n", "text/csv", 422, "file"),
 ])
 def test_bad_files_are_4xx_naming_the_field(client, dispatcher, content, content_type, status, field):
     res = client.post("/api/route/batch", content=content, headers={**dispatcher, "Content-Type": content_type})

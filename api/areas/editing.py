@@ -66,7 +66,7 @@ class Area:
     @classmethod
     def of(cls, row) -> "Area":
         return cls(row.code, row.name, row.name_en, row.kind, row.parent_code, row.department_code,
-                   dict(row.attributes or {}), row.version, shapely.from_wkb(row.wkb))
+                   dict(row.attributes or {}), row.version, shapely.from_wkb(bytes(row.wkb)))
 
     def same_layer(self, other: "Area") -> bool:
         return (self.parent_code, self.kind, self.department_code) == \

@@ -26,11 +26,13 @@ import shapely
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api import layers
+from api.areas.editing import Area
 from api.auth.policy import Capability, reach
 from api.auth.principal import Principal
 from api.errors import Invalid, NotFound
 from api.sqlfiles import sql
 from spatial.io import FORMATS, read_layer, write_layer
+from spatial.partition.topology import GRID as GRID_DEG  # the export's precision (7 decimals, about 1 cm)
 from spatial.io.check import Problem, partition_problems, require_columns, row_problems, text_value
 
 LAYERS = ("district", "street", "community", "grid", "zone", "patrol_zone")
@@ -38,24 +40,10 @@ IMPORTABLE = ("street", "community", "grid", "zone", "patrol_zone")
 KIND_PARENT = {"street": "district", "community": "street", "grid": "community"}  # zones hang under CODE
 MAX_IMPORT_BYTES = 8_000_000
 SAME_GEOMETRY_DEG = 1e-6  # about 0.1 m: the export's 7 decimals and format round trips stay "the same"
-GRID_DEG = 1e-7  # the export's precision (7 decimals, about 1 cm)
 EXPORT_COLUMNS = ("code", "name", "name_en", "kind", "parent_code", "department", "version", "valid_from",
                   "valid_to", "households", "attributes")
 
 Progress = Callable[[str, int, int], None]
-
-
-@dataclass
-class Area:
-    code: str
-    name: str
-    name_en: str | None
-    kind: str
-    parent_code: str | None
-    department_code: str | None
-    attributes: dict
-    version: int
-    geom: object
 
 
 @dataclass
@@ -73,15 +61,9 @@ class Feature:
     changed: list[str] = field(default_factory=list)
 
 
-def _area(row) -> Area:
-    return Area(code=row.code, name=row.name, name_en=row.name_en, kind=row.kind, parent_code=row.parent_code,
-                department_code=row.department_code, attributes=dict(row.attributes or {}), version=row.version,
-                geom=shapely.from_wkb(bytes(row.wkb)))
-
-
 async def _under(conn: AsyncConnection, kind: str, under: str, include_self: bool) -> list[Area]:
     rows = await conn.execute(sql("area_files_under"), {"kind": kind, "under": under, "include_self": include_self})
-    return [_area(r) for r in rows]
+    return [Area.of(r) for r in rows]
 
 
 def same_geometry(a, b, tolerance: float = SAME_GEOMETRY_DEG) -> bool:

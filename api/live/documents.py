@@ -43,7 +43,7 @@ def incident_view(sight: Sight, row: dict[str, Any]) -> dict[str, Any] | None:
     if sight.details.covers(areas, units):
         doc |= {"at": row["at"], "to_status": row["to_status"], "priority": row["priority"],
                 "due_at": row["due_at"], "lon": row["lon"], "lat": row["lat"],
-                "grid_code": areas[0] if row["areas"] and row["areas"][0] else None}
+                "grid_code": (row["areas"] or [None])[0]}
     return doc
 
 

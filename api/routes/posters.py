@@ -27,11 +27,9 @@ async def grid_poster(code: Annotated[str, Path(max_length=64, pattern=r"^[0-9A-
                       conn: ConnDep, request: Request, who: MapReader):
     """The A4 poster of a grid: its name, place and people, and the signed QR code of its report page."""
     settings = request.app.state.settings
-    found = [(g, url) for g, url in await posters.of_area(conn, public_url(settings), settings.qr_key, code,
-                                                   scope=map_scope(who))
-             if g["code"] == code]
+    found = await posters.of_area(conn, public_url(settings), settings.qr_key, code, scope=map_scope(who), only=True)
     if not found:
         raise NotFound(f"grid {code} not found", field="code")
-    render, media_type = posters.RENDERERS[fmt]
-    return Response(render(found[0][1], found[0][0]), media_type=media_type,
+    (grid, url), (render, media_type) = found[0], posters.RENDERERS[fmt]
+    return Response(render(url, grid), media_type=media_type,
                     headers={"Content-Disposition": f'attachment; filename="poster-{code}.{fmt}"'})

@@ -29,6 +29,14 @@ def _apply(rows: str, sign: str) -> str:
         ON CONFLICT ({COLUMNS}) DO UPDATE SET n = h.n + excluded.n;"""
 
 
+def _moved(side: str) -> str:
+    """The old (``o``) or new (``n``) rows of an UPDATE whose rollup key changed."""
+    key = "h3_cell, reported_at, category_code, status, tier, source, areas"
+    old, new = (", ".join(f"{t}.{c.strip()}" for c in key.split(",")) for t in ("o", "n"))
+    return f"""(SELECT {side}.* FROM old_rows o JOIN new_rows n ON n.id = o.id
+                WHERE ({old}) IS DISTINCT FROM ({new}))"""
+
+
 def upgrade() -> None:
     op.execute(f"""
     CREATE TABLE incident_heat (
@@ -53,14 +61,8 @@ def upgrade() -> None:
     CREATE FUNCTION incident_heat_update() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
         -- only rows whose key changed move between buckets (most updates touch other columns)
-        {_apply('''(SELECT o.* FROM old_rows o JOIN new_rows n ON n.id = o.id
-                    WHERE (o.h3_cell, o.reported_at, o.category_code, o.status, o.tier, o.source, o.areas)
-                          IS DISTINCT FROM
-                          (n.h3_cell, n.reported_at, n.category_code, n.status, n.tier, n.source, n.areas))''', "-")}
-        {_apply('''(SELECT n.* FROM old_rows o JOIN new_rows n ON n.id = o.id
-                    WHERE (o.h3_cell, o.reported_at, o.category_code, o.status, o.tier, o.source, o.areas)
-                          IS DISTINCT FROM
-                          (n.h3_cell, n.reported_at, n.category_code, n.status, n.tier, n.source, n.areas))''', "")}
+        {_apply(_moved("o"), "-")}
+        {_apply(_moved("n"), "")}
         DELETE FROM incident_heat WHERE n = 0;
         RETURN NULL;
     END $$;

@@ -230,7 +230,6 @@ async function drawHeat() {
     });
     cons.heatLayer = L.heatLayer(points, { radius: 22, blur: 18, maxZoom: 15 }).addTo(cons.map);
   }
-  cons.heatLayer.options.total = doc.total;
   document.body.dataset.heatTotal = String(doc.total);
   drawLegend(doc);
 }
