@@ -7,6 +7,9 @@ Payloads (one per statement, PostgreSQL folds identical ones within a transactio
 for changed accounts and role grants, ``{"t": "areas"}`` for any write to ``area``. More ids
 than ``IDS_MAX`` in one statement: ``{"t": "sessions"|"users", "all": true}``.
 
+Also the public rate limit's token buckets, shared by every worker (UNLOGGED: a crash empties
+them, which only forgives the clients their last minute).
+
 Revision ID: 0013_cache_notify
 Revises: 0012_import_source
 Create Date: 2026-12-01
@@ -51,6 +54,13 @@ def _ids_function(name: str, kind: str) -> str:
 
 
 def upgrade() -> None:
+    op.execute("""
+    CREATE UNLOGGED TABLE rate_bucket (
+        key text PRIMARY KEY,
+        tokens float8 NOT NULL,
+        at timestamptz NOT NULL DEFAULT clock_timestamp()
+    );
+    """)
     op.execute(_ids_function("cache_sessions", "sessions") + _ids_function("cache_users", "users") + f"""
     CREATE OR REPLACE FUNCTION cache_areas() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
@@ -77,4 +87,5 @@ def downgrade() -> None:
     DROP FUNCTION IF EXISTS cache_areas();
     DROP FUNCTION IF EXISTS cache_users();
     DROP FUNCTION IF EXISTS cache_sessions();
+    DROP TABLE IF EXISTS rate_bucket;
     """)
