@@ -10,7 +10,8 @@ from api.sqlfiles import sql
 REDACT = {"password", "password_hash", "contact", "reporter_contact", "reporter_token", "reporter_token_hash"}
 
 
-def _clean(doc: Any) -> str | None:
+def clean(doc: Any) -> str | None:
+    """A before/after document as the audit row stores it: JSON, secrets redacted."""
     if doc is None:
         return None
     if isinstance(doc, dict):
@@ -23,7 +24,7 @@ async def record(conn, *, actor: str, action: str, entity: str, entity_id: Any =
     await conn.execute(sql("audit_insert"), {
         "actor": actor, "action": action, "entity": entity,
         "entity_id": None if entity_id is None else str(entity_id),
-        "before": _clean(before), "after": _clean(after), "client": client,
+        "before": clean(before), "after": clean(after), "client": client,
     })
 
 

@@ -122,9 +122,12 @@ async def report(conn: AsyncConnection, who: Principal, body: IncidentIn, settin
     token = keyed_token(secret, "reporter-token-for-key", key) if key else secrets.token_urlsafe(24)
     point = routing["point"]
     reported_at = datetime.now(timezone.utc)
+    deadlines_of = routing["category"].pop("deadlines")  # read with the routing: one round trip less
+    actor = who.actor if who.is_authenticated else REPORTER
+    tracking_code = new_tracking_code()
     params = {
-        "reported_at": reported_at, **await _deadline(conn, body.category, body.priority, reported_at, settings),
-        "tracking_code": new_tracking_code(), "idempotency_key": key,
+        "reported_at": reported_at, **_deadline(deadlines_of, body.category, body.priority, reported_at, settings),
+        "tracking_code": tracking_code, "idempotency_key": key,
         "request_hash": request_hash, "category": body.category, "description": body.description,
         "lon": point["lon"], "lat": point["lat"], "accuracy_m": body.accuracy_m,
         "input_crs": body.crs, "source": body.source, "priority": body.priority,
@@ -133,6 +136,12 @@ async def report(conn: AsyncConnection, who: Principal, body: IncidentIn, settin
         "reporter_contact": contact_box.seal(settings.contact_key, body.contact),
         "reporter_token_hash": hash_token(token),
         **_snapshot_codes(routing),
+        # the first case-file event and the audit row, written by the same statement
+        "event_actor": actor, "event_data": json.dumps({"source": body.source, "flags": routing["flags"]},
+                                                       ensure_ascii=False),
+        "audit_actor": who.actor, "client": who.client,
+        "audit_after": audit.clean({"tracking_code": tracking_code, "category": body.category,
+                                    "source": body.source, "flags": routing["flags"]}),
     }
     inserted = (await conn.execute(sql("incident_insert"), params)).first()
     if inserted is None:  # the key was used before: hand back that incident, never a second
@@ -143,25 +152,18 @@ async def report(conn: AsyncConnection, who: Principal, body: IncidentIn, settin
                "status": existing["status"], "routing": existing["routing"]}
         return {**doc, "routing": await routing_shown_to(conn, who, doc["routing"])}, False
     incident_id = inserted.id
-    actor = who.actor if who.is_authenticated else REPORTER
-    await add_event(conn, incident_id, actor=actor, kind="reported", to_status="received",
-                    data={"source": body.source, "flags": routing["flags"]})
-    await audit.record(conn, actor=who.actor, action="create", entity="incident", entity_id=incident_id,
-                       after={"tracking_code": params["tracking_code"], "category": body.category,
-                              "source": body.source, "flags": routing["flags"]}, client=who.client)
     from api.duplicates import candidates  # the duplicates module builds on this one
     similar = await candidates(conn, category=body.category, lon=point["lon"], lat=point["lat"],
                                exclude_id=incident_id)
-    return {"id": incident_id, "tracking_code": params["tracking_code"], "reporter_token": token,
+    return {"id": incident_id, "tracking_code": tracking_code, "reporter_token": token,
             "status": "received", "routing": await routing_shown_to(conn, who, routing),
             "candidates": similar}, True
 
 
-async def _deadline(conn: AsyncConnection, category: str, priority: str, start: datetime,
-                    settings: Settings) -> dict[str, Any]:
+def _deadline(deadlines_of: dict | None, category: str, priority: str, start: datetime,
+              settings: Settings) -> dict[str, Any]:
     """The case's deadline from the moment it comes in (the category × priority spec on the
     working calendar); none, logged, when the calendar does not cover the year."""
-    deadlines_of = (await conn.execute(sql("category_deadlines"), {"category": category})).scalar_one()
     spec = deadlines.spec_for(deadlines_of, priority)
     try:
         due = deadlines.due(settings, start, spec)

@@ -54,7 +54,7 @@ station AS (
     FROM station s, zone WHERE s.zone_code = zone.code
 ),
 cat AS (
-    SELECT c.code, c.departments FROM category c WHERE c.code = :category
+    SELECT c.code, c.departments, c.deadlines FROM category c WHERE c.code = :category   -- deadlines: for intake
 ),
 dept AS (
     SELECT d.code, d.ord FROM cat, unnest(cat.departments) WITH ORDINALITY AS d(code, ord)
