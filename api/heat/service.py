@@ -85,7 +85,7 @@ async def hexagons(conn: AsyncConnection, who: Principal, settings: Settings, *,
     lo, hi = window(start, stop, settings)
     rows = (await conn.execute(sql("heat_cells"), {
         "start": lo, "stop": hi, "categories": f.categories, "statuses": f.statuses, "tiers": f.tiers,
-        "sources": f.sources, **_scope(who)})).all()
+        "sources": f.sources, "resolution": resolution, **_scope(who)})).all()
     doc = heat.feature_collection(heat.aggregate(rows, resolution, bbox), resolution)
     return {**doc, "window": {"from": lo, "to": hi}}
 

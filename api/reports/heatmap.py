@@ -28,7 +28,7 @@ async def build(conn: AsyncConnection, *, start: datetime, stop: datetime, area:
     """(HTML page, summary) of the window [start, stop) under ``area`` (None: everything)."""
     rows = (await conn.execute(sql("heat_cells"), {
         "start": start, "stop": stop, "categories": category, "statuses": None, "tiers": None, "sources": None,
-        "everywhere": area is None, "scope": [area] if area else []})).all()
+        "everywhere": area is None, "scope": [area] if area else [], "resolution": resolution})).all()
     counts = heat.aggregate(rows, resolution)
     doc = heat.feature_collection(counts, resolution)
     outline = (await conn.execute(sql("area_outline"), {"code": area})).scalar_one_or_none() if area else None
