@@ -377,15 +377,21 @@ def calendar():
 
 
 @app.command()
-def serve(host: str = typer.Option(None), port: int = typer.Option(None), reload: bool = False):
-    """Serve the app (map at /, OpenAPI docs at /docs)."""
+def serve(host: str = typer.Option(None), port: int = typer.Option(None), reload: bool = False,
+          workers: int = typer.Option(None, min=1, help="worker processes (default: the usable cores)")):
+    """Serve the app (map at /, OpenAPI docs at /docs), one worker process per core by default.
+
+    The workers share only the database: sessions, rate limits and the scheduler's rounds live
+    there, and each worker's caches follow the NOTIFYs of migration 0013."""
     import uvicorn
 
     settings = _settings_or_exit()
     host = host or settings.host
     port = port or settings.port
-    typer.echo(f"gridgov on http://{host}:{port}  (map /, API docs /docs)")
-    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, reload=reload,
+    workers = 1 if reload else (workers or len(os.sched_getaffinity(0)))
+    typer.echo(f"gridgov on http://{host}:{port}  (map /, API docs /docs); {workers} worker(s)")
+    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, reload=reload, workers=workers,
+                loop="uvloop", http="httptools",
                 proxy_headers=False, log_level="info", access_log=False)  # gridgov logs each request as JSON
 
 

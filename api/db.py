@@ -2,17 +2,74 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from typing import Annotated
 
+import orjson
 from fastapi import Depends, Request
+from psycopg import _queries as _psycopg_queries
+from psycopg.types.json import set_json_loads
+from sqlalchemy import event, exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from api.settings import Settings
 
+IDLE_PING_S = 5.0  # a pooled connection idle longer than this is pinged before use (one round trip)
+PREPARE_THRESHOLD = 1  # psycopg prepares a query on its 2nd execution on a connection (default: 6th)
+PREPARED_MAX = 200  # prepared statements kept per connection (psycopg's default 100; the app has ~150 queries)
+QUERY_CACHE_CHARS = 32_768  # psycopg re-parses every query longer than 4096 characters on each call;
+# route_point.sql is about 8000: keep its parsed form too (psycopg is pinned; the knob is module-level)
+if getattr(_psycopg_queries, "MAX_CACHED_STATEMENT_LENGTH", QUERY_CACHE_CHARS) < QUERY_CACHE_CHARS:
+    _psycopg_queries.MAX_CACHED_STATEMENT_LENGTH = QUERY_CACHE_CHARS
+
 
 def make_engine(settings: Settings) -> AsyncEngine:
-    return create_async_engine(settings.url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    """The pool: no ping per request; a connection idle for a while is pinged first, and a
+    connection error met by a query invalidates the whole pool (SQLAlchemy's default), so the
+    app recovers by itself after the database restarts."""
+    engine = create_async_engine(settings.url, pool_size=10, max_overflow=20, pool_pre_ping=False,
+                                 connect_args={"prepare_threshold": PREPARE_THRESHOLD})
+    _tune_pool(engine)
+    return engine
+
+
+def make_autocommit_engine(settings: Settings) -> AsyncEngine:
+    """A small pool of its own for one-statement checks committed at once (the public rate limit).
+
+    Separate from the request pool on purpose: a request holds its connection while it waits
+    for one of these, so drawing both from one pool could leave every request waiting for a
+    second connection that no request gives back."""
+    engine = create_async_engine(settings.url, pool_size=2, max_overflow=8, pool_timeout=10, pool_pre_ping=False,
+                                 isolation_level="AUTOCOMMIT", connect_args={"prepare_threshold": PREPARE_THRESHOLD})
+    _tune_pool(engine)
+    return engine
+
+
+def _tune_pool(engine: AsyncEngine) -> None:
+    """Prepared statements and orjson on every connection; a ping only after a quiet spell."""
+    dialect = engine.sync_engine.dialect
+    pool = engine.sync_engine.pool
+
+    @event.listens_for(pool, "connect")
+    def _fresh(dbapi_connection, record) -> None:
+        record.info["idle_since"] = time.monotonic()
+        driver = dbapi_connection.driver_connection
+        driver.prepared_max = PREPARED_MAX
+        set_json_loads(orjson.loads, driver)  # json/jsonb results (the routing document) parsed by orjson
+
+    @event.listens_for(pool, "checkin")
+    def _idle(dbapi_connection, record) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(pool, "checkout")
+    def _ping(dbapi_connection, record, proxy) -> None:
+        if time.monotonic() - record.info.get("idle_since", 0.0) < IDLE_PING_S:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:  # the server went away: every pooled connection is stale
+            raise exc.InvalidatePoolError(str(error)) from error
 
 
 async def get_conn(request: Request) -> AsyncIterator[AsyncConnection]:

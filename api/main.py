@@ -12,8 +12,9 @@ from fastapi.staticfiles import StaticFiles
 
 from api import errors, security
 from api.auth.access import RateLimiter
+from api.auth.cache import PrincipalCache
 from api.auth.passwords import warm_up
-from api.db import make_engine
+from api.db import make_autocommit_engine, make_engine
 from api.live.hub import LiveHub
 from api.requestlog import configure_logging
 from api.routes import (admin, area_files, areas, attachments, auth, cases, catalog, handover, heat, incidents, live,
@@ -35,6 +36,12 @@ ROUTERS = (auth, catalog, area_files, areas, ogc, posters, routing, incidents, c
            units, admin, open311, live, heat, tiles, pages)
 
 
+def _listening(app: FastAPI) -> bool:
+    """Whether this worker hears the cache notifications now (its caches may be trusted)."""
+    hub = getattr(app.state, "live", None)
+    return hub is not None and hub.connected.is_set()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging()
@@ -42,7 +49,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.engine = make_engine(settings)
+        app.state.autocommit_engine = make_autocommit_engine(settings)  # the public rate limit's
         app.state.live = LiveHub(app.state.engine, settings)  # this worker's one LISTEN connection
+        app.state.live.on_cache("sessions", app.state.principals.note)
+        app.state.live.on_cache("users", app.state.principals.note)
+        app.state.live.on_cache("areas", app.state.tiles.boundaries_changed)
         app.state.live.start()
         await warm_up()
         warning = deadlines.coverage_warning(settings)
@@ -57,12 +68,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             with contextlib.suppress(asyncio.CancelledError):
                 await scheduler
         await app.state.live.stop()
+        await app.state.autocommit_engine.dispose()
         await app.state.engine.dispose()
 
     app = FastAPI(title="gridgov", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Grid-based grassroots governance: routing, dispatch and maps (网格化基层治理)")
     app.state.settings = settings
     app.state.rate_limiter = RateLimiter(settings.public_rate_per_minute)
+    app.state.principals = PrincipalCache(settings.auth_cache_s, trusted=lambda: _listening(app))
     app.state.tiles = TileCache()  # rendered area tiles of this worker
     errors.install(app)
     security.install(app, settings)

@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"  # how times without an offset are read
     access_token_minutes: int = 15
     refresh_token_days: int = 7
+    auth_cache_s: float = 30.0  # a worker trusts a session it checked this long (0: ask the database each time)
 
     # routing
     boundary_tolerance_m: float = 20.0

@@ -4,6 +4,7 @@ scope; ETags revalidate, an edit invalidates; hexagon tiles carry the heatmap's 
 from __future__ import annotations
 
 import math
+import time
 
 import mapbox_vector_tile
 import pytest
@@ -73,6 +74,26 @@ def test_a_street_manager_sees_only_its_streets_grids(client, make_user, login, 
     assert centre["code"] in got and got <= theirs
 
 
+def _rename(engine, code: str, suffix: str) -> None:
+    """An edit as another worker or a script would make it: the area's next version, renamed
+    (the partition stays exact), committed."""
+    with engine.begin() as conn:
+        conn.execute(sa.text("""
+            WITH old AS (UPDATE area SET valid_to = now() WHERE code = :c AND valid_to IS NULL RETURNING *)
+            INSERT INTO area (code, name, name_en, kind, parent_code, department_code, attributes, geom, version,
+                              valid_from, changed_by)
+            SELECT code, name || :suffix, name_en, kind, parent_code, department_code, attributes,
+                   geom, version + 1, now(), 'test' FROM old"""), {"c": code, "suffix": suffix})
+
+
+def _names(tile: bytes) -> dict[str, str]:
+    return {f["properties"]["code"]: f["properties"]["name"]
+            for f in mapbox_vector_tile.decode(tile)["grid"]["features"]}
+
+
+NOTE_WAIT_S = 2.0  # a boundary change reaches every worker's tile cache through NOTIFY within this
+
+
 def test_etags_revalidate_and_an_edit_invalidates(client, admin, engine, centre):
     z = 14
     x, y = tile_of(centre["lon"], centre["lat"], z)
@@ -82,18 +103,33 @@ def test_etags_revalidate_and_an_edit_invalidates(client, admin, engine, centre)
     assert first.headers["cache-control"] == "private, no-cache"
     again = client.get(url, headers={**admin, "If-None-Match": etag})
     assert again.status_code == 304 and again.content == b""
-    with engine.begin() as conn:  # an edit: the grid's next version (renamed; the partition stays exact)
-        conn.execute(sa.text("""
-            WITH old AS (UPDATE area SET valid_to = now() WHERE code = :c AND valid_to IS NULL RETURNING *)
-            INSERT INTO area (code, name, name_en, kind, parent_code, department_code, attributes, geom, version,
-                              valid_from, changed_by)
-            SELECT code, name || ' (new)', name_en, kind, parent_code, department_code, attributes,
-                   geom, version + 1, now(), 'test' FROM old"""), {"c": centre["code"]})
-    changed = client.get(url, headers={**admin, "If-None-Match": etag})
+    _rename(engine, centre["code"], " (new)")
+    deadline = time.monotonic() + NOTE_WAIT_S
+    while True:  # the edit's note reaches this worker's cache asynchronously: a bounded wait
+        changed = client.get(url, headers={**admin, "If-None-Match": etag})
+        if changed.status_code == 200 or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
     assert changed.status_code == 200 and changed.headers["etag"] != etag
-    names = {f["properties"]["code"]: f["properties"]["name"]
-             for f in mapbox_vector_tile.decode(changed.content)["grid"]["features"]}
-    assert names[centre["code"]].endswith("(new)")
+    assert _names(changed.content)[centre["code"]].endswith("(new)")
+
+
+def test_without_the_listener_every_tile_rereads_the_boundaries(client, admin, engine, centre):
+    """Notes may be missed while the listening connection is down: then no cached fingerprint is
+    trusted, and an edit shows on the very next request."""
+    z = 15
+    x, y = tile_of(centre["lon"], centre["lat"], z)
+    url = f"/tiles/grid/{z}/{x}/{y}.pbf"
+    hub = client.app.state.live
+    etag = client.get(url, headers=admin).headers["etag"]
+    hub.connected.clear()   # as when the hub loses its connection
+    try:
+        _rename(engine, centre["code"], " (offline)")
+        changed = client.get(url, headers={**admin, "If-None-Match": etag})
+        assert changed.status_code == 200 and changed.headers["etag"] != etag
+        assert _names(changed.content)[centre["code"]].endswith("(offline)")
+    finally:
+        hub.connected.set()
 
 
 def test_hexagon_tiles_carry_the_heatmaps_counts(client, admin, centre):

@@ -13,18 +13,18 @@ secrets: the brute-force targets), ``limit=None`` applies none (static pages, re
 
 from __future__ import annotations
 
-import threading
-import time
 from typing import Annotated, Literal
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.auth.policy import Capability, holds, roles_with
 from api.auth.principal import Principal, anonymous
 from api.auth.users import principal_for
 from api.db import ConnDep
 from api.errors import Forbidden, TooManyRequests, Unauthorized
+from api.sqlfiles import sql
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 
@@ -32,32 +32,35 @@ RateLimit = Literal["anonymous", "always"] | None
 
 
 class RateLimiter:
-    """Token bucket per client key; in-process (one per worker)."""
+    """Token bucket per client key, shared by every worker: one statement on the UNLOGGED table
+    ``rate_bucket`` (migration 0013) per check, committed at once on a connection of the app's
+    autocommit pool (a request that fails later still spent its token, and no row lock is held
+    while the request runs).
+
+    The key carries the configured rate, so a changed ``public_rate_per_minute`` starts fresh
+    buckets instead of inheriting ones filled under another rate."""
 
     def __init__(self, per_minute: int):
         self.rate = per_minute / 60.0
         self.capacity = float(max(per_minute, 1))
-        self.buckets: dict[str, tuple[float, float]] = {}
-        self.lock = threading.Lock()
+        self.prefix = f"public/{per_minute}:"
 
-    def allow(self, key: str) -> tuple[bool, float]:
-        now = time.monotonic()
-        with self.lock:
-            tokens, last = self.buckets.get(key, (self.capacity, now))
-            tokens = min(self.capacity, tokens + (now - last) * self.rate)
-            if tokens >= 1:
-                self.buckets[key] = (tokens - 1, now)
-                return True, 0.0
-            self.buckets[key] = (tokens, now)
-            return False, (1 - tokens) / self.rate
+    async def allow(self, engine: AsyncEngine, key: str) -> tuple[bool, float]:
+        """(allowed, seconds until a token is back)."""
+        async with engine.connect() as conn:  # an AUTOCOMMIT engine (api.db.make_autocommit_engine)
+            wait = (await conn.execute(sql("rate_take"), {
+                "key": self.prefix + key, "capacity": self.capacity, "rate": self.rate})).scalar()
+        if wait is None:  # a first request racing another's first insert: count it refused
+            wait = 1 / self.rate
+        return wait <= 0, max(0.0, wait)
 
 
 def client_of(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _throttle(request: Request, client: str) -> None:
-    ok, wait = request.app.state.rate_limiter.allow(client)
+async def _throttle(request: Request, client: str) -> None:
+    ok, wait = await request.app.state.rate_limiter.allow(request.app.state.autocommit_engine, client)
     if not ok:
         raise TooManyRequests(f"too many requests from {client}; retry in {wait:.0f} s",
                               retry_after=max(1, round(wait)))
@@ -92,18 +95,18 @@ class Access:
         settings = request.app.state.settings
         if self.public:
             if self.limit == "always":
-                _throttle(request, client)
+                await _throttle(request, client)
             if token:  # staff may use public routes too
                 try:
-                    return await principal_for(conn, settings, token, client)
+                    return await principal_for(conn, settings, token, client, request.app.state.principals)
                 except Unauthorized:
                     pass  # a stale token on a public route: treat as anonymous
             if self.limit == "anonymous":
-                _throttle(request, client)
+                await _throttle(request, client)
             return anonymous(client)
         if not token:
             raise Unauthorized("log in first (Authorization: Bearer <token>)")
-        principal = await principal_for(conn, settings, token, client)
+        principal = await principal_for(conn, settings, token, client, request.app.state.principals)
         if not holds(principal, self.capability):
             raise Forbidden(f"this needs the capability {self.capability.value!r} "
                             f"(roles: {', '.join(sorted(self.roles))})")

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api import audit
 from api.auth import passwords, throttle, tokens
+from api.auth.cache import PrincipalCache
 from api.auth.policy import ROLES
 from api.auth.principal import Grant, Principal
 from api.errors import ApiError, Conflict, Invalid, NotFound, Unauthorized
@@ -158,21 +159,33 @@ async def refresh(conn: AsyncConnection, settings: Settings, refresh_token: str,
     return _token_pair(settings, row.user_id, claims["sid"], new_jti)
 
 
-async def logout(conn: AsyncConnection, principal: Principal) -> None:
+async def logout(conn: AsyncConnection, principal: Principal, cache: PrincipalCache | None = None) -> None:
+    if cache is not None:  # this worker forgets it now; the others on the NOTIFY of the revocation
+        cache.drop_session(principal.session_id)
     await conn.execute(sql("auth_session_revoke"), {"session_id": principal.session_id})
     await audit.record(conn, actor=principal.username, action="logout", entity="session",
                        entity_id=principal.session_id, client=principal.client)
 
 
-async def principal_for(conn: AsyncConnection, settings: Settings, token: str, client: str) -> Principal:
+async def principal_for(conn: AsyncConnection, settings: Settings, token: str, client: str,
+                        cache: PrincipalCache | None = None) -> Principal:
+    """The caller behind an access token; from this worker's ``cache`` when it knows the session."""
     try:
         claims = tokens.decode(settings.secret_key, token, "access")
     except tokens.TokenError as exc:
         raise Unauthorized(str(exc)) from exc
-    row = (await conn.execute(sql("auth_principal"),
-                              {"session_id": claims["sid"], "user_id": int(claims["sub"])})).first()
+    session_id, user_id = claims["sid"], int(claims["sub"])
+    if cache is not None:
+        cached = cache.get(session_id, user_id, client)
+        if cached is not None:
+            return cached
+        generation = cache.generation  # before the read: a revocation committed meanwhile wins
+    row = (await conn.execute(sql("auth_principal"), {"session_id": session_id, "user_id": user_id})).first()
     if row is None:
         raise Unauthorized("session ended; log in again")
     grants = tuple(Grant(*g.split("|", 1)) for g in row.grants)
-    return Principal(username=row.username, user_id=row.id, session_id=row.session_id,
-                     unit_code=row.unit_code, grants=grants, client=client)
+    principal = Principal(username=row.username, user_id=row.id, session_id=row.session_id,
+                          unit_code=row.unit_code, grants=grants, client=client)
+    if cache is not None:
+        cache.put(principal, row.expires_at, generation)
+    return principal

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import orjson
@@ -27,6 +28,7 @@ from api.sqlfiles import sql
 log = logging.getLogger("gridgov.live")
 
 CHANNEL = "gridgov_live"   # the triggers' channel (migration 0008)
+CACHE_CHANNEL = "gridgov_cache"  # cache invalidation (migration 0013): {"t": "sessions"|"users"|"areas", ...}
 BATCH_ROWS = 2000          # events read per notification batch; a bigger burst: resync
 QUEUE_MAX = 1000           # frames buffered per subscriber before it is told to resync
 RECONNECT_S = (0.5, 1, 2, 5)
@@ -54,7 +56,27 @@ class LiveHub:
         self.subscribers: set[Subscriber] = set()
         self.connected = asyncio.Event()
         self.last_event_id: int | None = None  # the newest event handed out (replayed after a reconnect)
+        self.backend_pid: int | None = None  # of the listening connection
         self._task: asyncio.Task | None = None
+        self._cache_handlers: dict[str, list[Callable[[dict], None]]] = {}
+
+    def on_cache(self, kind: str, handler: Callable[[dict], None]) -> None:
+        """Call ``handler(note)`` for each ``gridgov_cache`` note of type ``kind`` ("sessions", "users",
+        "areas"), in the hub's task, before anything else is read. While the listening connection is
+        down notes may be lost: ``handler({"t": kind, "all": True})`` is called when it is lost and
+        again once it is back, and ``connected`` is clear in between (trust no cache then)."""
+        self._cache_handlers.setdefault(kind, []).append(handler)
+
+    def _cache_note(self, note: dict) -> None:
+        for handler in self._cache_handlers.get(note.get("t"), ()):
+            try:
+                handler(note)
+            except Exception:
+                log.exception("live: a cache handler failed on %s", note.get("t"))
+
+    def _cache_lost(self) -> None:
+        for kind in self._cache_handlers:
+            self._cache_note({"t": kind, "all": True})
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="gridgov-live")
@@ -78,16 +100,22 @@ class LiveHub:
         while True:
             try:
                 async with await psycopg.AsyncConnection.connect(self.dsn, autocommit=True) as conn:
-                    await conn.execute(f"LISTEN {CHANNEL}")
+                    await conn.execute(f"LISTEN {CACHE_CHANNEL}")
+                    await conn.execute(f"LISTEN {CHANNEL}")  # last: pg_stat_activity shows it (tests look)
+                    self.backend_pid = conn.info.backend_pid
+                    self._cache_lost()  # whatever was cached before now may have missed a note
                     self.connected.set()
                     if attempt:  # notifications sent while we were away: read them from the tables
                         await self._catch_up()
                     attempt = 0
                     await self._listen(conn)
             except asyncio.CancelledError:
+                self.connected.clear()
+                self._cache_lost()
                 raise
             except Exception as exc:  # the database went away: keep the clients, try again
                 self.connected.clear()
+                self._cache_lost()
                 delay = RECONNECT_S[min(attempt, len(RECONNECT_S) - 1)]
                 attempt += 1
                 log.warning("live: listening connection lost (%s); retrying in %ss", type(exc).__name__, delay)
@@ -95,14 +123,25 @@ class LiveHub:
 
     async def _listen(self, conn: psycopg.AsyncConnection) -> None:
         while True:
-            batch = [orjson.loads(n.payload) async for n in conn.notifies(stop_after=1)]
+            batch = [self._note(n) async for n in conn.notifies(stop_after=1)]
             # what else arrives within 10 ms: a burst costs one read, not one per statement
-            batch += [orjson.loads(n.payload) async for n in conn.notifies(timeout=0.01)]
+            batch += [self._note(n) async for n in conn.notifies(timeout=0.01)]
+            batch = [note for note in batch if note is not None]
+            if not batch:
+                continue
             try:
                 await self._dispatch(batch)
             except Exception:
                 log.exception("live: could not read a notified change; clients told to resync")
                 self._broadcast(documents.frame("resync", {"reason": "server"}))
+
+    def _note(self, notify: psycopg.Notify) -> dict | None:
+        """A live note for the batch; cache notes are handed to their handlers at once (None)."""
+        note = orjson.loads(notify.payload)
+        if notify.channel == CACHE_CHANNEL:
+            self._cache_note(note)
+            return None
+        return note
 
     async def _dispatch(self, notes: list[dict]) -> None:
         ranges = [(n["from"], n["to"]) for n in notes if n.get("t") == "events"]

@@ -59,9 +59,9 @@ async def refresh(body: RefreshIn, conn: ConnDep, request: Request, who: PublicA
 
 
 @router.post("/logout", status_code=204)
-async def log_out(conn: ConnDep, who: Session) -> None:
+async def log_out(conn: ConnDep, who: Session, request: Request) -> None:
     """End this login: its access and refresh tokens stop working at once."""
-    await users.logout(conn, who)
+    await users.logout(conn, who, request.app.state.principals)
 
 
 @router.get("/me", response_model=Me)

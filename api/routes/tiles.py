@@ -49,7 +49,8 @@ async def area_tile(layer: AreaLayer, z: Z, x: XY, y: XY, conn: ConnDep, request
                     department: Annotated[str | None, Query(max_length=32, description="patrol zones of one "
                                                                                        "department")] = None):
     """Current areas of one kind in the caller's map scope."""
-    tile, etag = await service.area_tile(conn, request.app.state.tiles, who, layer, z, x, y, department)
+    tile, etag = await service.area_tile(conn, request.app.state.tiles, who, layer, z, x, y, department,
+                                         notes_arrive=request.app.state.live.connected.is_set())
     return _answer(tile, etag, if_none_match)
 
 

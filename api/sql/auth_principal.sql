@@ -1,5 +1,5 @@
--- The caller behind an access token: active user, live session, grants.
-SELECT u.id, u.username, u.unit_code, s.id AS session_id,
+-- The caller behind an access token: active user, live session (and its end, for the cache), grants.
+SELECT u.id, u.username, u.unit_code, s.id AS session_id, s.expires_at,
        coalesce(array_agg(g.role || '|' || g.area_code ORDER BY g.role, g.area_code)
                 FILTER (WHERE g.id IS NOT NULL), '{}') AS grants
 FROM auth_session s

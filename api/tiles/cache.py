@@ -1,5 +1,10 @@
 """A byte-bounded LRU of rendered tiles, per worker. Keys carry the area fingerprint, so an
-edit of any boundary makes every older entry unreachable (they age out)."""
+edit of any boundary makes every older entry unreachable (they age out).
+
+The fingerprint itself is kept too, while the worker's listening connection is up: any write to
+``area`` sends a ``gridgov_cache`` note (migration 0013) that forgets it, so a tile served from
+the cache costs no database round trip. ``generation`` counts those notes: a fingerprint read
+while one arrived is not kept."""
 
 from __future__ import annotations
 
@@ -15,6 +20,13 @@ class TileCache:
         self.max_scopes = max_scopes
         self.scopes: OrderedDict[tuple, list[str]] = OrderedDict()  # (scope, fingerprint) -> visible codes
         self.lock = threading.Lock()
+        self.fingerprint: str | None = None  # of the boundaries, while no note has said they changed
+        self.generation = 0
+
+    def boundaries_changed(self, note: dict | None = None) -> None:
+        """A ``gridgov_cache`` "areas" note (or the listener lost: notes may have been missed)."""
+        self.generation += 1
+        self.fingerprint = None
 
     def visible(self, key: tuple) -> list[str] | None:
         with self.lock:

@@ -50,11 +50,24 @@ def etag_of(*parts) -> str:
     return '"' + hashlib.sha1(repr(parts).encode()).hexdigest()[:24] + '"'
 
 
+async def _fingerprint(conn: AsyncConnection, cache: TileCache, notes_arrive: bool) -> str:
+    """The boundaries' fingerprint: the cached one while change notes are being received,
+    else read (and kept, unless a note arrived meanwhile)."""
+    if notes_arrive and cache.fingerprint is not None:
+        return cache.fingerprint
+    generation = cache.generation
+    fingerprint = (await conn.execute(sql("area_fingerprint"))).scalar_one()
+    if notes_arrive and cache.generation == generation:
+        cache.fingerprint = fingerprint
+    return fingerprint
+
+
 async def area_tile(conn: AsyncConnection, cache: TileCache, who: Principal, layer: str, z: int, x: int, y: int,
-                    department: str | None) -> tuple[bytes, str]:
+                    department: str | None, *, notes_arrive: bool = False) -> tuple[bytes, str]:
+    """One area tile; ``notes_arrive``: this worker is listening for boundary changes right now."""
     check_tile(z, x, y)
     scope = map_scope(who)
-    fingerprint = (await conn.execute(sql("area_fingerprint"))).scalar_one()
+    fingerprint = await _fingerprint(conn, cache, notes_arrive)
     key = (layer, z, x, y, department, tuple(scope) if scope is not None else None, fingerprint)
     tile = cache.get(key)
     if tile is None:
