@@ -221,6 +221,28 @@ def report_heatmap(
                f"(resolution {summary['resolution']}, busiest {summary['max']})")
 
 
+routing_index_app = typer.Typer(help="The routing index: cells that answer point-in-grid without a polygon test")
+app.add_typer(routing_index_app, name="routing-index")
+
+
+@routing_index_app.command("rebuild")
+def routing_index_rebuild():
+    """Rebuild the routing index from the current grids and zones (edits keep it current by themselves)."""
+    from sqlalchemy import create_engine, text
+
+    from spatial.routing_index import rebuild
+
+    started = time.perf_counter()
+    count = _sync_transaction(lambda conn: rebuild(conn, progress=lambda m: typer.echo(f"  {m}")))
+    engine = create_engine(get_settings().url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:   # the replaced rows' space for the next rebuild, fresh statistics
+            conn.execute(text("VACUUM ANALYZE routing_cell"))
+    finally:
+        engine.dispose()
+    typer.echo(f"routing index rebuilt: {count:,} cells in {time.perf_counter() - started:.1f}s")
+
+
 @app.command("route-file")
 def route_file(source: Path = typer.Argument(..., help="points: .csv (lon, lat, id), .geojson or .gpkg"),
                out: Path = typer.Argument(..., help="the routed points: .csv, .geojson or .gpkg"),

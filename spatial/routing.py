@@ -2,11 +2,13 @@
 nearest available units of each responsible department.
 
 The hot path is one SQL round trip (``sql/route_point.sql``); the bulk variant routes
-arrays of points in one set-based statement (``sql/route_many.sql``).
+arrays of points through the routing index in memory and one set-based statement for the
+rest (``sql/route_many.sql``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 from dataclasses import dataclass
@@ -17,11 +19,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from spatial import crs as datums
 from spatial.errors import InputError, OutsideServiceArea, SwappedCoordinates, UnknownCode
+from spatial.routing_engine import ENGINE
 from spatial.sqlfiles import sql
 
 INPUT_CRS = ("wgs84", "gcj02", "bd09")
 MAX_ACCURACY_M = 10_000.0
 MIN_BOUNDARY_TOLERANCE_M = 20.0
+ENGINE_MIN_POINTS = 1_000        # smaller batches: one route_many.sql statement is as quick
+ENGINE_RELOAD_POINTS = 10_000    # a stale in-process index is reloaded only for a batch this big
+SEND_YIELDS = 8                  # event-loop turns for the boundary points' query to be sent
 
 
 @dataclass(frozen=True)
@@ -155,7 +161,12 @@ def shape_routing(doc: dict, *, lon, lat, x, y, input_crs, tolerance_m) -> dict[
 
 
 async def route_many(conn: AsyncConnection, lons, lats) -> list[dict[str, Any]]:
-    """Route arrays of WGS-84 points in one set-based statement.
+    """Route arrays of WGS-84 points: from the in-process routing index, boundary points in PostGIS.
+
+    Batches of :data:`ENGINE_MIN_POINTS` or more use :mod:`spatial.routing_engine` (reloaded
+    when the index changed, for batches of :data:`ENGINE_RELOAD_POINTS` or more); the points
+    it cannot answer, and smaller batches, go to ``route_many.sql`` in one set-based
+    statement. Both give the exact ``ST_Covers`` answer.
 
     Returns one dict per input point, in input order, with ``grid_code``,
     ``community_code``, ``street_code``, ``district_code``, ``zone_code`` and
@@ -173,5 +184,35 @@ async def route_many(conn: AsyncConnection, lons, lats) -> list[dict[str, Any]]:
         raise InputError("lats", "lons and lats must have the same length")
     if not (np.isfinite(lons).all() and np.isfinite(lats).all()):
         raise InputError("points", "coordinates must be finite numbers")
+    if len(lons) >= ENGINE_MIN_POINTS:
+        snapshot = await ENGINE.current(conn, load=len(lons) >= ENGINE_RELOAD_POINTS)
+        if snapshot is not None:
+            return await _route_indexed(conn, snapshot, lons, lats)
+    return await _route_exact(conn, lons, lats)
+
+
+async def _route_exact(conn: AsyncConnection, lons: np.ndarray, lats: np.ndarray) -> list[dict[str, Any]]:
     result = await conn.execute(sql("route_many"), {"lons": lons.tolist(), "lats": lats.tolist()})
     return [dict(r._mapping) for r in result]
+
+
+async def _route_indexed(conn: AsyncConnection, snapshot, lons: np.ndarray, lats: np.ndarray) -> list[dict[str, Any]]:
+    """Points in cells of the routing index from memory; the rest (boundary cells) exactly in PostGIS.
+
+    The PostGIS query is sent first and runs while this process builds the other rows."""
+    pair = snapshot.lookup(lons, lats)
+    missing = np.flatnonzero(pair < 0)
+    pending = asyncio.ensure_future(_route_exact(conn, lons[missing], lats[missing])) if len(missing) else None
+    try:
+        for _ in range(SEND_YIELDS if pending is not None else 0):
+            await asyncio.sleep(0)       # let the query reach the server before the CPU-bound part
+        # per pair a row template in route_many.sql's column order; the last one (-1) is overwritten below
+        rows = list(map(dict.copy, map(snapshot.rows.__getitem__, pair.tolist())))
+        for idx, row in enumerate(rows, 1):
+            row["idx"] = idx
+    finally:
+        exact = await pending if pending is not None else []
+    for pos, row in zip(missing.tolist(), exact):
+        row["idx"] = pos + 1
+        rows[pos] = row
+    return rows

@@ -20,6 +20,7 @@ import pyogrio
 import shapely
 from sqlalchemy import Connection, text
 
+from spatial import routing_index
 from spatial.sqlfiles import sql
 
 SAMPLE_DIR = Path(__file__).resolve().parents[1] / "sample_geodata"
@@ -211,6 +212,10 @@ def load_sample(conn: Connection, sample_dir: Path = SAMPLE_DIR, progress: Calla
     progress("loading workstations and units")
     units = load_stations_units(conn, sample_dir)
     incidents = load_incidents(conn, sample_dir, progress)
+    if areas or routing_index.is_empty(conn):
+        progress("building the routing index")
+        routing_index.rebuild(conn, progress=progress)
+        conn.execute(text("ANALYZE routing_cell"))
     if areas or units or incidents:
         # planner statistics now, not whenever autovacuum gets to it: without them bulk
         # routing over the fresh tables ran three times slower in the bench

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api import audit
 from api.errors import Conflict
 from api.sqlfiles import sql
+from spatial import routing_index
 from spatial.routing import route_many
 
 SNAPSHOT = ("grid_code", "community_code", "street_code", "district_code", "zone_code", "station_code",
@@ -68,6 +69,9 @@ async def save_versions(conn: AsyncConnection, *, actor: str, reason: str | None
         })
         versions.update({r.code: r.version for r in rows})
     ground = _changed_ground(changes, old)
+    indexed = _index_ground(changes, old)
+    if indexed is not None:   # the area triggers emptied the routing cells here: fill them from the new rows
+        await routing_index.rebuild_async(conn, indexed)
     rerouted = await reroute(conn, ground, actor=actor) if ground is not None else 0
     await audit.record(conn, actor=actor, action=action, entity="area", entity_id=",".join(sorted(codes))[:500],
                        before={c: r.version for c, r in locked.items()},
@@ -82,6 +86,19 @@ def _changed_ground(changes: list[dict], old: dict) -> Any:
         before = old.get(c["code"])
         moved = before is not None and before.parent_code != c.get("parent_code")
         if c.get("retire") or c.get("geom") is not None or moved or before is None:
+            if before is not None:
+                pieces.append(shapely.from_wkb(before.wkb))
+            if c.get("geom") is not None:
+                pieces.append(c["geom"])
+    return shapely.union_all(pieces) if pieces else None
+
+
+def _index_ground(changes: list[dict], old: dict) -> Any:
+    """Ground of every grid and zone written (old and new shape): its routing cells were dropped."""
+    pieces = []
+    for c in changes:
+        before = old.get(c["code"])
+        if c.get("kind") in routing_index.INDEXED_KINDS or getattr(before, "kind", None) in routing_index.INDEXED_KINDS:
             if before is not None:
                 pieces.append(shapely.from_wkb(before.wkb))
             if c.get("geom") is not None:

@@ -6,11 +6,26 @@ WITH pt AS (
     SELECT ST_SetSRID(ST_MakePoint(CAST(:lon AS float8), CAST(:lat AS float8)), 4326) AS g,
            CAST(:tolerance_m AS float8) AS tol,
            -- degrees that surely cover tol metres at this latitude (index prefilter)
-           CAST(:tolerance_m AS float8) / (111320.0 * greatest(cos(radians(CAST(:lat AS float8))), 0.01)) AS tol_deg
+           CAST(:tolerance_m AS float8) / (111320.0 * greatest(cos(radians(CAST(:lat AS float8))), 0.01)) AS tol_deg,
+           ix.cell IS NOT NULL AS ix_found, ix.grid_code AS ix_grid,
+           -- the index cell keeps every other grid farther than the tolerance
+           (ix.grid_code IS NOT NULL AND ix.clearance_m > CAST(:tolerance_m AS float8)) IS TRUE AS ix_clear
+    FROM (SELECT 1) one
+    LEFT JOIN LATERAL (   -- routing index (spatial/routing_index.py): the point's cell at each level
+        SELECT rc.cell, rc.grid_code, rc.clearance_m
+        FROM routing_index_state s, generate_series(CAST(s.min_level AS int), CAST(s.max_level AS int)) AS l(level)
+        JOIN routing_cell rc ON rc.cell = (CAST(l.level AS bigint) << 50)
+            | (CAST(floor((CAST(:lon AS float8) + 180.0) * power(2.0::float8, l.level)) AS bigint) << 25)
+            | CAST(floor((CAST(:lat AS float8) + 90.0) * power(2.0::float8, l.level)) AS bigint)
+        LIMIT 1
+    ) ix ON true
 ),
-covering AS (   -- every current grid covering the point (two or more on a shared edge)
+covering AS (   -- every current grid covering the point (two or more on a shared edge);
+                -- a cell of the routing index answers for its one grid, boundary cells go exact
+    SELECT pt.ix_grid AS code FROM pt WHERE pt.ix_grid IS NOT NULL
+    UNION ALL
     SELECT a.code FROM area a, pt
-    WHERE a.kind = 'grid' AND a.valid_to IS NULL AND ST_Covers(a.geom, pt.g)
+    WHERE NOT pt.ix_found AND a.kind = 'grid' AND a.valid_to IS NULL AND ST_Covers(a.geom, pt.g)
 ),
 grid AS (       -- fixed tie-break: lowest code
     SELECT a.code, a.name, a.parent_code FROM area a
@@ -29,9 +44,11 @@ district AS (
     WHERE a.valid_to IS NULL AND a.code = street.parent_code
 ),
 candidates AS ( -- grids within the tolerance: more than one means "near a boundary"
+    SELECT grid.code, grid.name, CAST(0 AS float8) AS distance_m FROM grid, pt WHERE pt.ix_clear
+    UNION ALL
     SELECT a.code, a.name, ST_Distance(a.geom::geography, pt.g::geography) AS distance_m
     FROM area a, pt
-    WHERE a.kind = 'grid' AND a.valid_to IS NULL
+    WHERE NOT pt.ix_clear AND a.kind = 'grid' AND a.valid_to IS NULL
       AND ST_DWithin(a.geom, pt.g, pt.tol_deg)
       AND ST_Distance(a.geom::geography, pt.g::geography) <= pt.tol
 ),

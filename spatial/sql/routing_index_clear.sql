@@ -1,0 +1,2 @@
+-- Empty the routing index before a full rebuild.
+DELETE FROM routing_cell
