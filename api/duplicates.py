@@ -17,10 +17,11 @@ from spatial.routing import to_wgs84_checked
 
 RADIUS_M = 250
 WINDOW_H = 72
+SHOWN = 5
 
 
 async def candidates(conn: AsyncConnection, *, category: str, lon: float, lat: float,
-                     exclude_id: int | None = None, limit: int = 5) -> list[dict]:
+                     exclude_id: int | None = None, limit: int = SHOWN) -> list[dict]:
     """Open cases of ``category`` within 250 m reported in the last 72 hours, nearest first."""
     rows = await conn.execute(sql("duplicate_candidates"), {
         "category": category, "lon": lon, "lat": lat, "radius_m": RADIUS_M, "hours": WINDOW_H,

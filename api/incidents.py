@@ -120,6 +120,8 @@ async def report(conn: AsyncConnection, who: Principal, body: IncidentIn, settin
         key = keyed_hash(secret, "idempotency-key", f"{namespace}\n{idempotency_key}")
     request_hash = keyed_hash(secret, "report-body", json.dumps(body.model_dump(), sort_keys=True))
     token = keyed_token(secret, "reporter-token-for-key", key) if key else secrets.token_urlsafe(24)
+    from api import duplicates  # the duplicates module builds on this one
+
     point = routing["point"]
     reported_at = datetime.now(timezone.utc)
     deadlines_of = routing["category"].pop("deadlines")  # read with the routing: one round trip less
@@ -142,6 +144,9 @@ async def report(conn: AsyncConnection, who: Principal, body: IncidentIn, settin
         "audit_actor": who.actor, "client": who.client,
         "audit_after": audit.clean({"tracking_code": tracking_code, "category": body.category,
                                     "source": body.source, "flags": routing["flags"]}),
+        # and what it may be a duplicate of, answered by the same statement
+        "candidates_radius_m": duplicates.RADIUS_M, "candidates_hours": duplicates.WINDOW_H,
+        "candidates_limit": duplicates.SHOWN,
     }
     inserted = (await conn.execute(sql("incident_insert"), params)).first()
     if inserted is None:  # the key was used before: hand back that incident, never a second
@@ -151,11 +156,8 @@ async def report(conn: AsyncConnection, who: Principal, body: IncidentIn, settin
         doc = {"id": existing["id"], "tracking_code": existing["tracking_code"], "reporter_token": token,
                "status": existing["status"], "routing": existing["routing"]}
         return {**doc, "routing": await routing_shown_to(conn, who, doc["routing"])}, False
-    incident_id = inserted.id
-    from api.duplicates import candidates  # the duplicates module builds on this one
-    similar = await candidates(conn, category=body.category, lon=point["lon"], lat=point["lat"],
-                               exclude_id=incident_id)
-    return {"id": incident_id, "tracking_code": tracking_code, "reporter_token": token,
+    similar = [{k: v for k, v in c.items() if k != "n"} for c in inserted.candidates]
+    return {"id": inserted.id, "tracking_code": tracking_code, "reporter_token": token,
             "status": "received", "routing": await routing_shown_to(conn, who, routing),
             "candidates": similar}, True
 

@@ -1,5 +1,6 @@
 -- Insert a routed incident, its first case-file event and its audit row in one statement
--- (one round trip); a repeated idempotency key inserts nothing and returns no row.
+-- (one round trip), and answer what it may be a duplicate of (the statement's snapshot does
+-- not hold the new incident yet); a repeated idempotency key inserts nothing and returns no row.
 WITH inserted AS (
     INSERT INTO incident (
         tracking_code, idempotency_key, request_hash, category_code, description, location,
@@ -24,4 +25,11 @@ audited AS (
     INSERT INTO audit_log (actor, action, entity, entity_id, after, client)
     SELECT :audit_actor, 'create', 'incident', id::text, CAST(:audit_after AS jsonb), :client FROM inserted
 )
-SELECT id FROM inserted
+SELECT inserted.id,
+       (SELECT coalesce(json_agg(row_to_json(d) ORDER BY d.n), '[]'::json)
+        FROM duplicate_candidates(:category, CAST(:lon AS float8), CAST(:lat AS float8),
+                                  CAST(:candidates_radius_m AS float8), CAST(:candidates_hours AS int), CAST(NULL AS bigint),
+                                  CAST(:candidates_limit AS int))
+             WITH ORDINALITY AS d(id, category_code, status, distance_m, reported_at, lon, lat, supporters, n)
+       ) AS candidates
+FROM inserted
