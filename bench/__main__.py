@@ -17,12 +17,15 @@ import numpy as np
 import psycopg
 
 from api.settings import Settings
-from bench import bulk, console, cycle, intake, partition, plan, reporter, single
+from bench import bulk, console, cycle, goals, intake, partition, plan, reporter, single
 from bench.common import district_shape, points_inside, serve
 from bench.dbenv import bench_database, check_loaded
 from bench.report import RESULTS_DIR, Report
+from bench.server import serve_process
 
 PREFERRED_CATEGORY = "street_vendor"
+LOAD_SHARE = 0.7        # the load test offers this share of the throughput section 3 measured
+LOAD_CONNECTIONS = 32
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -35,6 +38,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--category", default=None, help=f"category code (default {PREFERRED_CATEGORY} if present)")
     p.add_argument("--incidents", type=int, default=console.MILLION,
                    help="console: incidents generated in the bench clone for the heatmaps (1000000; 0 skips)")
+    p.add_argument("--workers", type=int, default=0, help="app workers for sections 3 and 9 (0: one per usable core)")
+    p.add_argument("--load-seconds", type=float, default=60.0, help="load test length (60 s)")
+    p.add_argument("--load-rate", type=float, default=0.0,
+                   help=f"load test rate, reports/s (0: {LOAD_SHARE:.0%} of the throughput measured in section 3)")
     p.add_argument("--seed", type=int, default=20261121)
     p.add_argument("--in-place", action="store_true",
                    help="do not clone the database; work in it with a temporary user, cleaned up at the end")
@@ -141,33 +148,55 @@ def main(argv=None) -> int:
             auth = single.login(client, db.username, db.password)
             c_times, c_grids = single.http_latency(client, auth, points, warm, category)
             c0_times, c1_times = single.http_floor_latency(client, auth, len(points))
+        with serve_process(db.settings, 2) as served, \
+                httpx.Client(base_url=served.url, trust_env=False, timeout=60) as client:
+            auth = single.login(client, db.username, db.password)
+            d_times, d_grids = single.http_latency(client, auth, points, warm, category)
+            d0_times, d1_times = single.http_floor_latency(client, auth, len(points))
         stats = single.print_latency(report, {
             "(a) raw SQL, psycopg sync": a_times,
             "(b) spatial.routing.route_point, async SQLAlchemy": b_times,
             "(c) GET /api/route, uvicorn + httpx keep-alive": c_times,
             "(a0) raw SQL, psycopg, never prepared": a0_times,
             "(c0) HTTP floor: GET unknown path -> 404, no database": c0_times,
-            "(c1) GET /api/auth/me: token + session query + transaction": c1_times,
+            "(c1) GET /api/auth/me: token + session (per-worker cache)": c1_times,
+            "(d) GET /api/route, `gridgov serve --workers 2` subprocess": d_times,
+            "(d0) HTTP floor of (d): unknown path -> 404": d0_times,
+            "(d1) GET /api/auth/me on (d): token + cached session": d1_times,
         }, "(a) raw SQL, psycopg sync")
         in_grid = sum(g is not None for g in a_grids)
-        same = a_grids == b_grids == c_grids
+        same = a_grids == b_grids == c_grids == d_grids
         report.out(f"  {single.WARMUP} warm-up calls per layer, autocommit, one connection; {in_grid}/{len(points)} "
-                   f"points inside a grid; (a), (b), (c) agree on every grid: {'yes' if same else 'NO'}")
-        report.out(f"  psycopg prepares a statement on its 6th execution: (a) ran {a_plans[0]} generic / "
-                   f"{a_plans[1]} custom plans, (b) {b_plans[0]} / {b_plans[1]}; (a0) plans every call")
+                   f"points inside a grid; (a), (b), (c), (d) agree on every grid: {'yes' if same else 'NO'}")
+        report.out("  (c*) uvicorn in a thread of this process (client and server share one interpreter); (d*) the "
+                   "app in its own processes (uvloop, httptools), one keep-alive connection, so one worker answers")
+        report.out(f"  prepared statements: (a) psycopg's default, from the 6th execution, ran {a_plans[0]} generic / "
+                   f"{a_plans[1]} custom plans; (b) the app's pool, from the 2nd (api.db.PREPARE_THRESHOLD), "
+                   f"{b_plans[0]} / {b_plans[1]}; (a0) plans every call")
 
         # 2 -------------------------------------------------------------------------------
         report.section("2. Bulk routing throughput: random points in the district bbox (grid, hierarchy, zone, "
                        "station)")
-        bulk.run(report, db, shape, sizes, args.seed)
+        bulk_stats = bulk.run(report, db, shape, sizes, args.seed)
 
         # 3 -------------------------------------------------------------------------------
         report.section(f"3. Incident intake: POST /api/incidents (anonymous web reports, category {category}; "
                        f"rate limit lifted for the bench)")
+        workers = args.workers or len(os.sched_getaffinity(0))
         with serve(create_app(db.settings)) as url, \
-                httpx.Client(base_url=url, trust_env=False, timeout=60) as client:
-            intake.run(report, db.settings, client, url, (lons, lats), category, args.intake, args.clients,
-                       db.created_incidents, stats["(c) GET /api/route, uvicorn + httpx keep-alive"]["p50"])
+                httpx.Client(base_url=url, trust_env=False, timeout=60) as client, \
+                serve_process(db.settings, workers) as served:
+            intake_stats = intake.run(report, db, client, url, (lons, lats), category, args.intake, args.clients,
+                                      stats["(c) GET /api/route, uvicorn + httpx keep-alive"]["p50"],
+                                      served.url, workers)
+
+        rate = args.load_rate or LOAD_SHARE * intake_stats["workers_rps"]
+        report.section(f"9. Load test: {args.load_seconds:g} s of anonymous reports at {rate:.0f}/s "
+                       f"({'given' if args.load_rate else f'{LOAD_SHARE:.0%} of the throughput measured in 3'}), "
+                       f"gridgov serve --workers {workers}")
+        with serve_process(db.settings, workers) as served:
+            load_stats = intake.load_test(report, db, served, (lons, lats), category, rate, args.load_seconds,
+                                          LOAD_CONNECTIONS)
 
         # 5 (before the plan check, which prints last) -------------------------------------
         report.section("5. Command-room cycle: a dispatch transition, and the district's queue")
@@ -206,6 +235,9 @@ def main(argv=None) -> int:
         report.section("4. Plan check: EXPLAIN (ANALYZE, BUFFERS) route_point.sql")
         plan.run(report, db.dsn, single.route_params(db.settings, lons[0], lats[0], category),
                  RESULTS_DIR / "route_point_plan.txt")
+
+        report.section("Issue 11 goals, all figures from this run")
+        goals.summary(report, stats, bulk_stats, intake_stats, load_stats, args.clients)
 
     report.out()
     load = os.getloadavg()

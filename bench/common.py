@@ -14,14 +14,14 @@ import numpy as np
 import psycopg
 import shapely
 
-from spatial.sqlfiles import raw_sql
+from spatial.sqlfiles import SqlFiles, raw_sql
 
 BIND = re.compile(r"(?<!:):(\w+)")   # SQLAlchemy ``:name``, not the ``::type`` casts
 
 
-def psycopg_sql(name: str) -> tuple[str, frozenset[str]]:
-    """``spatial/sql/<name>.sql`` with ``%(name)s`` placeholders (literal ``%`` doubled)."""
-    text = raw_sql(name).replace("%", "%%")
+def psycopg_sql(name: str, package: str = "spatial") -> tuple[str, frozenset[str]]:
+    """``<package>/sql/<name>.sql`` with ``%(name)s`` placeholders (literal ``%`` doubled)."""
+    text = (raw_sql(name) if package == "spatial" else SqlFiles(package).text(name)).replace("%", "%%")
     return BIND.sub(r"%(\1)s", text), frozenset(BIND.findall(text))
 
 

@@ -72,47 +72,118 @@ def sequential(client: httpx.Client, bodies: list[dict], created: list[int]) -> 
     return times
 
 
+def child(module: str, args: list[str], payload, timeout: float = 600) -> dict:
+    """``python -m <module> ARGS`` with ``payload`` as JSON on stdin; its one JSON line."""
+    proc = subprocess.run([sys.executable, "-m", module, *args], input=json.dumps(payload), capture_output=True,
+                          text=True, timeout=timeout, cwd=Path(__file__).resolve().parents[1])
+    if proc.returncode != 0:
+        raise RuntimeError(f"{module} failed: {proc.stderr[-2000:]}")
+    return json.loads(proc.stdout)
+
+
 def concurrent(base_url: str, bodies: list[dict], clients: int, created: list[int]) -> tuple[float, list[float]]:
     """``clients`` keep-alive connections in a child process (``bench.client``); (wall s, latencies)."""
-    proc = subprocess.run([sys.executable, "-m", "bench.client", base_url, str(clients)],
-                          input=json.dumps(bodies), capture_output=True, text=True, timeout=600,
-                          cwd=Path(__file__).resolve().parents[1])
-    if proc.returncode != 0:
-        raise RuntimeError(f"bench.client failed: {proc.stderr[-2000:]}")
-    out = json.loads(proc.stdout)
+    out = child("bench.client", [base_url, str(clients)], bodies)
     created.extend(out["ids"])
     if out["errors"]:
         raise RuntimeError(f"POST /api/incidents failed {len(out['errors'])} times: {out['errors'][:3]}")
     return out["wall"], out["times"]
 
 
-def run(report: Report, settings, client: httpx.Client, base_url: str, points, category: str, n: int,
-        clients: int, created: list[int], route_p50_ms: float | None) -> dict:
+def raw_floor(db, bodies: list[dict], clients: int) -> tuple[float, list[float]]:
+    """The same route + insert + event + audit + commit straight through psycopg, ``clients``
+    threads in a child process (``bench.raw_intake``)."""
+    from bench.single import route_params
+
+    opts = route_params(db.settings, 0, 0, bodies[0]["category"])
+    opts = {k: v for k, v in opts.items() if k not in ("lon", "lat", "category")}
+    out = child("bench.raw_intake", [db.dsn, str(clients)], {"bodies": bodies, "options": opts})
+    db.created_incidents.extend(out["ids"])
+    return out["wall"], out["times"]
+
+
+def run(report: Report, db, client: httpx.Client, base_url: str, points, category: str, n: int,
+        clients: int, route_p50_ms: float | None, served_url: str | None = None, workers: int = 0) -> dict:
+    """Section 3's table; ``served_url``: the app under ``gridgov serve --workers N`` as well."""
     lons, lats = points
+    created = db.created_incidents
     bodies = [payload(lons[i % len(lons)], lats[i % len(lats)], category, i) for i in range(WARMUP + n)]
-    svc = latency_stats(service_latency(settings, bodies, created))
+    svc = latency_stats(service_latency(db.settings, bodies, created))
     seq = latency_stats(sequential(client, bodies, created))
-    more = [payload(lons[(i * 7) % len(lons)], lats[(i * 7) % len(lats)], category, i) for i in range(clients + n)]
-    wall, times = concurrent(base_url, more, clients, created)
+
+    def more(shift: int, warm: int) -> list[dict]:
+        return [payload(lons[(i * shift) % len(lons)], lats[(i * shift) % len(lats)], category, i)
+                for i in range(warm + n)]
+
+    from bench.raw_intake import WARM_PER_CLIENT
+
+    floor_wall, floor_times = raw_floor(db, more(3, clients * WARM_PER_CLIENT), clients)
+    floor = latency_stats(floor_times)
+    floor_rps = n / floor_wall
+    wall, times = concurrent(base_url, more(7, clients), clients, created)
     conc = latency_stats(times)
     rows = [
-        ["service layer, no HTTP (baseline)", n, ms(svc["p50"]), ms(svc["p95"]), ms(svc["p99"]), ms(svc["mean"]),
-         f"{1000.0 / svc['mean']:.1f}"],
-        ["HTTP sequential, 1 client", n, ms(seq["p50"]), ms(seq["p95"]), ms(seq["p99"]), ms(seq["mean"]),
-         f"{1000.0 / seq['mean']:.1f}"],
-        [f"HTTP concurrent, {clients} clients", n, ms(conc["p50"]), ms(conc["p95"]), ms(conc["p99"]), ms(conc["mean"]),
-         f"{n / wall:.1f}"],
+        ["service layer, no HTTP", n, ms(svc["p50"]), ms(svc["p95"]), ms(svc["p99"]), ms(svc["mean"]),
+         f"{1000.0 / svc['mean']:.1f}", ""],
+        ["HTTP sequential, 1 client (in-process server)", n, ms(seq["p50"]), ms(seq["p95"]), ms(seq["p99"]),
+         ms(seq["mean"]), f"{1000.0 / seq['mean']:.1f}", ""],
+        [f"raw psycopg floor, {clients} threads (baseline)", n, ms(floor["p50"]), ms(floor["p95"]), ms(floor["p99"]),
+         ms(floor["mean"]), f"{floor_rps:.1f}", "100%"],
+        [f"HTTP {clients} clients, in-process server (1 worker)", n, ms(conc["p50"]), ms(conc["p95"]),
+         ms(conc["p99"]), ms(conc["mean"]), f"{n / wall:.1f}", f"{n / wall / floor_rps:.0%}"],
     ]
-    rows.append(["  ratio HTTP sequential/service", "", ratio(seq["p50"], svc["p50"]), ratio(seq["p95"], svc["p95"]),
-                 ratio(seq["p99"], svc["p99"]), ratio(seq["mean"], svc["mean"]), ""])
+    result = {"service": svc, "sequential": seq, "floor": floor, "floor_rps": floor_rps, "concurrent": conc,
+              "concurrent_rps": n / wall}
+    if served_url:
+        wall_w, times_w = concurrent(served_url, more(11, clients), clients, created)
+        work = latency_stats(times_w)
+        rows.append([f"HTTP {clients} clients, gridgov serve --workers {workers}", n, ms(work["p50"]), ms(work["p95"]),
+                     ms(work["p99"]), ms(work["mean"]), f"{n / wall_w:.1f}", f"{n / wall_w / floor_rps:.0%}"])
+        result.update(workers=work, workers_rps=n / wall_w)
     if route_p50_ms:
-        rows.append(["  ratio HTTP sequential/GET /api/route", "", ratio(seq["p50"], route_p50_ms), "", "", "", ""])
-    report.table(["POST /api/incidents", "requests", "p50 ms", "p95 ms", "p99 ms", "mean ms", "requests/s"], rows)
-    report.out(f"  service layer: api.incidents.report (route, insert, event, audit row) per transaction on the app's engine (async SQLAlchemy); "
-               f"HTTP sequential: httpx keep-alive in this process; {WARMUP} warm-up requests each")
-    report.out(f"  HTTP concurrent: "
-               f"{clients} keep-alive connections from a child process (bench.client), {clients} warm-up requests")
-    report.out(f"  concurrent: {n} requests in {wall:.2f} s wall; throughput over sequential "
-               f"{(n / wall) / (1000.0 / seq['mean']):.2f}x; every request routes, inserts the incident, "
-               f"its first event and an audit row, and commits (fsync on)")
-    return {"service": svc, "sequential": seq, "concurrent": conc, "concurrent_rps": n / wall}
+        rows.append(["  ratio HTTP sequential/GET /api/route", "", ratio(seq["p50"], route_p50_ms), "", "", "", "", ""])
+    report.table(["POST /api/incidents", "requests", "p50 ms", "p95 ms", "p99 ms", "mean ms", "requests/s",
+                  "of floor"], rows)
+    report.out("  every request routes, inserts the incident, its first event and its audit row in one statement, "
+               "and commits (fsync and synchronous_commit on)")
+    report.out(f"  service layer: api.incidents.report per transaction on the app's engine; raw floor: route_point.sql + "
+               f"incident_insert.sql + commit through psycopg, {clients} threads in a child process (bench.raw_intake)")
+    report.out(f"  HTTP clients: {clients} keep-alive connections from a child process (bench.client), "
+               f"{clients} warm-up requests; HTTP sequential: httpx in this process, {WARMUP} warm-up requests")
+    return result
+
+
+def load_test(report: Report, db, served, points, category: str, rate: float, seconds: float,
+              connections: int) -> dict:
+    """An open-loop load of ``rate`` reports/s for ``seconds`` against the served app; then every
+    201 is looked up in the database."""
+    import psycopg
+
+    lons, lats = points
+    bodies = [payload(lons[(i * 13) % len(lons)], lats[(i * 13) % len(lats)], category, i) for i in range(5000)]
+    out = child("bench.load", [served.url, f"{rate:.1f}", str(seconds), str(connections)], bodies,
+                timeout=seconds * 3 + 120)
+    ids = out["ids"]
+    db.created_incidents.extend(ids)
+    with psycopg.connect(db.dsn, autocommit=True) as conn:
+        stored = conn.execute("SELECT count(*) FROM incident WHERE id = ANY(%s)", (ids,)).fetchone()[0]
+        events = conn.execute("""SELECT count(DISTINCT incident_id) FROM incident_event
+                                 WHERE incident_id = ANY(%s) AND kind = 'reported'""", (ids,)).fetchone()[0]
+    statuses = out["statuses"]
+    server_errors = sum(v for k, v in statuses.items() if k.startswith("5"))
+    lat = latency_stats(out["times"]) if out["times"] else None
+    rss = served.peak_rss_mib()
+    report.table(
+        ["offered", "seconds", "sent", "201", "5xx", "other", "transport errors", "late", "in database",
+         "p50 ms", "p99 ms", "max ms"],
+        [[f"{rate:.0f}/s", f"{out['wall']:.1f}", out["sent"], statuses.get("201", 0), server_errors,
+          sum(v for k, v in statuses.items() if k != "201" and not k.startswith("5")), len(out["errors"]),
+          out["late"], f"{stored} ({events} with their event)",
+          ms(lat["p50"]) if lat else "-", ms(lat["p99"]) if lat else "-", ms(lat["max"]) if lat else "-"]])
+    lost = len(ids) - stored
+    report.out(f"  lost: {lost} of {len(ids)} acknowledged reports (every 201's id looked up afterwards); "
+               f"5xx: {server_errors}; latency counted from when each request was due (open loop, "
+               f"at most {connections} connections)")
+    if rss:
+        report.out("  peak RSS per worker: " + ", ".join(f"pid {pid} {mib:.0f} MiB" for pid, mib in sorted(rss.items())))
+    return {"lost": lost, "server_errors": server_errors, "latency": lat, "rss": rss, "statuses": statuses}

@@ -1,24 +1,15 @@
-"""Section 1: single-point routing latency, three layers over the same points."""
+"""Section 1: single-point routing latency, the same points through every layer."""
 
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
-import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import httpx
 import psycopg
 
 from api.incidents import routing_options
-from api.settings import PROJECT_ROOT
-from bench.common import free_port, psycopg_sql
+from bench.common import psycopg_sql
 from bench.report import Report, latency_stats, ms, ratio
 
 WARMUP = 25
@@ -147,42 +138,3 @@ def print_latency(report: Report, results: dict[str, list[float]], base_key: str
     return stats
 
 
-@contextmanager
-def served_by_workers(settings, workers: int = 2) -> Iterator[str]:
-    """``gridgov serve --workers N`` (uvloop, httptools) in a subprocess on the bench database:
-    the server has its processes to itself, the client no longer shares their interpreter."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDGOV_") and k != "DATABASE_URL"}
-    env.update(DATABASE_URL=settings.url, GRIDGOV_ENV=settings.env, GRIDGOV_HOME=str(settings.home),
-               GRIDGOV_PUBLIC_RATE_PER_MINUTE=str(settings.public_rate_per_minute),
-               GRIDGOV_SUPERVISION_INTERVAL_S="0")
-    script = Path(sys.executable).with_name("gridgov")
-    log = tempfile.TemporaryFile()
-    proc = subprocess.Popen([str(script), "serve", "--workers", str(workers), "--port", str(port)], env=env,
-                            cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                log.seek(0)
-                raise RuntimeError(f"gridgov serve exited {proc.returncode}: {log.read()[-2000:].decode()}")
-            try:
-                if httpx.get(f"{url}/api/bench-no-such-route", trust_env=False, timeout=2).status_code == 404:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("gridgov serve did not answer within 60 s")
-            time.sleep(0.2)
-        time.sleep(1.0)  # every worker through its start-up
-        yield url
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(10)
-        log.close()
