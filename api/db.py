@@ -82,3 +82,15 @@ async def get_conn(request: Request) -> AsyncIterator[AsyncConnection]:
 # scope="function": commit when the route returns, before the answer is sent (FastAPI's
 # default "request" scope would commit after the client already has its 201).
 ConnDep = Annotated[AsyncConnection, Depends(get_conn, scope="function")]
+
+
+async def get_autocommit_conn(request: Request) -> AsyncIterator[AsyncConnection]:
+    """A connection without a transaction around the request: each statement commits by itself
+    (fsync on). Only for routes whose every write is a single statement (intake: the incident,
+    its first event and its audit row are one), which then skip the BEGIN and COMMIT round trips."""
+    engine: AsyncEngine = request.app.state.engine
+    async with engine.connect() as conn:
+        yield await conn.execution_options(isolation_level="AUTOCOMMIT")
+
+
+AutocommitConnDep = Annotated[AsyncConnection, Depends(get_autocommit_conn, scope="function")]

@@ -103,6 +103,9 @@ async def report(conn: AsyncConnection, who: Principal, body: IncidentIn, settin
     A retry with the same Idempotency-Key (keys are per caller: per account for staff, one
     public space for reporters) and the same body returns the same incident and the same
     reporter token, never a second incident; the same key with another body is a 409.
+
+    Its one write is one statement (incident, first event, audit row), so ``POST /api/incidents``
+    runs it on an autocommit connection: no BEGIN and COMMIT round trips, nothing half-written.
     """
     check_report_rights(who, body)
     routing = await route_point(

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, Path, Query, Request, Response
 
 from api import incidents as service
 from api.auth.deps import IncidentReader, Public
-from api.db import ConnDep
+from api.db import AutocommitConnDep, ConnDep
 from api.geojson import GEOJSON_CONTENT, GeoJSONResponse
 from api.params import clamp_limit, parse_bbox, parse_time
 from api.schemas import IncidentCollection, IncidentCreated, IncidentIn
@@ -26,8 +26,8 @@ TIME_HELP = " (ISO 8601; without an offset, the server's time zone)"
 
 
 @router.post("", status_code=201, response_model=IncidentCreated)
-async def report_incident(body: IncidentIn, conn: ConnDep, request: Request, response: Response, who: Public,
-                          idempotency_key: IdempotencyKey = None):
+async def report_incident(body: IncidentIn, conn: AutocommitConnDep, request: Request, response: Response,
+                          who: Public, idempotency_key: IdempotencyKey = None):
     """Report an incident (anyone: QR code, web, grid worker, hotline); routed at once, with a tracking code.
 
     The reporter token in the answer lets the reporter follow and rate the case with the
