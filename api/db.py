@@ -86,8 +86,9 @@ ConnDep = Annotated[AsyncConnection, Depends(get_conn, scope="function")]
 
 async def get_autocommit_conn(request: Request) -> AsyncIterator[AsyncConnection]:
     """A connection without a transaction around the request: each statement commits by itself
-    (fsync on). Only for routes whose every write is a single statement (intake: the incident,
-    its first event and its audit row are one), which then skip the BEGIN and COMMIT round trips."""
+    (fsync on). Only for routes that only read, or whose every write is a single statement
+    (intake: the incident, its first event and its audit row are one), which then skip the
+    BEGIN and COMMIT round trips."""
     engine: AsyncEngine = request.app.state.engine
     async with engine.connect() as conn:
         yield await conn.execution_options(isolation_level="AUTOCOMMIT")

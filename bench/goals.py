@@ -11,7 +11,7 @@ IN_PROCESS = "(c) GET /api/route, uvicorn + httpx keep-alive"
 def _served_route(stats: dict) -> tuple[str, dict]:
     """The GET /api/route row as production serves it (``--workers``) when section 1 measured it."""
     for label, s in stats.items():
-        if label.startswith("(c") and "workers" in label:
+        if "GET /api/route" in label and "workers" in label:
             return label, s
     return IN_PROCESS, stats[IN_PROCESS]
 

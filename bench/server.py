@@ -30,12 +30,12 @@ class Served:
     proc: subprocess.Popen
 
     def worker_pids(self) -> list[int]:
-        """The uvicorn worker processes (children of the supervisor)."""
+        """The uvicorn worker processes: the supervisor's children, or itself with one worker."""
         try:
             text = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text()
         except OSError:
             return []
-        return [int(p) for p in text.split()]
+        return [int(p) for p in text.split()] or [self.proc.pid]
 
     def peak_rss_mib(self) -> dict[int, float]:
         """High-water resident memory of each worker (``VmHWM``), MiB."""

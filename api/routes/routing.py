@@ -9,17 +9,17 @@ from fastapi.responses import StreamingResponse
 
 from api import routing_batch, routing_preview
 from api.auth.deps import RoutingPreviewer
-from api.db import ConnDep
+from api.db import AutocommitConnDep, ConnDep
 from api.schemas import InputCrs, Routing, RouteQuery
 
 router = APIRouter(prefix="/api", tags=["routing"])
 
 
 @router.get("/route", response_model=Routing)
-async def route_preview(conn: ConnDep, request: Request, who: RoutingPreviewer,
+async def route_preview(conn: AutocommitConnDep, request: Request, who: RoutingPreviewer,
                         q: Annotated[RouteQuery, Query()]):
     """Grid, hierarchy, zone, workstation, patrol zones, and the nearest available units the
-    caller may read (staff)."""
+    caller may read (staff)."""  # reads only: no transaction, no BEGIN and COMMIT round trips
     return await routing_preview.preview(conn, who, q, request.app.state.settings)
 
 
