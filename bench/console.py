@@ -194,10 +194,12 @@ def tiles(report: Report, db, client: httpx.Client, auth: dict) -> None:
             c, w = latency_stats(cold), latency_stats(warm)
             t = latency_stats(theirs) if theirs else None
             rows.append((z, len(mine), f"{np.mean(sizes) / 1024:.1f}", ms(c["p50"]), ms(w["p50"]),
-                         ms(t["p50"]) if t else "-", ratio(t["p50"], c["p50"]) if t else "-"))
+                         ms(t["p50"]) if t else "-", ratio(t["p50"], c["p50"]) if t else "-",
+                         ratio(t["p50"], w["p50"]) if t else "-"))
         if tipg_client is not None:
             tipg_client.close()
-    report.table(["zoom", "tiles", "KiB", "ours cold p50 ms", "ours cached p50 ms", "tipg p50 ms", "tipg / ours cold"],
+    report.table(["zoom", "tiles", "KiB", "ours cold p50 ms", "ours cached p50 ms", "tipg p50 ms", "tipg / ours cold",
+                  "tipg / ours cached"],
                  rows)
     report.out("  the same table: tipg 1.6.1 serving the view area_current with a CQL2 filter kind='grid' (unscoped),"
                " ours scoped (the bench's account) by one ST_AsMVT statement; cold = first request of a tile,"

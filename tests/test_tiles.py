@@ -62,6 +62,14 @@ def test_a_grid_tile_holds_exactly_the_grids_it_covers(client, admin, engine, ce
     assert want <= got and len(got - want) <= max(3, len(want))
 
 
+def test_a_district_dispatcher_sees_the_whole_districts_grids(client, admin, make_user, login, centre):
+    """A scope that shows every area gets the same tile as an admin (drawn without a filter)."""
+    z = 13
+    x, y = tile_of(centre["lon"], centre["lat"], z)
+    dispatcher = login(*make_user("dispatcher", DISTRICT))
+    assert codes_in_tile(client, dispatcher, "grid", z, x, y) == codes_in_tile(client, admin, "grid", z, x, y)
+
+
 def test_a_street_manager_sees_only_its_streets_grids(client, make_user, login, engine, centre):
     z = 12
     x, y = tile_of(centre["lon"], centre["lat"], z)

@@ -18,7 +18,7 @@ class TileCache:
         self.size = 0
         self.items: OrderedDict[tuple, bytes] = OrderedDict()
         self.max_scopes = max_scopes
-        self.scopes: OrderedDict[tuple, list[str]] = OrderedDict()  # (scope, fingerprint) -> visible codes
+        self.scopes: OrderedDict[tuple, tuple] = OrderedDict()  # (scope, fingerprint) -> (visible codes or None,)
         self.lock = threading.Lock()
         self.fingerprint: str | None = None  # of the boundaries, while no note has said they changed
         self.generation = 0
@@ -28,16 +28,16 @@ class TileCache:
         self.generation += 1
         self.fingerprint = None
 
-    def visible(self, key: tuple) -> list[str] | None:
+    def visible(self, key: tuple) -> tuple | None:
         with self.lock:
             codes = self.scopes.get(key)
             if codes is not None:
                 self.scopes.move_to_end(key)
             return codes
 
-    def keep_visible(self, key: tuple, codes: list[str]) -> None:
+    def keep_visible(self, key: tuple, shown: tuple) -> None:
         with self.lock:
-            self.scopes[key] = codes
+            self.scopes[key] = shown
             while len(self.scopes) > self.max_scopes:
                 self.scopes.popitem(last=False)
 

@@ -79,15 +79,17 @@ async def area_tile(conn: AsyncConnection, cache: TileCache, who: Principal, lay
 
 
 async def _visible(conn: AsyncConnection, cache: TileCache, scope: list[str] | None, fingerprint: str):
-    """The codes a scope shows (None: everything), once per scope and boundary fingerprint."""
+    """The codes a scope shows (None: everything, so no filter), once per scope and boundary
+    fingerprint."""
     if scope is None:
         return None
     key = (tuple(scope), fingerprint)
-    codes = cache.visible(key)
-    if codes is None:
-        codes = list((await conn.execute(sql("areas_visible"), {"scope": scope})).scalar_one())
-        cache.keep_visible(key, codes)
-    return codes
+    shown = cache.visible(key)
+    if shown is None:
+        row = (await conn.execute(sql("areas_visible"), {"scope": scope})).one()
+        shown = (None,) if row.everything else (list(row.codes),)  # a tuple: None is a valid answer
+        cache.keep_visible(key, shown)
+    return shown[0]
 
 
 async def hexagon_tile(conn: AsyncConnection, who: Principal, settings: Settings, z: int, x: int, y: int, *,
