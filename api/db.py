@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated
 
 import orjson
@@ -84,14 +85,24 @@ async def get_conn(request: Request) -> AsyncIterator[AsyncConnection]:
 ConnDep = Annotated[AsyncConnection, Depends(get_conn, scope="function")]
 
 
-async def get_autocommit_conn(request: Request) -> AsyncIterator[AsyncConnection]:
-    """A connection without a transaction around the request: each statement commits by itself
-    (fsync on). Only for routes that only read, or whose every write is a single statement
-    (intake: the incident, its first event and its audit row are one), which then skip the
-    BEGIN and COMMIT round trips."""
-    engine: AsyncEngine = request.app.state.engine
+@asynccontextmanager
+async def autocommit(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A pooled connection without a transaction: each statement commits by itself (fsync on).
+
+    For reads, and for writes that are one statement each. It never ends with a ROLLBACK, which
+    matters: psycopg forgets every prepared statement of a connection on a rollback, so a read
+    closed without commit (``engine.connect()``) would make the next request on that connection
+    parse and plan its queries again (route_point.sql: about 1.5 ms)."""
     async with engine.connect() as conn:
         yield await conn.execution_options(isolation_level="AUTOCOMMIT")
+
+
+async def get_autocommit_conn(request: Request) -> AsyncIterator[AsyncConnection]:
+    """:func:`autocommit` for a route that only reads, or whose every write is a single
+    statement (intake: the incident, its first event and its audit row are one): no BEGIN and
+    COMMIT round trips."""
+    async with autocommit(request.app.state.engine) as conn:
+        yield conn
 
 
 AutocommitConnDep = Annotated[AsyncConnection, Depends(get_autocommit_conn, scope="function")]

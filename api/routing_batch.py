@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from api import audit
 from api.auth.principal import Principal
+from api.db import autocommit
 from api.errors import Invalid
 from spatial import batch
 from spatial.routing import route_many
@@ -46,7 +47,7 @@ async def record(conn: AsyncConnection, who: Principal, points: batch.Points, fm
 
 async def stream(engine: AsyncEngine, points: batch.Points, fmt: str) -> AsyncIterator[bytes]:
     """The answer, one chunk of routed points at a time (one set-based query each)."""
-    async with engine.connect() as conn:
+    async with autocommit(engine) as conn:
         if fmt == "geojson":
             yield b'{"type":"FeatureCollection","features":['
         for start in range(0, len(points.ids), CHUNK):

@@ -20,6 +20,7 @@ import orjson
 import psycopg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from api.db import autocommit
 from api.live import documents
 from api.live.documents import Sight
 from api.settings import Settings, libpq_url
@@ -157,7 +158,7 @@ class LiveHub:
     async def _events(self, lo: int, hi: int) -> None:
         params = {"lo": lo, "hi": hi, "after": None, "limit": BATCH_ROWS + 1,
                   "everywhere": True, "scope": [], "unit": None}  # every subscriber's filter is applied below
-        async with self.engine.connect() as conn:
+        async with autocommit(self.engine) as conn:
             rows = [dict(r) for r in (await conn.execute(sql("live_events"), params)).mappings()]
         if len(rows) > BATCH_ROWS:  # a bulk load: nobody watches it row by row
             self._broadcast(documents.frame("resync", {"reason": "bulk"}))
@@ -171,7 +172,7 @@ class LiveHub:
             self.last_event_id = max(self.last_event_id or 0, row["event_id"])
 
     async def _units(self, codes: list[str]) -> None:
-        async with self.engine.connect() as conn:
+        async with autocommit(self.engine) as conn:
             rows = [dict(r) for r in (await conn.execute(sql("live_units"), {"codes": codes})).mappings()]
         for row in rows:
             for sub in list(self.subscribers):
@@ -184,7 +185,7 @@ class LiveHub:
         if self.last_event_id is None:
             self._broadcast(documents.frame("resync", {"reason": "reconnected"}))
             return
-        async with self.engine.connect() as conn:
+        async with autocommit(self.engine) as conn:
             newest = (await conn.execute(sql("live_newest_event"))).scalar_one()
         if newest and newest > self.last_event_id:
             await self._events(self.last_event_id + 1, newest)

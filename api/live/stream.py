@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.auth.principal import Principal
 from api.auth.users import principal_for
+from api.db import autocommit
 from api.errors import ApiError
 from api.live import documents
 from api.live.documents import Sight
@@ -39,7 +40,7 @@ SEEN_MAX = 4096
 
 
 async def _replay(engine: AsyncEngine, sight: Sight, after: int) -> list[dict]:
-    async with engine.connect() as conn:
+    async with autocommit(engine) as conn:
         result = await conn.execute(sql("live_events"), {"after": after, "lo": None, "hi": None,
                                                          "limit": REPLAY_MAX + 1, **sight.incidents.params()})
         return [dict(r) for r in result.mappings()]
