@@ -16,6 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from api.settings import Settings
 
+# Connections kept open per worker. A connection beyond the pool is closed when it is given
+# back, so a pool smaller than the requests in flight opens and closes a PostgreSQL backend
+# (a fork, cold caches, every statement planned again) for nearly every request: at 8
+# concurrent reports that capped intake near 120/s on 2 cores. A request may hold two (its
+# own and its access check's), and the public rate limit takes one of its own pool briefly.
+POOL_SIZE = 20
+POOL_OVERFLOW = 10
+CHECK_POOL_SIZE = 8  # the rate limit's autocommit pool, and as much overflow again
 IDLE_PING_S = 5.0  # a pooled connection idle longer than this is pinged before use (one round trip)
 PREPARE_THRESHOLD = 1  # psycopg prepares a query on its 2nd execution on a connection (default: 6th)
 PREPARED_MAX = 200  # prepared statements kept per connection (psycopg's default 100; the app has ~150 queries)
@@ -29,7 +37,7 @@ def make_engine(settings: Settings) -> AsyncEngine:
     """The pool: no ping per request; a connection idle for a while is pinged first, and a
     connection error met by a query invalidates the whole pool (SQLAlchemy's default), so the
     app recovers by itself after the database restarts."""
-    engine = create_async_engine(settings.url, pool_size=10, max_overflow=20, pool_pre_ping=False,
+    engine = create_async_engine(settings.url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_pre_ping=False,
                                  connect_args={"prepare_threshold": PREPARE_THRESHOLD})
     _tune_pool(engine)
     return engine
@@ -41,7 +49,8 @@ def make_autocommit_engine(settings: Settings) -> AsyncEngine:
     Separate from the request pool on purpose: a request holds its connection while it waits
     for one of these, so drawing both from one pool could leave every request waiting for a
     second connection that no request gives back."""
-    engine = create_async_engine(settings.url, pool_size=2, max_overflow=8, pool_timeout=10, pool_pre_ping=False,
+    engine = create_async_engine(settings.url, pool_size=CHECK_POOL_SIZE, max_overflow=CHECK_POOL_SIZE, pool_timeout=10,
+                                 pool_pre_ping=False,
                                  isolation_level="AUTOCOMMIT", connect_args={"prepare_threshold": PREPARE_THRESHOLD})
     _tune_pool(engine)
     return engine
