@@ -123,12 +123,9 @@ async def report(conn: AsyncConnection, who: Principal, body: IncidentIn, settin
         key = keyed_hash(secret, "idempotency-key", f"{namespace}\n{idempotency_key}")
     request_hash = keyed_hash(secret, "report-body", json.dumps(body.model_dump(), sort_keys=True))
     token = keyed_token(secret, "reporter-token-for-key", key) if key else secrets.token_urlsafe(24)
-    from api import duplicates  # the duplicates module builds on this one
-
     point = routing["point"]
     reported_at = datetime.now(timezone.utc)
     deadlines_of = routing["category"].pop("deadlines")  # read with the routing: one round trip less
-    actor = who.actor if who.is_authenticated else REPORTER
     tracking_code = new_tracking_code()
     params = {
         "reported_at": reported_at, **_deadline(deadlines_of, body.category, body.priority, reported_at, settings),
@@ -140,16 +137,8 @@ async def report(conn: AsyncConnection, who: Principal, body: IncidentIn, settin
         "routing": json.dumps(routing, ensure_ascii=False, default=str),
         "reporter_contact": contact_box.seal(settings.contact_key, body.contact),
         "reporter_token_hash": hash_token(token),
-        **_snapshot_codes(routing),
-        # the first case-file event and the audit row, written by the same statement
-        "event_actor": actor, "event_data": json.dumps({"source": body.source, "flags": routing["flags"]},
-                                                       ensure_ascii=False),
-        "audit_actor": who.actor, "client": who.client,
-        "audit_after": audit.clean({"tracking_code": tracking_code, "category": body.category,
-                                    "source": body.source, "flags": routing["flags"]}),
-        # and what it may be a duplicate of, answered by the same statement
-        "candidates_radius_m": duplicates.RADIUS_M, "candidates_hours": duplicates.WINDOW_H,
-        "candidates_limit": duplicates.SHOWN,
+        **written_with(routing, tracking_code=tracking_code, category=body.category, source=body.source,
+                       who=who),
     }
     inserted = (await conn.execute(sql("incident_insert"), params)).first()
     if inserted is None:  # the key was used before: hand back that incident, never a second
@@ -163,6 +152,25 @@ async def report(conn: AsyncConnection, who: Principal, body: IncidentIn, settin
     return {"id": inserted.id, "tracking_code": tracking_code, "reporter_token": token,
             "status": "received", "routing": await routing_shown_to(conn, who, routing),
             "candidates": similar}, True
+
+
+def written_with(routing: dict[str, Any], *, tracking_code: str, category: str, source: str,
+                 who: Principal) -> dict[str, Any]:
+    """The parameters of ``incident_insert.sql`` that follow from the routing: the snapshot
+    codes, the first case-file event and the audit row (written by the same statement), and the
+    duplicate search it answers."""
+    from api import duplicates  # the duplicates module builds on this one
+
+    return {
+        **_snapshot_codes(routing),
+        "event_actor": who.actor if who.is_authenticated else REPORTER,
+        "event_data": json.dumps({"source": source, "flags": routing["flags"]}, ensure_ascii=False),
+        "audit_actor": who.actor, "client": who.client,
+        "audit_after": audit.clean({"tracking_code": tracking_code, "category": category, "source": source,
+                                    "flags": routing["flags"]}),
+        "candidates_radius_m": duplicates.RADIUS_M, "candidates_hours": duplicates.WINDOW_H,
+        "candidates_limit": duplicates.SHOWN,
+    }
 
 
 def _deadline(deadlines_of: dict | None, category: str, priority: str, start: datetime,

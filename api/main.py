@@ -15,7 +15,7 @@ from api.auth.access import RateLimiter
 from api.auth.cache import PrincipalCache
 from api.auth.passwords import warm_up
 from api.db import make_autocommit_engine, make_engine
-from api.live.hub import LiveHub
+from api.live.hub import LiveHub, listening
 from api.requestlog import configure_logging
 from api.routes import (admin, area_files, areas, attachments, auth, cases, catalog, handover, heat, incidents, live,
                         ogc, open311, pages, posters, public, routing, tiles, units)
@@ -34,12 +34,6 @@ VENDOR = {  # URL path -> directory in web/node_modules (installed by `npm ci`)
 # area_files before areas: /api/areas/export and /import are not area codes
 ROUTERS = (auth, catalog, area_files, areas, ogc, posters, routing, incidents, cases, attachments, handover, public,
            units, admin, open311, live, heat, tiles, pages)
-
-
-def _listening(app: FastAPI) -> bool:
-    """Whether this worker hears the cache notifications now (its caches may be trusted)."""
-    hub = getattr(app.state, "live", None)
-    return hub is not None and hub.connected.is_set()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -75,7 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="Grid-based grassroots governance: routing, dispatch and maps (网格化基层治理)")
     app.state.settings = settings
     app.state.rate_limiter = RateLimiter(settings.public_rate_per_minute)
-    app.state.principals = PrincipalCache(settings.auth_cache_s, trusted=lambda: _listening(app))
+    app.state.principals = PrincipalCache(settings.auth_cache_s, trusted=lambda: listening(app))
     app.state.tiles = TileCache()  # rendered area tiles of this worker
     errors.install(app)
     security.install(app, settings)

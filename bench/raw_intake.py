@@ -19,11 +19,12 @@ from datetime import datetime, timezone
 import h3
 import psycopg
 
-from api import duplicates
-from api.incidents import H3_RESOLUTION, REPORTER, _snapshot_codes, hash_token, new_tracking_code
+from api.auth.principal import anonymous
+from api.incidents import H3_RESOLUTION, hash_token, new_tracking_code, written_with
 from bench.common import psycopg_sql
 from spatial.routing import shape_routing
 
+REPORTER_WHO = anonymous("127.0.0.1")
 WARM_PER_CLIENT = 6   # psycopg prepares a statement on its 6th execution
 
 
@@ -52,13 +53,8 @@ def run(dsn: str, clients: int, job: dict) -> dict:
             "status": "received", "priority": "normal", "reported_at": now, "due_from": None, "due_at": None,
             "deadline_spec": None, "h3_cell": h3.latlng_to_cell(body["lat"], body["lon"], H3_RESOLUTION),
             "routing": json.dumps(routing, ensure_ascii=False), "reporter_contact": None,
-            "reporter_token_hash": hash_token(secrets.token_urlsafe(24)), **_snapshot_codes(routing),
-            "event_actor": REPORTER, "event_data": json.dumps({"source": "web", "flags": routing["flags"]}),
-            "audit_actor": "public", "client": "127.0.0.1",
-            "audit_after": json.dumps({"tracking_code": code, "category": body["category"], "source": "web",
-                                       "flags": routing["flags"]}),
-            "candidates_radius_m": duplicates.RADIUS_M, "candidates_hours": duplicates.WINDOW_H,
-            "candidates_limit": duplicates.SHOWN,
+            "reporter_token_hash": hash_token(secrets.token_urlsafe(24)),
+            **written_with(routing, tracking_code=code, category=body["category"], source="web", who=REPORTER_WHO),
         }).fetchone()
         conn.commit()
         with lock:

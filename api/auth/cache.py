@@ -74,10 +74,6 @@ class PrincipalCache:
         if len(self.entries) >= MAX_ENTRIES:
             self.entries.clear()
 
-    def clear(self) -> None:
-        self.generation += 1
-        self.entries.clear()
-
     def drop_session(self, session_id: str | None) -> None:
         """This worker ended the session (logout): forget it now, before the notification."""
         self.generation += 1

@@ -50,6 +50,13 @@ class Subscriber:
             self.overflowed = True
 
 
+def listening(app) -> bool:
+    """Whether this worker hears the NOTIFYs now (its caches may be trusted): the app's hub is
+    started and its connection is up."""
+    hub = getattr(app.state, "live", None)
+    return hub is not None and hub.connected.is_set()
+
+
 class LiveHub:
     def __init__(self, engine: AsyncEngine, settings: Settings):
         self.engine = engine

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from api.auth.deps import IncidentReader, MapReader
 from api.db import ConnDep
 from api.heat import service as heat_service
+from api.live.hub import listening
 from api.routes.heat import Codes, From, To
 from api.tiles import service
 from api.tiles.schemas import TileJSON
@@ -50,7 +51,7 @@ async def area_tile(layer: AreaLayer, z: Z, x: XY, y: XY, conn: ConnDep, request
                                                                                        "department")] = None):
     """Current areas of one kind in the caller's map scope."""
     tile, etag = await service.area_tile(conn, request.app.state.tiles, who, layer, z, x, y, department,
-                                         notes_arrive=request.app.state.live.connected.is_set())
+                                         notes_arrive=listening(request.app))
     return _answer(tile, etag, if_none_match)
 
 
