@@ -13,36 +13,46 @@ import json
 import sys
 import time
 
-import httpx
+import orjson
+
+from bench.http1 import AsyncConnection, HttpError
 
 
 async def post_all(url: str, clients: int, bodies: list[dict]) -> dict:
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    """Over ``clients`` connections of :mod:`bench.http1` (lean: the client's CPU is not the server's)."""
     ids: list[int] = []
     errors: list[str] = []
     times: list[float] = []
+    payloads = [orjson.dumps(b) for b in bodies]
+    connections = [AsyncConnection(url) for _ in range(clients)]
 
-    def keep(res: httpx.Response) -> None:
-        if res.status_code == 201:
-            ids.append(res.json()["id"])
+    async def post(conn: AsyncConnection, body: bytes) -> None:
+        try:
+            status, content = await conn.post_json("/api/incidents", body)
+        except HttpError as exc:
+            errors.append(str(exc))
+            return
+        if status == 201:
+            ids.append(orjson.loads(content)["id"])
         else:
-            errors.append(f"{res.status_code}: {res.text[:200]}")
+            errors.append(f"{status}: {content[:200].decode(errors='replace')}")
 
-    async with httpx.AsyncClient(base_url=url, limits=limits, trust_env=False, timeout=60) as client:
-        for res in await asyncio.gather(*(client.post("/api/incidents", json=b) for b in bodies[:clients])):
-            keep(res)
-        queue = iter(bodies[clients:])   # shared: each body is taken once
+    try:
+        await asyncio.gather(*(post(c, b) for c, b in zip(connections, payloads[:clients])))
+        queue = iter(payloads[clients:])   # shared: each body is taken once
 
-        async def worker() -> None:
+        async def worker(conn: AsyncConnection) -> None:
             for body in queue:
                 t0 = time.perf_counter()
-                res = await client.post("/api/incidents", json=body)
+                await post(conn, body)
                 times.append(time.perf_counter() - t0)
-                keep(res)
 
         t0 = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(clients)))
+        await asyncio.gather(*(worker(c) for c in connections))
         wall = time.perf_counter() - t0
+    finally:
+        for conn in connections:
+            await conn.close()
     return {"wall": wall, "times": times, "ids": ids, "errors": errors}
 
 

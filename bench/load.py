@@ -16,47 +16,58 @@ import sys
 import time
 from collections import Counter
 
-import httpx
+import orjson
+
+from bench.http1 import AsyncConnection, HttpError
 
 LATE_S = 0.1
+TIMEOUT_S = 30
 
 
 async def load(url: str, rate: float, seconds: float, connections: int, bodies: list[dict]) -> dict:
     n = int(rate * seconds)
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     statuses: Counter = Counter()
     ids: list[int] = []
     times: list[float] = []
     errors: list[str] = []
     late = 0
-    slots = asyncio.Semaphore(connections)
+    payloads = [orjson.dumps(b) for b in bodies]
+    idle = asyncio.Queue()   # keep-alive connections not in use (bench.http1: a lean client)
+    for _ in range(connections):
+        idle.put_nowait(AsyncConnection(url))
 
-    async with httpx.AsyncClient(base_url=url, limits=limits, trust_env=False, timeout=30) as client:
-        async def one(i: int, due: float) -> None:
-            nonlocal late
-            async with slots:
-                if time.perf_counter() - due > LATE_S:
-                    late += 1
-                try:
-                    res = await client.post("/api/incidents", json=bodies[i % len(bodies)])
-                except httpx.HTTPError as exc:
-                    errors.append(type(exc).__name__)
-                    return
-            times.append(time.perf_counter() - due)
-            statuses[res.status_code] += 1
-            if res.status_code == 201:
-                ids.append(res.json()["id"])
+    async def one(i: int, due: float) -> None:
+        nonlocal late
+        conn = await idle.get()
+        try:
+            if time.perf_counter() - due > LATE_S:
+                late += 1
+            try:
+                status, content = await asyncio.wait_for(conn.post_json("/api/incidents", payloads[i % len(payloads)]),
+                                                         TIMEOUT_S)
+            except (HttpError, TimeoutError) as exc:
+                await conn.close()
+                errors.append(type(exc).__name__)
+                return
+        finally:
+            idle.put_nowait(conn)
+        times.append(time.perf_counter() - due)
+        statuses[status] += 1
+        if status == 201:
+            ids.append(orjson.loads(content)["id"])
 
-        start = time.perf_counter()
-        tasks = []
-        for i in range(n):
-            due = start + i / rate
-            pause = due - time.perf_counter()
-            if pause > 0:
-                await asyncio.sleep(pause)
-            tasks.append(asyncio.create_task(one(i, due)))
-        await asyncio.gather(*tasks)
-        wall = time.perf_counter() - start
+    start = time.perf_counter()
+    tasks = []
+    for i in range(n):
+        due = start + i / rate
+        pause = due - time.perf_counter()
+        if pause > 0:
+            await asyncio.sleep(pause)
+        tasks.append(asyncio.create_task(one(i, due)))
+    await asyncio.gather(*tasks)
+    wall = time.perf_counter() - start
+    while not idle.empty():
+        await idle.get_nowait().close()
     return {"sent": n, "wall": wall, "statuses": {str(k): v for k, v in statuses.items()}, "ids": ids,
             "times": times, "late": late, "errors": errors}
 

@@ -22,7 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from api.auth.policy import Capability, holds, roles_with
 from api.auth.principal import Principal, anonymous
 from api.auth.users import principal_for
-from api.db import ConnDep
 from api.errors import Forbidden, TooManyRequests, Unauthorized
 from api.sqlfiles import sql
 
@@ -89,7 +88,7 @@ class Access:
     def __repr__(self) -> str:
         return f"Access(public, limit={self.limit})" if self.public else f"Access({self.capability.value})"
 
-    async def __call__(self, request: Request, conn: ConnDep,
+    async def __call__(self, request: Request,
                        token: Annotated[str | None, Depends(oauth2)] = None) -> Principal:
         client = client_of(request)
         settings = request.app.state.settings
@@ -98,7 +97,7 @@ class Access:
                 await _throttle(request, client)
             if token:  # staff may use public routes too
                 try:
-                    return await principal_for(conn, settings, token, client, request.app.state.principals)
+                    return await principal_for(request.app.state.engine, settings, token, client, request.app.state.principals)
                 except Unauthorized:
                     pass  # a stale token on a public route: treat as anonymous
             if self.limit == "anonymous":
@@ -106,7 +105,7 @@ class Access:
             return anonymous(client)
         if not token:
             raise Unauthorized("log in first (Authorization: Bearer <token>)")
-        principal = await principal_for(conn, settings, token, client, request.app.state.principals)
+        principal = await principal_for(request.app.state.engine, settings, token, client, request.app.state.principals)
         if not holds(principal, self.capability):
             raise Forbidden(f"this needs the capability {self.capability.value!r} "
                             f"(roles: {', '.join(sorted(self.roles))})")

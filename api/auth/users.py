@@ -8,13 +8,14 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from api import audit
 from api.auth import passwords, throttle, tokens
 from api.auth.cache import PrincipalCache
 from api.auth.policy import ROLES
 from api.auth.principal import Grant, Principal
+from api.db import autocommit
 from api.errors import ApiError, Conflict, Invalid, NotFound, Unauthorized
 from api.settings import Settings
 from api.sqlfiles import sql
@@ -167,9 +168,10 @@ async def logout(conn: AsyncConnection, principal: Principal, cache: PrincipalCa
                        entity_id=principal.session_id, client=principal.client)
 
 
-async def principal_for(conn: AsyncConnection, settings: Settings, token: str, client: str,
+async def principal_for(engine: AsyncEngine, settings: Settings, token: str, client: str,
                         cache: PrincipalCache | None = None) -> Principal:
-    """The caller behind an access token; from this worker's ``cache`` when it knows the session."""
+    """The caller behind an access token; from this worker's ``cache`` when it knows the session
+    (no connection is taken then), else read on an autocommit connection of ``engine``."""
     try:
         claims = tokens.decode(settings.secret_key, token, "access")
     except tokens.TokenError as exc:
@@ -180,7 +182,8 @@ async def principal_for(conn: AsyncConnection, settings: Settings, token: str, c
         if cached is not None:
             return cached
         generation = cache.generation  # before the read: a revocation committed meanwhile wins
-    row = (await conn.execute(sql("auth_principal"), {"session_id": session_id, "user_id": user_id})).first()
+    async with autocommit(engine) as conn:
+        row = (await conn.execute(sql("auth_principal"), {"session_id": session_id, "user_id": user_id})).first()
     if row is None:
         raise Unauthorized("session ended; log in again")
     grants = tuple(Grant(*g.split("|", 1)) for g in row.grants)

@@ -48,8 +48,7 @@ async def _replay(engine: AsyncEngine, sight: Sight, after: int) -> list[dict]:
 
 async def _session_alive(engine: AsyncEngine, settings: Settings, token: str, client: str) -> bool:
     try:
-        async with engine.begin() as conn:
-            await principal_for(conn, settings, token, client)
+        await principal_for(engine, settings, token, client)
         return True
     except ApiError:
         return False

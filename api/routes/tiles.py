@@ -45,12 +45,12 @@ async def hexagon_tile(z: Z, x: XY, y: XY, conn: ConnDep, request: Request, who:
 
 
 @router.get("/{layer}/{z}/{x}/{y}.pbf", response_class=Response, responses=TILE)
-async def area_tile(layer: AreaLayer, z: Z, x: XY, y: XY, conn: ConnDep, request: Request, who: MapReader,
+async def area_tile(layer: AreaLayer, z: Z, x: XY, y: XY, request: Request, who: MapReader,
                     if_none_match: IfNoneMatch = None,
                     department: Annotated[str | None, Query(max_length=32, description="patrol zones of one "
                                                                                        "department")] = None):
     """Current areas of one kind in the caller's map scope."""
-    tile, etag = await service.area_tile(conn, request.app.state.tiles, who, layer, z, x, y, department,
+    tile, etag = await service.area_tile(request.app.state.engine, request.app.state.tiles, who, layer, z, x, y, department,
                                          notes_arrive=listening(request.app))
     return _answer(tile, etag, if_none_match)
 

@@ -8,9 +8,10 @@ import math
 
 import orjson
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from api.auth.principal import Principal
+from api.db import autocommit
 from api.errors import Invalid
 from api.heat import service as heat_service
 from api.layers import map_scope
@@ -62,19 +63,29 @@ async def _fingerprint(conn: AsyncConnection, cache: TileCache, notes_arrive: bo
     return fingerprint
 
 
-async def area_tile(conn: AsyncConnection, cache: TileCache, who: Principal, layer: str, z: int, x: int, y: int,
+async def area_tile(engine: AsyncEngine, cache: TileCache, who: Principal, layer: str, z: int, x: int, y: int,
                     department: str | None, *, notes_arrive: bool = False) -> tuple[bytes, str]:
-    """One area tile; ``notes_arrive``: this worker is listening for boundary changes right now."""
+    """One area tile; ``notes_arrive``: this worker is listening for boundary changes right now.
+    A tile this worker drew since the last boundary change is served without a connection."""
     check_tile(z, x, y)
     scope = map_scope(who)
-    fingerprint = await _fingerprint(conn, cache, notes_arrive)
-    key = (layer, z, x, y, department, tuple(scope) if scope is not None else None, fingerprint)
-    tile = cache.get(key)
-    if tile is None:
-        tile = bytes((await conn.execute(sql("tile_areas"), {
-            "z": z, "x": x, "y": y, "kind": AREA_LAYERS[layer], "layer": layer, "department": department,
-            "visible": await _visible(conn, cache, scope, fingerprint)})).scalar_one() or b"")
-        cache.put(key, tile)
+
+    def key_of(fingerprint: str) -> tuple:
+        return layer, z, x, y, department, tuple(scope) if scope is not None else None, fingerprint
+
+    if notes_arrive and cache.fingerprint is not None:
+        key = key_of(cache.fingerprint)
+        tile = cache.get(key)
+        if tile is not None:
+            return tile, etag_of(*key)
+    async with autocommit(engine) as conn:
+        key = key_of(await _fingerprint(conn, cache, notes_arrive))
+        tile = cache.get(key)
+        if tile is None:
+            tile = bytes((await conn.execute(sql("tile_areas"), {
+                "z": z, "x": x, "y": y, "kind": AREA_LAYERS[layer], "layer": layer, "department": department,
+                "visible": await _visible(conn, cache, scope, key[-1])})).scalar_one() or b"")
+            cache.put(key, tile)
     return tile, etag_of(*key)
 
 
