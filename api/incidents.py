@@ -140,7 +140,7 @@ async def report(conn: AsyncConnection, who: Principal, body: IncidentIn, settin
         **written_with(routing, tracking_code=tracking_code, category=body.category, source=body.source,
                        who=who),
     }
-    inserted = (await conn.execute(sql("incident_insert"), params)).first()
+    inserted = await sql.fetchone(conn, "incident_insert", params)
     if inserted is None:  # the key was used before: hand back that incident, never a second
         existing = (await conn.execute(sql("incident_by_key"), {"k": key})).mappings().one()
         if existing["request_hash"] != request_hash:

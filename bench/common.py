@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import resource
 import socket
 import threading
@@ -14,15 +13,12 @@ import numpy as np
 import psycopg
 import shapely
 
-from spatial.sqlfiles import SqlFiles, raw_sql
-
-BIND = re.compile(r"(?<!:):(\w+)")   # SQLAlchemy ``:name``, not the ``::type`` casts
+from spatial.sqlfiles import SqlFiles, pyformat, raw_sql
 
 
 def psycopg_sql(name: str, package: str = "spatial") -> tuple[str, frozenset[str]]:
     """``<package>/sql/<name>.sql`` with ``%(name)s`` placeholders (literal ``%`` doubled)."""
-    text = (raw_sql(name) if package == "spatial" else SqlFiles(package).text(name)).replace("%", "%%")
-    return BIND.sub(r"%(\1)s", text), frozenset(BIND.findall(text))
+    return pyformat(raw_sql(name) if package == "spatial" else SqlFiles(package).text(name))
 
 
 def district_shape(dsn: str):

@@ -8,8 +8,8 @@ from pathlib import Path
 import psycopg
 from psycopg import sql as pgsql
 
-from bench.common import BIND, psycopg_sql
-from spatial.sqlfiles import raw_sql
+from bench.common import psycopg_sql
+from spatial.sqlfiles import BIND, raw_sql
 
 
 def _walk(node: dict, out: list[dict]) -> float:

@@ -124,10 +124,10 @@ async def route_point(
         raise InputError("accuracy_m", f"must be between 0 and {MAX_ACCURACY_M:g} metres")
     x, y = to_wgs84_checked(lon, lat, input_crs)
     tolerance = max(options.boundary_tolerance_m, accuracy_m or 0.0)
-    row = (await conn.execute(sql("route_point"), {
+    row = await sql.fetchone(conn, "route_point", {
         "lon": x, "lat": y, "category": category, "tolerance_m": tolerance,
         "stale_s": options.stale_position_s, "k": options.units_per_department,
-    })).one()
+    })
     doc = row.doc if isinstance(row.doc, dict) else json.loads(row.doc)
     if doc["category"] is None:
         raise UnknownCode("category", f"unknown category code {category!r}")

@@ -47,8 +47,9 @@ class RateLimiter:
     async def allow(self, engine: AsyncEngine, key: str) -> tuple[bool, float]:
         """(allowed, seconds until a token is back)."""
         async with engine.connect() as conn:  # an AUTOCOMMIT engine (api.db.make_autocommit_engine)
-            wait = (await conn.execute(sql("rate_take"), {
-                "key": self.prefix + key, "capacity": self.capacity, "rate": self.rate})).scalar()
+            row = await sql.fetchone(conn, "rate_take", {
+                "key": self.prefix + key, "capacity": self.capacity, "rate": self.rate})
+        wait = row.wait_s if row is not None else None
         if wait is None:  # a first request racing another's first insert: count it refused
             wait = 1 / self.rate
         return wait <= 0, max(0.0, wait)
