@@ -19,11 +19,12 @@ from api.settings import Settings
 # Connections kept open per worker. A connection beyond the pool is closed when it is given
 # back, so a pool smaller than the requests in flight opens and closes a PostgreSQL backend
 # (a fork, cold caches, every statement planned again) for nearly every request: at 8
-# concurrent reports that capped intake near 120/s on 2 cores. A request may hold two (its
-# own and its access check's), and the public rate limit takes one of its own pool briefly.
+# concurrent reports that capped intake near 120/s on 2 cores. A request holds at most one of
+# this pool; its access check (a session read on a cache miss, the public rate limit) takes
+# one of the check pool briefly.
 POOL_SIZE = 20
 POOL_OVERFLOW = 10
-CHECK_POOL_SIZE = 8  # the rate limit's autocommit pool, and as much overflow again
+CHECK_POOL_SIZE = 8  # the access checks' autocommit pool, and as much overflow again
 IDLE_PING_S = 5.0  # a pooled connection idle longer than this is pinged before use (one round trip)
 PREPARE_THRESHOLD = 1  # psycopg prepares a query on its 2nd execution on a connection (default: 6th)
 PREPARED_MAX = 200  # prepared statements kept per connection (psycopg's default 100; the app has ~150 queries)
@@ -44,7 +45,8 @@ def make_engine(settings: Settings) -> AsyncEngine:
 
 
 def make_autocommit_engine(settings: Settings) -> AsyncEngine:
-    """A small pool of its own for one-statement checks committed at once (the public rate limit).
+    """A small pool of its own for one-statement checks committed at once (the public rate limit,
+    the session read behind an access token the worker has not cached).
 
     Separate from the request pool on purpose: a request holds its connection while it waits
     for one of these, so drawing both from one pool could leave every request waiting for a

@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import h3
+import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api import audit, qr, units
@@ -134,7 +135,7 @@ async def report(conn: AsyncConnection, who: Principal, body: IncidentIn, settin
         "lon": point["lon"], "lat": point["lat"], "accuracy_m": body.accuracy_m,
         "input_crs": body.crs, "source": body.source, "priority": body.priority,
         "status": "received", "h3_cell": h3.latlng_to_cell(point["lat"], point["lon"], H3_RESOLUTION),
-        "routing": json.dumps(routing, ensure_ascii=False, default=str),
+        "routing": routing_json(routing),
         "reporter_contact": contact_box.seal(settings.contact_key, body.contact),
         "reporter_token_hash": hash_token(token),
         **written_with(routing, tracking_code=tracking_code, category=body.category, source=body.source,
@@ -152,6 +153,11 @@ async def report(conn: AsyncConnection, who: Principal, body: IncidentIn, settin
     return {"id": inserted.id, "tracking_code": tracking_code, "reporter_token": token,
             "status": "received", "routing": await routing_shown_to(conn, who, routing),
             "candidates": similar}, True
+
+
+def routing_json(routing: dict[str, Any]) -> str:
+    """The routing document as stored with the incident (jsonb; orjson, a tenth of json.dumps's time)."""
+    return orjson.dumps(routing, default=str).decode()
 
 
 def written_with(routing: dict[str, Any], *, tracking_code: str, category: str, source: str,

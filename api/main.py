@@ -31,9 +31,10 @@ VENDOR = {  # URL path -> directory in web/node_modules (installed by `npm ci`)
     "/vendor/leaflet-heat": "leaflet.heat/dist",
     "/vendor/swagger-ui": "swagger-ui-dist",
 }
-# area_files before areas: /api/areas/export and /import are not area codes
-ROUTERS = (auth, catalog, area_files, areas, ogc, posters, routing, incidents, cases, attachments, handover, public,
-           units, admin, open311, live, heat, tiles, pages)
+# Matched in this order, one by one: the hot paths first (tiles, routing, intake). area_files
+# before areas: /api/areas/export and /import are not area codes.
+ROUTERS = (tiles, routing, incidents, auth, catalog, area_files, areas, ogc, posters, cases, attachments, handover,
+           public, units, admin, open311, live, heat, pages)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -42,28 +43,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        app.state.engine = make_engine(settings)
-        app.state.autocommit_engine = make_autocommit_engine(settings)  # the public rate limit's
-        app.state.live = LiveHub(app.state.engine, settings)  # this worker's one LISTEN connection
-        app.state.live.on_cache("sessions", app.state.principals.note)
-        app.state.live.on_cache("users", app.state.principals.note)
-        app.state.live.on_cache("areas", app.state.tiles.boundaries_changed)
-        app.state.live.start()
+        # Each run stops what it started (local names, not app.state, which a second server of
+        # the same app object, as in the tests, replaces).
+        engine = app.state.engine = make_engine(settings)
+        checks = app.state.autocommit_engine = make_autocommit_engine(settings)  # the access checks' (api.auth.access)
+        hub = app.state.live = LiveHub(engine, settings)  # this worker's one LISTEN connection
+        hub.on_cache("sessions", app.state.principals.note)
+        hub.on_cache("users", app.state.principals.note)
+        hub.on_cache("areas", app.state.tiles.boundaries_changed)
+        hub.start()
         await warm_up()
         warning = deadlines.coverage_warning(settings)
         if warning:
             logging.getLogger("gridgov.deadlines").warning(warning)
         scheduler = None
         if settings.supervision_interval_s > 0:
-            scheduler = asyncio.create_task(supervision.run_forever(app.state.engine, settings))
+            scheduler = asyncio.create_task(supervision.run_forever(engine, settings))
         yield
         if scheduler is not None:
             scheduler.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await scheduler
-        await app.state.live.stop()
-        await app.state.autocommit_engine.dispose()
-        await app.state.engine.dispose()
+        await hub.stop()
+        await checks.dispose()
+        await engine.dispose()
 
     app = FastAPI(title="gridgov", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Grid-based grassroots governance: routing, dispatch and maps (网格化基层治理)")

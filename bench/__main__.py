@@ -17,7 +17,7 @@ import numpy as np
 import psycopg
 
 from api.settings import Settings
-from bench import bulk, console, cycle, goals, intake, partition, plan, reporter, single
+from bench import bulk, console, cycle, goals, http1, intake, partition, plan, reporter, single
 from bench.common import district_shape, points_inside, serve
 from bench.dbenv import bench_database, check_loaded
 from bench.report import RESULTS_DIR, Report
@@ -146,17 +146,19 @@ def main(argv=None) -> int:
         with serve(create_app(db.settings)) as url, \
                 httpx.Client(base_url=url, trust_env=False, timeout=60) as client:
             auth = single.login(client, db.username, db.password)
-            c_times, c_grids = single.http_latency(client, auth, points, warm, category)
-            c0_times, c1_times = single.http_floor_latency(client, auth, len(points))
+            with http1.Connection(url) as conn:
+                c_times, c_grids = single.http_latency(conn, auth, points, warm, category)
+                c0_times, c1_times = single.http_floor_latency(conn, auth, len(points))
         with serve_process(db.settings, 2) as served, \
                 httpx.Client(base_url=served.url, trust_env=False, timeout=60) as client:
             auth = single.login(client, db.username, db.password)
-            d_times, d_grids = single.http_latency(client, auth, points, warm, category)
-            d0_times, d1_times = single.http_floor_latency(client, auth, len(points))
+            with http1.Connection(served.url) as conn:
+                d_times, d_grids = single.http_latency(conn, auth, points, warm, category)
+                d0_times, d1_times = single.http_floor_latency(conn, auth, len(points))
         stats = single.print_latency(report, {
             "(a) raw SQL, psycopg sync": a_times,
             "(b) spatial.routing.route_point, async SQLAlchemy": b_times,
-            "(c) GET /api/route, uvicorn + httpx keep-alive": c_times,
+            "(c) GET /api/route, uvicorn thread, lean keep-alive client": c_times,
             "(a0) raw SQL, psycopg, never prepared": a0_times,
             "(c0) HTTP floor: GET unknown path -> 404, no database": c0_times,
             "(c1) GET /api/auth/me: token + session (per-worker cache)": c1_times,
@@ -187,7 +189,7 @@ def main(argv=None) -> int:
                 httpx.Client(base_url=url, trust_env=False, timeout=60) as client, \
                 serve_process(db.settings, workers) as served:
             intake_stats = intake.run(report, db, client, url, (lons, lats), category, args.intake, args.clients,
-                                      stats["(c) GET /api/route, uvicorn + httpx keep-alive"]["p50"],
+                                      stats["(c) GET /api/route, uvicorn thread, lean keep-alive client"]["p50"],
                                       served.url, workers)
 
         rate = args.load_rate or LOAD_SHARE * intake_stats["workers_rps"]

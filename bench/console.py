@@ -22,6 +22,7 @@ import numpy as np
 import orjson
 import psycopg
 
+from bench import http1
 from bench.common import free_port, psycopg_sql, serve
 from bench.report import Report, latency_stats, ms, ratio
 from spatial import heat
@@ -173,24 +174,27 @@ def tipg_server(dsn: str):
 def tiles(report: Report, db, client: httpx.Client, auth: dict) -> None:
     tiles_ = _tile_list(db.dsn)
     rows = []
+    ours = http1.Connection(str(client.base_url))   # the lean client for both servers
     with tipg_server(db.dsn) as tipg_url:
-        tipg_client = httpx.Client(base_url=tipg_url, trust_env=False, timeout=60) if tipg_url else None
+        tipg_client = http1.Connection(tipg_url) if tipg_url else None
         for z in TILE_ZOOMS:
             mine = [t for t in tiles_ if t[0] == z]
             cold, warm, theirs, sizes = [], [], [], []
             for (_, x, y) in mine:
                 for bucket in (cold, warm):  # first call renders, second is served by the worker's cache
                     t0 = time.perf_counter()
-                    res = client.get(f"/tiles/grid/{z}/{x}/{y}.pbf", headers=auth)
+                    status, _, content = ours.get(f"/tiles/grid/{z}/{x}/{y}.pbf", headers=auth)
                     bucket.append(time.perf_counter() - t0)
-                    res.raise_for_status()
-                sizes.append(len(res.content))
+                    if status != 200:
+                        raise RuntimeError(f"our tile {z}/{x}/{y} -> {status}")
+                sizes.append(len(content))
                 if tipg_client is not None:
                     t0 = time.perf_counter()
-                    r = tipg_client.get(f"/collections/public.area_current/tiles/WebMercatorQuad/{z}/{x}/{y}",
-                                        params={"filter": "kind='grid'", "filter-lang": "cql2-text"})
+                    status, _, _ = tipg_client.get(f"/collections/public.area_current/tiles/WebMercatorQuad/{z}/{x}/{y}",
+                                                   {"filter": "kind='grid'", "filter-lang": "cql2-text"})
                     theirs.append(time.perf_counter() - t0)
-                    r.raise_for_status()
+                    if status != 200:
+                        raise RuntimeError(f"tipg tile {z}/{x}/{y} -> {status}")
             c, w = latency_stats(cold), latency_stats(warm)
             t = latency_stats(theirs) if theirs else None
             rows.append((z, len(mine), f"{np.mean(sizes) / 1024:.1f}", ms(c["p50"]), ms(w["p50"]),
@@ -198,6 +202,7 @@ def tiles(report: Report, db, client: httpx.Client, auth: dict) -> None:
                          ratio(t["p50"], w["p50"]) if t else "-"))
         if tipg_client is not None:
             tipg_client.close()
+    ours.close()
     report.table(["zoom", "tiles", "KiB", "ours cold p50 ms", "ours cached p50 ms", "tipg p50 ms", "tipg / ours cold",
                   "tipg / ours cached"],
                  rows)

@@ -20,7 +20,7 @@ import h3
 import psycopg
 
 from api.auth.principal import anonymous
-from api.incidents import H3_RESOLUTION, hash_token, new_tracking_code, written_with
+from api.incidents import H3_RESOLUTION, hash_token, new_tracking_code, routing_json, written_with
 from bench.common import psycopg_sql
 from spatial.routing import shape_routing
 
@@ -52,7 +52,7 @@ def run(dsn: str, clients: int, job: dict) -> dict:
             "lat": body["lat"], "accuracy_m": body["accuracy_m"], "input_crs": "wgs84", "source": "web",
             "status": "received", "priority": "normal", "reported_at": now, "due_from": None, "due_at": None,
             "deadline_spec": None, "h3_cell": h3.latlng_to_cell(body["lat"], body["lon"], H3_RESOLUTION),
-            "routing": json.dumps(routing, ensure_ascii=False), "reporter_contact": None,
+            "routing": routing_json(routing), "reporter_contact": None,
             "reporter_token_hash": hash_token(secrets.token_urlsafe(24)),
             **written_with(routing, tracking_code=code, category=body["category"], source="web", who=REPORTER_WHO),
         }).fetchone()

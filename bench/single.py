@@ -6,9 +6,11 @@ import asyncio
 import time
 
 import httpx
+import orjson
 import psycopg
 
 from api.incidents import routing_options
+from bench import http1
 from bench.common import psycopg_sql
 from bench.report import Report, latency_stats, ms, ratio
 
@@ -86,13 +88,14 @@ def login(client: httpx.Client, username: str, password: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {res.json()['access_token']}"}
 
 
-def http_latency(client: httpx.Client, auth: dict, points, warm, category: str) -> tuple[list[float], list]:
+def http_latency(conn: http1.Connection, auth: dict, points, warm, category: str) -> tuple[list[float], list]:
+    """Sequential ``GET /api/route`` on one keep-alive connection of the lean client."""
     def get(lon, lat):
-        res = client.get("/api/route", params={"lon": repr(float(lon)), "lat": repr(float(lat)),
-                                               "category": category}, headers=auth)
-        if res.status_code != 200:
-            raise RuntimeError(f"GET /api/route -> {res.status_code}: {res.text[:300]}")
-        return res.json()
+        status, _, content = conn.get("/api/route", {"lon": repr(float(lon)), "lat": repr(float(lat)),
+                                                     "category": category}, auth)
+        if status != 200:
+            raise RuntimeError(f"GET /api/route -> {status}: {content[:300]!r}")
+        return orjson.loads(content)
 
     for lon, lat in warm:
         get(lon, lat)
@@ -105,19 +108,19 @@ def http_latency(client: httpx.Client, auth: dict, points, warm, category: str) 
     return times, grids
 
 
-def http_floor_latency(client: httpx.Client, auth: dict, n: int) -> tuple[list[float], list[float]]:
+def http_floor_latency(conn: http1.Connection, auth: dict, n: int) -> tuple[list[float], list[float]]:
     """Reference points for (c): an unknown path (404: HTTP stack and middleware, no database) and
     ``GET /api/auth/me`` (plus token check, session query, one transaction; no routing)."""
     def timed(path, headers, status):
         for _ in range(WARMUP):
-            client.get(path, headers=headers)
+            conn.get(path, headers=headers)
         times = []
         for _ in range(n):
             t0 = time.perf_counter()
-            res = client.get(path, headers=headers)
+            got, _, content = conn.get(path, headers=headers)
             times.append(time.perf_counter() - t0)
-            if res.status_code != status:
-                raise RuntimeError(f"GET {path} -> {res.status_code}: {res.text[:300]}")
+            if got != status:
+                raise RuntimeError(f"GET {path} -> {got}: {content[:300]!r}")
         return times
 
     return timed("/api/bench-no-such-route", {}, 404), timed("/api/auth/me", auth, 200)

@@ -98,7 +98,8 @@ class Access:
                 await _throttle(request, client)
             if token:  # staff may use public routes too
                 try:
-                    return await principal_for(request.app.state.engine, settings, token, client, request.app.state.principals)
+                    return await principal_for(request.app.state.autocommit_engine, settings, token, client,
+                                           request.app.state.principals)
                 except Unauthorized:
                     pass  # a stale token on a public route: treat as anonymous
             if self.limit == "anonymous":
@@ -106,7 +107,8 @@ class Access:
             return anonymous(client)
         if not token:
             raise Unauthorized("log in first (Authorization: Bearer <token>)")
-        principal = await principal_for(request.app.state.engine, settings, token, client, request.app.state.principals)
+        principal = await principal_for(request.app.state.autocommit_engine, settings, token, client,
+                                           request.app.state.principals)
         if not holds(principal, self.capability):
             raise Forbidden(f"this needs the capability {self.capability.value!r} "
                             f"(roles: {', '.join(sorted(self.roles))})")

@@ -171,7 +171,11 @@ async def logout(conn: AsyncConnection, principal: Principal, cache: PrincipalCa
 async def principal_for(engine: AsyncEngine, settings: Settings, token: str, client: str,
                         cache: PrincipalCache | None = None) -> Principal:
     """The caller behind an access token; from this worker's ``cache`` when it knows the session
-    (no connection is taken then), else read on an autocommit connection of ``engine``."""
+    (no connection is taken then), else read on an autocommit connection of ``engine``.
+
+    Requests pass the app's check pool (``app.state.autocommit_engine``), never the request pool:
+    the route may already hold a connection of that pool, and a request waiting for a second one
+    there while every connection is held by such requests would wait forever."""
     try:
         claims = tokens.decode(settings.secret_key, token, "access")
     except tokens.TokenError as exc:

@@ -82,9 +82,10 @@ async def area_tile(engine: AsyncEngine, cache: TileCache, who: Principal, layer
         key = key_of(await _fingerprint(conn, cache, notes_arrive))
         tile = cache.get(key)
         if tile is None:
-            tile = bytes((await conn.execute(sql("tile_areas"), {
+            visible = await _visible(conn, cache, scope, key[-1])
+            tile = bytes((await sql.fetchone(conn, "tile_areas", {
                 "z": z, "x": x, "y": y, "kind": AREA_LAYERS[layer], "layer": layer, "department": department,
-                "visible": await _visible(conn, cache, scope, key[-1])})).scalar_one() or b"")
+                "visible": visible}))[0] or b"")
             cache.put(key, tile)
     return tile, etag_of(*key)
 
