@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api import units
+from api.auth.policy import Capability, reach
 from api.auth.principal import Principal
 from api.incidents import routing_options
 from api.schemas import RouteQuery
@@ -13,6 +13,7 @@ from spatial.routing import route_point
 
 
 async def preview(conn: AsyncConnection, who: Principal, q: RouteQuery, settings: Settings) -> dict:
-    doc = await route_point(conn, q.lon, q.lat, q.category, accuracy_m=q.accuracy_m, input_crs=q.crs,
-                            options=routing_options(settings))
-    return await units.routing_for(conn, who, doc)
+    """The routing of a point with the units ``who`` may read (decided in the routing statement)."""
+    return await route_point(conn, q.lon, q.lat, q.category, accuracy_m=q.accuracy_m, input_crs=q.crs,
+                             options=routing_options(settings),
+                             units_seen_by=reach(who, Capability.READ_UNITS).params())

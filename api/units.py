@@ -12,7 +12,7 @@ from api.auth.principal import Principal
 from api.errors import NotFound
 from api.schemas import PositionIn
 from api.sqlfiles import sql
-from spatial.routing import check_in_service_area, to_wgs84_checked
+from spatial.routing import check_in_service_area, only_units, to_wgs84_checked
 from spatial.sqlfiles import sql as spatial_sql
 
 
@@ -38,7 +38,7 @@ async def routing_for(conn: AsyncConnection, who: Principal, routing: dict[str, 
     if r.anything and units:
         rows = await conn.execute(sql("units_in_reach"), {"codes": [u["code"] for u in units], **r.params()})
         visible = {row.code for row in rows}
-    return {**routing, "units": [u for u in units if u["code"] in visible], "excluded": []}
+    return only_units(routing, visible)
 
 
 async def report_position(conn: AsyncConnection, who: Principal, code: str, body: PositionIn,

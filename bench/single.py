@@ -10,6 +10,7 @@ import orjson
 import psycopg
 
 from api.incidents import routing_options
+from spatial.routing import EVERY_UNIT
 from bench import http1
 from bench.common import psycopg_sql
 from bench.report import Report, latency_stats, ms, ratio
@@ -17,12 +18,22 @@ from bench.report import Report, latency_stats, ms, ratio
 WARMUP = 25
 
 
-def route_params(settings, lon: float, lat: float, category: str) -> dict:
-    """The bound parameters ``spatial.routing.route_point`` sends (WGS-84 input)."""
+def route_params(settings, lon: float, lat: float, category: str, sight: dict | None = None) -> dict:
+    """The bound parameters ``spatial.routing.route_point`` sends (WGS-84 input); ``sight``: the
+    caller's reach over units (default: every unit, as for a report)."""
     opts = routing_options(settings)
     return {"lon": float(lon), "lat": float(lat), "category": category,
             "tolerance_m": opts.boundary_tolerance_m, "stale_s": opts.stale_position_s,
-            "k": opts.units_per_department}
+            "k": opts.units_per_department, **(sight or EVERY_UNIT)}
+
+
+def dispatcher_sight(dsn: str) -> dict:
+    """The bench account's reach over units (a dispatcher of every district, bench.dbenv), as
+    ``GET /api/route`` binds it: the raw baseline runs the same statement with the same values."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        codes = [r[0] for r in conn.execute(
+            "SELECT code FROM area WHERE kind = 'district' AND valid_to IS NULL ORDER BY code")]
+    return {"everywhere": False, "scope": codes, "unit": None}
 
 
 PREPARED_PLANS = """SELECT coalesce(sum(generic_plans), 0), coalesce(sum(custom_plans), 0)
@@ -31,7 +42,9 @@ PREPARED_PLANS = """SELECT coalesce(sum(generic_plans), 0), coalesce(sum(custom_
 
 def raw_sql_latency(dsn: str, settings, points, warm, category: str, *,
                     prepare_threshold: int | None = 5) -> tuple[list[float], list, tuple[int, int]]:
-    """psycopg sync, autocommit; ``prepare_threshold`` as psycopg's (5: prepared from the 6th call on)."""
+    """psycopg sync, autocommit; ``prepare_threshold`` as psycopg's (5: prepared from the 6th call on);
+    the units seen as the bench's dispatcher sees them."""
+    sight = dispatcher_sight(dsn)
     query, names = psycopg_sql("route_point")
     grids = []
     times = []
@@ -41,9 +54,9 @@ def raw_sql_latency(dsn: str, settings, points, warm, category: str, *,
             raise RuntimeError(f"route_point.sql needs parameters the bench does not send: {sorted(missing)}")
         cur = conn.cursor()
         for lon, lat in warm:
-            cur.execute(query, route_params(settings, lon, lat, category)).fetchone()
+            cur.execute(query, route_params(settings, lon, lat, category, sight)).fetchone()
         for lon, lat in points:
-            params = route_params(settings, lon, lat, category)
+            params = route_params(settings, lon, lat, category, sight)
             t0 = time.perf_counter()
             doc = cur.execute(query, params).fetchone()[0]
             times.append(time.perf_counter() - t0)

@@ -30,6 +30,9 @@ ENGINE_RELOAD_POINTS = 10_000    # a stale in-process index is reloaded only for
 SEND_YIELDS = 8                  # event-loop turns for the boundary points' query to be sent
 
 
+EVERY_UNIT = {"everywhere": True, "scope": [], "unit": None}
+
+
 @dataclass(frozen=True)
 class RoutingOptions:
     boundary_tolerance_m: float = MIN_BOUNDARY_TOLERANCE_M
@@ -92,6 +95,7 @@ async def route_point(
     accuracy_m: float | None = None,
     input_crs: str = "wgs84",
     options: RoutingOptions = RoutingOptions(),
+    units_seen_by: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Route one point and return the routing document.
 
@@ -106,6 +110,10 @@ async def route_point(
     accuracy_m : float, optional
         GPS accuracy; widens the boundary tolerance beyond the 20 m minimum.
     input_crs : {"wgs84", "gcj02", "bd09"}
+    units_seen_by : dict, optional
+        A caller's reach over units as the SQL function ``unit_in_reach`` takes it
+        (``everywhere``, ``scope``, ``unit``): the document then lists only the units picked
+        that this caller may see, decided in the same statement. Default: every unit.
 
     Returns
     -------
@@ -124,18 +132,27 @@ async def route_point(
         raise InputError("accuracy_m", f"must be between 0 and {MAX_ACCURACY_M:g} metres")
     x, y = to_wgs84_checked(lon, lat, input_crs)
     tolerance = max(options.boundary_tolerance_m, accuracy_m or 0.0)
+    sight = units_seen_by or EVERY_UNIT
     row = await sql.fetchone(conn, "route_point", {
         "lon": x, "lat": y, "category": category, "tolerance_m": tolerance,
-        "stale_s": options.stale_position_s, "k": options.units_per_department,
+        "stale_s": options.stale_position_s, "k": options.units_per_department, **sight,
     })
     doc = row.doc if isinstance(row.doc, dict) else json.loads(row.doc)
+    shown = {u["code"] for u in doc["units"] if u.pop("shown")}
     if doc["category"] is None:
         raise UnknownCode("category", f"unknown category code {category!r}")
     if doc["grid"] is None and doc["swapped_inside"]:
         raise SwappedCoordinates(
             "lat", f"({lon}, {lat}) is outside every grid but inside the district with longitude "
             f"and latitude exchanged; send lon={lat}, lat={lon}")
-    return shape_routing(doc, lon=lon, lat=lat, x=x, y=y, input_crs=input_crs, tolerance_m=tolerance)
+    routing = shape_routing(doc, lon=lon, lat=lat, x=x, y=y, input_crs=input_crs, tolerance_m=tolerance)
+    return routing if sight["everywhere"] else only_units(routing, shown)
+
+
+def only_units(routing: dict[str, Any], codes: set[str]) -> dict[str, Any]:
+    """The routing document for a caller who does not see every unit: the picked units among
+    ``codes``, and nothing of what the pick skipped (``excluded`` counts units everywhere)."""
+    return {**routing, "units": [u for u in routing["units"] if u["code"] in codes], "excluded": []}
 
 
 def shape_routing(doc: dict, *, lon, lat, x, y, input_crs, tolerance_m) -> dict[str, Any]:

@@ -109,6 +109,11 @@ def test_street_dispatcher_sees_own_street_units_in_routing(client, callers, spo
     doc = client.get("/api/route", params={"lon": spot["lon"], "lat": spot["lat"], "category": "fire_hazard"},
                      headers=callers["street_dispatcher"]).json()
     assert {u["code"] for u in doc["units"]} <= allowed
+    every = client.get("/api/route", params={"lon": spot["lon"], "lat": spot["lat"], "category": "fire_hazard"},
+                       headers=callers["admin"]).json()
+    # decided in the routing statement: exactly the admin's pick, less the units out of reach, in order
+    assert [u["code"] for u in doc["units"]] == [u["code"] for u in every["units"] if u["code"] in allowed]
+    assert doc["units"] and doc["excluded"] == [] and every["excluded"]
     other = client.get("/api/route", params={"lon": spot["lon"], "lat": spot["lat"], "category": "fire_hazard"},
                        headers=callers["other_street_dispatcher"]).json()
     assert not ({u["code"] for u in other["units"]} - readable_units(client, callers["other_street_dispatcher"]))

@@ -23,7 +23,7 @@ from sqlalchemy.pool import NullPool
 
 from api.areas.versions import save_versions
 from spatial import routing_index
-from spatial.routing import ENGINE_RELOAD_POINTS, _route_exact, route_many
+from spatial.routing import ENGINE_RELOAD_POINTS, EVERY_UNIT, _route_exact, route_many
 from spatial.routing_engine import ENGINE, RoutingEngine
 from spatial.sqlfiles import sql
 
@@ -52,7 +52,8 @@ def route_point_grids(conn, xs, ys, tolerance_m=20.0) -> list[tuple]:
     out = []
     for x, y in zip(xs, ys):
         doc = conn.execute(sql("route_point"), {"lon": float(x), "lat": float(y), "category": "noise",
-                                                "tolerance_m": tolerance_m, "stale_s": 1800, "k": 1}).scalar_one()
+                                                "tolerance_m": tolerance_m, "stale_s": 1800, "k": 1,
+                                                **EVERY_UNIT}).scalar_one()
         out.append(((doc["grid"] or {}).get("code"), tuple(sorted(c["code"] for c in doc["candidates"])),
                     tuple(doc["covering_grids"])))
     return out

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api import incidents, units
+from api import incidents
 from api.auth.policy import Capability, reach
 from api.auth.principal import Principal
 from api.errors import Invalid, NotFound
@@ -72,10 +72,10 @@ async def recommendations(conn: AsyncConnection, who: Principal, incident_id: in
     case = await load(conn, incident_id, lock=False)
     if case is None or not reach(who, Capability.WORK_DESK).covers(case.areas):
         raise NotFound(f"incident {incident_id} not found", field="id")
-    routing = await route_point(conn, case.row["lon"], case.row["lat"], case.row["category_code"],
-                                options=incidents.routing_options(settings))
-    shown = await units.routing_for(conn, who, routing)
-    by_department: dict[str, list[dict[str, Any]]] = {d: [] for d in routing["category"]["departments"]}
+    shown = await route_point(conn, case.row["lon"], case.row["lat"], case.row["category_code"],
+                              options=incidents.routing_options(settings),
+                              units_seen_by=reach(who, Capability.READ_UNITS).params())
+    by_department: dict[str, list[dict[str, Any]]] = {d: [] for d in shown["category"]["departments"]}
     for u in shown["units"]:
         by_department.setdefault(u["department"], []).append(
             {"code": u["code"], "name": u["name"], "distance_m": u["distance_m"], "reason": u.get("reason"),

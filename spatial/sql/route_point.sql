@@ -1,7 +1,8 @@
 -- Route one point: grid and its ancestors, zone and station, patrol zones, nearest
 -- available units of each responsible department, boundary / unrouted flags.
 -- One round trip; returns a single json document.
--- Params: lon, lat, category, tolerance_m, stale_s, k
+-- Params: lon, lat, category, tolerance_m, stale_s, k; everywhere, scope, unit: the caller's
+-- reach over units (unit_in_reach), which marks each unit picked with "shown".
 WITH pt AS (
     SELECT ST_SetSRID(ST_MakePoint(CAST(:lon AS float8), CAST(:lat AS float8)), 4326) AS g,
            CAST(:tolerance_m AS float8) AS tol,
@@ -133,7 +134,9 @@ SELECT json_build_object(
                   'position_age_s', round(extract(epoch FROM now() - u.position_at)),
                   'reason', format('nearest available %s unit #%s, %s m away, position %s s old; %s busy/off duty and %s stale skipped',
                                    u.department, u.rank, round(u.distance_m::numeric), round(extract(epoch FROM now() - u.position_at)),
-                                   coalesce(e.not_available, 0), coalesce(e.stale, 0))
+                                   coalesce(e.not_available, 0), coalesce(e.stale, 0)),
+                  'shown', unit_in_reach(u.station_code, u.code, CAST(:everywhere AS boolean),
+                                         CAST(:scope AS text[]), CAST(:unit AS text))
               ) ORDER BY u.ord, u.rank), '[]'::json)
               FROM units u LEFT JOIN excluded e ON e.department = u.department
               WHERE u.rank <= CAST(:k AS int)),
