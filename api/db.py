@@ -106,14 +106,3 @@ async def autocommit(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     parse and plan its queries again (route_point.sql: about 1.5 ms)."""
     async with engine.connect() as conn:
         yield await conn.execution_options(isolation_level="AUTOCOMMIT")
-
-
-async def get_autocommit_conn(request: Request) -> AsyncIterator[AsyncConnection]:
-    """:func:`autocommit` for a route that only reads, or whose every write is a single
-    statement (intake: the incident, its first event and its audit row are one): no BEGIN and
-    COMMIT round trips."""
-    async with autocommit(request.app.state.engine) as conn:
-        yield conn
-
-
-AutocommitConnDep = Annotated[AsyncConnection, Depends(get_autocommit_conn, scope="function")]

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, Path, Query, Request, Response
 
 from api import incidents as service
 from api.auth.deps import IncidentReader, Public
-from api.db import AutocommitConnDep, ConnDep
+from api.db import ConnDep, autocommit
 from api.geojson import GEOJSON_CONTENT, GeoJSONResponse
 from api.params import clamp_limit, parse_bbox, parse_time
 from api.schemas import IncidentCollection, IncidentCreated, IncidentIn
@@ -26,15 +26,16 @@ TIME_HELP = " (ISO 8601; without an offset, the server's time zone)"
 
 
 @router.post("", status_code=201, response_model=IncidentCreated)
-async def report_incident(body: IncidentIn, conn: AutocommitConnDep, request: Request, response: Response,
+async def report_incident(body: IncidentIn, request: Request, response: Response,
                           who: Public, idempotency_key: IdempotencyKey = None):
     """Report an incident (anyone: QR code, web, grid worker, hotline); routed at once, with a tracking code.
 
     The reporter token in the answer lets the reporter follow and rate the case with the
     tracking code: keep it.
     """
-    doc, created = await service.report(conn, who, body, request.app.state.settings,
-                                        idempotency_key=idempotency_key)
+    async with autocommit(request.app.state.engine) as conn:  # its one write is one statement
+        doc, created = await service.report(conn, who, body, request.app.state.settings,
+                                            idempotency_key=idempotency_key)
     if not created:
         response.status_code = 200
     response.headers["Location"] = f"/api/incidents/{doc['id']}"

@@ -9,18 +9,17 @@ from fastapi.responses import StreamingResponse
 
 from api import routing_batch, routing_preview
 from api.auth.deps import RoutingPreviewer
-from api.db import AutocommitConnDep, ConnDep
+from api.db import ConnDep
 from api.schemas import InputCrs, Routing, RouteQuery
 
 router = APIRouter(prefix="/api", tags=["routing"])
 
 
 @router.get("/route", response_model=Routing)
-async def route_preview(conn: AutocommitConnDep, request: Request, who: RoutingPreviewer,
-                        q: Annotated[RouteQuery, Query()]):
+async def route_preview(request: Request, who: RoutingPreviewer, q: Annotated[RouteQuery, Query()]):
     """Grid, hierarchy, zone, workstation, patrol zones, and the nearest available units the
-    caller may read (staff)."""  # reads only: no transaction, no BEGIN and COMMIT round trips
-    return await routing_preview.preview(conn, who, q, request.app.state.settings)
+    caller may read (staff)."""
+    return await routing_preview.preview(request.app.state.engine, who, q, request.app.state.settings)
 
 
 @router.post("/route/batch", response_class=StreamingResponse,
