@@ -6,7 +6,7 @@ WITH bounds AS (
     SELECT ST_TileEnvelope(:z, :x, :y) AS env3857,
            ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => 64.0 / 4096), 4326) AS env4326
 ),
-tile AS (
+tile AS MATERIALIZED (   -- each outline clipped once: inlined, the IS NOT NULL test below would clip it twice
     SELECT a.code, a.name, coalesce(a.name_en, '') AS name_en, a.kind, coalesce(a.parent_code, '') AS parent_code,
            coalesce(a.department_code, '') AS department, a.version,
            ST_AsMVTGeom(ST_Transform(a.geom, 3857), b.env3857, 4096, 64, true) AS geom
