@@ -24,7 +24,7 @@ from api.settings import Settings
 # one of the check pool briefly.
 POOL_SIZE = 20
 POOL_OVERFLOW = 10
-CHECK_POOL_SIZE = 8  # the access checks' autocommit pool, and as much overflow again
+CHECK_POOL_SIZE = 8  # the autocommit pool (access checks, routing preview), and as much overflow again
 IDLE_PING_S = 5.0  # a pooled connection idle longer than this is pinged before use (one round trip)
 PREPARE_THRESHOLD = 1  # psycopg prepares a query on its 2nd execution on a connection (default: 6th)
 PREPARED_MAX = 200  # prepared statements kept per connection (psycopg's default 100; the app has ~150 queries)
@@ -45,12 +45,13 @@ def make_engine(settings: Settings) -> AsyncEngine:
 
 
 def make_autocommit_engine(settings: Settings) -> AsyncEngine:
-    """A small pool of its own for one-statement checks committed at once (the public rate limit,
-    the session read behind an access token the worker has not cached).
+    """A small AUTOCOMMIT pool of its own for single statements that hold no other connection
+    while they run: the access checks (public rate limit, the session behind a token the worker
+    has not cached) and the routing preview's one read.
 
-    Separate from the request pool on purpose: a request holds its connection while it waits
-    for one of these, so drawing both from one pool could leave every request waiting for a
-    second connection that no request gives back."""
+    Separate from the request pool on purpose: a request holds its connection while its access
+    check runs, so drawing both from one pool could leave every request waiting for a second
+    connection that no request gives back."""
     engine = create_async_engine(settings.url, pool_size=CHECK_POOL_SIZE, max_overflow=CHECK_POOL_SIZE, pool_timeout=10,
                                  pool_pre_ping=False,
                                  isolation_level="AUTOCOMMIT", connect_args={"prepare_threshold": PREPARE_THRESHOLD})

@@ -6,7 +6,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.auth.policy import Capability, reach
 from api.auth.principal import Principal
-from api.db import autocommit
 from api.incidents import routing_options
 from api.schemas import RouteQuery
 from api.settings import Settings
@@ -14,9 +13,11 @@ from spatial.routing import route_point
 
 
 async def preview(engine: AsyncEngine, who: Principal, q: RouteQuery, settings: Settings) -> dict:
-    """The routing of a point with the units ``who`` may read (decided in the routing statement),
-    read on an autocommit connection: one statement, no BEGIN and COMMIT round trips."""
-    async with autocommit(engine) as conn:
+    """The routing of a point with the units ``who`` may read (decided in the routing statement).
+
+    ``engine``: the app's AUTOCOMMIT pool (``app.state.autocommit_engine``): one statement, no
+    BEGIN and COMMIT round trips, and no isolation level set and reset per request."""
+    async with engine.connect() as conn:
         return await route_point(conn, q.lon, q.lat, q.category, accuracy_m=q.accuracy_m, input_crs=q.crs,
                                  options=routing_options(settings),
                                  units_seen_by=reach(who, Capability.READ_UNITS).params())

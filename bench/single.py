@@ -10,6 +10,7 @@ import orjson
 import psycopg
 
 from api.incidents import routing_options
+from api.settings import libpq_url
 from spatial.routing import EVERY_UNIT
 from bench import http1
 from bench.common import psycopg_sql
@@ -66,13 +67,15 @@ def raw_sql_latency(dsn: str, settings, points, warm, category: str, *,
 
 
 def function_latency(settings, points, warm, category: str) -> tuple[list[float], list, tuple[int, int]]:
-    """``spatial.routing.route_point`` on one pooled async connection (the app's engine), autocommit."""
+    """``spatial.routing.route_point`` on one pooled async connection (the app's engine), autocommit,
+    the units seen as the bench's dispatcher sees them."""
     from sqlalchemy import text
 
     from api.db import make_engine
     from spatial.routing import route_point
 
     opts = routing_options(settings)
+    sight = dispatcher_sight(libpq_url(settings.url))
 
     async def run():
         engine = make_engine(settings)
@@ -80,11 +83,11 @@ def function_latency(settings, points, warm, category: str) -> tuple[list[float]
             async with engine.connect() as conn:
                 conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
                 for lon, lat in warm:
-                    await route_point(conn, lon, lat, category, options=opts)
+                    await route_point(conn, lon, lat, category, options=opts, units_seen_by=sight)
                 times, grids = [], []
                 for lon, lat in points:
                     t0 = time.perf_counter()
-                    doc = await route_point(conn, lon, lat, category, options=opts)
+                    doc = await route_point(conn, lon, lat, category, options=opts, units_seen_by=sight)
                     times.append(time.perf_counter() - t0)
                     grids.append((doc["grid"] or {}).get("code"))
                 plans = tuple(int(v) for v in (await conn.execute(text(PREPARED_PLANS))).one())
