@@ -9,12 +9,14 @@ import httpx
 import orjson
 import psycopg
 
+from api.auth.policy import Capability, reach
+from api.auth.principal import Grant, Principal
 from api.incidents import routing_options
 from api.settings import libpq_url
-from spatial.routing import EVERY_UNIT
 from bench import http1
 from bench.common import psycopg_sql
 from bench.report import Report, latency_stats, ms, ratio
+from spatial.routing import EVERY_UNIT
 
 WARMUP = 25
 
@@ -29,12 +31,14 @@ def route_params(settings, lon: float, lat: float, category: str, sight: dict | 
 
 
 def dispatcher_sight(dsn: str) -> dict:
-    """The bench account's reach over units (a dispatcher of every district, bench.dbenv), as
-    ``GET /api/route`` binds it: the raw baseline runs the same statement with the same values."""
+    """The bench account's reach over units (a dispatcher of every district, bench.dbenv), from
+    the permission policy as ``GET /api/route`` binds it: the raw baseline runs the same
+    statement with the same values."""
     with psycopg.connect(dsn, autocommit=True) as conn:
         codes = [r[0] for r in conn.execute(
             "SELECT code FROM area WHERE kind = 'district' AND valid_to IS NULL ORDER BY code")]
-    return {"everywhere": False, "scope": codes, "unit": None}
+    who = Principal(username="bench", user_id=0, grants=tuple(Grant("dispatcher", c) for c in codes))
+    return reach(who, Capability.READ_UNITS).params()
 
 
 PREPARED_PLANS = """SELECT coalesce(sum(generic_plans), 0), coalesce(sum(custom_plans), 0)
