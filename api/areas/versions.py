@@ -79,31 +79,34 @@ async def save_versions(conn: AsyncConnection, *, actor: str, reason: str | None
     return {"versions": versions, "rerouted": rerouted}
 
 
-def _changed_ground(changes: list[dict], old: dict) -> Any:
-    """Where routing may change: old and new ground of areas whose geometry or parent changed."""
+def _ground(changes: list[dict], old: dict, picked) -> Any:
+    """Old and new ground of the changes ``picked(change, before)`` selects (None: none)."""
     pieces = []
     for c in changes:
         before = old.get(c["code"])
-        moved = before is not None and before.parent_code != c.get("parent_code")
-        if c.get("retire") or c.get("geom") is not None or moved or before is None:
+        if picked(c, before):
             if before is not None:
                 pieces.append(shapely.from_wkb(before.wkb))
             if c.get("geom") is not None:
                 pieces.append(c["geom"])
     return shapely.union_all(pieces) if pieces else None
+
+
+def _changed_ground(changes: list[dict], old: dict) -> Any:
+    """Where routing may change: old and new ground of areas whose geometry or parent changed."""
+    def changed(c, before) -> bool:
+        moved = before is not None and before.parent_code != c.get("parent_code")
+        return bool(c.get("retire") or c.get("geom") is not None or moved or before is None)
+
+    return _ground(changes, old, changed)
 
 
 def _index_ground(changes: list[dict], old: dict) -> Any:
     """Ground of every grid and zone written (old and new shape): its routing cells were dropped."""
-    pieces = []
-    for c in changes:
-        before = old.get(c["code"])
-        if c.get("kind") in routing_index.INDEXED_KINDS or getattr(before, "kind", None) in routing_index.INDEXED_KINDS:
-            if before is not None:
-                pieces.append(shapely.from_wkb(before.wkb))
-            if c.get("geom") is not None:
-                pieces.append(c["geom"])
-    return shapely.union_all(pieces) if pieces else None
+    def indexed(c, before) -> bool:
+        return c.get("kind") in routing_index.INDEXED_KINDS or getattr(before, "kind", None) in routing_index.INDEXED_KINDS
+
+    return _ground(changes, old, indexed)
 
 
 async def reroute(conn: AsyncConnection, ground, *, actor: str) -> int:
