@@ -21,11 +21,11 @@ SHOWN = 5
 
 
 async def candidates(conn: AsyncConnection, *, category: str, lon: float, lat: float,
-                     exclude_id: int | None = None, limit: int = SHOWN) -> list[dict]:
-    """Open cases of ``category`` within 250 m reported in the last 72 hours, nearest first."""
+                     limit: int = SHOWN) -> list[dict]:
+    """Open cases of ``category`` within 250 m reported in the last 72 hours, nearest first (a
+    new report gets the same list from its insert statement, incident_insert.sql)."""
     rows = await conn.execute(sql("duplicate_candidates"), {
-        "category": category, "lon": lon, "lat": lat, "radius_m": RADIUS_M, "hours": WINDOW_H,
-        "exclude_id": exclude_id, "limit": limit})
+        "category": category, "lon": lon, "lat": lat, "radius_m": RADIUS_M, "hours": WINDOW_H, "limit": limit})
     return [dict(r) for r in rows.mappings()]
 
 
