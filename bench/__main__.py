@@ -185,10 +185,8 @@ def main(argv=None) -> int:
         report.section(f"3. Incident intake: POST /api/incidents (anonymous web reports, category {category}; "
                        f"rate limit lifted for the bench)")
         workers = args.workers or len(os.sched_getaffinity(0))
-        with serve(create_app(db.settings)) as url, \
-                httpx.Client(base_url=url, trust_env=False, timeout=60) as client, \
-                serve_process(db.settings, workers) as served:
-            intake_stats = intake.run(report, db, client, url, (lons, lats), category, args.intake, args.clients,
+        with serve(create_app(db.settings)) as url, serve_process(db.settings, workers) as served:
+            intake_stats = intake.run(report, db, url, (lons, lats), category, args.intake, args.clients,
                                       stats["(c) GET /api/route, uvicorn thread, lean keep-alive client"]["p50"],
                                       served.url, workers)
 

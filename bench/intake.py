@@ -8,8 +8,9 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
+import orjson
 
+from bench import http1
 from bench.report import Report, latency_stats, ms, ratio
 
 WARMUP = 10
@@ -20,26 +21,26 @@ def payload(lon: float, lat: float, category: str, i: int) -> dict:
             "description": f"bench report {i}", "source": "web"}
 
 
-def _created(res: httpx.Response, created: list[int]) -> None:
-    if res.status_code != 201:
-        raise RuntimeError(f"POST /api/incidents -> {res.status_code}: {res.text[:300]}")
-    created.append(res.json()["id"])
+def _created(status: int, content: bytes, created: list[int]) -> None:
+    if status != 201:
+        raise RuntimeError(f"POST /api/incidents -> {status}: {content[:300]!r}")
+    created.append(orjson.loads(content)["id"])
 
 
 def service_latency(settings, bodies: list[dict], created: list[int]) -> list[float]:
-    """The same work without HTTP: ``api.incidents.report`` (route, insert, first event, audit row),
-    one transaction each."""
+    """The same work without HTTP: ``api.incidents.report`` (route, insert, first event, audit row)
+    on an autocommit connection of the app's engine, as ``POST /api/incidents`` runs it."""
     import asyncio
 
     from api.auth.principal import anonymous
-    from api.db import make_engine
+    from api.db import autocommit, make_engine
     from api.incidents import report
     from api.schemas import IncidentIn
 
     who = anonymous("bench")
 
     async def one(engine, body) -> None:
-        async with engine.begin() as conn:
+        async with autocommit(engine) as conn:
             doc, _ = await report(conn, who, IncidentIn(**body), settings, idempotency_key=None)
         created.append(doc["id"])
 
@@ -60,15 +61,22 @@ def service_latency(settings, bodies: list[dict], created: list[int]) -> list[fl
     return asyncio.run(run())
 
 
-def sequential(client: httpx.Client, bodies: list[dict], created: list[int]) -> list[float]:
-    for body in bodies[:WARMUP]:
-        _created(client.post("/api/incidents", json=body), created)
-    times = []
-    for body in bodies[WARMUP:]:
-        t0 = time.perf_counter()
-        res = client.post("/api/incidents", json=body)
-        times.append(time.perf_counter() - t0)
-        _created(res, created)
+def sequential(base_url: str, bodies: list[dict], created: list[int]) -> list[float]:
+    """One report after another on one keep-alive connection of the lean client."""
+    def post(body: dict) -> tuple[int, bytes]:
+        status, _, content = conn.request("POST", "/api/incidents", headers={"Content-Type": "application/json"},
+                                          body=orjson.dumps(body))
+        return status, content
+
+    with http1.Connection(base_url) as conn:
+        for body in bodies[:WARMUP]:
+            _created(*post(body), created)
+        times = []
+        for body in bodies[WARMUP:]:
+            t0 = time.perf_counter()
+            status, content = post(body)
+            times.append(time.perf_counter() - t0)
+            _created(status, content, created)
     return times
 
 
@@ -102,14 +110,14 @@ def raw_floor(db, bodies: list[dict], clients: int) -> tuple[float, list[float]]
     return out["wall"], out["times"]
 
 
-def run(report: Report, db, client: httpx.Client, base_url: str, points, category: str, n: int,
+def run(report: Report, db, base_url: str, points, category: str, n: int,
         clients: int, route_p50_ms: float | None, served_url: str | None = None, workers: int = 0) -> dict:
     """Section 3's table; ``served_url``: the app under ``gridgov serve --workers N`` as well."""
     lons, lats = points
     created = db.created_incidents
     bodies = [payload(lons[i % len(lons)], lats[i % len(lats)], category, i) for i in range(WARMUP + n)]
     svc = latency_stats(service_latency(db.settings, bodies, created))
-    seq = latency_stats(sequential(client, bodies, created))
+    seq = latency_stats(sequential(base_url, bodies, created))
 
     def more(shift: int, warm: int) -> list[dict]:
         return [payload(lons[(i * shift) % len(lons)], lats[(i * shift) % len(lats)], category, i)
@@ -146,11 +154,11 @@ def run(report: Report, db, client: httpx.Client, base_url: str, points, categor
                   "of floor"], rows)
     report.out("  every request routes, inserts the incident, its first event and its audit row in one statement, "
                "and commits (fsync and synchronous_commit on)")
-    report.out(f"  service layer: api.incidents.report per transaction on the app's engine; raw floor: route_point.sql + "
+    report.out(f"  service layer: api.incidents.report on an autocommit connection of the app's engine; raw floor: route_point.sql + "
                f"incident_insert.sql + commit through psycopg, {clients} threads in a child process (bench.raw_intake)")
     report.out(f"  HTTP clients: {clients} keep-alive connections from a child process (bench.client on the lean "
                "bench.http1 client: httpx spent 1.7 ms of CPU per POST on these 2 cores), "
-               f"{clients} warm-up requests; HTTP sequential: httpx in this process, {WARMUP} warm-up requests")
+               f"{clients} warm-up requests; HTTP sequential: the same client in this process, {WARMUP} warm-up requests")
     return result
 
 
