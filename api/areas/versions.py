@@ -104,7 +104,8 @@ def _changed_ground(changes: list[dict], old: dict) -> Any:
 def _index_ground(changes: list[dict], old: dict) -> Any:
     """Ground of every grid and zone written (old and new shape): its routing cells were dropped."""
     def indexed(c, before) -> bool:
-        return c.get("kind") in routing_index.INDEXED_KINDS or getattr(before, "kind", None) in routing_index.INDEXED_KINDS
+        kinds = {c.get("kind"), getattr(before, "kind", None)}
+        return not kinds.isdisjoint(routing_index.INDEXED_KINDS)
 
     return _ground(changes, old, indexed)
 
