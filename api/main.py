@@ -14,7 +14,7 @@ from api import errors, security
 from api.auth.access import RateLimiter
 from api.auth.cache import PrincipalCache
 from api.auth.passwords import warm_up
-from api.db import make_autocommit_engine, make_engine
+from api.db import make_autocommit_pool, make_engine
 from api.live.hub import LiveHub, listening
 from api.requestlog import configure_logging
 from api.routes import (admin, area_files, areas, attachments, auth, cases, catalog, handover, heat, incidents, live,
@@ -46,7 +46,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Each run stops what it started (local names, not app.state, which a second server of
         # the same app object, as in the tests, replaces).
         engine = app.state.engine = make_engine(settings)
-        checks = app.state.autocommit_engine = make_autocommit_engine(settings)  # the access checks' (api.auth.access)
+        checks = app.state.autocommit_pool = make_autocommit_pool(settings)  # access checks, routing preview, tiles
+        await checks.open(wait=False)
         hub = app.state.live = LiveHub(engine, settings)  # this worker's one LISTEN connection
         hub.on_cache("sessions", app.state.principals.note)
         hub.on_cache("users", app.state.principals.note)
@@ -65,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             with contextlib.suppress(asyncio.CancelledError):
                 await scheduler
         await hub.stop()
-        await checks.dispose()
+        await checks.close()
         await engine.dispose()
 
     app = FastAPI(title="gridgov", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from psycopg_pool import AsyncConnectionPool
 
 from api.auth.policy import Capability, reach
 from api.auth.principal import Principal
@@ -12,12 +12,12 @@ from api.settings import Settings
 from spatial.routing import route_point
 
 
-async def preview(engine: AsyncEngine, who: Principal, q: RouteQuery, settings: Settings) -> dict:
+async def preview(pool: AsyncConnectionPool, who: Principal, q: RouteQuery, settings: Settings) -> dict:
     """The routing of a point with the units ``who`` may read (decided in the routing statement).
 
-    ``engine``: the app's AUTOCOMMIT pool (``app.state.autocommit_engine``): one statement, no
-    BEGIN and COMMIT round trips, and no isolation level set and reset per request."""
-    async with engine.connect() as conn:
+    ``pool``: the app's autocommit pool (``app.state.autocommit_pool``): one statement, no BEGIN
+    and COMMIT round trips."""
+    async with pool.connection() as conn:
         return await route_point(conn, q.lon, q.lat, q.category, accuracy_m=q.accuracy_m, input_crs=q.crs,
                                  options=routing_options(settings),
                                  units_seen_by=reach(who, Capability.READ_UNITS).params())

@@ -153,14 +153,15 @@ def test_hot_queries_are_prepared_from_their_second_call(settings):
     from sqlalchemy import text
 
     from api.auth.access import RateLimiter
-    from api.db import make_autocommit_engine, make_engine
+    from api.db import make_autocommit_pool, make_engine
     from api.sqlfiles import sql
     from spatial.routing import route_point
 
     _, lon, lat = _grid_point(settings)
 
     async def run():
-        engine, autocommit = make_engine(settings), make_autocommit_engine(settings)
+        engine, autocommit = make_engine(settings), make_autocommit_pool(settings)
+        await autocommit.open(wait=True)
         try:
             async with engine.connect() as conn:
                 for _ in range(2):
@@ -171,13 +172,16 @@ def test_hot_queries_are_prepared_from_their_second_call(settings):
             limiter = RateLimiter(10**6)
             for _ in range(2):
                 await limiter.allow(autocommit, "198.51.100.70")
-            assert autocommit.sync_engine.pool.checkedin() == 1, "both checks on the pool's one connection"
-            async with autocommit.connect() as conn:
-                rows += (await conn.execute(text("SELECT statement FROM pg_prepared_statements"))).scalars().all()
+                async with autocommit.connection() as conn:  # the session check, as a request makes it
+                    await sql.fetchone(conn, "auth_principal", {"session_id": "nobody", "user_id": 0})
+            assert autocommit.get_stats()["pool_size"] == 1, "every check on the pool's one connection"
+            async with autocommit.connection() as conn:
+                rows += [r[0] for r in await (await conn.execute("SELECT statement FROM pg_prepared_statements"))
+                         .fetchall()]
             return rows
         finally:
             await engine.dispose()
-            await autocommit.dispose()
+            await autocommit.close()
 
     prepared = asyncio.run(run())
     assert any("covering AS (" in s for s in prepared), "route_point.sql"

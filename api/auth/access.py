@@ -17,7 +17,7 @@ from typing import Annotated, Literal
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy.ext.asyncio import AsyncEngine
+from psycopg_pool import AsyncConnectionPool
 
 from api.auth.policy import Capability, holds, roles_with
 from api.auth.principal import Principal, anonymous
@@ -44,9 +44,9 @@ class RateLimiter:
         self.capacity = float(max(per_minute, 1))
         self.prefix = f"public/{per_minute}:"
 
-    async def allow(self, engine: AsyncEngine, key: str) -> tuple[bool, float]:
-        """(allowed, seconds until a token is back)."""
-        async with engine.connect() as conn:  # an AUTOCOMMIT engine (api.db.make_autocommit_engine)
+    async def allow(self, pool: AsyncConnectionPool, key: str) -> tuple[bool, float]:
+        """(allowed, seconds until a token is back); ``pool``: the app's autocommit pool."""
+        async with pool.connection() as conn:
             row = await sql.fetchone(conn, "rate_take", {
                 "key": self.prefix + key, "capacity": self.capacity, "rate": self.rate})
         wait = row.wait_s if row is not None else None
@@ -60,7 +60,7 @@ def client_of(request: Request) -> str:
 
 
 async def _throttle(request: Request, client: str) -> None:
-    ok, wait = await request.app.state.rate_limiter.allow(request.app.state.autocommit_engine, client)
+    ok, wait = await request.app.state.rate_limiter.allow(request.app.state.autocommit_pool, client)
     if not ok:
         raise TooManyRequests(f"too many requests from {client}; retry in {wait:.0f} s",
                               retry_after=max(1, round(wait)))
@@ -98,7 +98,7 @@ class Access:
                 await _throttle(request, client)
             if token:  # staff may use public routes too
                 try:
-                    return await principal_for(request.app.state.autocommit_engine, settings, token, client,
+                    return await principal_for(request.app.state.autocommit_pool, settings, token, client,
                                            request.app.state.principals)
                 except Unauthorized:
                     pass  # a stale token on a public route: treat as anonymous
@@ -107,7 +107,7 @@ class Access:
             return anonymous(client)
         if not token:
             raise Unauthorized("log in first (Authorization: Bearer <token>)")
-        principal = await principal_for(request.app.state.autocommit_engine, settings, token, client,
+        principal = await principal_for(request.app.state.autocommit_pool, settings, token, client,
                                            request.app.state.principals)
         if not holds(principal, self.capability):
             raise Forbidden(f"this needs the capability {self.capability.value!r} "

@@ -8,14 +8,14 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from psycopg_pool import AsyncConnectionPool
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api import audit
 from api.auth import passwords, throttle, tokens
 from api.auth.cache import PrincipalCache
 from api.auth.policy import ROLES
 from api.auth.principal import Grant, Principal
-from api.db import autocommit
 from api.errors import ApiError, Conflict, Invalid, NotFound, Unauthorized
 from api.settings import Settings
 from api.sqlfiles import sql
@@ -168,12 +168,12 @@ async def logout(conn: AsyncConnection, principal: Principal, cache: PrincipalCa
                        entity_id=principal.session_id, client=principal.client)
 
 
-async def principal_for(engine: AsyncEngine, settings: Settings, token: str, client: str,
+async def principal_for(pool: AsyncConnectionPool, settings: Settings, token: str, client: str,
                         cache: PrincipalCache | None = None) -> Principal:
     """The caller behind an access token; from this worker's ``cache`` when it knows the session
-    (no connection is taken then), else read on an autocommit connection of ``engine``.
+    (no connection is taken then), else read on a connection of ``pool``.
 
-    Requests pass the app's check pool (``app.state.autocommit_engine``), never the request pool:
+    Requests pass the app's autocommit pool (``app.state.autocommit_pool``), never the request pool:
     the route may already hold a connection of that pool, and a request waiting for a second one
     there while every connection is held by such requests would wait forever."""
     try:
@@ -186,8 +186,8 @@ async def principal_for(engine: AsyncEngine, settings: Settings, token: str, cli
         if cached is not None:
             return cached
         generation = cache.generation  # before the read: a revocation committed meanwhile wins
-    async with autocommit(engine) as conn:
-        row = (await conn.execute(sql("auth_principal"), {"session_id": session_id, "user_id": user_id})).first()
+    async with pool.connection() as conn:
+        row = await sql.fetchone(conn, "auth_principal", {"session_id": session_id, "user_id": user_id})
     if row is None:
         raise Unauthorized("session ended; log in again")
     grants = tuple(Grant(*g.split("|", 1)) for g in row.grants)

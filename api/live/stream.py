@@ -21,6 +21,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.auth.principal import Principal
@@ -46,17 +47,18 @@ async def _replay(engine: AsyncEngine, sight: Sight, after: int) -> list[dict]:
         return [dict(r) for r in result.mappings()]
 
 
-async def _session_alive(engine: AsyncEngine, settings: Settings, token: str, client: str) -> bool:
+async def _session_alive(checks: AsyncConnectionPool, settings: Settings, token: str, client: str) -> bool:
     try:
-        await principal_for(engine, settings, token, client)
+        await principal_for(checks, settings, token, client)
         return True
     except ApiError:
         return False
 
 
-async def events(hub: LiveHub, engine: AsyncEngine, settings: Settings, who: Principal, token: str,
-                 last_event_id: int | None, *, once: bool = False) -> AsyncIterator[bytes]:
+async def events(hub: LiveHub, engine: AsyncEngine, checks: AsyncConnectionPool, settings: Settings,
+                 who: Principal, token: str, last_event_id: int | None, *, once: bool = False) -> AsyncIterator[bytes]:
     """The frames of one stream; subscribed before the replay so nothing falls in between.
+    ``engine``: the replay's; ``checks``: the app's autocommit pool, for the session checks.
     ``once``: only the hello and the replay, then the answer ends (clients that poll)."""
     sight = Sight.of(who)
     sub = hub.subscribe(sight)
@@ -92,7 +94,7 @@ async def events(hub: LiveHub, engine: AsyncEngine, settings: Settings, who: Pri
                 yield documents.frame("resync", {"reason": "slow_client"})
                 return
             if time.monotonic() > next_check:
-                if not await _session_alive(engine, settings, token, who.client):
+                if not await _session_alive(checks, settings, token, who.client):
                     yield documents.frame("end", {"reason": "session"})
                     return
                 next_check = time.monotonic() + SESSION_CHECK_S

@@ -19,7 +19,7 @@ router = APIRouter(prefix="/api", tags=["routing"])
 async def route_preview(request: Request, who: RoutingPreviewer, q: Annotated[RouteQuery, Query()]):
     """Grid, hierarchy, zone, workstation, patrol zones, and the nearest available units the
     caller may read (staff)."""
-    return await routing_preview.preview(request.app.state.autocommit_engine, who, q, request.app.state.settings)
+    return await routing_preview.preview(request.app.state.autocommit_pool, who, q, request.app.state.settings)
 
 
 @router.post("/route/batch", response_class=StreamingResponse,

@@ -50,7 +50,7 @@ async def area_tile(layer: AreaLayer, z: Z, x: XY, y: XY, request: Request, who:
                     department: Annotated[str | None, Query(max_length=32, description="patrol zones of one "
                                                                                        "department")] = None):
     """Current areas of one kind in the caller's map scope."""
-    tile, etag = await service.area_tile(request.app.state.engine, request.app.state.tiles, who, layer, z, x, y,
+    tile, etag = await service.area_tile(request.app.state.autocommit_pool, request.app.state.tiles, who, layer, z, x, y,
                                          department, notes_arrive=listening(request.app))
     return _answer(tile, etag, if_none_match)
 

@@ -7,11 +7,11 @@ import hashlib
 import math
 
 import orjson
-
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.auth.principal import Principal
-from api.db import autocommit
 from api.errors import Invalid
 from api.heat import service as heat_service
 from api.layers import map_scope
@@ -51,22 +51,23 @@ def etag_of(*parts) -> str:
     return '"' + hashlib.sha1(repr(parts).encode()).hexdigest()[:24] + '"'
 
 
-async def _fingerprint(conn: AsyncConnection, cache: TileCache, notes_arrive: bool) -> str:
+async def _fingerprint(conn: psycopg.AsyncConnection, cache: TileCache, notes_arrive: bool) -> str:
     """The boundaries' fingerprint: the cached one while change notes are being received,
     else read (and kept, unless a note arrived meanwhile)."""
     if notes_arrive and cache.fingerprint is not None:
         return cache.fingerprint
     generation = cache.generation
-    fingerprint = (await conn.execute(sql("area_fingerprint"))).scalar_one()
+    fingerprint = (await sql.fetchone(conn, "area_fingerprint", {}))[0]
     if notes_arrive and cache.generation == generation:
         cache.fingerprint = fingerprint
     return fingerprint
 
 
-async def area_tile(engine: AsyncEngine, cache: TileCache, who: Principal, layer: str, z: int, x: int, y: int,
-                    department: str | None, *, notes_arrive: bool = False) -> tuple[bytes, str]:
-    """One area tile; ``notes_arrive``: this worker is listening for boundary changes right now.
-    A tile this worker drew since the last boundary change is served without a connection."""
+async def area_tile(pool: AsyncConnectionPool, cache: TileCache, who: Principal, layer: str, z: int, x: int,
+                    y: int, department: str | None, *, notes_arrive: bool = False) -> tuple[bytes, str]:
+    """One area tile, drawn on a connection of ``pool`` (the app's autocommit pool);
+    ``notes_arrive``: this worker is listening for boundary changes right now. A tile this
+    worker drew since the last boundary change is served without a connection."""
     check_tile(z, x, y)
     scope = map_scope(who)
 
@@ -78,7 +79,7 @@ async def area_tile(engine: AsyncEngine, cache: TileCache, who: Principal, layer
         tile = cache.get(key)
         if tile is not None:
             return tile, etag_of(*key)
-    async with autocommit(engine) as conn:
+    async with pool.connection() as conn:
         key = key_of(await _fingerprint(conn, cache, notes_arrive))
         tile = cache.get(key)
         if tile is None:
@@ -90,7 +91,7 @@ async def area_tile(engine: AsyncEngine, cache: TileCache, who: Principal, layer
     return tile, etag_of(*key)
 
 
-async def _visible(conn: AsyncConnection, cache: TileCache, scope: list[str] | None, fingerprint: str):
+async def _visible(conn: psycopg.AsyncConnection, cache: TileCache, scope: list[str] | None, fingerprint: str):
     """The codes a scope shows (None: everything, so no filter), once per scope and boundary
     fingerprint."""
     if scope is None:
@@ -98,7 +99,7 @@ async def _visible(conn: AsyncConnection, cache: TileCache, scope: list[str] | N
     key = (tuple(scope), fingerprint)
     shown = cache.visible(key)
     if shown is None:
-        row = (await conn.execute(sql("areas_visible"), {"scope": scope})).one()
+        row = await sql.fetchone(conn, "areas_visible", {"scope": scope})
         shown = (None,) if row.everything else (list(row.codes),)  # a tuple: None is a valid answer
         cache.keep_visible(key, shown)
     return shown[0]
