@@ -223,11 +223,12 @@ def main(argv=None) -> int:
                        "COPY + the rollup's statement trigger)")
         elif args.incidents:
             report.out("  working in place: no incidents generated (they would stay in the source database)")
-        with serve(create_app(db.settings)) as url, \
+        console_app = create_app(db.settings)
+        with serve(console_app) as url, \
                 httpx.Client(base_url=url, trust_env=False, timeout=120) as client:
             auth = single.login(client, db.username, db.password)
             console.heat_latency(report, db, client, auth, repeat=50)
-            console.tiles(report, db, client, auth)
+            console.tiles(report, db, console_app, client, auth)
         console.live(report, db, create_app(db.settings), (float(lons[0]), float(lats[0])),
                      auth)
 
