@@ -125,13 +125,20 @@ def refresh_unit_fixes(conn: Connection, sample_dir: Path = SAMPLE_DIR) -> int:
 
     Sample positions age like real ones; a demo started a day later would otherwise
     find every unit stale. Touches only units from the sample.
+
+    Then ANALYZE unit: every position moved at once, and until autovacuum noticed, the
+    planner would still think the units as stale as at the last ANALYZE. route_point.sql then
+    looked cheaper planned per call than prepared, and ran 2.85 ms instead of 1.15 (measured:
+    positions moved one hour after an ANALYZE, 0 generic / 320 custom plans).
     """
     un = read_layer("unit", sample_dir)
-    return conn.execute(text("""
+    moved = conn.execute(text("""
         UPDATE unit u SET position_at = now() - make_interval(secs => x.age)
         FROM unnest(CAST(:code AS text[]), CAST(:age AS float8[])) AS x(code, age)
         WHERE u.code = x.code
     """), {"code": un["code"].tolist(), "age": un["position_age_s"].astype(float).tolist()}).rowcount
+    conn.execute(text("ANALYZE unit"))
+    return moved
 
 
 def _tracking_code(sample_id) -> str:
