@@ -160,3 +160,50 @@ def test_tilejson_and_bad_tiles(client, admin):
     assert client.get("/tiles/grid/3/9/1.pbf", headers=admin).status_code == 422  # x beyond 2^z - 1
     assert client.get("/tiles/planet/3/1/1.pbf", headers=admin).status_code == 422
     assert client.get("/tiles/grid/3/1/1.pbf").status_code == 401
+
+
+def _fast_lane(app):
+    from api.routes.tiles import AreaTileFastLane
+
+    layer = app.middleware_stack
+    while not isinstance(layer, AreaTileFastLane):
+        layer = layer.app
+    return layer
+
+
+def test_the_fast_lane_answers_as_the_route_does(client, admin, make_user, login, centre):
+    """Well-formed area-tile requests are answered before FastAPI routes them (api.routes.tiles
+    .AreaTileFastLane): the same status, body and headers as the route itself gives; every
+    other request goes on to the route, errors included."""
+    street_manager = login(*make_user("grid_manager", centre["street"]))
+    z = 15
+    x, y = tile_of(centre["lon"], centre["lat"], z)
+    cases = [(f"/tiles/grid/{z}/{x}/{y}.pbf", admin, True),
+             (f"/tiles/grid/{z}/{x}/{y}.pbf", street_manager, True),   # a narrower scope: its own tile
+             (f"/tiles/patrol_zone/{z}/{x}/{y}.pbf?department=police", admin, True),
+             (f"/tiles/grid/{z}/{x}/{y}.pbf?department=", admin, True),
+             (f"/tiles/grid/{z}/{x}/{y}.pbf?other=1", admin, False),     # not the lane's: the route's
+             (f"/tiles/grid/23/{x}/{y}.pbf", admin, False),             # zoom beyond 22: the route's 422
+             (f"/tiles/grid/3/9/1.pbf", admin, False),                  # x beyond 2^z - 1: 422
+             (f"/tiles/grid/{z}/{x}/{y}.pbf", {}, False),               # no token: 401
+             (f"/tiles/grid/{z}/{x}/{y}.pbf", {"Authorization": "Bearer not-a-token"}, False)]
+    lane = _fast_lane(client.app)
+    for url, headers, in_lane in cases:
+        before = lane.served
+        fast = client.get(url, headers=headers)
+        assert lane.served - before == (1 if in_lane else 0), url
+        client.app.state.tile_fast_lane = False
+        try:
+            routed = client.get(url, headers=headers)
+            revalidated = client.get(url, headers={**headers, "If-None-Match": fast.headers.get("etag", "")})
+        finally:
+            client.app.state.tile_fast_lane = True
+        assert lane.served - before == (1 if in_lane else 0), url
+        assert (fast.status_code, fast.content) == (routed.status_code, routed.content), url
+        drop = {"x-request-id", "date"}
+        assert {k: v for k, v in fast.headers.items() if k not in drop} == \
+               {k: v for k, v in routed.headers.items() if k not in drop}, url
+        if fast.status_code == 200:
+            again = client.get(url, headers={**headers, "If-None-Match": fast.headers["etag"]})
+            assert again.status_code == revalidated.status_code == 304 and again.content == b"", url
+    assert client.get(f"/tiles/grid/{z}/{x}/{y}.pbf?other=1", headers=admin).status_code == 200  # as before

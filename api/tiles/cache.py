@@ -16,7 +16,7 @@ class TileCache:
     def __init__(self, max_bytes: int = 64 * 1024 * 1024, max_scopes: int = 256):
         self.max_bytes = max_bytes
         self.size = 0
-        self.items: OrderedDict[tuple, bytes] = OrderedDict()
+        self.items: OrderedDict[tuple, tuple[bytes, str]] = OrderedDict()  # key -> (tile, its ETag)
         self.max_scopes = max_scopes
         self.scopes: OrderedDict[tuple, tuple] = OrderedDict()  # (scope, fingerprint) -> (visible codes or None,)
         self.lock = threading.Lock()
@@ -41,22 +41,23 @@ class TileCache:
             while len(self.scopes) > self.max_scopes:
                 self.scopes.popitem(last=False)
 
-    def get(self, key: tuple) -> bytes | None:
+    def get(self, key: tuple) -> tuple[bytes, str] | None:
+        """(tile, ETag) of ``key``, if drawn."""
         with self.lock:
-            tile = self.items.get(key)
-            if tile is not None:
+            entry = self.items.get(key)
+            if entry is not None:
                 self.items.move_to_end(key)
-            return tile
+            return entry
 
-    def put(self, key: tuple, tile: bytes) -> None:
+    def put(self, key: tuple, tile: bytes, etag: str) -> None:
         if len(tile) > self.max_bytes // 8:
             return
         with self.lock:
             old = self.items.pop(key, None)
             if old is not None:
-                self.size -= len(old)
-            self.items[key] = tile
+                self.size -= len(old[0])
+            self.items[key] = (tile, etag)
             self.size += len(tile)
             while self.size > self.max_bytes:
-                _, dropped = self.items.popitem(last=False)
+                _, (dropped, _) = self.items.popitem(last=False)
                 self.size -= len(dropped)

@@ -75,20 +75,20 @@ async def area_tile(pool: AsyncConnectionPool, cache: TileCache, who: Principal,
         return layer, z, x, y, department, tuple(scope) if scope is not None else None, fingerprint
 
     if notes_arrive and cache.fingerprint is not None:
-        key = key_of(cache.fingerprint)
-        tile = cache.get(key)
-        if tile is not None:
-            return tile, etag_of(*key)
+        drawn = cache.get(key_of(cache.fingerprint))
+        if drawn is not None:
+            return drawn
     async with pool.connection() as conn:
         key = key_of(await _fingerprint(conn, cache, notes_arrive))
-        tile = cache.get(key)
-        if tile is None:
+        drawn = cache.get(key)
+        if drawn is None:
             visible = await _visible(conn, cache, scope, key[-1])
             tile = bytes((await sql.fetchone(conn, "tile_areas", {
                 "z": z, "x": x, "y": y, "kind": AREA_LAYERS[layer], "layer": layer, "department": department,
                 "visible": visible}))[0] or b"")
-            cache.put(key, tile)
-    return tile, etag_of(*key)
+            drawn = tile, etag_of(*key)
+            cache.put(key, *drawn)
+    return drawn
 
 
 async def _visible(conn: psycopg.AsyncConnection, cache: TileCache, scope: list[str] | None, fingerprint: str):
