@@ -75,9 +75,15 @@ def make_autocommit_pool(settings: Settings) -> AsyncConnectionPool:
 _last_use: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-async def _configure_autocommit(conn: psycopg.AsyncConnection) -> None:
+def _tune_driver(conn: psycopg.AsyncConnection) -> None:
+    """Every new connection of either pool: more prepared statements kept, and json/jsonb
+    results (the routing document) parsed by orjson."""
     conn.prepared_max = PREPARED_MAX
     set_json_loads(orjson.loads, conn)
+
+
+async def _configure_autocommit(conn: psycopg.AsyncConnection) -> None:
+    _tune_driver(conn)
     _last_use[conn] = time.monotonic()
 
 
@@ -100,9 +106,7 @@ def _tune_pool(engine: AsyncEngine) -> None:
     @event.listens_for(pool, "connect")
     def _fresh(dbapi_connection, record) -> None:
         record.info["idle_since"] = time.monotonic()
-        driver = dbapi_connection.driver_connection
-        driver.prepared_max = PREPARED_MAX
-        set_json_loads(orjson.loads, driver)  # json/jsonb results (the routing document) parsed by orjson
+        _tune_driver(dbapi_connection.driver_connection)
 
     @event.listens_for(pool, "checkin")
     def _idle(dbapi_connection, record) -> None:

@@ -175,14 +175,22 @@ TIPG_GRID_VIEW = "bench_tipg_grid"   # the grid layer as its own view, for tipg 
 TILE_ROUNDS = 5   # each tile drawn this many times from scratch (the worker's cache emptied before each round)
 
 
-def _tipg_grid_view(dsn: str) -> bool:
+@contextlib.contextmanager
+def _tipg_grid_view(dsn: str, create: bool):
     """tipg's best case: the current grids as a view of their own, on the stored Web Mercator
-    outline (no CQL2 filter to parse per request, no projecting per feature)."""
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f"""CREATE OR REPLACE VIEW {TIPG_GRID_VIEW} AS
-            SELECT code, name, name_en, kind, parent_code, department_code, version, geom_3857 AS geom
-            FROM area WHERE valid_to IS NULL AND kind = 'grid'""")
-    return True
+    outline (no CQL2 filter to parse per request, no projecting per feature); dropped after.
+    Yields whether it exists (``create``: only in the bench's own clone)."""
+    if create:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f"""CREATE OR REPLACE VIEW {TIPG_GRID_VIEW} AS
+                SELECT code, name, name_en, kind, parent_code, department_code, version, geom_3857 AS geom
+                FROM area WHERE valid_to IS NULL AND kind = 'grid'""")
+    try:
+        yield create
+    finally:
+        if create:
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                conn.execute(f"DROP VIEW IF EXISTS {TIPG_GRID_VIEW}")
 
 
 def tiles(report: Report, db, app, client: httpx.Client, auth: dict) -> None:
@@ -191,17 +199,19 @@ def tiles(report: Report, db, app, client: httpx.Client, auth: dict) -> None:
     from spatial.sqlfiles import sql
 
     tiles_ = _tile_list(db.dsn)
-    view = _tipg_grid_view(db.dsn) if db.cloned else False
     statement = sql.driver_text("tile_areas")
     rows = []
     samples = {z: {k: [] for k in ("cold", "warm", "sql", "tipg", "tipg_view")} for z in TILE_ZOOMS}
     sizes = {z: [] for z in TILE_ZOOMS}
     ours = http1.Connection(str(client.base_url))   # the lean client for both servers
-    with tipg_server(db.dsn) as tipg_url, psycopg.connect(db.dsn, autocommit=True, prepare_threshold=0) as raw:
+    with _tipg_grid_view(db.dsn, db.cloned) as view, tipg_server(db.dsn) as tipg_url, \
+            psycopg.connect(db.dsn, autocommit=True, prepare_threshold=0) as raw:
         tipg_client = http1.Connection(tipg_url) if tipg_url else None
+        calls = [("tipg", "public.area_current", {"filter": "kind='grid'", "filter-lang": "cql2-text"})]
+        if view:
+            calls.append(("tipg_view", f"public.{TIPG_GRID_VIEW}", None))
         for rnd in range(TILE_ROUNDS + 1):   # round 0 warms connections and statements, and is not counted
-            app.state.tiles.items.clear()
-            app.state.tiles.size = 0
+            app.state.tiles.clear_tiles()
             for (z, x, y) in tiles_:
                 got = samples[z] if rnd else {k: [] for k in samples[z]}
                 for bucket in ("cold", "warm"):  # first call draws, second is served by the worker's cache
@@ -218,9 +228,6 @@ def tiles(report: Report, db, app, client: httpx.Client, auth: dict) -> None:
                 got["sql"].append(time.perf_counter() - t0)
                 if tipg_client is None:
                     continue
-                calls = [("tipg", "public.area_current", {"filter": "kind='grid'", "filter-lang": "cql2-text"})]
-                if view:
-                    calls.append(("tipg_view", f"public.{TIPG_GRID_VIEW}", None))
                 for bucket, collection, query in calls:
                     t0 = time.perf_counter()
                     status, _, _ = tipg_client.get(f"/collections/{collection}/tiles/WebMercatorQuad/{z}/{x}/{y}", query)
@@ -230,9 +237,6 @@ def tiles(report: Report, db, app, client: httpx.Client, auth: dict) -> None:
         if tipg_client is not None:
             tipg_client.close()
     ours.close()
-    if view:
-        with psycopg.connect(db.dsn, autocommit=True) as conn:
-            conn.execute(f"DROP VIEW IF EXISTS {TIPG_GRID_VIEW}")
     for z in TILE_ZOOMS:
         got = samples[z]
         p50 = {k: latency_stats(v)["p50"] for k, v in got.items() if v}

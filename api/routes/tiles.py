@@ -26,12 +26,14 @@ router = APIRouter(prefix="/tiles", tags=["tiles"])
 AreaLayer = Literal["district", "street", "community", "grid", "zone", "patrol_zone"]
 Z = Annotated[int, Path(ge=0, le=MAX_ZOOM)]
 XY = Annotated[int, Path(ge=0, le=2**MAX_ZOOM - 1)]
-IfNoneMatch = Annotated[str | None, Header(alias="If-None-Match", max_length=200)]
+IF_NONE_MATCH_MAX = 200  # characters of If-None-Match (the route's bound, and the fast lane's)
+DEPARTMENT_MAX = 32      # characters of ?department=
+IfNoneMatch = Annotated[str | None, Header(alias="If-None-Match", max_length=IF_NONE_MATCH_MAX)]
 TILE = {200: {"content": {MEDIA_TYPE: {}}, "description": "a Mapbox Vector Tile"}, 304: {"description": "unchanged"}}
 CACHING = "private, no-cache"  # reused by the browser, revalidated with the ETag: an edit shows at once
 
 
-def answer(tile: bytes, etag: str, if_none_match: str | None) -> Response:
+def _answer(tile: bytes, etag: str, if_none_match: str | None) -> Response:
     headers = {"ETag": etag, "Cache-Control": CACHING}
     if if_none_match and etag in [t.strip() for t in if_none_match.split(",")]:
         return Response(status_code=304, headers=headers)
@@ -46,14 +48,14 @@ async def hexagon_tile(z: Z, x: XY, y: XY, conn: ConnDep, request: Request, who:
     f = await heat_service.filters(conn, category=category, status=status, tier=tier, source=source)
     tile, etag = await service.hexagon_tile(conn, who, request.app.state.settings, z, x, y,
                                             start=start, stop=stop, f=f)
-    return answer(tile, etag, if_none_match)
+    return _answer(tile, etag, if_none_match)
 
 
 @router.get("/{layer}/{z}/{x}/{y}.pbf", response_class=Response, responses=TILE)
 async def area_tile(layer: AreaLayer, z: Z, x: XY, y: XY, request: Request, who: MapReader,
                     if_none_match: IfNoneMatch = None,
-                    department: Annotated[str | None, Query(max_length=32, description="patrol zones of one "
-                                                                                       "department")] = None):
+                    department: Annotated[str | None, Query(max_length=DEPARTMENT_MAX,
+                                                            description="patrol zones of one department")] = None):
     """Current areas of one kind in the caller's map scope."""
     return await _area_tile(request, who, layer, z, x, y, department, if_none_match)
 
@@ -63,7 +65,7 @@ async def _area_tile(request: Request, who, layer: str, z: int, x: int, y: int, 
     app = request.app
     tile, etag = await service.area_tile(app.state.autocommit_pool, app.state.tiles, who, layer, z, x, y, department,
                                          notes_arrive=listening(app))
-    return answer(tile, etag, if_none_match)
+    return _answer(tile, etag, if_none_match)
 
 
 @router.get("/{layer}.json", response_model=TileJSON)
@@ -107,13 +109,14 @@ class AreaTileFastLane:
         department = None
         if scope["query_string"]:
             query = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)  # as Starlette
-            if len(query) != 1 or query[0][0] != "department" or len(query[0][1]) > 32:
+            if len(query) != 1 or query[0][0] != "department" or len(query[0][1]) > DEPARTMENT_MAX:
                 return None
             department = query[0][1]
         request = Request(scope)
         if_none_match = request.headers.get("if-none-match")
         scheme, token = get_authorization_scheme_param(request.headers.get("authorization"))  # as oauth2
-        if (if_none_match is not None and len(if_none_match) > 200) or scheme.lower() != "bearer" or not token:
+        if (if_none_match is not None and len(if_none_match) > IF_NONE_MATCH_MAX) or scheme.lower() != "bearer" \
+                or not token:
             return None
         try:
             who = await self.rule(request, token)

@@ -41,6 +41,12 @@ class TileCache:
             while len(self.scopes) > self.max_scopes:
                 self.scopes.popitem(last=False)
 
+    def clear_tiles(self) -> None:
+        """Forget every drawn tile (the bench draws the same tiles again from scratch)."""
+        with self.lock:
+            self.items.clear()
+            self.size = 0
+
     def get(self, key: tuple) -> tuple[bytes, str] | None:
         """(tile, ETag) of ``key``, if drawn."""
         with self.lock:
