@@ -101,13 +101,16 @@ async def report(conn: AsyncConnection, who: Principal, body: IncidentIn, settin
                  idempotency_key: str | None) -> tuple[dict[str, Any], bool]:
     """Route and store a report; returns (document as ``who`` may see it, created).
 
-    A retry with the same Idempotency-Key (keys are per caller: per account for staff, one
-    public space for reporters) and the same body returns the same incident and the same
-    reporter token, never a second incident; the same key with another body is a 409.
+    A retry with the same Idempotency-Key and the same body returns the same incident and the
+    same reporter token, never a second incident; the same key with another body is a 409.
+    Keys are per caller (:func:`idempotency_space`), so a 409 tells nobody about another
+    caller's keys.
 
     Its one write is one statement (incident, first event, audit row), so ``POST /api/incidents``
     runs it on an autocommit connection: no BEGIN and COMMIT round trips, nothing half-written.
     """
+    from api import duplicates  # the duplicates module builds on this one
+
     check_report_rights(who, body)
     routing = await route_point(
         conn, body.lon, body.lat, body.category, accuracy_m=body.accuracy_m,
@@ -120,8 +123,7 @@ async def report(conn: AsyncConnection, who: Principal, body: IncidentIn, settin
     secret = settings.secret_key
     key = None
     if idempotency_key is not None:
-        namespace = f"user:{who.user_id}" if who.is_authenticated else "public"
-        key = keyed_hash(secret, "idempotency-key", f"{namespace}\n{idempotency_key}")
+        key = keyed_hash(secret, "idempotency-key", f"{idempotency_space(who)}\n{idempotency_key}")
     request_hash = keyed_hash(secret, "report-body", json.dumps(body.model_dump(), sort_keys=True))
     token = keyed_token(secret, "reporter-token-for-key", key) if key else secrets.token_urlsafe(24)
     point = routing["point"]
@@ -149,10 +151,18 @@ async def report(conn: AsyncConnection, who: Principal, body: IncidentIn, settin
         doc = {"id": existing["id"], "tracking_code": existing["tracking_code"], "reporter_token": token,
                "status": existing["status"], "routing": existing["routing"]}
         return {**doc, "routing": await routing_shown_to(conn, who, doc["routing"])}, False
-    similar = [{k: v for k, v in c.items() if k != "n"} for c in inserted.candidates]
+    similar = [duplicates.shown_publicly(c) for c in inserted.candidates]
     return {"id": inserted.id, "tracking_code": tracking_code, "reporter_token": token,
             "status": "received", "routing": await routing_shown_to(conn, who, routing),
             "candidates": similar}, True
+
+
+def idempotency_space(who: Principal) -> str:
+    """Whose Idempotency-Keys these are: the account's for staff, the phone's (its
+    X-Device-Secret) for residents, else the caller's address."""
+    if who.is_authenticated:
+        return f"user:{who.user_id}"
+    return f"device:{who.device}" if who.device else f"address:{who.client}"
 
 
 def routing_json(routing: dict[str, Any]) -> str:

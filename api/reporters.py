@@ -7,13 +7,15 @@ count against the tracking code (``api.auth.throttle``): a locked code answers 4
 from __future__ import annotations
 
 import hmac
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api import audit
 from api.auth import throttle
 from api.auth.principal import Principal
-from api.errors import Conflict, NotFound
+from api.errors import Conflict, Forbidden, NotFound
 from api.incidents import REPORTER, add_event, hash_token
 from api.schemas import RatingIn
 from api.settings import Settings
@@ -22,26 +24,40 @@ from api.workflow import cases, machine
 
 UNSATISFIED = 2  # stars at or below which the case is reopened
 
-PUBLIC_CASE_FIELDS = ("tracking_code", "category_name", "status", "reported_at", "due_at", "closed_at",
+PUBLIC_CASE_FIELDS = ("category_name", "status", "reported_at", "due_at", "closed_at",
                       "rating", "lon", "lat", "events", "merged_into")
 
 
-def _holder(row: dict, token: str) -> str | int | None:
-    """Whose token this is: the reporter's ("reporter"), a supporter's (their id), or nobody's."""
+@dataclass(frozen=True)
+class Holder:
+    """Whose secret opened the case: its reporter, the reporter of a duplicate merged into it
+    (``role="reporter"``), or a supporter who said me-too (``role="supporter"``)."""
+
+    supporter_id: int | None  # None: the case's own reporter
+    role: str
+    tracking_code: str        # the code they hold
+
+    @property
+    def is_reporter(self) -> bool:
+        return self.role == "reporter"
+
+
+def _holder(row: dict, tracking_code: str, token: str) -> Holder | None:
+    """Whose token this is, or None."""
     digest = hash_token(token)
     if row["reporter_token_hash"] and hmac.compare_digest(row["reporter_token_hash"], digest):
-        return REPORTER
+        return Holder(None, "reporter", tracking_code)
     for s in row["supporters"]:  # me-too, and the reporters of duplicates merged into this case
         if hmac.compare_digest(s["token_hash"], digest):
-            return s["id"]
+            return Holder(s["id"], s["role"], tracking_code)
     return None
 
 
-async def _own_case(conn: AsyncConnection, tracking_code: str, token: str) -> tuple[dict, str | int]:
+async def _own_case(conn: AsyncConnection, tracking_code: str, token: str) -> tuple[dict, Holder]:
     key = f"track:{tracking_code}"
     await throttle.check(conn, key, field="X-Reporter-Token")
     row = (await conn.execute(sql("incident_public"), {"tracking_code": tracking_code})).mappings().first()
-    holder = _holder(dict(row), token) if row is not None else None
+    holder = _holder(dict(row), tracking_code, token) if row is not None else None
     if holder is None:  # unknown code and wrong token look the same
         await throttle.failed(conn, key)
         await conn.commit()  # the failure must count although the request fails
@@ -49,20 +65,35 @@ async def _own_case(conn: AsyncConnection, tracking_code: str, token: str) -> tu
     return dict(row), holder
 
 
+def _to_the_hour(value):
+    return value.replace(minute=0, second=0, microsecond=0) if value is not None else None
+
+
 async def track(conn: AsyncConnection, tracking_code: str, token: str) -> dict:
-    """The reporter's view of their case: status, deadlines, steps; place to about 100 m."""
-    row, _ = await _own_case(conn, tracking_code, token)
-    return {"category": row["category_code"], **{k: row[k] for k in PUBLIC_CASE_FIELDS}}
+    """The reporter's view of their case: status, deadlines, steps; place to about 100 m. A
+    supporter sees the times to the hour (the case is someone else's report)."""
+    row, holder = await _own_case(conn, tracking_code, token)
+    doc = {"tracking_code": holder.tracking_code, "category": row["category_code"],
+           **{k: row[k] for k in PUBLIC_CASE_FIELDS}}
+    if not holder.is_reporter:
+        doc.update({k: _to_the_hour(doc[k]) for k in ("reported_at", "due_at", "closed_at")},
+                   merged_into=None,
+                   events=[{**e, "at": _to_the_hour(datetime.fromisoformat(e["at"]))} for e in doc["events"]])
+    return doc
 
 
 MAX_REPORTER_PHOTOS = 4
 
 
 async def add_photo(conn: AsyncConnection, who: Principal, tracking_code: str, token: str, data: bytes) -> dict:
-    """A reporter's photo of their own open case (up to four; the same photo twice is one)."""
+    """A reporter's photo of their own open case (up to four; the same photo twice is one).
+    Supporters add none: the case is someone else's report."""
     from api import attachments
 
-    row, _ = await _own_case(conn, tracking_code, token)
+    row, holder = await _own_case(conn, tracking_code, token)
+    if not holder.is_reporter:
+        raise Forbidden("only the person who reported the case adds photos to it; report what you see "
+                        "as a new case to send your own", field="X-Reporter-Token")
     if row["status"] in machine.ENDED:
         raise Conflict(f"the case is {row['status']}: photos can no longer be added", field="file",
                        extra={"status": row["status"]})
@@ -75,22 +106,25 @@ async def add_photo(conn: AsyncConnection, who: Principal, tracking_code: str, t
 
 async def rate(conn: AsyncConnection, who: Principal, tracking_code: str, token: str, body: RatingIn,
                settings: Settings) -> dict:
-    """Rate the outcome once the case is closed (满意度评价); once only. One or two stars
-    send the case back to the desk (reopened by the system, in the case file)."""
+    """Rate the outcome once the case is closed (满意度评价); once only. One or two stars from
+    the case's reporter (or the reporter of a duplicate merged into it) send the case back to the
+    desk (reopened by the system, in the case file); a supporter's rating is kept in the case
+    file and reopens nothing."""
     row, holder = await _own_case(conn, tracking_code, token)
     if machine.step(row["status"], "rate") is None:
         raise Conflict(f"cannot rate while the case is {row['status']}", field="rating",
                        extra={"status": row["status"]})
-    if holder == REPORTER:
+    if holder.supporter_id is None:
         rated = (await conn.execute(sql("incident_rate"), {"id": row["id"], "rating": body.rating})).first()
         data = {"rating": body.rating}
     else:  # a supporter: their rating is in the case file, once each
-        rated = (await conn.execute(sql("supporter_rated"), {"id": row["id"], "supporter": holder})).first() is None
-        data = {"rating": body.rating, "supporter": holder}
+        rated = (await conn.execute(sql("supporter_rated"), {"id": row["id"], "supporter": holder.supporter_id})
+                 ).first() is None
+        data = {"rating": body.rating, "supporter": holder.supporter_id, "role": holder.role}
     if not rated:
         raise Conflict("already rated", field="rating")
     await add_event(conn, row["id"], actor=REPORTER, kind="rated", note=body.comment or None, data=data)
-    if body.rating <= UNSATISFIED:
+    if body.rating <= UNSATISFIED and holder.is_reporter:
         await cases.system_step(conn, row["id"], "reopen_on_rating", settings,
                                 reason=f"the resident rated the outcome {body.rating}/5")
     await audit.record(conn, actor=who.actor, action="rate", entity="incident", entity_id=row["id"],

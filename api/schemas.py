@@ -162,7 +162,7 @@ class PublicRouting(BaseModel):
 
 
 class MatchCandidate(BaseModel):
-    id: int
+    public_id: str = Field(description="what me-too names the case by")
     category_code: str
     status: str
     distance_m: int
@@ -351,9 +351,13 @@ class Matches(BaseModel):
     candidates: list[MatchCandidate]
 
 
+class MeTooIn(LonLat):
+    """Where the resident is: the case must be one that ``GET /api/public/matches`` offers there."""
+
+
 class MeToo(BaseModel):
-    tracking_code: str
-    reporter_token: str = Field(description="your own secret to follow and rate the case with its tracking code")
+    tracking_code: str = Field(description="your own tracking code for the case you support")
+    reporter_token: str = Field(description="your own secret to follow and rate the case with your tracking code")
     status: str
     supporters: int
 

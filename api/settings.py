@@ -51,7 +51,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_000_000
     max_upload_bytes: int = 9_000_000  # photo uploads (8 MB of image plus the multipart envelope)
     page_limit_max: int = 1000
-    public_rate_per_minute: int = 60
+    public_rate_per_minute: int = 60  # per phone (X-Device-Secret), or per address without one
+    public_ip_rate_per_minute: int = 1200  # ceiling per address: a carrier NAT hides many phones
     cors_origins: list[str] = []
     # the command-room cycle (api.workflow)
     working_day_start: str = "09:00"   # office hours for deadlines counted in working hours

@@ -61,7 +61,8 @@ def clean_env(monkeypatch):
 
 @pytest.fixture(scope="session")
 def settings(database_url) -> Settings:
-    return Settings(env="test", database_url=database_url, public_rate_per_minute=100_000)
+    return Settings(env="test", database_url=database_url, public_rate_per_minute=100_000,
+                    public_ip_rate_per_minute=100_000)
 
 
 @pytest.fixture(scope="session")

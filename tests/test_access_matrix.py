@@ -98,7 +98,7 @@ RULES: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/api/public/where"): PUBLIC,
     ("GET", "/api/public/grids/{code}"): PUBLIC,
     ("POST", "/api/public/incidents/{tracking_code}/attachments"): PUBLIC,
-    ("POST", "/api/public/incidents/{incident_id}/me-too"): PUBLIC,
+    ("POST", "/api/public/incidents/{public_id}/me-too"): PUBLIC,
     # Open311 GeoReport v2 (posting needs a client app's api_key, not an account)
     ("GET", "/open311/v2/discovery.{fmt}"): PUBLIC,
     ("GET", "/open311/v2/services.{fmt}"): PUBLIC,
@@ -142,7 +142,7 @@ SUCCESS = {key: 200 for key in RULES} | {
     ("POST", "/api/auth/logout"): 204,
     ("POST", "/api/incidents"): 201,
     ("POST", "/api/incidents/{incident_id}/attachments"): 201,
-    ("POST", "/api/public/incidents/{incident_id}/me-too"): 201,
+    ("POST", "/api/public/incidents/{public_id}/me-too"): 201,
     ("POST", "/api/public/incidents/{tracking_code}/attachments"): 201,
     ("POST", "/open311/v2/requests.{fmt}"): 201,
 }
@@ -429,8 +429,7 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], dict]] = {
     ("GET", "/api/public/where"): lambda w, c: {"params": {"lon": w.lon, "lat": w.lat}},
     ("GET", "/api/public/grids/{code}"): lambda w, c: {"url": f"/api/public/grids/{w.grid_code}"},
     ("POST", "/api/public/incidents/{tracking_code}/attachments"): _reporter_photo,
-    ("POST", "/api/public/incidents/{incident_id}/me-too"): lambda w, c: {
-        "url": f"/api/public/incidents/{w.cases.report()['id']}/me-too"},
+    ("POST", "/api/public/incidents/{public_id}/me-too"): lambda w, c: _me_too(w),
     ("GET", "/open311/v2/discovery.{fmt}"): lambda w, c: {"url": "/open311/v2/discovery.json"},
     ("GET", "/open311/v2/services.{fmt}"): lambda w, c: {"url": "/open311/v2/services.xml"},
     ("GET", "/open311/v2/services/{service_code}.{fmt}"): lambda w, c: {"url": "/open311/v2/services/other.json"},
@@ -442,6 +441,18 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], dict]] = {
     ("GET", "/open311/v2/tokens/{token}.{fmt}"): lambda w, c: {
         "url": f"/open311/v2/tokens/{_open311_posted(w)['token']}.json"},
 }
+
+
+def _me_too(w) -> dict:
+    """A case /matches offers at the world's spot, joined from a phone that has not joined it."""
+    import secrets
+
+    w.cases.report()
+    offered = w.client.get("/api/public/matches", params={"lon": w.cases.lon, "lat": w.cases.lat,
+                                                         "category": w.cases.category}).json()["candidates"]
+    return {"url": f"/api/public/incidents/{offered[0]['public_id']}/me-too",
+            "json": {"lon": w.cases.lon, "lat": w.cases.lat},
+            "headers": {"X-Device-Secret": secrets.token_urlsafe(32)}}
 
 
 def _area_file(w, c):

@@ -132,51 +132,136 @@ def moved(lon, lat, metres, bearing=90):
     return x, y
 
 
+PHONE = {"X-Device-Secret": "phone-one-" + "a" * 33}
+OTHER_PHONE = {"X-Device-Secret": "phone-two-" + "b" * 33}
+
+
+def offered(client, category: str, lon: float, lat: float) -> list[dict]:
+    res = client.get("/api/public/matches", params={"lon": lon, "lat": lat, "category": category})
+    assert res.status_code == 200, res.text
+    return res.json()["candidates"]
+
+
+def public_id_of(engine, incident_id: int) -> str:
+    """The public id ``/matches`` shows for a case (checked to be offered by the tests that use it)."""
+    with engine.connect() as conn:
+        return conn.execute(sa.text("SELECT public_id FROM incident WHERE id = :id"), {"id": incident_id}).scalar_one()
+
+
+def me_too(client, public_id: str, lon: float, lat: float, phone=PHONE):
+    return client.post(f"/api/public/incidents/{public_id}/me-too", json={"lon": lon, "lat": lat}, headers=phone)
+
+
 def test_a_nearby_open_case_of_the_same_kind_is_offered_and_nothing_personal_leaks(client, cases, engine):
     first = client.post("/api/incidents", json={"category": "garbage", "lon": cases.lon, "lat": cases.lat,
                                                 "description": "垃圾堆放 secret detail"}).json()
+    first_public = public_id_of(engine, first["id"])
     near = moved(cases.lon, cases.lat, 100)
     far = moved(cases.lon, cases.lat, 300)
-    got = client.get("/api/public/matches", params={"lon": near[0], "lat": near[1], "category": "garbage"}).json()
-    match = next(c for c in got["candidates"] if c["id"] == first["id"])
+    got = offered(client, "garbage", *near)
+    match = next(c for c in got if c["public_id"] == first_public)
     assert 95 <= match["distance_m"] <= 105
-    assert "description" not in match and "tracking_code" not in match and first["tracking_code"] not in str(got)
-    assert first["id"] not in [c["id"] for c in client.get("/api/public/matches", params={
-        "lon": far[0], "lat": far[1], "category": "garbage"}).json()["candidates"]]
-    assert first["id"] not in [c["id"] for c in client.get("/api/public/matches", params={
-        "lon": near[0], "lat": near[1], "category": "noise"}).json()["candidates"]]
+    # named by its public id only: no internal serial, no tracking code, nothing the reporter wrote
+    assert "id" not in match and "description" not in match and "tracking_code" not in match
+    assert first["tracking_code"] not in str(got)
+    assert first_public not in [c["public_id"] for c in offered(client, "garbage", *far)]
+    assert first_public not in [c["public_id"] for c in offered(client, "noise", *near)]
     second = client.post("/api/incidents", json={"category": "garbage", "lon": near[0], "lat": near[1]}).json()
-    assert first["id"] in [c["id"] for c in second["candidates"]]
+    assert first_public in [c["public_id"] for c in second["candidates"]]
+    assert all("id" not in c for c in second["candidates"])  # an anonymous reporter: public ids only
     with engine.begin() as conn:  # 73 hours old: no longer the same problem
         conn.execute(sa.text("UPDATE incident SET reported_at = now() - interval '73 hours' WHERE id = :id"),
                      {"id": first["id"]})
-    assert first["id"] not in [c["id"] for c in client.get("/api/public/matches", params={
-        "lon": near[0], "lat": near[1], "category": "garbage"}).json()["candidates"]]
+    assert first_public not in [c["public_id"] for c in offered(client, "garbage", *near)]
     bad = client.get("/api/public/matches", params={"lon": near[0], "lat": near[1], "category": "nope"})
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "category"
 
 
-def test_me_too_supporters_follow_and_rate_the_case(client, cases, admin):
+def test_me_too_supporters_follow_and_rate_the_case_without_taking_it_over(client, cases, admin, engine):
     created = cases.report()
     cid = created["id"]
-    joined = client.post(f"/api/public/incidents/{cid}/me-too")
+    pid = public_id_of(engine, created["id"])
+    assert pid in [c["public_id"] for c in offered(client, cases.category, cases.lon, cases.lat)]
+    joined = me_too(client, pid, cases.lon, cases.lat)
     assert joined.status_code == 201, joined.text
     mine = joined.json()
-    assert mine["tracking_code"] == created["tracking_code"] and mine["supporters"] == 1
+    # a code of the supporter's own: the case's code (which wrong secrets can lock) stays the reporter's
+    assert mine["tracking_code"] != created["tracking_code"] and mine["supporters"] == 1
     token = {"X-Reporter-Token": mine["reporter_token"]}
     followed = client.get(f"/api/public/incidents/{mine['tracking_code']}", headers=token)
-    assert followed.status_code == 200 and followed.json()["events"][-1]["kind"] == "me_too"
+    assert followed.status_code == 200, followed.text
+    seen = followed.json()
+    assert seen["tracking_code"] == mine["tracking_code"] and seen["events"][-1]["kind"] == "me_too"
+    assert all(t.endswith(":00:00Z") or t.endswith(":00:00+00:00")  # someone else's case: to the hour
+               for t in [seen["reported_at"], *[e["at"] for e in seen["events"]]]), seen
+    # the supporter's secret does not open the case under the reporter's code, nor add photos
+    assert client.get(f"/api/public/incidents/{created['tracking_code']}", headers=token).status_code == 404
+    photo = client.post(f"/api/public/incidents/{mine['tracking_code']}/attachments", headers=token,
+                        files={"file": ("p.png", png_bytes(), "image/png")})
+    assert photo.status_code == 403 and photo.json()["errors"][0]["field"] == "X-Reporter-Token"
+    assert me_too(client, pid, cases.lon, cases.lat).status_code == 409  # the same phone once per case
     cases.bring(cid, "closed")
-    assert client.post(f"/api/public/incidents/{cid}/me-too").status_code == 409  # closed: report anew
-    rated = client.post(f"/api/public/incidents/{mine['tracking_code']}/rating", json={"rating": 4}, headers=token)
+    assert me_too(client, pid, cases.lon, cases.lat, OTHER_PHONE).status_code == 404  # closed: report anew
+    rated = client.post(f"/api/public/incidents/{mine['tracking_code']}/rating", json={"rating": 1}, headers=token)
     assert rated.status_code == 200, rated.text
+    case = client.get(f"/api/incidents/{cid}", headers=admin).json()
+    assert case["status"] == "closed"  # a supporter's one star is heard, and reopens nothing
     twice = client.post(f"/api/public/incidents/{mine['tracking_code']}/rating", json={"rating": 5}, headers=token)
     assert twice.status_code == 409
     reporter = client.post(f"/api/public/incidents/{created['tracking_code']}/rating", json={"rating": 5},
                            headers={"X-Reporter-Token": created["reporter_token"]})
     assert reporter.status_code == 200  # the supporter's rating did not take the reporter's
     case = client.get(f"/api/incidents/{cid}", headers=admin).json()
-    assert case["rating"] == 5 and [e["data"].get("rating") for e in case["events"] if e["kind"] == "rated"] == [4, 5]
+    assert case["rating"] == 5 and [e["data"].get("rating") for e in case["events"] if e["kind"] == "rated"] == [1, 5]
+
+
+def test_me_too_names_only_a_case_offered_where_the_resident_stands(client, cases, engine):
+    case = cases.report()
+    pid = public_id_of(engine, case["id"])
+    far = moved(cases.lon, cases.lat, 2000)
+    answers = {
+        "far away": me_too(client, pid, *far),
+        "unknown id": me_too(client, "R" + "0" * 20, cases.lon, cases.lat),
+    }
+    for what, res in answers.items():  # an unknown case and one elsewhere look the same
+        assert res.status_code == 404, (what, res.text)
+        assert res.json()["errors"][0]["field"] == "public_id"
+    serial = client.post(f"/api/public/incidents/{case['id']}/me-too",  # the serial names no case
+                         json={"lon": cases.lon, "lat": cases.lat}, headers=PHONE)
+    assert serial.status_code == 422 and serial.json()["errors"][0]["field"] == "public_id"
+    nophone = client.post(f"/api/public/incidents/{pid}/me-too", json={"lon": cases.lon, "lat": cases.lat})
+    assert nophone.status_code == 422 and nophone.json()["errors"][0]["field"] == "X-Device-Secret"
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT supporters FROM incident WHERE id = :id"),
+                            {"id": case["id"]}).scalar_one() == 0
+
+
+def test_me_too_is_bounded_per_phone_and_per_case(client, cases, engine, monkeypatch):
+    from api import duplicates
+
+    monkeypatch.setattr(duplicates, "ME_TOO_PER_CASE", 2)
+    monkeypatch.setattr(duplicates, "ME_TOO_PER_PHONE_DAY", 2)
+
+    def report():  # a kind no other test files here: each case is among the few /matches offers
+        res = client.post("/api/incidents", json={"category": "street_light", "lon": cases.lon, "lat": cases.lat})
+        assert res.status_code == 201, res.text
+        return res.json()
+
+    target = report()
+    pid = public_id_of(engine, target["id"])
+    phones = [{"X-Device-Secret": f"bounded-phone-{i:02d}-" + "c" * 30} for i in range(3)]
+    assert [me_too(client, pid, cases.lon, cases.lat, p).status_code for p in phones] == [201, 201, 409]
+    # one phone, many cases: a few a day
+    busy = {"X-Device-Secret": "busy-phone-" + "d" * 32}
+    others = [report() for _ in range(3)]
+    pids = [public_id_of(engine, o["id"]) for o in others]
+    codes = [me_too(client, p, cases.lon, cases.lat, busy) for p in pids]
+    assert [c.status_code for c in codes] == [201, 201, 429], [c.text for c in codes]
+    assert codes[2].json()["errors"][0]["field"] == "X-Device-Secret" and codes[2].headers["Retry-After"]
+    with engine.connect() as conn:
+        counts = conn.execute(sa.text("SELECT supporters FROM incident WHERE id = ANY(:ids) ORDER BY id"),
+                              {"ids": [target["id"], *[o["id"] for o in others]]}).scalars().all()
+    assert counts == [2, 1, 1, 0]
 
 
 def test_a_merged_reporter_follows_the_original(client, cases, admin):

@@ -82,7 +82,8 @@ def throwaway_cluster(clean_env):
         for args in (("db", "start"), ("migrate",)):
             res = _gridgov(env, *args)
             assert res.returncode == 0, f"gridgov {' '.join(args)}: {res.stdout}{res.stderr}"
-        yield Settings(env="test", home=home, pg_port=port, public_rate_per_minute=100_000), env, data
+        yield Settings(env="test", home=home, pg_port=port, public_rate_per_minute=100_000,
+                    public_ip_rate_per_minute=100_000), env, data
     finally:
         with suppress(subprocess.TimeoutExpired):
             _gridgov(env, "db", "stop", timeout=60)

@@ -246,7 +246,10 @@ def world(client, engine, make_user, login):
         ("GET", "/api/public/grids/{code}"): Base(path={"code": grid}),
         ("POST", "/api/public/incidents/{tracking_code}/attachments"): Base(fresh=fresh_photo),
         ("GET", "/api/public/matches"): Base(query={**{k: str(v) for k, v in point.items()}, "category": "noise"}),
-        ("POST", "/api/public/incidents/{incident_id}/me-too"): Base(path={"incident_id": str(target)}),
+        ("POST", "/api/public/incidents/{public_id}/me-too"): Base(
+            path={"public_id": client.get("/api/public/matches", params={**point, "category": "noise"}
+                                          ).json()["candidates"][0]["public_id"]},
+            json={"lon": point["lon"], "lat": point["lat"]}, headers={"X-Device-Secret": "fuzz-phone-" + "f" * 32}),
         **{("POST", f"/api/incidents/{{incident_id}}/actions/{action}"): Base(fresh=action_case(action))
            for action in ACTION_SETUP},
     }

@@ -249,6 +249,44 @@ def test_public_intake_is_rate_limited_per_client(throttled, place, make_user, l
         assert other.post("/api/incidents", json=body).status_code == 201
 
 
+def test_phones_behind_one_address_are_limited_one_by_one_under_a_ceiling(settings, place):
+    """Carrier NAT: a whole neighbourhood shares one public address. Each phone (its
+    X-Device-Secret) has its own bucket; the address has a much higher ceiling."""
+    app = create_app(settings.model_copy(update={"public_rate_per_minute": 3, "public_ip_rate_per_minute": 8}))
+    body = {"category": "noise", "lon": place["lon"], "lat": place["lat"]}
+    phones = [{"X-Device-Secret": f"nat-phone-{i}-" + "n" * 30} for i in range(4)]
+    with TestClient(app, raise_server_exceptions=False, client=("203.0.113.9", 40000)) as c:
+        first = [c.post("/api/incidents", json=body, headers=phones[0]).status_code for _ in range(4)]
+        assert first == [201] * 3 + [429]  # one phone: its own rate
+        second = [c.post("/api/incidents", json=body, headers=phones[1]).status_code for _ in range(3)]
+        assert second == [201] * 3  # a neighbour behind the same address is not refused with it
+        # the address's ceiling (8) holds whatever secrets a client makes up
+        rest = [c.post("/api/incidents", json=body, headers=p).status_code for p in phones[2:] for _ in range(2)]
+        assert rest == [201, 201, 429, 429], rest
+        refused = c.post("/api/incidents", json=body, headers={"X-Device-Secret": "made-up-" + "z" * 30})
+        assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+        bad = c.post("/api/incidents", json=body, headers={"X-Device-Secret": "short"})
+        assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "X-Device-Secret"
+
+
+def test_an_anonymous_idempotency_key_is_the_phones_own(client, place):
+    """A key another phone used tells nothing: it makes a new report, not a 409 that shows the
+    key exists; the same phone retrying gets its own report back."""
+    body = {"category": "noise", "lon": place["lon"], "lat": place["lat"]}
+    key = {"Idempotency-Key": "shared-key-00000001"}
+    mine = {**key, "X-Device-Secret": "idem-phone-a-" + "a" * 30}
+    theirs = {**key, "X-Device-Secret": "idem-phone-b-" + "b" * 30}
+    first = client.post("/api/incidents", json=body, headers=mine)
+    assert first.status_code == 201, first.text
+    again = client.post("/api/incidents", json=body, headers=mine)
+    assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+    assert again.json()["reporter_token"] == first.json()["reporter_token"]
+    other_body = client.post("/api/incidents", json={**body, "description": "another"}, headers=theirs)
+    assert other_body.status_code == 201 and other_body.json()["id"] != first.json()["id"]
+    clash = client.post("/api/incidents", json={**body, "description": "changed"}, headers=mine)
+    assert clash.status_code == 409 and clash.json()["errors"][0]["field"] == "Idempotency-Key"
+
+
 # --------------------------------------------------------------------------- size limit
 
 def _incident_count(engine):

@@ -9,13 +9,20 @@ Every route declares one; a route without one fails the route × role matrix tes
 along). Its rate limit is per client: ``limit="anonymous"`` spares callers with a valid
 staff token, ``limit="always"`` applies to everybody (log in, token refresh, reporter
 secrets: the brute-force targets), ``limit=None`` applies none (static pages, reference data).
+
+A client is its phone when it sends one: the report and track pages send a random secret of
+their own (``X-Device-Secret``, made once per phone), so residents behind one carrier NAT
+address are limited one by one (``public_rate_per_minute`` each) under a much higher ceiling
+per address (``public_ip_rate_per_minute``). A caller without one is limited by its address
+at the per-phone rate. Only a keyed hash of the secret is kept (:attr:`Principal.device`).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Literal
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi.security import OAuth2PasswordBearer
 from psycopg_pool import AsyncConnectionPool
 
@@ -23,11 +30,18 @@ from api.auth.policy import Capability, holds, roles_with
 from api.auth.principal import Principal, anonymous
 from api.auth.users import principal_for
 from api.errors import Forbidden, TooManyRequests, Unauthorized
+from api.keyed import keyed_hash
 from api.sqlfiles import sql
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 
 RateLimit = Literal["anonymous", "always"] | None
+
+DEVICE_HEADER = "X-Device-Secret"
+DeviceSecret = Annotated[str | None, Header(
+    alias=DEVICE_HEADER, min_length=22, max_length=128, pattern=r"^[A-Za-z0-9_-]+$",
+    description="a random secret the phone made once (the report and track pages send it): rate "
+                "limits and Idempotency-Keys are per phone, not per address")]
 
 
 class RateLimiter:
@@ -39,10 +53,12 @@ class RateLimiter:
     The key carries the configured rate, so a changed ``public_rate_per_minute`` starts fresh
     buckets instead of inheriting ones filled under another rate."""
 
-    def __init__(self, per_minute: int):
+    def __init__(self, per_minute: int, ip_per_minute: int | None = None):
         self.rate = per_minute / 60.0
         self.capacity = float(max(per_minute, 1))
         self.prefix = f"public/{per_minute}:"
+        # the ceiling per address under which each phone has its own bucket
+        self.ceiling = RateLimiter(ip_per_minute) if ip_per_minute is not None else None
 
     async def allow(self, pool: AsyncConnectionPool, key: str) -> tuple[bool, float]:
         """(allowed, seconds until a token is back); ``pool``: the app's autocommit pool."""
@@ -59,10 +75,29 @@ def client_of(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-async def _throttle(request: Request, client: str) -> None:
-    ok, wait = await request.app.state.rate_limiter.allow(request.app.state.autocommit_pool, client)
+def device_of(request: Request, secret: str | None) -> str | None:
+    """The keyed hash that names a phone (never the secret itself), or None without one."""
+    if secret is None:
+        return None
+    return keyed_hash(request.app.state.settings.secret_key, "device", secret)[:32]
+
+
+async def _throttle(request: Request, client: str, device: str | None) -> None:
+    """A token from the phone's bucket and from its address's ceiling (or, without a phone
+    secret, from the address's bucket at the per-phone rate)."""
+    limiter: RateLimiter = request.app.state.rate_limiter
+    pool = request.app.state.autocommit_pool
+    if device is None:
+        ok, wait = await limiter.allow(pool, f"ip:{client}")
+        who = client
+    else:
+        ok, wait = await limiter.allow(pool, f"device:{device}")
+        who = "this phone"
+        if ok and limiter.ceiling is not None:
+            ok, wait = await limiter.ceiling.allow(pool, f"ip:{client}")
+            who = client
     if not ok:
-        raise TooManyRequests(f"too many requests from {client}; retry in {wait:.0f} s",
+        raise TooManyRequests(f"too many requests from {who}; retry in {wait:.0f} s",
                               retry_after=max(1, round(wait)))
 
 
@@ -90,21 +125,24 @@ class Access:
         return f"Access(public, limit={self.limit})" if self.public else f"Access({self.capability.value})"
 
     async def __call__(self, request: Request,
-                       token: Annotated[str | None, Depends(oauth2)] = None) -> Principal:
+                       token: Annotated[str | None, Depends(oauth2)] = None,
+                       device_secret: DeviceSecret = None) -> Principal:
         client = client_of(request)
         settings = request.app.state.settings
         if self.public:
+            device = device_of(request, device_secret)
             if self.limit == "always":
-                await _throttle(request, client)
+                await _throttle(request, client, device)
             if token:  # staff may use public routes too
                 try:
-                    return await principal_for(request.app.state.autocommit_pool, settings, token, client,
-                                           request.app.state.principals)
+                    staff = await principal_for(request.app.state.autocommit_pool, settings, token, client,
+                                                request.app.state.principals)
+                    return replace(staff, device=device) if device else staff
                 except Unauthorized:
                     pass  # a stale token on a public route: treat as anonymous
             if self.limit == "anonymous":
-                await _throttle(request, client)
-            return anonymous(client)
+                await _throttle(request, client, device)
+            return anonymous(client, device)
         if not token:
             raise Unauthorized("log in first (Authorization: Bearer <token>)")
         principal = await principal_for(request.app.state.autocommit_pool, settings, token, client,

@@ -21,6 +21,7 @@ class Principal:
     unit_code: str | None = None
     grants: tuple[Grant, ...] = field(default_factory=tuple)
     client: str = ""
+    device: str | None = None  # an anonymous caller's phone (keyed hash of X-Device-Secret)
 
     @property
     def is_authenticated(self) -> bool:
@@ -40,5 +41,5 @@ class Principal:
         return self.username if self.is_authenticated else PUBLIC
 
 
-def anonymous(client: str) -> Principal:
-    return Principal(username=PUBLIC, client=client)
+def anonymous(client: str, device: str | None = None) -> Principal:
+    return Principal(username=PUBLIC, client=client, device=device)

@@ -10,7 +10,7 @@ from api import duplicates, reporters
 from api.auth.deps import Public, PublicAlwaysLimited
 from api.db import ConnDep
 from api.routes.attachments import Attachment
-from api.schemas import LonLat, Matches, MeToo, PublicCase, GridCentre, PublicWhere, RatingIn, RatingOut, RouteQuery
+from api.schemas import LonLat, Matches, MeToo, MeTooIn, PublicCase, GridCentre, PublicWhere, RatingIn, RatingOut, RouteQuery
 
 router = APIRouter(prefix="/api/public", tags=["public"])
 
@@ -34,11 +34,14 @@ async def matches(conn: ConnDep, who: Public, query: Annotated[RouteQuery, Query
                                                    crs=query.crs)}
 
 
-@router.post("/incidents/{incident_id}/me-too", response_model=MeToo, status_code=201)
-async def me_too(incident_id: Annotated[int, Path(ge=1, le=2**63 - 1)], conn: ConnDep, who: PublicAlwaysLimited):
-    """"Me too" (我也遇到): support an open case instead of filing another; answers its tracking code
-    and your own token to follow and rate it."""
-    return await duplicates.me_too(conn, who, incident_id)
+@router.post("/incidents/{public_id}/me-too", response_model=MeToo, status_code=201)
+async def me_too(public_id: Annotated[str, Path(max_length=32, pattern=r"^R[0-9a-f]{20}$",
+                                                description="the case's public id, as /matches showed it")],
+                 body: MeTooIn, conn: ConnDep, who: PublicAlwaysLimited):
+    """"Me too" (我也遇到): support an open case that ``/matches`` offered at your position instead
+    of filing another (once per phone, a few a day); answers a tracking code and token of your own
+    to follow the case and rate it once closed."""
+    return await duplicates.me_too(conn, who, public_id, lon=body.lon, lat=body.lat, crs=body.crs)
 
 
 @router.post("/incidents/{tracking_code}/attachments", response_model=Attachment, status_code=201)

@@ -30,6 +30,6 @@ SELECT inserted.id,
         FROM duplicate_candidates(:category, CAST(:lon AS float8), CAST(:lat AS float8),
                                   CAST(:candidates_radius_m AS float8), CAST(:candidates_hours AS int), CAST(NULL AS bigint),
                                   CAST(:candidates_limit AS int))
-             WITH ORDINALITY AS d(id, category_code, status, distance_m, reported_at, lon, lat, supporters, n)
+             WITH ORDINALITY AS d(id, public_id, category_code, status, distance_m, reported_at, lon, lat, supporters, n)
        ) AS candidates
 FROM inserted

@@ -1,1 +1,0 @@
-SELECT id, tracking_code, status, category_code FROM incident WHERE id = :id FOR UPDATE
