@@ -20,8 +20,10 @@ outside its scope.
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Callable
 
 import jwt
@@ -589,3 +591,122 @@ def test_every_successful_write_leaves_an_audit_row(world, key):
     with world.engine.connect() as conn:
         written = conn.execute(sa.text("SELECT count(*) FROM audit_log WHERE id > :last"), {"last": last}).scalar_one()
     assert written >= 1, f"{method} {path} wrote without an audit row"
+
+
+# --------------------------------------------------------------------------- the shown-place/shown-time rule
+
+TRACKING_CODE = re.compile(r"XA-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}")
+ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?")
+
+
+@dataclass
+class Exact:
+    """What an analyst must never see of the incidents in reach: their exact places (where they
+    differ from the ~100 m shown), their exact times (off the hour) and their tracking codes."""
+
+    places: set[tuple[float, float]]
+    times: set[datetime]
+
+    @classmethod
+    def of(cls, engine) -> "Exact":
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT ST_X(location), ST_Y(location) FROM incident")).all()
+            times = conn.execute(sa.text("""
+                SELECT t FROM (SELECT reported_at AS t FROM incident UNION SELECT due_at FROM incident
+                               UNION SELECT closed_at FROM incident UNION SELECT at FROM incident_event) x
+                WHERE t IS NOT NULL AND t <> date_trunc('hour', t)""")).scalars().all()
+        places = {(round(x, 6), round(y, 6)) for x, y in rows if (round(x, 3), round(y, 3)) != (x, y)}
+        return cls(places=places, times=set(times))
+
+    def leaks(self, text: str, doc: Any) -> list[str]:
+        found = [f"tracking code {m}" for m in set(TRACKING_CODE.findall(text))]
+        for stamp in set(ISO_TIME.findall(text)):
+            try:
+                t = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+            except ValueError:
+                continue
+            if t.tzinfo is not None and t in self.times:
+                found.append(f"exact time {stamp}")
+        found += [f"exact place {p}" for p in self._pairs(doc) if (round(p[0], 6), round(p[1], 6)) in self.places]
+        return found
+
+    def _pairs(self, doc: Any):
+        if isinstance(doc, dict):
+            for xs, ys in (("lon", "lat"), ("x", "y"), ("longitude", "latitude"), ("long", "lat")):
+                if isinstance(doc.get(xs), (int, float)) and isinstance(doc.get(ys), (int, float)):
+                    yield float(doc[xs]), float(doc[ys])
+            for v in doc.values():
+                yield from self._pairs(v)
+        elif isinstance(doc, list):
+            if len(doc) >= 2 and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in doc[:2]):
+                yield float(doc[0]), float(doc[1])
+            for v in doc:
+                yield from self._pairs(v)
+
+
+def _documents(res) -> tuple[str, Any]:
+    """The text of an answer and what it carries as data (JSON, SSE frames, vector tile properties)."""
+    kind = res.headers.get("content-type", "")
+    if "protobuf" in kind or "mvt" in kind:
+        import mapbox_vector_tile
+
+        layers = mapbox_vector_tile.decode(res.content) if res.content else {}
+        props = [f["properties"] for layer in layers.values() for f in layer["features"]]
+        return json.dumps(props, default=str), props
+    if not (kind.startswith("application/") and "json" in kind or kind.startswith("text/")):
+        return "", None  # images, PDF: no incident in them
+    text = res.text
+    if kind.startswith("text/event-stream"):
+        frames = [json.loads(line[5:]) for line in text.splitlines() if line.startswith("data:")]
+        return text, frames
+    try:
+        return text, res.json()
+    except ValueError:
+        return text, None
+
+
+@pytest.fixture(scope="module")
+def exact(world) -> Exact:
+    # fresh reports and a few steps, so that the queue, the lists and the live replay carry cases
+    # with exact places and times to hide
+    for state in ("received", "dispatched", "closed"):
+        cid = world.cases.report()["id"]
+        world.bring(cid, state)
+    return Exact.of(world.engine)
+
+
+# answers about the caller's own report, under the code and secret it holds: its own code and place
+OWN_REPORT = {("POST", "/api/incidents"), ("GET", "/api/public/incidents/{tracking_code}"),
+              ("POST", "/api/public/incidents/{tracking_code}/rating"),
+              ("POST", "/api/public/incidents/{tracking_code}/attachments"),
+              ("POST", "/api/public/incidents/{public_id}/me-too"), ("POST", "/open311/v2/requests.{fmt}"),
+              ("GET", "/open311/v2/tokens/{token}.{fmt}")}
+
+
+def test_an_analyst_never_sees_an_exact_place_an_exact_time_or_a_tracking_code(world, exact):
+    """Every operation of the app, called as an analyst (granted over the whole district): no
+    incident's exact place or time, no tracking code, in any document: lists, the queue, the live
+    stream, tiles, heatmaps, case views, exports."""
+    with world.engine.connect() as conn:
+        last_event = conn.execute(sa.text("SELECT max(id) FROM incident_event")).scalar_one()
+    leaks, carried = [], []
+    for key in set(RULES) - OWN_REPORT:
+        kwargs = REQUESTS[key](world, "analyst")
+        if key == ("GET", "/api/live"):  # a replay of the latest events, not a resync
+            kwargs["headers"] = {"Last-Event-ID": str(last_event - 30)}
+        method, path = key
+        url = kwargs.pop("url", path)
+        kwargs.pop("fresh_session", None)
+        headers = {**world.fresh_headers("analyst"), **kwargs.pop("headers", {})}
+        res = world.client.request(method, url, headers=headers, **kwargs)
+        if res.status_code >= 400:
+            continue
+        text, doc = _documents(res)
+        found = exact.leaks(text, doc)
+        if found:
+            leaks.append(f"{method} {path}: {sorted(set(found))[:3]}")
+        if any(mark in text for mark in ('"incident_id"', '"lon"', '"Point"')):
+            carried.append(path)
+    # the walk met incidents (else it proves nothing): lists, the queue and the live replay
+    assert {"/api/incidents", "/api/desk/queue", "/api/live"} <= set(carried), carried
+    assert not leaks, "\n".join(leaks)

@@ -60,6 +60,48 @@ def test_a_street_dispatcher_counts_only_its_street(client, make_user, login, en
     assert served_counts(client, headers, resolution=8) == plain_counts(engine, 8, "street_code = :s", s=street)
 
 
+def test_an_analyst_never_sees_a_cell_of_fewer_than_five_reports(client, make_user, login, engine):
+    """One report in a cell at resolution 9 over two days is one household's complaint: callers
+    without detail rights get only cells of five or more, in the document and in the tiles."""
+    analyst = login(*make_user("analyst", DISTRICT))
+    dispatcher = login(*make_user("dispatcher", DISTRICT))
+    window = {"from": "2026-06-01T00:00:00Z", "to": "2026-06-03T00:00:00Z", "resolution": 9}
+    full = client.get("/api/heatmap", params=window, headers=dispatcher).json()
+    shown = client.get("/api/heatmap", params=window, headers=analyst).json()
+    small = {f["id"] for f in full["features"] if f["properties"]["count"] < 5}
+    assert small and full["suppressed_below"] is None  # the sample has single reports there
+    assert shown["suppressed_below"] == 5
+    assert {f["id"]: f["properties"]["count"] for f in shown["features"]} == {
+        f["id"]: f["properties"]["count"] for f in full["features"] if f["properties"]["count"] >= 5}
+    assert shown["total"] == sum(f["properties"]["count"] for f in shown["features"])
+    # a coarser resolution sums its cells first, then keeps to the same floor
+    coarse = client.get("/api/heatmap", params={**window, "resolution": 7}, headers=analyst).json()
+    assert coarse["features"] and min(f["properties"]["count"] for f in coarse["features"]) >= 5
+    # the hexagon tiles are drawn from the same document
+    import mapbox_vector_tile
+
+    cell = h3.cell_to_latlng(next(iter(small)))
+    z = 15
+    x, y = _tile_of(cell[1], cell[0], z)
+    for headers, expect_small in ((dispatcher, True), (analyst, False)):
+        res = client.get(f"/tiles/hexagons/{z}/{x}/{y}.pbf", params={k: window[k] for k in ("from", "to")},
+                         headers=headers)
+        assert res.status_code in (200, 204), res.text
+        counts = [f["properties"]["count"] for layer in (mapbox_vector_tile.decode(res.content).values()
+                                                          if res.status_code == 200 else [])
+                  for f in layer["features"]]
+        assert any(n < 5 for n in counts) is expect_small, (headers, counts)
+
+
+def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    import math
+
+    n = 2 ** z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return x, y
+
+
 def test_the_resolution_follows_the_zoom_and_the_bbox_cuts(client, admin):
     doc = client.get("/api/heatmap", params={**YEAR, "zoom": 12}, headers=admin).json()
     assert {f["properties"]["resolution"] for f in doc["features"]} == {7}

@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import threading
 import time
+from datetime import datetime
 
 import httpx
+
 import pytest
 import sqlalchemy as sa
 
@@ -165,13 +167,20 @@ def test_only_committed_changes_are_announced(live_server, http, make_user, stre
         client.close()
 
 
-def test_an_analyst_sees_which_case_changed_but_not_where_or_when(live_server, http, make_user, streets):
+def test_an_analyst_sees_which_case_changed_only_to_about_100_m_and_the_hour(live_server, http, make_user,
+                                                                              streets, engine):
     client = LiveClient(live_server, bearer(http, make_user, "analyst", "330503"))
     try:
         incident_id = report(http, streets[0])
         data = client.wait_for(reported(incident_id))["data"]
-        assert data["status"] == "received" and data["category"] == "garbage"
-        assert not {"lon", "lat", "at", "grid_code", "due_at"} & set(data)
+        assert data["status"] == "received" and data["category"] == "garbage" and data["detailed"] is False
+        with engine.connect() as conn:
+            exact = conn.execute(sa.text("""SELECT ST_X(location) AS lon, ST_Y(location) AS lat, reported_at
+                                             FROM incident WHERE id = :i"""), {"i": incident_id}).mappings().one()
+        assert (data["lon"], data["lat"]) == (round(exact["lon"], 3), round(exact["lat"], 3))
+        assert (data["lon"], data["lat"]) != (exact["lon"], exact["lat"])
+        at = datetime.fromisoformat(data["at"])
+        assert at == exact["reported_at"].replace(minute=0, second=0, microsecond=0)
     finally:
         client.close()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class HexProperties(BaseModel):
@@ -30,6 +30,8 @@ class HeatMap(BaseModel):
     total: int
     max: int
     window: dict[str, datetime]
+    suppressed_below: int | None = Field(None, description="cells with fewer reports are left out (callers "
+                                                           "without detail rights)")
 
 
 class EarlyWarning(BaseModel):

@@ -7,7 +7,7 @@ own-unit reach is not a territory and shows no heat).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -75,6 +75,16 @@ async def filters(conn: AsyncConnection, *, category: str | None, status: str | 
                    tiers=_codes("tier", tier, TIERS), sources=_codes("source", source, SOURCES))
 
 
+SHOWN_MIN_COUNT = 5  # callers without detail rights never see a cell of fewer reports (k-anonymity)
+
+
+def coarse_viewer(who: Principal) -> bool:
+    """Whether ``who`` sees some incidents they may not see in detail (analysts): their cells
+    keep to :data:`SHOWN_MIN_COUNT`, like the shown-place and shown-time rule of the lists."""
+    seen, detailed = reach(who, Capability.READ_INCIDENTS), reach(who, Capability.READ_INCIDENT_DETAILS)
+    return not (detailed.everywhere or set(seen.areas) <= set(detailed.areas))
+
+
 def _scope(who: Principal) -> dict:
     r = reach(who, Capability.READ_INCIDENTS)
     return {"everywhere": r.everywhere, "scope": list(r.areas)}
@@ -86,14 +96,20 @@ async def hexagons(conn: AsyncConnection, who: Principal, settings: Settings, *,
     rows = (await conn.execute(sql("heat_cells"), {
         "start": lo, "stop": hi, "categories": f.categories, "statuses": f.statuses, "tiers": f.tiers,
         "sources": f.sources, "resolution": resolution, **_scope(who)})).all()
-    doc = heat.feature_collection(heat.aggregate(rows, resolution, bbox), resolution)
-    return {**doc, "window": {"from": lo, "to": hi}}
+    counts = heat.aggregate(rows, resolution, bbox)
+    floor = SHOWN_MIN_COUNT if coarse_viewer(who) else None
+    if floor:
+        counts = {cell: n for cell, n in counts.items() if n >= floor}
+    return {**heat.feature_collection(counts, resolution), "window": {"from": lo, "to": hi},
+            "suppressed_below": floor}
 
 
 async def early_warnings(conn: AsyncConnection, who: Principal, settings: Settings, *, stop, by: str,
                          rule: heat.WarningRule, categories: list[str] | None) -> dict:
     """Cells or grids whose last ``recent_days`` are significantly above their own previous
     ``baseline_weeks`` weeks (Poisson test), with the figures that triggered each."""
+    if by == "cell" and coarse_viewer(who) and rule.min_count < SHOWN_MIN_COUNT:
+        rule = replace(rule, min_count=SHOWN_MIN_COUNT)  # no cell of fewer reports, as on the heatmap
     _, hi = window(None, stop, settings, default_days=1)
     recent_start = hi - timedelta(days=rule.recent_days)
     base_start = recent_start - timedelta(weeks=rule.baseline_weeks)

@@ -34,17 +34,17 @@ class Sight:
 
 def incident_view(sight: Sight, row: dict[str, Any]) -> dict[str, Any] | None:
     """One case-file event as the subscriber may see it, or None when the case is out of reach.
-    Without detail rights (analysts): which case changed and how, no place and no exact time."""
+    Without detail rights (analysts) the place is shown to about 100 m and the times to the hour,
+    as in every other document (``shown_coordinate``, ``shown_time``: live_events.sql reads both)."""
     areas, units = [a for a in row["areas"] or () if a], row["units"] or ()
     if not sight.incidents.covers(areas, units):
         return None
-    doc = {"event_id": row["event_id"], "incident_id": row["incident_id"], "kind": row["kind"],
-           "status": row["status"], "category": row["category"]}
-    if sight.details.covers(areas, units):
-        doc |= {"at": row["at"], "to_status": row["to_status"], "priority": row["priority"],
-                "due_at": row["due_at"], "lon": row["lon"], "lat": row["lat"],
-                "grid_code": (row["areas"] or [None])[0]}
-    return doc
+    detailed = sight.details.covers(areas, units)
+    shown = "" if detailed else "coarse_"
+    return {"event_id": row["event_id"], "incident_id": row["incident_id"], "kind": row["kind"],
+            "status": row["status"], "category": row["category"], "detailed": detailed,
+            "to_status": row["to_status"], "priority": row["priority"], "grid_code": (row["areas"] or [None])[0],
+            **{k: row[shown + k] for k in ("at", "due_at", "lon", "lat")}}
 
 
 def unit_view(sight: Sight, row: dict[str, Any]) -> dict[str, Any] | None:

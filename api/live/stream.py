@@ -4,8 +4,9 @@ Messages (``event:`` names):
 
 * ``hello`` — ``{"listening": bool, "units": bool}``: connected; whether unit moves come too;
 * ``incident`` (with ``id:``, the case-file event id that ``Last-Event-ID`` resumes from) —
-  ``{"event_id", "incident_id", "kind", "status", "category"}`` and, for callers who may see
-  the case in detail, ``at, to_status, priority, due_at, lon, lat, grid_code``;
+  ``{"event_id", "incident_id", "kind", "status", "category", "detailed", "at", "to_status",
+  "priority", "due_at", "lon", "lat", "grid_code"}``; for callers without detail rights
+  (``detailed`` false) the place is rounded to about 100 m and the times to the hour;
 * ``unit`` — ``{"code", "name", "department", "status", "station_code", "lon", "lat", "position_at"}``;
 * ``units_reload`` — many units changed at once: reload the unit layer;
 * ``resync`` — the stream cannot say what changed (a bulk load, a stalled client): reconnect

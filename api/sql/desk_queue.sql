@@ -2,6 +2,8 @@
 -- Filters are optional (NULL = none). :states lists the states wanted (every open one for the
 -- live queue): an = ANY over an array lets the status index find them without a table scan.
 -- The matching set stays narrow (id and the sort keys); the page's rows are read afterwards.
+-- Rows outside the caller's detail reach (d_everywhere/d_scope/d_unit: analysts) show the place
+-- to about 100 m and the times to the hour, and no tracking code (the rule of incident_list.sql).
 WITH q AS (
     SELECT i.id, i.due_at, i.reported_at
     FROM incident i
@@ -21,14 +23,22 @@ WITH q AS (
     ORDER BY n
     LIMIT :limit OFFSET :offset
 )
-SELECT p.id, p.tracking_code, p.category_code, c.name AS category_name, c.name_en AS category_name_en,
-       p.status, p.tier, p.priority, p.reported_at, p.due_at, p.deadline_flag,
+SELECT p.id, p.detailed, CASE WHEN p.detailed THEN p.tracking_code END AS tracking_code,
+       p.category_code, c.name AS category_name, c.name_en AS category_name_en,
+       p.status, p.tier, p.priority, shown_time(p.reported_at, p.detailed) AS reported_at,
+       shown_time(p.due_at, p.detailed) AS due_at, p.deadline_flag,
        (p.due_at IS NOT NULL AND p.due_at < now()
         AND p.status NOT IN ('closed', 'void', 'duplicate', 'not_responsible')) AS overdue,
        p.grid_code, p.community_code, p.street_code, p.zone_code, p.unrouted, p.near_boundary,
-       ST_X(p.location) AS lon, ST_Y(p.location) AS lat,
+       shown_coordinate(ST_X(p.location), p.detailed) AS lon, shown_coordinate(ST_Y(p.location), p.detailed) AS lat,
        (SELECT count(*) FROM assignment a WHERE a.incident_id = p.id AND a.cleared_at IS NULL) AS active_units,
        p.supporters,
        (SELECT count(*) FROM q) AS number_matched
-FROM page JOIN incident p ON p.id = page.id JOIN category c ON c.code = p.category_code
+FROM page
+CROSS JOIN LATERAL (
+    SELECT i.*, incident_in_reach(i.id, i.areas, CAST(:d_everywhere AS boolean), CAST(:d_scope AS text[]),
+                                  CAST(:d_unit AS text)) AS detailed
+    FROM incident i WHERE i.id = page.id
+) p
+JOIN category c ON c.code = p.category_code
 ORDER BY page.n

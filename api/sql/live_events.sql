@@ -9,6 +9,9 @@
 SELECT e.id AS event_id, e.incident_id, e.kind, e.to_status, e.at,
        i.status, i.category_code AS category, i.priority, i.due_at, i.areas,
        ST_X(i.location) AS lon, ST_Y(i.location) AS lat,
+       -- what subscribers without detail rights see (the rule of incident_list.sql)
+       shown_time(e.at, false) AS coarse_at, shown_time(i.due_at, false) AS coarse_due_at,
+       shown_coordinate(ST_X(i.location), false) AS coarse_lon, shown_coordinate(ST_Y(i.location), false) AS coarse_lat,
        ARRAY(SELECT a.unit_code FROM assignment a WHERE a.incident_id = i.id) AS units
 FROM incident_event e
 JOIN incident i ON i.id = e.incident_id

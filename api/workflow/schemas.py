@@ -112,8 +112,12 @@ class CaseDetail(IncidentDetail, CaseFields):
 
 
 class QueueItem(BaseModel):
+    """A case in the queue. Without detail rights (analysts): place to about 100 m, times to the
+    hour, no tracking code (``detailed`` false)."""
+
     id: int
-    tracking_code: str
+    detailed: bool
+    tracking_code: str | None
     category_code: str
     category_name: str
     category_name_en: str

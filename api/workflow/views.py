@@ -49,7 +49,7 @@ async def queue(conn: AsyncConnection, who: Principal, *, status: str, tier: str
     if tier is not None and tier not in machine.TIERS:
         raise Invalid(f"unknown tier {tier!r}; one of {', '.join(machine.TIERS)}", field="tier")
     rows = [dict(r) for r in (await conn.execute(sql("desk_queue"), {
-        **reach(who, Capability.READ_INCIDENTS).params(),
+        **reach(who, Capability.READ_INCIDENTS).params(), **reach(who, Capability.READ_INCIDENT_DETAILS).params("d_"),
         "states": list(machine.OPEN) if status == "open" else [status], "tier": tier, "category": category,
         "overdue": overdue, "unrouted": unrouted, "near_boundary": near_boundary, "sort": sort,
         "limit": limit, "offset": offset})).mappings()]
