@@ -93,3 +93,46 @@ def test_heatmap_modes_draw_and_the_warning_list_shows(browser, live_server, htt
         web.assert_clean()
     finally:
         web.context.close()
+
+
+def test_an_analyst_reads_the_board_to_about_100_m_and_is_offered_no_case_to_open(
+        browser, live_server, http, make_user, streets, engine):  # noqa: F811
+    """The console as an analyst: the new case appears, placed to about 100 m with its time to
+    the hour; its popup says so and offers no "open case / dispatch"; a dispatcher's popup does."""
+    import sqlalchemy as sa
+
+    mine, _ = streets
+    analyst = make_user("analyst", mine["street"])
+    dispatcher = make_user("dispatcher", mine["street"])
+    web = Page(browser, live_server)
+    bodies: list[str] = []
+    web.page.on("response", lambda r: bodies.append(r.text()) if "/api/" in r.url
+                and "json" in r.headers.get("content-type", "") else None)
+    try:
+        open_console(web, analyst)
+        page = web.page
+        case = report(http, mine)
+        page.wait_for_selector(f"[data-testid=console-row][data-id='{case}']")
+        with engine.connect() as conn:
+            code, lon, lat = conn.execute(sa.text("SELECT tracking_code, ST_X(location), ST_Y(location) "
+                                                  "FROM incident WHERE id = :i"), {"i": case}).one()
+        shown = page.evaluate("(id) => { const i = window.gridgovConsole.incidents.get(id).item;"
+                              " return [i.lon, i.lat]; }", case)
+        assert shown == [round(lon, 3), round(lat, 3)] and shown != [lon, lat]
+        assert not any(code in b for b in bodies)  # no tracking code ever reached the analyst's browser
+        page.click(f"[data-testid=console-row][data-id='{case}']")
+        page.wait_for_selector(f"[data-testid=console-popup][data-id='{case}'] [data-testid=approximate]")
+        assert page.locator("[data-testid=console-popup] [data-testid=open-case]").count() == 0
+        web.assert_clean()
+    finally:
+        web.context.close()
+    web = Page(browser, live_server)
+    try:
+        open_console(web, dispatcher)
+        web.page.wait_for_selector(f"[data-testid=console-row][data-id='{case}']")
+        web.page.click(f"[data-testid=console-row][data-id='{case}']")
+        web.page.wait_for_selector(f"[data-testid=console-popup][data-id='{case}'] [data-testid=open-case]")
+        assert web.page.locator("[data-testid=console-popup] [data-testid=approximate]").count() == 0
+        web.assert_clean()
+    finally:
+        web.context.close()

@@ -82,8 +82,13 @@ function incidentPopup(item) {
     h("div", { class: "pop-title" }, catName(item.category_code), " ", h("span", { class: "code" }, `#${item.id}`)),
     h("div", {}, label("state", item.status), item.overdue ? h("b", { class: "flag" }, ` · ${t("console.overdue")}`) : null),
     item.due_at ? h("div", { class: "small" }, `${t("desk.due")}: ${dateTime(item.due_at)}`) : null,
-    h("a", { href: `/desk#case=${item.id}`, class: "btn-primary small", dataset: { testid: "open-case" } },
-      t("console.open_case")));
+    item.detailed === false ? h("div", { class: "small muted", dataset: { testid: "approximate" } },
+      t("console.approximate")) : null,
+    // only those who work the desk are offered the case: an analyst reads the board, nothing more
+    cons.me.capabilities.includes("work_desk") && item.detailed !== false
+      ? h("a", { href: `/desk#case=${item.id}`, class: "btn-primary small", dataset: { testid: "open-case" } },
+        t("console.open_case"))
+      : null);
 }
 
 // ---------------------------------------------------------------- incidents and the queue
@@ -136,12 +141,12 @@ function focusIncident(id) {
 /** One case-file event from the stream: place the case, move it, or take it off the board. */
 function onLiveIncident(ev) {
   const known = cons.incidents.get(ev.incident_id);
-  if (ev.lon === undefined && !known) return;  // no detail rights: nothing to place
+  if (ev.lon === undefined && !known) return;  // nothing to place
   const overdue = ev.kind === "flag_overdue" ? true : known?.item.overdue ?? false;
   upsertIncident({
     id: ev.incident_id, status: ev.status, category_code: ev.category, priority: ev.priority ?? known?.item.priority,
     due_at: ev.due_at ?? known?.item.due_at, overdue,
-    lon: ev.lon ?? known?.item.lon, lat: ev.lat ?? known?.item.lat,
+    lon: ev.lon ?? known?.item.lon, lat: ev.lat ?? known?.item.lat, detailed: ev.detailed ?? known?.item.detailed,
     reported_at: known?.item.reported_at ?? ev.at,
   });
   scheduleHeat(2000);
