@@ -404,6 +404,44 @@ def test_queue_filters_and_sorts_by_deadline(client, place, desk, engine):
     assert client.get("/api/desk/queue", params={"tier": "planet"}, headers=desk).status_code == 422
 
 
+def test_the_desk_finds_a_case_by_code_text_or_place_in_one_step(client, place, desk, make_user, login, engine):
+    """A resident phones in with a code (read out with or without dashes): one search finds the
+    case, closed ones too; words of the text or the grid's name find open cases. Rows tell cases
+    apart: report time, grid and community names, the first words of the text."""
+    created = report(client, place, description="窨井盖缺失 searchable-word-7731 near the school")
+    other = report(client, place, description="unrelated")
+    with engine.connect() as conn:
+        grid_name = conn.execute(sa.text("SELECT name FROM area WHERE code = :c AND valid_to IS NULL"),
+                                 {"c": place["grid"]}).scalar_one()
+
+    def found(headers, q, **params):
+        res = client.get("/api/desk/queue", params={"q": q, "limit": 200, **params}, headers=headers)
+        assert res.status_code == 200, res.text
+        return {item["id"]: item for item in res.json()["items"]}
+
+    spoken = created["tracking_code"].replace("-", " ").lower()
+    by_code = found(desk, spoken)
+    assert list(by_code) == [created["id"]]
+    row = by_code[created["id"]]
+    assert row["tracking_code"] == created["tracking_code"] and row["grid_name"] == grid_name
+    assert row["excerpt"].startswith("窨井盖缺失 searchable-word-7731") and row["reported_at"]
+    by_text = found(desk, "searchable-word-7731")
+    assert created["id"] in by_text and other["id"] not in by_text
+    assert {created["id"], other["id"]} <= set(found(desk, grid_name, sort="newest"))
+    act(client, desk, created["id"], "void", reason="test")  # ended: still found by its code
+    assert list(found(desk, created["tracking_code"])) == [created["id"]]
+    assert created["id"] not in found(desk, "searchable-word-7731")  # words search the open queue
+    # an analyst finds no case by a code or by words it may not read, and rows carry neither
+    analyst = login(*make_user("analyst", DISTRICT))
+    assert found(analyst, created["tracking_code"]) == {}
+    assert other["id"] not in found(analyst, "unrelated")
+    rows = found(analyst, grid_name, sort="newest")
+    assert other["id"] in rows and rows[other["id"]]["excerpt"] is None and rows[other["id"]]["tracking_code"] is None
+    # LIKE's wildcards are plain characters in the search
+    assert found(desk, "%") == {} or all("%" in (r["excerpt"] or "") or "%" in (r["grid_name"] or "")
+                                          for r in found(desk, "%").values())
+
+
 def test_the_table_is_served(client, desk):
     doc = client.get("/api/workflow/machine", headers=desk).json()
     assert "received" in doc["states"] and doc["tiers"][0] == "grid" and doc["tiers"][-1] == "district"

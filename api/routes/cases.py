@@ -40,6 +40,9 @@ async def desk_queue(
     overdue: bool = Query(False, description="only cases past their deadline"),
     unrouted: bool = Query(False, description="only reports outside every grid"),
     near_boundary: bool = Query(False, description="only reports near a grid boundary"),
+    q: str | None = Query(None, max_length=100, description="a tracking code (finds its case in any state), or "
+                                                             "words of the text or of the grid, community or "
+                                                             "street name, or a place code"),
     sort: views.QueueSort = Query("deadline", description="deadline (soonest first) or newest"),
     limit: int = Query(50, ge=1, le=200),
     offset: int = Query(0, ge=0, le=10_000_000),
@@ -47,7 +50,7 @@ async def desk_queue(
     """The live queue of cases in reach (一个口子进), soonest deadline first."""
     return await views.queue(conn, who, status=status, tier=tier, category=category, overdue=overdue,
                              unrouted=unrouted, near_boundary=near_boundary, sort=sort, limit=limit,
-                             offset=offset)
+                             offset=offset, search=q)
 
 
 @router.get("/api/desk/notifications", response_model=list[Notification])

@@ -134,6 +134,9 @@ class QueueItem(BaseModel):
     zone_code: str | None
     unrouted: bool
     near_boundary: bool
+    grid_name: str | None
+    community_name: str | None
+    excerpt: str | None = Field(description="the first words of the report's text (detail rights only)")
     lon: float
     lat: float
     active_units: int

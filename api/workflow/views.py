@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -41,9 +42,27 @@ async def case_view(conn: AsyncConnection, who: Principal, incident_id: int, set
     return doc
 
 
+TRACKING_CODE = re.compile(r"^(?:XA)?([0-9A-Z]{4})([0-9A-Z]{4})([0-9A-Z]{4})$")
+
+
+def search_terms(text: str | None) -> dict[str, str | None]:
+    """What the desk's search box means: a tracking code (as read over the phone: any case, dashes
+    and spaces optional), else words to find in the text or the place's name, or a place code."""
+    words = " ".join((text or "").split())
+    if not words:
+        return {"code": None, "pattern": None, "place": None}
+    code = TRACKING_CODE.match(re.sub(r"[\s-]", "", words.upper()))
+    if code:
+        return {"code": "XA-" + "-".join(code.groups()), "pattern": None, "place": None}
+    escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return {"code": None, "pattern": f"%{escaped}%", "place": words}
+
+
 async def queue(conn: AsyncConnection, who: Principal, *, status: str, tier: str | None, category: str | None,
-                overdue: bool, unrouted: bool, near_boundary: bool, sort: str, limit: int, offset: int) -> dict:
-    """The live queue: cases in reach, filtered, soonest deadline first (or newest)."""
+                overdue: bool, unrouted: bool, near_boundary: bool, sort: str, limit: int, offset: int,
+                search: str | None = None) -> dict:
+    """The live queue: cases in reach, filtered, soonest deadline first (or newest); ``search``
+    finds a case by its tracking code in any state, or open cases by text and place."""
     if status != "open" and status not in machine.STATES:
         raise Invalid(f"unknown state {status!r}; one of open, {', '.join(machine.STATES)}", field="status")
     if tier is not None and tier not in machine.TIERS:
@@ -52,7 +71,7 @@ async def queue(conn: AsyncConnection, who: Principal, *, status: str, tier: str
         **reach(who, Capability.READ_INCIDENTS).params(), **reach(who, Capability.READ_INCIDENT_DETAILS).params("d_"),
         "states": list(machine.OPEN) if status == "open" else [status], "tier": tier, "category": category,
         "overdue": overdue, "unrouted": unrouted, "near_boundary": near_boundary, "sort": sort,
-        "limit": limit, "offset": offset})).mappings()]
+        "limit": limit, "offset": offset, **search_terms(search)})).mappings()]
     matched = rows[0].pop("number_matched") if rows else 0
     for r in rows:
         r.pop("number_matched", None)

@@ -236,3 +236,28 @@ def test_an_account_without_a_unit_is_told_so_on_the_phone(browser, live_server,
         page.get_by_test_id("unit-none").wait_for(state="visible")
     finally:
         context.close()
+
+
+def test_a_resident_phoning_in_with_a_code_is_found_in_one_step(browser, live_server, http, make_user, spot):  # noqa: F811
+    """The dispatcher types the code as the resident reads it out (lower case, spaces): the one
+    case is listed with its time, place, code and first words; one click opens it."""
+    user = make_user("dispatcher", DISTRICT)
+    created = report(http, spot)
+    web = Page(browser, live_server)
+    try:
+        login(web, "/desk", *user)
+        page = web.page
+        page.get_by_test_id("app-view").wait_for(state="visible")
+        page.get_by_test_id("queue-search").fill(created["tracking_code"].replace("-", " ").lower())
+        row = page.locator(f"[data-testid=queue-row][data-id='{created['id']}']")
+        row.wait_for()
+        page.locator("[data-testid=queue-row]").nth(1).wait_for(state="detached")  # the one case only
+        assert row.get_by_test_id("row-code").inner_text().strip(" ·") == created["tracking_code"]
+        assert "<b>" in row.get_by_test_id("row-excerpt").inner_text()  # the resident's text, escaped
+        assert spot["community"] not in row.get_by_test_id("row-place").inner_text()  # names, not codes
+        assert row.get_by_test_id("row-place").inner_text().strip()
+        row.click()
+        page.wait_for_selector(f"[data-testid=case-view][data-id='{created['id']}']")
+        web.assert_clean()
+    finally:
+        web.context.close()

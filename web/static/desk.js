@@ -47,6 +47,8 @@ function queueQuery(offset, limit = PAGE) {
   if ($("f-overdue").checked) q.set("overdue", "true");
   if ($("f-unrouted").checked) q.set("unrouted", "true");
   if ($("f-near").checked) q.set("near_boundary", "true");
+  const words = $("f-search").value.trim();
+  if (words) q.set("q", words);
   return q;
 }
 
@@ -83,6 +85,12 @@ function renderQueue() {
       h("div", { class: "row-top" },
         h("b", {}, localName({ name: item.category_name, name_en: item.category_name_en })),
         h("span", { class: `state state-${item.status}` }, label("state", item.status))),
+      h("div", { class: "row-where small" },
+        h("span", { dataset: { testid: "row-reported" } }, dateTime(item.reported_at)), " · ",
+        h("span", { dataset: { testid: "row-place" } },
+          [item.community_name, item.grid_name].filter(Boolean).join(" / ") || t("desk.badge.unrouted")),
+        item.tracking_code ? h("span", { class: "code", dataset: { testid: "row-code" } }, ` · ${item.tracking_code}`) : null),
+      item.excerpt ? h("div", { class: "row-excerpt small muted", dataset: { testid: "row-excerpt" } }, item.excerpt) : null,
       h("div", { class: "row-meta" },
         h("span", {}, label("tier", item.tier)), " · ", h("span", {}, label("priority", item.priority)), " · ",
         h("span", { class: "due" }, dueText(item)),
@@ -341,6 +349,9 @@ async function start(me) {
   desk.labels = Object.fromEntries(machine.rules.map((r) => [r.action, { name: r.label_zh, name_en: r.label_en }]));
   fillFilters();
   $("filters").addEventListener("change", () => loadQueue());
+  $("filters").addEventListener("submit", (e) => { e.preventDefault(); loadQueue(); });
+  let typing = null;  // search as the desk types, once it pauses
+  $("f-search").addEventListener("input", () => { clearTimeout(typing); typing = setTimeout(() => loadQueue(), 300); });
   $("queue-more").addEventListener("click", () => loadQueue({ append: true }));
   $("notifications").addEventListener("click", () => { $("notification-list").hidden = !$("notification-list").hidden; });
   await loadQueue();
