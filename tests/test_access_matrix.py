@@ -88,6 +88,7 @@ RULES: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/api/desk/queue"): STAFF,
     ("GET", "/api/desk/notifications"): DESKS,
     ("GET", "/api/incidents/{incident_id}/recommendations"): DESKS,
+    ("GET", "/api/incidents/{incident_id}/units"): SENDERS,
     ("GET", "/api/unit/tasks"): UNIT_STEPS,
     ("GET", "/api/incidents/{incident_id}/handover"): DESKS,
     ("POST", "/api/incidents/{incident_id}/attachments"): UNIT_STEPS,
@@ -153,6 +154,7 @@ SUCCESS = {key: 200 for key in RULES} | {
 SCOPED_OBJECT = {("GET", "/api/incidents/{incident_id}"), ("POST", "/api/units/{code}/position"),
                  ("GET", "/api/areas/{code}/poster.{fmt}"),
                  ("GET", "/api/incidents/{incident_id}/recommendations"),
+                 ("GET", "/api/incidents/{incident_id}/units"),
                  ("GET", "/api/incidents/{incident_id}/handover"),
                  ("POST", "/api/incidents/{incident_id}/attachments"),
                  ("GET", "/api/attachments/{sha256}")} | {
@@ -418,6 +420,8 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], dict]] = {
     ("GET", "/api/desk/notifications"): lambda w, c: {},
     ("GET", "/api/incidents/{incident_id}/recommendations"): lambda w, c: {
         "url": f"/api/incidents/{w.incident_id}/recommendations"},
+    ("GET", "/api/incidents/{incident_id}/units"): lambda w, c: {
+        "url": f"/api/incidents/{w.incident_id}/units", "params": {"q": "police"}},
     ("GET", "/api/unit/tasks"): lambda w, c: {},
     ("GET", "/api/incidents/{incident_id}/handover"): lambda w, c: {"url": f"/api/incidents/{w.incident_id}/handover"},
     ("POST", "/api/incidents/{incident_id}/attachments"): lambda w, c: {

@@ -487,3 +487,33 @@ def test_an_unsatisfied_rating_reopens_the_case_with_a_new_deadline(client, plac
     again = client.post(f"/api/public/incidents/{created['tracking_code']}/rating", json={"rating": 5},
                         headers=token)
     assert again.status_code == 409
+
+
+def test_the_desk_can_pick_any_unit_in_reach_and_sees_why_it_was_not_recommended(client, place, desk):
+    case = report(client, place)
+    act(client, desk, case["id"], "triage")
+    res = client.get(f"/api/incidents/{case['id']}/units", params={"limit": 200}, headers=desk)
+    assert res.status_code == 200, res.text
+    doc = res.json()
+    units = doc["units"]
+    recommended = {u["code"] for u in units if u["recommended"]}
+    rec = client.get(f"/api/incidents/{case['id']}/recommendations", headers=desk).json()
+    assert recommended == {u["code"] for d in rec["departments"] for u in d["units"]}
+    assert all(u["why_not"] is None for u in units if u["recommended"])
+    placed = [u["distance_m"] for u in units if u["distance_m"] is not None]
+    assert placed == sorted(placed)  # nearest first
+    reasons = {u["why_not"] for u in units if not u["recommended"]}
+    assert "other_department" in reasons and "farther" in reasons, reasons
+    for u in units:  # each reason is true of its unit
+        if u["why_not"] in ("busy", "off_duty"):
+            assert u["status"] == u["why_not"]
+        if u["why_not"] == "other_department":
+            assert u["department"] not in doc["responsible_departments"] and u["status"] == "available"
+        if u["why_not"] == "farther":
+            assert u["department"] in doc["responsible_departments"] and u["status"] == "available"
+    # a unit that was not recommended can still be sent
+    other = next(u for u in units if u["why_not"] in ("farther", "other_department"))
+    sent = act(client, desk, case["id"], "dispatch", units=[other["code"]], allow_busy=True)
+    assert other["code"] in [a["unit_code"] for a in sent["assignments"]]
+    named = client.get(f"/api/incidents/{case['id']}/units", params={"q": other["name"][:4]}, headers=desk).json()
+    assert other["code"] in [u["code"] for u in named["units"]]

@@ -236,6 +236,8 @@ def world(client, engine, make_user, login):
         ("GET", "/api/desk/queue"): Base(query={"limit": "2", "status": "open"}),
         ("GET", "/api/desk/notifications"): Base(query={"limit": "2"}),
         ("GET", "/api/incidents/{incident_id}/recommendations"): Base(path={"incident_id": str(target)}),
+        ("GET", "/api/incidents/{incident_id}/units"): Base(path={"incident_id": str(target)},
+                                                            query={"q": "police", "department": "police"}),
         ("GET", "/api/incidents/{incident_id}/handover"): Base(path={"incident_id": str(target)}),
         ("GET", "/api/unit/tasks"): Base(),
         ("POST", "/api/incidents/{incident_id}/attachments"): Base(path={"incident_id": str(target)},

@@ -15,13 +15,14 @@ from api.db import ConnDep
 from api.workflow import cases, machine, views
 from api.workflow.deadlines import calendar_of
 from api.workflow.schemas import (ActionIn, CaseDetail, MachineDocument, Notification, QueuePage,
-                                  Recommendations, UnitTasks)
+                                  Recommendations, UnitChoices, UnitTasks)
 
 router = APIRouter(tags=["cases"])
 
 IncidentId = Annotated[int, Path(ge=1, le=2**63 - 1, description="incident id")]
 DeskWorker = Annotated[Principal, Depends(Access(Capability.WORK_DESK))]
 FieldWorker = Annotated[Principal, Depends(Access(Capability.WORK_ASSIGNMENTS))]
+Dispatcher = Annotated[Principal, Depends(Access(Capability.DISPATCH_UNITS))]
 
 
 @router.get("/api/workflow/machine", response_model=MachineDocument)
@@ -63,6 +64,16 @@ async def desk_notifications(conn: ConnDep, who: DeskWorker, limit: int = Query(
 async def recommendations(incident_id: IncidentId, conn: ConnDep, request: Request, who: DeskWorker):
     """Nearest available units of each responsible department now, with the reason for each."""
     return await views.recommendations(conn, who, incident_id, request.app.state.settings)
+
+
+@router.get("/api/incidents/{incident_id}/units", response_model=UnitChoices)
+async def units_for_case(incident_id: IncidentId, conn: ConnDep, request: Request, who: Dispatcher,
+                         q: str | None = Query(None, max_length=100, description="words of a unit's name or code"),
+                         department: str | None = Query(None, max_length=64),
+                         limit: int = Query(30, ge=1, le=200)):
+    """Any unit the desk may send, nearest to the case first; those not recommended say why."""
+    return await views.units_for_case(conn, who, incident_id, request.app.state.settings, search=q,
+                                      department=department, limit=limit)
 
 
 @router.get("/api/unit/tasks", response_model=UnitTasks)

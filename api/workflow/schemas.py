@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -177,6 +177,25 @@ class Recommendations(BaseModel):
     departments: list[DepartmentUnits]
     departments_without_units: list[str]
     units_shown: bool = Field(description="false when the caller may not read unit positions")
+
+
+class UnitChoice(BaseModel):
+    code: str
+    name: str
+    department: str
+    status: str
+    station_code: str | None
+    distance_m: float | None = Field(description="from the case, metres; none without a position")
+    position_age_s: float | None
+    recommended: bool
+    why_not: Literal["busy", "off_duty", "no_position", "stale_position", "other_department", "farther"] | None = \
+        Field(description="why the routing engine did not recommend it")
+
+
+class UnitChoices(BaseModel):
+    incident_id: int
+    responsible_departments: list[str]
+    units: list[UnitChoice]
 
 
 class UnitInfo(BaseModel):

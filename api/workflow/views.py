@@ -54,8 +54,7 @@ def search_terms(text: str | None) -> dict[str, str | None]:
     code = TRACKING_CODE.match(re.sub(r"[\s-]", "", words.upper()))
     if code:
         return {"code": "XA-" + "-".join(code.groups()), "pattern": None, "place": None}
-    escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return {"code": None, "pattern": f"%{escaped}%", "place": words}
+    return {"code": None, "pattern": _like(words), "place": words}
 
 
 async def queue(conn: AsyncConnection, who: Principal, *, status: str, tier: str | None, category: str | None,
@@ -103,6 +102,48 @@ async def recommendations(conn: AsyncConnection, who: Principal, incident_id: in
             "departments": [{"department": d, "units": us} for d, us in by_department.items()],
             "departments_without_units": [d for d, us in by_department.items() if not us],
             "units_shown": reach(who, Capability.READ_UNITS).anything}
+
+
+def _like(words: str) -> str:
+    return "%" + words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def why_not(unit: dict, responsible: list[str], stale_s: int) -> str | None:
+    """Why the routing engine did not recommend this unit (a code the pages translate), or None
+    for one it did: busy or off duty, no or a stale position, another department, or farther
+    than the nearest it picked."""
+    if unit["status"] != "available":
+        return unit["status"]
+    if unit["distance_m"] is None:
+        return "no_position"
+    if unit["position_age_s"] > stale_s:
+        return "stale_position"
+    if unit["department"] not in responsible:
+        return "other_department"
+    return "farther"
+
+
+async def units_for_case(conn: AsyncConnection, who: Principal, incident_id: int, settings: Settings, *,
+                         search: str | None, department: str | None, limit: int) -> dict:
+    """Any unit the desk may send, nearest to the case first: the recommended ones marked, the
+    others with the reason they were not recommended."""
+    case = await load(conn, incident_id, lock=False)
+    if case is None or not reach(who, Capability.WORK_DESK).covers(case.areas):
+        raise NotFound(f"incident {incident_id} not found", field="id")
+    picked = await recommendations(conn, who, incident_id, settings)
+    recommended = {u["code"] for d in picked["departments"] for u in d["units"]}
+    responsible = [d["department"] for d in picked["departments"]]
+    words = " ".join((search or "").split())
+    rows = await conn.execute(sql("units_for_case"), {
+        "lon": case.row["lon"], "lat": case.row["lat"], **reach(who, Capability.READ_UNITS).params(),
+        "department": department, "pattern": _like(words) if words else None, "limit": limit})
+    units = []
+    for r in rows.mappings():
+        unit = dict(r)
+        unit["recommended"] = unit["code"] in recommended
+        unit["why_not"] = None if unit["recommended"] else why_not(unit, responsible, settings.stale_position_s)
+        units.append(unit)
+    return {"incident_id": incident_id, "responsible_departments": responsible, "units": units}
 
 
 async def unit_tasks(conn: AsyncConnection, who: Principal) -> dict:

@@ -261,3 +261,35 @@ def test_a_resident_phoning_in_with_a_code_is_found_in_one_step(browser, live_se
         web.assert_clean()
     finally:
         web.context.close()
+
+
+def test_the_desk_sends_a_unit_it_found_itself_and_sees_why_it_was_not_recommended(
+        browser, live_server, http, make_user, spot):  # noqa: F811
+    user = make_user("dispatcher", DISTRICT)
+    headers = headers_for(http, *user)
+    created = report(http, spot)
+    assert http.post(f"/api/incidents/{created['id']}/actions/triage", json={}, headers=headers).status_code == 200
+    web = Page(browser, live_server)
+    try:
+        login(web, "/desk", *user)
+        open_case(web, created["id"])
+        page = web.page
+        page.get_by_test_id("action-dispatch").click()
+        page.wait_for_selector("[data-testid=recommend-unit]")
+        page.get_by_test_id("unit-search-box").locator("summary").click()
+        page.wait_for_selector("[data-testid=pick-unit]")
+        chosen = http.get(f"/api/incidents/{created['id']}/units", params={"q": "police"}, headers=headers).json()
+        unit = next(u for u in chosen["units"] if not u["recommended"] and u["status"] == "available")
+        page.get_by_test_id("unit-search").fill(unit["name"])
+        pick = page.locator(f"[data-testid=pick-unit][data-code='{unit['code']}']")
+        pick.wait_for()
+        why = pick.locator("xpath=..").get_by_test_id("why-not").inner_text()
+        assert "未推荐" in why, why
+        pick.check()
+        page.get_by_test_id("action-submit").click()
+        page.wait_for_selector("[data-testid=case-view][data-state='dispatched']")
+        case = http.get(f"/api/incidents/{created['id']}", headers=headers).json()
+        assert unit["code"] in [a["unit_code"] for a in case["assignments"]]
+        web.assert_clean()
+    finally:
+        web.context.close()

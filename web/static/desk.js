@@ -273,6 +273,36 @@ async function loadRecommendations(box) {
   } catch (e) {
     replace(box, h("p", { class: "error" }, e.detail || String(e)));
   }
+  if (desk.me.capabilities.includes("dispatch_units")) box.append(anyUnitPicker());
+}
+
+/** Any unit in reach, nearest first, each not recommended saying why: the desk may know better. */
+function anyUnitPicker() {
+  const list = h("ul", { class: "unit-search-results", dataset: { testid: "unit-search-results" } });
+  const input = h("input", { type: "search", maxlength: "100", autocomplete: "off", placeholder: t("desk.units.hint"),
+    dataset: { testid: "unit-search" } });
+  let typing = null;
+  const search = async () => {
+    const q = new URLSearchParams({ limit: "30" });
+    if (input.value.trim()) q.set("q", input.value.trim());
+    try {
+      const doc = await api(`/api/incidents/${desk.doc.id}/units?${q}`);
+      replace(list, doc.units.map((u) => h("li", {}, h("label", { class: "check unit-pick" },
+        h("input", { type: "checkbox", value: u.code, dataset: { testid: "pick-unit", code: u.code } }),
+        `${u.name} · ${deptName(u.department)} · ${u.distance_m === null ? "—" : metres(u.distance_m)} · `,
+        t(`unit.status.${u.status}`),
+        h("small", { class: "muted", dataset: { testid: "why-not" } },
+          u.recommended ? ` ${t("desk.units.recommended")}` : ` ${t(`desk.why_not.${u.why_not}`)}`)))));
+    } catch (e) {
+      replace(list, h("li", { class: "error" }, e.detail || String(e)));
+    }
+  };
+  input.addEventListener("input", () => { clearTimeout(typing); typing = setTimeout(search, 300); });
+  const box = h("details", { class: "unit-search", dataset: { testid: "unit-search-box" } },
+    h("summary", {}, t("desk.units.any")), h("label", { class: "unit-search-field" }, t("desk.units.find"), input),
+    list);
+  box.addEventListener("toggle", () => { if (box.open && !list.children.length) search(); });
+  return box;
 }
 
 async function submitForm(ev) {
@@ -287,7 +317,8 @@ async function submitForm(ev) {
   if (val("af-duplicate")) body.duplicate_of = Number(val("af-duplicate"));
   if ($("af-department")) body.department = $("af-department").value;
   if (UNIT_ACTIONS.has(rule.action)) {
-    body.units = [...document.querySelectorAll("[data-testid=recommend-unit]:checked")].map((x) => x.value);
+    body.units = [...new Set([...document.querySelectorAll("[data-testid=recommend-unit]:checked, [data-testid=pick-unit]:checked")]
+      .map((x) => x.value))];
     if ($("af-busy")?.checked) body.allow_busy = true;
   }
   const err = $("action-error");
