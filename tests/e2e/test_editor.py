@@ -355,9 +355,17 @@ def test_the_files_panel_exports_the_grids_and_dry_runs_them_back_unchanged(edit
     assert page.get_by_test_id("exp-parent").input_value() == community
     with page.expect_download() as got:
         page.get_by_test_id("export-download").click()
+    assert got.value.suggested_filename == f"grid-{community}.geojson"  # the server's name, with its extension
     path = got.value.path()
     page.get_by_test_id("imp-file").set_input_files(path)
     assert page.get_by_test_id("imp-parent").input_value() == community
+    # the parent is required, and the form says so before sending
+    assert page.get_by_test_id("imp-parent-required").is_visible()
+    page.get_by_test_id("imp-parent").fill("")
+    page.get_by_test_id("import-dry-run").click()
+    page.wait_for_selector("[data-kind=warn]")
+    assert "上级编码" in page.locator("#ed-status").inner_text()
+    page.get_by_test_id("imp-parent").fill(community)
     page.get_by_test_id("import-dry-run").click()
     report = page.locator("[data-testid=import-report] > .notice")
     report.wait_for()

@@ -116,12 +116,22 @@ export async function api(path, options = {}) {
 
 /** Save an authenticated download (a poster, an export) under ``filename``: a plain link
  * cannot carry the bearer token, so the file is fetched and handed to the browser as a blob. */
+/** The file name a server gave in Content-Disposition, or null. */
+function attachmentName(res) {
+  const header = res.headers.get("Content-Disposition") || "";
+  const star = /filename\*=UTF-8''([^;]+)/i.exec(header);
+  if (star) return decodeURIComponent(star[1]);
+  const plain = /filename="?([^";]+)"?/i.exec(header);
+  return plain ? plain[1] : null;
+}
+
+/** Download with the session's token; the server's file name wins over ``filename``. */
 export async function download(path, filename) {
   const res = await request(path, { headers: { Accept: "*/*" } });
   const url = URL.createObjectURL(await res.blob());
   const a = document.createElement("a");
   a.href = url;
-  a.download = filename;
+  a.download = attachmentName(res) || filename || "download";
   document.body.append(a);
   a.click();
   a.remove();

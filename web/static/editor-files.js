@@ -83,8 +83,12 @@ export class FilesPanel {
       control = h("input", { id, dataset: { testid }, value: String(this.prefill(f) ?? ""),
         oninput: (e) => { e.target.dataset.touched = "1"; } });
     }
+    const required = f.required && !isDryRun(f);
+    if (required) control.required = true;
     return h("label", { class: `field compact${control.type === "checkbox" ? " ed-check" : ""}` },
-      h("span", {}, tOr(`ed.files.field.${f.name}`, f.name)), control);
+      h("span", {}, tOr(`ed.files.field.${f.name}`, f.name),
+        required ? h("span", { class: "required", dataset: { testid: `${testid}-required` } }, ` ${t("ed.files.required")}`) : null),
+      control);
   }
 
   values(fields, prefix) {
@@ -139,13 +143,15 @@ export class FilesPanel {
   async exportFile() {
     const q = new URLSearchParams();
     for (const [f, v] of this.values(this.exportFields, "exp")) q.set(f.name, v);
-    await download(`${EXPORT}?${q}`, "export", this.status);
+    await download(`${EXPORT}?${q}`, null, this.status);  // the server names the file (layer, date, extension)
   }
 
   async upload(dryRun) {
     const fields = this.importFields;
     const values = this.values(fields, "imp");
     if (!values.some(([f]) => isFile(f))) return this.status("warn", "ed.files.need_file");
+    const missing = fields.find((f) => f.required && !isDryRun(f) && !values.some(([g]) => g === f));
+    if (missing) return this.status("warn", "ed.files.need_field", { field: tOr(`ed.files.field.${missing.name}`, missing.name) });
     const q = new URLSearchParams();
     const form = new FormData();
     for (const [f, v] of values) {
@@ -182,14 +188,16 @@ export class FilesPanel {
     }
     for (const p of body.layer_problems || []) problems.push({ row: (p.rows || []).join(","), code: (p.codes || []).join(","), ...p });
     const s = body.summary;
-    const line = (p) => [p.row != null && p.row !== "" ? t("ed.files.row", { row: p.row }) : null, p.code, p.field,
+    const line = (p) => [p.row != null && p.row !== "" ? t("ed.files.row", { row: p.row }) : null, p.code,
+      p.field ? tOr(`ed.files.field.${p.field}`, p.field) : null,
       p.reason, p.detail].filter((x) => x !== null && x !== undefined && x !== "").join(" · ");
     const counts = s ? ["created", "changed", "unchanged", "retired", "missing"]
       .filter((k) => s[k]).map((k) => `${tOr(`ed.change.${k}`, k)} ${s[k]}`).join(" · ") : "";
     const ok = r.ok && !problems.length;
     return h("div", { class: `notice${ok ? "" : " notice-error"}`, dataset: { ok: String(ok), applied: String(Boolean(body.applied)) } },
-      ok ? (body.applied ? t("ed.files.applied") : t("ed.files.report_ok", { n: s?.features ?? "?" }))
-        : [t("ed.files.report_bad", { n: s?.features ?? "?", bad: problems.length || 1 }), problems.length ? null : ` ${body.detail || ""}`],
+      ok ? (body.applied ? t("ed.files.applied") : t("ed.files.report_ok", { n: s?.features ?? 0 }))
+        : s ? t("ed.files.report_bad", { n: s.features, bad: problems.length || 1 })
+          : [t("ed.files.refused"), problems.length ? null : ` ${body.detail || ""}`],  // refused before reading
       counts ? h("div", { class: "small" }, counts) : null,
       problems.length ? h("ul", {}, problems.map((p) => h("li", { dataset: { testid: "import-problem" } }, line(p)))) : null);
   }
