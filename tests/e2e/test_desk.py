@@ -293,3 +293,39 @@ def test_the_desk_sends_a_unit_it_found_itself_and_sees_why_it_was_not_recommend
         web.assert_clean()
     finally:
         web.context.close()
+
+
+def test_an_officer_is_alerted_of_a_new_task_at_once_with_a_way_to_navigate(
+        browser, live_server, http, make_user, spot, engine):  # noqa: F811
+    """The phone is open on /unit with nothing to do; the desk sends the unit: the task and its
+    alert arrive over the live stream (the page's 20 s poll is stopped here, so only the stream
+    can bring it), with a geo: link to the place."""
+    with engine.connect() as conn:
+        unit = conn.execute(sa.text("SELECT code FROM unit WHERE department_code = 'enforcement' AND status = "
+                                    "'available' ORDER BY md5(code || 'alert') LIMIT 1")).scalar_one()
+    officer = make_user("officer", DISTRICT, unit=unit)
+    desk_headers = headers_for(http, *make_user("dispatcher", DISTRICT))
+    created = report(http, spot)
+    assert http.post(f"/api/incidents/{created['id']}/actions/triage", json={},
+                     headers=desk_headers).status_code == 200
+    web = Page(browser, live_server)
+    try:
+        web.page.add_init_script("window.setInterval = () => 0;")  # no poll: the stream alone
+        login(web, "/unit", *officer)
+        page = web.page
+        page.wait_for_selector("[data-testid=live-state][data-state=live]")
+        sent = http.post(f"/api/incidents/{created['id']}/actions/dispatch",
+                         json={"units": [unit], "allow_busy": True}, headers=desk_headers)
+        assert sent.status_code == 200, sent.text
+        task = page.locator(f"[data-testid=task][data-incident-id='{created['id']}']")
+        task.wait_for()
+        alert = page.get_by_test_id("new-task-alert")
+        assert alert.is_visible() and alert.inner_text().strip()
+        href = task.get_by_test_id("navigate").get_attribute("href")
+        lat, lon = (float(v) for v in href.split("?q=")[1].split(","))
+        assert abs(lat - spot["lat"]) < 1e-5 and abs(lon - spot["lon"]) < 1e-5 and href.startswith("geo:")
+        alert.click()
+        assert alert.is_hidden()
+        web.assert_clean()
+    finally:
+        web.context.close()

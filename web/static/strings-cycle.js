@@ -93,6 +93,8 @@ addStrings({
     "unit.submit_handle": "提交回单", "unit.submit_return": "确认退回",
     "unit.distance": "距我 {d}",
     "unit.navigate": "坐标 {lat}, {lon}",
+    "unit.navigate_to": "导航前往",
+    "unit.new_task": "新任务：{what}",
     "unit.uploading": "正在上传照片…",
   },
   en: {
@@ -187,6 +189,8 @@ addStrings({
     "unit.submit_handle": "Send report", "unit.submit_return": "Return to desk",
     "unit.distance": "{d} from me",
     "unit.navigate": "Coordinates {lat}, {lon}",
+    "unit.navigate_to": "Navigate there",
+    "unit.new_task": "New task: {what}",
     "unit.uploading": "Uploading photo…",
   },
 });

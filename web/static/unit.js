@@ -4,6 +4,7 @@
 import { api, ApiError } from "./api.js";
 import { h, replace } from "./dom.js";
 import { applyI18n, dateTime, localName, metres, onLangChange, t, toggleLang } from "./i18n.js";
+import { LiveStream, showLiveState } from "./live.js";
 import { signOut, startSession } from "./session.js";
 import "./strings-cycle.js";
 
@@ -83,9 +84,36 @@ async function loadTasks() {
   }
   unit.info = { ...unit.info, ...doc.unit };
   $("unit-name").textContent = `${doc.unit.name} · ${doc.unit.code}`;
+  const fresh = doc.tasks.filter((task) => unit.known && !unit.known.has(task.assignment_id));
+  unit.known = new Set(doc.tasks.map((task) => task.assignment_id));
   unit.tasks = doc.tasks;
   fillStatus();
   renderTasks();
+  if (fresh.length) alertNewTasks(fresh);
+}
+
+/** A new task: a banner that stays until read, a vibration and a short tone (where the phone allows). */
+function alertNewTasks(tasks) {
+  const names = tasks.map((task) => localName({ name: task.category_name, name_en: task.category_name_en }));
+  const banner = $("new-task");
+  banner.textContent = t("unit.new_task", { what: names.join("、") });
+  banner.hidden = false;
+  try { navigator.vibrate?.([300, 120, 300]); } catch { /* not on this device */ }
+  try {
+    const audio = new AudioContext();
+    const tone = audio.createOscillator();
+    tone.frequency.value = 880;
+    tone.connect(audio.destination);
+    tone.start();
+    tone.stop(audio.currentTime + 0.4);
+  } catch { /* no sound before the officer has touched the page */ }
+}
+
+/** The phone's own map app, at the place (geo: URI, WGS-84 as the standard says). */
+function navigationLink(task) {
+  const at = `${task.lat.toFixed(6)},${task.lon.toFixed(6)}`;
+  return h("a", { href: `geo:${at}?q=${at}`, class: "btn-step navigate", dataset: { testid: "navigate" } },
+    t("unit.navigate_to"));
 }
 
 function actionLabel(a) { return localName({ name: a.label_zh, name_en: a.label_en }) || t(`unit.${a.action}`); }
@@ -111,7 +139,7 @@ function renderTasks() {
       h("p", { class: "muted small" }, task.due_at ? `${t("desk.due")} ${dateTime(task.due_at)}` : t("desk.no_due"),
         far ? ` · ${far}` : "", " · ", t("unit.navigate", { lat: task.lat.toFixed(5), lon: task.lon.toFixed(5) })),
       h("div", { class: "task-map", id: mapId }),
-      h("div", { class: "task-buttons" }, buttons),
+      h("div", { class: "task-buttons" }, buttons, navigationLink(task)),
       unit.open?.incident === task.incident_id ? form(task, unit.open.action) : null);
   }));
   for (const task of unit.tasks) drawMap(task);
@@ -188,6 +216,7 @@ async function start(me) {
   const config = await api("/config.json");
   unit.basemap = config.basemap_url;
   $("share-position").addEventListener("change", toggleSharing);
+  $("new-task").addEventListener("click", () => { $("new-task").hidden = true; });
   $("unit-status").addEventListener("change", () =>
     sendPosition($("unit-status").value).catch((e) => showError(e instanceof ApiError ? e.detail : String(e))));
   if (!me.capabilities.includes("work_assignments")) {
@@ -196,6 +225,12 @@ async function start(me) {
     return;
   }
   await loadTasks();
+  // a dispatch to this unit reaches the phone at once over the live stream (the officer's reach
+  // is the unit's own cases); the poll stays as a fall-back
+  unit.live = new LiveStream({
+    onIncident: () => { if (!unit.open) loadTasks().catch((e) => showError(e.detail || String(e))); },
+    onResync: () => loadTasks().catch(() => {}), onState: showLiveState,
+  }).start();
   setInterval(() => { if (!unit.open) loadTasks().catch(() => {}); }, REFRESH_MS);
 }
 
