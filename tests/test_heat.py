@@ -156,7 +156,7 @@ def test_who_may_see_heat(client, make_user, login):
 
 def test_a_spike_in_a_grid_is_an_early_warning_with_its_figures(client, admin, engine):
     with engine.connect() as conn:
-        grid = conn.execute(sa.text("""SELECT code, ST_X(ST_PointOnSurface(geom)) AS lon,
+        grid = conn.execute(sa.text("""SELECT code, name, ST_X(ST_PointOnSurface(geom)) AS lon,
             ST_Y(ST_PointOnSurface(geom)) AS lat FROM area WHERE kind = 'grid' AND valid_to IS NULL
             ORDER BY code DESC LIMIT 1""")).mappings().one()
     for _ in range(12):
@@ -172,8 +172,12 @@ def test_a_spike_in_a_grid_is_an_early_warning_with_its_figures(client, admin, e
         plain = conn.execute(sa.text("SELECT count(*) FROM incident WHERE grid_code = :g AND reported_at >= :s"),
                              {"g": grid["code"], "s": since}).scalar_one()
     assert w["observed"] == plain
+    # readable: the grid's name and outline, and what was reported there, by category
+    assert w["name"] == grid["name"] and w["geometry"]["type"] in ("Polygon", "MultiPolygon")
+    assert list(w["categories"])[0] == "sewage" and sum(w["categories"].values()) == w["observed"]
     cells = client.get("/api/heatmap/warnings", params={"by": "cell", "min_count": 12}, headers=admin).json()
-    assert h3.latlng_to_cell(grid["lat"], grid["lon"], 9) in {c["place"] for c in cells["warnings"]}
+    cell = next(c for c in cells["warnings"] if c["place"] == h3.latlng_to_cell(grid["lat"], grid["lon"], 9))
+    assert cell["categories"]["sewage"] >= 12 and cell["name"]  # a cell is named by the grid at its centre
     assert all(c["geometry"]["type"] == "Polygon" for c in cells["warnings"])
 
 

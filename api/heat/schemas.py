@@ -35,7 +35,11 @@ class HeatMap(BaseModel):
 
 
 class EarlyWarning(BaseModel):
-    place: str
+    place: str = Field(description="the grid code, or the H3 cell")
+    name: str | None = Field(None, description="the grid's name (for a cell: the grid its centre lies in)")
+    grid_code: str | None = None
+    categories: dict[str, int] = Field(default_factory=dict,
+                                       description="the recent reports by category, most first")
     observed: int
     expected: float
     baseline: int

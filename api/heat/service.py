@@ -117,9 +117,16 @@ async def early_warnings(conn: AsyncConnection, who: Principal, settings: Settin
         "by_grid": by == "grid", "stop": hi, "recent_start": recent_start, "base_start": base_start,
         "categories": categories, "min_count": rule.min_count, **_scope(who)})).mappings().all()
     flagged = heat.warnings({r["place"]: r["recent"] for r in rows}, {r["place"]: r["baseline"] for r in rows}, rule)
+    centres = [heat.centre(w["place"]) if by == "cell" else (None, None) for w in flagged]
+    described = {r["place"]: r for r in (await conn.execute(sql("heat_warning_places"), {
+        "places": [w["place"] for w in flagged], "lats": [c[0] for c in centres], "lons": [c[1] for c in centres],
+        "by_grid": by == "grid", "recent_start": recent_start, "stop": hi, "categories": categories,
+        **_scope(who)})).mappings()} if flagged else {}
     for w in flagged:
-        if by == "cell":
-            w["geometry"] = heat.hexagon(w["place"])
+        about = described.get(w["place"]) or {}
+        w["geometry"] = heat.hexagon(w["place"]) if by == "cell" else about.get("outline")
+        w["name"], w["grid_code"] = about.get("name"), about.get("grid_code")
+        w["categories"] = about.get("categories") or {}
     return {"by": by, "recent": {"from": recent_start, "to": hi}, "baseline": {"from": base_start, "to": recent_start},
             "rule": {"min_count": rule.min_count, "alpha": rule.alpha}, "warnings": flagged}
 

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from tests.cycle_support import two_street_spots
 from tests.e2e.test_desk import login
@@ -87,6 +88,19 @@ def test_heatmap_modes_draw_and_the_warning_list_shows(browser, live_server, htt
         page.wait_for_selector("canvas.leaflet-heatmap-layer")
         page.get_by_test_id("tab-warnings").click()
         page.wait_for_selector("[data-testid=warning-row][data-by=grid]")
+        with engine.connect() as conn:  # the spike's grid, by its name, with what was reported
+            grid = conn.execute(sa.text("SELECT a.code, a.name FROM area a WHERE a.valid_to IS NULL AND a.kind = 'grid'"
+                                        " AND ST_Covers(a.geom, ST_SetSRID(ST_MakePoint(:x, :y), 4326))"),
+                                {"x": streets[0]["lon"], "y": streets[0]["lat"]}).mappings().one()
+        row = page.locator(f"[data-testid=warning-row][data-by=grid][data-place='{grid['code']}']")
+        assert row.get_by_test_id("warning-place").inner_text() == grid["name"]
+        assert "流动摊贩" in row.get_by_test_id("warning-kinds").inner_text()
+        assert "e-" not in row.inner_text()  # no raw p-value
+        before = page.evaluate("window.gridgovConsole.map.getZoom()")
+        row.click()
+        page.wait_for_function("z => window.gridgovConsole.map.getZoom() > z", arg=before)
+        page.get_by_test_id("heat-mode").select_option("incidents")
+        page.wait_for_selector("[data-testid=points-legend]")
         page.get_by_test_id("heat-mode").select_option("hexagons")
         page.wait_for_function("() => document.body.dataset.heatMode === 'hexagons'")
         page.screenshot(path=str(SCREENSHOT))
@@ -99,8 +113,6 @@ def test_an_analyst_reads_the_board_to_about_100_m_and_is_offered_no_case_to_ope
         browser, live_server, http, make_user, streets, engine):  # noqa: F811
     """The console as an analyst: the new case appears, placed to about 100 m with its time to
     the hour; its popup says so and offers no "open case / dispatch"; a dispatcher's popup does."""
-    import sqlalchemy as sa
-
     mine, _ = streets
     analyst = make_user("analyst", mine["street"])
     dispatcher = make_user("dispatcher", mine["street"])

@@ -214,7 +214,7 @@ async function drawHeat() {
   const showPoints = mode === "incidents";
   if (showPoints && !cons.map.hasLayer(cons.cluster)) cons.cluster.addTo(cons.map);
   if (!showPoints && cons.map.hasLayer(cons.cluster)) cons.map.removeLayer(cons.cluster);
-  if (showPoints) { replace($("heat-legend")); return; }
+  if (showPoints) { replace($("heat-legend"), pointsLegend()); return; }
   const b = cons.map.getBounds();
   const q = heatParams();
   q.set("bbox", [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(5)).join(","));
@@ -274,13 +274,39 @@ async function loadWarnings() {
   const [grids, cells] = await Promise.all([api("/api/heatmap/warnings?by=grid"), api("/api/heatmap/warnings?by=cell")]);
   cons.warningLayer.clearLayers();
   for (const w of cells.warnings) cons.warningLayer.addData({ type: "Feature", geometry: w.geometry, properties: w });
-  const line = (w, by) => h("li", { class: "queue-row flag-overdue", dataset: { testid: "warning-row", place: w.place, by } },
-    h("div", { class: "row-top" }, h("b", {}, w.place)),
-    h("div", { class: "small" }, t("console.warning_line", { days: 7, observed: w.observed, expected: w.expected,
-      ratio: w.ratio })),
-    h("div", { class: "small muted" }, `p = ${w.p_value.toExponential(1)}`));
+  const days = Math.round((new Date(grids.recent.to) - new Date(grids.recent.from)) / 86_400_000);
+  const line = (w, by) => {
+    const kinds = Object.entries(w.categories || {}).slice(0, 2)
+      .map(([code, n]) => `${catName(code)} ${n}`).join("、");
+    const where = w.name ? (by === "cell" ? t("console.warning_near", { name: w.name }) : w.name) : w.place;
+    return h("li", {
+      class: "queue-row flag-overdue", tabindex: "0", dataset: { testid: "warning-row", place: w.place, by },
+      onclick: () => showWarning(w), onkeydown: (e) => { if (e.key === "Enter") showWarning(w); },
+    },
+    h("div", { class: "row-top" }, h("b", { dataset: { testid: "warning-place" } }, where),
+      kinds ? h("span", { class: "small", dataset: { testid: "warning-kinds" } }, ` · ${kinds}`) : null),
+    h("div", { class: "small" }, t("console.warning_line", { days, observed: w.observed,
+      expected: w.expected.toFixed(1), ratio: w.ratio.toFixed(1) })),
+    h("div", { class: "small muted" }, t(w.p_value < 0.001 ? "console.warning_strong" : "console.warning_clear")));
+  };
   const rows = [...grids.warnings.map((w) => line(w, "grid")), ...cells.warnings.map((w) => line(w, "cell"))];
   replace($("console-warnings"), rows.length ? rows : h("li", { class: "muted" }, t("console.no_warnings")));
+}
+
+/** What the case markers' colours mean. */
+function pointsLegend() {
+  const swatch = (kind) => h("span", { class: `swatch swatch-${kind}` });  // colours: console.css, as the markers'
+  return h("span", { dataset: { testid: "points-legend" } }, h("b", {}, t("console.legend")), " ",
+    swatch("new"), ` ${t("console.legend.new")} `, swatch("working"), ` ${t("console.legend.working")} `,
+    swatch("overdue"), ` ${t("console.overdue")}`);
+}
+
+/** Zoom to a flagged place and outline it. */
+function showWarning(w) {
+  if (!w.geometry) return;
+  if (cons.focus) cons.map.removeLayer(cons.focus);
+  cons.focus = L.geoJSON(w.geometry, { style: { color: "#b10026", weight: 4, fill: false } }).addTo(cons.map);
+  cons.map.fitBounds(cons.focus.getBounds(), { maxZoom: 16, padding: [40, 40] });
 }
 
 async function loadRepeats() {
