@@ -3,7 +3,7 @@
 
 import { api, ApiError } from "./api.js";
 import { h, replace } from "./dom.js";
-import { applyI18n, dateTime, localName, metres, onLangChange, t, toggleLang } from "./i18n.js";
+import { ago, applyI18n, dateTime, localName, metres, onLangChange, t, toggleLang } from "./i18n.js";
 import { LiveStream, showLiveState } from "./live.js";
 import { signOut, startSession } from "./session.js";
 import "./strings-cycle.js";
@@ -268,7 +268,8 @@ async function loadRecommendations(box) {
       d.units.length ? d.units.map((u, i) => h("label", { class: "check unit-pick" },
         h("input", { type: "checkbox", value: u.code, checked: i === 0 && rec.departments.length === 1 ? true : null,
           dataset: { testid: "recommend-unit", department: d.department } }),
-        `${u.name} · ${metres(u.distance_m)}`, h("small", { class: "muted" }, ` ${u.reason || ""}`)))
+        `${u.name} · ${metres(u.distance_m)}`,
+        h("small", { class: "muted" }, ` ${t("route.rank", { n: i + 1 })} · ${t("route.age", { t: ago(u.position_age_s) })}`)))
         : h("p", { class: "muted small" }, t("desk.recommend.none")))));
   } catch (e) {
     replace(box, h("p", { class: "error" }, e.detail || String(e)));

@@ -161,7 +161,7 @@ export class RoutingPreview {
             t("route.skipped", { busy: ex.not_available ?? 0, stale: ex.stale ?? 0 })) : null),
         mine.length
           ? h("ol", { class: "units" }, ...mine.map((u) => h("li", {
-            class: "unit", title: u.reason || "",
+            class: "unit",
             dataset: { testid: "route-unit", distanceM: String(u.distance_m), code: u.code || "" },
           },
           h("span", { class: "rank" }, String(u.rank ?? "")),
