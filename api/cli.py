@@ -626,6 +626,7 @@ def export_layer(
 
     from api.areas import files
     from api.params import parse_time
+    from spatial.errors import InputError
     from spatial.io.formats import format_of_name
 
     fmt = format_of_name(out.name)
@@ -634,9 +635,13 @@ def export_layer(
     when = None
     if as_of:
         try:
-            when = parse_time(datetime.fromisoformat(as_of), get_settings().timezone)
+            parsed = datetime.fromisoformat(as_of)
         except ValueError:
             fail(f"--as-of {as_of!r} is not an ISO-8601 time (2026-11-30T10:00:00+08:00)", 2)
+        try:
+            when = parse_time(parsed, get_settings().timezone, "--as-of")
+        except InputError as exc:
+            fail(f"{exc.field}: {exc.reason}", 2)
     content, _ = _in_transaction(lambda conn: files.export_layer(conn, _cli_admin(), layer=layer, parent=parent,
                                                                  fmt=fmt.key, as_of=when))
     out.write_bytes(content)

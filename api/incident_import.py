@@ -18,10 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api import audit
 from api.incidents import H3_RESOLUTION, new_tracking_code
 from api.keyed import keyed_hash
+from api.params import check_time
 from api.settings import Settings
 from api.sqlfiles import sql
 from api.workflow import machine
 from spatial import batch
+from spatial.errors import InputError
 from spatial.routing import route_many
 
 CHUNK = 10_000
@@ -58,12 +60,13 @@ def _records(path: Path) -> list[dict]:
     raise ValueError(f"{path}: use .csv, .gpkg or .geojson")
 
 
-def _time(value, zone: ZoneInfo) -> datetime | None:
+def _time(value, zone: ZoneInfo, field: str) -> datetime | None:
+    """An ISO 8601 time of the file (ValueError), in the range every caller's time is held to (InputError)."""
     text = str(value or "").strip()
     if not text:
         return None
     t = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return t if t.tzinfo else t.replace(tzinfo=zone)
+    return check_time(t if t.tzinfo else t.replace(tzinfo=zone), field)
 
 
 async def check(conn: AsyncConnection, path: Path, settings: Settings) -> Loaded:
@@ -95,13 +98,17 @@ async def check(conn: AsyncConnection, path: Path, settings: Settings) -> Loaded
             mine.append({"row": n, "field": "priority", "reason": f"must be one of {', '.join(PRIORITIES)}"})
         reported = closed = None
         try:
-            reported = _time(rec.get("reported_at"), zone)
+            reported = _time(rec.get("reported_at"), zone, "reported_at")
             if reported is None:
                 mine.append({"row": n, "field": "reported_at", "reason": "required (ISO 8601)"})
+        except InputError as e:
+            mine.append({"row": n, "field": e.field, "reason": e.reason})
         except ValueError:
             mine.append({"row": n, "field": "reported_at", "reason": "not an ISO 8601 time"})
         try:
-            closed = _time(rec.get("closed_at"), zone)
+            closed = _time(rec.get("closed_at"), zone, "closed_at")
+        except InputError as e:
+            mine.append({"row": n, "field": e.field, "reason": e.reason})
         except ValueError:
             mine.append({"row": n, "field": "closed_at", "reason": "not an ISO 8601 time"})
         description = str(rec.get("description") or "")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import datetime, timezone as dt_timezone
 from zoneinfo import ZoneInfo
 
 from spatial.errors import InputError
@@ -34,8 +34,36 @@ def clamp_limit(limit: int, maximum: int) -> int:
     return max(1, min(limit, maximum))
 
 
-def parse_time(value: datetime | None, timezone: str) -> datetime | None:
-    """A query time as an aware datetime: without an offset it is read in the server's zone."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=ZoneInfo(timezone))
+# The times a caller may send, anywhere: well inside what Python's datetime (years 1-9999) and
+# PostgreSQL can hold after a conversion to UTC (a ±14:00 offset moves 9999-12-31 into year 10000)
+# and after a window's days or a deadline's hours are added or taken away. A time outside is a
+# 422 naming its parameter, before any conversion or arithmetic.
+EARLIEST = datetime(1970, 1, 1, tzinfo=dt_timezone.utc)
+LATEST = datetime(2200, 1, 1, tzinfo=dt_timezone.utc)  # excluded
+
+
+def check_time(value: datetime, field: str) -> datetime:
+    """``value`` (aware) if it lies in [EARLIEST, LATEST); else an error naming ``field``.
+
+    Comparing aware datetimes subtracts their offsets as timedeltas, so it never overflows.
+
+    Examples
+    --------
+    >>> check_time(datetime.fromisoformat("9999-12-31T23:59:59-14:00"), "to")
+    Traceback (most recent call last):
+    spatial.errors.InputError: to: must be between 1970-01-01 and 2200-01-01 (UTC), not 9999-12-31T23:59:59-14:00
+    """
+    if not EARLIEST <= value < LATEST:
+        raise InputError(field, f"must be between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d} (UTC), "
+                                f"not {value.isoformat()[:40]}")
+    return value
+
+
+def parse_time(value: datetime | None, timezone: str, field: str) -> datetime | None:
+    """A caller's time as an aware datetime in the accepted range (:func:`check_time`): without
+    an offset it is read in the server's zone; ``field`` names the parameter in the error."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo(timezone))
+    return check_time(value, field)

@@ -12,6 +12,7 @@ import os
 import socket
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -142,9 +143,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def live_server(app):
-    """The app served by uvicorn on a loopback port, for browsers and concurrency."""
+@contextmanager
+def served(app):
+    """``app`` served by uvicorn on a free loopback port (in a thread) while the block runs: its URL."""
     import uvicorn
 
     port = _free_port()
@@ -156,6 +157,15 @@ def live_server(app):
         if time.time() > deadline:
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The app served by uvicorn on a loopback port, for browsers and concurrency."""
+    with served(app) as url:
+        yield url

@@ -116,6 +116,25 @@ GET_CASES = [
 ]
 
 
+# Calendar extremes (issue 19): the first and last instants Python can hold, pushed past them by
+# a ±14:00 offset once turned to UTC or shifted by a window's days, and times on either side of
+# the accepted range. Every time a caller sends is a 422 naming its parameter, never a 500.
+CALENDAR_EXTREMES = ["0001-01-01T00:00:00-14:00", "9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00",
+                     "9999-12-31T23:59:59+14:00", "0001-01-01T00:00:00", "1969-12-31T23:59:59Z",
+                     "2200-01-01T00:00:00Z"]
+TIME_PARAMETERS = [  # (path, the other parameters, the time parameter)
+    ("/api/heatmap", {}, "to"), ("/api/heatmap", {}, "from"),
+    ("/api/heatmap/warnings", {}, "to"),
+    ("/api/heatmap/repeats", {}, "to"), ("/api/heatmap/repeats", {}, "from"),
+    ("/api/incidents", {}, "since"), ("/api/incidents", {}, "until"),
+    ("/api/areas", {"kind": "street"}, "as_of"),
+    (f"/api/areas/{DISTRICT}", {}, "as_of"),
+    ("/api/areas/export", {"layer": "street", "format": "geojson"}, "as_of"),
+    ("/ogc/collections/street/items", {}, "datetime"),
+    (f"/ogc/collections/district/items/{DISTRICT}", {}, "datetime"),
+]
+
+
 @pytest.fixture(scope="module")
 def admin(make_user, login):
     return login(*make_user("admin", DISTRICT))
@@ -171,3 +190,23 @@ def test_oversized_chunked_body_is_refused_by_the_live_server(live_server, nothi
 
     res = httpx.post(f"{live_server}/api/incidents", timeout=30, **chunks(1_200_000))
     assert_field_error(res, 413, "body", "")
+
+
+@pytest.mark.parametrize("value", CALENDAR_EXTREMES)
+@pytest.mark.parametrize("path, params, field", TIME_PARAMETERS, ids=[f"{p} {f}" for p, _, f in TIME_PARAMETERS])
+def test_calendar_extremes_are_refused_naming_the_field(client, admin, path, params, field, value):
+    res = client.get(path, params={**params, field: value}, headers=admin)
+    assert_field_error(res, 422, field, "between")
+
+
+@pytest.mark.parametrize("path, params, field", TIME_PARAMETERS, ids=[f"{p} {f}" for p, _, f in TIME_PARAMETERS])
+def test_the_first_and_last_accepted_times_pass(client, admin, path, params, field):
+    """The range's own edges are accepted (a window's start goes with an end a day later); one
+    area asked for at a time before it existed is a 404, not a refused time."""
+    for value in ("1970-01-01T00:00:00Z", "2199-12-31T23:59:59Z"):
+        asked = {field: value}
+        if field == "from":
+            asked = {"from": value, "to": "1970-01-02T00:00:00Z"} if value.startswith("1970") \
+                else {"from": "2199-12-30T23:59:59Z", "to": value}
+        res = client.get(path, params={**params, **asked}, headers=admin)
+        assert res.status_code in (200, 404), f"{asked}: {res.status_code} {res.text[:300]}"

@@ -386,6 +386,21 @@ def test_suspension_stops_the_clock_and_extension_needs_a_reason(client, place, 
     assert case["deadline_flag"] is None
 
 
+@pytest.mark.parametrize("deadline", ["9999-12-31T23:59:59-14:00", "9999-12-31T23:59:59+14:00",
+                                      "0001-01-01T00:00:00+14:00", "2200-01-01T00:00:00Z"])
+def test_an_extension_to_a_calendar_extreme_is_refused_naming_the_deadline(client, place, desk, deadline):
+    """Beyond what survives a conversion to UTC (or the accepted range): a 422 naming the field,
+    and the case as it was (no deadline stored that could not be read back)."""
+    cid = report(client, place)["id"]
+    before = client.get(f"/api/incidents/{cid}", headers=desk).json()
+    res = client.post(f"/api/incidents/{cid}/actions/extend", json={"reason": "需协调", "deadline": deadline},
+                      headers=desk)
+    assert res.status_code == 422, res.text
+    assert "deadline" in [e["field"] for e in res.json()["errors"]]
+    after = client.get(f"/api/incidents/{cid}", headers=desk).json()
+    assert (after["due_at"], len(after["events"])) == (before["due_at"], len(before["events"]))
+
+
 # --------------------------------------------------------------------------- the queue
 
 def test_queue_filters_and_sorts_by_deadline(client, place, desk, engine):

@@ -86,6 +86,22 @@ HOSTILE: dict[str, Value] = {
     "string": Value(b'"abc"', "abc", b"abc"),
 }
 
+# Calendar extremes (issue 19), in every parameter like the values above, so no parameter that
+# takes a time can answer one with a 500: the first and last instants Python holds, pushed past
+# them by a ±14:00 offset once turned to UTC (or by a window's days), a five-digit year, dates
+# far before the epoch, with and without a time of day.
+CALENDAR_EXTREMES: dict[str, str] = {
+    "year1_minus14": "0001-01-01T00:00:00-14:00",
+    "year1_plus14": "0001-01-01T00:00:00+14:00",
+    "year9999_minus14": "9999-12-31T23:59:59-14:00",
+    "year9999_plus14": "9999-12-31T23:59:59+14:00",
+    "year10000": "10000-01-01T00:00:00Z",
+    "year1000": "1000-06-15T12:00:00+08:00",
+    "year1_date": "0001-01-01",
+    "year9999_date": "9999-12-31",
+}
+HOSTILE.update({f"calendar_{kind}": _text(text) for kind, text in CALENDAR_EXTREMES.items()})
+
 # Where a parameter lives: OpenAPI "in" values plus the bodies and the token.
 LOCATIONS = {"path", "query", "header", "json", "form", "multipart", "json_body", "bearer", "authorization"}
 BODY_MEDIA = {"application/json": "json", "application/x-www-form-urlencoded": "form",

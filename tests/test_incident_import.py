@@ -76,10 +76,13 @@ def test_bad_rows_are_listed_by_row_and_nothing_is_written(settings, engine, tmp
                     "b,30.8,120.4,garbage,2025-01-01T00:00:00\n"
                     "c,120.4,30.8,no_such,2025-01-01T00:00:00\n"
                     "a,120.4,30.8,garbage,yesterday\n"
-                    ",120.4,30.8,garbage,2025-01-01T00:00:00\n", encoding="utf-8")
+                    ",120.4,30.8,garbage,2025-01-01T00:00:00\n"
+                    "d,120.4,30.8,garbage,9999-12-31T23:59:59-14:00\n"  # year 10000 in UTC
+                    "e,120.4,30.8,garbage,0001-01-01T00:00:00+14:00\n", encoding="utf-8")
     before = count(engine)
     out = run(settings, path)
     assert out.returncode == 1
-    for text in ("row 3: lat", "row 4: category", "row 5: id", "row 5: reported_at", "row 6: id"):
+    for text in ("row 3: lat", "row 4: category", "row 5: id", "row 5: reported_at", "row 6: id",
+                 "row 7: reported_at: must be between", "row 8: reported_at: must be between"):
         assert text in out.stderr, (text, out.stderr)
     assert count(engine) == before

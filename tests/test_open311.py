@@ -339,6 +339,8 @@ def test_bad_filters_are_400(client, fmt):
         ({"start_date": "2026-06-01T00:00:00Z", "end_date": "2026-10-01T00:00:00Z"}, "90 days"),
         ({"start_date": "2026-10-01T00:00:00Z", "end_date": "2026-09-01T00:00:00Z"}, "end_date"),
         ({"start_date": "9999-12-31T23:59:59Z"}, "start_date"),
+        ({"start_date": "0001-01-01T00:00:00+14:00"}, "start_date"),  # calendar extremes (issue 19)
+        ({"end_date": "9999-12-31T23:59:59-14:00"}, "end_date"),
         ({"status": "pending"}, "status"),
         ({"service_code": "noise,no_such_thing"}, "no_such_thing"),
         ({"service_request_id": ",".join(["XA-2345-6789-ABCD"] * 101)}, "service_request_id"),

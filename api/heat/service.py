@@ -42,8 +42,8 @@ def _floor_hour(t: datetime) -> datetime:
 def window(start: datetime | None, stop: datetime | None, settings: Settings, *,
            default_days: int = 30) -> tuple[datetime, datetime]:
     """Whole hours [start, stop) covering the asked window (the rollup's grain)."""
-    stop = parse_time(stop, settings.timezone) or datetime.now(timezone.utc)
-    start = parse_time(start, settings.timezone) or stop - timedelta(days=default_days)
+    stop = parse_time(stop, settings.timezone, "to") or datetime.now(timezone.utc)
+    start = parse_time(start, settings.timezone, "from") or stop - timedelta(days=default_days)
     if start >= stop:
         raise Invalid("from must be before to", field="from")
     if stop - start > timedelta(days=MAX_WINDOW_DAYS):

@@ -65,7 +65,7 @@ async def export_layer(
     as_of: datetime | None = Query(None, description="the boundaries as they were then (ISO-8601)"),
 ):
     """The areas of one kind in the caller's scope, current or as of a past time, as a file."""
-    when = parse_time(as_of, request.app.state.settings.timezone)
+    when = parse_time(as_of, request.app.state.settings.timezone, "as_of")
     content, name = await files.export_layer(conn, who, layer=layer, parent=parent, fmt=format, as_of=when)
     return Response(content, media_type=FORMATS[format].media_type,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -50,7 +50,7 @@ async def save_edit(conn: ConnDep, who: AreaEditor, body: Annotated[EditIn, Body
 async def get_area(code: CodePath, conn: ConnDep, who: MapReader, request: Request,
                    as_of: datetime | None = Query(None, description="ISO-8601 time: the version valid then")):
     """One area as a GeoJSON Feature (current, or at `as_of`); the current version carries an ETag."""
-    feature, tag = await reads.area(conn, who, code, parse_time(as_of, request.app.state.settings.timezone))
+    feature, tag = await reads.area(conn, who, code, parse_time(as_of, request.app.state.settings.timezone, "as_of"))
     return GeoJSONResponse(feature, headers={"ETag": tag} if tag else None)
 
 

@@ -43,7 +43,7 @@ async def list_areas(
     """Areas of one kind within the caller's scope (current, or at `as_of`), as GeoJSON."""
     return GeoJSONResponse(await catalog.areas(
         conn, who, kind=kind, parent=parent, department=department, bbox=parse_bbox(bbox),
-        as_of=parse_time(as_of, request.app.state.settings.timezone)))
+        as_of=parse_time(as_of, request.app.state.settings.timezone, "as_of")))
 
 
 @router.get("/stations", response_model=FeatureCollection, response_class=GeoJSONResponse,

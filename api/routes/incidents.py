@@ -70,8 +70,8 @@ async def list_incidents(
     """
     settings = request.app.state.settings
     limit = clamp_limit(limit, settings.page_limit_max)
-    filters = {"category": category, "status": status, "since": parse_time(since, settings.timezone),
-               "until": parse_time(until, settings.timezone), **parse_bbox(bbox)}
+    filters = {"category": category, "status": status, "since": parse_time(since, settings.timezone, "since"),
+               "until": parse_time(until, settings.timezone, "until"), **parse_bbox(bbox)}
     rows, matched = await service.list_page(conn, who, limit=limit, offset=offset, filters=filters)
     links = []
     if offset + len(rows) < matched:

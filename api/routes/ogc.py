@@ -42,7 +42,7 @@ def _instant(request: Request, value: str | None) -> datetime | None:
         when = datetime.fromisoformat(value)
     except ValueError:
         raise Invalid(f"{value[:64]!r} is not an ISO-8601 time", field="datetime") from None
-    return parse_time(when, request.app.state.settings.timezone)
+    return parse_time(when, request.app.state.settings.timezone, "datetime")
 
 
 def _format(f: str | None) -> None:

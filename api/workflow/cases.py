@@ -25,6 +25,7 @@ from api.auth.policy import Capability, reach
 from api.auth.principal import Principal
 from api.errors import Conflict, Forbidden, Invalid, NotFound
 from api.incidents import add_event
+from api.params import parse_time
 from api.settings import Settings
 from api.sqlfiles import sql
 from api.workflow import deadlines, machine
@@ -412,7 +413,7 @@ async def _resume(step: Step) -> None:
 
 
 async def _extend(step: Step) -> None:
-    new = step.body.deadline
+    new = parse_time(step.body.deadline, step.settings.timezone, "deadline")  # in range before any arithmetic
     current = step.row["due_at"]
     if new <= step.at or (current is not None and new <= current):
         raise Invalid("the new deadline must be later than the current one and than now", field="deadline")

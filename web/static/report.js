@@ -1,6 +1,9 @@
 // The resident's report page: where (GPS, a draggable pin, or the QR grid's centre), what,
 // photos, and a send that survives a weak network (outbox.js). No login, no external request.
+// What is in the outbox stays on screen: waiting (and until when), refused (with the server's
+// reason, to edit and send again or discard), or sent (the tracking code, for this visit).
 
+import { deviceHeaders } from "./device.js";
 import { h, replace } from "./dom.js";
 import { applyI18n, localName, t, toggleLang } from "./i18n.js";
 import * as outbox from "./outbox.js";
@@ -10,10 +13,12 @@ const $ = (id) => document.getElementById(id);
 const RETRY_MS = 5000;
 const MAX_PHOTOS = 4;
 const page = { map: null, pin: null, circle: null, point: null, accuracy: null, qr: null, categories: [],
-  skipMatches: false, sending: false };
+  skipMatches: false, sending: false, sent: new Map(), editing: null, editPhotos: [], confirming: null, shown: "",
+  timer: null, wake: false };
 
 async function json(url) {
-  const res = await fetch(url, { headers: { Accept: "application/json" } });
+  const extra = url.startsWith("/api/public/") ? deviceHeaders() : {};
+  const res = await fetch(url, { headers: { Accept: "application/json", ...extra } });
   if (!res.ok) throw new Error((await res.json().catch(() => ({}))).detail || `HTTP ${res.status}`);
   return res.json();
 }
@@ -90,13 +95,14 @@ async function offerMatches(b) {
 }
 
 async function meToo(id) {
-  const res = await fetch(`/api/public/incidents/${id}/me-too`, { method: "POST", headers: { Accept: "application/json" } });
+  const res = await fetch(`/api/public/incidents/${id}/me-too`,
+    { method: "POST", headers: { Accept: "application/json", ...deviceHeaders() } });
   const doc = await res.json().catch(() => ({}));
   if (!res.ok) return showError(doc.detail || `HTTP ${res.status}`);
   localStorage.setItem(`gridgov.token.${doc.tracking_code}`, doc.reporter_token);
   $("matches").hidden = true;
   $("report-form").hidden = true;
-  replace($("outbox"), sentCard(doc.tracking_code, "report.joined"));
+  showSent(`me-too-${doc.tracking_code}`, { tracking_code: doc.tracking_code, label: "report.joined" });
 }
 
 async function submit(ev) {
@@ -104,47 +110,165 @@ async function submit(ev) {
   showError("");
   if (!$("category").value) return showError(t("report.pick"));
   if (!page.point) return showError(t("report.denied"));
-  const photos = [...($("photos").files || [])];
+  let photos = [...($("photos").files || [])];
+  if (!photos.length && page.editing) photos = page.editPhotos;  // a browser that could not put them back in the form
   if (photos.length > MAX_PHOTOS) return showError(t("report.too_many"));
   const b = body();
   if (!page.skipMatches) {
     try { if (await offerMatches(b)) return; } catch { /* offline: no offer, keep the report */ }
   }
   await outbox.put(outbox.entry(b, photos));
+  if (page.editing) await outbox.remove(page.editing);  // the edited report replaces the refused one
+  page.editing = null;
+  page.editPhotos = [];
   $("report-form").hidden = true;
   await flush();
 }
 
-function sentCard(code, key = "report.sent") {
+// ---------------------------------------------------------------- the outbox on screen
+
+function summary(b) {
+  const c = page.categories.find((x) => x.code === b.category);
+  return h("p", { class: "small muted", dataset: { testid: "outbox-summary" } },
+    c ? localName(c) : b.category, b.description ? ` · ${b.description.slice(0, 80)}` : "");
+}
+
+function sentCard(code, key = "report.sent", photoErrors = []) {
   const link = `/track/${encodeURIComponent(code)}`;
   return h("div", { class: "sent", dataset: { testid: "report-sent" } },
     h("p", {}, t(key)), h("p", { class: "code", dataset: { testid: "tracking-code" } }, code),
+    photoErrors.map((p) => h("p", { class: "error small", dataset: { testid: "photo-refused" } },
+      t("report.photo_refused", { n: p.n, e: p.reason }))),
     h("p", { class: "small" }, t("report.keep")),
     h("a", { href: link, class: "btn-primary", dataset: { testid: "track-link" } }, t("report.follow")));
+}
+
+function waitText(until) {
+  const s = Math.ceil((until - Date.now()) / 1000);
+  return s > 0 ? t("report.retry_in", { s }) : t("report.retrying");
+}
+
+function pendingCard(e) {
+  const busy = e.waiting === "busy";
+  return h("div", { class: "pending", dataset: { testid: "report-pending", wait: e.waiting || "" } },
+    h("p", {}, e.tracking_code ? t("report.photos_pending") : t(busy ? "report.busy" : "report.pending")),
+    e.tracking_code ? h("p", { class: "code", dataset: { testid: "tracking-code" } }, e.tracking_code) : null,
+    summary(e.body),
+    e.notBefore ? h("p", { class: "small", dataset: { testid: "retry-at", until: String(e.notBefore) } },
+      waitText(e.notBefore)) : null);
+}
+
+function failedCard(e) {
+  const sure = page.confirming === e.key;
+  const button = (testid, cls, label, onclick) =>
+    h("button", { type: "button", class: cls, dataset: { testid }, onclick }, t(label));
+  return h("div", { class: "failed", dataset: { testid: "report-failed", key: e.key } },
+    h("p", { class: "error", dataset: { testid: "failed-reason" } }, t("report.failed", { e: e.error })),
+    summary(e.body),
+    h("p", { class: "small" }, t(page.editing === e.key ? "report.editing" : "report.failed_kept")),
+    sure ? h("div", { class: "actions" }, h("p", { class: "small" }, t("report.discard_sure")),
+      button("report-discard-confirm", "btn-danger", "report.discard_yes", () => discard(e.key)),
+      button("report-discard-cancel", "btn-ghost", "report.discard_no", () => confirmDiscard(null)))
+      : h("div", { class: "actions" },
+        button("report-edit", "btn-primary", "report.edit", () => edit(e.key)),
+        button("report-discard", "btn-ghost", "report.discard", () => confirmDiscard(e.key))));
+}
+
+function confirmDiscard(key) {  // discarding asks once more: what the resident wrote is gone after it
+  page.confirming = key;
+  render(true);
+}
+
+/** A sent report or a me-too stays on screen for this visit (the outbox itself lets it go). */
+function showSent(key, card) {
+  page.sent.set(key, { created: Date.now(), ...card });
+  render(true);
+}
+
+async function render(force = false) {
+  const entries = await outbox.all();
+  for (const e of entries.filter((x) => x.state === "sent")) {
+    try { localStorage.setItem(`gridgov.token.${e.tracking_code}`, e.reporter_token); } catch { /* private mode */ }
+    page.sent.set(e.key, { created: e.created, tracking_code: e.tracking_code, photoErrors: e.photoErrors || [] });
+    await outbox.remove(e.key);  // the server has it, and the token is kept: nothing is lost
+  }
+  const items = [...[...page.sent].map(([key, c]) => ({ key, created: c.created, sent: c })),
+    ...entries.filter((e) => e.state !== "sent").map((e) => ({ key: e.key, created: e.created, e }))]
+    .sort((a, b) => a.created - b.created);
+  const shown = JSON.stringify([items.map((x) => [x.key, x.e?.state, x.e?.waiting, x.e?.notBefore, x.e?.tracking_code,
+    x.e?.error]), page.confirming, page.editing]);
+  if (!force && shown === page.shown) return;  // the same: leave the buttons under the resident's finger alone
+  page.shown = shown;
+  replace($("outbox"), items.map((x) => {
+    if (x.sent) return sentCard(x.sent.tracking_code, x.sent.label, x.sent.photoErrors);
+    return x.e.state === "failed" ? failedCard(x.e) : pendingCard(x.e);
+  }));
+}
+
+function tick() {  // the countdowns of waiting reports
+  for (const el of document.querySelectorAll("[data-until]")) el.textContent = waitText(Number(el.dataset.until));
+}
+
+/** The next round at the moment the earliest waiting report may go (the interval is a fallback). */
+async function schedule() {
+  clearTimeout(page.timer);
+  const waits = (await outbox.all()).filter((e) => e.state === "pending" && e.notBefore).map((e) => e.notBefore);
+  if (waits.length) page.timer = setTimeout(flush, Math.max(0, Math.min(...waits) - Date.now()) + 50);
 }
 
 async function flush() {
   if (page.sending) return;
   page.sending = true;
   try {
+    if (page.wake) {  // the browser says the network is back: who waited for it goes now
+      page.wake = false;
+      await outbox.wake();
+    }
     for (const e of await outbox.all()) {
-      if (e.state === "pending") {
-        try { await outbox.send(e); } catch { /* the network again: the next round retries */ }
+      if (outbox.due(e)) {
+        try { await outbox.send(e); } catch { /* storage trouble: the next round tries again */ }
       }
     }
-    const entries = await outbox.all();
-    replace($("outbox"), entries.map((e) => {
-      if (e.state === "sent") {
-        localStorage.setItem(`gridgov.token.${e.tracking_code}`, e.reporter_token);
-        return sentCard(e.tracking_code);
-      }
-      if (e.state === "failed") return h("p", { class: "error", dataset: { testid: "report-failed" } }, t("report.failed", { e: e.error }));
-      return h("p", { class: "pending", dataset: { testid: "report-pending" } }, t("report.pending"));
-    }));
-    for (const e of entries) if (e.state !== "pending") await outbox.remove(e.key);
+    await render();
   } finally {
     page.sending = false;
   }
+  await schedule();
+}
+
+async function edit(key) {
+  const e = await outbox.get(key);
+  if (!e) return;
+  const b = e.body;
+  page.editing = key;
+  page.confirming = null;
+  page.skipMatches = true;  // the resident chose to file it already
+  page.qr = b.qr_grid ? { ...(page.qr || {}), grid: b.qr_grid, sig: b.qr_sig || "" } : null;
+  $("category").value = b.category;
+  $("description").value = b.description || "";
+  $("contact").value = b.contact || "";
+  page.editPhotos = [];
+  try {  // the photos go back into the form, where the resident may change them
+    const files = new DataTransfer();
+    (e.photos || []).forEach((p, i) => files.items.add(p instanceof File ? p
+      : new File([p], `photo-${i}`, { type: p.type })));
+    $("photos").files = files.files;
+  } catch {  // a browser that cannot: they are kept aside and sent with the edit unless others are chosen
+    $("photos").value = "";
+    page.editPhotos = e.photos || [];
+  }
+  place(b.lon, b.lat, b.accuracy_m ?? null);
+  $("report-form").hidden = false;
+  showError(t("report.failed", { e: e.error }));
+  await render(true);
+  $("report-form").scrollIntoView({ block: "start" });
+}
+
+async function discard(key) {
+  if (page.editing === key) page.editing = null;
+  page.confirming = null;
+  await outbox.remove(key);
+  await render(true);
 }
 
 // ---------------------------------------------------------------- start
@@ -172,12 +296,13 @@ async function start() {
   const fill = () => replace($("category"), h("option", { value: "" }, t("report.pick")),
     page.categories.map((c) => h("option", { value: c.code }, localName(c))));
   fill();
-  document.addEventListener("gridgov:lang", fill);
+  document.addEventListener("gridgov:lang", () => { fill(); render(true); });
   $("report-form").addEventListener("submit", submit);
   locate();
   await flush();  // a report left from an earlier visit goes now
   setInterval(flush, RETRY_MS);
-  window.addEventListener("online", flush);
+  setInterval(tick, 1000);
+  window.addEventListener("online", () => { page.wake = true; flush(); });
 }
 
 document.addEventListener("DOMContentLoaded", () => {

@@ -1,6 +1,7 @@
 // Follow a report: its states and times (no staff names, no personal data), then a rating.
 // The secret comes from this phone (kept when the report was sent) or is typed in.
 
+import { deviceHeaders } from "./device.js";
 import { h, replace } from "./dom.js";
 import { applyI18n, dateTime, t, toggleLang } from "./i18n.js";
 import "./strings-cycle.js";
@@ -16,7 +17,7 @@ function eventName(e) { const k = `event.${e.kind}`; return t(k) === k ? stateNa
 async function load() {
   $("track-error").hidden = true;
   const res = await fetch(`/api/public/incidents/${encodeURIComponent(code)}`,
-    { headers: { Accept: "application/json", "X-Reporter-Token": token } });
+    { headers: { Accept: "application/json", "X-Reporter-Token": token, ...deviceHeaders() } });
   const doc = await res.json().catch(() => ({}));
   if (!res.ok) {
     $("track-error").textContent = doc.detail || `HTTP ${res.status}`;
@@ -55,7 +56,9 @@ async function rate(ev) {
   ev.preventDefault();
   if (!stars) return;
   const res = await fetch(`/api/public/incidents/${encodeURIComponent(code)}/rating`, {
-    method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json", "X-Reporter-Token": token },
+    method: "POST",
+    headers: { "Content-Type": "application/json", Accept: "application/json", "X-Reporter-Token": token,
+      ...deviceHeaders() },
     body: JSON.stringify({ rating: stars, comment: $("comment").value.trim() }) });
   if (!res.ok) {
     $("track-error").textContent = (await res.json().catch(() => ({}))).detail || `HTTP ${res.status}`;
