@@ -150,3 +150,39 @@ def test_the_resident_follows_and_rates_the_case(browser, live_server, client, m
         context.close()
     case = client.get(f"/api/incidents/{created['id']}", headers=admin).json()
     assert case["rating"] == 4
+
+
+def test_a_neighbour_says_me_too_and_follows_the_case_with_a_code_of_their_own(
+        browser, live_server, http, spots, engine):  # noqa: F811
+    """The same problem was reported here an hour ago: the page offers it plainly (category, when,
+    how far, how many support it) with the send button out of the way; "me too" gives the
+    neighbour a code of their own that opens the case on the track page."""
+    spot = spots[2]
+    first = http.post("/api/incidents", json={"category": "street_light", "lon": spot["lon"], "lat": spot["lat"],
+                                              "description": "路灯不亮 e2e-me-too"})
+    assert first.status_code == 201, first.text
+    context = phone(browser, spot)
+    try:
+        page = context.new_page()
+        page.goto(f"{live_server}/report")
+        page.wait_for_selector("#report-map[data-placed='1']")
+        page.wait_for_function("() => document.querySelector('[data-testid=where]').dataset.grid")
+        page.get_by_test_id("report-category").select_option("street_light")
+        page.get_by_test_id("report-submit").click()
+        offer = page.get_by_test_id("matches")
+        offer.wait_for(state="visible")
+        text = offer.inner_text()
+        assert "路灯" in text and "米" in text and "附议" in text, text
+        assert page.get_by_test_id("report-submit").is_hidden()  # one choice at a time
+        page.screenshot(path="/tmp/gridgov-screenshot-me-too.png", full_page=True)
+        page.get_by_test_id("me-too").first.click()
+        code = page.get_by_test_id("tracking-code").inner_text().strip()
+        assert code.startswith("XA-") and code != first.json()["tracking_code"]
+        token = page.evaluate("(c) => localStorage.getItem(`gridgov.token.${c}`)", code)
+        followed = http.get(f"/api/public/incidents/{code}", headers={"X-Reporter-Token": token})
+        assert followed.status_code == 200 and followed.json()["events"][-1]["kind"] == "me_too"
+    finally:
+        context.close()
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT supporters FROM incident WHERE id = :i"),
+                            {"i": first.json()["id"]}).scalar_one() == 1

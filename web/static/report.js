@@ -5,7 +5,7 @@
 
 import { deviceHeaders } from "./device.js";
 import { h, replace } from "./dom.js";
-import { applyI18n, localName, t, toggleLang } from "./i18n.js";
+import { ago, applyI18n, localName, t, toggleLang } from "./i18n.js";
 import * as outbox from "./outbox.js";
 import "./strings-report.js";
 
@@ -85,22 +85,35 @@ async function offerMatches(b) {
   const q = new URLSearchParams({ lon: b.lon, lat: b.lat, category: b.category });
   const { candidates } = await json(`/api/public/matches?${q}`);
   if (!candidates.length) return false;
-  replace($("matches"), h("p", {}, t("report.matches")),
-    candidates.map((c) => h("button", { type: "button", class: "btn-ghost", dataset: { testid: "me-too", id: String(c.id) },
-      onclick: () => meToo(c.id) }, t("report.me_too", { id: c.id, d: c.distance_m }))),
-    h("button", { type: "button", class: "btn-primary", dataset: { testid: "report-anyway" },
-      onclick: () => { page.skipMatches = true; $("matches").hidden = true; submit(); } }, t("report.anyway")));
+  const name = (code) => { const c = page.categories.find((x) => x.code === code); return c ? localName(c) : code; };
+  const since = (at) => ago(Math.max(0, (Date.now() - Date.parse(at)) / 1000));
+  replace($("matches"), h("p", { class: "matches-title" }, t("report.matches")),
+    h("ul", { class: "match-list" }, candidates.map((c) => h("li", { class: "match" },
+      h("div", { class: "match-what" }, h("b", {}, name(c.category_code)),
+        h("span", { class: "small" }, ` ${t("report.match_line", { ago: since(c.reported_at), d: c.distance_m, n: c.supporters })}`)),
+      h("button", { type: "button", class: "btn-primary", dataset: { testid: "me-too", id: c.public_id },
+        onclick: () => meToo(c.public_id, b) }, t("report.me_too"))))),
+    h("button", { type: "button", class: "btn-secondary", dataset: { testid: "report-anyway" },
+      onclick: () => { page.skipMatches = true; closeMatches(); submit(); } }, t("report.anyway")));
   $("matches").hidden = false;
+  $("report-submit").hidden = true;  // one choice at a time: join, or send a new report
   return true;
 }
 
-async function meToo(id) {
-  const res = await fetch(`/api/public/incidents/${id}/me-too`,
-    { method: "POST", headers: { Accept: "application/json", ...deviceHeaders() } });
+function closeMatches() {
+  $("matches").hidden = true;
+  $("report-submit").hidden = false;
+}
+
+/** Join the offered case from where the resident stands (the server checks it is offered there). */
+async function meToo(publicId, b) {
+  const res = await fetch(`/api/public/incidents/${encodeURIComponent(publicId)}/me-too`, {
+    method: "POST", body: JSON.stringify({ lon: b.lon, lat: b.lat }),
+    headers: { Accept: "application/json", "Content-Type": "application/json", ...deviceHeaders() } });
   const doc = await res.json().catch(() => ({}));
   if (!res.ok) return showError(doc.detail || `HTTP ${res.status}`);
   localStorage.setItem(`gridgov.token.${doc.tracking_code}`, doc.reporter_token);
-  $("matches").hidden = true;
+  closeMatches();
   $("report-form").hidden = true;
   showSent(`me-too-${doc.tracking_code}`, { tracking_code: doc.tracking_code, label: "report.joined" });
 }
