@@ -14,7 +14,7 @@ from api import qr
 WIDTH_MM, HEIGHT_MM, QR_MM, QR_TOP_MM = 210, 297, 120, 100
 QUIET_ZONE = 4  # modules of white around the code, as the QR standard asks
 STEPS = ("1. 用手机扫描二维码，打开上报页面", "2. 允许定位，选择问题类别，描述并拍照",
-         "3. 提交后保存查询码，可随时查看办理进度并评价")
+         "3. 提交后保存查询码和查询链接（含密码），在任何手机上都能查看进度并评价")
 PDF_FONT = "STSong-Light"  # a CID font every PDF reader has for Chinese: nothing to embed
 
 

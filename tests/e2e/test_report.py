@@ -186,3 +186,34 @@ def test_a_neighbour_says_me_too_and_follows_the_case_with_a_code_of_their_own(
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT supporters FROM incident WHERE id = :i"),
                             {"i": first.json()["id"]}).scalar_one() == 1
+
+
+def test_a_resident_reports_on_one_phone_and_tracks_on_another_from_what_the_page_showed(
+        browser, live_server, spots, engine):  # noqa: F811
+    spot = spots[1]
+    context = phone(browser, spot)
+    try:
+        page = context.new_page()
+        page.goto(f"{live_server}/report")
+        fill_report(page, "楼道堆物 e2e-two-phones", photo=False)
+        code = page.get_by_test_id("tracking-code").inner_text().strip()
+        page.wait_for_timeout(6000)  # the card stays: it used to be wiped at the next round
+        card = page.get_by_test_id("report-sent")
+        assert card.is_visible() and page.get_by_test_id("tracking-code").inner_text().strip() == code
+        secret = page.get_by_test_id("tracking-secret").inner_text().strip()
+        link = page.get_by_test_id("track-link").get_attribute("href")
+        assert link.endswith(f"/track/{code}#t={secret}")  # the secret only in the fragment
+        assert page.get_by_test_id("copy-link").is_visible()
+    finally:
+        context.close()
+    other = browser.new_context(viewport=PHONE, locale="zh-CN")  # another phone: nothing stored
+    try:
+        page = other.new_page()
+        requested: list[str] = []
+        page.on("request", lambda r: requested.append(r.url))
+        page.goto(link)
+        page.get_by_test_id("track-status").wait_for()
+        assert "#" not in page.url  # taken out of the address bar once kept
+        assert not any(secret in url for url in requested)  # never sent in a URL
+    finally:
+        other.close()

@@ -115,7 +115,8 @@ async function meToo(publicId, b) {
   localStorage.setItem(`gridgov.token.${doc.tracking_code}`, doc.reporter_token);
   closeMatches();
   $("report-form").hidden = true;
-  showSent(`me-too-${doc.tracking_code}`, { tracking_code: doc.tracking_code, label: "report.joined" });
+  showSent(`me-too-${doc.tracking_code}`, { tracking_code: doc.tracking_code, label: "report.joined",
+    token: doc.reporter_token });
 }
 
 async function submit(ev) {
@@ -146,14 +147,38 @@ function summary(b) {
     c ? localName(c) : b.category, b.description ? ` · ${b.description.slice(0, 80)}` : "");
 }
 
-function sentCard(code, key = "report.sent", photoErrors = []) {
-  const link = `/track/${encodeURIComponent(code)}`;
+/** The link that opens tracking on any phone: the secret rides in the fragment, which browsers
+ * never send to a server (so it stays out of every access log). */
+function trackingLink(code, token) {
+  const base = `${location.origin}/track/${encodeURIComponent(code)}`;
+  return token ? `${base}#t=${encodeURIComponent(token)}` : base;
+}
+
+async function copyLink(link, button) {
+  try {
+    await navigator.clipboard.writeText(link);
+    button.textContent = t("report.copied");
+  } catch {
+    window.prompt(t("report.copy"), link);  // no clipboard here (plain http): let the resident copy it by hand
+  }
+}
+
+function sentCard(code, key = "report.sent", photoErrors = [], token = null) {
+  const link = trackingLink(code, token);
+  const copy = h("button", { type: "button", class: "btn-secondary", dataset: { testid: "copy-link" },
+    onclick: () => copyLink(link, copy) }, t("report.copy"));
+  const share = navigator.share ? h("button", { type: "button", class: "btn-secondary", dataset: { testid: "share-link" },
+    onclick: () => navigator.share({ title: t("report.share_title"), text: code, url: link }).catch(() => {}) },
+  t("report.share")) : null;
   return h("div", { class: "sent", dataset: { testid: "report-sent" } },
     h("p", {}, t(key)), h("p", { class: "code", dataset: { testid: "tracking-code" } }, code),
+    token ? h("p", { class: "small" }, t("report.secret"), " ",
+      h("span", { class: "secret", dataset: { testid: "tracking-secret" } }, token)) : null,
     photoErrors.map((p) => h("p", { class: "error small", dataset: { testid: "photo-refused" } },
       t("report.photo_refused", { n: p.n, e: p.reason }))),
     h("p", { class: "small" }, t("report.keep")),
-    h("a", { href: link, class: "btn-primary", dataset: { testid: "track-link" } }, t("report.follow")));
+    h("a", { href: link, class: "btn-primary", dataset: { testid: "track-link" } }, t("report.follow")),
+    h("div", { class: "sent-actions" }, copy, share));
 }
 
 function waitText(until) {
@@ -202,7 +227,8 @@ async function render(force = false) {
   const entries = await outbox.all();
   for (const e of entries.filter((x) => x.state === "sent")) {
     try { localStorage.setItem(`gridgov.token.${e.tracking_code}`, e.reporter_token); } catch { /* private mode */ }
-    page.sent.set(e.key, { created: e.created, tracking_code: e.tracking_code, photoErrors: e.photoErrors || [] });
+    page.sent.set(e.key, { created: e.created, tracking_code: e.tracking_code, photoErrors: e.photoErrors || [],
+      token: e.reporter_token });
     await outbox.remove(e.key);  // the server has it, and the token is kept: nothing is lost
   }
   const items = [...[...page.sent].map(([key, c]) => ({ key, created: c.created, sent: c })),
@@ -213,7 +239,7 @@ async function render(force = false) {
   if (!force && shown === page.shown) return;  // the same: leave the buttons under the resident's finger alone
   page.shown = shown;
   replace($("outbox"), items.map((x) => {
-    if (x.sent) return sentCard(x.sent.tracking_code, x.sent.label, x.sent.photoErrors);
+    if (x.sent) return sentCard(x.sent.tracking_code, x.sent.label, x.sent.photoErrors, x.sent.token);
     return x.e.state === "failed" ? failedCard(x.e) : pendingCard(x.e);
   }));
 }

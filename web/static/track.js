@@ -9,7 +9,14 @@ import "./strings-report.js";
 
 const $ = (id) => document.getElementById(id);
 const code = decodeURIComponent(location.pathname.split("/").pop());
-let token = localStorage.getItem(`gridgov.token.${code}`) || "";
+// a link from the sent card carries the secret in its fragment (#t=…), which no server sees:
+// keep it on this phone and take it out of the address bar
+const fromLink = new URLSearchParams(location.hash.slice(1)).get("t");
+if (fromLink) {
+  try { localStorage.setItem(`gridgov.token.${code}`, fromLink); } catch { /* private mode: this visit only */ }
+  history.replaceState(null, "", location.pathname);
+}
+let token = fromLink || localStorage.getItem(`gridgov.token.${code}`) || "";
 
 function stateName(s) { const k = `state.${s}`; return t(k) === k ? s : t(k); }
 function eventName(e) { const k = `event.${e.kind}`; return t(k) === k ? stateName(e.status || e.kind) : t(k); }
@@ -26,7 +33,7 @@ async function load() {
     return;
   }
   $("token-form").hidden = true;
-  localStorage.setItem(`gridgov.token.${code}`, token);
+  try { localStorage.setItem(`gridgov.token.${code}`, token); } catch { /* private mode */ }
   render(doc);
 }
 
