@@ -74,7 +74,8 @@ async def track(conn: AsyncConnection, tracking_code: str, token: str) -> dict:
     supporter sees the times to the hour (the case is someone else's report)."""
     row, holder = await _own_case(conn, tracking_code, token)
     doc = {"tracking_code": holder.tracking_code, "category": row["category_code"],
-           **{k: row[k] for k in PUBLIC_CASE_FIELDS}}
+           **{k: row[k] for k in PUBLIC_CASE_FIELDS},
+           "your_photos": row["reporter_photos"] if holder.supporter_id is None else []}
     if not holder.is_reporter:
         doc.update({k: _to_the_hour(doc[k]) for k in ("reported_at", "due_at", "closed_at")},
                    merged_into=None,
@@ -83,6 +84,19 @@ async def track(conn: AsyncConnection, tracking_code: str, token: str) -> dict:
 
 
 MAX_REPORTER_PHOTOS = 4
+
+
+async def photo(conn: AsyncConnection, tracking_code: str, token: str, sha256: str) -> tuple[bytes, str]:
+    """A photo the holder may see: one the case's reporter sent (to that reporter), or one of a
+    step shown to residents. Anything else looks missing."""
+    row, holder = await _own_case(conn, tracking_code, token)
+    shown = {p for e in row["events"] for p in e.get("photos") or ()}
+    if holder.supporter_id is None:
+        shown |= set(row["reporter_photos"])
+    found = (await conn.execute(sql("attachment_bytes"), {"sha256": sha256})).first() if sha256 in shown else None
+    if found is None:
+        raise NotFound("no such photo on this case", field="sha256")
+    return bytes(found.bytes), found.media_type
 
 
 async def add_photo(conn: AsyncConnection, who: Principal, tracking_code: str, token: str, data: bytes) -> dict:

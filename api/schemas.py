@@ -316,6 +316,9 @@ class PublicEvent(BaseModel):
     at: datetime
     kind: str
     status: str | None
+    note: str | None = Field(None, description="what was done, where the unit or the desk chose to show it")
+    photos: list[str] = Field(default_factory=list, description="photos of this step shown to the resident "
+                                                                "(GET .../photos/{sha256})")
 
 
 class PublicCase(BaseModel):
@@ -331,6 +334,7 @@ class PublicCase(BaseModel):
     lat: float
     events: list[PublicEvent]
     merged_into: str | None = Field(None, description="the case this report was merged into (follow that one)")
+    your_photos: list[str] = Field(default_factory=list, description="the photos the reporter sent (the reporter only)")
 
 
 class GridCentre(BaseModel):

@@ -101,6 +101,7 @@ RULES: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/api/public/where"): PUBLIC,
     ("GET", "/api/public/grids/{code}"): PUBLIC,
     ("POST", "/api/public/incidents/{tracking_code}/attachments"): PUBLIC,
+    ("GET", "/api/public/incidents/{tracking_code}/photos/{sha256}"): PUBLIC,
     ("POST", "/api/public/incidents/{public_id}/me-too"): PUBLIC,
     # Open311 GeoReport v2 (posting needs a client app's api_key, not an account)
     ("GET", "/open311/v2/discovery.{fmt}"): PUBLIC,
@@ -352,6 +353,16 @@ def _reporter_photo(w, c):
             "files": {"file": ("p.png", PNG, "image/png")}}
 
 
+def _reporter_photo_back(w, c):
+    """The reporter sees the photo they sent."""
+    code, secret = w.reported_case()
+    sent = w.client.post(f"/api/public/incidents/{code}/attachments", headers={"X-Reporter-Token": secret},
+                         files={"file": ("p.png", PNG, "image/png")})
+    assert sent.status_code == 201, sent.text
+    return {"url": f"/api/public/incidents/{code}/photos/{sent.json()['sha256']}",
+            "headers": {"X-Reporter-Token": secret}}
+
+
 _OPEN311: dict[str, str] = {}
 
 
@@ -435,6 +446,7 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], dict]] = {
     ("GET", "/api/public/where"): lambda w, c: {"params": {"lon": w.lon, "lat": w.lat}},
     ("GET", "/api/public/grids/{code}"): lambda w, c: {"url": f"/api/public/grids/{w.grid_code}"},
     ("POST", "/api/public/incidents/{tracking_code}/attachments"): _reporter_photo,
+    ("GET", "/api/public/incidents/{tracking_code}/photos/{sha256}"): _reporter_photo_back,
     ("POST", "/api/public/incidents/{public_id}/me-too"): lambda w, c: _me_too(w),
     ("GET", "/open311/v2/discovery.{fmt}"): lambda w, c: {"url": "/open311/v2/discovery.json"},
     ("GET", "/open311/v2/services.{fmt}"): lambda w, c: {"url": "/open311/v2/services.xml"},
@@ -681,6 +693,7 @@ def exact(world) -> Exact:
 
 # answers about the caller's own report, under the code and secret it holds: its own code and place
 OWN_REPORT = {("POST", "/api/incidents"), ("GET", "/api/public/incidents/{tracking_code}"),
+              ("GET", "/api/public/incidents/{tracking_code}/photos/{sha256}"),
               ("POST", "/api/public/incidents/{tracking_code}/rating"),
               ("POST", "/api/public/incidents/{tracking_code}/attachments"),
               ("POST", "/api/public/incidents/{public_id}/me-too"), ("POST", "/open311/v2/requests.{fmt}"),

@@ -273,3 +273,35 @@ def test_a_merged_reporter_follows_the_original(client, cases, admin):
     follows = client.get(f"/api/public/incidents/{original['tracking_code']}",
                          headers={"X-Reporter-Token": copy["reporter_token"]})
     assert follows.status_code == 200 and follows.json()["status"] == "received"
+
+
+def test_the_resident_sees_what_was_done_and_whose_photos_are_whose(client, cases, admin, engine):
+    created = cases.report()
+    cid, token = created["id"], {"X-Reporter-Token": created["reporter_token"]}
+    code = created["tracking_code"]
+    mine = client.post(f"/api/public/incidents/{code}/attachments", headers=token,
+                       files={"file": ("mine.png", png_bytes((20, 10)), "image/png")}).json()["sha256"]
+    cases.bring(cid, "accepted")
+    theirs = client.post(f"/api/incidents/{cid}/attachments", headers=admin,
+                         files={"file": ("after.png", png_bytes((12, 12)), "image/png")}).json()["sha256"]
+    wrong = client.post(f"/api/incidents/{cid}/actions/triage", json={"public": True}, headers=admin)
+    assert wrong.status_code in (409, 422)
+    cases.act(cid, "handle", note="已清理路面并设置警示牌", photos=[theirs], public=True)
+    cases.act(cid, "verify", note="内部核查记录")  # not shown: the desk did not choose to
+    seen = client.get(f"/api/public/incidents/{code}", headers=token).json()
+    handled = next(e for e in seen["events"] if e["kind"] == "handle")
+    assert handled["note"] == "已清理路面并设置警示牌" and handled["photos"] == [theirs]
+    verified = next(e for e in seen["events"] if e["kind"] == "verify")
+    assert verified["note"] is None and verified["photos"] == []
+    assert seen["your_photos"] == [mine]
+    for sha in (mine, theirs):
+        res = client.get(f"/api/public/incidents/{code}/photos/{sha}", headers=token)
+        assert res.status_code == 200 and res.headers["content-type"].startswith("image/")
+    # a photo of another case, or without the secret: missing either way
+    other = cases.report()
+    assert client.get(f"/api/public/incidents/{other['tracking_code']}/photos/{theirs}",
+                      headers={"X-Reporter-Token": other["reporter_token"]}).status_code == 404
+    assert client.get(f"/api/public/incidents/{code}/photos/{theirs}",
+                      headers={"X-Reporter-Token": "wrong-token-123"}).status_code == 404
+    refused = client.post(f"/api/incidents/{cid}/actions/close", json={"public": True}, headers=admin)
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "public"

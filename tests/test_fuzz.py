@@ -196,6 +196,14 @@ def world(client, engine, make_user, login):
     shared: dict[str, Base] = {}
     grid = conn_scalar(engine, "SELECT grid_code FROM incident WHERE id = :i", i=target)
 
+    def fresh_photo_back(where: str, name: str) -> Base:
+        case = new_case()
+        sent = client.post(f"/api/public/incidents/{case['tracking_code']}/attachments", files={"file": (
+            "p.png", PNG, "image/png")}, headers={"X-Reporter-Token": case["reporter_token"]})
+        assert sent.status_code == 201, sent.text
+        return Base(path={"tracking_code": case["tracking_code"], "sha256": sent.json()["sha256"]},
+                    headers={"X-Reporter-Token": case["reporter_token"]})
+
     def fresh_photo(where: str, name: str) -> Base:
         case = new_case()
         return Base(path={"tracking_code": case["tracking_code"]}, headers={"X-Reporter-Token": case["reporter_token"]},
@@ -263,6 +271,7 @@ def world(client, engine, make_user, login):
         ("GET", "/api/public/where"): Base(query={k: str(v) for k, v in point.items()}),
         ("GET", "/api/public/grids/{code}"): Base(path={"code": grid}),
         ("POST", "/api/public/incidents/{tracking_code}/attachments"): Base(fresh=fresh_photo),
+        ("GET", "/api/public/incidents/{tracking_code}/photos/{sha256}"): Base(fresh=fresh_photo_back),
         ("GET", "/api/public/matches"): Base(query={**{k: str(v) for k, v in point.items()}, "category": "noise"}),
         ("POST", "/api/public/incidents/{public_id}/me-too"): Base(
             path={"public_id": client.get("/api/public/matches", params={**point, "category": "noise"}

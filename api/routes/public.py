@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Header, Path, Query, Request, UploadFile
+from fastapi import APIRouter, File, Header, Path, Query, Request, Response, UploadFile
 
 from api import duplicates, reporters
 from api.auth.deps import Public, PublicAlwaysLimited
@@ -51,6 +51,15 @@ async def add_photo(tracking_code: TrackingCode, conn: ConnDep, who: PublicAlway
     from api.attachments import MAX_PHOTO_BYTES
 
     return await reporters.add_photo(conn, who, tracking_code, token, await file.read(MAX_PHOTO_BYTES + 1))
+
+
+@router.get("/incidents/{tracking_code}/photos/{sha256}", response_class=Response,
+            responses={200: {"content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}}})
+async def photo(tracking_code: TrackingCode, sha256: Annotated[str, Path(pattern="^[0-9a-f]{64}$")],
+                conn: ConnDep, who: PublicAlwaysLimited, token: ReporterToken):
+    """A photo of your case: one you sent, or one the unit or the desk showed with what was done."""
+    data, media_type = await reporters.photo(conn, tracking_code, token, sha256)
+    return Response(data, media_type=media_type, headers={"Cache-Control": "private, max-age=86400"})
 
 
 @router.get("/where", response_model=PublicWhere)

@@ -21,7 +21,16 @@ SELECT i.id, i.tracking_code, i.category_code, c.name AS category_name, i.status
         WHERE s.incident_id = i.id AND s.token_hash IS NOT NULL
           AND (s.id = f.code_supporter OR (f.code_supporter IS NULL AND s.tracking_code IS NULL))) AS supporters,
        (SELECT o.tracking_code FROM incident o WHERE o.id = i.duplicate_of) AS merged_into,
-       (SELECT coalesce(json_agg(json_build_object('at', e.at, 'kind', e.kind, 'status', e.to_status)
+       (SELECT coalesce(json_agg(json_build_object(
+                    'at', e.at, 'kind', e.kind, 'status', e.to_status,
+                    -- what was done, where the unit or the desk chose to show it (api.workflow.cases.PUBLIC_OUTCOMES)
+                    'note', CASE WHEN (e.data ->> 'public')::boolean THEN e.note END,
+                    'photos', CASE WHEN (e.data ->> 'public')::boolean THEN
+                        (SELECT coalesce(json_agg(a.sha256 ORDER BY a.added_at, a.sha256), '[]'::json)
+                         FROM incident_attachment a WHERE a.incident_id = i.id AND a.event_id = e.id)
+                        ELSE '[]'::json END)
                                  ORDER BY e.at, e.id), '[]'::json)
-        FROM incident_event e WHERE e.incident_id = i.id AND e.kind <> 'read_contact') AS events
+        FROM incident_event e WHERE e.incident_id = i.id AND e.kind <> 'read_contact') AS events,
+       (SELECT coalesce(json_agg(a.sha256 ORDER BY a.added_at, a.sha256), '[]'::json)
+        FROM incident_attachment a WHERE a.incident_id = i.id AND a.added_by = 'reporter') AS reporter_photos
 FROM found f JOIN incident i ON i.id = f.id JOIN category c ON c.code = i.category_code

@@ -226,6 +226,9 @@ def _impossible_reason(who: Principal, rule: Rule, case: Case) -> str:
             "handle": "accept the case first"}.get(rule.action, f"cannot {rule.action} now")
 
 
+PUBLIC_OUTCOMES = ("handle", "resolve", "verify")  # steps whose note and photos a resident may be shown
+
+
 @dataclass
 class Step:
     """One transition in progress: effects set ``changes`` and ``data``; ``finish`` writes."""
@@ -259,7 +262,16 @@ class Step:
         self.changes.update(due_at=due, due_from=start if due else None,
                             deadline_spec=str(spec) if spec else None, deadline_flag=None)
 
+    def publish(self) -> None:
+        """What was done, shown to the resident (the note and the photos of this step) when asked."""
+        if not self.body.public:
+            return
+        if self.rule.action not in PUBLIC_OUTCOMES:
+            raise Invalid(f"only {', '.join(PUBLIC_OUTCOMES)} can be shown to the resident", field="public")
+        self.data["public"] = True
+
     async def finish(self) -> dict[str, Any]:
+        self.publish()
         before = self.row["status"]
         if self.target is not None:
             after = self.target

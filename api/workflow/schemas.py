@@ -28,6 +28,8 @@ class ActionIn(Strict):
     department: str | None = Field(None, max_length=64,
                                    description="escalate to the district tier: the department called")
     photos: list[Sha256] | None = Field(None, max_length=10, description="handle: uploaded photo hashes")
+    public: bool = Field(False, description="handle, resolve, verify: show the note and the photos to the "
+                                            "resident on the tracking page")
     expected_status: str | None = Field(None, max_length=32,
                                         description="the state the page showed; if the case moved, 409")
 

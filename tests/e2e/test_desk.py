@@ -119,6 +119,17 @@ def test_one_report_from_received_to_closed_through_the_desk_and_the_unit_page(
         desk.context.close()
         phone_context.close()
 
+    # the resident's tracking page shows what was done: the officer's note and photo, labelled
+    resident = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN")
+    try:
+        track = resident.new_page()
+        track.goto(f"{live_server}/track/{created['tracking_code']}#t={created['reporter_token']}")
+        track.get_by_test_id("track-note").wait_for()
+        assert "已劝离摊贩" in track.get_by_test_id("track-note").inner_text()
+        track.wait_for_selector("[data-testid=track-staff-photos] img[data-loaded='1']")
+        assert "办理人员" in track.get_by_test_id("track-staff-photos").inner_text()
+    finally:
+        resident.close()
     rated = http.post(f"/api/public/incidents/{created['tracking_code']}/rating", json={"rating": 5},
                       headers={"X-Reporter-Token": created["reporter_token"]})
     assert rated.status_code == 200, rated.text

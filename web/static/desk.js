@@ -245,6 +245,10 @@ async function openForm(rule) {
     fields.push(h("label", {}, t("desk.department"), h("select", { id: "af-department", dataset: { testid: "action-department" } },
       desk.departments.map((d) => h("option", { value: d.code }, localName(d))))));
   }
+  if (["handle", "resolve", "verify"].includes(rule.action)) {  // what the resident is shown (api PUBLIC_OUTCOMES)
+    fields.push(h("label", { class: "check" }, h("input", { type: "checkbox", id: "af-public", dataset: { testid: "action-public" } }),
+      t("desk.public")));
+  }
   let unitsBox = null;
   if (UNIT_ACTIONS.has(rule.action)) {
     unitsBox = h("div", { class: "recommend", dataset: { testid: "recommendations" } }, h("p", { class: "muted" }, "…"));
@@ -317,6 +321,7 @@ async function submitForm(ev) {
   if (val("af-deadline")) body.deadline = new Date($("af-deadline").value).toISOString();
   if (val("af-duplicate")) body.duplicate_of = Number(val("af-duplicate"));
   if ($("af-department")) body.department = $("af-department").value;
+  if ($("af-public")?.checked) body.public = true;
   if (UNIT_ACTIONS.has(rule.action)) {
     body.units = [...new Set([...document.querySelectorAll("[data-testid=recommend-unit]:checked, [data-testid=pick-unit]:checked")]
       .map((x) => x.value))];

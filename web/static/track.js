@@ -49,8 +49,27 @@ function render(c) {
     h("p", {}, c.category_name, " · ", h("b", { dataset: { testid: "track-status" } }, stateName(c.status))),
     c.merged_into ? h("p", {}, h("a", { href: `/track/${encodeURIComponent(c.merged_into)}` }, t("track.merged", { code: c.merged_into }))) : null,
     h("ol", { class: "timeline", dataset: { testid: "track-timeline" } },
-      c.events.map((e) => h("li", {}, h("span", { class: "muted small" }, dateTime(e.at)), " ", eventName(e)))),
+      c.events.map((e) => h("li", { dataset: { kind: e.kind } }, h("span", { class: "muted small" }, dateTime(e.at)), " ",
+        eventName(e),
+        e.note ? h("p", { class: "done-note", dataset: { testid: "track-note" } }, t("track.note"), e.note) : null,
+        e.photos?.length ? photoStrip(e.photos, "track.staff_photos", "track-staff-photos") : null))),
+    c.your_photos?.length ? photoStrip(c.your_photos, "track.your_photos", "track-your-photos") : null,
     c.rating ? h("p", { dataset: { testid: "track-rated" } }, t("track.rated", { n: c.rating })) : rating);
+}
+
+/** Photos fetched with the secret (an <img src> cannot carry it), labelled with whose they are. */
+function photoStrip(hashes, label, testid) {
+  const strip = h("div", { class: "photos", dataset: { testid } }, h("p", { class: "small muted" }, t(label)));
+  for (const sha of hashes) {
+    const img = h("img", { alt: t(label), class: "photo", dataset: { sha } });
+    strip.append(img);
+    fetch(`/api/public/incidents/${encodeURIComponent(code)}/photos/${sha}`,
+      { headers: { "X-Reporter-Token": token, ...deviceHeaders() } })
+      .then((res) => (res.ok ? res.blob() : Promise.reject(new Error(`HTTP ${res.status}`))))
+      .then((blob) => { img.src = URL.createObjectURL(blob); img.dataset.loaded = "1"; })
+      .catch(() => { img.replaceWith(h("span", { class: "error small" }, t("track.photo_failed"))); });
+  }
+  return strip;
 }
 
 let stars = 0;

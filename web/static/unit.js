@@ -165,6 +165,8 @@ function form(task, action) {
     return h("form", { class: "task-form", onsubmit: (e) => { e.preventDefault(); handle(task); } },
       h("label", {}, t("unit.note"), h("textarea", { id: "task-note", rows: "3", maxlength: "2000", required: true, dataset: { testid: "task-note" } })),
       h("label", {}, t("unit.photo"), h("input", { id: "task-photo", type: "file", accept: "image/*", capture: "environment", multiple: true, dataset: { testid: "task-photo" } })),
+      h("label", { class: "check" }, h("input", { id: "task-public", type: "checkbox", checked: true, dataset: { testid: "task-public" } }),
+        t("unit.public")),
       h("button", { type: "submit", class: "btn-primary", dataset: { testid: "task-handle-submit" } }, t("unit.submit_handle")));
   }
   return h("form", { class: "task-form", onsubmit: (e) => { e.preventDefault(); step(task, "return", { reason: $("task-reason").value.trim() }); } },
@@ -191,7 +193,7 @@ async function handle(task) {
     showError(files.length ? t("unit.uploading") : "");
     const photos = [];
     for (const f of files) photos.push(await upload(task.incident_id, f));
-    await step(task, "handle", { note, photos: photos.length ? photos : undefined });
+    await step(task, "handle", { note, photos: photos.length ? photos : undefined, public: $("task-public").checked });
   } catch (e) {
     showError(e instanceof ApiError ? e.detail : String(e));
   }
