@@ -29,6 +29,7 @@ SELECT p.id, p.tracking_code, p.category_code, c.name AS category_name, c.name_e
        ST_X(p.location) AS lon, ST_Y(p.location) AS lat,
        (SELECT count(*) FROM assignment a WHERE a.incident_id = p.id AND a.cleared_at IS NULL) AS active_units,
        p.supporters,
+       p.due_provisional,
        (SELECT count(*) FROM q) AS number_matched
 FROM page JOIN incident p ON p.id = page.id JOIN category c ON c.code = p.category_code
 ORDER BY page.n
