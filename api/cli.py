@@ -37,6 +37,19 @@ def _settings_or_exit():
         fail("refusing to start: " + "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors()), 2)
 
 
+def _calendar_settings_or_exit():
+    """The settings, checked as far as deadlines need them: a broken GRIDGOV_CALENDAR_FILE is a plain
+    message and exit 2 (the server refuses to start with it too)."""
+    from api.workflow.deadlines import base_calendar
+
+    settings = _settings_or_exit()
+    try:
+        base_calendar(settings)
+    except ValueError as exc:
+        fail(f"refusing to start: {exc}", 2)
+    return settings
+
+
 @db_app.command("start")
 def db_start():
     """Start the embedded cluster (initdb on first use) and create the database with PostGIS."""
@@ -358,7 +371,8 @@ def supervise():
     """Run one round of the deadline scheduler now (the app runs one every minute)."""
     from api.workflow.supervision import tick
 
-    raised = _in_transaction(tick)
+    settings = _calendar_settings_or_exit()
+    raised = _in_transaction(lambda conn: tick(conn, settings=settings))
     if raised is None:
         typer.echo("another worker is running the round; nothing done")
     else:
@@ -411,7 +425,7 @@ def calendar(ctx: typer.Context):
         return
     from api.workflow import schedules
 
-    settings = _settings_or_exit()
+    settings = _calendar_settings_or_exit()
     doc = _in_transaction(lambda conn: schedules.status(conn, settings))
     p = doc["package"]
     typer.echo(f"official holiday data: {p['name']} {p['version']} ({p['first_year']}-{p['last_year']})"
@@ -443,7 +457,7 @@ def calendar(ctx: typer.Context):
 def calendar_load(file: Path = typer.Argument(..., help="the schedule file (JSON)")):
     from api.workflow import schedule_file, schedules
 
-    settings = _settings_or_exit()
+    settings = _calendar_settings_or_exit()
     try:
         doc = json.loads(file.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -475,7 +489,7 @@ def serve(host: str = typer.Option(None), port: int = typer.Option(None), reload
     there, and each worker's caches follow the NOTIFYs of migration 0013."""
     import uvicorn
 
-    settings = _settings_or_exit()
+    settings = _calendar_settings_or_exit()
     host = host or settings.host
     port = port or settings.port
     workers = 1 if reload else (workers or len(os.sched_getaffinity(0)))

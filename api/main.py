@@ -55,6 +55,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging()
 
+    deadlines.base_calendar(settings)  # a broken GRIDGOV_CALENDAR_FILE refuses to start, naming its problems
+
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         # Each run stops what it started (local names, not app.state, which a second server of

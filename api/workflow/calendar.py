@@ -44,7 +44,7 @@ UNITS = ("h", "wh", "wd")
 MAX_AMOUNT = 10_000
 _SPEC = re.compile(r"^([1-9][0-9]{0,4})(h|wh|wd)$")
 PACKAGE_YEARS = (min(d.year for d in constants.holidays), max(d.year for d in constants.holidays))
-OFFICIAL, PROVISIONAL = "official", "provisional"
+PROVISIONAL = "provisional"
 
 
 class CalendarNotCovered(Exception):
