@@ -37,6 +37,19 @@ def _settings_or_exit():
         fail("refusing to start: " + "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors()), 2)
 
 
+def _calendar_settings_or_exit():
+    """The settings, checked as far as deadlines need them: a broken GRIDGOV_CALENDAR_FILE is a plain
+    message and exit 2 (the server refuses to start with it too)."""
+    from api.workflow.deadlines import base_calendar
+
+    settings = _settings_or_exit()
+    try:
+        base_calendar(settings)
+    except ValueError as exc:
+        fail(f"refusing to start: {exc}", 2)
+    return settings
+
+
 @db_app.command("start")
 def db_start():
     """Start the embedded cluster (initdb on first use) and create the database with PostGIS."""
@@ -358,7 +371,8 @@ def supervise():
     """Run one round of the deadline scheduler now (the app runs one every minute)."""
     from api.workflow.supervision import tick
 
-    raised = _in_transaction(tick)
+    settings = _calendar_settings_or_exit()
+    raised = _in_transaction(lambda conn: tick(conn, settings=settings))
     if raised is None:
         typer.echo("another worker is running the round; nothing done")
     else:
@@ -381,21 +395,89 @@ def validate(code: str = typer.Argument(None, help="an area: the partitions at a
     raise typer.Exit(1 if total else 0)
 
 
-@app.command()
-def calendar():
-    """Show the years the working-day calendar covers (deadlines past them cannot be set)."""
-    from datetime import date
+calendar_app = typer.Typer(help="The working calendar: official holiday schedules, provisional years")
+app.add_typer(calendar_app, name="calendar")
 
-    from api.workflow.deadlines import calendar_of, coverage_warning
+SCHEDULE_FORMAT = "\n".join((  # one line a paragraph: the help keeps line breaks as they are
+    "The file (UTF-8 JSON), as the State Council's notice publishes a year:",
+    "",
+    '  {"years": [2027],',
+    '   "holidays": ["2027-01-01", "2027-02-05", ...],',
+    '   "workdays": ["2027-02-14", ...],',
+    '   "notice": "国务院办公厅关于2027年部分节假日安排的通知"}',
+    "",
+    "years: the years the file gives in full (1950-2100). holidays: every day off of their holiday blocks, "
+    "weekend days inside a block included. workdays: the Saturdays and Sundays worked in exchange (调休上班), "
+    "may be empty. notice: optional, where the schedule comes from.",
+    "",
+    "Every statutory holiday on a weekday must be listed. A date outside years, listed twice, both off and "
+    "worked, or a 'working day' that is a weekday anyway refuses the whole file (exit 2), each problem named "
+    "by its field (holidays[3]). Loading the same file again changes nothing.",
+))
 
-    settings = _settings_or_exit()
-    first, last = calendar_of(settings).covered_years()
-    typer.echo(f"working calendar covers {first}-{last}")
-    warning = coverage_warning(settings)
-    if warning:
-        typer.echo(f"warning: {warning}", err=True)
-    if last < date.today().year:
+
+@calendar_app.callback(invoke_without_command=True)
+def calendar(ctx: typer.Context):
+    """Show which years have official holiday data and which are provisional (statutory holidays,
+    no swapped working days), until when the official data reaches, and how many open deadlines are
+    provisional. Exit 1 when this year has no official schedule."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from api.workflow import schedules
+
+    settings = _calendar_settings_or_exit()
+    doc = _in_transaction(lambda conn: schedules.status(conn, settings))
+    p = doc["package"]
+    typer.echo(f"official holiday data: {p['name']} {p['version']} ({p['first_year']}-{p['last_year']})"
+               + "".join(f"; {y['year']} {y['source']}" + (f" ({y['notice']})" if y.get("notice") else "")
+               for y in doc["years"] if y["source"] in ("loaded", "file")))
+    end = doc["official_until"]
+    typer.echo(f"official until {end or '-'} (today {doc['today']})")
+    for y in doc["years"]:
+        line = f"  {y['year']}  {y['source']}"
+        if y["source"] in ("loaded", "file"):
+            line += f": {y['holidays']} days off, {y['workdays']} weekend days worked"
+            if y.get("loaded_by"):
+                line += f"; loaded by {y['loaded_by']} at {y['loaded_at']:%Y-%m-%d %H:%M}"
+        if y.get("days_off"):
+            line += ": statutory holidays " + ", ".join(f"{d['date']:%m-%d}" for d in y["days_off"])
+            line += "; no swapped working days (unknown until published)"
+        typer.echo(line)
+    n = doc["provisional_open"]
+    typer.echo(f"open cases with a provisional deadline: {n['cases']} (department calls: {n['department_calls']})")
+    if doc["warning"]:
+        typer.secho(f"warning: {doc['warning']}", fg=typer.colors.YELLOW, err=True)
+    if end is None or end < doc["today"]:
         raise typer.Exit(1)
+
+
+@calendar_app.command("load", help="Load official holiday schedules from FILE into the database and recompute "
+                                   "every provisional deadline of the open cases, in one transaction.\n\n"
+                                   + SCHEDULE_FORMAT)
+def calendar_load(file: Path = typer.Argument(..., help="the schedule file (JSON)")):
+    from api.workflow import schedule_file, schedules
+
+    settings = _calendar_settings_or_exit()
+    try:
+        doc = json.loads(file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        fail(f"{file}: {exc.strerror or exc}", 2)
+    except ValueError as exc:
+        fail(f"{file}: not JSON: {exc}", 2)
+    try:
+        schedule_file.parse(doc)
+    except schedule_file.ScheduleError as exc:
+        for field, reason in exc.problems:
+            typer.secho(f"{file}: {field}: {reason}", fg=typer.colors.RED, err=True)
+        fail(f"{file}: refused, nothing loaded", 2)
+    report = _in_transaction(lambda conn: schedules.load(conn, _cli_admin(), doc, settings,
+                                                         source=f"file {file.name}"))
+    for y in report["years"]:
+        typer.echo(f"{y['year']}: {y['change']} ({y['holidays']} days off, {y['workdays']} weekend days worked)")
+    typer.echo(f"recomputed {report['recomputed']} provisional deadline(s) of open cases")
+    typer.echo(f"official until {report['official_until'] or '-'}")
+    if report["warning"]:
+        typer.secho(f"warning: {report['warning']}", fg=typer.colors.YELLOW, err=True)
 
 
 @app.command()
@@ -407,7 +489,7 @@ def serve(host: str = typer.Option(None), port: int = typer.Option(None), reload
     there, and each worker's caches follow the NOTIFYs of migration 0013."""
     import uvicorn
 
-    settings = _settings_or_exit()
+    settings = _calendar_settings_or_exit()
     host = host or settings.host
     port = port or settings.port
     workers = 1 if reload else (workers or len(os.sched_getaffinity(0)))

@@ -15,6 +15,10 @@ from api.errors import NotFound
 from api.sqlfiles import sql
 
 PRIORITY = {"urgent": "特急 urgent", "high": "紧急 high", "normal": "一般 normal", "low": "较低 low"}
+PROVISIONAL = ("<strong class='provisional' data-provisional='true'>暂定 Provisional</strong>")
+PROVISIONAL_NOTE = ("<br><small class='provisional-note'>该年度放假安排尚未公布，按法定节假日推算（不含调休），公布并导入后自动重新计算。"
+                    "<br>Counted on the statutory holidays of a year whose official schedule is not published yet "
+                    "(no swapped working days); recomputed when it is loaded.</small>")
 TIER = {"grid": "网格 grid", "community": "社区 community", "zone": "片区 zone", "street": "街道 street",
         "district": "区级部门 district"}
 
@@ -36,8 +40,12 @@ def render(case: dict, tz: ZoneInfo) -> str:
     units = "".join(f"<li>{e(u['department'])} · {e(u['unit'])} <small>({_t(u['dispatched_at'], tz)})</small></li>"
                     for u in case["units"]) or "<li>—</li>"
     call = case["department_call"]
-    called = (f"{e(call['department'])} <small>报到期限 answer by {_t(call['answer_due_at'], tz)}; "
+    called = (f"{e(call['department'])} <small>报到期限 answer by {_t(call['answer_due_at'], tz)}"
+              f"{' ' + PROVISIONAL if call.get('answer_due_provisional') else ''}; "
               f"报到 answered {_t(call['answered_at'], tz)}</small>") if call else "—"
+    deadline = f"{_t(case['due_at'], tz)} <small>({e(case['deadline_spec'] or '')})</small>"
+    if case["due_at"] is not None and case["due_provisional"]:
+        deadline += f" {PROVISIONAL}{PROVISIONAL_NOTE}"
     rows = [
         ("编号<br><small>No.</small>", e(case["tracking_code"])),
         ("事项类别<br><small>Category</small>", f"{e(case['category_name'])} <small>{e(case['category_name_en'])}</small>"),
@@ -47,8 +55,7 @@ def render(case: dict, tz: ZoneInfo) -> str:
         ("受理时间<br><small>Received</small>", _t(case["reported_at"], tz)),
         ("事项内容<br><small>Matter</small>", e(case["description"]) or "—"),
         ("工作措施<br><small>Measures</small>", f"<ul>{measures}</ul>"),
-        ("办理时限<br><small>Deadline</small>",
-         f"{_t(case['due_at'], tz)} <small>({e(case['deadline_spec'] or '')})</small>"),
+        ("办理时限<br><small>Deadline</small>", deadline),
         ("责任单位<br><small>Responsible units</small>", f"<ul>{units}</ul>"),
         ("吹哨部门<br><small>Department called</small>", called),
     ]

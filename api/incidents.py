@@ -6,14 +6,14 @@ import hashlib
 import json
 import logging
 import secrets
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 import h3
 import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api import audit, qr, units
+from api import audit, clock, qr, units
 from api import contact as contact_box
 from api.auth.policy import Capability, holds, reach
 from api.auth.principal import Principal
@@ -127,11 +127,12 @@ async def report(conn: AsyncConnection, who: Principal, body: IncidentIn, settin
     request_hash = keyed_hash(secret, "report-body", json.dumps(body.model_dump(), sort_keys=True))
     token = keyed_token(secret, "reporter-token-for-key", key) if key else secrets.token_urlsafe(24)
     point = routing["point"]
-    reported_at = datetime.now(timezone.utc)
+    reported_at = clock.now()
     deadlines_of = routing["category"].pop("deadlines")  # read with the routing: one round trip less
     tracking_code = new_tracking_code()
+    deadline = await _deadline(conn, deadlines_of, body.category, body.priority, reported_at, settings)
     params = {
-        "reported_at": reported_at, **_deadline(deadlines_of, body.category, body.priority, reported_at, settings),
+        "reported_at": reported_at, **deadline,
         "tracking_code": tracking_code, "idempotency_key": key,
         "request_hash": request_hash, "category": body.category, "description": body.description,
         "lon": point["lon"], "lat": point["lat"], "accuracy_m": body.accuracy_m,
@@ -141,7 +142,7 @@ async def report(conn: AsyncConnection, who: Principal, body: IncidentIn, settin
         "reporter_contact": contact_box.seal(settings.contact_key, body.contact),
         "reporter_token_hash": hash_token(token),
         **written_with(routing, tracking_code=tracking_code, category=body.category, source=body.source,
-                       who=who),
+                       who=who, deadline=deadline),
     }
     inserted = await sql.fetchone(conn, "incident_insert", params)
     if inserted is None:  # the key was used before: hand back that incident, never a second
@@ -171,16 +172,19 @@ def routing_json(routing: dict[str, Any]) -> str:
 
 
 def written_with(routing: dict[str, Any], *, tracking_code: str, category: str, source: str,
-                 who: Principal) -> dict[str, Any]:
+                 who: Principal, deadline: dict[str, Any] | None = None) -> dict[str, Any]:
     """The parameters of ``incident_insert.sql`` that follow from the routing: the snapshot
     codes, the first case-file event and the audit row (written by the same statement), and the
-    duplicate search it answers."""
+    duplicate search it answers. A provisional deadline is named in the first event."""
     from api import duplicates  # the duplicates module builds on this one
 
+    event = {"source": source, "flags": routing["flags"]}
+    if deadline and deadline.get("due_provisional"):
+        event.update(due_at=deadline["due_at"], deadline_spec=deadline["deadline_spec"], due_provisional=True)
     return {
         **_snapshot_codes(routing),
         "event_actor": who.actor if who.is_authenticated else REPORTER,
-        "event_data": json.dumps({"source": source, "flags": routing["flags"]}, ensure_ascii=False),
+        "event_data": json.dumps(event, ensure_ascii=False, default=str),
         "audit_actor": who.actor, "client": who.client,
         "audit_after": audit.clean({"tracking_code": tracking_code, "category": category, "source": source,
                                     "flags": routing["flags"]}),
@@ -189,17 +193,19 @@ def written_with(routing: dict[str, Any], *, tracking_code: str, category: str, 
     }
 
 
-def _deadline(deadlines_of: dict | None, category: str, priority: str, start: datetime,
-              settings: Settings) -> dict[str, Any]:
+async def _deadline(conn: AsyncConnection, deadlines_of: dict | None, category: str, priority: str,
+                    start: datetime, settings: Settings) -> dict[str, Any]:
     """The case's deadline from the moment it comes in (the category × priority spec on the
-    working calendar); none, logged, when the calendar does not cover the year."""
+    working calendar), marked provisional when it counted a day of a year without an official
+    schedule; none, logged, only where no calendar can count at all."""
     spec = deadlines.spec_for(deadlines_of, priority)
     try:
-        due = deadlines.due(settings, start, spec)
+        due = await deadlines.due(conn, settings, start, spec)
     except deadlines.CalendarNotCovered as e:
         log.error("report of %s: no deadline: %s", category, e)
         due = None
-    return {"due_at": due, "due_from": start if due else None, "deadline_spec": str(spec) if spec and due else None}
+    return {"due_at": due.at if due else None, "due_from": start if due else None,
+            "deadline_spec": str(spec) if spec and due else None, "due_provisional": bool(due and due.provisional)}
 
 
 async def add_event(conn, incident_id: int, *, actor: str, kind: str, from_status: str | None = None,

@@ -10,15 +10,15 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api import errors, security
+from api import clock, errors, security
 from api.auth.access import RateLimiter
 from api.auth.cache import PrincipalCache
 from api.auth.passwords import warm_up
 from api.db import make_autocommit_pool, make_engine
 from api.live.hub import LiveHub, listening
 from api.requestlog import configure_logging
-from api.routes import (admin, area_files, areas, attachments, auth, cases, catalog, handover, heat, incidents, live,
-                        ogc, open311, pages, posters, public, routing, tiles, units)
+from api.routes import (admin, area_files, areas, attachments, auth, calendar, cases, catalog, handover, heat,
+                        incidents, live, ogc, open311, pages, posters, public, routing, tiles, units)
 from api.settings import PROJECT_ROOT, Settings, get_settings
 from api.tiles.cache import TileCache
 from api.workflow import deadlines, supervision
@@ -34,12 +34,28 @@ VENDOR = {  # URL path -> directory in web/node_modules (installed by `npm ci`)
 # Matched in this order, one by one: the hot paths first (tiles, routing, intake). area_files
 # before areas: /api/areas/export and /import are not area codes.
 ROUTERS = (tiles, routing, incidents, auth, catalog, area_files, areas, ogc, posters, cases, attachments, handover,
-           public, units, admin, open311, live, heat, pages)
+           public, units, admin, calendar, open311, live, heat, pages)
+
+
+async def _warn_about_the_calendar(engine, settings: Settings) -> None:
+    """Log when the official holiday data ends soon (the scheduler tells the district desks)."""
+    log = logging.getLogger("gridgov.deadlines")
+    try:
+        async with engine.connect() as conn:
+            cal = await deadlines.calendar(conn, settings)
+    except Exception as exc:  # the database is not up yet: the scheduler's rounds will say it
+        log.warning("working calendar not checked at start: %s", type(exc).__name__)
+        return
+    warning = deadlines.coverage_warning(cal, clock.now().astimezone(cal.tz).date())
+    if warning:
+        log.warning(warning)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging()
+
+    deadlines.base_calendar(settings)  # a broken GRIDGOV_CALENDAR_FILE refuses to start, naming its problems
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -52,11 +68,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         hub.on_cache("sessions", app.state.principals.note)
         hub.on_cache("users", app.state.principals.note)
         hub.on_cache("areas", app.state.tiles.boundaries_changed)
+        hub.on_cache("calendar", deadlines.forget)
         hub.start()
         await warm_up()
-        warning = deadlines.coverage_warning(settings)
-        if warning:
-            logging.getLogger("gridgov.deadlines").warning(warning)
+        await _warn_about_the_calendar(engine, settings)
         scheduler = None
         if settings.supervision_interval_s > 0:
             scheduler = asyncio.create_task(supervision.run_forever(engine, settings))

@@ -53,7 +53,7 @@ def run(dsn: str, clients: int, job: dict) -> dict:
             "category": body["category"], "description": body["description"], "lon": body["lon"],
             "lat": body["lat"], "accuracy_m": body["accuracy_m"], "input_crs": "wgs84", "source": "web",
             "status": "received", "priority": "normal", "reported_at": now, "due_from": None, "due_at": None,
-            "deadline_spec": None, "h3_cell": h3.latlng_to_cell(body["lat"], body["lon"], H3_RESOLUTION),
+            "deadline_spec": None, "due_provisional": False, "h3_cell": h3.latlng_to_cell(body["lat"], body["lon"], H3_RESOLUTION),
             "routing": routing_json(routing), "reporter_contact": None,
             "reporter_token_hash": hash_token(secrets.token_urlsafe(24)),
             **written_with(routing, tracking_code=code, category=body["category"], source="web", who=REPORTER_WHO),

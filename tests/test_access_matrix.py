@@ -35,6 +35,7 @@ from starlette.staticfiles import StaticFiles
 
 from api.auth import tokens
 from api.auth.access import Access, rule_of
+from tests.calendar_support import statutory_schedule
 from tests.cycle_support import CaseMaker, png_bytes
 
 DISTRICT = "330503"
@@ -76,6 +77,9 @@ RULES: dict[tuple[str, str], str | frozenset[str]] = {
     ("POST", "/api/public/incidents/{tracking_code}/rating"): PUBLIC,
     ("POST", "/api/units/{code}/position"): frozenset({"admin", "dispatcher", "officer"}),
     ("GET", "/api/admin/audit"): frozenset({"admin"}),
+    ("GET", "/api/admin/calendar"): frozenset({"admin"}),   # manage_calendar
+    ("POST", "/api/admin/calendar"): frozenset({"admin"}),
+    ("GET", "/admin/calendar"): PUBLIC,  # the page logs in itself
     ("GET", "/"): PUBLIC,
     ("GET", "/desk"): PUBLIC,
     ("GET", "/console"): PUBLIC,
@@ -419,6 +423,11 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], dict]] = {
     ("POST", "/api/units/{code}/position"): lambda w, c: {
         "url": f"/api/units/{w.unit_code}/position", "json": {"lon": w.lon, "lat": w.lat}},
     ("GET", "/api/admin/audit"): lambda w, c: {"params": {"limit": 5}},
+    ("GET", "/api/admin/calendar"): lambda w, c: {},
+    # a year far from every case; the notice changes on every call (a load that changes nothing writes nothing)
+    ("POST", "/api/admin/calendar"): lambda w, c: {
+        "json": {**statutory_schedule(2099), "notice": f"matrix {c}-{time.monotonic_ns()}"}},
+    ("GET", "/admin/calendar"): lambda w, c: {},
     ("GET", "/"): lambda w, c: {},
     ("GET", "/desk"): lambda w, c: {},
     ("GET", "/console"): lambda w, c: {},

@@ -37,6 +37,7 @@ from fastapi.routing import iter_route_contexts
 from api.auth.access import rule_of
 from api.main import create_app
 from api.settings import Settings
+from tests.calendar_support import statutory_schedule
 from tests.cycle_support import ACTION_SETUP, CaseMaker, png_bytes
 
 DISTRICT = "330503"
@@ -255,6 +256,8 @@ def world(client, engine, make_user, login):
         ("POST", "/api/public/incidents/{tracking_code}/rating"): Base(fresh=fresh_case(resolved=True)),
         ("POST", "/api/units/{code}/position"): Base(path={"code": unit}, json={**point, "accuracy_m": 10}),
         ("GET", "/api/admin/audit"): Base(query={"limit": "2"}),
+        ("GET", "/api/admin/calendar"): Base(),
+        ("POST", "/api/admin/calendar"): Base(json=statutory_schedule(2098)),  # a year far from every case
         # the command-room cycle
         ("GET", "/api/workflow/machine"): Base(),
         ("GET", "/api/desk/queue"): Base(query={"limit": "2", "status": "open"}),

@@ -45,6 +45,7 @@ class Capability(StrEnum):
     VERIFY_CASES = "verify_cases"                # check a handled case on the ground (核查)
     SUPERVISE_CASES = "supervise_cases"          # supervision notes (督办)
     EDIT_AREAS = "edit_areas"                    # split, merge, reshape, move, retire areas; rosters
+    MANAGE_CALENDAR = "manage_calendar"          # the official holiday schedules: see them, load a year's
 
 
 _STAFF = ("dispatcher", "grid_manager", "grid_worker", "officer", "analyst")
@@ -75,6 +76,9 @@ POLICY: dict[Capability, dict[str, str]] = {
     Capability.SUPERVISE_CASES: {"dispatcher": AREA, "analyst": AREA},
     # grid managers redraw the areas whose parent lies in their grant (api.areas.editing)
     Capability.EDIT_AREAS: {"grid_manager": AREA},
+    # one calendar for the whole deployment: administrators only (the district desks are told
+    # when its official data runs out, and see each provisional deadline on its case)
+    Capability.MANAGE_CALENDAR: {},
 }
 
 

@@ -12,8 +12,7 @@ from api.auth.deps import IncidentReader, Session
 from api.auth.policy import Capability
 from api.auth.principal import Principal
 from api.db import ConnDep
-from api.workflow import cases, machine, views
-from api.workflow.deadlines import calendar_of
+from api.workflow import cases, deadlines, machine, views
 from api.workflow.schemas import (ActionIn, CaseDetail, MachineDocument, Notification, QueuePage,
                                   Recommendations, UnitChoices, UnitTasks)
 
@@ -26,10 +25,11 @@ Dispatcher = Annotated[Principal, Depends(Access(Capability.DISPATCH_UNITS))]
 
 
 @router.get("/api/workflow/machine", response_model=MachineDocument)
-async def transition_table(who: Session, request: Request):
+async def transition_table(who: Session, conn: ConnDep, request: Request):
     """The transition table (state × action → next state, who, what it needs), the tiers and
-    the years the working calendar covers."""
-    return {**machine.as_document(), "calendar_years": list(calendar_of(request.app.state.settings).covered_years())}
+    the years the working calendar has official holiday data for (later years: provisional)."""
+    cal = await deadlines.calendar(conn, request.app.state.settings)
+    return {**machine.as_document(), "calendar_years": list(cal.covered_years())}
 
 
 @router.get("/api/desk/queue", response_model=QueuePage)

@@ -60,6 +60,13 @@ async def track_page(code: str, who: PublicUnlimited):
     return FileResponse(WEB / "track.html", media_type="text/html; charset=utf-8")
 
 
+@router.get("/admin/calendar")
+async def calendar_page(who: PublicUnlimited):
+    """The administrator's working calendar: official and provisional years, loading a schedule
+    (the page logs in itself; the API behind it is for administrators)."""
+    return FileResponse(WEB / "calendar.html", media_type="text/html; charset=utf-8")
+
+
 @router.get("/sw.js")
 async def service_worker(who: PublicUnlimited):
     """The report page's service worker (at the root so that it may serve /report offline)."""

@@ -57,6 +57,7 @@ SELECT p.id, p.detailed, CASE WHEN p.detailed THEN p.tracking_code END AS tracki
        shown_coordinate(ST_X(p.location), p.detailed) AS lon, shown_coordinate(ST_Y(p.location), p.detailed) AS lat,
        (SELECT count(*) FROM assignment a WHERE a.incident_id = p.id AND a.cleared_at IS NULL) AS active_units,
        p.supporters,
+       p.due_provisional,
        (SELECT count(*) FROM q) AS number_matched
 FROM page
 CROSS JOIN LATERAL (

@@ -1,7 +1,7 @@
 -- What a hand-over sheet (交办单) prints: the case, its places by name, its measures so far,
 -- the units on it and the department called. Never the reporter's contact.
 SELECT i.id, i.tracking_code, i.description, i.priority, i.tier, i.status, i.reported_at, i.due_at,
-       i.deadline_spec, c.name AS category_name, c.name_en AS category_name_en,
+       i.deadline_spec, i.due_provisional, c.name AS category_name, c.name_en AS category_name_en,
        (SELECT name FROM area_current WHERE code = i.grid_code) AS grid_name,
        (SELECT name FROM area_current WHERE code = i.community_code) AS community_name,
        (SELECT name FROM area_current WHERE code = i.street_code) AS street_name,
@@ -15,7 +15,8 @@ SELECT i.id, i.tracking_code, i.description, i.priority, i.tier, i.status, i.rep
                                                    'dispatched_at', a.dispatched_at) ORDER BY a.dispatched_at), '[]'::json)
         FROM assignment a JOIN unit u ON u.code = a.unit_code JOIN department d ON d.code = u.department_code
         WHERE a.incident_id = i.id AND a.cleared_at IS NULL) AS units,
-       (SELECT json_build_object('department', d.name, 'answer_due_at', dc.answer_due_at, 'answered_at', dc.answered_at)
+       (SELECT json_build_object('department', d.name, 'answer_due_at', dc.answer_due_at,
+                                 'answer_due_provisional', dc.answer_due_provisional, 'answered_at', dc.answered_at)
         FROM department_call dc JOIN department d ON d.code = dc.department_code
         WHERE dc.incident_id = i.id ORDER BY dc.called_at DESC LIMIT 1) AS department_call
 FROM incident i JOIN category c ON c.code = i.category_code

@@ -4,12 +4,14 @@
 WITH inserted AS (
     INSERT INTO incident (
         tracking_code, idempotency_key, request_hash, category_code, description, location,
-        accuracy_m, input_crs, source, status, priority, tier, reported_at, due_from, due_at, deadline_spec, h3_cell,
+        accuracy_m, input_crs, source, status, priority, tier, reported_at, due_from, due_at, deadline_spec,
+        due_provisional, h3_cell,
         grid_code, community_code, street_code, district_code, zone_code, station_code,
         patrol_zone_code, near_boundary, unrouted, routing, reporter_contact, reporter_token_hash)
     SELECT :tracking_code, :idempotency_key, :request_hash, c.code, :description,
            ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), :accuracy_m, :input_crs, :source,
            :status, :priority, c.default_tier, :reported_at, :due_from, :due_at, :deadline_spec,
+           :due_provisional,
            :h3_cell, :grid_code, :community_code, :street_code, :district_code, :zone_code,
            :station_code, :patrol_zone_code, :near_boundary, :unrouted, CAST(:routing AS jsonb),
            :reporter_contact, :reporter_token_hash

@@ -13,14 +13,14 @@ import functools
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api import audit
+from api import audit, clock
 from api.auth.policy import Capability, reach
 from api.auth.principal import Principal
 from api.errors import Conflict, Forbidden, Invalid, NotFound
@@ -67,7 +67,7 @@ class Case:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return clock.now()
 
 
 # ---------------------------------------------------------------- who may act
@@ -250,17 +250,21 @@ class Step:
     def row(self) -> dict[str, Any]:
         return self.case.row
 
-    def set_deadline(self, start: datetime, priority: str) -> None:
-        """The deadline of the category at ``priority`` counted from ``start`` (or none, loudly)."""
+    async def set_deadline(self, start: datetime, priority: str) -> None:
+        """The deadline of the category at ``priority`` counted from ``start``, provisional when it
+        counted a day of a year without an official schedule (or none, loudly)."""
         spec = deadlines.spec_for(self.row["deadlines"], priority)
         try:
-            due = deadlines.due(self.settings, start, spec)
+            due = await deadlines.due(self.conn, self.settings, start, spec)
         except deadlines.CalendarNotCovered as e:
             log.error("case %s: no deadline: %s", self.case.id, e)
             self.data["deadline_unavailable"] = str(e)
             due = None
-        self.changes.update(due_at=due, due_from=start if due else None,
-                            deadline_spec=str(spec) if spec else None, deadline_flag=None)
+        if due is not None and due.provisional:
+            self.data.update(due_at=due.at, deadline_spec=str(spec), due_provisional=True)
+        self.changes.update(due_at=due.at if due else None, due_from=start if due else None,
+                            deadline_spec=str(spec) if spec else None, deadline_flag=None,
+                            due_provisional=bool(due and due.provisional), due_paused=timedelta(0))
 
     def publish(self) -> None:
         """What was done, shown to the resident (the note and the photos of this step) when asked."""
@@ -278,7 +282,8 @@ class Step:
         else:
             after = machine.next_state(before, self.rule.action, suspended_from=self.row["suspended_from"])
         state = {k: self.row[k] for k in ("tier", "priority", "suspended_from", "due_at", "due_from",
-                                          "deadline_spec", "deadline_flag", "duplicate_of")}
+                                          "deadline_spec", "deadline_flag", "due_provisional", "due_paused",
+                                          "duplicate_of")}
         state.update(self.changes)
         await self.conn.execute(sql("case_update"), {"id": self.case.id, "status": after, "at": self.at, **state})
         note = self.body.note or self.body.reason
@@ -312,7 +317,7 @@ async def _triage(step: Step) -> None:
     step.changes["priority"] = priority
     if priority != step.row["priority"] or step.row["due_at"] is None:
         step.data["priority"] = priority
-        step.set_deadline(step.row["reported_at"], priority)
+        await step.set_deadline(step.row["reported_at"], priority)
 
 
 async def _send_units(step: Step, *, clear_first: bool) -> None:
@@ -408,7 +413,7 @@ async def _withdraw(step: Step) -> None:
 
 
 async def _reopen(step: Step) -> None:
-    step.set_deadline(step.at, step.row["priority"])
+    await step.set_deadline(step.at, step.row["priority"])
 
 
 async def _suspend(step: Step) -> None:
@@ -420,6 +425,7 @@ async def _resume(step: Step) -> None:
     since = (await step.conn.execute(sql("last_suspension"), {"incident_id": step.case.id})).scalar()
     if since is not None and step.row["due_at"] is not None:  # the clock stood still while suspended
         step.changes["due_at"] = step.row["due_at"] + (step.at - since)
+        step.changes["due_paused"] = step.row["due_paused"] + (step.at - since)  # kept when recomputed
         step.changes["deadline_flag"] = None
         step.data["paused_s"] = round((step.at - since).total_seconds())
 
@@ -429,7 +435,9 @@ async def _extend(step: Step) -> None:
     current = step.row["due_at"]
     if new <= step.at or (current is not None and new <= current):
         raise Invalid("the new deadline must be later than the current one and than now", field="deadline")
-    step.changes.update(due_at=new, deadline_flag=None, due_from=step.row["due_from"] or step.at)
+    # the desk's own date: nothing provisional about it, and no schedule load recomputes it
+    step.changes.update(due_at=new, deadline_flag=None, due_from=step.row["due_from"] or step.at,
+                        due_provisional=False)
     step.data.update(previous_due_at=current, due_at=new)
 
 
@@ -461,15 +469,18 @@ async def _call_department(step: Step, owners: list[str]) -> None:
         raise Invalid(f"unknown department {code!r}", field="department")
     spec = deadlines.parse_deadline(step.settings.department_answer_deadline)
     try:
-        answer_due = deadlines.due(step.settings, step.at, spec)
+        answer_due = await deadlines.due(step.conn, step.settings, step.at, spec)
     except deadlines.CalendarNotCovered as e:
         log.error("case %s: no answer deadline: %s", step.case.id, e)
         step.data["deadline_unavailable"] = str(e)
         answer_due = None
+    provisional = bool(answer_due and answer_due.provisional)
     await step.conn.execute(sql("department_call_insert"), {
         "incident_id": step.case.id, "department": code, "actor": step.who.actor, "at": step.at,
-        "answer_due_at": answer_due})
-    step.data.update(department=code, answer_due_at=answer_due)
+        "answer_due_at": answer_due.at if answer_due else None, "answer_due_provisional": provisional})
+    step.data.update(department=code, answer_due_at=answer_due.at if answer_due else None)
+    if provisional:
+        step.data["answer_due_provisional"] = True
     step.notify.append(("department_called", owners))
 
 

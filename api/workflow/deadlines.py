@@ -1,9 +1,15 @@
-"""Case deadlines: the category × priority spec, counted on the working calendar of the settings.
+"""Case deadlines: the category × priority spec, counted on the working calendar.
 
-A year the holiday data does not cover never falls back to "Monday to Friday" silently:
-:func:`due` raises :class:`~api.workflow.calendar.CalendarNotCovered`, the service records
-that the deadline could not be set (an event in the case file, an error in the log) and the
-desk sees a case without a deadline. ``gridgov calendar`` shows the covered years.
+The calendar is the settings' (time zone, office hours, ``GRIDGOV_CALENDAR_FILE``) with the
+official schedules loaded into the database (``calendar_year``, migration 0019) on top. Each
+worker keeps the loaded schedules in memory: a load sends a ``gridgov_cache`` note
+``{"t": "calendar"}`` from its transaction and every worker forgets them (:func:`forget`), and
+they are re-read at least every ``MAX_AGE_S`` in any case (a process without a listening
+connection, such as the command line, hears no note).
+
+A year without an official schedule is counted on the provisional calendar and the deadline
+says so (:class:`~api.workflow.calendar.Due`); the services store that mark with the case.
+``gridgov calendar`` and ``GET /api/admin/calendar`` show what is official and until when.
 """
 
 from __future__ import annotations
@@ -11,14 +17,23 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from time import monotonic
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from api.settings import Settings
-from api.workflow.calendar import CalendarNotCovered, Deadline, WorkingCalendar, parse_deadline
+from api.sqlfiles import sql
+from api.workflow.calendar import CalendarNotCovered, Deadline, Due, WorkingCalendar, parse_deadline
+from api.workflow.schedule_file import YearSchedule
 
 log = logging.getLogger("gridgov.deadlines")
 
-__all__ = ["CalendarNotCovered", "Deadline", "calendar_of", "spec_for", "due"]
+__all__ = ["CalendarNotCovered", "Deadline", "Due", "base_calendar", "calendar", "coverage_warning", "due",
+           "forget", "parse_deadline", "spec_for", "WARN_DAYS"]
+
+WARN_DAYS = 60  # the district desks are told this long before the official data runs out
+MAX_AGE_S = 60.0  # a worker re-reads the loaded schedules at least this often
 
 
 def _clock(text: str) -> time:
@@ -31,21 +46,58 @@ def _calendar(tz: str, start: str, end: str, path: str | None) -> WorkingCalenda
     return WorkingCalendar.from_file(path, **kw) if path else WorkingCalendar(**kw)
 
 
-def calendar_of(settings: Settings) -> WorkingCalendar:
-    """The working calendar the settings describe (office hours, time zone, extra holiday file)."""
+def base_calendar(settings: Settings) -> WorkingCalendar:
+    """The calendar the settings describe (office hours, time zone, ``GRIDGOV_CALENDAR_FILE``),
+    without the schedules loaded into the database."""
     path = str(settings.calendar_file) if settings.calendar_file else None
     return _calendar(settings.timezone, settings.working_day_start, settings.working_day_end, path)
 
 
-def coverage_warning(settings: Settings, today: date | None = None, *, days: int = 60) -> str | None:
-    """A warning when the calendar's data ends within ``days`` (deadlines past it cannot be set)."""
-    today = today or date.today()
-    first, last = calendar_of(settings).covered_years()
-    if date(last, 12, 31) - today > timedelta(days=days):
-        return None
-    return (f"the working-day calendar has holiday data up to {last} only: deadlines reaching {last + 1} "
-            "cannot be set; upgrade chinesecalendar or list the next year's official holidays in "
-            "GRIDGOV_CALENDAR_FILE")
+@lru_cache(maxsize=16)
+def _with(base: WorkingCalendar, schedules: tuple[YearSchedule, ...]) -> WorkingCalendar:
+    return base.with_schedules(schedules)
+
+
+class _Loaded:
+    """The loaded schedules of one database, as this worker last read them."""
+
+    def __init__(self):
+        self.schedules: tuple[YearSchedule, ...] | None = None
+        self.read_at = 0.0
+        self.generation = 0
+
+
+_loaded: dict[str, _Loaded] = {}
+
+
+def forget(note: dict | None = None) -> None:
+    """A ``gridgov_cache`` "calendar" note (or the listener lost: notes may have been missed)."""
+    for entry in _loaded.values():
+        entry.generation += 1
+        entry.schedules = None
+
+
+async def loaded_schedules(conn: AsyncConnection) -> tuple[YearSchedule, ...]:
+    """The official schedules in the database, read now."""
+    rows = await conn.execute(sql("calendar_years"))
+    return tuple(YearSchedule(year=r.year, holidays=frozenset(r.holidays), workdays=frozenset(r.workdays),
+                              notice=r.notice) for r in rows)
+
+
+async def calendar(conn: AsyncConnection, settings: Settings, *, fresh: bool = False) -> WorkingCalendar:
+    """The working calendar: the settings' with the loaded official schedules (``fresh``: read
+    them now, inside the caller's transaction, instead of this worker's copy)."""
+    base = base_calendar(settings)
+    if fresh:
+        return _with(base, await loaded_schedules(conn))
+    entry = _loaded.setdefault(settings.url, _Loaded())
+    if entry.schedules is None or monotonic() - entry.read_at > MAX_AGE_S:
+        generation = entry.generation
+        schedules = await loaded_schedules(conn)
+        if generation == entry.generation:  # no note arrived while reading: keep them
+            entry.schedules, entry.read_at = schedules, monotonic()
+        return _with(base, schedules)
+    return _with(base, entry.schedules)
 
 
 def spec_for(deadlines: dict | None, priority: str) -> Deadline | None:
@@ -54,8 +106,25 @@ def spec_for(deadlines: dict | None, priority: str) -> Deadline | None:
     return parse_deadline(text) if text else None
 
 
-def due(settings: Settings, start: datetime, spec: Deadline | None) -> datetime | None:
-    """When a case started at ``start`` is due; None without a spec. Raises CalendarNotCovered."""
+async def due(conn: AsyncConnection, settings: Settings, start: datetime, spec: Deadline | None) -> Due | None:
+    """When a case started at ``start`` is due and whether that is provisional; None without a
+    spec. Raises CalendarNotCovered only where not even the provisional calendar counts."""
     if spec is None:
         return None
-    return calendar_of(settings).due(start, spec)
+    return (await calendar(conn, settings)).deadline(start, spec)
+
+
+def coverage_warning(cal: WorkingCalendar, today: date, *, days: int = WARN_DAYS) -> str | None:
+    """A warning when the official holiday data ends within ``days`` of ``today`` (or already has)."""
+    end = cal.data_end(today)
+    if end is not None and end - today > timedelta(days=days):
+        return None
+    how = "gridgov calendar load FILE, or the admin page /admin/calendar"
+    if end is None or end < today:
+        since = end + timedelta(days=1) if end else None
+        return (f"no official holiday schedule for {today.year}: deadlines are provisional"
+                f"{f' since {since}' if since else ''} (statutory holidays, no swapped working days) and are "
+                f"recomputed when the schedule is loaded: {how}")
+    return (f"official holiday data ends on {end} ({(end - today).days} days from now): deadlines reaching "
+            f"{end.year + 1} will be provisional (statutory holidays, no swapped working days) until "
+            f"{end.year + 1}'s schedule is loaded: {how}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
@@ -88,6 +88,8 @@ class DepartmentCall(BaseModel):
     called_by: str
     called_at: datetime
     answer_due_at: datetime | None
+    answer_due_provisional: bool = Field(
+        description="the answer deadline counted a day of a year without an official holiday schedule")
     answered_at: datetime | None
     answered_by: str | None
     answer_overdue: bool
@@ -99,6 +101,9 @@ class CaseFields(BaseModel):
     owner_area: str | None = None
     due_from: datetime | None = None
     deadline_spec: str | None = None
+    due_provisional: bool | None = Field(
+        None, description="the deadline counted a day of a year without an official holiday schedule "
+                          "(statutory holidays, no swapped working days): recomputed when that schedule is loaded")
     deadline_flag: str | None = None
     suspended_from: str | None = None
     duplicate_of: int | None = None
@@ -128,6 +133,7 @@ class QueueItem(BaseModel):
     priority: str
     reported_at: datetime
     due_at: datetime | None
+    due_provisional: bool
     deadline_flag: str | None
     overdue: bool
     grid_code: str | None
@@ -155,7 +161,8 @@ class QueuePage(BaseModel):
 class Notification(BaseModel):
     id: int
     at: datetime
-    incident_id: int
+    incident_id: int | None = Field(description="the case; none for a notice to the desk itself "
+                                                "(calendar_data_ending: the official holiday data runs out)")
     area_code: str
     kind: str
     data: dict[str, Any]
@@ -240,4 +247,68 @@ class MachineDocument(BaseModel):
     open_states: list[str]
     tiers: list[str]
     rules: list[dict[str, Any]]
-    calendar_years: list[int] = Field(description="first and last year the working calendar covers")
+    calendar_years: list[int] = Field(description="first and last year of official holiday data without a gap "
+                                                  "(deadlines counting later years are provisional)")
+
+
+# ---------------------------------------------------------------- the working calendar (admin)
+
+class StatutoryDay(BaseModel):
+    date: date
+    name: str
+    name_en: str
+
+
+class CalendarYear(BaseModel):
+    year: int
+    source: Literal["chinesecalendar", "loaded", "file", "provisional", "none"] = Field(
+        description="where the year's working days come from: an official schedule (the chinesecalendar "
+                    "package, loaded by an administrator, or GRIDGOV_CALENDAR_FILE), or provisional "
+                    "(statutory holidays computed, no swapped working days)")
+    holidays: int | None = Field(None, description="official: the days off listed")
+    workdays: int | None = Field(None, description="official: the weekend days worked in exchange")
+    notice: str | None = None
+    loaded_at: datetime | None = None
+    loaded_by: str | None = None
+    days_off: list[StatutoryDay] | None = Field(None, description="provisional: the days off counted")
+
+
+class CalendarPackage(BaseModel):
+    name: str
+    version: str
+    first_year: int
+    last_year: int
+
+
+class ProvisionalOpen(BaseModel):
+    cases: int
+    department_calls: int
+
+
+class CalendarStatus(BaseModel):
+    """``GET /api/admin/calendar``."""
+
+    today: date
+    official_until: date | None = Field(description="the last day of official holiday data without a gap from "
+                                                    "today: deadlines reaching past it are provisional")
+    warn_days: int = Field(description="the district desks are told this many days before official_until")
+    warning: str | None
+    package: CalendarPackage
+    years: list[CalendarYear]
+    provisional_open: ProvisionalOpen
+
+
+class CalendarYearLoaded(BaseModel):
+    year: int
+    change: Literal["added", "changed", "unchanged"]
+    holidays: int
+    workdays: int
+
+
+class CalendarLoad(BaseModel):
+    """``POST /api/admin/calendar`` and ``gridgov calendar load``."""
+
+    years: list[CalendarYearLoaded]
+    recomputed: int = Field(description="open cases whose provisional deadline changed (one case-file event each)")
+    official_until: date | None
+    warning: str | None

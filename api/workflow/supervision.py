@@ -5,19 +5,27 @@ its transaction, so with several workers one of them does the round and the othe
 it. Everything it knows lives in the database (the deadlines and the flags already
 raised), so a restart loses nothing and raises nothing twice. ``gridgov supervise`` runs
 one round by hand.
+
+A round also keeps the working calendar honest: it recomputes the provisional deadlines whose
+every counted year has an official schedule by now (a load that a worker heard late, a
+``GRIDGOV_CALENDAR_FILE`` or an upgraded chinesecalendar package), and tells the district desks
+once, ``WARN_DAYS`` before the official holiday data runs out and again when it has, that
+deadlines past it are provisional until the next year's schedule is loaded.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from api.settings import Settings
+from api.settings import Settings, get_settings
 from api.sqlfiles import sql
-from api.workflow import machine
+from api.workflow import deadlines, machine, recompute
+from api.workflow.calendar import WorkingCalendar
 
 log = logging.getLogger("gridgov.supervision")
 
@@ -29,17 +37,48 @@ def _sources(action: str) -> list[str]:
     return sorted(r.source for r in machine.TABLE.values() if r.action == action and r.source not in PAUSED)
 
 
-async def tick(conn: AsyncConnection, *, now: datetime | None = None) -> dict[str, int] | None:
+async def tick(conn: AsyncConnection, *, now: datetime | None = None,
+               settings: Settings | None = None) -> dict[str, int] | None:
     """One round in the caller's transaction; None when another worker holds the round."""
     got = (await conn.execute(sql("advisory_xact_lock"), {"key": LOCK_KEY})).scalar_one()
     if not got:
         return None
+    now = now or datetime.now(timezone.utc)
+    settings = settings or get_settings()
+    cal = await deadlines.calendar(conn, settings, fresh=True)
+    recomputed = await recompute.provisional_deadlines(
+        conn, cal, answer_spec=deadlines.parse_deadline(settings.department_answer_deadline), now=now,
+        actor=machine.SYSTEM, why={"reason": "official_schedule_known"}, only_now_official=True)
     states = _sources("flag_overdue")
     assert states == _sources("flag_near_due")
     rows = await conn.execute(sql("supervision_tick"), {
-        "now": now or datetime.now(timezone.utc), "states": states,
-        "call_states": _sources("flag_answer_overdue")})
-    return {r.kind: r.n for r in rows}
+        "now": now, "states": states, "call_states": _sources("flag_answer_overdue")})
+    raised = {r.kind: r.n for r in rows}
+    if recomputed:
+        raised["deadline_recomputed"] = recomputed
+    told = await warn_desks(conn, cal, now)
+    if told:
+        raised["calendar_data_ending"] = told
+    return raised
+
+
+async def warn_desks(conn: AsyncConnection, cal: WorkingCalendar, now: datetime) -> int:
+    """Tell each district desk, once, that the official holiday data ends within WARN_DAYS (or has
+    ended); returns how many desks were told now."""
+    today = now.astimezone(cal.tz).date()
+    message = deadlines.coverage_warning(cal, today)
+    if message is None:
+        return 0
+    end = cal.data_end(today)
+    phase = "ended" if end is None or end < today else "ending"
+    data = {"data_end": end, "phase": phase, "days_left": (end - today).days if end else None,
+            "first_provisional_day": end + timedelta(days=1) if end else None, "message": message}
+    told = (await conn.execute(sql("calendar_warning_insert"), {
+        "at": now, "data": json.dumps(data, default=str), "data_end": end.isoformat() if end else None,
+        "phase": phase})).all()
+    if told:
+        log.warning("told the district desks %s: %s", ", ".join(r.area_code for r in told), message)
+    return len(told)
 
 
 async def run_forever(engine: AsyncEngine, settings: Settings) -> None:
@@ -47,7 +86,7 @@ async def run_forever(engine: AsyncEngine, settings: Settings) -> None:
     while True:
         try:
             async with engine.begin() as conn:
-                raised = await tick(conn)
+                raised = await tick(conn, settings=settings)
             if raised:
                 log.info("supervision round: %s", raised)
         except asyncio.CancelledError:

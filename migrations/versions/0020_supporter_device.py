@@ -23,7 +23,7 @@ Create Date: 2026-12-07
 from alembic import op
 
 revision = "0020_supporter_device"
-down_revision = "0018_area_web_mercator"
+down_revision = "0019_calendar_schedule"
 branch_labels = None
 depends_on = None
 

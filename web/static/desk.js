@@ -67,6 +67,12 @@ function dueText(item) {
   return `${t("desk.due")} ${dateTime(item.due_at)}`;
 }
 
+/** A deadline counted on the statutory holidays of a year without an official schedule. */
+function provisionalBadge() {
+  return h("span", { class: "badge badge-provisional", title: t("desk.provisional.why"),
+    dataset: { testid: "badge-provisional" } }, t("desk.provisional"));
+}
+
 function flagOf(item) {
   if (item.overdue || item.deadline_flag === "overdue") return "overdue";
   return item.deadline_flag === "near" ? "near" : null;
@@ -94,6 +100,7 @@ function renderQueue() {
       h("div", { class: "row-meta" },
         h("span", {}, label("tier", item.tier)), " · ", h("span", {}, label("priority", item.priority)), " · ",
         h("span", { class: "due" }, dueText(item)),
+        item.due_at && item.due_provisional ? provisionalBadge() : null,
         flag ? h("span", { class: `badge badge-${flag}`, dataset: { testid: `flag-${flag}` } }, t(`desk.flag.${flag}`)) : null,
         item.unrouted ? h("span", { class: "badge", dataset: { testid: "badge-unrouted" } }, t("desk.badge.unrouted")) : null,
         item.near_boundary ? h("span", { class: "badge", dataset: { testid: "badge-near" } }, t("desk.badge.near")) : null,
@@ -136,6 +143,7 @@ function renderCase() {
       h("span", { dataset: { testid: "case-tier" } }, `${t("desk.tier")}: ${label("tier", c.tier)}`),
       h("span", {}, label("priority", c.priority)),
       h("span", { dataset: { testid: "case-due" } }, c.due_at ? `${t("desk.due")} ${dateTime(c.due_at)} (${c.deadline_spec || ""})` : t("desk.no_due")),
+      c.due_at && c.due_provisional ? provisionalBadge() : null,
       flag ? h("span", { class: `badge badge-${flag}` }, t(`desk.flag.${flag}`)) : null,
       c.supporters ? h("span", { class: "badge" }, t("desk.supporters", { n: c.supporters })) : null),
     c.description ? h("p", { class: "case-desc", dataset: { testid: "case-description" } }, c.description) : null,
@@ -166,6 +174,7 @@ function renderCase() {
   const call = c.department_call ? section(t("desk.call"), h("p", { dataset: { testid: "department-call" } },
     localName({ name: c.department_call.department_name, name_en: c.department_call.department_name_en }),
     ` · ${t("desk.call.due")} ${dateTime(c.department_call.answer_due_at)}`,
+    c.department_call.answer_due_provisional ? [" ", provisionalBadge()] : null,
     c.department_call.answered_at ? ` · ${t("desk.call.answered")} ${dateTime(c.department_call.answered_at)} (${c.department_call.answered_by})` : "")) : null;
   const photos = (c.attachments || []).length ? section(t("desk.photos"),
     h("div", { class: "photos", dataset: { testid: "photos" } }, c.attachments.map((sha) => photo(sha)))) : null;
@@ -345,10 +354,23 @@ async function loadNotifications() {
   if (!desk.me.capabilities.includes("work_desk")) { $("notifications").hidden = true; return; }
   const list = await api("/api/desk/notifications?limit=30");
   $("notification-count").textContent = String(list.length);
-  replace($("notification-list"), list.map((n) => h("button", {
-    type: "button", class: "notification", dataset: { testid: "notification", kind: n.kind },
-    onclick: () => { $("notification-list").hidden = true; openCase(n.incident_id); },
-  }, `${dateTime(n.at)} · ${eventLabel(n.kind)} · #${n.incident_id}`)));
+  replace($("notification-list"), list.map((n) => n.incident_id == null
+    ? h("div", { class: "notification", dataset: { testid: "notification", kind: n.kind } },
+      `${dateTime(n.at)} · ${eventLabel(n.kind)} · ${deskNotice(n)}`)
+    : h("button", {
+      type: "button", class: "notification", dataset: { testid: "notification", kind: n.kind },
+      onclick: () => { $("notification-list").hidden = true; openCase(n.incident_id); },
+    }, `${dateTime(n.at)} · ${eventLabel(n.kind)} · #${n.incident_id}`)));
+}
+
+/** A notice to the desk itself, about no case (the official holiday data runs out). */
+function deskNotice(n) {
+  if (n.kind === "calendar_data_ending") {
+    return n.data.phase === "ended"
+      ? t("desk.calendar.ended", { since: n.data.first_provisional_day || "" })
+      : t("desk.calendar.ending", { end: n.data.data_end, days: n.data.days_left });
+  }
+  return "";
 }
 
 // ---------------------------------------------------------------- live updates
