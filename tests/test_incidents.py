@@ -199,8 +199,9 @@ def test_report_is_committed_before_the_answer_is_sent(settings, spots, engine):
 
 # --------------------------------------------------------------------------- idempotency
 
-def stored_key(settings, key: str, namespace: str = "public") -> str:
-    """How an Idempotency-Key is kept: a keyed hash, per caller."""
+def stored_key(settings, key: str, namespace: str = "address:127.0.0.1") -> str:
+    """How an Idempotency-Key is kept: a keyed hash, per caller (an anonymous caller without a
+    phone secret: per address; these tests call from loopback)."""
     from api.keyed import keyed_hash
     return keyed_hash(settings.secret_key, "idempotency-key", f"{namespace}\n{key}")
 
