@@ -532,3 +532,26 @@ def test_the_desk_can_pick_any_unit_in_reach_and_sees_why_it_was_not_recommended
     assert other["code"] in [a["unit_code"] for a in sent["assignments"]]
     named = client.get(f"/api/incidents/{case['id']}/units", params={"q": other["name"][:4]}, headers=desk).json()
     assert other["code"] in [u["code"] for u in named["units"]]
+
+
+def test_the_desk_escalates_to_any_higher_tier_in_one_step(client, place, desk):
+    case = report(client, place, category="dispute")  # starts at the community tier
+    start = client.get(f"/api/incidents/{case['id']}", headers=desk).json()
+    assert start["tier"] == "community"
+    lower = client.post(f"/api/incidents/{case['id']}/actions/escalate", json={"reason": "r", "tier": "grid"},
+                        headers=desk)
+    assert lower.status_code == 422 and lower.json()["errors"][0]["field"] == "tier"
+    needs_department = client.post(f"/api/incidents/{case['id']}/actions/escalate",
+                                   json={"reason": "r", "tier": "district"}, headers=desk)
+    assert needs_department.status_code == 422 and needs_department.json()["errors"][0]["field"] == "department"
+    up = act(client, desk, case["id"], "escalate", reason="矛盾较大，需街道协调", tier="street")
+    assert up["tier"] == "street"
+    [event] = [e for e in up["events"] if e["kind"] == "escalate"]
+    assert (event["data"]["from_tier"], event["data"]["to_tier"]) == ("community", "street")
+    top = act(client, desk, case["id"], "escalate", reason="需规划部门", tier="district", department="planning")
+    assert top["tier"] == "district" and top["department_call"]["department_code"] == "planning"
+    down = act(client, desk, case["id"], "hand_down", reason="交社区", tier="community")
+    assert down["tier"] == "community"
+    other = report(client, place)
+    odd = client.post(f"/api/incidents/{other['id']}/actions/triage", json={"tier": "street"}, headers=desk)
+    assert odd.status_code == 422 and odd.json()["errors"][0]["field"] == "tier"

@@ -276,6 +276,8 @@ class Step:
 
     async def finish(self) -> dict[str, Any]:
         self.publish()
+        if self.body.tier and self.rule.action not in ("escalate", "hand_down"):
+            raise Invalid("a tier is named only when escalating or handing down", field="tier")
         before = self.row["status"]
         if self.target is not None:
             after = self.target
@@ -449,8 +451,14 @@ async def _owners_at(step: Step, tier: str) -> list[str]:
 
 
 async def _move_tier(step: Step, offset: int, kind: str) -> None:
+    """Up (``offset`` +1) or down (-1) the tiers: to the next one, or in one step to the tier the
+    desk names (higher when escalating, lower when handing down)."""
     tiers = machine.TIERS
-    new_tier = tiers[tiers.index(step.row["tier"]) + offset]
+    here = tiers.index(step.row["tier"])
+    new_tier = step.body.tier or tiers[here + offset]
+    if (tiers.index(new_tier) - here) * offset <= 0:
+        way = "above" if offset > 0 else "below"
+        raise Invalid(f"the case is at the {step.row['tier']} tier: name a tier {way} it", field="tier")
     step.changes["tier"] = new_tier
     step.data.update(from_tier=step.row["tier"], to_tier=new_tier)
     owners = await _owners_at(step, new_tier)

@@ -27,6 +27,8 @@ class ActionIn(Strict):
     duplicate_of: int | None = Field(None, ge=1, le=2**62, description="merge: the original case")
     department: str | None = Field(None, max_length=64,
                                    description="escalate to the district tier: the department called")
+    tier: Literal["grid", "community", "zone", "street", "district"] | None = Field(
+        None, description="escalate or hand down to this tier in one step (default: the next one)")
     photos: list[Sha256] | None = Field(None, max_length=10, description="handle: uploaded photo hashes")
     public: bool = Field(False, description="handle, resolve, verify: show the note and the photos to the "
                                             "resident on the tracking page")

@@ -340,3 +340,27 @@ def test_an_officer_is_alerted_of_a_new_task_at_once_with_a_way_to_navigate(
         web.assert_clean()
     finally:
         web.context.close()
+
+
+def test_the_desk_escalates_two_tiers_in_one_step_and_the_timeline_names_them(
+        browser, live_server, http, make_user, spot):  # noqa: F811
+    user = make_user("dispatcher", DISTRICT)
+    created = report(http, spot, category="dispute")  # the community tier's
+    web = Page(browser, live_server)
+    try:
+        login(web, "/desk", *user)
+        open_case(web, created["id"])
+        page = web.page
+        page.get_by_test_id("action-escalate").click()
+        page.get_by_test_id("action-tier").select_option("street")
+        assert page.get_by_test_id("action-department").is_hidden()  # only the district tier calls one
+        page.get_by_test_id("action-reason").fill("需街道协调")
+        page.get_by_test_id("action-submit").click()
+        tiers = page.locator("[data-testid=event][data-kind=escalate] [data-testid=event-tiers]")
+        tiers.wait_for()
+        assert "社区" in tiers.inner_text() and "街道" in tiers.inner_text()
+        case = http.get(f"/api/incidents/{created['id']}", headers=headers_for(http, *user)).json()
+        assert case["tier"] == "street" and sum(e["kind"] == "escalate" for e in case["events"]) == 1
+        web.assert_clean()
+    finally:
+        web.context.close()

@@ -182,6 +182,9 @@ function renderCase() {
     (c.events || []).map((e) => h("li", { dataset: { testid: "event", kind: e.kind } },
       h("time", {}, dateTime(e.at)), " ", h("b", {}, eventLabel(e.kind)), " · ", h("span", { class: "actor" }, e.actor),
       e.to_status && e.from_status !== e.to_status ? ` → ${label("state", e.to_status)}` : "",
+      e.data?.from_tier && e.data?.to_tier  // which tiers an escalation or hand-down went between
+        ? h("span", { class: "tiers", dataset: { testid: "event-tiers" } },
+          ` · ${label("tier", e.data.from_tier)} → ${label("tier", e.data.to_tier)}`) : "",
       e.note ? h("div", { class: "note" }, e.note) : null))));
 
   replace($("case"), head, actions, form, h("div", { class: "case-cols" },
@@ -250,9 +253,17 @@ async function openForm(rule) {
   if (needs.has("duplicate_of")) {
     fields.push(h("label", {}, t("desk.duplicate_of"), h("input", { id: "af-duplicate", type: "number", min: "1", dataset: { testid: "action-duplicate-of" } })));
   }
-  if (rule.action === "escalate" && desk.doc.tier === "street") {
-    fields.push(h("label", {}, t("desk.department"), h("select", { id: "af-department", dataset: { testid: "action-department" } },
-      desk.departments.map((d) => h("option", { value: d.code }, localName(d))))));
+  if (rule.action === "escalate" || rule.action === "hand_down") {  // any tier above (below) in one step
+    const here = TIERS.indexOf(desk.doc.tier);
+    const options = rule.action === "escalate" ? TIERS.slice(here + 1) : TIERS.slice(0, here).reverse();
+    const department = h("label", { id: "af-department-field" }, t("desk.department"),
+      h("select", { id: "af-department", dataset: { testid: "action-department" } },
+        desk.departments.map((d) => h("option", { value: d.code }, localName(d)))));
+    const tier = h("select", { id: "af-tier", dataset: { testid: "action-tier" },
+      onchange: () => { department.hidden = tier.value !== "district"; } },
+    options.map((x) => h("option", { value: x }, label("tier", x))));
+    department.hidden = tier.value !== "district";
+    fields.push(h("label", {}, t("desk.tier_to"), tier), department);
   }
   if (["handle", "resolve", "verify"].includes(rule.action)) {  // what the resident is shown (api PUBLIC_OUTCOMES)
     fields.push(h("label", { class: "check" }, h("input", { type: "checkbox", id: "af-public", dataset: { testid: "action-public" } }),
@@ -329,7 +340,8 @@ async function submitForm(ev) {
   if ($("af-priority")) body.priority = $("af-priority").value;
   if (val("af-deadline")) body.deadline = new Date($("af-deadline").value).toISOString();
   if (val("af-duplicate")) body.duplicate_of = Number(val("af-duplicate"));
-  if ($("af-department")) body.department = $("af-department").value;
+  if ($("af-tier")) body.tier = $("af-tier").value;
+  if ($("af-department") && !$("af-department-field").hidden) body.department = $("af-department").value;
   if ($("af-public")?.checked) body.public = true;
   if (UNIT_ACTIONS.has(rule.action)) {
     body.units = [...new Set([...document.querySelectorAll("[data-testid=recommend-unit]:checked, [data-testid=pick-unit]:checked")]
