@@ -150,11 +150,24 @@ def load_sample():
 
     settings = get_settings()
     started = time.perf_counter()
+    _check_deadline_order()
     counts = _sync_transaction(lambda conn: load(conn, progress=lambda m: typer.echo(f"  {m}")))
     counts["accounts"], path = _in_transaction(lambda conn: create_sample_accounts(conn, settings.data_dir))
     typer.echo(f"sample loaded in {time.perf_counter() - started:.1f}s; new rows: "
                + ", ".join(f"{k} {v}" for k, v in counts.items()))
     typer.echo(f"sample accounts and their passwords: {path}")
+
+
+def _check_deadline_order() -> None:
+    """The sample's categories give no higher priority a later deadline (refused before loading)."""
+    from api.workflow.deadline_order import order_problems
+    from spatial.sample_load import SAMPLE_DIR
+
+    catalog = json.loads((SAMPLE_DIR / "catalog.json").read_text(encoding="utf-8"))
+    problems = [f"category {c['code']}: {p}" for c in catalog["categories"] for p in order_problems(c["deadlines"])]
+    if problems:
+        typer.echo("the sample's catalogue is refused:\n  " + "\n  ".join(problems), err=True)
+        raise typer.Exit(2)
 
 
 @app.command("refresh-units")

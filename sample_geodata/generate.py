@@ -189,7 +189,7 @@ CATEGORIES = [
     ("food_safety", "食品安全", "Food safety", ["market"], "zone",
      _deadlines(2, 12, 72, 168), "worry", 5, 3, (0.05, 0.25, 0.55, 0.15)),
     ("street_vendor", "占道经营/流动摊贩", "Street vending and blocked pavements", ["enforcement"], "grid",
-     _deadlines(1, 8, 24, 72), "annoyance", 10, 4, (0.01, 0.12, 0.62, 0.25)),
+     _deadlines(1, 4, 24, 72), "annoyance", 10, 4, (0.01, 0.12, 0.62, 0.25)),
     ("cooking_fumes", "油烟扰民", "Cooking fumes", ["enforcement", "environment"], "community",
      _deadlines(4, 24, 72, 168), "annoyance", 5, 2, (0.01, 0.10, 0.64, 0.25)),
     ("street_light", "路灯损坏", "Broken street light", ["enforcement"], "community",
@@ -1076,8 +1076,12 @@ def _clustered_points(poly, n: int, rng) -> np.ndarray:
 
 def deadlines(hours: dict[str, int]) -> dict[str, str]:
     """The deadline specs (api.workflow.calendar): urgent cases in clock hours, high priority in
-    working hours, the rest in working days (a day per started 24 hours)."""
-    return {"urgent": f"{hours['urgent']}h", "high": f"{hours['high']}wh",
+    working hours up to a working day, the rest in working days (a day per started 24 hours).
+    (High priority once took its hours as working hours whatever their number: 24 clock hours
+    became ``24wh``, three working days, later than a normal case's ``2wd``;
+    api.workflow.deadline_order now refuses such a catalogue.)"""
+    high = hours["high"]
+    return {"urgent": f"{hours['urgent']}h", "high": f"{high}wh" if high <= 8 else f"{math.ceil(high / 24)}wd",
             "normal": f"{math.ceil(hours['normal'] / 24)}wd", "low": f"{math.ceil(hours['low'] / 24)}wd"}
 
 

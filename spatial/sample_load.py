@@ -52,7 +52,8 @@ def load_catalog(conn: Connection, sample_dir: Path = SAMPLE_DIR) -> None:
         INSERT INTO category (code, name, name_en, departments, default_tier, deadline_hours, deadlines, five_matters)
         VALUES (:code, :name, :name_en, :departments, :default_tier, CAST(:deadline_hours AS jsonb),
                 CAST(:deadlines AS jsonb), :five_matters)
-        ON CONFLICT (code) DO NOTHING"""),
+        ON CONFLICT (code) DO UPDATE SET deadlines = excluded.deadlines, deadline_hours = excluded.deadline_hours
+        WHERE category.deadlines IS DISTINCT FROM excluded.deadlines"""),  # a corrected sample reaches old copies
         [{**c, "deadline_hours": json.dumps(c["deadline_hours"]), "deadlines": json.dumps(c["deadlines"])}
          for c in catalog["categories"]])
 

@@ -241,3 +241,25 @@ def test_working_days_end_at_close_of_a_working_day_after_the_start(start, days)
     assert CAL.is_working_day(due.date())
     between = [start.date() + timedelta(d) for d in range(1, (due.date() - start.date()).days + 1)]
     assert sum(CAL.is_working_day(d) for d in between) == days
+
+
+# --------------------------------------------------------------------------- priorities in order
+
+def test_a_higher_priority_never_gets_a_later_deadline_measured_on_the_calendar():
+    from api.workflow.deadline_order import order_problems
+
+    # 24 working hours are three working days: later than a normal case's two (the old sample garbage)
+    problems = order_problems({"urgent": "4h", "high": "24wh", "normal": "2wd", "low": "5wd"})
+    assert len(problems) == 1 and problems[0].startswith("high (24wh) ends after normal (2wd)")
+    assert order_problems({"urgent": "30h", "high": "8wh"})  # 30 clock hours outlast 8 working hours on a Monday
+    assert order_problems({"urgent": "1h", "high": "8wh", "normal": "2wd", "low": "5wd"}) == []
+    assert order_problems({"urgent": "2h", "low": "1wd"}) == []  # only the priorities given are compared
+
+
+def test_every_category_served_keeps_its_priorities_in_order(client):
+    from api.workflow.deadline_order import order_problems
+
+    categories = client.get("/api/categories").json()
+    assert categories
+    bad = {c["code"]: order_problems(c["deadlines"]) for c in categories if order_problems(c["deadlines"])}
+    assert bad == {}
