@@ -80,6 +80,7 @@ RULES: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/api/admin/calendar"): frozenset({"admin"}),   # manage_calendar
     ("POST", "/api/admin/calendar"): frozenset({"admin"}),
     ("GET", "/admin/calendar"): PUBLIC,  # the page logs in itself
+    ("GET", "/handover/{incident_id}"): PUBLIC,  # the page reads the sheet with the desk's session
     ("GET", "/"): PUBLIC,
     ("GET", "/desk"): PUBLIC,
     ("GET", "/console"): PUBLIC,
@@ -428,6 +429,7 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], dict]] = {
     ("POST", "/api/admin/calendar"): lambda w, c: {
         "json": {**statutory_schedule(2099), "notice": f"matrix {c}-{time.monotonic_ns()}"}},
     ("GET", "/admin/calendar"): lambda w, c: {},
+    ("GET", "/handover/{incident_id}"): lambda w, c: {"url": f"/handover/{w.incident_id}"},
     ("GET", "/"): lambda w, c: {},
     ("GET", "/desk"): lambda w, c: {},
     ("GET", "/console"): lambda w, c: {},

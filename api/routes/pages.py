@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse
 from pydantic import BaseModel
@@ -58,6 +60,13 @@ async def report_page(who: PublicUnlimited):
 async def track_page(code: str, who: PublicUnlimited):
     """Follow a report and rate it (the secret is kept by the phone that reported)."""
     return FileResponse(WEB / "track.html", media_type="text/html; charset=utf-8")
+
+
+@router.get("/handover/{incident_id}")
+async def handover_page(incident_id: Annotated[int, Path(ge=1, le=2**63 - 1)], who: PublicUnlimited):
+    """The printable hand-over sheet (交办单) of a case, as a page of the app: it reads the sheet
+    with the desk's session (opened from the desk) and prints with its own stylesheet."""
+    return FileResponse(WEB / "handover.html", media_type="text/html; charset=utf-8")
 
 
 @router.get("/admin/calendar")

@@ -364,3 +364,29 @@ def test_the_desk_escalates_two_tiers_in_one_step_and_the_timeline_names_them(
         web.assert_clean()
     finally:
         web.context.close()
+
+
+def test_the_hand_over_sheet_opens_as_a_page_of_the_app_with_its_style(
+        browser, live_server, http, make_user, spot):  # noqa: F811
+    """The sheet used to open as a blob: page whose stylesheet never loaded: it is a page now,
+    read with the desk's session, and prints styled."""
+    user = make_user("dispatcher", DISTRICT)
+    created = report(http, spot)
+    triaged = http.post(f"/api/incidents/{created['id']}/actions/triage", json={}, headers=headers_for(http, *user))
+    assert triaged.status_code == 200, triaged.text  # a case ready to hand over
+    web = Page(browser, live_server)
+    try:
+        login(web, "/desk", *user)
+        open_case(web, created["id"])
+        with web.context.expect_page() as opened:
+            web.page.get_by_test_id("handover").click()
+        sheet = opened.value
+        sheet.wait_for_selector("body[data-ready='1']")
+        assert sheet.url.startswith(f"{live_server}/handover/{created['id']}")
+        assert created["tracking_code"] in sheet.get_by_test_id("handover-sheet").inner_text()
+        # handover.css applies: the title is centred and spaced for print
+        assert sheet.evaluate("getComputedStyle(document.querySelector('#sheet h1')).textAlign") == "center"
+        assert sheet.get_by_test_id("login-view").is_hidden()  # the desk's session came along
+        web.assert_clean()
+    finally:
+        web.context.close()

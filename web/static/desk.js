@@ -214,10 +214,10 @@ async function fetchBlob(path) {
   return URL.createObjectURL(await res.blob());
 }
 
-async function printHandover() {
-  const url = await fetchBlob(`/api/incidents/${desk.doc.id}/handover`);
-  const win = window.open(url, "_blank");
-  if (win) win.addEventListener("load", () => win.print());
+function printHandover() {
+  // a page of the app (its stylesheet loads; a blob: page could not resolve it); a tab opened
+  // from here starts with a copy of this tab's session
+  window.open(`/handover/${desk.doc.id}?print`, "_blank");
 }
 
 function drawMap(c) {
