@@ -47,4 +47,8 @@ async def flags(conn, key: str, grid_code: str, sig: str | None, lon: float, lat
     if routed_grid == grid_code:
         return []
     metres = (await conn.execute(sql("area_distance"), {"code": grid_code, "lon": lon, "lat": lat})).scalar()
+    if metres is None:  # not a current grid: a poster from before an edit?
+        old = (await conn.execute(sql("grid_successors"), {"code": grid_code})).mappings().first()
+        if old is not None and routed_grid in {s["code"] for s in old["successors"]}:
+            return ["qr_retired_grid"]  # the report went to a grid that took over the poster's ground
     return ["qr_mismatch"] if metres is None or metres > MISMATCH_M else []

@@ -163,10 +163,15 @@ async def where(conn: AsyncConnection, lon: float, lat: float, crs: str) -> dict
 
 
 async def grid_centre(conn: AsyncConnection, code: str) -> dict:
-    """A grid's name and a point inside it (public: the poster on the wall names it too)."""
+    """A grid's name and a point inside it (public: the poster on the wall names it too). A grid
+    since split, merged or redrawn away still answers, with the grids that now cover its ground:
+    a poster stays on the wall long after an edit."""
     from spatial.sqlfiles import sql as spatial_sql
 
     row = (await conn.execute(spatial_sql("grid_centre"), {"code": code})).mappings().first()
+    if row is not None:
+        return {**row, "retired": False, "successors": []}
+    row = (await conn.execute(spatial_sql("grid_successors"), {"code": code})).mappings().first()
     if row is None:
         raise NotFound(f"grid {code} not found", field="code")
-    return dict(row)
+    return {**row, "retired": True}

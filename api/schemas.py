@@ -342,6 +342,9 @@ class GridCentre(BaseModel):
     name: str
     lon: float
     lat: float
+    retired: bool = Field(False, description="the grid was split, merged or redrawn away since the poster")
+    successors: list[Named] = Field(default_factory=list, description="the grids that now cover its ground "
+                                                                      "(a retired grid), largest share first")
 
 
 class PublicWhere(BaseModel):

@@ -137,3 +137,40 @@ def test_a_browser_printed_svg_poster_scans_back_to_its_signed_link(settings, gr
         page.screenshot(path=str(tmp_path / "poster.png"))
         browser.close()
     assert decode_qr(tmp_path / "poster.png") == [url]
+
+
+def test_a_poster_of_a_grid_split_since_still_takes_reports_for_the_grids_that_took_its_ground(
+        client, settings, engine, make_user, login):
+    """Posters stay on walls for years: after a split the old code names the grids that took
+    its ground, and a report through it goes to the one the resident stands in, flagged as from
+    an old poster (not as a mismatch)."""
+    import shapely
+
+    with engine.connect() as conn:
+        grid = conn.execute(sa.text("""
+            SELECT code, parent_code, ST_AsBinary(geom) AS wkb FROM area
+            WHERE kind = 'grid' AND valid_to IS NULL ORDER BY md5(code || 'poster-split') LIMIT 1""")).mappings().one()
+    geom = shapely.from_wkb(grid["wkb"])
+    minx, miny, maxx, maxy = geom.bounds
+    x = geom.representative_point().x
+    manager = login(*make_user("grid_manager", grid["parent_code"]))
+    tag = client.get(f"/api/areas/{grid['code']}", headers=manager).headers["ETag"]
+    saved = client.post("/api/areas/edits", headers={**manager, "If-Match": tag}, json={
+        "op": "split", "code": grid["code"], "reason": "poster test",
+        "line": {"type": "LineString", "coordinates": [[x, miny - 0.01], [x + 1e-5, maxy + 0.01]]}})
+    assert saved.status_code == 200, saved.text
+    created = {f["properties"]["code"] for f in saved.json()["affected"]["features"]
+               if f["properties"]["change"] == "created"}
+    old = client.get(f"/api/public/grids/{grid['code']}")
+    assert old.status_code == 200, old.text
+    doc = old.json()
+    assert doc["retired"] and {s["code"] for s in doc["successors"]} == created
+    piece = next(f for f in saved.json()["affected"]["features"] if f["properties"]["change"] == "created")
+    inside = shapely.geometry.shape(piece["geometry"]).representative_point()
+    res = client.post("/api/incidents", json={"category": "garbage", "lon": inside.x, "lat": inside.y, "source": "qr",
+                                              "qr_grid": grid["code"], "qr_sig": qr.signature(settings.qr_key, grid["code"])})
+    assert res.status_code == 201, res.text
+    routing = res.json()["routing"]
+    assert routing["grid"]["code"] == piece["properties"]["code"]
+    assert "qr_retired_grid" in routing["flags"] and "qr_mismatch" not in routing["flags"]
+    assert client.get("/api/public/grids/330503999999999").status_code == 404  # never a grid

@@ -234,6 +234,12 @@ def test_a_manager_splits_a_grid_and_redraws_another_across_its_neighbour(
     created = {c for c, change in affected.items() if change == "created"}
     assert len(created) >= 2, affected
     assert editor.save() == "saved", page.get_by_test_id("status").inner_text()
+    # the new grids' posters, one click each; the old code's poster keeps working
+    assert {b.get_attribute("data-code") for b in page.get_by_test_id("reprint-poster").all()} == created
+    with page.expect_download() as got:
+        page.get_by_test_id("reprint-poster").first.click()
+    assert got.value.suggested_filename.endswith(".pdf")
+    assert big["code"] in page.get_by_test_id("status").inner_text()
     now = grids_of(engine, community)
     with engine.connect() as conn:
         between = conn.execute(sa.text("SELECT now()")).scalar_one().isoformat()

@@ -217,3 +217,33 @@ def test_a_resident_reports_on_one_phone_and_tracks_on_another_from_what_the_pag
         assert not any(secret in url for url in requested)  # never sent in a URL
     finally:
         other.close()
+
+
+def test_a_poster_of_a_grid_redrawn_since_still_opens_the_report_page_with_its_grid(
+        browser, live_server, http, settings, engine, make_user):  # noqa: F811
+    import shapely
+
+    with engine.connect() as conn:
+        grid = conn.execute(sa.text("""
+            SELECT code, name, parent_code, ST_AsBinary(geom) AS wkb FROM area
+            WHERE kind = 'grid' AND valid_to IS NULL ORDER BY md5(code || 'old-poster') LIMIT 1""")).mappings().one()
+    geom = shapely.from_wkb(grid["wkb"])
+    minx, miny, maxx, maxy = geom.bounds
+    x = geom.representative_point().x
+    manager = headers_for(http, *make_user("grid_manager", grid["parent_code"]))
+    tag = http.get(f"/api/areas/{grid['code']}", headers=manager).headers["ETag"]
+    saved = http.post("/api/areas/edits", headers={**manager, "If-Match": tag}, json={
+        "op": "split", "code": grid["code"],
+        "line": {"type": "LineString", "coordinates": [[x, miny - 0.01], [x + 1e-5, maxy + 0.01]]}})
+    assert saved.status_code == 200, saved.text
+    spot = {"lon": geom.representative_point().x, "lat": geom.representative_point().y}
+    context = phone(browser, spot)
+    try:
+        page = context.new_page()
+        page.goto(qr.report_url(live_server, settings.qr_key, grid["code"]))
+        line = page.get_by_test_id("qr-grid")
+        line.wait_for(state="visible")
+        assert line.get_attribute("data-retired") == "1" and grid["name"] in line.inner_text()
+        assert f"{grid['name']}-1" in line.inner_text()  # the grids that took its ground, by name
+    finally:
+        context.close()

@@ -69,12 +69,16 @@ export class PendingEdits {
 
   /**
    * Save the steps in order. ``etags`` (Map code -> ETag) is read for If-Match and updated
-   * from each saved result. Resolves to {saved, rerouted}; on a failure throws the ApiError
+   * from each saved result. Resolves to {saved, rerouted, created, retired} (the grid codes the
+   * steps created and retired: posters to print, posters on walls now leading to successors);
+   * on a failure throws the ApiError
    * with ``saved`` (how many steps were saved before it) attached. Saved steps leave the stack.
    */
   async save(etags, reason) {
     let saved = 0;
     let rerouted = 0;
+    const created = new Set();
+    const retired = new Set();
     while (this.steps.length) {
       const { op } = this.steps[0];
       const ifMatch = namedCodes(op).map((c) => etags.get(c)).filter(Boolean).join(", ");
@@ -91,11 +95,13 @@ export class PendingEdits {
         const p = f.properties;
         if (p.change === "retired") etags.delete(p.code);
         else if (p.version != null) etags.set(p.code, etagOf(p.code, p.version));
+        if (p.kind === "grid" && p.change === "created") created.add(p.code);
+        if (p.kind === "grid" && p.change === "retired") { retired.add(p.code); created.delete(p.code); }
       }
       rerouted += Number(result.rerouted) || 0;
       this.steps.shift();
       saved += 1;
     }
-    return { saved, rerouted };
+    return { saved, rerouted, created: [...created], retired: [...retired] };
   }
 }

@@ -62,6 +62,17 @@ function renderStatus() {
     s.list.length ? h("ul", {}, s.list.map((x) => h("li", {}, x))) : null);
 }
 
+/** After a save: the new grids' posters to print (one click each), and what the old ones do. */
+function reprintList(created, retired) {
+  if (!created.length) return [];
+  const poster = (code) => h("button", { type: "button", class: "btn-link", dataset: { testid: "reprint-poster", code },
+    onclick: () => download(`/api/areas/${encodeURIComponent(code)}/poster.pdf`, `poster-${code}.pdf`, status) },
+  t("ed.reprint.one", { code }));
+  return [h("span", { dataset: { testid: "reprint" } }, t("ed.reprint", { n: created.length })),
+    ...created.map(poster),
+    retired.length ? t("ed.reprint.old", { codes: retired.join("、") }) : null].filter(Boolean);
+}
+
 function errorLines(e) {
   return (e instanceof ApiError ? e.errors : []).map((x) => (x.field ? `${x.field}: ${x.reason}` : String(x.reason)));
 }
@@ -387,11 +398,11 @@ async function save() {
   status("busy", "ed.saving");
   renderTools();
   try {
-    const { rerouted } = await ed.pending.save(ed.etags, $("ed-reason").value.trim() || null);
+    const { rerouted, created, retired } = await ed.pending.save(ed.etags, $("ed-reason").value.trim() || null);
     $("ed-reason").value = "";
     $("ed-roster").dataset.dirty = "";
     await loadLayers();
-    status("ok", "ed.saved", { n: rerouted });
+    status("ok", "ed.saved", { n: rerouted }, reprintList(created, retired));
     setFlag("saveState", "saved");
   } catch (e) {
     if (e instanceof ApiError && e.status === 412) {

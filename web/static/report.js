@@ -322,7 +322,11 @@ async function start() {
     page.qr = { grid: q.get("g"), sig: q.get("s") || "" };
     try {
       page.qr.centre = await json(`/api/public/grids/${encodeURIComponent(page.qr.grid)}`);
-      $("qr-grid").textContent = t("report.qr", { name: page.qr.centre.name });
+      const c = page.qr.centre;
+      $("qr-grid").textContent = c.retired  // a poster from before the grids were redrawn: still good
+        ? t("report.qr_retired", { name: c.name, now: c.successors.map((x) => x.name).join("、") })
+        : t("report.qr", { name: c.name });
+      $("qr-grid").dataset.retired = c.retired ? "1" : "";
       $("qr-grid").hidden = false;
     } catch { /* an unknown grid on the code: the report is still taken and flagged */ }
   }

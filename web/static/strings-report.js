@@ -5,7 +5,8 @@ addStrings({
   zh: {
     "report.title": "随手拍 · 上报问题", "report.category": "问题类别", "report.description": "问题描述",
     "report.photos": "现场照片（最多4张）", "report.contact": "联系电话（选填，仅工作人员可见）", "report.submit": "提交",
-    "report.qr": "来自网格二维码：{name}", "report.where": "所在网格：{grid}（{community}）",
+    "report.qr": "来自网格二维码：{name}",
+    "report.qr_retired": "此二维码的网格“{name}”已调整为：{now}。照常上报即可，系统按您的位置归入对应网格。", "report.where": "所在网格：{grid}（{community}）",
     "report.outside": "此位置不在任何网格内，仍可提交", "report.locating": "正在定位…",
     "report.denied": "无法获取定位：请拖动地图上的图钉到问题位置", "report.pick": "请选择问题类别",
     "report.too_many": "最多4张照片", "report.matches": "附近已有相同问题正在办理，可以点“我也遇到”支持：",
@@ -32,7 +33,8 @@ addStrings({
   en: {
     "report.title": "Report a problem", "report.category": "Category", "report.description": "What is wrong",
     "report.photos": "Photos (up to 4)", "report.contact": "Phone (optional, staff only)", "report.submit": "Send",
-    "report.qr": "From the grid's QR code: {name}", "report.where": "Grid: {grid} ({community})",
+    "report.qr": "From the grid's QR code: {name}",
+    "report.qr_retired": "This code's grid “{name}” has been redrawn into: {now}. Report as usual: your position decides the grid.", "report.where": "Grid: {grid} ({community})",
     "report.outside": "This place is outside every grid; you can still send", "report.locating": "Locating…",
     "report.denied": "No position: drag the pin on the map to the problem", "report.pick": "Choose a category",
     "report.too_many": "At most 4 photos", "report.matches": "The same problem nearby is being handled; support it with “me too”:",
