@@ -1,53 +1,29 @@
-"""Photos of a case: decoded, re-encoded without any metadata (EXIF, GPS, XMP), stored by content.
+"""Photos of a case: cleaned (:mod:`api.images`: decoded within a budget, re-encoded without
+any metadata), stored by content, linked to the case, read back by those who may see it.
 
-Re-encoding the pixels is the only reliable way to drop every metadata block a phone
-writes; the EXIF orientation is applied first so the picture still stands the right way.
+Decoding runs in threads, at most :data:`MAX_DECODES` at once per worker: each picture may
+hold a few times ``api.images.DECODE_BUDGET_BYTES`` while it is cleaned, and uploads beyond
+that wait their turn (without a thread) instead of multiplying the worker's memory.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import io
-import warnings
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+import anyio
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api import audit
 from api.auth.policy import Capability, reach
 from api.auth.principal import Principal
-from api.errors import Invalid, NotFound, TooLarge
+from api.errors import NotFound
+from api.images import MAX_PHOTO_BYTES, clean_image
 from api.sqlfiles import sql
 
-MAX_PHOTO_BYTES = 8_000_000
-MAX_PIXELS = 40_000_000  # a 40-megapixel phone photo; more is a decompression bomb
-FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+__all__ = ["MAX_DECODES", "MAX_PHOTO_BYTES", "clean_image", "fetch", "store", "upload"]
 
-
-def clean_image(data: bytes) -> tuple[bytes, str, int, int]:
-    """The picture in ``data`` re-encoded without metadata: (bytes, media type, width, height)."""
-    if len(data) > MAX_PHOTO_BYTES:
-        raise TooLarge(f"a photo may be at most {MAX_PHOTO_BYTES // 1_000_000} MB", field="file")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as img:
-                kind = img.format
-                if kind not in FORMATS:
-                    raise Invalid(f"{kind or 'this file'} is not accepted: send a JPEG, PNG or WebP photo", field="file")
-                if img.width * img.height > MAX_PIXELS:
-                    raise Invalid(f"{img.width}x{img.height} pixels is too large a picture", field="file")
-                img.load()
-                upright = ImageOps.exif_transpose(img)
-                if kind == "JPEG" and upright.mode not in ("RGB", "L"):
-                    upright = upright.convert("RGB")
-                out = io.BytesIO()
-                upright.save(out, format=kind, **({"quality": 90} if kind in ("JPEG", "WEBP") else {}))
-                return out.getvalue(), FORMATS[kind], upright.width, upright.height
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning, OSError,
-            SyntaxError, ValueError) as e:
-        raise Invalid(f"not a readable picture ({type(e).__name__})", field="file") from None
+MAX_DECODES = 2  # pictures decoded at once per worker (two cores a worker at most; memory, see above)
+DECODING = anyio.CapacityLimiter(MAX_DECODES)
 
 
 async def upload(conn: AsyncConnection, who: Principal, incident_id: int, data: bytes) -> dict:
@@ -60,8 +36,8 @@ async def upload(conn: AsyncConnection, who: Principal, incident_id: int, data: 
 
 async def store(conn: AsyncConnection, who: Principal, incident_id: int, data: bytes, *, actor: str) -> dict:
     """Clean, store (once per content) and link a photo to a case; the audit row names ``who``."""
-    # a 12-megapixel photo takes ~170 ms to decode and re-encode: off the event loop
-    clean, media_type, width, height = await asyncio.to_thread(clean_image, data)
+    # a 12-megapixel photo takes ~170 ms to decode and re-encode: off the event loop, two at a time
+    clean, media_type, width, height = await anyio.to_thread.run_sync(clean_image, data, limiter=DECODING)
     digest = hashlib.sha256(clean).hexdigest()
     await conn.execute(sql("attachment_insert"), {"sha256": digest, "media_type": media_type, "bytes": clean,
                                                   "width": width, "height": height, "actor": actor})

@@ -117,6 +117,19 @@ def error_response(status: int, detail: str, errors: list[dict] | None = None,
     return JSONResponse(error_body(detail, errors, extra), status_code=status, headers=headers)
 
 
+def unreadable_body(exc: StarletteHTTPException) -> str | None:
+    """Why FastAPI could not decode a JSON body, when it answered with its bare 400 (a syntax
+    error is a RequestValidationError instead); the decoder's error is the cause."""
+    cause = exc.__cause__
+    if exc.status_code != 400 or cause is None:
+        return None
+    if isinstance(cause, RecursionError):
+        return "invalid JSON: arrays or objects nested too deeply"
+    if isinstance(cause, UnicodeDecodeError):
+        return "invalid JSON: the body is not UTF-8 text"
+    return None
+
+
 def _loc_to_field(loc: tuple) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     return ".".join(parts) or ".".join(str(p) for p in loc)
@@ -211,6 +224,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException):
+        body_reason = unreadable_body(exc)
+        if body_reason:
+            return error_response(422, f"body: {body_reason}", [{"field": "body", "reason": body_reason}],
+                                  path=request.url.path)
         return error_response(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None),
                               path=request.url.path)
 

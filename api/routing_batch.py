@@ -17,6 +17,27 @@ from spatial.routing import route_many
 CHUNK = 10_000
 FORMATS = {"text/csv": "csv", "application/geo+json": "geojson", "application/json": "geojson"}
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "geojson": "application/geo+json"}
+# The request body as /openapi.json documents it (the route reads the raw body itself).
+REQUEST_BODY = {"required": True, "content": {
+    "text/csv": {"schema": {
+        "type": "array", "maxItems": batch.MAX_POINTS,
+        "description": "UTF-8 CSV: a header row naming the longitude and latitude columns (lon/lat, "
+                       "longitude/latitude, lng, x/y) and optionally id, then one point a row; other columns "
+                       "are ignored",
+        "items": {"type": "object", "required": ["lon", "lat"], "properties": {
+            "lon": {"type": "number"}, "lat": {"type": "number"},
+            "id": {"type": "string", "maxLength": batch.MAX_ID_CHARS}}}}},
+    "application/geo+json": {"schema": {
+        "type": "object", "required": ["type", "features"],
+        "description": "a FeatureCollection of Points; a feature's id (a string or a number) or properties.id "
+                       "comes back with it",
+        "properties": {"type": {"const": "FeatureCollection"},
+                       "features": {"type": "array", "maxItems": batch.MAX_POINTS, "items": {
+                           "type": "object", "required": ["type", "geometry"], "properties": {
+                               "type": {"const": "Feature"}, "id": {"type": ["string", "number"]},
+                               "geometry": {"type": "object", "description": "a GeoJSON Point"},
+                               "properties": {"type": ["object", "null"]}}}}}}},
+}}
 
 
 def parse(body: bytes, content_type: str, input_crs: str) -> tuple[batch.Points, str]:

@@ -1,7 +1,10 @@
-"""Text that PostgreSQL cannot store: NUL characters and lone UTF-16 surrogates.
+"""Text that PostgreSQL cannot store (NUL characters and lone UTF-16 surrogates), and JSON
+nested deeper than any document of the app.
 
-Both arrive easily (``%00`` in a URL, ``"\\u0000"`` or ``"\\ud800"`` in JSON) and would
-fail deep in the driver as a 500. They are refused at the edge instead, naming the field.
+Both kinds of text arrive easily (``%00`` in a URL, ``"\\u0000"`` or ``"\\ud800"`` in JSON)
+and would fail deep in the driver as a 500; lists nested 500 deep fail in whatever recursive
+code meets them first (shapely's GeoJSON reader, ``repr``, ``json.dumps``) with a
+RecursionError. They are refused at the edge instead, naming the field.
 """
 
 from __future__ import annotations
@@ -21,17 +24,32 @@ def bad_text_reason(value: str) -> str | None:
     return "must not contain unpaired surrogate characters (invalid Unicode)"
 
 
-def check_nested(value: Any) -> Any:
-    """Raise ``ValueError`` for bad text anywhere inside ``value`` (strings, lists, dict keys and values)."""
-    if isinstance(value, str):
-        reason = bad_text_reason(value)
-        if reason:
-            raise ValueError(reason)
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            check_nested(k)
-            check_nested(v)
-    elif isinstance(value, list | tuple):
-        for v in value:
-            check_nested(v)
+# Lists and objects inside one value: the deepest real one is a MultiPolygon's coordinates (4).
+MAX_DEPTH = 32
+
+
+def check_nested(value: Any, max_depth: int = MAX_DEPTH) -> Any:
+    """Raise ``ValueError`` for bad text anywhere inside ``value`` (strings, lists, dict keys and
+    values) and for lists or dicts nested more than ``max_depth`` deep. Iterative: no depth of
+    input can exhaust the stack here.
+
+    >>> check_nested([[1, {"a": "b"}]])
+    [[1, {'a': 'b'}]]
+    >>> check_nested([[[]]], max_depth=2)
+    Traceback (most recent call last):
+    ...
+    ValueError: lists or objects nested more than 2 deep
+    """
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            reason = bad_text_reason(item)
+            if reason:
+                raise ValueError(reason)
+        elif isinstance(item, dict | list | tuple):
+            if depth >= max_depth:
+                raise ValueError(f"lists or objects nested more than {max_depth} deep")
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
     return value

@@ -20,6 +20,14 @@ from spatial.errors import InputError
 
 MAX_POINTS = 100_000
 MAX_PROBLEMS = 50
+MAX_ID_CHARS = 200
+# Python's csv refuses a field over 131,072 characters with an error that names neither the row
+# nor the column. No field can be longer than the file, which the callers cap (9 MB over HTTP):
+# the limit is lifted to that here (the knob is module-level, as the csv module has it), and the
+# row checks below name what is wrong (an id over 200 characters, a coordinate that is no number).
+MAX_CSV_FIELD = 64 * 2**20
+if csv.field_size_limit() < MAX_CSV_FIELD:
+    csv.field_size_limit(MAX_CSV_FIELD)
 ANSWER_COLUMNS = ("grid_code", "community_code", "street_code", "district_code", "zone_code", "station_code")
 LON_NAMES = ("lon", "lng", "long", "longitude", "x")
 LAT_NAMES = ("lat", "latitude", "y")
@@ -51,9 +59,15 @@ def check_point(row: int, lon, lat, problems: list[dict]) -> tuple[float, float]
 
 
 def _id(row: int, value, problems: list[dict]) -> str:
-    text = str(value)
-    if "\x00" in text or len(text) > 200:
-        problems.append({"row": row, "field": "id", "reason": "at most 200 characters, no NUL"})
+    """The row's id as text; a GeoJSON id must be a string or a number (RFC 7946), anything else
+    (an object, a list nested 1,000 deep, a boolean) is the row's problem."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        problems.append({"row": row, "field": "id", "reason": "must be a string or a number"})
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    if "\x00" in text or len(text) > MAX_ID_CHARS:
+        problems.append({"row": row, "field": "id", "reason": f"at most {MAX_ID_CHARS} characters, no NUL"})
+        return text[:MAX_ID_CHARS]
     return text
 
 
@@ -65,7 +79,14 @@ def read_csv(text: str) -> Points:
     >>> p.ids, p.lons.tolist(), p.problems
     (['a'], [120.4], [])
     """
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.StringIO(text, newline=""))  # csv itself tells \r, \n and \r\n line ends apart
+    try:
+        return _read_rows(reader)
+    except csv.Error as exc:  # a field longer than MAX_CSV_FIELD: only a file read from disk has room for one
+        raise InputError("file", f"row {reader.line_num}: {exc}") from None
+
+
+def _read_rows(reader: csv.DictReader) -> Points:
     header = {(h or "").strip().lower(): h for h in (reader.fieldnames or [])}
     lon_key = next((header[n] for n in LON_NAMES if n in header), None)
     lat_key = next((header[n] for n in LAT_NAMES if n in header), None)
@@ -77,7 +98,7 @@ def read_csv(text: str) -> Points:
         if len(ids) >= MAX_POINTS:
             raise InputError("file", f"at most {MAX_POINTS:,} points in one batch")
         x, y = check_point(n, rec.get(lon_key), rec.get(lat_key), problems)
-        ids.append(_id(n, rec.get(id_key) if id_key else n - 1, problems))
+        ids.append(_id(n, (rec.get(id_key) or "") if id_key else n - 1, problems))  # a short row: no id
         lons.append(x)
         lats.append(y)
     return Points(ids, np.asarray(lons, dtype="float64"), np.asarray(lats, dtype="float64"), problems)

@@ -379,6 +379,46 @@ def test_hostile_shapes_are_4xx_json(client, engine, admin, communities, coordin
     assert res.json()["errors"], res.json()
 
 
+def test_a_split_into_too_many_pieces_is_refused_before_any_preview(client, engine, admin, communities):
+    """The probe's 4,000-vertex line made 3,528 pieces in a 2.6 MB preview: at most 20 now."""
+    import numpy as np
+
+    grids = grids_of(engine, communities[5])
+    code = sorted(grids)[3]
+    minx, miny, maxx, maxy = grids[code]["geom"].bounds
+    xs = np.linspace(minx - 1e-4, maxx + 1e-4, 4001)
+    ys = np.where(np.arange(xs.size) % 2 == 0, miny - 1e-4, maxy + 1e-4)  # across and back, 2,000 times
+    body = {"op": "split", "code": code, "line": {"type": "LineString", "coordinates": np.column_stack([xs, ys])
+                                                  .tolist()}}
+    for path, headers in (("/api/areas/edits/preview", admin), ("/api/areas/edits", {**admin, "If-Match":
+                                                                                      etag(code, 1)})):
+        res = client.post(path, json=body, headers=headers)
+        assert res.status_code == 422, res.text[:300]
+        assert len(res.content) < 2000
+        error = res.json()["errors"][0]
+        assert error["field"] == "line" and "at most 20" in error["reason"], error
+    assert grids_of(engine, communities[5]) == grids
+
+
+def _nested(depth: int, inner: str = "[120.4, 30.8]") -> str:
+    return "[" * depth + inner + "]" * depth
+
+
+@pytest.mark.parametrize("depth", [1, 500, 1000])
+def test_a_reshape_with_coordinates_nested_too_deep_names_the_field(client, engine, admin, communities, depth):
+    """A Polygon's coordinates are lists 3 deep: one more is the wrong shape; 500 more (a
+    RecursionError in shapely before) and 1,000 more (past the JSON parser's limit) are refused
+    naming the field too, never a 500."""
+    code = sorted(grids_of(engine, communities[5]))[2]
+    body = ('{"op": "reshape", "code": "%s", "geometry": {"type": "Polygon", "coordinates": %s}}'
+            % (code, _nested(depth)))
+    res = client.post("/api/areas/edits/preview", content=body.encode(),
+                      headers={**admin, "Content-Type": "application/json"})
+    assert res.status_code == 422, res.text[:300]
+    fields = [e["field"] for e in res.json()["errors"]]
+    assert fields == ["body"] if depth == 1000 else fields and all("geometry" in f.split(".") for f in fields), fields
+
+
 def test_saving_a_retired_area_again_is_stale_not_missing(client, engine, make_user, login, communities):
     community = communities[6]
     who = manager(make_user, login, community)

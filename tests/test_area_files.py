@@ -15,6 +15,7 @@ import zipfile
 from datetime import datetime, timedelta, timezone
 
 import geopandas as gpd
+import numpy as np
 import pyogrio
 import pytest
 import shapely
@@ -274,6 +275,124 @@ def test_missing_code_column_names_it(client, manager, street, tmp_path):
 def test_oversized_upload_is_413(client, manager, street):
     res = _import(client, manager, street, b"0" * 8_500_000, "big.geojson")
     assert res.status_code == 413 and res.json()["errors"][0]["field"] == "file"
+
+
+def _zipped_shapefile(frame: gpd.GeoDataFrame, tmp_path, name="points") -> bytes:
+    folder = tmp_path / name
+    folder.mkdir()
+    pyogrio.write_dataframe(frame, folder / f"{name}.shp")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for part in sorted(folder.iterdir()):
+            zf.write(part, part.name)
+    return out.getvalue()
+
+
+def test_a_file_over_the_feature_cap_is_refused_by_its_count_unread(client, manager, street, tmp_path,
+                                                                     monkeypatch):
+    """The probe's zipped shapefile of many points: the count is in the file's header, so the
+    features are never read (before: all of them were, then counted)."""
+    from spatial.io import read
+
+    n = read.MAX_FEATURES + 10_000
+    frame = gpd.GeoDataFrame({"code": [str(i) for i in range(n)], "name": ["x"] * n},
+                             geometry=shapely.points(np.full(n, 120.4), np.full(n, 30.8)), crs=4326)
+    content = _zipped_shapefile(frame, tmp_path)
+    assert len(content) < 8_000_000
+    rows_read = []
+    real = pyogrio.read_dataframe
+
+    def counted(*args, **kwargs):  # the real reader, counting the features it returns
+        out = real(*args, **kwargs)
+        rows_read.append(len(out))
+        return out
+
+    monkeypatch.setattr(pyogrio, "read_dataframe", counted)
+    res = _import(client, manager, street, content, "points.zip")
+    assert res.status_code == 422, res.text
+    assert sum(rows_read) <= read.MAX_FEATURES + 1, rows_read
+    error = res.json()["errors"][0]
+    assert error["field"] == "file" and f"{n:,} features" in error["reason"] and "50,000" in error["reason"]
+
+
+def _broken_files(tmp_path) -> dict[str, bytes]:
+    frame = gpd.GeoDataFrame({"code": ["a", "b"], "name": ["x", "y"]}, crs=4326,
+                             geometry=[shapely.box(120, 30, 120.1, 30.1), shapely.box(120.1, 30, 120.2, 30.1)])
+    gpkg, plain = tmp_path / "ok.gpkg", tmp_path / "plain.sqlite"
+    pyogrio.write_dataframe(frame, gpkg, layer="grid")
+    import sqlite3
+    with sqlite3.connect(plain) as con:
+        con.execute("CREATE TABLE t (a)")
+    gpkg_bytes = gpkg.read_bytes()
+    geojson = json.dumps(json.loads(frame.to_json()), indent=1).encode()
+    kml_path = tmp_path / "ok.kml"
+    pyogrio.write_dataframe(frame, kml_path, driver="KML")
+    kml = kml_path.read_bytes()
+    shp = _zipped_shapefile(frame, tmp_path, "ok")
+    return {
+        "x.gpkg": gpkg_bytes[:len(gpkg_bytes) // 2],                      # truncated
+        "y.gpkg": b"SQLite format 3\x00" + b"\x00" * 300,                  # a header, then nothing
+        "z.gpkg": plain.read_bytes(),                                     # SQLite, but no GeoPackage
+        "x.geojson": geojson[:len(geojson) // 2],                          # truncated
+        "y.geojson": b'{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, '
+                     b'"geometry": ' + b"[" * 2000 + b"]" * 2000 + b"}]}",  # nested 2000 deep
+        "z.geojson": b'{"type": "Topology", "objects": {}}',              # JSON, not GeoJSON
+        "w.geojson": b'{"type": "FeatureCollection", "features": [}',      # a syntax error
+        "x.kml": kml[:len(kml) // 2],                                      # truncated
+        "y.kml": b'<?xml version="1.0"?><kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
+                 b"<Placemark><name>a</Placemark></Document></kml>",       # mismatched tags
+        "x.zip": shp[:len(shp) // 2],                                      # truncated
+    }
+
+
+BROKEN_REASONS = {
+    "x.gpkg": "not a readable GeoPackage: the file is truncated or damaged",
+    "y.gpkg": "not a readable GeoPackage",
+    "z.gpkg": "not a GeoPackage",
+    "x.geojson": "the file is truncated",
+    "y.geojson": "nested",
+    "z.geojson": "not a GeoJSON",
+    "w.geojson": "line 1",
+    "x.kml": "the file is truncated",
+    "y.kml": "mismatched tag",
+    "x.zip": "truncated or damaged",
+}
+LEAKS = ("/tmp", "gridgov-import", "upload.", "vsizip", "sqlite3_", "Failed to read", "OGR", "GDAL", "ERROR parsing")
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN_REASONS))
+def test_a_broken_file_is_told_in_words_without_paths_or_gdal_internals(client, manager, street, tmp_path, name):
+    res = _import(client, manager, street, _broken_files(tmp_path)[name], name)
+    assert res.status_code == 422, res.text
+    error = res.json()["errors"][0]
+    assert error["field"] == "file", res.text
+    assert BROKEN_REASONS[name] in error["reason"], res.text
+    assert not [leak for leak in LEAKS if leak in res.text], res.text
+
+
+def test_a_zip_that_would_unpack_to_more_than_the_cap_is_refused_unread(client, manager, street, tmp_path):
+    """70 MB of zeros zip to 70 kB: the sizes in the zip's directory are checked before GDAL reads."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for ext in ("shx", "dbf"):
+            zf.writestr(f"big.{ext}", b"")
+        zf.writestr("big.shp", b"\x00" * 70_000_000)
+    assert len(out.getvalue()) < 1_000_000
+    res = _import(client, manager, street, out.getvalue(), "big.zip")
+    assert res.status_code == 422, res.text
+    error = res.json()["errors"][0]
+    assert error["field"] == "file" and "70.0 MB" in error["reason"] and "64.0 MB" in error["reason"], res.text
+
+
+def test_attributes_nested_too_deep_are_a_row_problem(client, manager, street, tmp_path):
+    square = {"type": "Polygon", "coordinates": [[[120, 30], [120.1, 30], [120.1, 30.1], [120, 30]]]}
+    deep = "[" * 1000 + "]" * 1000
+    doc = {"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": square, "properties": {
+        "code": "deep-1", "name": "x", "attributes": json.dumps({"a": "x"})[:-1] + f', "b": {deep}}}'}}]}
+    res = _import(client, manager, street, json.dumps(doc).encode(), "x.geojson")
+    assert res.status_code == 200, res.text
+    problems = res.json()["features"][0]["problems"]
+    assert [p["field"] for p in problems if p["reason"] == "bad_attributes"] == ["attributes"], problems
 
 
 def test_import_needs_edit_rights_in_scope(client, make_user, login, engine, street):

@@ -79,6 +79,12 @@ POST_CASES = [
      "Idempotency-Key", ""),
     ("idempotency-key-too-long", {**body(), "headers": {"Idempotency-Key": "k" * 129}}, 422,
      "Idempotency-Key", ""),
+    ("description-nested-500", raw(json.dumps(OK)[:-1] + ', "description": ' + "[" * 500 + "]" * 500 + "}"), 422,
+     "description", ""),
+    ("body-nested-1000", raw(json.dumps(OK)[:-1] + ', "description": ' + "[" * 1000 + "]" * 1000 + "}"), 422,
+     "body", "nested"),
+    ("body-not-utf8", {"content": json.dumps(OK)[:-1].encode() + b', "description": "a\xffb"}', "headers": JSON},
+     422, "body", "UTF-8"),
     ("oversized-body", raw(json.dumps({**OK, "description": "x" * 1_100_000})), 413, "body", ""),
     ("oversized-chunked-body", lambda: chunks(1_200_000), 413, "body", ""),
 ]

@@ -94,6 +94,124 @@ def test_photos_stay_with_those_who_may_see_the_case(client, cases, admin, make_
     assert client.get(f"/api/attachments/{sha}").status_code == 401
 
 
+def _encoded(img: Image.Image, fmt: str, **params) -> bytes:
+    out = io.BytesIO()
+    img.save(out, format=fmt, **params)
+    return out.getvalue()
+
+
+def test_a_picture_too_big_to_decode_is_refused_from_its_header(client, cases, admin):
+    """The probe's 154 kB PNG: 6300x6300 RGBA is 159 MB of pixels once decoded (issue 19)."""
+    cid = cases.report()["id"]
+    cases.bring(cid, "dispatched")
+    bomb = _encoded(Image.new("RGBA", (6300, 6300), (30, 120, 200, 255)), "PNG")
+    assert len(bomb) < 400_000
+    res = client.post(f"/api/incidents/{cid}/attachments", files={"file": ("p.png", bomb, "image/png")},
+                      headers=admin)
+    assert res.status_code == 422, res.text
+    error = res.json()["errors"][0]
+    assert error["field"] == "file"
+    assert "6300×6300" in error["reason"] and "4 bands" in error["reason"] and "158.8 MB" in error["reason"]
+    assert client.get(f"/api/incidents/{cid}", headers=admin).json()["attachments"] == []
+
+
+def test_a_48_megapixel_phone_photo_is_taken_at_half_size(client, cases, admin):
+    """8000x6000 decodes to 144 MB at full size; libjpeg decodes it at 1/2 scale instead."""
+    cid = cases.report()["id"]
+    cases.bring(cid, "dispatched")
+    small = Image.frombytes("RGB", (80, 60), bytes(range(256)) * 56 + bytes(64))
+    photo = _encoded(small.resize((8000, 6000), Image.Resampling.BILINEAR), "JPEG", quality=85)
+    res = client.post(f"/api/incidents/{cid}/attachments", files={"file": ("p.jpg", photo, "image/jpeg")},
+                      headers=admin)
+    assert res.status_code == 201, res.text
+    assert (res.json()["width"], res.json()["height"]) == (4000, 3000)
+
+
+SECRET = "secret-of-the-reporter"
+
+
+def _with_metadata(fmt: str) -> bytes:
+    """A small picture carrying an ICC profile and text in every place its format has one."""
+    from PIL import ImageCms, PngImagePlugin
+
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    icc = icc[:-len(SECRET)] + SECRET.encode()  # an ICC profile can carry any text (its description tags)
+    xmp = f'<x:xmpmeta xmlns:x="adobe:ns:meta/">{SECRET}-xmp</x:xmpmeta>'.encode()
+    exif = Image.Exif()
+    exif[0x010E] = f"{SECRET}-exif"  # ImageDescription
+    img = Image.new("RGB", (40, 30), (10, 120, 200))
+    if fmt == "PNG":
+        text = PngImagePlugin.PngInfo()
+        text.add_text("Comment", f"{SECRET}-tEXt")
+        text.add_text("Author", f"{SECRET}-zTXt", zip=True)
+        text.add_itxt("Description", f"{SECRET}-iTXt", lang="zh", tkey="说明")
+        text.add_itxt("XML:com.adobe.xmp", xmp.decode())
+        return _encoded(img, "PNG", pnginfo=text, icc_profile=icc, exif=exif)
+    if fmt == "JPEG":
+        return _encoded(img, "JPEG", icc_profile=icc, comment=f"{SECRET}-comment", xmp=xmp, exif=exif)
+    return _encoded(img, "WEBP", icc_profile=icc, xmp=xmp, exif=exif)
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP"])
+def test_an_icc_profile_and_text_chunks_do_not_survive_cleaning(client, cases, admin, fmt):
+    cid = cases.report()["id"]
+    cases.bring(cid, "dispatched")
+    raw = _with_metadata(fmt)
+    with Image.open(io.BytesIO(raw)) as sent:
+        assert "icc_profile" in sent.info and SECRET.encode() in raw  # the test picture does carry them
+    res = client.post(f"/api/incidents/{cid}/attachments", files={"file": ("p", raw, "application/octet-stream")},
+                      headers=admin)
+    assert res.status_code == 201, res.text
+    stored = client.get(f"/api/attachments/{res.json()['sha256']}", headers=admin).content
+    assert SECRET.encode() not in stored and b"xmpmeta" not in stored
+    with Image.open(io.BytesIO(stored)) as back:
+        assert back.format == fmt and back.size == (40, 30)
+        assert not {"icc_profile", "exif", "xmp", "comment", "Comment", "Author", "Description"} & set(back.info), \
+            back.info
+        assert len(back.getexif()) == 0
+
+
+def test_at_most_two_pictures_are_decoded_at_once_per_worker(client, cases, admin, monkeypatch):
+    """Four uploads at once: the decoding (in threads) is admitted two at a time, so four
+    hostile pictures cannot hold four decoded copies in one worker."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from api import attachments
+
+    cid = cases.report()["id"]
+    cases.bring(cid, "dispatched")
+    inside, most, changed = 0, 0, threading.Condition()
+    real = attachments.clean_image
+
+    def counted(data):  # the real cleaning, counting how many run at the same moment
+        nonlocal inside, most
+        with changed:
+            inside += 1
+            most = max(most, inside)
+            changed.notify_all()
+            # wait (a few seconds at most) for a third picture to be decoded alongside: it comes at
+            # once unless something holds it back
+            changed.wait_for(lambda: inside > 2, timeout=5)
+        try:
+            return real(data)
+        finally:
+            with changed:
+                inside -= 1
+
+    monkeypatch.setattr(attachments, "clean_image", counted)
+
+    def upload(i):
+        photo = png_bytes((8 + i, 6))
+        return client.post(f"/api/incidents/{cid}/attachments", files={"file": ("p.png", photo, "image/png")},
+                           headers=admin).status_code
+
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(upload, range(4))) == [201] * 4
+    assert most == 2, f"{most} pictures were decoded at once"
+    assert attachments.MAX_DECODES == 2
+
+
 # --------------------------------------------------------------------------- hand-over sheet
 
 def test_the_hand_over_sheet_names_measures_deadline_and_units_but_never_the_reporter(

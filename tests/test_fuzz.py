@@ -3,10 +3,11 @@ success when the value happens to be acceptable), never a 5xx and never a non-JS
 Under /open311 the error body is the GeoReport v2 list instead (``open311_problem``).
 
 The operations and their parameters come from the app's own /openapi.json (path, query and
-header parameters, every property of JSON bodies, every field of form bodies, the whole JSON
-body, and the bearer token), so a new route or parameter is fuzzed without touching this
-file; a parameter in a place this file cannot fill (a cookie, a new body media type) fails
-the run instead of being skipped. Each request is valid except for the one parameter under
+header parameters, every property of JSON bodies and of each variant of a union body, and one
+level inside them (a geometry's coordinates, a feature's id), every field of form bodies, every
+column of a CSV body, the whole JSON body, and the bearer token), so a new route or parameter
+is fuzzed without touching this file; a parameter in a place this file cannot fill (a cookie,
+a new body media type) fails the run instead of being skipped. Each request is valid except for the one parameter under
 attack: the valid examples below are built from the sample data, and
 ``test_valid_example_is_accepted`` proves each of them succeeds unchanged. Requests go as an
 admin (passes authorisation and reaches the code); public operations are also sent
@@ -16,8 +17,11 @@ The values: a NUL character, a lone UTF-16 surrogate (``"\\ud800"`` as a JSON es
 ``%ED%A0%80`` in URLs and forms, the raw bytes in headers), invalid UTF-8 (``%FF``), a
 10 kB string, huge numbers (±1e308, 10**400), non-finite numbers (NaN, ±Infinity as JSON
 literals and as text), and every wrong JSON type (list, object, boolean, null, number,
-string). Header values go through the in-process ASGI client as raw bytes, so NUL reaches
-the app even though a real HTTP server would refuse it first.
+string); and the shapes of issue 19 (``SHAPES``): lists and objects nested 500 and 1,000 deep,
+a GeoJSON geometry whose coordinates are nested that deep, and a 200 kB string (past Python's
+csv field limit of 131,072 in a CSV cell; well under the body limit as JSON). Header values go
+through the in-process ASGI client as raw bytes, so NUL reaches the app even though a real
+HTTP server would refuse it first.
 
 Failures are collected per operation and reported at once: operation, parameter, value
 kind, caller, status and an excerpt of the body.
@@ -26,7 +30,7 @@ kind, caller, status and an excerpt of the body.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 from urllib.parse import quote, urlencode
 
@@ -103,10 +107,28 @@ CALENDAR_EXTREMES: dict[str, str] = {
 }
 HOSTILE.update({f"calendar_{kind}": _text(text) for kind, text in CALENDAR_EXTREMES.items()})
 
+
+def _nested(depth: int, inner: str = "1") -> str:
+    return "[" * depth + inner + "]" * depth
+
+
+# Deep nesting and huge fields (issue 19): each reached a RecursionError or csv's field limit
+# somewhere (shapely's GeoJSON reader, repr of a batch id, csv) and answered 500.
+SHAPES: dict[str, Value] = {
+    **{f"list_{n}_deep": _literal(_nested(n)) for n in (500, 1000)},
+    **{f"object_{n}_deep": _literal('{"a":' * n + "1" + "}" * n) for n in (500, 1000)},
+    **{f"coordinates_{n}_deep": _literal('{"type":"Polygon","coordinates":' + _nested(n, "120.4,30.8") + "}")
+       for n in (500, 1000)},
+    # in a URL only as much as httpx sends (64 kB; real servers refuse 8-16 kB before the app)
+    "200kB": Value(json.dumps("x" * 200_000).encode(), "x" * 60_000, b"x" * 200_000),
+}
+HOSTILE.update(SHAPES)
+
 # Where a parameter lives: OpenAPI "in" values plus the bodies and the token.
-LOCATIONS = {"path", "query", "header", "json", "form", "multipart", "json_body", "bearer", "authorization"}
+LOCATIONS = {"path", "query", "header", "json", "form", "multipart", "json_body", "bearer", "authorization", "csv"}
 BODY_MEDIA = {"application/json": "json", "application/x-www-form-urlencoded": "form",
-              "multipart/form-data": "multipart"}
+              "multipart/form-data": "multipart", "application/geo+json": "json",
+              "text/csv": "csv"}  # a CSV body: its columns are the items' properties
 BOUNDARY = "gridgov-fuzz-boundary"
 
 
@@ -125,6 +147,10 @@ class Base:
     new report, a new login): for operations whose valid context is used up or locked by a
     request (a rating is given once, failed secrets back off per username and per tracking
     code, a refresh token works once), so every request meets the same valid context.
+
+    ``json_for`` gives a JSON body of one variant of a union (``oneOf``) for the properties
+    only that variant has (a reshape's ``geometry``, a split's ``line``), so the hostile value
+    reaches the code that reads it instead of an "extra field" refusal.
     """
 
     path: dict[str, str] = field(default_factory=dict)
@@ -134,6 +160,8 @@ class Base:
     form: dict[str, str] | None = None
     files: dict[str, bytes] | None = None
     fresh: Callable[[str, str], "Base"] | None = None
+    csv: dict[str, str] | None = None  # a valid CSV row (column -> cell), for a body that may be CSV
+    json_for: dict[str, dict[str, Any]] = field(default_factory=dict)  # property -> the body that has it
 
     def for_request(self, where: str, name: str) -> "Base":
         return self.fresh(where, name) if self.fresh else self
@@ -236,7 +264,7 @@ def world(client, engine, make_user, login):
         ("GET", "/api/route"): Base(query={**{k: str(v) for k, v in point.items()}, "category": "noise"}),
         ("POST", "/api/route/batch"): Base(json={"type": "FeatureCollection", "features": [
             {"type": "Feature", "geometry": {"type": "Point", "coordinates": [point["lon"], point["lat"]]},
-             "properties": {"id": "a"}}]}),
+             "properties": {"id": "a"}}]}, csv={"lon": str(point["lon"]), "lat": str(point["lat"]), "id": "a"}),
         # No Idempotency-Key in the example (it is optional): with one, every accepted hostile
         # value would meet the first request's key (409) instead of the code that stores a report.
         ("POST", "/api/incidents"): Base(json={"category": "noise", **point}),
@@ -338,9 +366,30 @@ def layer_bases(engine, grid: str) -> dict[tuple[str, str], Base]:
 
 def edit_bases(engine, grid: str) -> dict[tuple[str, str], Base]:
     """Valid examples of the area-editing operations: the grid, its community, a rename of the
-    grid (a save gets If-Match of the version current when it is sent)."""
+    grid (a save gets If-Match of the version current when it is sent); the preview also has a
+    split (by a line and by a polygon), a reshape to its own outline, a merge with and a
+    retirement into a neighbour and a roster, for the properties only those have."""
     parent = conn_scalar(engine, "SELECT parent_code FROM area WHERE code = :c AND valid_to IS NULL", c=grid)
     rename = {"op": "rename", "code": grid, "name": "fuzz"}
+    with engine.connect() as conn:
+        g = conn.execute(sa.text("""
+            SELECT ST_AsGeoJSON(g.geom, 7) AS outline, ST_XMin(g.geom) AS x0, ST_YMin(g.geom) AS y0,
+                   ST_XMax(g.geom) AS x1, ST_YMax(g.geom) AS y1, ST_X(ST_PointOnSurface(g.geom)) AS x,
+                   (SELECT n.code FROM area n WHERE n.parent_code = g.parent_code AND n.kind = g.kind
+                      AND n.valid_to IS NULL AND n.code <> g.code
+                      AND ST_Length(ST_Intersection(ST_Boundary(n.geom), ST_Boundary(g.geom))) > 0
+                    ORDER BY n.code LIMIT 1) AS neighbour
+            FROM area g WHERE g.code = :c AND g.valid_to IS NULL"""), {"c": grid}).one()
+    split = {"op": "split", "code": grid, "line": {"type": "LineString", "coordinates": [
+        [g.x, g.y0 - 0.001], [g.x + 1e-5, g.y1 + 0.001]]}}
+    by_polygon = {"op": "split", "code": grid, "polygon": {"type": "Polygon", "coordinates": [[
+        [g.x0 - 0.001, g.y0 - 0.001], [g.x, g.y0 - 0.001], [g.x, g.y1 + 0.001], [g.x0 - 0.001, g.y1 + 0.001],
+        [g.x0 - 0.001, g.y0 - 0.001]]]}}
+    reshape = {"op": "reshape", "code": grid, "geometry": json.loads(g.outline)}
+    variants = {"line": split, "names": split, "polygon": by_polygon, "geometry": reshape, "freed": reshape,
+                "codes": {"op": "merge", "codes": [grid, g.neighbour]},
+                "to": {"op": "retire", "code": grid, "to": [g.neighbour]},
+                "attributes": {"op": "attributes", "code": grid, "attributes": {"leader": "fuzz"}}}
 
     def fresh_save(where: str, name: str) -> Base:
         version = conn_scalar(engine, "SELECT version FROM area WHERE code = :c AND valid_to IS NULL", c=grid)
@@ -350,7 +399,7 @@ def edit_bases(engine, grid: str) -> dict[tuple[str, str], Base]:
         ("GET", "/api/areas/{code}"): Base(path={"code": grid}),
         ("GET", "/api/areas/{code}/history"): Base(path={"code": grid}),
         ("GET", "/api/areas/{code}/validation"): Base(path={"code": parent}),
-        ("POST", "/api/areas/edits/preview"): Base(json=rename),
+        ("POST", "/api/areas/edits/preview"): Base(json=rename, json_for=variants),
         ("POST", "/api/areas/edits"): Base(fresh=fresh_save),
     }
 
@@ -370,13 +419,37 @@ def _schema(ref_or_schema: dict) -> dict:
     return ref_or_schema
 
 
+def _properties(schema: dict) -> dict[str, dict]:
+    """Properties of an object schema and of every variant of a union (``oneOf``/``anyOf``)."""
+    schema = _schema(schema)
+    out = dict(schema.get("properties", {}))
+    for variant in schema.get("oneOf", []) + schema.get("anyOf", []):
+        for name, sub in _properties(variant).items():
+            out.setdefault(name, sub)
+    return out
+
+
+def _inner(name: str, schema: dict) -> list[str]:
+    """Names one level inside a JSON property: ``geometry.coordinates``, ``features.0.id``."""
+    schema = _schema(schema)
+    items = [_schema(v) for v in [schema] + schema.get("anyOf", []) if _schema(v).get("type") == "array"]
+    if items:
+        return [f"{name}.0.{sub}" for sub in _properties(items[0].get("items", {}))]
+    return [f"{name}.{sub}" for sub in _properties(schema)]
+
+
 def targets(op: dict) -> list[tuple[str, str]]:
-    """(location, name) of every parameter of the operation, the whole JSON body and the token."""
+    """(location, name) of every parameter of the operation, the whole JSON body and the token;
+    JSON properties also one level in (the coordinates of a geometry, the id of a feature)."""
     out = [(p["in"], p["name"]) for p in op.get("parameters", [])]
     for media, content in op.get("requestBody", {}).get("content", {}).items():
         where = BODY_MEDIA.get(media, f"unsupported body {media}")
-        out += [(where, name) for name in _schema(content["schema"]).get("properties", {})]
-        if where == "json":
+        schema = _schema(content["schema"])
+        schema = _schema(schema.get("items", {})) if where == "csv" else schema
+        names = [n for name, sub in _properties(schema).items()
+                 for n in [name, *(_inner(name, sub) if where == "json" else [])]]
+        out += [(where, name) for name in names if (where, name) not in out]
+        if where == "json" and ("json_body", "(whole body)") not in out:
             out.append(("json_body", "(whole body)"))
     if op.get("security"):
         out += [("bearer", "Authorization"), ("authorization", "Authorization")]  # "Bearer <v>" and bare <v>
@@ -387,6 +460,23 @@ def callers_of(method: str, path: str, where: str) -> list[str]:
     if where in ("bearer", "authorization"):
         return ["token"]  # the hostile token replaces the caller's: one caller is enough
     return ["admin", "anonymous"] if (method, path) in PUBLIC else ["admin"]
+
+
+MARKER = "<fuzz value>"
+
+
+def _placed(doc: Any, keys: list[str], marker: str) -> Any:
+    """A copy of ``doc`` with ``marker`` at the path ``keys`` (list indexes as digits); made where missing."""
+    if not keys:
+        return marker
+    key, rest = keys[0], keys[1:]
+    if isinstance(doc, list) and key.isdigit():
+        copy = list(doc) or [{}]
+        copy[int(key)] = _placed(copy[int(key)], rest, marker)
+        return copy
+    copy = dict(doc) if isinstance(doc, dict) else {}
+    copy[key] = _placed(copy.get(key, {}), rest, marker)
+    return copy
 
 
 def request_for(base: Base, path: str, where: str, name: str, value: Value, auth: dict[str, str]) -> dict:
@@ -412,12 +502,21 @@ def request_for(base: Base, path: str, where: str, name: str, value: Value, auth
         headers["Authorization"] = value.header
 
     content = None
+    if where == "csv":
+        cells = [value.header if column == name else cell.encode() for column, cell in base.csv.items()]
+        quoted = b",".join(b'"' + c.replace(b'"', b'""') + b'"' for c in cells)
+        return {"url": url, "headers": {**headers, "Content-Type": "text/csv"},
+                "content": ",".join(base.csv).encode() + b"\n" + quoted + b"\n"}
     if where == "json_body":
         content = value.json
     elif base.json is not None or where == "json":
-        kept = {k: v for k, v in (base.json or {}).items() if (where, k) != ("json", name)}
+        body = base.json_for.get(name.split(".")[0], base.json) if where == "json" else base.json
+        kept = {k: v for k, v in (body or {}).items() if (where, k) != ("json", name)}
         content = json.dumps(kept).encode()
-        if where == "json":
+        if where == "json" and "." in name:  # inside a property: a marker in its place, then the raw bytes
+            content = json.dumps(_placed(body or {}, name.split("."), MARKER)).encode().replace(
+                json.dumps(MARKER).encode(), value.json)
+        elif where == "json":
             content = content[:-1] + (b", " if kept else b"") + json.dumps(name).encode() + b": " + value.json + b"}"
     elif base.files is not None:
         files = {**base.files, **({name: value.header} if where == "multipart" else {})}
@@ -500,6 +599,14 @@ def test_valid_example_is_accepted(world, method, path, op):
         kwargs = request_for(base, path, "", "", HOSTILE["string"], auth)
         res = client.request(method, **kwargs)
         assert res.status_code < 300, f"{caller}: {res.status_code} {res.text[:300]}"
+        for variant in {id(b): b for b in base.json_for.values()}.values():  # each union variant as it is
+            res = client.request(method, **request_for(replace(base, json=variant), path, "", "", HOSTILE["string"],
+                                                       auth))
+            assert res.status_code < 300, f"{caller} {variant.get('op')}: {res.status_code} {res.text[:300]}"
+        if base.csv is not None:  # the same request as CSV: a cell under attack is sent quoted, so is this
+            column = next(iter(base.csv))
+            res = client.request(method, **request_for(base, path, "csv", column, _text(base.csv[column]), auth))
+            assert res.status_code < 300, f"{caller} as CSV: {res.status_code} {res.text[:300]}"
 
 
 @pytest.mark.parametrize("method,path,op", OPS, ids=IDS)

@@ -128,6 +128,38 @@ def test_refusals_name_the_field():
     assert e.value.field == "parent"
 
 
+def zigzag_across(area, teeth: int) -> LineString:
+    """A line zigzagging across ``area`` from west to east, in and out ``teeth`` times."""
+    minx, miny, maxx, maxy = area.bounds
+    xs = np.linspace(minx - 1e-4, maxx + 1e-4, 2 * teeth + 1)
+    ys = np.where(np.arange(xs.size) % 2 == 0, miny - 1e-4, maxy - (maxy - miny) / 3)
+    return LineString(np.column_stack([xs, ys]))
+
+
+def test_a_split_into_more_pieces_than_the_cap_is_refused_naming_the_count():
+    kids, _ = grid_partition(2, 2)
+    with pytest.raises(InputError) as e:
+        ops.split(kids, "g0000", zigzag_across(kids["g0000"], 40))
+    assert e.value.field == "line"
+    assert "39 pieces" in e.value.reason and "at most 20" in e.value.reason
+    few = ops.split(kids, "g0000", zigzag_across(kids["g0000"], 5))
+    assert len(few.created) == 6 <= ops.MAX_SPLIT_PIECES == 20
+
+
+def test_a_line_running_through_the_area_hundreds_of_times_is_refused_before_the_arrangement(monkeypatch):
+    """Counting the pieces needs the planar arrangement (18 s for a zigzag of 20,000 vertices):
+    a line with far more runs through the area than pieces allowed never gets that far."""
+    kids, _ = grid_partition(2, 2)
+
+    def arrangement(*args, **kwargs):
+        raise AssertionError("the arrangement was built")
+
+    monkeypatch.setattr(ops, "faces", arrangement)
+    with pytest.raises(InputError) as e:
+        ops.split(kids, "g0000", zigzag_across(kids["g0000"], 200))
+    assert e.value.field == "line" and "at most 20 pieces" in e.value.reason and "stretches" in e.value.reason
+
+
 def test_move_carries_the_ground_between_parents():
     out = ops.move({"p": box(0, 0, 2, 1), "q": box(2, 0, 3, 1)}, box(1, 0, 2, 1), "p", "q")
     assert out.changed["p"].equals(box(0, 0, 1, 1)) and out.changed["q"].equals(box(1, 0, 3, 1))

@@ -97,6 +97,41 @@ def test_bad_files_are_4xx_naming_the_field(client, dispatcher, content, content
     assert field in [e["field"] for e in res.json()["errors"]]
 
 
+def _feature_with_id(raw_id: bytes) -> bytes:
+    return (b'{"type": "FeatureCollection", "features": [{"type": "Feature", "id": ' + raw_id +
+            b', "geometry": {"type": "Point", "coordinates": [120.4, 30.8]}, "properties": {}}]}')
+
+
+@pytest.mark.parametrize("raw_id", [b"[" * 1000 + b"1" + b"]" * 1000, b'{"a": 1}', b"[1, 2]", b"true"],
+                         ids=["list-1000-deep", "object", "list", "boolean"])
+def test_a_feature_id_must_be_a_string_or_a_number(client, dispatcher, raw_id):
+    res = client.post("/api/route/batch", content=_feature_with_id(raw_id),
+                      headers={**dispatcher, "Content-Type": "application/geo+json"})
+    assert res.status_code == 422, res.text
+    assert res.json()["errors"][0]["field"] == "file"
+    assert res.json()["problems"] == [{"row": 1, "field": "id", "reason": "must be a string or a number"}]
+
+
+@pytest.mark.parametrize("column", ["id", "lon"])
+def test_a_csv_field_over_csvs_own_limit_is_a_row_problem(client, dispatcher, column):
+    """Python's csv refuses fields over 131,072 characters (an error naming neither row nor
+    column); the file is refused naming both instead."""
+    cells = {"id": "a", "lon": "120.4", "lat": "30.8"}
+    cells[column] = "1" * 140_000
+    body = "id,lon,lat\nok,120.4,30.8\n" + ",".join(cells.values()) + "\n"
+    res = client.post("/api/route/batch", content=body.encode(), headers={**dispatcher, "Content-Type": "text/csv"})
+    assert res.status_code == 422, res.text
+    assert res.json()["errors"][0]["field"] == "file"
+    assert [(p["row"], p["field"]) for p in res.json()["problems"]] == [(3, "id" if column == "id" else "lon/lat")]
+
+
+def test_a_csv_with_old_mac_line_ends_is_read(client, dispatcher):
+    body = "id,lon,lat\ra,120.4,30.8\rb,120.41,30.81\r"
+    res = client.post("/api/route/batch", content=body.encode(), headers={**dispatcher, "Content-Type": "text/csv"})
+    assert res.status_code == 200, res.text
+    assert [r["id"] for r in csv.DictReader(io.StringIO(res.text))] == ["a", "b"]
+
+
 def test_only_routing_staff_may_route_in_bulk(client, make_user, login):
     analyst = login(*make_user("analyst", DISTRICT))
     res = client.post("/api/route/batch", content=b"lon,lat\n120.4,30.8\n",

@@ -31,6 +31,7 @@ from api.auth.policy import Capability, reach
 from api.auth.principal import Principal
 from api.errors import Invalid, NotFound
 from api.sqlfiles import sql
+from api.text import check_nested
 from spatial.io import FORMATS, read_layer, write_layer
 from spatial.partition.topology import GRID as GRID_DEG  # the export's precision (7 decimals, about 1 cm)
 from spatial.io.check import Problem, partition_problems, require_columns, row_problems, text_value
@@ -78,17 +79,26 @@ def same_geometry(a, b, tolerance: float = SAME_GEOMETRY_DEG) -> bool:
 
 
 def _json_attributes(value, row: int) -> tuple[dict, Problem | None]:
-    if isinstance(value, dict):  # GDAL reads a GeoJSON object member as JSON already
-        return dict(value), None
-    text = text_value(value)
-    if text is None:
-        return {}, None
-    try:
-        doc = json.loads(text)
-    except ValueError as exc:
-        return {}, Problem(row, "attributes", "bad_attributes", f"not JSON: {exc}")
+    """The ``attributes`` cell as a dict: a JSON object (GDAL gives a GeoJSON member as one
+    already), nested at most ``api.text.MAX_DEPTH`` deep, with text PostgreSQL can store."""
+    if isinstance(value, dict):
+        doc = dict(value)
+    else:
+        text = text_value(value)
+        if text is None:
+            return {}, None
+        try:
+            doc = json.loads(text)
+        except RecursionError:
+            return {}, Problem(row, "attributes", "bad_attributes", "not JSON this can keep: nested too deeply")
+        except ValueError as exc:
+            return {}, Problem(row, "attributes", "bad_attributes", f"not JSON: {exc}")
     if not isinstance(doc, dict):
         return {}, Problem(row, "attributes", "bad_attributes", "must be a JSON object")
+    try:
+        check_nested(doc)
+    except ValueError as exc:
+        return {}, Problem(row, "attributes", "bad_attributes", str(exc))
     return doc, None
 
 

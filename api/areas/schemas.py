@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Literal, Union
 
 import numpy as np
 import shapely
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, field_validator, model_validator
 from shapely.geometry.base import BaseGeometry
 
 from api.schemas import FeatureCollection, Strict
@@ -21,14 +21,45 @@ LINEAL = ("LineString", "MultiLineString")
 POLYGONAL = ("Polygon", "MultiPolygon")
 
 
-class GeoJSONIn(Strict):
-    """A GeoJSON geometry as drawn in the browser (WGS-84 lon/lat)."""
+# A position is [lon, lat] or [lon, lat, height] (RFC 7946 3.1.1): numbers, never booleans or
+# text. Each geometry type has its exact nesting, checked here before shapely sees the
+# coordinates (a list nested 500 deep made shapely's GeoJSON reader recurse until it failed).
+Position = Annotated[list[StrictFloat], Field(min_length=2, max_length=3)]
 
-    type: Literal["LineString", "MultiLineString", "Polygon", "MultiPolygon"]
-    coordinates: list[Any]
+
+class _Geometry(BaseModel):
+    """Numbers and a type only: no text to check (the edit's own validator checks the whole field)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
-def to_shape(doc: GeoJSONIn, field: str, allowed: tuple[str, ...]) -> BaseGeometry:
+class LineStringIn(_Geometry):
+    type: Literal["LineString"]
+    coordinates: list[Position]
+
+
+class MultiLineStringIn(_Geometry):
+    type: Literal["MultiLineString"]
+    coordinates: list[list[Position]]
+
+
+class PolygonIn(_Geometry):
+    type: Literal["Polygon"]
+    coordinates: list[list[Position]]
+
+
+class MultiPolygonIn(_Geometry):
+    type: Literal["MultiPolygon"]
+    coordinates: list[list[list[Position]]]
+
+
+GeoJSONIn = Annotated[Union[LineStringIn, MultiLineStringIn, PolygonIn, MultiPolygonIn],
+                      Field(discriminator="type", description="a GeoJSON geometry as drawn in the browser "
+                                                               "(WGS-84 lon/lat)")]
+
+
+def to_shape(doc: LineStringIn | MultiLineStringIn | PolygonIn | MultiPolygonIn, field: str,
+             allowed: tuple[str, ...]) -> BaseGeometry:
     """A drawn geometry as shapely, refused naming ``field`` when it is not a usable shape."""
     if doc.type not in allowed:
         raise InputError(field, f"must be a {' or '.join(allowed)}, not a {doc.type}")

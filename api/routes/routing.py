@@ -23,6 +23,7 @@ async def route_preview(request: Request, who: RoutingPreviewer, q: Annotated[Ro
 
 
 @router.post("/route/batch", response_class=StreamingResponse,
+             openapi_extra={"requestBody": routing_batch.REQUEST_BODY},
              responses={200: {"content": {"text/csv": {}, "application/geo+json": {}},
                               "description": "the points with their routing, streamed in the format sent"}})
 async def route_batch(conn: ConnDep, request: Request, who: RoutingPreviewer,

@@ -30,11 +30,15 @@ from pyproj.exceptions import CRSError
 
 from spatial import crs as china_crs
 from spatial.errors import InputError
+from spatial.io import unreadable
 from spatial.io.formats import Format, detect_format
 
 WGS84 = "EPSG:4326"
 AS_IS_EPSG = (4326, 4490)
 MAX_FEATURES = 50_000
+# A zipped shapefile may unpack to this much: eight times the upload cap, where real layers
+# (coordinates zip to a third or half) stay far below; a zip of zeros would unpack to GBs.
+MAX_UNZIPPED_BYTES = 64_000_000
 
 
 @dataclass
@@ -48,15 +52,35 @@ class Layer:
     converted: str | None  # what was done to reach WGS-84 (None: taken as is)
 
 
-def _datasource(path: Path, fmt: Format) -> str:
-    """The GDAL path of the data inside the file (a zipped shapefile: its one ``.shp``)."""
+@dataclass(frozen=True)
+class _Source:
+    """Where GDAL reads the layer: ``gdal`` (a path, ``/vsizip/...`` for a zipped shapefile)."""
+
+    gdal: str
+    format: Format
+    path: Path
+    member: str | None = None  # the .shp inside a zip
+
+    def unreadable(self, exc: Exception) -> InputError:
+        """The ``file`` error for a GDAL failure, in words (never GDAL's message: it names the path)."""
+        return InputError("file", unreadable.reason(self.format.key, str(exc), self.path, self.member))
+
+
+def _datasource(path: Path, fmt: Format) -> _Source:
+    """The data inside the file (a zipped shapefile: its one ``.shp``), refused when a zip would
+    unpack to more than :data:`MAX_UNZIPPED_BYTES`."""
     if fmt.key != "shp":
-        return str(path)
+        return _Source(str(path), fmt, path)
     try:
         with zipfile.ZipFile(path) as zf:
-            names = [n for n in zf.namelist() if not n.startswith("__MACOSX/")]
-    except zipfile.BadZipFile as exc:
-        raise InputError("file", f"not a readable zip archive: {exc}") from None
+            members = [i for i in zf.infolist() if not i.filename.startswith("__MACOSX/")]
+    except zipfile.BadZipFile:
+        raise InputError("file", "not a readable zip archive: the file is truncated or damaged") from None
+    unpacked = sum(i.file_size for i in members)
+    if unpacked > MAX_UNZIPPED_BYTES:
+        raise InputError("file", f"the zip unpacks to {unpacked / 1e6:.1f} MB: at most "
+                                 f"{MAX_UNZIPPED_BYTES / 1e6:.1f} MB in one import")
+    names = [i.filename for i in members]
     shps = [n for n in names if n.lower().endswith(".shp")]
     if len(shps) != 1:
         found = ", ".join(shps) if shps else "none"
@@ -65,17 +89,17 @@ def _datasource(path: Path, fmt: Format) -> str:
     missing = [ext for ext in (".shx", ".dbf") if stem + ext not in {n.lower() for n in names}]
     if missing:
         raise InputError("file", f"the shapefile {shps[0]} lacks its {' and '.join(missing)}")
-    return f"/vsizip/{path}/{shps[0]}"
+    return _Source(f"/vsizip/{path}/{shps[0]}", fmt, path, shps[0])
 
 
-def _layer_names(source: str, fmt: Format, wanted: str | None) -> list[str]:
+def _layer_names(source: _Source, wanted: str | None) -> list[str]:
     try:
-        layers = [str(row[0]) for row in pyogrio.list_layers(source)]
+        layers = [str(row[0]) for row in pyogrio.list_layers(source.gdal)]
     except Exception as exc:  # noqa: BLE001 - GDAL's errors come in many classes; all mean "unreadable"
-        raise InputError("file", f"cannot be read as {fmt.key}: {exc}") from None
+        raise source.unreadable(exc) from None
     if not layers:
         raise InputError("file", "the file holds no layer")
-    if fmt.key == "kml":  # KML folders are layers: read them all
+    if source.format.key == "kml":  # KML folders are layers: read them all
         return layers
     if len(layers) == 1:
         return layers
@@ -85,13 +109,30 @@ def _layer_names(source: str, fmt: Format, wanted: str | None) -> list[str]:
                              f"name one of them {wanted!r} or keep only one")
 
 
-def _read_frames(source: str, fmt: Format, layers: list[str]) -> gpd.GeoDataFrame:
-    frames = []
+def _too_many(count: str, max_features: int) -> InputError:
+    return InputError("file", f"the file holds {count} features: at most {max_features:,} in one import")
+
+
+def _read_frames(source: _Source, layers: list[str], max_features: int) -> gpd.GeoDataFrame:
+    """The layers' features, refused over ``max_features`` without reading them: by the count in
+    the file's header when the driver knows it (GeoPackage, shapefile, GeoJSON and KML do),
+    else by reading one feature more than the cap and no further."""
+    try:
+        counts = [pyogrio.read_info(source.gdal, layer=name)["features"] for name in layers]
+    except Exception as exc:  # noqa: BLE001
+        raise source.unreadable(exc) from None
+    known = sum(c for c in counts if c > 0)
+    if known > max_features:
+        raise _too_many(f"{known:,}", max_features)
+    frames, left = [], max_features + 1
     for name in layers:
         try:
-            frames.append(pyogrio.read_dataframe(source, layer=name))
+            frames.append(pyogrio.read_dataframe(source.gdal, layer=name, max_features=left))
         except Exception as exc:  # noqa: BLE001
-            raise InputError("file", f"cannot be read as {fmt.key}: {exc}") from None
+            raise source.unreadable(exc) from None
+        left -= len(frames[-1])
+        if left <= 0:
+            raise _too_many(f"more than {max_features:,}", max_features)
     if len(frames) == 1:
         return frames[0]
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=frames[0].crs)
@@ -148,8 +189,9 @@ def _to_wgs84(geoms: gpd.GeoSeries, crs: CRS, source_crs: str | None) -> tuple[g
         return geoms.set_crs(WGS84, allow_override=True), None
     try:
         return geoms.set_crs(crs, allow_override=True).to_crs(WGS84), f"{crs.to_string()} -> {WGS84}"
-    except Exception as exc:  # noqa: BLE001 - pyproj has no single error class for failed transforms
-        raise InputError("crs", f"cannot reproject from {crs.to_string()}: {exc}") from None
+    except Exception:  # noqa: BLE001 - pyproj has no single error class for failed transforms
+        raise InputError("crs", f"cannot reproject from {crs.to_string()} to WGS-84: name the file's CRS "
+                                "with crs=EPSG:<code>") from None
 
 
 def _check_lonlat(geoms: gpd.GeoSeries, crs: CRS) -> None:
@@ -205,10 +247,8 @@ def read_layer(path: Path, *, name: str | None = None, layer: str | None = None,
     """
     fmt = detect_format(path, name)
     source = _datasource(path, fmt)
-    names = _layer_names(source, fmt, layer)
-    frame = _read_frames(source, fmt, names)
-    if len(frame) > max_features:
-        raise InputError("file", f"{len(frame)} features: at most {max_features} in one import")
+    names = _layer_names(source, layer)
+    frame = _read_frames(source, names, max_features)
     frame = _normalise_columns(frame)
     declared = _declared_crs(frame, fmt, source_crs)
     geoms = gpd.GeoSeries(shapely.force_2d(frame.geometry.values), index=frame.index)

@@ -21,6 +21,12 @@ from spatial.partition.topology import (GRID, POLYGONAL, dissolve, faces, owners
                                         shared_border, snap_to)
 
 FREED = ("neighbours", "gaps")
+MAX_SPLIT_PIECES = 20  # a real split makes two pieces, a few at most; a zigzag of 4,000 vertices made 3,528
+# Runs of the cutter inside the area: each run across it adds a piece, so a line with many
+# more runs than the pieces allowed is refused before the arrangement is built (which took 18 s
+# for a zigzag of 20,000 vertices); runs that end inside the area or at a hole add none, hence
+# the margin.
+MAX_CUT_RUNS = 4 * MAX_SPLIT_PIECES
 
 
 @dataclass
@@ -83,6 +89,13 @@ def split(children: dict[str, BaseGeometry], code: str, cutter: BaseGeometry) ->
         ``created``: the pieces in reading order; ``changed``: neighbours that gained a
         vertex where the cut meets their border.
 
+    Raises
+    ------
+    spatial.errors.InputError
+        ``line`` / ``polygon``: the cutter does not cut the area in two, or cuts it into more
+        than :data:`MAX_SPLIT_PIECES` pieces (refused before any piece is given a code, a name
+        or a place in the preview).
+
     Examples
     --------
     >>> from shapely import box, LineString
@@ -99,6 +112,10 @@ def split(children: dict[str, BaseGeometry], code: str, cutter: BaseGeometry) ->
     cut = shapely.intersection(lines, target)
     if cut.is_empty or shapely.length(cut) == 0:
         raise InputError(field_name, f"does not cross area {code}")
+    runs = shapely.get_num_geometries(cut)
+    if runs > MAX_CUT_RUNS:
+        raise InputError(field_name, f"runs through area {code} in {runs:,} separate stretches: a split makes at "
+                                     f"most {MAX_SPLIT_PIECES} pieces; draw a simpler line")
     fs = faces([children[c] for c in near], [cut])
     own = owners(fs, [children[c] for c in near])
     t = near.index(code)
@@ -106,6 +123,9 @@ def split(children: dict[str, BaseGeometry], code: str, cutter: BaseGeometry) ->
     if len(pieces) < 2 or len(pieces) <= shapely.get_num_geometries(target):
         raise InputError(field_name, f"does not cut area {code} into two or more pieces; draw it across "
                                      "the area, from outside to outside")
+    if len(pieces) > MAX_SPLIT_PIECES:
+        raise InputError(field_name, f"cuts area {code} into {len(pieces):,} pieces: at most {MAX_SPLIT_PIECES} "
+                                     "in one split; draw a simpler line")
     created = [polygonal(p) for p in _reading_order(pieces)]
     return Outcome(changed=_rebuilt(near, children, fs, own, skip={code}), created=created, retired=[code])
 
