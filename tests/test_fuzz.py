@@ -30,6 +30,7 @@ kind, caller, status and an excerpt of the body.
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 from urllib.parse import quote, urlencode
@@ -233,6 +234,12 @@ def world(client, engine, make_user, login):
         return Base(path={"tracking_code": case["tracking_code"], "sha256": sent.json()["sha256"]},
                     headers={"X-Reporter-Token": case["reporter_token"]})
 
+    def fresh_me_too(where: str, name: str) -> Base:
+        """A case /matches offers at the point, joined from a phone that has not joined it."""
+        offered = client.get("/api/public/matches", params={**point, "category": "noise"}).json()["candidates"]
+        return Base(path={"public_id": offered[0]["public_id"]}, json={"lon": point["lon"], "lat": point["lat"]},
+                    headers={"X-Device-Secret": secrets.token_urlsafe(32)})
+
     def fresh_photo(where: str, name: str) -> Base:
         case = new_case()
         return Base(path={"tracking_code": case["tracking_code"]}, headers={"X-Reporter-Token": case["reporter_token"]},
@@ -304,10 +311,7 @@ def world(client, engine, make_user, login):
         ("POST", "/api/public/incidents/{tracking_code}/attachments"): Base(fresh=fresh_photo),
         ("GET", "/api/public/incidents/{tracking_code}/photos/{sha256}"): Base(fresh=fresh_photo_back),
         ("GET", "/api/public/matches"): Base(query={**{k: str(v) for k, v in point.items()}, "category": "noise"}),
-        ("POST", "/api/public/incidents/{public_id}/me-too"): Base(
-            path={"public_id": client.get("/api/public/matches", params={**point, "category": "noise"}
-                                          ).json()["candidates"][0]["public_id"]},
-            json={"lon": point["lon"], "lat": point["lat"]}, headers={"X-Device-Secret": "fuzz-phone-" + "f" * 32}),
+        ("POST", "/api/public/incidents/{public_id}/me-too"): Base(fresh=fresh_me_too),
         **{("POST", f"/api/incidents/{{incident_id}}/actions/{action}"): Base(fresh=action_case(action))
            for action in ACTION_SETUP},
     }
