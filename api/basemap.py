@@ -40,6 +40,7 @@ def layers(settings: Settings) -> list[dict]:
     if kind == "mbtiles":
         meta = mbtiles_metadata(str(settings.basemap_file))
         return [{"url": "/basemap/{z}/{x}/{y}", "subdomains": "", "max_zoom": meta["maxzoom"],
+                 "min_zoom": meta["minzoom"], "bounds": meta["bounds"],
                  "attribution": attribution or meta.get("attribution", "")}]
     return []
 
@@ -115,7 +116,11 @@ def mbtiles_metadata(path: str) -> dict:
     fmt = rows.get("format", "png")
     if fmt not in ("png", "jpg", "jpeg", "webp"):
         raise ValueError(f"GRIDGOV_BASEMAP_FILE: raster tiles (png, jpg, webp) only, {path} has {fmt}")
-    return {**rows, "format": fmt, "minzoom": int(rows.get("minzoom", zooms[0] or 0)),
+    try:  # tiles are asked for only inside the file's bounds (else every tile around them is a 404)
+        bounds = [float(v) for v in rows["bounds"].split(",")] if rows.get("bounds") else None
+    except ValueError:
+        bounds = None
+    return {**rows, "format": fmt, "bounds": bounds if bounds and len(bounds) == 4 else None, "minzoom": int(rows.get("minzoom", zooms[0] or 0)),
             "maxzoom": int(rows.get("maxzoom", zooms[1] or MAX_ZOOM))}
 
 

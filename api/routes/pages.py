@@ -23,6 +23,8 @@ class TileSource(BaseModel):
     url: str
     subdomains: str
     max_zoom: int
+    min_zoom: int = 0
+    bounds: list[float] | None = Field(default=None, description="[xmin, ymin, xmax, ymax]: no tiles outside")
     attribution: str
 
 
