@@ -131,3 +131,20 @@ def test_a_local_mbtiles_file_is_served_and_drawn(browser, settings, engine, tmp
         assert tile.evaluate("i => i.naturalWidth") == 256
         assert p.page.locator(".leaflet-base-pane path").count() > 0  # the outlines still drawn over it
         p.assert_clean()
+
+
+def test_on_gcj02_tiles_the_consoles_vector_tiles_move_with_the_shift(browser, gcj_server, make_user):  # noqa: F811
+    from tests.e2e.test_console import open_console
+
+    user = make_user("dispatcher", "330503")
+    web = Page(browser, gcj_server)
+    open_console(web, user)
+    page = web.page
+    page.wait_for_selector("#console-map .leaflet-tile-container canvas")
+    centre, z, moved = page.evaluate("""() => { const m = window.gridgovConsole.map; const c = m.getCenter();
+        const t = window.gridgovConsole.streetTiles.getContainer().style.transform;
+        return [[c.lng, c.lat], m.getZoom(), t ? t.match(/-?[0-9.]+/g).map(Number) : [0, 0]]; }""")
+    glon, glat = (float(v) for v in wgs84_to_gcj02(*centre))
+    want = [a - b for a, b in zip(world_px(glon, glat, z), world_px(*centre, z))]
+    assert moved == pytest.approx(want, abs=0.5) and abs(want[0]) > 1  # moved by the GCJ-02 offset at the centre
+    web.assert_clean()

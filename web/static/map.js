@@ -46,6 +46,27 @@ function gcjCrs() {
   return L.Util.extend({}, L.CRS.EPSG3857, { code: "EPSG:3857+GCJ02", projection });
 }
 
+/** Vector tiles (Leaflet.VectorGrid) are cut in WGS-84 Web Mercator: on GCJ-02 tiles each such
+ * layer is moved by the GCJ-02 offset at the view's centre. The offset drifts by about 40 m across a
+ * district, so the error stays under a pixel or two at every zoom (it shrinks with the view). */
+function shiftVectorTiles(map) {
+  const vector = new Set();
+  const move = () => {
+    const c = map.getCenter();
+    const z = map.getZoom();
+    const d = map.project(c, z).subtract(L.CRS.EPSG3857.latLngToPoint(c, z));
+    for (const layer of vector) {
+      const el = layer.getContainer && layer.getContainer();
+      if (el) el.style.transform = `translate(${d.x}px, ${d.y}px)`;
+    }
+  };
+  map.on("layeradd", (e) => {
+    if (e.layer instanceof L.GridLayer && !(e.layer instanceof L.TileLayer)) { vector.add(e.layer); move(); }
+  });
+  map.on("layerremove", (e) => vector.delete(e.layer));
+  map.on("zoomend moveend viewreset", move);
+}
+
 /** The districts' extent as Leaflet bounds (null before any district is loaded). */
 export function districtBounds(config) {
   const e = config && config.extent;
@@ -61,8 +82,13 @@ export function districtBounds(config) {
  * Resolves to the map; map.gridgov = {config, base, fitDistrict()}.
  */
 export async function createMap(element, options = {}) {
+  return makeMap(element, await mapConfig(), options);
+}
+
+/** createMap with /config.json already in hand (`await mapConfig()` once): for pages that draw
+ * several small maps as they render (the officer's task cards). */
+export function makeMap(element, config, options = {}) {
   const { center, zoom, base = true, padding = [16, 16], ...leaflet } = options;
-  const config = await mapConfig();
   shifted = config.shift === "gcj02";
   const map = L.map(element, { maxZoom: 19, ...leaflet, ...(shifted ? { crs: gcjCrs() } : {}) });
   map.createPane("basePane").style.zIndex = "250";         // above tiles, under every page layer
@@ -88,6 +114,7 @@ export async function createMap(element, options = {}) {
   };
   if (center) map.setView(center, zoom ?? 16);
   else fitDistrict();
+  if (shifted) shiftVectorTiles(map);
   const outlines = base ? new OfflineBase(map) : null;
   map.gridgov = { config, base: outlines, fitDistrict, toDisplay, fromDisplay };
   return map;
@@ -109,7 +136,7 @@ class OfflineBase {
   constructor(map) {
     this.map = map;
     this.renderer = L.svg({ pane: "basePane" });
-    this.group = L.layerGroup().addTo(map);
+    this.group = L.layerGroup(null, { pmIgnore: true, snapIgnore: true }).addTo(map);
     this.loaded = null;  // {zoom, bounds} of what is drawn
     this.seq = 0;
     let timer = null;
@@ -138,6 +165,8 @@ class OfflineBase {
   }
 
   draw(doc, zoom) {
+    // not the page's own: not clickable, and never edited nor snapped to by Geoman (the editor)
+    const QUIET = { pane: "basePane", renderer: this.renderer, interactive: false, pmIgnore: true, snapIgnore: true };
     this.group.clearLayers();
     let count = 0;
     for (const f of doc.features || []) {
@@ -145,14 +174,13 @@ class OfflineBase {
       if (p.kind === "station") {
         const [lon, lat] = f.geometry.coordinates;
         this.group.addLayer(L.circleMarker([lat, lon], {
-          pane: "basePane", renderer: this.renderer, interactive: false, radius: 4,
+          ...QUIET, radius: 4,
           color: "#5a6570", weight: 1, fillColor: "#ffffff", fillOpacity: 1,
         }));
         if (zoom >= LABEL_FROM_ZOOM.station) this.label([lat, lon], p);
       } else {
         this.group.addLayer(L.geoJSON(f, {
-          pane: "basePane", renderer: this.renderer, interactive: false,
-          style: { ...(STYLE[p.kind] || STYLE.grid), fill: false },
+          ...QUIET, style: { ...(STYLE[p.kind] || STYLE.grid), fill: false },
         }));
         if (zoom >= (LABEL_FROM_ZOOM[p.kind] ?? 99) && Array.isArray(p.label)) this.label([p.label[1], p.label[0]], p);
       }
@@ -165,7 +193,7 @@ class OfflineBase {
 
   label(latlng, p) {
     this.group.addLayer(L.marker(latlng, {
-      pane: "baseLabelPane", interactive: false, keyboard: false,
+      pane: "baseLabelPane", interactive: false, keyboard: false, pmIgnore: true, snapIgnore: true,
       icon: L.divIcon({
         className: `base-label base-label-${p.kind}`, iconSize: null,
         html: `<span data-code="${escapeHtml(p.code)}">${escapeHtml(p.name || "")}</span>`,
