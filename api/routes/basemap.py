@@ -20,7 +20,7 @@ XY = Annotated[int, Path(ge=0, le=2 ** basemap.MAX_ZOOM - 1, description="XYZ ti
 PNG = {200: {"content": {"image/png": {}, "image/jpeg": {}, "image/webp": {}}}}
 
 
-@router.get("/basemap/{z}/{x}/{y}", response_class=Response, responses=PNG)
+@router.get("/basemap/{z}/{x}/{y}", response_class=Response, responses=PNG, include_in_schema=False)
 async def basemap_tile(z: Z, x: XY, y: XY, request: Request, who: PublicUnlimited):
     """A tile of the configured local MBTiles file (``GRIDGOV_BASEMAP=mbtiles``), XYZ addressed."""
     data, media_type = basemap.mbtiles_tile(request.app.state.settings, z, x, y)
