@@ -148,3 +148,25 @@ def test_on_gcj02_tiles_the_consoles_vector_tiles_move_with_the_shift(browser, g
     want = [a - b for a, b in zip(world_px(glon, glat, z), world_px(*centre, z))]
     assert moved == pytest.approx(want, abs=0.5) and abs(want[0]) > 1  # moved by the GCJ-02 offset at the centre
     web.assert_clean()
+
+
+@pytest.mark.parametrize("update", [
+    {"basemap": "amap"},
+    {"basemap": "tianditu", "tianditu_key": "0123456789abcdef"},
+    {"basemap": "xyz", "basemap_url": "https://{s}.tiles.example.org/{z}/{x}/{y}.png"},
+], ids=["amap", "tianditu", "xyz"])
+def test_chromium_accepts_the_content_security_policy_of_each_preset(browser, settings, update):  # noqa: F811
+    app = create_app(settings.model_copy(update={**update, "supervision_interval_s": 0}))
+    with served(app) as url:
+        p = Page(browser, url, viewport=PHONE)
+        asked: list[str] = []
+        # no request leaves the machine: the preset's tiles are answered here with a blank image
+        buf = io.BytesIO()
+        Image.new("RGB", (256, 256), (240, 240, 240)).save(buf, "PNG")
+        p.page.route(lambda u: not u.startswith(url), lambda route: (
+            asked.append(route.request.url), route.fulfill(status=200, content_type="image/png", body=buf.getvalue())))
+        p.page.goto(url + "/report")
+        p.page.wait_for_selector("#report-map[data-base-ready='1']")
+        p.page.wait_for_selector("#report-map img.leaflet-tile-loaded")  # the policy let the tile host in
+        assert asked
+        p.assert_clean()  # no CSP violation, no "invalid source" in the console

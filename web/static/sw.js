@@ -16,7 +16,15 @@ self.addEventListener("activate", (e) => {
 
 self.addEventListener("fetch", (e) => {
   const url = new URL(e.request.url);
-  if (e.request.method !== "GET" || url.origin !== location.origin || url.pathname.startsWith("/api/")) return;
+  if (e.request.method !== "GET" || url.origin !== location.origin) return;
+  if (url.pathname === "/api/public/base") {  // the offline base's outlines: the last ones seen, when offline
+    e.respondWith(fetch(e.request).then((res) => {
+      if (res.ok) { const copy = res.clone(); caches.open(CACHE).then((c) => c.put(e.request, copy)); }
+      return res;
+    }).catch(() => caches.match(e.request)));
+    return;
+  }
+  if (url.pathname.startsWith("/api/")) return;
   const key = url.pathname === "/report" ? "/report" : e.request;  // the page, whatever its ?g=&s=
   e.respondWith(fetch(e.request).then((res) => {
     if (res.ok && SHELL.includes(url.pathname)) caches.open(CACHE).then((c) => c.put(key, res.clone()));
