@@ -90,3 +90,23 @@ def test_each_preset_gets_a_host_source_chromium_accepts(settings, update, host)
 def test_a_url_no_csp_could_allow_is_refused(settings):
     with pytest.raises(ValueError, match="GRIDGOV_BASEMAP_URL"):
         basemap.check(settings.model_copy(update={"basemap": "xyz", "basemap_url": "https://a.{s}.example.org/{z}"}))
+
+
+def test_a_preset_without_what_it_needs_is_refused_naming_the_setting(clean_env, monkeypatch, tmp_path):
+    from pydantic import ValidationError
+
+    from api.settings import Settings
+
+    monkeypatch.setenv("GRIDGOV_HOME", str(tmp_path))
+    for preset, setting in [("tianditu", "GRIDGOV_TIANDITU_KEY"), ("xyz", "GRIDGOV_BASEMAP_URL"),
+                            ("mbtiles", "GRIDGOV_BASEMAP_FILE")]:
+        monkeypatch.setenv("GRIDGOV_BASEMAP", preset)
+        with pytest.raises(ValidationError, match=setting):
+            Settings()
+    monkeypatch.delenv("GRIDGOV_BASEMAP")
+    monkeypatch.setenv("GRIDGOV_BASEMAP_URL", "http://tiles.local/{z}/{x}/{y}.png")  # the older setting alone
+    assert Settings().basemap == "xyz"
+    monkeypatch.setenv("GRIDGOV_BASEMAP", "mbtiles")
+    monkeypatch.setenv("GRIDGOV_BASEMAP_FILE", str(tmp_path / "missing.mbtiles"))
+    with pytest.raises(ValueError, match="GRIDGOV_BASEMAP_FILE"):
+        basemap.check(Settings())
