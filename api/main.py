@@ -17,7 +17,7 @@ from api.auth.passwords import warm_up
 from api.db import make_autocommit_pool, make_engine
 from api.live.hub import LiveHub, listening
 from api.requestlog import configure_logging
-from api.routes import (admin, area_files, areas, attachments, auth, calendar, cases, catalog, handover, heat,
+from api.routes import (admin, area_files, areas, attachments, auth, basemap as basemap_routes, calendar, cases, catalog, handover, heat,
                         incidents, live, ogc, open311, pages, posters, public, routing, tiles, units)
 from api.settings import PROJECT_ROOT, Settings, get_settings
 from api.tiles.cache import TileCache
@@ -34,7 +34,7 @@ VENDOR = {  # URL path -> directory in web/node_modules (installed by `npm ci`)
 # Matched in this order, one by one: the hot paths first (tiles, routing, intake). area_files
 # before areas: /api/areas/export and /import are not area codes.
 ROUTERS = (tiles, routing, incidents, auth, catalog, area_files, areas, ogc, posters, cases, attachments, handover,
-           public, units, admin, calendar, open311, live, heat, pages)
+           public, basemap_routes, units, admin, calendar, open311, live, heat, pages)
 
 
 async def _warn_about_the_calendar(engine, settings: Settings) -> None:
@@ -51,11 +51,15 @@ async def _warn_about_the_calendar(engine, settings: Settings) -> None:
         log.warning(warning)
 
 
+from api import basemap  # noqa: E402
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging()
 
     deadlines.base_calendar(settings)  # a broken GRIDGOV_CALENDAR_FILE refuses to start, naming its problems
+    basemap.check(settings)  # a base-map preset no page could draw refuses to start, naming its setting
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

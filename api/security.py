@@ -18,12 +18,9 @@ UPLOAD_SUFFIXES = ("/attachments", "/api/areas/import", "/api/route/batch")  # p
 
 
 def content_security_policy(settings: Settings, *, docs: bool = False) -> str:
-    img = ["'self'", "data:", "blob:"]
-    if settings.basemap_url:
-        from urllib.parse import urlsplit
-        parts = urlsplit(settings.basemap_url.replace("{s}", "a"))
-        if parts.scheme and parts.netloc:
-            img.append(f"{parts.scheme}://{parts.netloc.replace('a.', '*.', 1)}")
+    from api.basemap import image_sources
+
+    img = ["'self'", "data:", "blob:", *image_sources(settings)]  # the base-map preset's tile hosts
     script = "'self' 'unsafe-inline'" if docs else "'self'"  # Swagger UI boots from an inline script
     style = "'self' 'unsafe-inline'" if docs else "'self'"
     return "; ".join([

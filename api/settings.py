@@ -60,8 +60,25 @@ class Settings(BaseSettings):
     calendar_file: Path | None = None  # holidays of years the chinesecalendar package does not cover yet
     department_answer_deadline: str = "1wd"  # 乡呼县应: a called district department answers within
     supervision_interval_s: int = 60   # how often the deadline scheduler looks
-    basemap_url: str | None = None  # e.g. a local tile server; none by default (offline)
+    # base maps (README "Base maps"): the offline base drawn from the project's own outlines is
+    # always there; a preset adds tiles under it
+    basemap: Literal["offline", "tianditu", "amap", "xyz", "mbtiles"] = "offline"
+    basemap_url: str | None = None  # xyz: a {z}/{x}/{y} template (WMTS in KVP form works too)
+    basemap_crs: Literal["wgs84", "gcj02"] = "wgs84"  # xyz: the datum its tiles are drawn in
     basemap_attribution: str = ""
+    basemap_file: Path | None = None  # mbtiles: the .mbtiles file served at /basemap/{z}/{x}/{y}
+    tianditu_key: str | None = Field(default=None, repr=False)  # tianditu: the deployment's key (tk)
+
+    @model_validator(mode="after")
+    def _basemap(self) -> "Settings":
+        """A preset without what it needs is refused at start, naming the setting."""
+        needs = {"tianditu": "tianditu_key", "xyz": "basemap_url", "mbtiles": "basemap_file"}
+        missing = needs.get(self.basemap)
+        if missing and not getattr(self, missing):
+            raise ValueError(f"GRIDGOV_BASEMAP={self.basemap} needs GRIDGOV_{missing.upper()}")
+        if self.basemap_url and self.basemap == "offline":  # the older setting alone: an XYZ source
+            object.__setattr__(self, "basemap", "xyz")
+        return self
 
     @property
     def data_dir(self) -> Path:

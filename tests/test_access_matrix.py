@@ -105,6 +105,8 @@ RULES: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/sw.js"): PUBLIC,
     ("GET", "/api/public/where"): PUBLIC,
     ("GET", "/api/public/grids/{code}"): PUBLIC,
+    ("GET", "/api/public/base"): PUBLIC,  # the offline base map: outlines and names only
+    ("GET", "/basemap/{z}/{x}/{y}"): PUBLIC,  # the local MBTiles file
     ("POST", "/api/public/incidents/{tracking_code}/attachments"): PUBLIC,
     ("GET", "/api/public/incidents/{tracking_code}/photos/{sha256}"): PUBLIC,
     ("POST", "/api/public/incidents/{public_id}/me-too"): PUBLIC,
@@ -148,6 +150,7 @@ for _action, _roles in ACTIONS.items():
 
 # Status an admitted caller gets with valid minimal parameters.
 SUCCESS = {key: 200 for key in RULES} | {
+    ("GET", "/basemap/{z}/{x}/{y}"): 404,  # no local base-map file in the tests' app (test_basemap serves one)
     ("POST", "/api/auth/logout"): 204,
     ("POST", "/api/incidents"): 201,
     ("POST", "/api/incidents/{incident_id}/attachments"): 201,
@@ -456,6 +459,9 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], dict]] = {
     ("GET", "/sw.js"): lambda w, c: {},
     ("GET", "/api/public/where"): lambda w, c: {"params": {"lon": w.lon, "lat": w.lat}},
     ("GET", "/api/public/grids/{code}"): lambda w, c: {"url": f"/api/public/grids/{w.grid_code}"},
+    ("GET", "/api/public/base"): lambda w, c: {"params": {
+        "zoom": 15, "bbox": f"{w.lon - 0.01},{w.lat - 0.01},{w.lon + 0.01},{w.lat + 0.01}"}},
+    ("GET", "/basemap/{z}/{x}/{y}"): lambda w, c: {"url": "/basemap/1/0/0"},
     ("POST", "/api/public/incidents/{tracking_code}/attachments"): _reporter_photo,
     ("GET", "/api/public/incidents/{tracking_code}/photos/{sha256}"): _reporter_photo_back,
     ("POST", "/api/public/incidents/{public_id}/me-too"): lambda w, c: _me_too(w),

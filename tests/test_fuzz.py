@@ -308,6 +308,8 @@ def world(client, engine, make_user, login):
         ("GET", "/api/areas/{code}/poster.{fmt}"): Base(path={"code": grid, "fmt": "pdf"}),
         ("GET", "/api/public/where"): Base(query={k: str(v) for k, v in point.items()}),
         ("GET", "/api/public/grids/{code}"): Base(path={"code": grid}),
+        ("GET", "/api/public/base"): Base(query={"zoom": "15", "bbox": ",".join(
+            str(v) for v in (point["lon"] - 0.01, point["lat"] - 0.01, point["lon"] + 0.01, point["lat"] + 0.01))}),
         ("POST", "/api/public/incidents/{tracking_code}/attachments"): Base(fresh=fresh_photo),
         ("GET", "/api/public/incidents/{tracking_code}/photos/{sha256}"): Base(fresh=fresh_photo_back),
         ("GET", "/api/public/matches"): Base(query={**{k: str(v) for k, v in point.items()}, "category": "noise"}),

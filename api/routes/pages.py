@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+
+from api import basemap
+from api.db import ConnDep
 
 from api.auth.deps import PublicUnlimited
 from api.settings import PROJECT_ROOT
@@ -16,8 +19,21 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 WEB = PROJECT_ROOT / "web"
 
 
+class TileSource(BaseModel):
+    url: str
+    subdomains: str
+    max_zoom: int
+    min_zoom: int = 0
+    bounds: list[float] | None = Field(default=None, description="[xmin, ymin, xmax, ymax]: no tiles outside")
+    attribution: str
+
+
 class PageConfig(BaseModel):
-    basemap_url: str | None
+    basemap: str = Field(description="the preset: offline, tianditu, amap, xyz or mbtiles")
+    tiles: list[TileSource] = Field(description="tile layers under the offline base, bottom first (none: offline)")
+    shift: Literal["gcj02"] | None = Field(description="gcj02: the tiles are in GCJ-02, the pages shift WGS-84 data")
+    extent: list[float] | None = Field(description="[xmin, ymin, xmax, ymax] of the districts (WGS-84)")
+    basemap_url: str | None = Field(description="the first tile layer's URL (older pages)")
     basemap_attribution: str
 
 
@@ -84,10 +100,16 @@ async def service_worker(who: PublicUnlimited):
 
 
 @router.get("/config.json", response_model=PageConfig)
-async def page_config(request: Request, who: PublicUnlimited):
-    """What the pages need to know: optional base-map tiles (none = offline)."""
+async def page_config(request: Request, conn: ConnDep, who: PublicUnlimited):
+    """What the pages need to know to make a map: the base-map preset and its tile layers (the
+    offline base of the project's own outlines is always drawn), whether to shift WGS-84 data into
+    GCJ-02, and the districts' extent to open on (from the database, never from the pages)."""
     settings = request.app.state.settings
-    return {"basemap_url": settings.basemap_url, "basemap_attribution": settings.basemap_attribution}
+    tiles = basemap.layers(settings)
+    return {"basemap": settings.basemap, "tiles": tiles, "shift": basemap.shift(settings),
+            "extent": await basemap.district_extent(conn),
+            "basemap_url": tiles[0]["url"] if tiles else None,
+            "basemap_attribution": tiles[0]["attribution"] if tiles else ""}
 
 
 @router.get("/docs")

@@ -9,6 +9,7 @@ import { accessToken, api } from "./api.js";
 import { h, replace } from "./dom.js";
 import { ago, applyI18n, dateTime, localName, onLangChange, t, toggleLang } from "./i18n.js";
 import { LiveStream, showLiveState } from "./live.js";
+import { makeMap as baseMap, mapConfig } from "./map.js";
 import { signOut, startSession } from "./session.js";
 import "./strings-cycle.js";
 import "./strings-console.js";
@@ -37,10 +38,7 @@ const label = (prefix, code) => (t(`${prefix}.${code}`) === `${prefix}.${code}` 
 // ---------------------------------------------------------------- map and layers
 
 function makeMap(config) {
-  const map = L.map("console-map", { preferCanvas: false, zoomControl: true }).setView([30.8, 120.3], 11);
-  if (config.basemap_url) {
-    L.tileLayer(config.basemap_url, { maxZoom: 19, attribution: config.basemap_attribution || "" }).addTo(map);
-  }
+  const map = baseMap("console-map", config, { preferCanvas: false, zoomControl: true });
   // vector tiles carry the bearer token of the moment (a getter: tokens are refreshed under us)
   const fetchOptions = { get headers() { return { Authorization: `Bearer ${accessToken()}` }; } };
   const tiles = (layer, style, extra = {}) => L.vectorGrid.protobuf(`/tiles/${layer}/{z}/{x}/{y}.pbf`, {
@@ -351,7 +349,7 @@ async function start(me) {
     $("console-main").hidden = true;
     return;
   }
-  const [categories, config] = await Promise.all([api("/api/categories"), api("/config.json")]);
+  const [categories, config] = await Promise.all([api("/api/categories"), mapConfig()]);
   cons.categories = categories;
   fillFilters();
   makeMap(config);

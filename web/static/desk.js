@@ -5,6 +5,7 @@ import { api, ApiError } from "./api.js";
 import { h, replace } from "./dom.js";
 import { ago, applyI18n, dateTime, localName, metres, onLangChange, t, toggleLang } from "./i18n.js";
 import { LiveStream, showLiveState } from "./live.js";
+import { createMap } from "./map.js";
 import { signOut, startSession } from "./session.js";
 import "./strings-cycle.js";
 
@@ -220,11 +221,14 @@ function printHandover() {
   window.open(`/handover/${desk.doc.id}?print`, "_blank");
 }
 
-function drawMap(c) {
+function drawMap(c) {  // one map at a time in #case-map: each draw waits for the one before
+  desk.mapDrawn = (desk.mapDrawn || Promise.resolve()).then(() => drawCaseMap(c)).catch(() => {});
+}
+
+async function drawCaseMap(c) {
   if (desk.map) { desk.map.remove(); desk.map = null; }
-  if (typeof L === "undefined" || c.lat == null) return;
-  desk.map = L.map("case-map", { zoomControl: true, attributionControl: false }).setView([c.lat, c.lon], 16);
-  if (desk.basemap) L.tileLayer(desk.basemap, { maxZoom: 19 }).addTo(desk.map);
+  if (typeof L === "undefined" || c.lat == null || !document.getElementById("case-map")) return;
+  desk.map = await createMap("case-map", { zoomControl: true, center: [c.lat, c.lon], zoom: 16 });
   L.circleMarker([c.lat, c.lon], { radius: 9, color: "#c8102e", weight: 3, fillOpacity: 0.4 }).addTo(desk.map);
   for (const a of c.routing?.units || []) {
     L.circleMarker([a.lat, a.lon], { radius: 6, color: "#0b61a4" }).bindTooltip(a.name).addTo(desk.map);
@@ -412,11 +416,10 @@ async function start(me) {
     $("desk-main").hidden = true;
     return;
   }
-  const [categories, departments, config, machine] = await Promise.all([
-    api("/api/categories"), api("/api/departments"), api("/config.json"), api("/api/workflow/machine")]);
+  const [categories, departments, machine] = await Promise.all([
+    api("/api/categories"), api("/api/departments"), api("/api/workflow/machine")]);
   desk.categories = categories;
   desk.departments = departments;
-  desk.basemap = config.basemap_url;
   desk.labels = Object.fromEntries(machine.rules.map((r) => [r.action, { name: r.label_zh, name_en: r.label_en }]));
   fillFilters();
   $("filters").addEventListener("change", () => loadQueue());

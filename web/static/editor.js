@@ -7,13 +7,14 @@
 /* global L */
 
 import { api, request, ApiError } from "./api.js";
-import { escapeHtml, h, replace } from "./dom.js";
+import { h, replace } from "./dom.js";
 import { applyI18n, dateTime, getLang, localName, onLangChange, t, tOr, toggleLang } from "./i18n.js";
 import { signOut, startSession } from "./session.js";
 import { PendingEdits, etagOf } from "./editor-ops.js";
 import { HistoryBar } from "./editor-history.js";
 import { FilesPanel, download } from "./editor-files.js";
 import "./strings-editor.js";
+import { makeMap, mapConfig } from "./map.js";
 
 const $ = (id) => document.getElementById(id);
 const GEOMAN = { snappable: true, snapDistance: 20, allowSelfIntersection: false };
@@ -85,20 +86,13 @@ function errorText(e) {
 // ---------------------------------------------------------------- map and layers
 
 function createMap(config) {
-  const map = L.map("map", { zoomControl: true, minZoom: 7, maxZoom: 20, zoomSnap: 0.25, wheelPxPerZoomLevel: 90 });
+  const map = makeMap("map", config, { zoomControl: true, minZoom: 7, maxZoom: 20, zoomSnap: 0.25, wheelPxPerZoomLevel: 90 });
   for (const [pane, z] of [["parentPane", 405], ["gridPane", 410], ["selectPane", 420], ["previewPane", 430],
     ["violationPane", 440]]) map.createPane(pane).style.zIndex = String(z);
   map.getPane("parentPane").style.pointerEvents = "none";
   map.getPane("selectPane").style.pointerEvents = "none";
-  if (config && typeof config.basemap_url === "string" && config.basemap_url) {
-    L.tileLayer(config.basemap_url, {
-      maxZoom: 20, attribution: escapeHtml(config.basemap_attribution || ""), crossOrigin: false,
-    }).addTo(map);
-    map.getContainer().classList.add("has-basemap");
-  }
   map.attributionControl.setPrefix('<a href="https://leafletjs.com" title="Leaflet">Leaflet</a> · Geoman');
   L.control.scale({ imperial: false, position: "bottomright" }).addTo(map);
-  map.setView([30.85, 120.35], 11);
   map.pm.setGlobalOptions(GEOMAN);
   map.pm.setLang(getLang() === "en" ? "en" : "zh");
   map.on("pm:create", onDrawn);
@@ -680,7 +674,7 @@ async function start(me) {
     return;
   }
   const [config, openapi] = await Promise.all([
-    fetch("/config.json").then((r) => r.json()).catch(() => ({})),
+    mapConfig(),
     fetch("/openapi.json").then((r) => r.json()).catch(() => ({})),
   ]);
   ed.paths = new Set(Object.keys(openapi.paths || {}));

@@ -3,11 +3,12 @@
 
 import * as auth from "./api.js";
 import { api, publicJson, ApiError } from "./api.js";
-import { h, replace, escapeHtml } from "./dom.js";
+import { h, replace } from "./dom.js";
 import { t, tOr, applyI18n, toggleLang, onLangChange, localName, list } from "./i18n.js";
 import { MapLayers } from "./layers.js";
 import { RoutingPreview } from "./routing.js";
 import { INCIDENT_COLOURS, UNIT_COLOURS, incidentGroup } from "./style.js";
+import { makeMap, mapConfig } from "./map.js";
 
 const $ = (id) => document.getElementById(id);
 const FLASH = "gridgov.flash";
@@ -131,23 +132,16 @@ function renderStats() {
 // ---------------------------------------------------------------- map
 
 function createMap(config) {
-  const map = L.map("map", { zoomControl: true, minZoom: 7, maxZoom: 19, zoomSnap: 0.25, wheelPxPerZoomLevel: 90 });
+  const map = makeMap("map", config, { zoomControl: true, minZoom: 7, maxZoom: 19, zoomSnap: 0.25, wheelPxPerZoomLevel: 90 });
   map.createPane("areaPane").style.zIndex = "410";
   map.createPane("pointPane").style.zIndex = "450";
   map.createPane("routePane").style.zIndex = "460";
   map.createPane("unitPane").style.zIndex = "620";  // above the workstation icons units often stand at
   map.getPane("routePane").style.pointerEvents = "none";
-  if (config && typeof config.basemap_url === "string" && config.basemap_url) {
-    L.tileLayer(config.basemap_url, {
-      maxZoom: 19, attribution: escapeHtml(config.basemap_attribution || ""), crossOrigin: false,
-    }).addTo(map);
-    map.getContainer().classList.add("has-basemap");
-  }
   map.attributionControl.setPrefix('<a href="https://leafletjs.com" title="Leaflet">Leaflet</a>');
   L.control.scale({ imperial: false, position: "bottomright" }).addTo(map);
   const zoomClass = () => map.getContainer().classList.toggle("zoom-low", map.getZoom() < 12.5);
   map.on("zoomend", zoomClass);
-  map.setView([30.85, 120.35], 11);
   zoomClass();
   return map;
 }
@@ -218,7 +212,7 @@ async function startApp(me) {
   state.started = true;
 
   const [config, categories, departments] = await Promise.all([
-    publicJson("/config.json").catch(() => ({})),
+    mapConfig(),
     publicJson("/api/categories").catch(() => []),
     publicJson("/api/departments").catch(() => []),
   ]);

@@ -4,6 +4,7 @@
 // reason, to edit and send again or discard), or sent (the tracking code, for this visit).
 
 import { deviceHeaders } from "./device.js";
+import { createMap } from "./map.js";
 import { h, replace } from "./dom.js";
 import { ago, applyI18n, localName, t, toggleLang } from "./i18n.js";
 import * as outbox from "./outbox.js";
@@ -313,9 +314,7 @@ async function discard(key) {
 // ---------------------------------------------------------------- start
 
 async function start() {
-  page.map = L.map("report-map", { attributionControl: false }).setView([30.87, 120.42], 12);
-  const config = await json("/config.json").catch(() => ({}));
-  if (config.basemap_url) L.tileLayer(config.basemap_url, { maxZoom: 19 }).addTo(page.map);
+  page.map = await createMap("report-map");
   page.map.on("click", (e) => place(e.latlng.lng, e.latlng.lat, null));
   const q = new URLSearchParams(location.search);
   if (q.get("g")) {

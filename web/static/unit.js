@@ -3,6 +3,7 @@
 
 import { api, ApiError } from "./api.js";
 import { h, replace } from "./dom.js";
+import { makeMap, mapConfig } from "./map.js";
 import { applyI18n, dateTime, localName, metres, onLangChange, t, toggleLang } from "./i18n.js";
 import { LiveStream, showLiveState } from "./live.js";
 import { signOut, startSession } from "./session.js";
@@ -147,9 +148,8 @@ function renderTasks() {
 
 function drawMap(task) {
   if (typeof L === "undefined") return;
-  const m = L.map(`task-map-${task.assignment_id}`, { zoomControl: false, attributionControl: false, dragging: false })
-    .setView([task.lat, task.lon], 16);
-  if (unit.basemap) L.tileLayer(unit.basemap, { maxZoom: 19 }).addTo(m);
+  const m = makeMap(`task-map-${task.assignment_id}`, unit.config, {
+    zoomControl: false, attributionControl: false, dragging: false, center: [task.lat, task.lon], zoom: 16 });
   L.circleMarker([task.lat, task.lon], { radius: 9, color: "#c8102e", weight: 3 }).addTo(m);
   if (unit.fix) L.circleMarker([unit.fix.lat, unit.fix.lon], { radius: 6, color: "#0b61a4" }).addTo(m);
   unit.maps.push(m);
@@ -215,8 +215,7 @@ async function step(task, action, body) {
 
 async function start(me) {
   unit.me = me;
-  const config = await api("/config.json");
-  unit.basemap = config.basemap_url;
+  unit.config = await mapConfig();
   $("share-position").addEventListener("change", toggleSharing);
   $("new-task").addEventListener("click", () => { $("new-task").hidden = true; });
   $("unit-status").addEventListener("change", () =>
