@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from api import basemap
-from api.auth.deps import Public, PublicUnlimited
+from api.auth.deps import PublicUnlimited
 from api.db import ConnDep
 from api.params import parse_bbox
 
@@ -28,7 +28,8 @@ async def basemap_tile(z: Z, x: XY, y: XY, request: Request, who: PublicUnlimite
 
 
 @router.get("/api/public/base")
-async def base_outlines(conn: ConnDep, who: Public,
+async def base_outlines(conn: ConnDep, who: PublicUnlimited,  # reference data like the catalogue: a map
+                        # fetches it as it moves, and panning must not spend the budget a report needs
                         zoom: Annotated[int, Query(ge=0, le=basemap.MAX_ZOOM, description="the map's zoom")],
                         bbox: Annotated[str, Query(max_length=200, description="xmin,ymin,xmax,ymax (WGS-84)")]):
     """The offline base map: district and street outlines and names, communities from zoom 12,
