@@ -276,7 +276,7 @@ def test_escalation_grid_to_district_with_deadlines_across_national_day(
     from api.workflow import cases
     from api.workflow.schemas import ActionIn
 
-    cid = report(client, place)["id"]  # street vending: grid tier; normal = 1wd, high = 8wh
+    cid = report(client, place)["id"]  # street vending: grid tier; normal = 1wd, high = 4wh
     with engine.begin() as conn:  # reported on Wednesday 30 September 2026, 15:00 in Nanxun
         conn.execute(sa.text("UPDATE incident SET reported_at = :t WHERE id = :id"),
                      {"t": local(2026, 9, 30, 15, 0), "id": cid})
@@ -310,9 +310,9 @@ def test_escalation_grid_to_district_with_deadlines_across_national_day(
         return due, call
 
     due, answer_due = run(settings, walk_with_department)
-    # 8 working hours from Wed 30 Sep 15:00: 2 h that day (to 17:00), 1–7 Oct are holidays,
-    # 6 h on Thu 8 Oct from 09:00 -> 15:00 on 8 October.
-    assert due == local(2026, 10, 8, 15, 0)
+    # 4 working hours from Wed 30 Sep 15:00: 2 h that day (to 17:00), 1–7 Oct are holidays,
+    # 2 h on Thu 8 Oct from 09:00 -> 11:00 on 8 October.
+    assert due == local(2026, 10, 8, 11, 0)
     # one working day after Fri 9 Oct: Sat 10 Oct is a swapped working day -> its end, 17:00.
     assert answer_due == local(2026, 10, 10, 17, 0)
     case = client.get(f"/api/incidents/{cid}", headers=login(*make_user("admin", DISTRICT))).json()
