@@ -648,7 +648,13 @@ class Exact:
                 SELECT t FROM (SELECT reported_at AS t FROM incident UNION SELECT due_at FROM incident
                                UNION SELECT closed_at FROM incident UNION SELECT at FROM incident_event) x
                 WHERE t IS NOT NULL AND t <> date_trunc('hour', t)""")).scalars().all()
-        places = {(round(x, 6), round(y, 6)) for x, y in rows if (round(x, 3), round(y, 3)) != (x, y)}
+            # public points on every map (workstations, the base map's label point of each area, which
+            # is where many tests report): a case reported right at one is no leak
+            public = {(round(x, 6), round(y, 6)) for x, y in conn.execute(sa.text(
+                "SELECT ST_X(geom), ST_Y(geom) FROM station UNION ALL "
+                "SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM area "
+                "WHERE valid_to IS NULL")).all()}
+        places = {(round(x, 6), round(y, 6)) for x, y in rows if (round(x, 3), round(y, 3)) != (x, y)} - public
         return cls(places=places, times=set(times))
 
     def leaks(self, text: str, doc: Any) -> list[str]:
