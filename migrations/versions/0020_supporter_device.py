@@ -27,36 +27,17 @@ down_revision = "0019_calendar_schedule"
 branch_labels = None
 depends_on = None
 
-CANDIDATES_V1 = """
+def _candidates(public_id: bool) -> str:
+    """The function of migration 0015 (``public_id`` false) or with the public id as its second
+    column: the same query either way."""
+    column, typed = ("i.public_id, ", "public_id text, ") if public_id else ("", "")
+    return f"""
     CREATE FUNCTION duplicate_candidates(category text, lon float8, lat float8, radius_m float8,
                                          hours int, exclude_id bigint, max_rows int)
-    RETURNS TABLE (id bigint, category_code text, status text, distance_m int, reported_at timestamptz,
-                   lon float8, lat float8, supporters int)
-    LANGUAGE sql STABLE PARALLEL SAFE AS $$
-        SELECT i.id, i.category_code, i.status,
-               round(ST_Distance(i.location::geography, p.g::geography))::int,
-               date_trunc('hour', i.reported_at),
-               shown_coordinate(ST_X(i.location), false), shown_coordinate(ST_Y(i.location), false),
-               i.supporters
-        FROM incident i, (SELECT ST_SetSRID(ST_MakePoint($2, $3), 4326) AS g) p
-        WHERE i.category_code = $1
-          AND i.status NOT IN ('closed', 'void', 'duplicate', 'not_responsible')
-          AND i.reported_at >= now() - make_interval(hours => $5)
-          AND ST_DWithin(i.location, p.g, $4 / 111320.0 / cos(radians($3)))   -- index-friendly prefilter
-          AND ST_DWithin(i.location::geography, p.g::geography, $4)
-          AND ($6 IS NULL OR i.id <> $6)
-        ORDER BY ST_Distance(i.location::geography, p.g::geography), i.id
-        LIMIT $7
-    $$;
-"""
-
-CANDIDATES_V2 = """
-    CREATE FUNCTION duplicate_candidates(category text, lon float8, lat float8, radius_m float8,
-                                         hours int, exclude_id bigint, max_rows int)
-    RETURNS TABLE (id bigint, public_id text, category_code text, status text, distance_m int,
+    RETURNS TABLE (id bigint, {typed}category_code text, status text, distance_m int,
                    reported_at timestamptz, lon float8, lat float8, supporters int)
     LANGUAGE sql STABLE PARALLEL SAFE AS $$
-        SELECT i.id, i.public_id, i.category_code, i.status,
+        SELECT i.id, {column}i.category_code, i.status,
                round(ST_Distance(i.location::geography, p.g::geography))::int,
                date_trunc('hour', i.reported_at),
                shown_coordinate(ST_X(i.location), false), shown_coordinate(ST_Y(i.location), false),
@@ -90,7 +71,7 @@ def upgrade() -> None:
     CREATE INDEX incident_supporter_device_recent ON incident_supporter (device_hash, joined_at)
         WHERE device_hash IS NOT NULL AND via = 'me_too';
     DROP FUNCTION duplicate_candidates(text, float8, float8, float8, int, bigint, int);
-    """ + CANDIDATES_V2)
+    """ + _candidates(public_id=True))
 
 
 def downgrade() -> None:
@@ -100,4 +81,4 @@ def downgrade() -> None:
     DROP INDEX incident_supporter_device;
     DROP INDEX incident_supporter_code;
     ALTER TABLE incident_supporter DROP COLUMN role, DROP COLUMN device_hash, DROP COLUMN tracking_code;
-    """ + CANDIDATES_V1)
+    """ + _candidates(public_id=False))
