@@ -104,6 +104,7 @@ async function loadIncidents() {
 
 function upsertIncident(item, { render = true } = {}) {
   const old = cons.incidents.get(item.id);
+  const wasOpen = Boolean(old && old.marker.isPopupOpen());
   if (old) cons.cluster.removeLayer(old.marker);
   if (ENDED.has(item.status)) {
     cons.incidents.delete(item.id);
@@ -112,6 +113,7 @@ function upsertIncident(item, { render = true } = {}) {
     const marker = incidentMarker(merged);
     cons.cluster.addLayer(marker);
     cons.incidents.set(item.id, { item: merged, marker });
+    if (wasOpen) focusIncident(item.id);  // the case moved on while its popup was open: keep it open
   }
   if (render) renderQueue();
 }
@@ -133,7 +135,12 @@ function renderQueue() {
 function focusIncident(id) {
   const entry = cons.incidents.get(id);
   if (!entry) return;
-  cons.cluster.zoomToShowLayer(entry.marker, () => entry.marker.openPopup());
+  // a live frame may replace the marker while the map zooms to it: open the popup on the current one
+  cons.cluster.zoomToShowLayer(entry.marker, () => {
+    const now = cons.incidents.get(id);
+    if (now && now.marker === entry.marker) entry.marker.openPopup();
+    else if (now) focusIncident(id);
+  });
 }
 
 /** One case-file event from the stream: place the case, move it, or take it off the board. */
