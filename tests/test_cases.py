@@ -5,6 +5,7 @@ department with deadlines on the Chinese calendar, the scheduler, suspension."""
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -357,6 +358,29 @@ def test_a_second_scheduler_in_another_worker_skips_the_round(settings):
 
     one, other = asyncio.run(both())
     assert one is not None and other is None
+
+
+def test_the_app_runs_the_scheduler_itself_when_it_has_an_interval(settings, place, desk, engine):
+    """The tests turn the background scheduler off and drive it with their own clock; a served app
+    (interval > 0) flags a case past its deadline by itself, once."""
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+
+    with TestClient(create_app(settings.model_copy(update={"supervision_interval_s": 1}))) as c:
+        cid = report(c, place)["id"]
+        with engine.begin() as conn:
+            conn.execute(sa.text("UPDATE incident SET due_at = now() - interval '1 minute' WHERE id = :id"),
+                         {"id": cid})
+        kinds: list[str] = []
+        for _ in range(100):
+            kinds = [e["kind"] for e in c.get(f"/api/incidents/{cid}", headers=desk).json()["events"]]
+            if "flag_overdue" in kinds:
+                break
+            time.sleep(0.1)
+        time.sleep(2.5)  # two more rounds: the flag is raised once
+        kinds = [e["kind"] for e in c.get(f"/api/incidents/{cid}", headers=desk).json()["events"]]
+    assert kinds.count("flag_overdue") == 1
 
 
 def test_suspension_stops_the_clock_and_extension_needs_a_reason(client, place, desk, settings):
