@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -56,7 +55,7 @@ def _holder(row: dict, tracking_code: str, token: str) -> Holder | None:
 async def _own_case(conn: AsyncConnection, tracking_code: str, token: str) -> tuple[dict, Holder]:
     key = f"track:{tracking_code}"
     await throttle.check(conn, key, field="X-Reporter-Token")
-    row = (await conn.execute(sql("incident_public"), {"tracking_code": tracking_code})).mappings().first()
+    row = (await conn.execute(sql("incident_public_holder"), {"tracking_code": tracking_code})).mappings().first()
     holder = _holder(dict(row), tracking_code, token) if row is not None else None
     if holder is None:  # unknown code and wrong token look the same
         await throttle.failed(conn, key)
@@ -65,22 +64,20 @@ async def _own_case(conn: AsyncConnection, tracking_code: str, token: str) -> tu
     return dict(row), holder
 
 
-def _to_the_hour(value):
-    return value.replace(minute=0, second=0, microsecond=0) if value is not None else None
+async def _case_document(conn: AsyncConnection, row: dict, holder: Holder) -> dict:
+    """What the holder reads of the case: a supporter's times to the hour (someone else's report)."""
+    return dict((await conn.execute(sql("incident_public"), {"id": row["id"], "detailed": holder.is_reporter})
+                 ).mappings().one())
 
 
 async def track(conn: AsyncConnection, tracking_code: str, token: str) -> dict:
     """The reporter's view of their case: status, deadlines, steps; place to about 100 m. A
     supporter sees the times to the hour (the case is someone else's report)."""
     row, holder = await _own_case(conn, tracking_code, token)
-    doc = {"tracking_code": holder.tracking_code, "category": row["category_code"],
-           **{k: row[k] for k in PUBLIC_CASE_FIELDS},
-           "your_photos": row["reporter_photos"] if holder.supporter_id is None else []}
-    if not holder.is_reporter:
-        doc.update({k: _to_the_hour(doc[k]) for k in ("reported_at", "due_at", "closed_at")},
-                   merged_into=None,
-                   events=[{**e, "at": _to_the_hour(datetime.fromisoformat(e["at"]))} for e in doc["events"]])
-    return doc
+    case = await _case_document(conn, row, holder)
+    return {"tracking_code": holder.tracking_code, "category": case["category_code"],
+            **{k: case[k] for k in PUBLIC_CASE_FIELDS},
+            "your_photos": case["reporter_photos"] if holder.supporter_id is None else []}
 
 
 MAX_REPORTER_PHOTOS = 4
@@ -90,9 +87,10 @@ async def photo(conn: AsyncConnection, tracking_code: str, token: str, sha256: s
     """A photo the holder may see: one the case's reporter sent (to that reporter), or one of a
     step shown to residents. Anything else looks missing."""
     row, holder = await _own_case(conn, tracking_code, token)
-    shown = {p for e in row["events"] for p in e.get("photos") or ()}
+    case = await _case_document(conn, row, holder)
+    shown = {p for e in case["events"] for p in e.get("photos") or ()}
     if holder.supporter_id is None:
-        shown |= set(row["reporter_photos"])
+        shown |= set(case["reporter_photos"])
     found = (await conn.execute(sql("attachment_bytes"), {"sha256": sha256})).first() if sha256 in shown else None
     if found is None:
         raise NotFound("no such photo on this case", field="sha256")
