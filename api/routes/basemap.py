@@ -3,7 +3,6 @@ and names that every map draws (public: the posters name the grids; never an inc
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -11,7 +10,9 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from api import basemap
 from api.auth.deps import PublicUnlimited
 from api.db import ConnDep
+from api.geojson import GEOJSON_CONTENT, GeoJSONResponse
 from api.params import parse_bbox
+from api.schemas import FeatureCollection
 
 router = APIRouter(tags=["basemap"])
 
@@ -27,7 +28,8 @@ async def basemap_tile(z: Z, x: XY, y: XY, request: Request, who: PublicUnlimite
     return Response(data, media_type=media_type, headers={"Cache-Control": "public, max-age=86400"})
 
 
-@router.get("/api/public/base")
+@router.get("/api/public/base", response_model=FeatureCollection, response_class=GeoJSONResponse,
+            responses=GEOJSON_CONTENT)
 async def base_outlines(conn: ConnDep, who: PublicUnlimited,  # reference data like the catalogue: a map
                         # fetches it as it moves, and panning must not spend the budget a report needs
                         zoom: Annotated[int, Query(ge=0, le=basemap.MAX_ZOOM, description="the map's zoom")],
@@ -36,5 +38,4 @@ async def base_outlines(conn: ConnDep, who: PublicUnlimited,  # reference data l
     grids from street zoom (15), linkage workstations from 13, simplified for the zoom; GeoJSON
     with a label point per area. Outlines and names only (public, cached)."""
     doc = await basemap.outlines(conn, zoom, parse_bbox(bbox))
-    return Response(json.dumps(doc, ensure_ascii=False, separators=(",", ":")), media_type="application/geo+json",
-                    headers={"Cache-Control": "public, max-age=300"})
+    return GeoJSONResponse(doc, headers={"Cache-Control": "public, max-age=300"})

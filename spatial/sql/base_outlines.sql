@@ -2,9 +2,7 @@
 -- the given kinds meeting a bbox, simplified to about half a pixel at the zoom asked, each with
 -- a point inside it to hang its name on; and the linkage workstations when asked. Params:
 --   kinds text[]; xmin..ymax (bbox, WGS-84); tolerance (degrees); stations (bool).
-SELECT json_build_object(
-    'type', 'FeatureCollection',
-    'features', coalesce((SELECT json_agg(f ORDER BY rank, code) FROM (
+WITH found AS (
         SELECT array_position(CAST(:kinds AS text[]), a.kind) AS rank, a.code,
                json_build_object(
                    'type', 'Feature', 'id', a.code,
@@ -26,5 +24,9 @@ SELECT json_build_object(
         WHERE CAST(:stations AS boolean)
           AND s.geom && ST_MakeEnvelope(CAST(:xmin AS float8), CAST(:ymin AS float8),
                                         CAST(:xmax AS float8), CAST(:ymax AS float8), 4326)
-    ) x), '[]'::json)
+)
+SELECT json_build_object(
+    'type', 'FeatureCollection',
+    'numberReturned', (SELECT count(*) FROM found),
+    'features', coalesce((SELECT json_agg(f ORDER BY rank, code) FROM found), '[]'::json)
 ) AS doc
