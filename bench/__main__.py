@@ -156,16 +156,16 @@ def main(argv=None) -> int:
                 d_times, d_grids = single.http_latency(conn, auth, points, warm, category)
                 d0_times, d1_times = single.http_floor_latency(conn, auth, len(points))
         stats = single.print_latency(report, {
-            "(a) raw SQL, psycopg sync": a_times,
+            goals.RAW: a_times,
             "(b) spatial.routing.route_point, async SQLAlchemy": b_times,
-            "(c) GET /api/route, uvicorn thread, lean keep-alive client": c_times,
+            goals.IN_PROCESS: c_times,
             "(a0) raw SQL, psycopg, never prepared": a0_times,
             "(c0) HTTP floor: GET unknown path -> 404, no database": c0_times,
             "(c1) GET /api/auth/me: token + session (per-worker cache)": c1_times,
             "(d) GET /api/route, `gridgov serve --workers 2` subprocess": d_times,
             "(d0) HTTP floor of (d): unknown path -> 404": d0_times,
             "(d1) GET /api/auth/me on (d): token + cached session": d1_times,
-        }, "(a) raw SQL, psycopg sync")
+        }, goals.RAW)
         in_grid = sum(g is not None for g in a_grids)
         same = a_grids == b_grids == c_grids == d_grids
         report.out(f"  {single.WARMUP} warm-up calls per layer, autocommit, one connection; {in_grid}/{len(points)} "
@@ -187,7 +187,7 @@ def main(argv=None) -> int:
         workers = args.workers or len(os.sched_getaffinity(0))
         with serve(create_app(db.settings)) as url, serve_process(db.settings, workers) as served:
             intake_stats = intake.run(report, db, url, (lons, lats), category, args.intake, args.clients,
-                                      stats["(c) GET /api/route, uvicorn thread, lean keep-alive client"]["p50"],
+                                      stats[goals.IN_PROCESS]["p50"],
                                       served.url, workers)
 
         rate = args.load_rate or LOAD_SHARE * intake_stats["workers_rps"]

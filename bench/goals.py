@@ -5,7 +5,7 @@ from __future__ import annotations
 from bench.report import Report, ms
 
 RAW = "(a) raw SQL, psycopg sync"
-IN_PROCESS = "(c) GET /api/route, uvicorn + httpx keep-alive"
+IN_PROCESS = "(c) GET /api/route, uvicorn thread, lean keep-alive client"  # the labels of section 1
 
 
 def _served_route(stats: dict) -> tuple[str, dict]:
