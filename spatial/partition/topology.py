@@ -38,11 +38,6 @@ def polygonal(geom: BaseGeometry) -> BaseGeometry:
     return shapely.MultiPolygon(polys)
 
 
-def on_grid(geom: BaseGeometry) -> BaseGeometry:
-    """``geom`` snapped to the precision grid, as a valid MultiPolygon."""
-    return polygonal(shapely.set_precision(geom, GRID))
-
-
 def snap_to(drawn: BaseGeometry, areas, metres: float = SNAP_M) -> BaseGeometry:
     """``drawn`` with its vertices moved onto the areas' vertices within ``metres`` (and those
     vertices inserted into its segments), so an edge drawn along an existing one follows it exactly.

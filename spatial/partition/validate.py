@@ -8,7 +8,6 @@ from the parent minus the union of the children, slivers from each part's area a
 
 from __future__ import annotations
 
-import math
 import re
 
 import numpy as np
@@ -178,11 +177,6 @@ def violations(children, parent_geom: BaseGeometry | None, *, min_area_m2: float
     return out
 
 
-def is_partition(children, parent_geom: BaseGeometry, **kwargs) -> bool:
-    """Whether ``children`` partition ``parent_geom`` with no violation at all."""
-    return not violations(children, parent_geom, **kwargs)
-
-
 def new_violations(before: list[dict], after: list[dict], tolerance_m2: float = TOLERANCE_M2) -> list[dict]:
     """The violations of ``after`` that ``before`` did not have (a gap inside an old gap is old)."""
     seen = {(v["reason"], tuple(v["codes"])) for v in before if v["reason"] != "gap"}
@@ -197,8 +191,3 @@ def new_violations(before: list[dict], after: list[dict], tolerance_m2: float = 
             continue
         fresh.append(v)
     return fresh
-
-
-def degrees_for(metres: float, lat: float) -> float:
-    """Roughly how many degrees of longitude ``metres`` are at ``lat``."""
-    return metres / (M_PER_DEG * max(math.cos(math.radians(lat)), 0.01))
