@@ -17,7 +17,7 @@ import numpy as np
 import psycopg
 
 from api.settings import Settings
-from bench import bulk, console, cycle, goals, hostile, http1, intake, partition, plan, reporter, single
+from bench import bulk, console, cycle, goals, hostile, http1, intake, login, partition, plan, reporter, single
 from bench.common import district_shape, points_inside, serve
 from bench.dbenv import bench_database, check_loaded
 from bench.report import RESULTS_DIR, Report
@@ -209,6 +209,11 @@ def main(argv=None) -> int:
         with serve(create_app(db.settings)) as url, \
                 httpx.Client(base_url=url, trust_env=False, timeout=60) as client:
             reporter.run(report, client, (float(lons[0]), float(lats[0])), 20, args.seed, db.created_incidents)
+
+        report.section("6a. Failed logins: does the answer's time tell whether a username exists?")
+        with serve(create_app(db.settings)) as url, \
+                httpx.Client(base_url=url, trust_env=False, timeout=60) as client:
+            login.run(report, client, db.username)
 
         report.section("6b. Hostile requests: one worker's peak memory and CPU (photos, a layer file, a split)")
         hostile.run(report, db, args.seed)
