@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from tests.e2e.test_desk import login
+from tests.e2e.test_desk import login, report, spot  # noqa: F401 (fixture)
 from tests.e2e.test_map import DISTRICT, Page, browser, http  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.e2e
@@ -210,6 +210,22 @@ def test_a_lost_session_brings_the_login_card_back_without_an_error_alert(
         page.get_by_test_id("login-submit").click()
         page.get_by_test_id("app-view").wait_for(state="visible")
         page.locator("[data-testid=queue-row]").first.wait_for()
+        assert web.page_errors == [] and web.csp_violations() == []
+    finally:
+        web.context.close()
+
+
+def test_a_public_page_reports_its_failed_load_the_same_way(browser, live_server, http, spot):  # noqa: F811
+    """The resident's tracking page (no login) starts through page.js too: the case that could not
+    be fetched is said so, in words, and comes with a retry."""
+    created = report(http, spot)
+    web = Page(browser, live_server, viewport={"width": 360, "height": 740})
+    try:
+        failing = Failing(web.page, "**/api/public/incidents/*", abort=True)
+        web.page.goto(f"{live_server}/track/{created['tracking_code']}#t={created['reporter_token']}")
+        assert web.page.get_by_test_id("login-view").count() == 0
+        recover(web, failing, "办理进度加载失败")
+        web.page.get_by_test_id("track-status").wait_for()
         assert web.page_errors == [] and web.csp_violations() == []
     finally:
         web.context.close()
