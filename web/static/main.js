@@ -1,4 +1,4 @@
-// gridgov web map: login, layers, routing preview. Native ES module; Leaflet is the global L.
+// gridgov web map: layers and the routing preview (start-up, login, load errors: page.js). Leaflet is the global L.
 /* global L */
 
 import { publicJson } from "./api.js";
