@@ -3,8 +3,8 @@
 
 import { api, ApiError } from "./api.js";
 import { h, replace } from "./dom.js";
-import { applyI18n, dateTime, getLang, onLangChange, t, toggleLang } from "./i18n.js";
-import { signOut, startSession } from "./session.js";
+import { dateTime, getLang, t } from "./i18n.js";
+import { attempt, startPage } from "./page.js";
 import "./strings-calendar.js";
 
 const $ = (id) => document.getElementById(id);
@@ -74,7 +74,7 @@ async function submit(ev) {
   try {
     page.result = await api("/api/admin/calendar", { method: "POST", body: doc });
     renderResult();
-    await loadStatus();
+    await attempt("load.calendar", loadStatus);
   } catch (e) {
     if (!(e instanceof ApiError)) throw e;
     const problems = e.body?.problems || e.errors || [];
@@ -96,24 +96,16 @@ function renderResult() {
 
 async function start(me) {
   page.me = me;
-  $("user-name").textContent = me.username;
-  if (!me.capabilities.includes("manage_calendar")) {
-    $("cal-noaccess").hidden = false;
-    $("cal-main").hidden = true;
-    return;
-  }
   $("cal-form").addEventListener("submit", (ev) => { submit(ev).catch((e) => { $("cal-result").textContent = String(e); }); });
-  await loadStatus();
+  await attempt("load.calendar", loadStatus);
 }
 
-document.addEventListener("DOMContentLoaded", () => {
-  applyI18n();
-  startSession(start);
-  for (const b of document.querySelectorAll("[data-lang-toggle]")) b.addEventListener("click", toggleLang);
-  onLangChange(() => {
-    applyI18n();
+startPage({
+  capability: "manage_calendar",
+  denied: { key: "cal.noaccess", testid: "cal-noaccess" },
+  onReady: start,
+  onLang: () => {
     renderStatus();
     renderResult();
-  });
-  $("logout").addEventListener("click", signOut);
+  },
 });

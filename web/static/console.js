@@ -7,10 +7,10 @@
 
 import { accessToken, api } from "./api.js";
 import { h, replace } from "./dom.js";
-import { ago, applyI18n, dateTime, localName, onLangChange, t, toggleLang } from "./i18n.js";
+import { ago, dateTime, localName, t } from "./i18n.js";
 import { LiveStream, showLiveState } from "./live.js";
 import { makeMap as baseMap, mapConfig } from "./map.js";
-import { signOut, startSession } from "./session.js";
+import { attempt, startPage } from "./page.js";
 import "./strings-cycle.js";
 import "./strings-console.js";
 import { UNIT_COLOURS } from "./style.js";
@@ -207,7 +207,7 @@ function heatParams() {
 
 function scheduleHeat(delay = HEAT_DEBOUNCE_MS) {
   clearTimeout(cons.heatTimer);
-  cons.heatTimer = setTimeout(() => drawHeat().catch(() => {}), delay);
+  cons.heatTimer = setTimeout(() => attempt("load.heatmap", drawHeat), delay);
 }
 
 async function drawHeat() {
@@ -330,8 +330,8 @@ function showTab(tab) {
   $("queue-count").hidden = tab !== "queue";
   $("console-warnings").hidden = tab !== "warnings";
   $("console-repeats").hidden = tab !== "repeats";
-  if (tab === "warnings") loadWarnings().catch(() => {});
-  if (tab === "repeats") loadRepeats().catch(() => {});
+  if (tab === "warnings") attempt("load.warnings", loadWarnings);
+  if (tab === "repeats") attempt("load.repeats", loadRepeats);
 }
 
 // ---------------------------------------------------------------- start
@@ -350,23 +350,19 @@ function fillFilters() {
 
 async function start(me) {
   cons.me = me;
-  $("user-name").textContent = me.username;
-  if (!me.capabilities.includes("read_incidents")) {
-    $("console-noaccess").hidden = false;
-    $("console-main").hidden = true;
-    return;
-  }
   const [categories, config] = await Promise.all([api("/api/categories"), mapConfig()]);
   cons.categories = categories;
   fillFilters();
   makeMap(config);
+  const incidents = () => attempt("load.incidents", loadIncidents);
+  const units = () => attempt("load.units", loadUnits);
   cons.live = new LiveStream({
     onIncident: onLiveIncident, onState: showLiveState,
     onUnit: (u) => upsertUnit(u),
-    onUnitsReload: () => loadUnits().catch(() => {}),
-    onResync: () => { loadIncidents().catch(() => {}); loadUnits().catch(() => {}); },
+    onUnitsReload: units,
+    onResync: () => { incidents(); units(); },
   }).start();
-  await Promise.all([loadIncidents(), loadUnits()]);
+  await Promise.all([incidents(), units()]);
   if (cons.incidents.size) {
     cons.map.fitBounds(L.latLngBounds([...cons.incidents.values()].map((e) => [e.item.lat, e.item.lon])).pad(0.1),
       { maxZoom: 14 });
@@ -375,20 +371,18 @@ async function start(me) {
   $("heat-controls").addEventListener("submit", (ev) => ev.preventDefault());
   $("h-play").addEventListener("click", togglePlay);
   for (const b of document.querySelectorAll(".tabs .tab")) b.addEventListener("click", () => showTab(b.dataset.tab));
-  await drawHeat();
+  await attempt("load.heatmap", drawHeat);
   document.body.dataset.consoleReady = "1";
 }
 
-document.addEventListener("DOMContentLoaded", () => {
-  applyI18n();
-  startSession(start);
-  for (const b of document.querySelectorAll("[data-lang-toggle]")) b.addEventListener("click", toggleLang);
-  onLangChange(() => {
-    applyI18n();
-    if (!cons.me) return;
+startPage({
+  capability: "read_incidents",
+  denied: { key: "console.noaccess", testid: "console-noaccess" },
+  onReady: start,
+  onLang: () => {
+    if (!cons.map) return;
     fillFilters();
     renderQueue();
     showLiveState(cons.live?.current);
-  });
-  $("logout").addEventListener("click", signOut);
+  },
 });

@@ -3,10 +3,10 @@
 
 import { api, ApiError } from "./api.js";
 import { h, replace } from "./dom.js";
-import { ago, applyI18n, dateTime, localName, metres, onLangChange, t, toggleLang } from "./i18n.js";
+import { ago, dateTime, localName, metres, t } from "./i18n.js";
 import { LiveStream, showLiveState } from "./live.js";
 import { createMap } from "./map.js";
-import { signOut, startSession } from "./session.js";
+import { attempt, startPage } from "./page.js";
 import "./strings-cycle.js";
 
 const $ = (id) => document.getElementById(id);
@@ -204,7 +204,8 @@ function eventLabel(kind) {
 
 function photo(sha) {
   const img = h("img", { alt: sha.slice(0, 8), dataset: { testid: "photo" } });
-  fetchBlob(`/api/attachments/${sha}`).then((url) => { img.src = url; }).catch(() => { img.alt = "!"; });
+  fetchBlob(`/api/attachments/${sha}`).then((url) => { img.src = url; })
+    .catch(() => { img.alt = t("page.load_failed", { what: t("load.photo") }); img.dataset.failed = "1"; });
   return img;
 }
 
@@ -222,7 +223,7 @@ function printHandover() {
 }
 
 function drawMap(c) {  // one map at a time in #case-map: each draw waits for the one before
-  desk.mapDrawn = (desk.mapDrawn || Promise.resolve()).then(() => drawCaseMap(c)).catch(() => {});
+  desk.mapDrawn = (desk.mapDrawn || Promise.resolve()).then(() => attempt("load.case_map", () => drawCaseMap(c)));
 }
 
 async function drawCaseMap(c) {
@@ -357,7 +358,7 @@ async function submitForm(ev) {
     desk.doc = await api(`/api/incidents/${desk.doc.id}/actions/${rule.action}`, { method: "POST", body });
     desk.form = null;
     renderCase();
-    loadQueue().catch(() => {});
+    attempt("load.queue", loadQueue);
   } catch (e) {
     err.textContent = e instanceof ApiError ? e.detail : String(e);
     err.hidden = false;
@@ -367,7 +368,8 @@ async function submitForm(ev) {
 // ---------------------------------------------------------------- notifications
 
 async function loadNotifications() {
-  if (!desk.me.capabilities.includes("work_desk")) { $("notifications").hidden = true; return; }
+  if (!desk.me.capabilities.includes("work_desk")) return;  // the button stays hidden
+  $("notifications").hidden = false;
   const list = await api("/api/desk/notifications?limit=30");
   $("notification-count").textContent = String(list.length);
   replace($("notification-list"), list.map((n) => n.incident_id == null
@@ -396,13 +398,13 @@ function deskNotice(n) {
 function onLiveIncident(ev) {
   clearTimeout(desk.pending);
   desk.pending = setTimeout(() => {
-    loadQueue({ keep: true }).catch(() => {});
-    if (ev.kind !== "reported") loadNotifications().catch(() => {});
+    attempt("load.queue", () => loadQueue({ keep: true }));
+    if (ev.kind !== "reported") attempt("load.notifications", loadNotifications);
   }, LIVE_DEBOUNCE_MS);
   if (desk.doc && desk.doc.id === ev.incident_id && !desk.form) {
-    api(`/api/incidents/${ev.incident_id}`).then((doc) => {
+    attempt("load.case", () => api(`/api/incidents/${ev.incident_id}`).then((doc) => {
       if (desk.doc?.id === doc.id && !desk.form) { desk.doc = doc; renderCase(); }
-    }).catch(() => {});
+    }));
   }
 }
 
@@ -410,49 +412,44 @@ function onLiveIncident(ev) {
 
 async function start(me) {
   desk.me = me;
-  $("user-name").textContent = me.username;
-  if (!me.capabilities.includes("read_incidents")) {
-    $("desk-noaccess").hidden = false;
-    $("desk-main").hidden = true;
-    return;
-  }
   const [categories, departments, machine] = await Promise.all([
     api("/api/categories"), api("/api/departments"), api("/api/workflow/machine")]);
   desk.categories = categories;
   desk.departments = departments;
   desk.labels = Object.fromEntries(machine.rules.map((r) => [r.action, { name: r.label_zh, name_en: r.label_en }]));
   fillFilters();
-  $("filters").addEventListener("change", () => loadQueue());
-  $("filters").addEventListener("submit", (e) => { e.preventDefault(); loadQueue(); });
+  const reload = () => attempt("load.queue", loadQueue);
+  $("filters").addEventListener("change", reload);
+  $("filters").addEventListener("submit", (e) => { e.preventDefault(); reload(); });
   let typing = null;  // search as the desk types, once it pauses
-  $("f-search").addEventListener("input", () => { clearTimeout(typing); typing = setTimeout(() => loadQueue(), 300); });
-  $("queue-more").addEventListener("click", () => loadQueue({ append: true }));
+  $("f-search").addEventListener("input", () => { clearTimeout(typing); typing = setTimeout(reload, 300); });
+  $("queue-more").addEventListener("click", () => attempt("load.queue", () => loadQueue({ append: true })));
   $("notifications").addEventListener("click", () => { $("notification-list").hidden = !$("notification-list").hidden; });
-  await loadQueue();
-  loadNotifications().catch(() => {});
+  await reload();
+  attempt("load.notifications", loadNotifications);
   const deep = /case=(\d+)/.exec(location.hash);
   if (deep) await openCase(Number(deep[1]));
   desk.live = new LiveStream({
     onIncident: onLiveIncident, onState: showLiveState,
-    onResync: () => { loadQueue().catch(() => {}); loadNotifications().catch(() => {}); },
+    onResync: () => { reload(); attempt("load.notifications", loadNotifications); },
   }).start();
   desk.timer = setInterval(() => {
-    loadQueue().catch(() => {});
-    loadNotifications().catch(() => {});
+    attempt("load.queue", loadQueue);
+    attempt("load.notifications", loadNotifications);
   }, REFRESH_MS);
+  document.body.dataset.deskReady = "1";
 }
 
-document.addEventListener("DOMContentLoaded", () => {
-  applyI18n();
-  startSession(start);  // draws the login card first (synchronously), then waits for a user
-  for (const b of document.querySelectorAll("[data-lang-toggle]")) b.addEventListener("click", toggleLang);
-  onLangChange(() => {
-    applyI18n();
-    if (!desk.me) return;
+startPage({
+  // the owning desk, or those who supervise its cases (督办); an officer works from /unit
+  capability: ["work_desk", "supervise_cases"],
+  denied: { key: "page.noaccess.desk", testid: "desk-noaccess" },
+  onReady: start,
+  onLang: () => {
+    if (!desk.me || !desk.categories.length) return;
     fillFilters();
     renderQueue();
     if (desk.doc) renderCase();
     showLiveState(desk.live?.current);
-  });
-  $("logout").addEventListener("click", signOut);
+  },
 });

@@ -6,10 +6,10 @@
 // Native ES module; Leaflet and Geoman are the global L (classic scripts).
 /* global L */
 
-import { api, request, ApiError } from "./api.js";
+import { api, publicJson, request, ApiError } from "./api.js";
 import { h, replace } from "./dom.js";
-import { applyI18n, dateTime, getLang, localName, onLangChange, t, tOr, toggleLang } from "./i18n.js";
-import { signOut, startSession } from "./session.js";
+import { dateTime, getLang, localName, t, tOr } from "./i18n.js";
+import { attempt, clearLoadError, reportLoadError, startPage } from "./page.js";
 import { PendingEdits, etagOf } from "./editor-ops.js";
 import { HistoryBar } from "./editor-history.js";
 import { FilesPanel, download } from "./editor-files.js";
@@ -170,7 +170,14 @@ async function loadLayers({ fit = false } = {}) {
   };
   setFlag("gridsLoaded", "");
   replace($("ed-count"), t("ed.loading"));
-  const [grids, parents] = await Promise.all([api(q("grid")), api(q("community")).catch(() => null)]);
+  // the community outlines are a backdrop: without them the grids still load, and the failure shows
+  const [grids, parents] = await Promise.all([api(q("grid")), api(q("community")).then((fc) => {
+    clearLoadError("load.communities");
+    return fc;
+  }, (e) => {
+    reportLoadError("load.communities", e, () => attempt("load.grids", loadLayers));
+    return null;
+  })]);
   ed.index.clear();
   ed.parents.clear();
   ed.layers.parents.clearLayers();
@@ -401,14 +408,14 @@ async function save() {
   } catch (e) {
     if (e instanceof ApiError && e.status === 412) {
       ed.pending.clear();
-      await loadLayers().catch(() => {});
+      await attempt("load.grids", loadLayers);
       status("conflict", "ed.conflict", { versions: currentVersions(e) });
       setFlag("saveState", "conflict");
     } else {
       if (e instanceof ApiError && e.status === 422 && e.body?.violations?.features && ed.pending.length) {
         ed.pending.steps[0].result = { ...ed.pending.steps[0].result, violations: e.body.violations };  // drawn red
       }
-      if (e.saved) await loadLayers().catch(() => {});
+      if (e.saved) await attempt("load.grids", loadLayers);
       const lines = errorLines(e);
       if (e.saved) lines.push(t("ed.save.partly", { n: e.saved }));
       status("error", null, { text: `${t("ed.save.failed")}: ${errorText(e)}` }, lines);
@@ -664,18 +671,11 @@ async function start(me) {
   ed.me = me;
   ed.can = new Set(me.capabilities || []);
   ed.editable = ed.can.has("edit_areas");
-  $("user-name").textContent = me.username;
   $("ed-readonly").hidden = ed.editable;
-  if (!ed.can.has("read_map")) {
-    $("ed-readonly").hidden = false;
-    $("ed-readonly").dataset.i18n = "ed.noaccess";
-    $("ed-readonly").textContent = t("ed.noaccess");
-    setFlag("editorReady", "1");
-    return;
-  }
   const [config, openapi] = await Promise.all([
     mapConfig(),
-    fetch("/openapi.json").then((r) => r.json()).catch(() => ({})),
+    // the API's own description builds the files panel: without it there is no panel, and the failure shows
+    attempt("load.api_description", () => publicJson("/openapi.json"), { retry: false }).then((doc) => doc || {}),
   ]);
   ed.paths = new Set(Object.keys(openapi.paths || {}));
   ed.posterPdf = ed.paths.has("/api/areas/{code}/poster.pdf") || JSON.stringify(
@@ -700,15 +700,11 @@ async function start(me) {
   window.addEventListener("beforeunload", (e) => {  // unsaved steps: let the browser ask first
     if (ed.pending.length) e.preventDefault();
   });
-  try {
-    await loadLayers({ fit: true });
-  } catch (e) {
-    status("error", null, { text: `${t("ed.load_failed")}: ${errorText(e)}` });
-  }
+  await attempt("load.grids", () => loadLayers({ fit: true }));
   setFlag("editorReady", "1");
 }
 
-onLangChange(() => {
+function onLang() {
   if (!ed.map) return;
   ed.map.pm.setLang(getLang() === "en" ? "en" : "zh");
   ed.history.render();
@@ -717,19 +713,19 @@ onLangChange(() => {
   renderCount();
   if (ed.asOf) replace($("ed-banner"), t("ed.history.banner", { t: dateTime(ed.asOf) }));
   renderPanel();
-});
-
-function boot() {
-  applyI18n();
-  document.addEventListener("click", (e) => {
-    if (e.target.closest("[data-lang-toggle]")) toggleLang();
-  });
-  $("logout").addEventListener("click", signOut);
-  startSession(start).catch((e) => console.error(e));
 }
+
+// ---------------------------------------------------------------- boot
 
 if (typeof L === "undefined" || !L.PM) {
   document.body.textContent = "Leaflet or Geoman failed to load (/vendor/leaflet, /vendor/geoman)";
 } else {
-  boot();
+  startPage({
+    capability: "read_map",
+    denied: { key: "ed.noaccess", testid: "editor-noaccess" },
+    onReady: start,
+    onLang,
+    onResume: () => {},  // the same manager is back: the unsaved steps are still here, to be saved now
+  });
 }
+

@@ -36,12 +36,14 @@ function codeName(name, code) {
 }
 
 export class MapLayers {
-  constructor(map, { capabilities, deptName, categoryName, onCount }) {
+  /** onError(def, error): a layer failed to load (the page shows it, with a retry). */
+  constructor(map, { capabilities, deptName, categoryName, onCount, onError }) {
     this.map = map;
     this.capabilities = new Set(capabilities || []);
     this.deptName = deptName;
     this.categoryName = categoryName;
     this.onCount = onCount || (() => {});
+    this.onError = onError || ((def, e) => console.warn(`layer ${def.id} failed`, e));
     this.areaRenderer = L.canvas({ pane: "areaPane", padding: 0.3, tolerance: 2 });
     this.pointRenderer = L.svg({ pane: "pointPane", padding: 0.3 });
     this.unitRenderer = L.svg({ pane: "unitPane", padding: 0.3 });
@@ -58,7 +60,7 @@ export class MapLayers {
     }
     map.on("overlayadd", (e) => {
       const def = OVERLAYS.find((d) => this.layers[d.id] === e.layer);
-      if (def) this.load(def).catch(() => {});
+      if (def) this.load(def).catch((e) => this.onError(def, e));
     });
   }
 
@@ -263,6 +265,7 @@ export class MapLayers {
     const shown = OVERLAYS.filter((d) => d.on && !this.unavailable.has(d.id));
     for (const def of shown) this.layers[def.id].addTo(this.map);
     const results = await Promise.allSettled(shown.map((d) => this.load(d)));
+    results.forEach((r, i) => { if (r.status === "rejected") this.onError(shown[i], r.reason); });
     return results;
   }
 

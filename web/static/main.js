@@ -1,17 +1,16 @@
-// gridgov web map: login, layers, routing preview. Native ES module; Leaflet is the global L.
+// gridgov web map: layers and the routing preview (start-up, login, load errors: page.js). Leaflet is the global L.
 /* global L */
 
-import * as auth from "./api.js";
-import { api, publicJson, ApiError } from "./api.js";
+import { publicJson } from "./api.js";
 import { h, replace } from "./dom.js";
-import { t, tOr, applyI18n, toggleLang, onLangChange, localName, list } from "./i18n.js";
+import { t, tOr, localName, list } from "./i18n.js";
 import { MapLayers } from "./layers.js";
 import { RoutingPreview } from "./routing.js";
 import { INCIDENT_COLOURS, UNIT_COLOURS, incidentGroup } from "./style.js";
 import { makeMap, mapConfig } from "./map.js";
+import { attempt, reportLoadError, startPage } from "./page.js";
 
 const $ = (id) => document.getElementById(id);
-const FLASH = "gridgov.flash";
 
 let resolveReady;
 let rejectReady;
@@ -19,6 +18,7 @@ const gridgov = {
   map: null, layers: null, routing: null, me: null,
   ready: new Promise((res, rej) => { resolveReady = res; rejectReady = rej; }),
 };
+// a page that never got ready has said why on screen; the promise is for tests and scripts that wait on it
 gridgov.ready.catch(() => {});
 window.gridgov = gridgov;
 
@@ -37,62 +37,6 @@ function categoryName(code, fallback) {
   const c = categoryRecord(code);
   return c ? localName(c) : (fallback || code || "");
 }
-
-// ---------------------------------------------------------------- login screen
-
-function showLogin(messageKey) {
-  $("app-view").hidden = true;
-  $("login-view").hidden = false;
-  document.body.dataset.view = "login";
-  if (messageKey) setError($("login-error"), messageKey);
-  $("login-username").focus();
-}
-
-/** Show a login error: a message key (re-translated on 中/EN) or a text from the server. */
-function setError(el, key, text) {
-  if (key) el.dataset.i18n = key;
-  else delete el.dataset.i18n;
-  el.textContent = key ? t(key) : text;
-  el.hidden = false;
-}
-
-async function onLoginSubmit(ev) {
-  ev.preventDefault();
-  const err = $("login-error");
-  const button = ev.submitter || document.querySelector("[data-testid=login-submit]");
-  const username = $("login-username").value.trim();
-  const password = $("login-password").value;
-  if (!username || !password) {
-    setError(err, "login.missing");
-    return;
-  }
-  err.hidden = true;
-  button.disabled = true;
-  button.textContent = t("login.busy");
-  try {
-    await auth.login(username, password);
-    const me = await api("/api/auth/me");
-    $("login-password").value = "";
-    await startApp(me);
-  } catch (e) {
-    if (e instanceof ApiError && e.status === 401) setError(err, "login.wrong");
-    else if (e instanceof ApiError && e.status === 0) setError(err, "error.network");
-    else setError(err, null, `${t("login.failed")}: ${e instanceof ApiError ? e.detail : String(e)}`);
-    err.hidden = false;
-    $("login-password").select();
-  } finally {
-    button.disabled = false;
-    button.textContent = t("login.submit");
-  }
-}
-
-let sessionLost = false;
-auth.setSessionLostHandler(() => {
-  if (sessionLost || !state.started) return;
-  sessionLost = true;
-  sessionStorage.setItem(FLASH, "login.expired");
-  window.location.reload();
-});
 
 // ---------------------------------------------------------------- header
 
@@ -201,30 +145,27 @@ function showCategoryDepartments() {
     ? `${t("route.responsible")}${list((c.departments || []).map(deptName))}` : "";
 }
 
-async function startApp(me) {
-  gridgov.me = me;
-  sessionStorage.removeItem(FLASH);
-  $("login-view").hidden = true;
-  $("app-view").hidden = false;
-  document.body.dataset.view = "map";
-  renderHeader();
-  if (state.started) return;
-  state.started = true;
-
-  const [config, categories, departments] = await Promise.all([
-    mapConfig(),
-    publicJson("/api/categories").catch(() => []),
-    publicJson("/api/departments").catch(() => []),
-  ]);
+/** The categories and departments (the routing preview's choices, popups' names). */
+async function loadCatalog() {
+  const [categories, departments] = await Promise.all([publicJson("/api/categories"), publicJson("/api/departments")]);
   state.categories = categories;
   for (const d of departments) state.departments.set(d.code, d);
   fillCategories();
+}
+
+async function startApp(me) {
+  gridgov.me = me;
+  renderHeader();
+  state.started = true;
+
+  const [config] = await Promise.all([mapConfig(), attempt("load.categories", loadCatalog)]);
   $("category").addEventListener("change", showCategoryDepartments);
 
   const map = createMap(config);
   gridgov.map = map;
   const layers = new MapLayers(map, {
     capabilities: me.capabilities, deptName, categoryName,
+    onError: (def, e) => reportLoadError(def.label, e, () => attempt(def.label, () => layers.load(def))),
     onCount: (id, n) => {
       document.body.dataset[`${id}Loaded`] = String(n);
       renderStats();
@@ -247,27 +188,16 @@ async function startApp(me) {
   buildControl();
   buildLegend();
 
-  const results = await layers.start();
-  const failed = results.find((r) => r.status === "rejected");
+  await layers.start();  // a layer that failed says so (onError), with a retry
   buildControl();  // drop layers the caller may not see (403)
   buildLegend();
   const bounds = layers.bounds();
   if (bounds) map.fitBounds(bounds, { padding: [16, 16] });
-  if (!can.has("read_map")) {
-    replace($("route-panel"), h("p", {
-      class: "notice notice-warn", dataset: { testid: "map-noaccess", i18n: "map.noaccess" },
-    }, t("map.noaccess")));
-    $("route-panel").dataset.state = "noaccess";
-  } else if (failed) {
-    const e = failed.reason;
-    replace($("route-panel"), h("p", { class: "notice notice-error", role: "alert" },
-      `${t("layer.failed")}: ${e instanceof ApiError ? e.detail : String(e)}`));
-  }
   document.body.dataset.mapReady = "1";
   resolveReady(gridgov);
 }
 
-onLangChange(() => {
+function onLang() {
   if (!state.started) return;
   fillCategories();
   renderHeader();
@@ -275,35 +205,18 @@ onLangChange(() => {
   if (gridgov.layers) { buildControl(); buildLegend(); }
   gridgov.routing?.render();
   gridgov.map?.closePopup();
-});
-
-// ---------------------------------------------------------------- boot
-
-async function boot() {
-  applyI18n();
-  for (const b of document.querySelectorAll("[data-lang-toggle]")) b.addEventListener("click", toggleLang);
-  $("login-form").addEventListener("submit", onLoginSubmit);
-  $("logout").addEventListener("click", async () => {
-    await auth.logout();
-    window.location.reload();
-  });
-  const flash = sessionStorage.getItem(FLASH);
-  sessionStorage.removeItem(FLASH);
-  if (auth.hasSession()) {
-    try {
-      const me = await api("/api/auth/me");
-      await startApp(me);
-      return;
-    } catch (e) {
-      auth.clearTokens();
-      if (e instanceof ApiError && e.status !== 401) console.warn("session check failed", e.detail);
-    }
-  }
-  showLogin(flash);
 }
+
+// ---------------------------------------------------------------- start
 
 if (typeof L === "undefined") {
   document.body.textContent = "Leaflet failed to load (/vendor/leaflet/leaflet.js)";
 } else {
-  boot().catch((e) => { rejectReady(e); console.error(e); });
+  startPage({
+    capability: "read_map",
+    denied: { key: "map.noaccess", testid: "map-noaccess" },
+    onReady: (me) => startApp(me).catch((e) => { rejectReady(e); throw e; }),
+    onDenied: (me) => { gridgov.me = me; renderHeader(); resolveReady(gridgov); },
+    onLang,
+  });
 }

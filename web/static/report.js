@@ -6,8 +6,9 @@
 import { deviceHeaders } from "./device.js";
 import { createMap } from "./map.js";
 import { h, replace } from "./dom.js";
-import { ago, applyI18n, localName, t, toggleLang } from "./i18n.js";
+import { ago, localName, t } from "./i18n.js";
 import * as outbox from "./outbox.js";
+import { attempt, startPage } from "./page.js";
 import "./strings-report.js";
 
 const $ = (id) => document.getElementById(id);
@@ -41,7 +42,7 @@ function place(lon, lat, accuracy) {
   page.circle = accuracy ? L.circle(ll, { radius: accuracy, weight: 1 }).addTo(page.map) : null;
   page.map.setView(ll, Math.max(page.map.getZoom(), 16));
   page.map.getContainer().dataset.placed = "1";
-  showWhere().catch(() => {});
+  attempt("load.where", showWhere);
 }
 
 async function showWhere() {
@@ -169,6 +170,7 @@ function sentCard(code, key = "report.sent", photoErrors = [], token = null) {
   const copy = h("button", { type: "button", class: "btn-secondary", dataset: { testid: "copy-link" },
     onclick: () => copyLink(link, copy) }, t("report.copy"));
   const share = navigator.share ? h("button", { type: "button", class: "btn-secondary", dataset: { testid: "share-link" },
+    // a rejection here is the resident closing the share sheet: nothing failed
     onclick: () => navigator.share({ title: t("report.share_title"), text: code, url: link }).catch(() => {}) },
   t("report.share")) : null;
   return h("div", { class: "sent", dataset: { testid: "report-sent" } },
@@ -338,7 +340,7 @@ async function start() {
   const fill = () => replace($("category"), h("option", { value: "" }, t("report.pick")),
     page.categories.map((c) => h("option", { value: c.code }, localName(c))));
   fill();
-  document.addEventListener("gridgov:lang", () => { fill(); render(true); });
+  page.onLang = () => { fill(); render(true); };
   $("report-form").addEventListener("submit", submit);
   locate();
   await flush();  // a report left from an earlier visit goes now
@@ -347,13 +349,8 @@ async function start() {
   window.addEventListener("online", () => { page.wake = true; flush(); });
 }
 
-document.addEventListener("DOMContentLoaded", () => {
-  applyI18n();
-  for (const b of document.querySelectorAll("[data-lang-toggle]")) b.addEventListener("click", () => {
-    toggleLang();
-    applyI18n();
-    document.dispatchEvent(new Event("gridgov:lang"));
-  });
-  if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});
-  start();
-});
+if ("serviceWorker" in navigator) {
+  // without it the page still works online; only opening it offline later is lost: nothing to tell the resident
+  navigator.serviceWorker.register("/sw.js").catch(() => {});
+}
+startPage({ session: false, onReady: start, onLang: () => page.onLang?.() });

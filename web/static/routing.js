@@ -4,6 +4,7 @@
 import { api, ApiError, download } from "./api.js";
 import { h, replace } from "./dom.js";
 import { t, localName, metres, ago, list } from "./i18n.js";
+import { attempt } from "./page.js";
 import { departmentColour } from "./style.js";
 
 export class RoutingPreview {
@@ -124,8 +125,8 @@ export class RoutingPreview {
       type: "button", class: "link-button", dataset: { testid: `poster-${fmt}` },
       onclick: (ev) => {
         ev.preventDefault();
-        download(`/api/areas/${encodeURIComponent(code)}/poster.${fmt}`, `poster-${code}.${fmt}`)
-          .catch((e) => alert(`${t("poster.failed")}: ${e.detail || e}`));
+        const get = () => download(`/api/areas/${encodeURIComponent(code)}/poster.${fmt}`, `poster-${code}.${fmt}`);
+        attempt("poster.download", get);  // a failure shows in the page's alert, with a retry
       },
     }, fmt.toUpperCase());
     return h("div", { class: "poster-links small", dataset: { testid: "route-poster" } },

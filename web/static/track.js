@@ -3,7 +3,8 @@
 
 import { deviceHeaders } from "./device.js";
 import { h, replace } from "./dom.js";
-import { applyI18n, dateTime, t, toggleLang } from "./i18n.js";
+import { dateTime, t } from "./i18n.js";
+import { attempt, startPage } from "./page.js";
 import "./strings-cycle.js";
 import "./strings-report.js";
 
@@ -90,12 +91,16 @@ async function rate(ev) {
     $("track-error").textContent = (await res.json().catch(() => ({}))).detail || `HTTP ${res.status}`;
     $("track-error").hidden = false;
   }
-  await load();
+  await attempt("load.track", load);
 }
 
-document.addEventListener("DOMContentLoaded", () => {
-  applyI18n();
-  for (const b of document.querySelectorAll("[data-lang-toggle]")) b.addEventListener("click", () => { toggleLang(); applyI18n(); load(); });
-  $("token-form").addEventListener("submit", (e) => { e.preventDefault(); token = $("token").value.trim(); load(); });
-  if (token) load(); else $("token-form").hidden = false;
+startPage({
+  session: false,
+  onReady: () => {
+    $("token-form").addEventListener("submit", (e) => { e.preventDefault(); token = $("token").value.trim(); attempt("load.track", load); });
+    if (token) return attempt("load.track", load);
+    $("token-form").hidden = false;
+    return null;
+  },
+  onLang: () => { if (token) attempt("load.track", load); },
 });

@@ -4,9 +4,9 @@
 import { api, ApiError } from "./api.js";
 import { h, replace } from "./dom.js";
 import { makeMap, mapConfig } from "./map.js";
-import { applyI18n, dateTime, localName, metres, onLangChange, t, toggleLang } from "./i18n.js";
+import { dateTime, localName, metres, t } from "./i18n.js";
 import { LiveStream, showLiveState } from "./live.js";
-import { signOut, startSession } from "./session.js";
+import { attempt, showDenied, startPage } from "./page.js";
 import "./strings-cycle.js";
 
 const $ = (id) => document.getElementById(id);
@@ -14,6 +14,7 @@ const REFRESH_MS = 20000;
 const SEND_EVERY_MS = 30000;
 const STEPS = ["accept", "arrive", "handle", "return"];
 
+const NO_UNIT = { key: "unit.none", testid: "unit-none" };
 const unit = { me: null, info: null, tasks: [], fix: null, lastSent: 0, watch: null, open: null, maps: [] };
 
 function showError(text) {
@@ -78,9 +79,8 @@ function fillStatus() {
 
 async function loadTasks() {
   const doc = await api("/api/unit/tasks");
-  if (!doc.unit) {
-    $("unit-none").hidden = false;
-    $("unit-main").hidden = true;
+  if (!doc.unit) {  // may record a unit's steps (a dispatcher), but is no unit itself
+    showDenied(NO_UNIT);
     return;
   }
   unit.info = { ...unit.info, ...doc.unit };
@@ -208,7 +208,7 @@ async function step(task, action, body) {
   } catch (e) {
     showError(e instanceof ApiError ? e.detail : String(e));
   }
-  await loadTasks().catch(() => {});
+  await attempt("load.tasks", loadTasks);
 }
 
 // ---------------------------------------------------------------- start
@@ -220,25 +220,20 @@ async function start(me) {
   $("new-task").addEventListener("click", () => { $("new-task").hidden = true; });
   $("unit-status").addEventListener("change", () =>
     sendPosition($("unit-status").value).catch((e) => showError(e instanceof ApiError ? e.detail : String(e))));
-  if (!me.capabilities.includes("work_assignments")) {
-    $("unit-none").hidden = false;
-    $("unit-main").hidden = true;
-    return;
-  }
-  await loadTasks();
+  const reload = () => attempt("load.tasks", loadTasks);
+  await reload();
   // a dispatch to this unit reaches the phone at once over the live stream (the officer's reach
   // is the unit's own cases); the poll stays as a fall-back
   unit.live = new LiveStream({
-    onIncident: () => { if (!unit.open) loadTasks().catch((e) => showError(e.detail || String(e))); },
-    onResync: () => loadTasks().catch(() => {}), onState: showLiveState,
+    onIncident: () => { if (!unit.open) reload(); },
+    onResync: reload, onState: showLiveState,
   }).start();
-  setInterval(() => { if (!unit.open) loadTasks().catch(() => {}); }, REFRESH_MS);
+  setInterval(() => { if (!unit.open) reload(); }, REFRESH_MS);
 }
 
-document.addEventListener("DOMContentLoaded", () => {
-  applyI18n();
-  startSession(start);  // draws the login card first (synchronously), then waits for a user
-  for (const b of document.querySelectorAll("[data-lang-toggle]")) b.addEventListener("click", toggleLang);
-  onLangChange(() => { applyI18n(); if (unit.info) { fillStatus(); renderTasks(); } });
-  $("logout").addEventListener("click", signOut);
+startPage({
+  capability: "work_assignments",  // an officer's account without a unit holds none (nothing in reach)
+  denied: NO_UNIT,
+  onReady: start,
+  onLang: () => { if (unit.info) { fillStatus(); renderTasks(); } },
 });
