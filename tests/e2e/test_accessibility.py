@@ -81,6 +81,10 @@ def world(http, make_user, spots, engine):  # noqa: F811
     with engine.connect() as conn:
         unit = conn.execute(sa.text("SELECT code FROM unit WHERE department_code = 'enforcement' AND status = "
                                     "'available' ORDER BY md5(code || 'axe') LIMIT 1")).scalar_one()
+        idle = conn.execute(sa.text("""
+            SELECT code FROM unit u WHERE code <> :busy AND NOT EXISTS (
+                SELECT 1 FROM assignment a WHERE a.unit_code = u.code AND a.cleared_at IS NULL)
+            ORDER BY md5(code || 'axe') LIMIT 1"""), {"busy": unit}).scalar_one()
     spot = spots[0]
     maker = CaseMaker(http, admin, lon=spot["lon"], lat=spot["lat"], unit=unit, second_unit="", category="street_vendor")
     dispatched = maker.report()
@@ -100,6 +104,7 @@ def world(http, make_user, spots, engine):  # noqa: F811
     return {
         "spot": spot, "dispatcher": make_user("dispatcher", DISTRICT), "admin": make_user("admin", DISTRICT),
         "manager": make_user("grid_manager", DISTRICT), "officer": make_user("officer", DISTRICT, unit=unit),
+        "idle_officer": make_user("officer", DISTRICT, unit=idle),
         "dispatched": dispatched, "accepted": accepted, "triaged": triaged, "closed": closed,
     }
 
@@ -186,6 +191,14 @@ def console_warnings(page, base, w):
     page.get_by_test_id("console-warnings").wait_for(state="visible")
 
 
+def unit_empty(page, base, w):
+    """An officer with nothing to do, sharing the phone's position."""
+    log_in(page, base, "/unit", w["idle_officer"])
+    page.get_by_test_id("tasks-empty").wait_for(state="visible")
+    page.get_by_test_id("share-position").check()
+    page.wait_for_function("() => document.querySelector('[data-testid=position-state]').textContent.length > 0")
+
+
 def unit_handle(page, base, w):
     unit(page, base, w)
     task = page.locator(f"[data-testid=task][data-incident-id='{w['accepted']['id']}']")
@@ -269,6 +282,7 @@ STATES = {
     "console-warnings": (VIEWPORT, None, console_warnings),
     "unit": (PHONE, 0, unit),
     "unit-handle": (PHONE, 0, unit_handle),
+    "unit-empty": (PHONE, 0, unit_empty),
     "editor": (LAPTOP, None, editor),
     "editor-grid": (LAPTOP, None, editor_grid),
     "calendar": (VIEWPORT, None, calendar),
