@@ -3,7 +3,7 @@ violation: the map (login screen, logged in, a routing preview), the desk (login
 case open, the dispatch form), the console (queue, warnings), the officer's phone (tasks, the
 handle form, no task), the grid editor (with and without a grid selected), the calendar, the
 hand-over sheet, the resident's report form (also with the me-too offer open and with the sent
-card) and the tracking page (with and without the secret). Six states are checked in English too.
+card) and the tracking page (with and without the secret). Seven states are checked in English too.
 The Leaflet maps are checked with the rest of each page.
 
 axe-core is a dev dependency (web/package.json): it is read from web/node_modules and evaluated
@@ -300,7 +300,7 @@ STATES = {
     "track": (PHONE, None, track_plain),
     "track-secret": (PHONE, None, track_secret),
 }
-ENGLISH = {"map-login", "desk-case", "unit", "report-me-too", "report-sent", "track-secret"}
+ENGLISH = {"map-login", "desk-case", "console", "unit", "report-me-too", "report-sent", "track-secret"}
 CASES = [pytest.param(name, "zh", id=name) for name in STATES] + [
     pytest.param(name, "en", id=f"{name}-en") for name in STATES if name in ENGLISH]
 
@@ -322,6 +322,10 @@ def test_the_page_passes_axe_wcag_2_aa(state, lang, browser, live_server, world,
         bring(page, live_server, world)
         if lang == "en":
             page.wait_for_function("() => document.documentElement.lang === 'en'")
+        if lang == "en":  # the names only assistive technology reads follow the language too
+            untranslated = page.evaluate("""() => [...document.querySelectorAll('[data-i18n-aria-label]')]
+                .filter(el => /[\\u4e00-\\u9fff]/.test(el.getAttribute('aria-label') || '')).map(el => el.id)""")
+            assert untranslated == [], f"aria-label still in Chinese: {untranslated}"
         violations = axe_violations(page, axe_source)
         assert not violations, f"{state} ({lang}): {len(violations)} axe violation(s)\n{describe(violations)}"
     finally:
