@@ -13,6 +13,7 @@ import { makeMap as baseMap, mapConfig } from "./map.js";
 import { attempt, startPage } from "./page.js";
 import "./strings-cycle.js";
 import "./strings-console.js";
+import "./strings-a11y.js";
 import { UNIT_COLOURS } from "./style.js";
 
 const $ = (id) => document.getElementById(id);

@@ -8,6 +8,7 @@ import { LiveStream, showLiveState } from "./live.js";
 import { createMap } from "./map.js";
 import { attempt, startPage } from "./page.js";
 import "./strings-cycle.js";
+import "./strings-a11y.js";
 
 const $ = (id) => document.getElementById(id);
 const PAGE = 50;

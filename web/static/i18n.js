@@ -264,6 +264,7 @@ export function applyI18n(root = document) {
   document.documentElement.lang = lang === "en" ? "en" : "zh-CN";
   for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
   for (const el of root.querySelectorAll("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
+  for (const el of root.querySelectorAll("[data-i18n-aria-label]")) el.setAttribute("aria-label", t(el.dataset.i18nAriaLabel));
   document.title = `${t("app.title")} · gridgov`;
 }
 
