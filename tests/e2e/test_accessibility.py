@@ -37,8 +37,8 @@ EXCLUDE: list[list[str]] = []
 
 @pytest.fixture(scope="module")
 def axe_source() -> str:
-    if not AXE.exists():
-        pytest.skip(f"{AXE} is missing (cd web && npm ci)")
+    # `make test` installs it (npm ci, a dev dependency): missing is a failure, never a silent skip
+    assert AXE.exists(), f"{AXE} is missing: cd web && npm ci"
     return AXE.read_text(encoding="utf-8")
 
 
