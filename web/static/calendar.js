@@ -3,9 +3,8 @@
 
 import { api, ApiError } from "./api.js";
 import { h, replace } from "./dom.js";
-import { applyI18n, dateTime, getLang, onLangChange, t, toggleLang } from "./i18n.js";
+import { applyI18n, dateTime, localName, onLangChange, t, toggleLang } from "./i18n.js";
 import { signOut, startSession } from "./session.js";
-import "./strings-calendar.js";
 
 const $ = (id) => document.getElementById(id);
 const page = { me: null, status: null, result: null };
@@ -51,9 +50,8 @@ function detail(y) {
       y.loaded_by ? h("div", { class: "muted small" }, t("cal.loaded.by", { who: y.loaded_by, at: dateTime(y.loaded_at) })) : null];
   }
   if (y.source === "provisional") {
-    const en = getLang() === "en";
     return [h("span", { class: "small" }, t("cal.provisional")),
-      h("ul", { class: "cal-days" }, (y.days_off || []).map((d) => h("li", {}, `${d.date} ${en ? d.name_en : d.name}`)))];
+      h("ul", { class: "cal-days" }, (y.days_off || []).map((d) => h("li", {}, `${d.date} ${localName(d)}`)))];
   }
   return "";
 }

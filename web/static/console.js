@@ -11,8 +11,6 @@ import { ago, applyI18n, dateTime, localName, onLangChange, t, toggleLang } from
 import { LiveStream, showLiveState } from "./live.js";
 import { makeMap as baseMap, mapConfig } from "./map.js";
 import { signOut, startSession } from "./session.js";
-import "./strings-cycle.js";
-import "./strings-console.js";
 import { UNIT_COLOURS } from "./style.js";
 
 const $ = (id) => document.getElementById(id);

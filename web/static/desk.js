@@ -7,7 +7,6 @@ import { ago, applyI18n, dateTime, localName, metres, onLangChange, t, toggleLan
 import { LiveStream, showLiveState } from "./live.js";
 import { createMap } from "./map.js";
 import { signOut, startSession } from "./session.js";
-import "./strings-cycle.js";
 
 const $ = (id) => document.getElementById(id);
 const PAGE = 50;

@@ -13,7 +13,6 @@ import { signOut, startSession } from "./session.js";
 import { PendingEdits, etagOf } from "./editor-ops.js";
 import { HistoryBar } from "./editor-history.js";
 import { FilesPanel, download } from "./editor-files.js";
-import "./strings-editor.js";
 import { makeMap, mapConfig } from "./map.js";
 
 const $ = (id) => document.getElementById(id);

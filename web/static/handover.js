@@ -4,7 +4,6 @@
 import { ApiError, request } from "./api.js";
 import { applyI18n, t } from "./i18n.js";
 import { startSession } from "./session.js";
-import "./strings-cycle.js";
 
 const $ = (id) => document.getElementById(id);
 const incidentId = Number(location.pathname.split("/").pop());

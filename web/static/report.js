@@ -8,7 +8,6 @@ import { createMap } from "./map.js";
 import { h, replace } from "./dom.js";
 import { ago, applyI18n, localName, t, toggleLang } from "./i18n.js";
 import * as outbox from "./outbox.js";
-import "./strings-report.js";
 
 const $ = (id) => document.getElementById(id);
 const RETRY_MS = 5000;

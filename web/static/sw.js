@@ -1,9 +1,9 @@
 // The report page's service worker: the page and what it needs load from the cache when the
 // network is gone, so a resident can open the page, write the report and let it wait.
-const CACHE = "gridgov-report-v3";
+const CACHE = "gridgov-report-v4";
 const SHELL = ["/report", "/static/report.js", "/config.json", "/static/map.js", "/static/gcj02.js", "/static/outbox.js", "/static/device.js", "/static/report.css", "/static/app.css",
-  "/static/i18n.js", "/static/dom.js", "/static/strings-report.js", "/vendor/leaflet/leaflet.js",
-  "/vendor/leaflet/leaflet.css"];
+  "/static/i18n.js", "/static/dom.js", "/vendor/leaflet/leaflet.js",
+  "/vendor/leaflet/leaflet.css", "/i18n.json"];
 
 self.addEventListener("install", (e) => {
   e.waitUntil(caches.open(CACHE).then((c) => c.addAll(SHELL)).then(() => self.skipWaiting()));

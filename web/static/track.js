@@ -4,8 +4,6 @@
 import { deviceHeaders } from "./device.js";
 import { h, replace } from "./dom.js";
 import { applyI18n, dateTime, t, toggleLang } from "./i18n.js";
-import "./strings-cycle.js";
-import "./strings-report.js";
 
 const $ = (id) => document.getElementById(id);
 const code = decodeURIComponent(location.pathname.split("/").pop());

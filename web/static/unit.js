@@ -7,7 +7,6 @@ import { makeMap, mapConfig } from "./map.js";
 import { applyI18n, dateTime, localName, metres, onLangChange, t, toggleLang } from "./i18n.js";
 import { LiveStream, showLiveState } from "./live.js";
 import { signOut, startSession } from "./session.js";
-import "./strings-cycle.js";
 
 const $ = (id) => document.getElementById(id);
 const REFRESH_MS = 20000;
