@@ -11,7 +11,7 @@ WITH found AS (
      LIMIT 1)
     LIMIT 1
 )
-SELECT i.id, i.tracking_code, i.category_code, c.name AS category_name, i.status, i.reported_at,
+SELECT i.id, i.tracking_code, i.category_code, c.name AS category_name, c.name_en AS category_name_en, i.status, i.reported_at,
        i.closed_at, i.due_at, shown_coordinate(ST_X(i.location), false) AS lon,
        shown_coordinate(ST_Y(i.location), false) AS lat, i.rating,
        CASE WHEN f.code_supporter IS NULL THEN i.reporter_token_hash END AS reporter_token_hash,

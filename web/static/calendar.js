@@ -3,7 +3,7 @@
 
 import { api, ApiError } from "./api.js";
 import { h, replace } from "./dom.js";
-import { applyI18n, dateTime, localName, onLangChange, t, toggleLang } from "./i18n.js";
+import { applyI18n, dateTime, errorText, localName, onLangChange, t, toggleLang } from "./i18n.js";
 import { signOut, startSession } from "./session.js";
 
 const $ = (id) => document.getElementById(id);
@@ -77,7 +77,7 @@ async function submit(ev) {
     if (!(e instanceof ApiError)) throw e;
     const problems = e.body?.problems || e.errors || [];
     replace(out, h("div", { class: "notice notice-error", dataset: { testid: "cal-error" } },
-      t("cal.refused"), " ", problems.length ? "" : e.detail,
+      t("cal.refused"), " ", problems.length ? "" : errorText(e),
       h("ul", { class: "cal-problems" }, problems.map((p) => h("li", { dataset: { testid: "cal-problem", field: p.field || "" } },
         h("code", {}, p.field || ""), ": ", p.reason)))));
   }

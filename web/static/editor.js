@@ -8,7 +8,7 @@
 
 import { api, request, ApiError } from "./api.js";
 import { h, replace } from "./dom.js";
-import { applyI18n, dateTime, getLang, localName, onLangChange, t, tOr, toggleLang } from "./i18n.js";
+import { applyI18n, dateTime, errorText, getLang, localName, onLangChange, t, toggleLang, tOr } from "./i18n.js";
 import { signOut, startSession } from "./session.js";
 import { PendingEdits, etagOf } from "./editor-ops.js";
 import { HistoryBar } from "./editor-history.js";
@@ -77,10 +77,6 @@ function errorLines(e) {
   return (e instanceof ApiError ? e.errors : []).map((x) => (x.field ? `${x.field}: ${x.reason}` : String(x.reason)));
 }
 
-function errorText(e) {
-  if (e instanceof ApiError) return e.status === 0 ? t("error.network") : e.detail;
-  return String(e);
-}
 
 // ---------------------------------------------------------------- map and layers
 

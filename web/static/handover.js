@@ -1,8 +1,8 @@
 // The hand-over sheet (交办单) as a page of the app: the sheet comes from the API with the desk's
 // session (a tab the desk opened shares it) and prints with this page's stylesheet.
 
-import { ApiError, request } from "./api.js";
-import { applyI18n, t } from "./i18n.js";
+import { request } from "./api.js";
+import { applyI18n, errorText, getLang } from "./i18n.js";
 import { startSession } from "./session.js";
 
 const $ = (id) => document.getElementById(id);
@@ -10,7 +10,7 @@ const incidentId = Number(location.pathname.split("/").pop());
 
 async function load() {
   try {
-    const res = await request(`/api/incidents/${incidentId}/handover`, { headers: { Accept: "text/html" } });
+    const res = await request(`/api/incidents/${incidentId}/handover?lang=${encodeURIComponent(getLang())}`, { headers: { Accept: "text/html" } });
     // the server escapes every value it puts in the sheet; its body is taken as it is, without scripts
     const sheet = new DOMParser().parseFromString(await res.text(), "text/html");
     $("sheet").replaceChildren(...[...sheet.body.childNodes].map((n) => document.importNode(n, true)));
@@ -18,7 +18,7 @@ async function load() {
     document.body.dataset.ready = "1";
     if (new URLSearchParams(location.search).has("print")) window.print();
   } catch (e) {
-    $("handover-error").textContent = e instanceof ApiError ? e.detail : t("error.network");
+    $("handover-error").textContent = errorText(e);
     $("handover-error").hidden = false;
   }
 }

@@ -20,8 +20,11 @@ let lang = (() => {
 
 export function getLang() { return lang; }
 
-/** The language's BCP 47 tag (for <html lang>, dates and numbers). */
+/** The language's BCP 47 tag (<html lang>). */
 export function langTag() { return t("lang.tag"); }
+
+/** The locale that writes dates and numbers in this language. */
+export function locale() { return t("lang.locale"); }
 
 /** Whether the catalogue has this key (in the page's language or the default). */
 export function has(key) { return key in STRINGS[lang] || key in STRINGS[DEFAULT]; }
@@ -41,6 +44,26 @@ export function tOr(key, fallback, vars = {}) {
 export function localName(rec) {
   if (!rec) return "";
   return (lang !== DEFAULT && rec[`name_${lang}`]) ? rec[`name_${lang}`] : (rec.name ?? rec.code ?? "");
+}
+
+/**
+ * What to tell a person about an error, in the page's language. ``e`` is an ApiError (api.js),
+ * or an error body with its status ({status, detail, code, params}), or any other error: the
+ * catalogue's error.<code> with the body's params (a field's or a state's name translated too),
+ * else the server's detail; no answer at all (status 0) is error.network.
+ */
+export function errorText(e) {
+  if (e === null || e === undefined) return "";
+  if (typeof e !== "object") return String(e);
+  if (e.status === 0) return t("error.network");
+  const detail = typeof e.detail === "string" && e.detail ? e.detail
+    : (e.status ? `HTTP ${e.status}` : String(e.message ?? e));
+  if (typeof e.code !== "string" || !e.code) return detail;
+  const params = { ...(e.params && typeof e.params === "object" ? e.params : {}) };
+  if (params.field) params.field = tOr(`field.${params.field}`, params.field);
+  if (params.state) params.state = tOr(`state.${params.state}`, params.state);
+  const code = e.code === "invalid" && !params.field ? "bad_request" : e.code;
+  return tOr(`error.${code}`, detail, params);
 }
 
 export function applyI18n(root = document) {
@@ -69,7 +92,7 @@ export function list(items) {
 
 export function metres(n) {
   const v = Math.round(Number(n));
-  return t("m", { n: v.toLocaleString(langTag()) });
+  return t("m", { n: v.toLocaleString(locale()) });
 }
 
 export function ago(seconds) {
@@ -84,7 +107,7 @@ export function dateTime(iso) {
   if (!iso) return "";
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return String(iso);
-  return d.toLocaleString(langTag(), {
+  return d.toLocaleString(locale(), {
     year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
   });
 }

@@ -4,7 +4,7 @@
 import * as auth from "./api.js";
 import { api, publicJson, ApiError } from "./api.js";
 import { h, replace } from "./dom.js";
-import { t, tOr, applyI18n, toggleLang, onLangChange, localName, list } from "./i18n.js";
+import { applyI18n, errorText, list, localName, onLangChange, t, toggleLang, tOr } from "./i18n.js";
 import { MapLayers } from "./layers.js";
 import { RoutingPreview } from "./routing.js";
 import { INCIDENT_COLOURS, UNIT_COLOURS, incidentGroup } from "./style.js";
@@ -77,7 +77,7 @@ async function onLoginSubmit(ev) {
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) setError(err, "login.wrong");
     else if (e instanceof ApiError && e.status === 0) setError(err, "error.network");
-    else setError(err, null, `${t("login.failed")}: ${e instanceof ApiError ? e.detail : String(e)}`);
+    else setError(err, null, `${t("login.failed")}: ${errorText(e)}`);
     err.hidden = false;
     $("login-password").select();
   } finally {
@@ -177,7 +177,7 @@ function buildLegend() {
             sw("ring", UNIT_COLOURS.busy), t("unit.busy"), sw("ring", UNIT_COLOURS.off_duty), t("unit.off_duty"),
             sw("ring stale", UNIT_COLOURS.stale), t("unit.stale"))] : null,
         (can("stations") || can("grids")) ? h("div", { class: "legend-row" },
-          can("stations") ? [h("span", { class: "gg-station mini" }, h("span", {}, "站")), t("layer.stations")] : null,
+          can("stations") ? [h("span", { class: "gg-station mini" }, h("span", {}, t("map.station_mark"))), t("layer.stations")] : null,
           can("grids") ? [h("span", { class: "gg-sw gg-sw-grid" }), t("layer.grids")] : null) : null);
       if (!el.childNodes.length) el.hidden = true;
       L.DomEvent.disableClickPropagation(el);
@@ -261,7 +261,7 @@ async function startApp(me) {
   } else if (failed) {
     const e = failed.reason;
     replace($("route-panel"), h("p", { class: "notice notice-error", role: "alert" },
-      `${t("layer.failed")}: ${e instanceof ApiError ? e.detail : String(e)}`));
+      `${t("layer.failed")}: ${errorText(e)}`));
   }
   document.body.dataset.mapReady = "1";
   resolveReady(gridgov);

@@ -1,9 +1,9 @@
 // Routing preview: click the map → /api/route → side panel + highlight on the map.
 /* global L */
 
-import { api, ApiError, download } from "./api.js";
+import { api, download } from "./api.js";
 import { h, replace } from "./dom.js";
-import { t, localName, metres, ago, list } from "./i18n.js";
+import { ago, errorText, list, localName, metres, t } from "./i18n.js";
 import { departmentColour } from "./style.js";
 
 export class RoutingPreview {
@@ -58,7 +58,7 @@ export class RoutingPreview {
     if (!this.last) return;
     if (this.last.error) {
       const e = this.last.error;
-      const detail = e instanceof ApiError ? (e.status === 0 ? t("error.network") : e.detail) : String(e);
+      const detail = errorText(e);
       replace(this.panel,
         h("h2", { class: "panel-title" }, t("route.title")),
         this.pointLine(this.last.latlng),
@@ -125,7 +125,7 @@ export class RoutingPreview {
       onclick: (ev) => {
         ev.preventDefault();
         download(`/api/areas/${encodeURIComponent(code)}/poster.${fmt}`, `poster-${code}.${fmt}`)
-          .catch((e) => alert(`${t("poster.failed")}: ${e.detail || e}`));
+          .catch((e) => alert(`${t("poster.failed")}: ${errorText(e)}`));
       },
     }, fmt.toUpperCase());
     return h("div", { class: "poster-links small", dataset: { testid: "route-poster" } },

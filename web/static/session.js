@@ -4,7 +4,7 @@
 import * as auth from "./api.js";
 import { api, ApiError } from "./api.js";
 import { h, replace } from "./dom.js";
-import { t } from "./i18n.js";
+import { errorText, t } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -40,7 +40,7 @@ export async function startSession(onReady) {
       await enter(onReady);
     } catch (e) {
       showError(e instanceof ApiError && e.status === 401 ? t("login.wrong")
-        : `${t("login.failed")}: ${e instanceof ApiError ? e.detail : String(e)}`);
+        : `${t("login.failed")}: ${errorText(e)}`);
     }
   });
   if (auth.hasSession()) {

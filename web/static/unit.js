@@ -1,10 +1,10 @@
 // The officer's phone: my unit's tasks, accept, on scene, report back (回单) with a note and
 // photos, return to the desk; duty status and position (browser geolocation).
 
-import { api, ApiError } from "./api.js";
+import { api, errorOf } from "./api.js";
 import { h, replace } from "./dom.js";
 import { makeMap, mapConfig } from "./map.js";
-import { applyI18n, dateTime, localName, metres, onLangChange, t, toggleLang } from "./i18n.js";
+import { applyI18n, dateTime, errorText, localName, metres, onLangChange, t, toggleLang, tOr } from "./i18n.js";
 import { LiveStream, showLiveState } from "./live.js";
 import { signOut, startSession } from "./session.js";
 
@@ -46,7 +46,7 @@ function onFix(pos) {
   $("position-error").hidden = true;
   unit.fix = { lon: pos.coords.longitude, lat: pos.coords.latitude, accuracy: pos.coords.accuracy };
   if (Date.now() - unit.lastSent >= SEND_EVERY_MS) {
-    sendPosition().catch((e) => showError(e.detail || String(e)));
+    sendPosition().catch((e) => showError(errorText(e)));
   }
   if (!unit.open) renderTasks();  // never under the officer's typing
 }
@@ -116,7 +116,7 @@ function navigationLink(task) {
     t("unit.navigate_to"));
 }
 
-function actionLabel(a) { return localName({ name: a.label_zh, name_en: a.label_en }) || t(`unit.${a.action}`); }
+function actionLabel(a) { return tOr(`action.${a.action}`, tOr(`unit.${a.action}`, a.action)); }
 
 function renderTasks() {
   for (const m of unit.maps) m.remove();
@@ -180,7 +180,7 @@ async function upload(incidentId, file) {
   const res = await fetch(`/api/incidents/${incidentId}/attachments`, {
     method: "POST", body: data, headers: { Authorization: `Bearer ${tokens?.access || ""}`, Accept: "application/json" } });
   const body = await res.json().catch(() => ({}));
-  if (!res.ok) throw new ApiError(res.status, body.detail || `HTTP ${res.status}`);
+  if (!res.ok) throw errorOf(res.status, body);
   return body.sha256;
 }
 
@@ -194,7 +194,7 @@ async function handle(task) {
     for (const f of files) photos.push(await upload(task.incident_id, f));
     await step(task, "handle", { note, photos: photos.length ? photos : undefined, public: $("task-public").checked });
   } catch (e) {
-    showError(e instanceof ApiError ? e.detail : String(e));
+    showError(errorText(e));
   }
 }
 
@@ -205,7 +205,7 @@ async function step(task, action, body) {
       method: "POST", body: { ...body, expected_status: task.status } });
     unit.open = null;
   } catch (e) {
-    showError(e instanceof ApiError ? e.detail : String(e));
+    showError(errorText(e));
   }
   await loadTasks().catch(() => {});
 }
@@ -218,7 +218,7 @@ async function start(me) {
   $("share-position").addEventListener("change", toggleSharing);
   $("new-task").addEventListener("click", () => { $("new-task").hidden = true; });
   $("unit-status").addEventListener("change", () =>
-    sendPosition($("unit-status").value).catch((e) => showError(e instanceof ApiError ? e.detail : String(e))));
+    sendPosition($("unit-status").value).catch((e) => showError(errorText(e))));
   if (!me.capabilities.includes("work_assignments")) {
     $("unit-none").hidden = false;
     $("unit-main").hidden = true;
@@ -228,7 +228,7 @@ async function start(me) {
   // a dispatch to this unit reaches the phone at once over the live stream (the officer's reach
   // is the unit's own cases); the poll stays as a fall-back
   unit.live = new LiveStream({
-    onIncident: () => { if (!unit.open) loadTasks().catch((e) => showError(e.detail || String(e))); },
+    onIncident: () => { if (!unit.open) loadTasks().catch((e) => showError(errorText(e))); },
     onResync: () => loadTasks().catch(() => {}), onState: showLiveState,
   }).start();
   setInterval(() => { if (!unit.open) loadTasks().catch(() => {}); }, REFRESH_MS);

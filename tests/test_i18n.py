@@ -1,0 +1,127 @@
+"""The translation catalogues (web/static/i18n/<lang>.json): every language has the same keys,
+no empty text and the same placeholders; every key the pages name literally is in them; the
+server reads them (api/i18n.py) and answers in the request's language."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from api import i18n
+from api.settings import PROJECT_ROOT
+
+WEB = PROJECT_ROOT / "web"
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+# t("key") / tOr("key", ...) / t('key'); keys built at run time (t(`state.${s}`)) are checked by prefix
+LITERAL_CALL = re.compile(r"""(?<![\w.$])(?:t|tOr)\(\s*(["'])([a-z_][\w.\-]*)\1""")
+TEMPLATE_CALL = re.compile(r"""(?<![\w.$])(?:t|tOr)\(\s*`([a-z_][\w.\-]*?)\$\{""")
+LABEL_CALL = re.compile(r"""\blabel\(\s*"([a-z_]+)",""")  # label("state", code): the prefix
+ATTRIBUTE = re.compile(r"""data-i18n(?:-placeholder)?="([^"]+)\"""")
+# keys handed to a helper that translates them: setError(el, "login.wrong"), status("warn", "ed.need.one")
+KEY_ARGUMENT = re.compile(r"""(?<![\w$])(?:setError\(\w+,|status\("\w+",)\s*"([a-z_]+\.[\w.]+)\"""")
+
+
+def catalogues() -> dict[str, dict[str, str]]:
+    return {lang: json.loads((i18n.CATALOGUES / f"{lang}.json").read_text(encoding="utf-8"))
+            for lang in i18n.languages()}
+
+
+def used_keys() -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """(literal key -> files naming it, key prefix -> files building keys on it)."""
+    literal: dict[str, set[str]] = {}
+    prefixes: dict[str, set[str]] = {}
+    for path in sorted((WEB / "static").glob("*.js")) + sorted(WEB.glob("*.html")):
+        text = path.read_text(encoding="utf-8")
+        for pattern in (LITERAL_CALL, ATTRIBUTE, KEY_ARGUMENT):
+            for m in pattern.finditer(text):
+                literal.setdefault(m.group(m.lastindex), set()).add(path.name)
+        for m in TEMPLATE_CALL.finditer(text):
+            prefixes.setdefault(m.group(1), set()).add(path.name)
+        for m in LABEL_CALL.finditer(text):
+            prefixes.setdefault(m.group(1) + ".", set()).add(path.name)
+    return literal, prefixes
+
+
+def test_chinese_comes_first_and_every_file_is_a_language():
+    langs = i18n.languages()
+    assert langs[0] == "zh" and "en" in langs
+    assert sorted(langs) == sorted(p.stem for p in i18n.CATALOGUES.glob("*.json"))
+
+
+def test_every_catalogue_has_the_same_keys_no_empty_text_and_the_same_placeholders():
+    cats = catalogues()
+    zh = cats["zh"]
+    problems = []
+    for lang, cat in cats.items():
+        missing, extra = sorted(zh.keys() - cat.keys()), sorted(cat.keys() - zh.keys())
+        if missing or extra:
+            problems.append(f"{lang}: missing {missing}, not in zh {extra}")
+        problems += [f"{lang}: {k} is not text or is empty" for k, v in cat.items()
+                     if not isinstance(v, str) or not v.strip()]
+        problems += [f"{lang}: {k} has placeholders {sorted(set(PLACEHOLDER.findall(v)))}, zh has "
+                     f"{sorted(set(PLACEHOLDER.findall(zh[k])))}"
+                     for k, v in cat.items() if k in zh and isinstance(v, str)
+                     and set(PLACEHOLDER.findall(v)) != set(PLACEHOLDER.findall(zh[k]))]
+    assert not problems, "\n".join(problems)
+
+
+def test_every_key_the_pages_name_is_in_the_catalogue():
+    zh = catalogues()["zh"]
+    literal, prefixes = used_keys()
+    assert len(literal) > 300, "the scan finds the pages' keys"
+    missing = {k: sorted(files) for k, files in literal.items() if k not in zh}
+    assert not missing, f"keys the pages use but no catalogue has: {missing}"
+    no_prefix = {p: sorted(files) for p, files in prefixes.items() if not any(k.startswith(p) for k in zh)}
+    assert not no_prefix, f"keys built on these prefixes, none in the catalogue: {no_prefix}"
+
+
+def test_the_catalogues_are_flat_json_objects_written_as_utf8():
+    for path in i18n.CATALOGUES.glob("*.json"):
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        assert isinstance(doc, dict) and all(isinstance(v, str) for v in doc.values()), path.name
+
+
+@pytest.mark.parametrize(("param", "header", "lang"), [
+    (None, None, "zh"),
+    ("en", None, "en"),
+    ("EN-gb", "zh-CN", "en"),
+    ("xx", "en-US,en;q=0.9", "en"),
+    (None, "en-US,en;q=0.9,zh;q=0.8", "en"),
+    (None, "zh-CN,zh;q=0.9,en;q=0.8", "zh"),
+    (None, "fr-FR, en;q=0.5", "en"),
+    (None, "fr-FR", "zh"),
+    (None, "en;q=0, zh;q=0.1", "zh"),
+])
+def test_the_language_of_a_request(param, header, lang):
+    assert i18n.pick(param, header) == lang
+
+
+def test_text_from_the_catalogue_with_placeholders_and_the_chinese_fallback():
+    assert i18n.t("route.rank", "en", n=2) == "#2"
+    assert i18n.t("route.rank", "zh", n=2) == "第2近"
+    assert i18n.t("route.rank", "fr", n=2) == "第2近"  # no such catalogue: the default
+    assert i18n.t("no.such.key", "en") == "no.such.key"
+    assert i18n.t("route.skipped", "en", busy=1) == "skipped 1 busy/off duty and {stale} stale"
+
+
+def test_the_pages_get_every_catalogue_in_one_document(client):
+    res = client.get("/i18n.json")
+    assert res.status_code == 200 and res.headers["content-type"].startswith("application/json")
+    doc = res.json()
+    assert doc["languages"][0] == "zh" and set(doc["languages"]) == set(i18n.languages())
+    assert doc["catalogues"]["en"]["app.title"] == catalogues()["en"]["app.title"]
+    again = client.get("/i18n.json", headers={"If-None-Match": res.headers["etag"]})
+    assert again.status_code == 304
+
+
+def test_every_action_state_and_tier_of_the_case_cycle_has_its_words_in_every_catalogue():
+    from api.workflow import machine
+
+    keys = ({f"action.{a}" for a in machine.ACTIONS} | {f"state.{s}" for s in machine.STATES}
+            | {f"tier.{t}" for t in machine.TIERS})
+    for lang, cat in catalogues().items():
+        assert keys - cat.keys() == set(), lang
+    rule = machine.step("received", "triage")
+    assert (rule.label_zh, rule.label_en) == (catalogues()["zh"]["action.triage"], catalogues()["en"]["action.triage"])
