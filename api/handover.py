@@ -3,6 +3,7 @@ in the request's language from the translation catalogues (Chinese by default)."
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from html import escape
 from zoneinfo import ZoneInfo
@@ -23,6 +24,12 @@ def _t(value, tz: ZoneInfo) -> str:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def _spec(spec: str | None, lang: str) -> str:
+    """A deadline's length in words ("8wh": 8 working hours)."""
+    m = re.fullmatch(r"(\d+)(h|wh|wd)", (spec or "").strip())
+    return i18n.t(f"deadline.{m.group(2)}", lang, n=m.group(1)) if m else (spec or "")
 
 
 def render(case: dict, tz: ZoneInfo, lang: str | None = None) -> str:
@@ -46,7 +53,7 @@ def render(case: dict, tz: ZoneInfo, lang: str | None = None) -> str:
     called = (f"{e(named(call, 'department'))} <small>{e(tr('handover.answer_by'))} {_t(call['answer_due_at'], tz)}"
               f"{' ' + provisional if call.get('answer_due_provisional') else ''}; "
               f"{e(tr('handover.answered'))} {_t(call['answered_at'], tz)}</small>") if call else "—"
-    deadline = f"{_t(case['due_at'], tz)} <small>({e(case['deadline_spec'] or '')})</small>"
+    deadline = f"{_t(case['due_at'], tz)} <small>({e(_spec(case['deadline_spec'], lang))})</small>"
     if case["due_at"] is not None and case["due_provisional"]:
         deadline += (f" {provisional}<br><small class='provisional-note'>"
                      f"{e(tr('desk.provisional.why'))}</small>")

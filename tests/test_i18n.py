@@ -125,3 +125,73 @@ def test_every_action_state_and_tier_of_the_case_cycle_has_its_words_in_every_ca
         assert keys - cat.keys() == set(), lang
     rule = machine.step("received", "triage")
     assert (rule.label_zh, rule.label_en) == (catalogues()["zh"]["action.triage"], catalogues()["en"]["action.triage"])
+
+
+ERROR_WITH_CODE = re.compile(r"\b(?:ApiError|Invalid|NotFound|Conflict|Unauthorized|Forbidden|TooLarge|TooManyRequests"
+                             r"|Unavailable)\((?:[^()]|\([^()]*\))*?\bcode=\"(\w+)\"", re.S)
+
+
+def test_every_error_code_the_server_sends_has_its_message_in_every_catalogue():
+    from api.errors import STATUS_CODES
+
+    named = {m.group(1) for path in (PROJECT_ROOT / "api").rglob("*.py")
+             for m in ERROR_WITH_CODE.finditer(path.read_text(encoding="utf-8"))}
+    assert {"login_wrong", "session_expired", "state_conflict"} <= named, named
+    for lang, cat in catalogues().items():
+        missing = sorted(c for c in named | set(STATUS_CODES.values()) if f"error.{c}" not in cat)
+        assert not missing, f"{lang}: no error.<code> for {missing}"
+
+
+def test_error_bodies_carry_the_message_code_and_its_params(client, make_user, login):
+    wrong = client.post("/api/auth/token", data={"username": "nobody-i18n", "password": "wrong-password-1"})
+    assert wrong.status_code == 401 and wrong.json()["code"] == "login_wrong"
+    assert set(wrong.json()) >= {"detail", "errors", "code"}
+    anonymous = client.get("/api/desk/queue")
+    assert anonymous.status_code == 401 and anonymous.json()["code"] == "login_required"
+    headers = login(*make_user("dispatcher", "330503"))
+    missing = client.get("/api/incidents/987654321", headers=headers)
+    assert missing.status_code == 404 and missing.json()["code"] == "not_found"
+    invalid = client.get("/api/desk/queue?limit=0", headers=headers)
+    body = invalid.json()
+    assert invalid.status_code == 422 and body["code"] == "invalid" and body["params"]["field"] == "limit"
+    assert body["errors"][0]["field"] == "limit"  # the body keeps its shape
+    unknown = client.get("/api/no-such-endpoint")
+    assert unknown.status_code == 404 and unknown.json()["code"] == "not_found"
+
+
+def test_a_refused_step_names_the_state_for_the_page_to_translate(client, make_user, login, engine):
+    import sqlalchemy as sa
+
+    with engine.connect() as conn:
+        lon, lat = conn.execute(sa.text("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p FROM area "
+                                        "WHERE kind = 'grid' AND valid_to IS NULL ORDER BY code LIMIT 1) g")).one()
+    created = client.post("/api/incidents", json={"category": "street_vendor", "lon": lon, "lat": lat,
+                                                  "description": "i18n 409"})
+    assert created.status_code == 201, created.text
+    cid = created.json()["id"]
+    headers = login(*make_user("dispatcher", "330503"))
+    assert client.post(f"/api/incidents/{cid}/actions/triage", json={}, headers=headers).status_code == 200
+    refused = client.post(f"/api/incidents/{cid}/actions/triage", json={}, headers=headers)
+    body = refused.json()
+    assert refused.status_code == 409 and body["code"] == "state_conflict" and body["params"]["state"] == "triaged"
+    assert body["status"] == "triaged" and body["errors"][0]["field"] == "action"
+    assert "{state}" in i18n.t("error.state_conflict", "en")
+
+
+def test_the_hand_over_sheet_is_written_in_the_language_asked_for(client, make_user, login, engine):
+    import sqlalchemy as sa
+
+    with engine.connect() as conn:
+        lon, lat = conn.execute(sa.text("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p FROM area "
+                                        "WHERE kind = 'grid' AND valid_to IS NULL ORDER BY code LIMIT 1) g")).one()
+    cid = client.post("/api/incidents", json={"category": "street_vendor", "lon": lon, "lat": lat,
+                                              "description": "i18n sheet"}).json()["id"]
+    headers = login(*make_user("dispatcher", "330503"))
+    zh = client.get(f"/api/incidents/{cid}/handover", headers=headers).text
+    en = client.get(f"/api/incidents/{cid}/handover?lang=en", headers=headers).text
+    by_header = client.get(f"/api/incidents/{cid}/handover", headers={**headers, "Accept-Language": "en-GB,en;q=0.9"}).text
+    assert "交办单" in zh and "Hand-over sheet" not in zh and "lang='zh-CN'" in zh
+    assert "Hand-over sheet" in en and "交办单" not in en and "lang='en'" in en
+    assert by_header == en
+    for key in ("handover.category", "handover.deadline", "handover.units"):
+        assert i18n.t(key, "zh") in zh and i18n.t(key, "en") in en

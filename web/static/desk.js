@@ -4,7 +4,7 @@
 import { api } from "./api.js";
 import { h, replace } from "./dom.js";
 import {
-  ago, applyI18n, dateTime, errorText, has, list as joinList, localName, metres, onLangChange, t, toggleLang, tOr,
+  ago, applyI18n, dateTime, deadlineSpec, errorText, has, list as joinList, localName, metres, onLangChange, t, toggleLang, tOr,
 } from "./i18n.js";
 import { LiveStream, showLiveState } from "./live.js";
 import { createMap } from "./map.js";
@@ -144,7 +144,7 @@ function renderCase() {
       h("span", { class: `state state-${c.status}`, dataset: { testid: "case-status" } }, label("state", c.status)),
       h("span", { dataset: { testid: "case-tier" } }, `${t("desk.tier")}: ${label("tier", c.tier)}`),
       h("span", {}, label("priority", c.priority)),
-      h("span", { dataset: { testid: "case-due" } }, c.due_at ? `${t("desk.due")} ${dateTime(c.due_at)} (${c.deadline_spec || ""})` : t("desk.no_due")),
+      h("span", { dataset: { testid: "case-due" } }, c.due_at ? `${t("desk.due")} ${dateTime(c.due_at)} (${deadlineSpec(c.deadline_spec)})` : t("desk.no_due")),
       c.due_at && c.due_provisional ? provisionalBadge() : null,
       flag ? h("span", { class: `badge badge-${flag}` }, t(`desk.flag.${flag}`)) : null,
       c.supporters ? h("span", { class: "badge" }, t("desk.supporters", { n: c.supporters })) : null),

@@ -95,6 +95,12 @@ export function metres(n) {
   return t("m", { n: v.toLocaleString(locale()) });
 }
 
+/** A deadline's length ("2h" clock hours, "8wh" working hours, "3wd" working days) in words. */
+export function deadlineSpec(spec) {
+  const m = /^(\d+)(h|wh|wd)$/.exec(String(spec ?? "").trim());
+  return m ? t(`deadline.${m[2]}`, { n: m[1] }) : String(spec ?? "");
+}
+
 export function ago(seconds) {
   const s = Math.max(0, Math.round(Number(seconds)));
   if (s < 90) return t("time.s", { n: s });

@@ -62,10 +62,9 @@ export class RoutingPreview {
       replace(this.panel,
         h("h2", { class: "panel-title" }, t("route.title")),
         this.pointLine(this.last.latlng),
-        h("div", { class: "notice notice-error", role: "alert", dataset: { testid: "route-error" } },
-          h("strong", {}, `${t("route.error")}: `), detail,
-          ...(e.errors || []).filter((x) => x && x.field).map((x) =>
-            h("div", { class: "small" }, `${x.field}: ${x.reason ?? ""}`))));
+        // the message in the page's language; the server's own words stay at hand (title)
+        h("div", { class: "notice notice-error", role: "alert", title: e.detail || "", dataset: { testid: "route-error" } },
+          h("strong", {}, `${t("route.error")}: `), detail));
       return;
     }
     if (this.last.doc) replace(this.panel, ...this.documentView(this.last.doc));
