@@ -195,3 +195,21 @@ def test_the_hand_over_sheet_is_written_in_the_language_asked_for(client, make_u
     assert by_header == en
     for key in ("handover.category", "handover.deadline", "handover.units"):
         assert i18n.t(key, "zh") in zh and i18n.t(key, "en") in en
+
+
+def test_a_third_language_is_a_file(tmp_path, monkeypatch):
+    for lang in ("zh", "en"):
+        (tmp_path / f"{lang}.json").write_text((i18n.CATALOGUES / f"{lang}.json").read_text(encoding="utf-8"),
+                                              encoding="utf-8")
+    french = {**catalogues()["en"], "lang.tag": "fr", "lang.locale": "fr-FR", "route.rank": "n° {n}"}
+    (tmp_path / "fr.json").write_text(json.dumps(french, ensure_ascii=False), encoding="utf-8")
+    monkeypatch.setattr(i18n, "CATALOGUES", tmp_path)
+    for cached in (i18n.languages, i18n.catalogue, i18n.bundle):
+        cached.cache_clear()
+    try:
+        assert i18n.languages() == ("zh", "en", "fr")
+        assert i18n.t("route.rank", i18n.pick(None, "fr-FR,fr;q=0.9"), n=1) == "n° 1"
+        assert json.loads(i18n.bundle()[0])["languages"] == ["zh", "en", "fr"]
+    finally:
+        for cached in (i18n.languages, i18n.catalogue, i18n.bundle):
+            cached.cache_clear()
