@@ -221,6 +221,7 @@ def report_heatmap(
     category: str = typer.Option(None, "--category", help="comma-separated category codes"),
     resolution: int = typer.Option(8, "--resolution", min=5, max=9, help="H3 resolution of the hexagons"),
     out: Path = typer.Option(Path("heatmap.html"), "--out", help="the HTML file to write"),
+    lang: str = typer.Option("zh", "--lang", help="the report's language: a catalogue of web/static/i18n/ (zh, en)"),
 ):
     """A standalone heatmap page of a time window: opens with no network (folium, inlined assets)."""
     from api.heat import service as heat_service
@@ -236,7 +237,7 @@ def report_heatmap(
         f = await heat_service.filters(conn, category=category, status=None, tier=None, source=None)
         lo, hi = heat_service.window(start, stop, settings)
         return await heatmap.build(conn, start=lo, stop=hi, area=area, resolution=resolution, category=f.categories,
-                                   timezone=settings.timezone)
+                                   timezone=settings.timezone, lang=lang)
 
     try:
         page, summary = _in_transaction(work)

@@ -73,7 +73,7 @@ async def me_too(conn: AsyncConnection, who: Principal, public_id: str, *, lon: 
         "id": row["id"], "token_hash": hash_token(token), "tracking_code": code,
         "device_hash": phone})).scalar()
     if supporters is None:
-        raise Conflict("this phone already supports this case", field="public_id")
+        raise Conflict("this phone already supports this case", field="public_id", code="already_supported")
     await add_event(conn, row["id"], actor=REPORTER, kind="me_too", from_status=row["status"],
                     to_status=row["status"], data={"supporters": supporters})
     await audit.record(conn, actor=who.actor, action="me_too", entity="incident", entity_id=row["id"],

@@ -1,11 +1,17 @@
 """One error hierarchy, mapped to HTTP statuses in one table; a catch-all for the rest.
 
-Every error body is JSON: ``{"detail": "...", "errors": [{"field": ..., "reason": ...}]}``,
+Every error body is JSON: ``{"detail": "...", "code": "...", "errors": [{"field": ..., "reason": ...}]}``,
 except under a standard's prefix, which gets that standard's error body (``STANDARD_PREFIXES``).
 The spatial core raises domain errors without HTTP statuses (``spatial.errors``); the
 services raise the :class:`ApiError` family; the database driver's connection failures
 become 503 with ``Retry-After``; anything else is logged with the request id and answered
 500 JSON without internals.
+
+``detail`` is the English text for a developer; ``code`` is the stable key of the message a
+person reads (``error.<code>`` in the translation catalogues, web/static/i18n/), with its
+``params`` when the message has placeholders: the pages show the catalogue's text in their own
+language and fall back to ``detail``. A class has a general code (``not_found``, ``conflict``...);
+a raise names a closer one where a person meets it (``login_wrong``, ``state_conflict``).
 """
 
 from __future__ import annotations
@@ -26,11 +32,25 @@ log = logging.getLogger("gridgov.errors")
 DB_RETRY_AFTER_S = 5
 
 
+# The general message of each status (``error.<code>`` in the catalogues), for errors that name none.
+STATUS_CODES = {
+    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "not_allowed",
+    409: "conflict", 412: "stale", 413: "too_large", 415: "bad_request", 422: "invalid", 428: "stale",
+    429: "rate_limited", 500: "internal", 503: "unavailable",
+}
+
+
+def status_code(status: int) -> str:
+    return STATUS_CODES.get(status, "internal" if status >= 500 else "bad_request")
+
+
 class ApiError(Exception):
     status = 400
+    code: str | None = None  # None: the status's (STATUS_CODES)
 
     def __init__(self, detail: str, field: str | None = None, status: int | None = None,
-                 headers: dict[str, str] | None = None, extra: dict | None = None):
+                 headers: dict[str, str] | None = None, extra: dict | None = None,
+                 code: str | None = None, params: dict | None = None):
         super().__init__(detail)
         self.detail = detail
         self.field = field
@@ -38,6 +58,8 @@ class ApiError(Exception):
         self.extra = extra or {}  # more members of the body (a 409 names the state and the allowed actions)
         if status:
             self.status = status
+        self.code = code or self.code or status_code(self.status)
+        self.params = params or {}  # the message's placeholders (error.<code> in the catalogues)
 
 
 class Invalid(ApiError):
@@ -55,8 +77,8 @@ class Conflict(ApiError):
 class Unauthorized(ApiError):
     status = 401
 
-    def __init__(self, detail: str, field: str | None = None):
-        super().__init__(detail, field, headers={"WWW-Authenticate": "Bearer"})
+    def __init__(self, detail: str, field: str | None = None, code: str | None = None):
+        super().__init__(detail, field, headers={"WWW-Authenticate": "Bearer"}, code=code)
 
 
 class Forbidden(ApiError):
@@ -70,15 +92,16 @@ class TooLarge(ApiError):
 class TooManyRequests(ApiError):
     status = 429
 
-    def __init__(self, detail: str, field: str | None = None, *, retry_after: int = 1):
-        super().__init__(detail, field, headers={"Retry-After": str(retry_after)})
+    def __init__(self, detail: str, field: str | None = None, *, retry_after: int = 1, code: str | None = None):
+        super().__init__(detail, field, headers={"Retry-After": str(retry_after)}, code=code,
+                         params={"seconds": retry_after})
 
 
 class Unavailable(ApiError):
     status = 503
 
     def __init__(self, detail: str, *, retry_after: int = DB_RETRY_AFTER_S):
-        super().__init__(detail, headers={"Retry-After": str(retry_after)})
+        super().__init__(detail, headers={"Retry-After": str(retry_after)}, params={"seconds": retry_after})
 
 
 # The one table: domain errors of the spatial core -> HTTP status.
@@ -90,8 +113,12 @@ DOMAIN_STATUS: dict[type[InputError], int] = {
 }
 
 
-def error_body(detail: str, errors: list[dict] | None = None, extra: dict | None = None) -> dict:
-    return {**(extra or {}), "detail": detail, "errors": errors or []}
+def error_body(detail: str, errors: list[dict] | None = None, extra: dict | None = None,
+               code: str = "bad_request", params: dict | None = None) -> dict:
+    body = {**(extra or {}), "detail": detail, "code": code, "errors": errors or []}
+    if params:
+        body["params"] = params
+    return body
 
 
 # Where the app speaks a standard, its errors take the standard's body (GeoReport v2 under
@@ -109,12 +136,13 @@ def standard_error(path: str, status: int, detail: str, errors: list[dict] | Non
 
 def error_response(status: int, detail: str, errors: list[dict] | None = None,
                    headers: dict[str, str] | None = None, extra: dict | None = None,
-                   path: str = "") -> Response:
+                   path: str = "", code: str | None = None, params: dict | None = None) -> Response:
     standard = standard_error(path, status, detail, errors)
     if standard is not None:
         code, media_type, body = standard
         return Response(body, status_code=code, media_type=media_type, headers=headers)
-    return JSONResponse(error_body(detail, errors, extra), status_code=status, headers=headers)
+    return JSONResponse(error_body(detail, errors, extra, code or status_code(status), params),
+                        status_code=status, headers=headers)
 
 
 def unreadable_body(exc: StarletteHTTPException) -> str | None:
@@ -151,7 +179,10 @@ ERROR_BODY_SCHEMA = {
     "type": "object",
     "required": ["detail", "errors"],
     "properties": {
-        "detail": {"type": "string", "title": "Detail"},
+        "detail": {"type": "string", "title": "Detail", "description": "what went wrong, in English"},
+        "code": {"type": "string", "title": "Code",
+                 "description": "the message's stable key: error.<code> in the translation catalogues"},
+        "params": {"type": "object", "title": "Params", "description": "the message's placeholders"},
         "errors": {
             "type": "array", "title": "Errors",
             "items": {"type": "object", "required": ["field", "reason"], "properties": {
@@ -208,19 +239,22 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError):
         errors = [{"field": exc.field, "reason": exc.detail}] if exc.field else []
-        return error_response(exc.status, exc.detail, errors, exc.headers, exc.extra, path=request.url.path)
+        params = {**({"field": exc.field} if exc.field else {}), **exc.params}
+        return error_response(exc.status, exc.detail, errors, exc.headers, exc.extra, path=request.url.path,
+                              code=exc.code, params=params)
 
     @app.exception_handler(InputError)
     async def _input_error(request: Request, exc: InputError):
         status = DOMAIN_STATUS.get(type(exc), 422)
         return error_response(status, f"{exc.field}: {exc.reason}", [{"field": exc.field, "reason": exc.reason}],
-                              path=request.url.path)
+                              path=request.url.path, params={"field": exc.field})
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError):
         errors = [_field_error(e) for e in exc.errors()]
         summary = "; ".join(f"{e['field']}: {e['reason']}" for e in errors) or "invalid request"
-        return error_response(422, summary, errors, path=request.url.path)
+        return error_response(422, summary, errors, path=request.url.path,
+                              params={"field": errors[0]["field"]} if errors else None)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException):
@@ -235,7 +269,8 @@ def install(app: FastAPI) -> None:
         if database_unreachable(exc):
             log.warning("database unreachable: %s", type(exc).__name__)
             err = Unavailable("the database is not reachable; retry shortly")
-            return error_response(err.status, err.detail, headers=err.headers, path=request.url.path)
+            return error_response(err.status, err.detail, headers=err.headers, path=request.url.path,
+                                  code=err.code, params=err.params)
         raise exc  # a real bug: the catch-all in api.security answers it
 
     app.add_exception_handler(sa_exc.DBAPIError, _database_error)

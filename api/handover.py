@@ -1,26 +1,20 @@
-"""The hand-over sheet (交办单): measures, deadline and responsible units of a case, printable."""
+"""The hand-over sheet (交办单): measures, deadline and responsible units of a case, printable;
+in the request's language from the translation catalogues (Chinese by default)."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from html import escape
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api import audit
+from api import audit, i18n
 from api.auth.policy import Capability, reach
 from api.auth.principal import Principal
 from api.errors import NotFound
 from api.sqlfiles import sql
-
-PRIORITY = {"urgent": "特急 urgent", "high": "紧急 high", "normal": "一般 normal", "low": "较低 low"}
-PROVISIONAL = ("<strong class='provisional' data-provisional='true'>暂定 Provisional</strong>")
-PROVISIONAL_NOTE = ("<br><small class='provisional-note'>该年度放假安排尚未公布，按法定节假日推算（不含调休），公布并导入后自动重新计算。"
-                    "<br>Counted on the statutory holidays of a year whose official schedule is not published yet "
-                    "(no swapped working days); recomputed when it is loaded.</small>")
-TIER = {"grid": "网格 grid", "community": "社区 community", "zone": "片区 zone", "street": "街道 street",
-        "district": "区级部门 district"}
 
 
 
@@ -32,45 +26,66 @@ def _t(value, tz: ZoneInfo) -> str:
     return value.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
-def render(case: dict, tz: ZoneInfo) -> str:
+def _spec(spec: str | None, lang: str) -> str:
+    """A deadline's length in words ("8wh": 8 working hours)."""
+    m = re.fullmatch(r"(\d+)(h|wh|wd)", (spec or "").strip())
+    return i18n.t(f"deadline.{m.group(2)}", lang, n=m.group(1)) if m else (spec or "")
+
+
+def render(case: dict, tz: ZoneInfo, lang: str | None = None) -> str:
+    """The sheet in ``lang`` (the catalogue's words; Chinese, the official one, by default)."""
+    lang = lang if lang in i18n.languages() else i18n.default_lang()
+    tr = lambda key, **params: i18n.t(key, lang, **params)  # noqa: E731
     e = lambda v: escape("" if v is None else str(v))  # noqa: E731
-    place = " / ".join(e(case[k]) for k in ("street_name", "community_name", "grid_name") if case[k])
+
+    def named(row: dict, key: str) -> str:  # a name in the sheet's language, where the data has one
+        if lang != i18n.default_lang() and row.get(f"{key}_{lang}"):
+            return row[f"{key}_{lang}"]
+        return row.get(key) or ""
+
+    provisional = f"<strong class='provisional' data-provisional='true'>{e(tr('handover.provisional'))}</strong>"
+    place = " / ".join(e(named(case, k)) for k in ("street_name", "community_name", "grid_name") if case[k])
     measures = "".join(f"<li>{_t(m['at'], tz)} {e(m['actor'])}: {e(m['note'])}</li>" for m in case["measures"]) \
         or "<li>—</li>"
-    units = "".join(f"<li>{e(u['department'])} · {e(u['unit'])} <small>({_t(u['dispatched_at'], tz)})</small></li>"
+    units = "".join(f"<li>{e(named(u, 'department'))} · {e(u['unit'])} <small>({_t(u['dispatched_at'], tz)})</small></li>"
                     for u in case["units"]) or "<li>—</li>"
     call = case["department_call"]
-    called = (f"{e(call['department'])} <small>报到期限 answer by {_t(call['answer_due_at'], tz)}"
-              f"{' ' + PROVISIONAL if call.get('answer_due_provisional') else ''}; "
-              f"报到 answered {_t(call['answered_at'], tz)}</small>") if call else "—"
-    deadline = f"{_t(case['due_at'], tz)} <small>({e(case['deadline_spec'] or '')})</small>"
+    called = (f"{e(named(call, 'department'))} <small>{e(tr('handover.answer_by'))} {_t(call['answer_due_at'], tz)}"
+              f"{' ' + provisional if call.get('answer_due_provisional') else ''}; "
+              f"{e(tr('handover.answered'))} {_t(call['answered_at'], tz)}</small>") if call else "—"
+    deadline = f"{_t(case['due_at'], tz)} <small>({e(_spec(case['deadline_spec'], lang))})</small>"
     if case["due_at"] is not None and case["due_provisional"]:
-        deadline += f" {PROVISIONAL}{PROVISIONAL_NOTE}"
+        deadline += (f" {provisional}<br><small class='provisional-note'>"
+                     f"{e(tr('desk.provisional.why'))}</small>")
+    zone = named(case, "zone_name")
     rows = [
-        ("编号<br><small>No.</small>", e(case["tracking_code"])),
-        ("事项类别<br><small>Category</small>", f"{e(case['category_name'])} <small>{e(case['category_name_en'])}</small>"),
-        ("紧急程度<br><small>Priority</small>", e(PRIORITY.get(case["priority"], case["priority"]))),
-        ("办理层级<br><small>Tier</small>", e(TIER.get(case["tier"], case["tier"]))),
-        ("地点<br><small>Place</small>", place + (f" <small>片区 {e(case['zone_name'])}</small>" if case["zone_name"] else "")),
-        ("受理时间<br><small>Received</small>", _t(case["reported_at"], tz)),
-        ("事项内容<br><small>Matter</small>", e(case["description"]) or "—"),
-        ("工作措施<br><small>Measures</small>", f"<ul>{measures}</ul>"),
-        ("办理时限<br><small>Deadline</small>", deadline),
-        ("责任单位<br><small>Responsible units</small>", f"<ul>{units}</ul>"),
-        ("吹哨部门<br><small>Department called</small>", called),
+        ("handover.no", e(case["tracking_code"])),
+        ("handover.category", e(named(case, "category_name"))),
+        ("handover.priority", e(tr(f"priority.{case['priority']}") if case["priority"] else "—")),
+        ("handover.tier", e(tr(f"tier.{case['tier']}") if case["tier"] else "—")),
+        ("handover.place", place + (f" <small>{e(tr('handover.zone', name=zone))}</small>" if zone else "")),
+        ("handover.received", _t(case["reported_at"], tz)),
+        ("handover.matter", e(case["description"]) or "—"),
+        ("handover.measures", f"<ul>{measures}</ul>"),
+        ("handover.deadline", deadline),
+        ("handover.units", f"<ul>{units}</ul>"),
+        ("handover.called", called),
     ]
-    body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
-    return (f"<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'><title>交办单 {e(case['tracking_code'])}"
-            f"</title><link rel='stylesheet' href='/static/handover.css'></head><body><h1>交办单</h1><p class='sub'>Hand-over sheet</p>"
-            f"<table>{body}</table><div class='sign'><span>交办人 Issued by：__________</span>"
-            f"<span>承办人 Received by：__________</span><span>日期 Date：__________</span></div></body></html>")
+    body = "".join(f"<tr><th>{e(tr(k))}</th><td>{v}</td></tr>" for k, v in rows)
+    title = e(tr("handover.title"))
+    return (f"<!doctype html><html lang='{e(tr('lang.tag'))}'><head><meta charset='utf-8'>"
+            f"<title>{title} {e(case['tracking_code'])}</title><link rel='stylesheet' href='/static/handover.css'>"
+            f"</head><body><h1>{title}</h1>"
+            f"<table>{body}</table><div class='sign'><span>{e(tr('handover.issued_by'))}：__________</span>"
+            f"<span>{e(tr('handover.received_by'))}：__________</span><span>{e(tr('handover.date'))}：__________</span>"
+            f"</div></body></html>")
 
 
-async def sheet(conn: AsyncConnection, who: Principal, incident_id: int, tz: str) -> str:
+async def sheet(conn: AsyncConnection, who: Principal, incident_id: int, tz: str, lang: str | None = None) -> str:
     r = reach(who, Capability.WORK_DESK)
     row = (await conn.execute(sql("handover_case"), {"id": incident_id, **r.params()})).mappings().first()
     if row is None:
         raise NotFound(f"incident {incident_id} not found", field="id")
     await audit.record(conn, actor=who.actor, action="print_handover", entity="incident", entity_id=incident_id,
                        client=who.client)
-    return render(dict(row), ZoneInfo(tz))
+    return render(dict(row), ZoneInfo(tz), lang)

@@ -23,7 +23,7 @@ from api.workflow import cases, machine
 
 UNSATISFIED = 2  # stars at or below which the case is reopened
 
-PUBLIC_CASE_FIELDS = ("category_name", "status", "reported_at", "due_at", "closed_at",
+PUBLIC_CASE_FIELDS = ("category_name", "category_name_en", "status", "reported_at", "due_at", "closed_at",
                       "rating", "lon", "lat", "events", "merged_into")
 
 
@@ -108,7 +108,7 @@ async def add_photo(conn: AsyncConnection, who: Principal, tracking_code: str, t
                         "as a new case to send your own", field="X-Reporter-Token")
     if row["status"] in machine.ENDED:
         raise Conflict(f"the case is {row['status']}: photos can no longer be added", field="file",
-                       extra={"status": row["status"]})
+                       extra={"status": row["status"]}, code="state_conflict", params={"state": row["status"]})
     count = (await conn.execute(sql("attachments_of"), {"incident_id": row["id"]})).all()
     doc = await attachments.store(conn, who, row["id"], data, actor=REPORTER)
     if doc["sha256"] not in {r.sha256 for r in count} and len(count) >= MAX_REPORTER_PHOTOS:
@@ -125,7 +125,7 @@ async def rate(conn: AsyncConnection, who: Principal, tracking_code: str, token:
     row, holder = await _own_case(conn, tracking_code, token)
     if machine.step(row["status"], "rate") is None:
         raise Conflict(f"cannot rate while the case is {row['status']}", field="rating",
-                       extra={"status": row["status"]})
+                       extra={"status": row["status"]}, code="state_conflict", params={"state": row["status"]})
     if holder.supporter_id is None:
         rated = (await conn.execute(sql("incident_rate"), {"id": row["id"], "rating": body.rating})).first()
         data = {"rating": body.rating}
@@ -134,7 +134,7 @@ async def rate(conn: AsyncConnection, who: Principal, tracking_code: str, token:
                  ).first() is None
         data = {"rating": body.rating, "supporter": holder.supporter_id, "role": holder.role}
     if not rated:
-        raise Conflict("already rated", field="rating")
+        raise Conflict("already rated", field="rating", code="already_rated")
     await add_event(conn, row["id"], actor=REPORTER, kind="rated", note=body.comment or None, data=data)
     if body.rating <= UNSATISFIED and holder.is_reporter:
         await cases.system_step(conn, row["id"], "reopen_on_rating", settings,

@@ -63,7 +63,7 @@ def configure_logging(level: int = logging.INFO) -> None:
 
 def _error_body(request_id: str) -> bytes:
     return json.dumps({"detail": f"internal error (request {request_id}); it has been logged",
-                       "errors": []}).encode()
+                       "code": "internal", "errors": []}).encode()
 
 
 class RequestLogMiddleware:

@@ -325,6 +325,7 @@ class PublicCase(BaseModel):
     tracking_code: str
     category: str
     category_name: str
+    category_name_en: str = ""
     status: str
     reported_at: datetime
     due_at: datetime | None

@@ -94,9 +94,10 @@ class SecurityMiddleware:
         await self._error(send, path, 422, field, reason, f"{field}: {reason}")
 
     async def _error(self, send, path: str, status: int, field: str, reason: str, detail: str):
-        from api.errors import standard_error
+        from api.errors import error_body, standard_error, status_code
 
-        body = json.dumps({"detail": detail, "errors": [{"field": field, "reason": reason}]}).encode()
+        body = json.dumps(error_body(detail, [{"field": field, "reason": reason}], code=status_code(status),
+                                     params={"field": field})).encode()
         media_type = "application/json"
         standard = standard_error(path, status, detail, [{"field": field, "reason": reason}])
         if standard is not None:  # under /open311/: the spec's error body

@@ -87,6 +87,7 @@ RULES: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/editor"): PUBLIC,
     ("GET", "/unit"): PUBLIC,
     ("GET", "/config.json"): PUBLIC,
+    ("GET", "/i18n.json"): PUBLIC,
     ("GET", "/docs"): PUBLIC,
     # the command-room cycle
     ("GET", "/api/workflow/machine"): STAFF,
@@ -439,6 +440,7 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], dict]] = {
     ("GET", "/editor"): lambda w, c: {},
     ("GET", "/unit"): lambda w, c: {},
     ("GET", "/config.json"): lambda w, c: {},
+    ("GET", "/i18n.json"): lambda w, c: {},
     ("GET", "/docs"): lambda w, c: {},
     ("GET", "/api/workflow/machine"): lambda w, c: {},
     ("GET", "/api/desk/queue"): lambda w, c: {"params": {"limit": 5}},

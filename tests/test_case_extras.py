@@ -4,12 +4,14 @@ hand-over sheet, duplicate candidates, me-too supporters who follow and rate the
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 import sqlalchemy as sa
 from PIL import Image
 from pyproj import Geod
 
+from api import i18n
 from tests.cycle_support import CaseMaker, png_bytes
 
 DISTRICT = "330503"
@@ -231,7 +233,8 @@ def test_the_hand_over_sheet_names_measures_deadline_and_units_but_never_the_rep
         unit_name = conn.execute(sa.text("SELECT name FROM unit WHERE code = :u"), {"u": cases.unit}).scalar_one()
     assert unit_name in html
     case = client.get(f"/api/incidents/{cid}", headers=admin).json()
-    assert case["deadline_spec"] and case["deadline_spec"] in html
+    amount, unit = re.fullmatch(r"(\d+)(h|wh|wd)", case["deadline_spec"]).groups()  # the length, in words
+    assert i18n.t(f"deadline.{unit}", "zh", n=amount) in html
     other = conn_street_other(engine, case["street_code"])
     outsider = login(*make_user("dispatcher", other))
     assert client.get(f"/api/incidents/{cid}/handover", headers=outsider).status_code == 404

@@ -135,7 +135,8 @@ def _assert_unavailable(res: httpx.Response) -> None:
     assert res.headers["retry-after"].isdigit()
     assert res.headers["x-content-type-options"] == "nosniff"
     body = res.json()
-    assert set(body) == {"detail", "errors"} and body["errors"] == []
+    assert set(body) == {"detail", "code", "params", "errors"} and body["errors"] == []
+    assert body["code"] == "unavailable" and body["params"]["seconds"] >= 1
     assert "database" in body["detail"]
 
 

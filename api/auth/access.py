@@ -144,7 +144,7 @@ class Access:
                 await _throttle(request, client, device)
             return anonymous(client, device)
         if not token:
-            raise Unauthorized("log in first (Authorization: Bearer <token>)")
+            raise Unauthorized("log in first (Authorization: Bearer <token>)", code="login_required")
         principal = await principal_for(request.app.state.autocommit_pool, settings, token, client,
                                            request.app.state.principals)
         if not holds(principal, self.capability):

@@ -24,7 +24,8 @@ WINDOW_S = 3600  # failures older than this are forgotten
 async def check(conn: AsyncConnection, key: str, field: str) -> None:
     wait = (await conn.execute(sql("throttle_check"), {"key": key})).scalar()
     if wait:
-        raise TooManyRequests(f"too many failed attempts; retry in {wait} s", field=field, retry_after=wait)
+        raise TooManyRequests(f"too many failed attempts; retry in {wait} s", field=field, retry_after=wait,
+                              code="too_many_attempts")
 
 
 async def failed(conn: AsyncConnection, key: str) -> None:

@@ -110,7 +110,7 @@ async def login(conn: AsyncConnection, settings: Settings, username: str, passwo
     if not (row and ok and row.active):
         await throttle.failed(conn, key)
         await audit.record(conn, actor=username, action="login_failed", entity="session", client=client)
-        await _keep_and_fail(conn, Unauthorized("wrong username or password"))
+        await _keep_and_fail(conn, Unauthorized("wrong username or password", code="login_wrong"))
     await throttle.cleared(conn, key)
     session_id, jti = tokens.new_id(), tokens.new_id()
     await conn.execute(sql("auth_session_insert"), {
@@ -144,7 +144,7 @@ async def refresh(conn: AsyncConnection, settings: Settings, refresh_token: str,
     try:
         claims = tokens.decode(settings.secret_key, refresh_token, "refresh")
     except tokens.TokenError as exc:
-        raise Unauthorized(str(exc), field="refresh_token") from exc
+        raise Unauthorized(str(exc), field="refresh_token", code="session_expired") from exc
     new_jti = tokens.new_id()
     row = (await conn.execute(sql("auth_session_rotate"), {
         "new_jti": new_jti, "session_id": claims["sid"], "old_jti": claims["jti"]})).first()
@@ -154,7 +154,8 @@ async def refresh(conn: AsyncConnection, settings: Settings, refresh_token: str,
         if ended is not None:
             await audit.record(conn, actor=ended.username, action="refresh_refused_session_ended",
                                entity="session", entity_id=claims["sid"], client=client)
-        await _keep_and_fail(conn, Unauthorized("refresh token no longer valid; log in again", field="refresh_token"))
+        await _keep_and_fail(conn, Unauthorized("refresh token no longer valid; log in again", field="refresh_token",
+                                                 code="session_expired"))
     await audit.record(conn, actor=row.username, action="refresh", entity="session", entity_id=claims["sid"],
                        client=client)
     return _token_pair(settings, row.user_id, claims["sid"], new_jti)
@@ -179,7 +180,7 @@ async def principal_for(pool: AsyncConnectionPool, settings: Settings, token: st
     try:
         claims = tokens.decode(settings.secret_key, token, "access")
     except tokens.TokenError as exc:
-        raise Unauthorized(str(exc)) from exc
+        raise Unauthorized(str(exc), code="session_expired") from exc
     session_id, user_id = claims["sid"], int(claims["sub"])
     if cache is not None:
         cached = cache.get(session_id, user_id, client)
@@ -189,7 +190,7 @@ async def principal_for(pool: AsyncConnectionPool, settings: Settings, token: st
     async with pool.connection() as conn:
         row = await sql.fetchone(conn, "auth_principal", {"session_id": session_id, "user_id": user_id})
     if row is None:
-        raise Unauthorized("session ended; log in again")
+        raise Unauthorized("session ended; log in again", code="session_expired")
     grants = tuple(Grant(*g.split("|", 1)) for g in row.grants)
     principal = Principal(username=row.username, user_id=row.id, session_id=row.session_id,
                           unit_code=row.unit_code, grants=grants, client=client)

@@ -11,6 +11,7 @@ import folium
 from folium.plugins import HeatMap
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from api import i18n
 from api.reports import offline
 from spatial import heat
 from spatial.sqlfiles import sql
@@ -24,8 +25,10 @@ def _colour(n: int, top: int) -> str:
 
 async def build(conn: AsyncConnection, *, start: datetime, stop: datetime, area: str | None,
                 resolution: int = 8, category: list[str] | None = None,
-                timezone: str = "Asia/Shanghai") -> tuple[str, dict]:
-    """(HTML page, summary) of the window [start, stop) under ``area`` (None: everything)."""
+                timezone: str = "Asia/Shanghai", lang: str | None = None) -> tuple[str, dict]:
+    """(HTML page, summary) of the window [start, stop) under ``area`` (None: everything); its
+    words in ``lang`` from the translation catalogues (Chinese by default)."""
+    lang = lang if lang in i18n.languages() else i18n.default_lang()
     rows = (await conn.execute(sql("heat_cells"), {
         "start": start, "stop": stop, "categories": category, "statuses": None, "tiers": None, "sources": None,
         "everywhere": area is None, "scope": [area] if area else [], "resolution": resolution})).all()
@@ -41,7 +44,7 @@ async def build(conn: AsyncConnection, *, start: datetime, stop: datetime, area:
     top = doc["max"]
     folium.GeoJson(doc, name="hexagons", style_function=lambda f: {
         "color": "#7f2704", "weight": 0.5, "fillOpacity": 0.75, "fillColor": _colour(f["properties"]["count"], top)},
-        tooltip=folium.GeoJsonTooltip(fields=["count"], aliases=["件数 reports"])).add_to(m)
+        tooltip=folium.GeoJsonTooltip(fields=["count"], aliases=[i18n.t("report.heat.reports", lang)])).add_to(m)
     if counts:
         centres = [(*heat.centre(c), n) for c, n in counts.items()]
         layer = HeatMap([[lat, lon, n / top] for lat, lon, n in centres], name="density", show=False, radius=18)
@@ -51,8 +54,9 @@ async def build(conn: AsyncConnection, *, start: datetime, stop: datetime, area:
         m.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]])
     folium.LayerControl(collapsed=False).add_to(m)
     zone = ZoneInfo(timezone)
-    title = (f"事件热力图 {start.astimezone(zone):%Y-%m-%d %H:%M} – {stop.astimezone(zone):%Y-%m-%d %H:%M} ({timezone})"
-             f"{' · ' + escape(area) if area else ''} · 共 {doc['total']} 件")
+    window = f"{start.astimezone(zone):%Y-%m-%d %H:%M} – {stop.astimezone(zone):%Y-%m-%d %H:%M} ({timezone})"
+    title = escape(i18n.t("report.heat.title", lang, window=window)) + (f" · {escape(area)}" if area else "") \
+        + " · " + escape(i18n.t("report.heat.total", lang, n=doc["total"]))
     legend = "".join(f'<span style="display:inline-block;width:14px;height:10px;background:{c};'
                      f'border:1px solid #c9b49d;margin:0 2px 0 8px"></span>{round((i + 1) / len(RAMP) * top)}'
                      for i, c in enumerate(RAMP))
@@ -60,5 +64,5 @@ async def build(conn: AsyncConnection, *, start: datetime, stop: datetime, area:
         f'<div id="gridgov-report-title" style="position:fixed;top:10px;left:60px;z-index:1000;background:#fff;'
         f'padding:6px 10px;border-radius:6px;font:14px sans-serif;box-shadow:0 1px 6px rgba(0,0,0,.25)">'
         f"<b>{title}</b><br>{legend}</div>"))
-    html = offline.inline(m.get_root().render())
+    html = offline.inline(m.get_root().render()).replace("<html>", f"<html lang=\"{i18n.t('lang.tag', lang)}\">", 1)
     return html, {"hexagons": len(counts), "total": doc["total"], "max": top, "resolution": resolution}

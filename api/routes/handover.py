@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
-from api import handover
+from api import handover, i18n
 from api.auth.access import Access
 from api.auth.policy import Capability
 from api.auth.principal import Principal
@@ -21,7 +21,9 @@ DeskWorker = Annotated[Principal, Depends(Access(Capability.WORK_DESK))]
 @router.get("/api/incidents/{incident_id}/handover", response_class=HTMLResponse,
             responses={200: {"content": {"text/html": {}}}})
 async def handover_sheet(incident_id: Annotated[int, Path(ge=1, le=2**63 - 1)], conn: ConnDep, request: Request,
-                         who: DeskWorker):
-    """The hand-over sheet (交办单) of a case: measures, deadline, responsible units; A4, printable."""
-    html = await handover.sheet(conn, who, incident_id, request.app.state.settings.timezone)
+                         who: DeskWorker, lang: Annotated[str | None, Query(max_length=35)] = None):
+    """The hand-over sheet (交办单) of a case: measures, deadline, responsible units; A4, printable.
+    In the language of ``?lang=`` (zh, en, ...), else of ``Accept-Language``; Chinese by default."""
+    html = await handover.sheet(conn, who, incident_id, request.app.state.settings.timezone,
+                                i18n.pick(lang, request.headers.get("accept-language")))
     return HTMLResponse(html)

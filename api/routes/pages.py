@@ -6,10 +6,10 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field
 
-from api import basemap
+from api import basemap, i18n
 from api.db import ConnDep
 
 from api.auth.deps import PublicUnlimited
@@ -110,6 +110,17 @@ async def page_config(request: Request, conn: ConnDep, who: PublicUnlimited):
             "extent": await basemap.district_extent(conn),
             "basemap_url": tiles[0]["url"] if tiles else None,
             "basemap_attribution": tiles[0]["attribution"] if tiles else ""}
+
+
+@router.get("/i18n.json")
+async def catalogues(request: Request, who: PublicUnlimited):
+    """The translation catalogues of the pages (web/static/i18n/<lang>.json), all in one document:
+    ``{"languages": ["zh", "en", ...], "catalogues": {"zh": {key: text}, ...}}``."""
+    body, etag = i18n.bundle()
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
 
 
 @router.get("/docs")

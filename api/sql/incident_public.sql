@@ -1,7 +1,7 @@
 -- A reporter's view of their case (api.reporters.track): no personal data, the place to about
 -- 100 m, and the times exact for the case's reporter, to the hour for a supporter (:detailed),
 -- by the same shown_time rule as every other document.
-SELECT i.id, i.category_code, c.name AS category_name, i.status,
+SELECT i.id, i.category_code, c.name AS category_name, c.name_en AS category_name_en, i.status,
        shown_time(i.reported_at, :detailed) AS reported_at, shown_time(i.closed_at, :detailed) AS closed_at,
        shown_time(i.due_at, :detailed) AS due_at, shown_coordinate(ST_X(i.location), false) AS lon,
        shown_coordinate(ST_Y(i.location), false) AS lat, i.rating,

@@ -137,7 +137,8 @@ def actions_for(who: Principal, case: Case, call_open: bool) -> list[dict]:
 
 def _refuse(who: Principal, case: Case, detail: str, call_open: bool) -> Conflict:
     allowed = [a["action"] for a in actions_for(who, case, call_open)]
-    return Conflict(detail, field="action", extra={"status": case.state, "allowed": allowed})
+    return Conflict(detail, field="action", extra={"status": case.state, "allowed": allowed},
+                    code="state_conflict", params={"state": case.state})
 
 
 # ---------------------------------------------------------------- loading
@@ -351,7 +352,7 @@ async def _send_units(step: Step, *, clear_first: bool) -> None:
 
 
 def _conflict_unit(step: Step, detail: str) -> Conflict:
-    return Conflict(detail, field="units", extra={"status": step.case.state})
+    return Conflict(detail, field="units", extra={"status": step.case.state}, code="unit_taken")
 
 
 async def _dispatch(step: Step) -> None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from api import i18n
 from api.auth.policy import Capability
 
 # ---------------------------------------------------------------- states
@@ -65,60 +66,66 @@ class Rule:
     target: str                 # a state, STAY or PREVIOUS
     actor: Capability | str     # a capability, REPORTER or SYSTEM
     requires: frozenset[str] = frozenset()
-    label_zh: str = ""
-    label_en: str = ""
+
+    # the button's words come from the translation catalogues (action.<action>), as on the pages
+    @property
+    def label_zh(self) -> str:
+        return i18n.t(f"action.{self.action}", "zh")
+
+    @property
+    def label_en(self) -> str:
+        return i18n.t(f"action.{self.action}", "en")
 
 
-def _rules(action, sources, target, actor, requires=(), zh="", en=""):
-    return [Rule(action, s, target, actor, frozenset(requires), zh, en) for s in sources]
+def _rules(action, sources, target, actor, requires=()):
+    return [Rule(action, s, target, actor, frozenset(requires)) for s in sources]
 
 
 _TABLE: list[Rule] = [
     # 分析研判: the desk triages, or closes a report that is not a case
-    *_rules("triage", (RECEIVED, RETURNED, REOPENED), TRIAGED, DESK, (), "研判受理", "Triage"),
-    *_rules("void", (RECEIVED,), VOID, DESK, (REASON,), "作废", "Void"),
-    *_rules("not_responsible", (RECEIVED,), NOT_RESPONSIBLE, DESK, (REASON,), "非职责范围", "Not our responsibility"),
-    *_rules("merge", (RECEIVED, TRIAGED), DUPLICATE, DESK, (DUPLICATE_OF,), "合并为重复", "Merge as duplicate"),
-    *_rules("unmerge", (DUPLICATE,), RECEIVED, DESK, (REASON,), "取消合并", "Unmerge"),
+    *_rules("triage", (RECEIVED, RETURNED, REOPENED), TRIAGED, DESK, ()),
+    *_rules("void", (RECEIVED,), VOID, DESK, (REASON,)),
+    *_rules("not_responsible", (RECEIVED,), NOT_RESPONSIBLE, DESK, (REASON,)),
+    *_rules("merge", (RECEIVED, TRIAGED), DUPLICATE, DESK, (DUPLICATE_OF,)),
+    *_rules("unmerge", (DUPLICATE,), RECEIVED, DESK, (REASON,)),
     # tiers: escalate (with a reason) to the next tier's desk; the desk can hand it down
-    *_rules("escalate", (RECEIVED, TRIAGED, RETURNED, REOPENED), RECEIVED, DESK, (REASON,), "上报", "Escalate"),
-    *_rules("hand_down", (RECEIVED, TRIAGED), RECEIVED, DESK, (REASON,), "下派", "Hand down"),
+    *_rules("escalate", (RECEIVED, TRIAGED, RETURNED, REOPENED), RECEIVED, DESK, (REASON,)),
+    *_rules("hand_down", (RECEIVED, TRIAGED), RECEIVED, DESK, (REASON,)),
     # 街道吹哨、部门报到: the department called to a district-tier case reports in
-    *_rules("answer", (RECEIVED, TRIAGED), STAY, DESK, (), "部门报到", "Department answers"),
+    *_rules("answer", (RECEIVED, TRIAGED), STAY, DESK, ()),
     # 分流交办 / 调度指挥
-    *_rules("dispatch", (TRIAGED, RETURNED, REOPENED), DISPATCHED, SEND, (UNITS,), "派遣", "Dispatch"),
-    *_rules("reinforce", IN_FIELD, STAY, SEND, (UNITS,), "增派(联合执法)", "Add units (joint)"),
-    *_rules("reassign", (DISPATCHED, ACCEPTED, RETURNED), DISPATCHED, SEND, (UNITS, REASON), "改派", "Reassign"),
-    *_rules("resolve", (TRIAGED, REOPENED), HANDLED, DESK, (NOTE,), "就地办结", "Resolved on the spot"),
+    *_rules("dispatch", (TRIAGED, RETURNED, REOPENED), DISPATCHED, SEND, (UNITS,)),
+    *_rules("reinforce", IN_FIELD, STAY, SEND, (UNITS,)),
+    *_rules("reassign", (DISPATCHED, ACCEPTED, RETURNED), DISPATCHED, SEND, (UNITS, REASON)),
+    *_rules("resolve", (TRIAGED, REOPENED), HANDLED, DESK, (NOTE,)),
     # the unit's phone
-    *_rules("accept", (DISPATCHED,), ACCEPTED, FIELD, (), "接单", "Accept"),
-    *_rules("accept", (ACCEPTED, ON_SCENE), STAY, FIELD, (), "接单", "Accept"),
-    *_rules("arrive", (ACCEPTED,), ON_SCENE, FIELD, (), "到场", "On scene"),
-    *_rules("arrive", (ON_SCENE,), STAY, FIELD, (), "到场", "On scene"),
-    *_rules("handle", (ACCEPTED, ON_SCENE), HANDLED, FIELD, (NOTE,), "回单", "Report back (handled)"),
+    *_rules("accept", (DISPATCHED,), ACCEPTED, FIELD, ()),
+    *_rules("accept", (ACCEPTED, ON_SCENE), STAY, FIELD, ()),
+    *_rules("arrive", (ACCEPTED,), ON_SCENE, FIELD, ()),
+    *_rules("arrive", (ON_SCENE,), STAY, FIELD, ()),
+    *_rules("handle", (ACCEPTED, ON_SCENE), HANDLED, FIELD, (NOTE,)),
     # "not ours": back to the desk; in a joint case the other units carry on (service: STAY)
-    *_rules("return", (DISPATCHED, ACCEPTED, ON_SCENE), RETURNED, FIELD, (REASON,), "退回", "Return to desk"),
+    *_rules("return", (DISPATCHED, ACCEPTED, ON_SCENE), RETURNED, FIELD, (REASON,)),
     # 核查, 销号
-    *_rules("verify", (HANDLED,), VERIFIED, VERIFY, (NOTE,), "核查通过", "Verify"),
-    *_rules("reject", (HANDLED,), REOPENED, VERIFY, (REASON,), "核查不通过", "Verification failed"),
-    *_rules("close", (VERIFIED,), CLOSED, DESK, (), "办结", "Close"),
-    *_rules("reopen", (VERIFIED, CLOSED), REOPENED, DESK, (REASON,), "重新办理", "Reopen"),
+    *_rules("verify", (HANDLED,), VERIFIED, VERIFY, (NOTE,)),
+    *_rules("reject", (HANDLED,), REOPENED, VERIFY, (REASON,)),
+    *_rules("close", (VERIFIED,), CLOSED, DESK, ()),
+    *_rules("reopen", (VERIFIED, CLOSED), REOPENED, DESK, (REASON,)),
     # an unsatisfied rating (1 or 2 stars) sends the case back to the desk
-    *_rules("reopen_on_rating", (CLOSED,), REOPENED, SYSTEM, (REASON,), "不满意重办", "Reopened: unsatisfied"),
+    *_rules("reopen_on_rating", (CLOSED,), REOPENED, SYSTEM, (REASON,)),
     # pause
     *_rules("suspend", (TRIAGED, DISPATCHED, ACCEPTED, ON_SCENE, RETURNED, REOPENED), SUSPENDED, DESK,
-            (REASON,), "挂起", "Suspend"),
-    *_rules("resume", (SUSPENDED,), PREVIOUS, DESK, (), "恢复", "Resume"),
+            (REASON,)),
+    *_rules("resume", (SUSPENDED,), PREVIOUS, DESK, ()),
     # 统一督办
-    *_rules("supervise", OPEN, STAY, SUPERVISE, (NOTE,), "督办意见", "Supervision note"),
-    *_rules("extend", OPEN, STAY, DESK, (REASON, DEADLINE), "延期", "Extend deadline"),
-    *_rules("flag_near_due", OPEN, STAY, SYSTEM, (), "催办(临期)", "Near deadline"),
-    *_rules("flag_overdue", OPEN, STAY, SYSTEM, (), "督办(超期)", "Overdue"),
-    *_rules("flag_answer_overdue", (RECEIVED, TRIAGED), STAY, SYSTEM, (), "部门超时未报到",
-            "Department did not answer in time"),
+    *_rules("supervise", OPEN, STAY, SUPERVISE, (NOTE,)),
+    *_rules("extend", OPEN, STAY, DESK, (REASON, DEADLINE)),
+    *_rules("flag_near_due", OPEN, STAY, SYSTEM, ()),
+    *_rules("flag_overdue", OPEN, STAY, SYSTEM, ()),
+    *_rules("flag_answer_overdue", (RECEIVED, TRIAGED), STAY, SYSTEM, ()),
     # the resident
-    *_rules("me_too", OPEN, STAY, REPORTER, (), "我也遇到", "Me too"),
-    *_rules("rate", (CLOSED,), STAY, REPORTER, (), "评价", "Rate"),
+    *_rules("me_too", OPEN, STAY, REPORTER, ()),
+    *_rules("rate", (CLOSED,), STAY, REPORTER, ()),
 ]
 
 TABLE: dict[tuple[str, str], Rule] = {}

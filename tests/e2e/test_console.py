@@ -4,6 +4,7 @@ heatmap modes and the early-warning list."""
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 
@@ -145,6 +146,55 @@ def test_an_analyst_reads_the_board_to_about_100_m_and_is_offered_no_case_to_ope
         web.page.click(f"[data-testid=console-row][data-id='{case}']")
         web.page.wait_for_selector(f"[data-testid=console-popup][data-id='{case}'] [data-testid=open-case]")
         assert web.page.locator("[data-testid=console-popup] [data-testid=approximate]").count() == 0
+        web.assert_clean()
+    finally:
+        web.context.close()
+
+
+HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+ENGLISH_WORD = re.compile(r"[A-Za-z]{2,}")
+UNIT_TOOLTIPS = """() => [...window.gridgovConsole.units.values()].slice(0, 30).map(({ marker }) => {
+    const c = marker.getTooltip()._content; return typeof c === "function" ? c(marker) : String(c); })"""
+
+
+def console_words(page) -> dict[str, list[str]]:
+    """The words the console shows of its own (not a name from the data): legend, category names,
+    states of the queue's cases, the filters, units' states."""
+    page.wait_for_selector("[data-testid=points-legend]")
+    rows = page.locator("[data-testid=console-row]")
+    return {
+        "legend": [page.get_by_test_id("points-legend").inner_text()],
+        "categories": page.locator("#h-category option").all_inner_texts(),
+        "filters": page.locator("#h-status option, #h-tier option").all_inner_texts(),
+        "queue": rows.all_inner_texts()[:20],
+        # a unit's tooltip: its name (data) · its state · its position's age
+        "unit states": [" · ".join(t.split(" · ")[1:]) for t in page.evaluate(UNIT_TOOLTIPS)],
+    }
+
+
+def test_the_console_speaks_one_language_at_a_time(browser, live_server, http, make_user, streets):  # noqa: F811
+    """In English nothing of the console's own words is Chinese (the legend, category names, the
+    states of cases and units); in Chinese none of them is English."""
+    report(http, streets[0])
+    web = Page(browser, live_server)
+    try:
+        open_console(web, make_user("dispatcher", "330503"))
+        page = web.page
+        page.wait_for_selector("[data-testid=console-row]")
+        page.wait_for_function("() => window.gridgovConsole.units.size > 0")
+        chinese = console_words(page)
+        assert all(chinese.values()), chinese
+        english_in_chinese = {k: [t for t in v if ENGLISH_WORD.search(t)] for k, v in chinese.items()}
+        assert not any(english_in_chinese.values()), english_in_chinese
+        page.get_by_test_id("lang-toggle").click()
+        page.wait_for_function("() => document.documentElement.lang === 'en'")
+        page.wait_for_function("() => !/[\\u3400-\\u9fff]/.test(document.querySelector('[data-testid=points-legend]')"
+                               "?.textContent ?? '中')")
+        english = console_words(page)
+        han_in_english = {k: [t for t in v if HAN.search(t)] for k, v in english.items()}
+        assert not any(han_in_english.values()), han_in_english
+        page.get_by_test_id("lang-toggle").click()  # and back: the catalogues go round
+        page.wait_for_function("() => document.documentElement.lang === 'zh-CN'")
         web.assert_clean()
     finally:
         web.context.close()

@@ -5,13 +5,23 @@ the officer's phone sends its position."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
+
+from api import i18n
 
 from tests.cycle_support import png_bytes, two_street_spots
 from tests.e2e.test_map import DISTRICT, TIMEOUT_MS, Page, browser, headers_for, http  # noqa: F401 (fixtures)
 
 PHONE = {"width": 360, "height": 740}
+HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+ENGLISH_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def catalogue(lang: str) -> dict[str, str]:
+    return i18n.catalogue(lang)
 
 
 @pytest.fixture(scope="module")
@@ -181,7 +191,18 @@ def test_a_stale_page_is_told_the_case_moved(browser, live_server, http, make_us
         web.page.get_by_test_id("action-submit").click()
         error = web.page.get_by_test_id("action-error")
         error.wait_for(state="visible")
-        assert "triaged" in error.inner_text()
+        # the 409 is told in the page's language, from the catalogue (error.state_conflict), the
+        # state by its name there: no English from the server in the Chinese page
+        assert error.inner_text() == catalogue("zh")["error.state_conflict"].format(state=catalogue("zh")["state.triaged"])
+        assert not ENGLISH_WORD.search(error.inner_text())
+        web.page.get_by_test_id("lang-toggle").click()  # the same refusal in English
+        web.page.wait_for_function("() => document.documentElement.lang === 'en'")
+        web.page.get_by_test_id("action-void").click()
+        web.page.get_by_test_id("action-reason").fill("重复")
+        web.page.get_by_test_id("action-submit").click()
+        web.page.wait_for_function("(t) => document.querySelector('[data-testid=action-error]').textContent === t",
+                                   arg=catalogue("en")["error.state_conflict"].format(state="Triaged"))
+        assert not HAN.search(error.inner_text())
     finally:
         web.context.close()
 
@@ -387,6 +408,55 @@ def test_the_hand_over_sheet_opens_as_a_page_of_the_app_with_its_style(
         # handover.css applies: the title is centred and spaced for print
         assert sheet.evaluate("getComputedStyle(document.querySelector('#sheet h1')).textAlign") == "center"
         assert sheet.get_by_test_id("login-view").is_hidden()  # the desk's session came along
+        web.assert_clean()
+    finally:
+        web.context.close()
+
+
+def desk_words(page, case_id: int) -> dict[str, list[str]]:
+    """The desk's own words about a case (not the data's names): its state in the queue and the
+    case view, the routing flags, the timeline's events and tiers, the notifications."""
+    page.wait_for_selector("[data-testid=notification]", state="attached")
+    row = page.locator(f"[data-testid=queue-row][data-id='{case_id}'] .state")
+    return {
+        "queue state": row.all_inner_texts(),
+        "case state": [page.get_by_test_id("case-status").inner_text()],
+        "routing flags": [page.get_by_test_id("routing-flags").inner_text()],
+        "events": page.locator("[data-testid=event] b").all_inner_texts(),
+        "tiers": page.locator("[data-testid=event-tiers]").all_inner_texts(),
+        # the bell's list: time · what happened · the case's number
+        "notifications": [t for t in page.locator("[data-testid=notification]").all_text_contents()],
+    }
+
+
+def test_the_desk_speaks_one_language_at_a_time(browser, live_server, http, make_user, spot):  # noqa: F811
+    """Routing flags, states, events and notifications: no English in the Chinese desk, no Chinese
+    in the English one (a QR code that does not check out flags the routing)."""
+    user = make_user("dispatcher", DISTRICT)
+    res = http.post("/api/incidents", json={"category": "dispute", "lon": spot["lon"], "lat": spot["lat"],
+                                            "accuracy_m": 5, "description": "语言测试", "qr_grid": spot["grid"],
+                                            "qr_sig": "not-a-signature"})
+    assert res.status_code == 201, res.text
+    cid = res.json()["id"]
+    moved = http.post(f"/api/incidents/{cid}/actions/escalate", json={"reason": "需街道协调", "tier": "street"},
+                      headers=headers_for(http, *user))
+    assert moved.status_code == 200, moved.text  # the street's desk is notified
+    web = Page(browser, live_server)
+    try:
+        login(web, "/desk", *user)
+        open_case(web, cid)
+        page = web.page
+        chinese = desk_words(page, cid)
+        assert all(chinese[k] for k in ("case state", "routing flags", "events", "tiers", "notifications")), chinese
+        english_in_chinese = {k: [t for t in v if ENGLISH_WORD.search(t)] for k, v in chinese.items()}
+        assert not any(english_in_chinese.values()), english_in_chinese
+        page.get_by_test_id("lang-toggle").click()
+        page.wait_for_function("() => document.documentElement.lang === 'en'")
+        page.wait_for_function("() => [...document.querySelectorAll('[data-testid=notification]')]"
+                               ".every((n) => !/[\\u3400-\\u9fff]/.test(n.textContent))")
+        english = desk_words(page, cid)
+        han_in_english = {k: [t for t in v if HAN.search(t)] for k, v in english.items()}
+        assert not any(han_in_english.values()), han_in_english
         web.assert_clean()
     finally:
         web.context.close()

@@ -134,7 +134,8 @@ def test_a_refused_report_stays_with_its_reason_until_the_resident_discards_it(
         failed = page.get_by_test_id("report-failed")
         failed.wait_for()
         reason = page.get_by_test_id("failed-reason").inner_text()
-        assert "qr_grid" in reason and text in failed.inner_text()  # the server's reason and what was written
+        # the server's reason, in the page's language (the field qr_grid is the QR code), and what was written
+        assert "二维码" in reason and "qr_grid" not in reason and text in failed.inner_text()
 
         page.reload()  # the page never deletes it by itself: it is there on the next visit too
         failed.wait_for()

@@ -5,12 +5,24 @@ let refreshing = null;
 let onSessionLost = () => {};
 
 export class ApiError extends Error {
-  constructor(status, detail, errors = []) {
+  constructor(status, detail, errors = [], code = null, params = {}) {
     super(detail);
     this.status = status;
     this.detail = detail;
     this.errors = errors;
+    this.code = code;       // the message's key: error.<code> in the catalogue
+    this.params = params;   // its placeholders
   }
+}
+
+/** The ApiError of an error response's status and parsed body (null: not JSON). */
+export function errorOf(status, body, statusText = "") {
+  const detail = (body && typeof body.detail === "string") ? body.detail : `HTTP ${status} ${statusText}`.trim();
+  const error = new ApiError(status, detail, Array.isArray(body?.errors) ? body.errors : [],
+    typeof body?.code === "string" ? body.code : null,
+    body?.params && typeof body.params === "object" ? body.params : {});
+  error.body = body;
+  return error;
 }
 
 export function setSessionLostHandler(fn) { onSessionLost = fn; }
@@ -36,10 +48,7 @@ export function accessToken() { return tokens()?.access || ""; }
 async function errorFrom(res) {
   let body = null;
   try { body = await res.json(); } catch { /* not JSON */ }
-  const detail = (body && typeof body.detail === "string") ? body.detail : `HTTP ${res.status} ${res.statusText}`;
-  const error = new ApiError(res.status, detail, Array.isArray(body?.errors) ? body.errors : []);
-  error.body = body;
-  return error;
+  return errorOf(res.status, body, res.statusText);
 }
 
 async function send(url, init) {

@@ -3,9 +3,8 @@
 
 import { api, ApiError } from "./api.js";
 import { h, replace } from "./dom.js";
-import { dateTime, getLang, t } from "./i18n.js";
+import { dateTime, errorText, localName, t } from "./i18n.js";
 import { attempt, startPage } from "./page.js";
-import "./strings-calendar.js";
 
 const $ = (id) => document.getElementById(id);
 const page = { me: null, status: null, result: null };
@@ -51,9 +50,8 @@ function detail(y) {
       y.loaded_by ? h("div", { class: "muted small" }, t("cal.loaded.by", { who: y.loaded_by, at: dateTime(y.loaded_at) })) : null];
   }
   if (y.source === "provisional") {
-    const en = getLang() === "en";
     return [h("span", { class: "small" }, t("cal.provisional")),
-      h("ul", { class: "cal-days" }, (y.days_off || []).map((d) => h("li", {}, `${d.date} ${en ? d.name_en : d.name}`)))];
+      h("ul", { class: "cal-days" }, (y.days_off || []).map((d) => h("li", {}, `${d.date} ${localName(d)}`)))];
   }
   return "";
 }
@@ -79,7 +77,7 @@ async function submit(ev) {
     if (!(e instanceof ApiError)) throw e;
     const problems = e.body?.problems || e.errors || [];
     replace(out, h("div", { class: "notice notice-error", dataset: { testid: "cal-error" } },
-      t("cal.refused"), " ", problems.length ? "" : e.detail,
+      t("cal.refused"), " ", problems.length ? "" : errorText(e),
       h("ul", { class: "cal-problems" }, problems.map((p) => h("li", { dataset: { testid: "cal-problem", field: p.field || "" } },
         h("code", {}, p.field || ""), ": ", p.reason)))));
   }

@@ -7,13 +7,10 @@
 
 import { accessToken, api } from "./api.js";
 import { h, replace } from "./dom.js";
-import { ago, dateTime, localName, t } from "./i18n.js";
+import { ago, dateTime, list as joinList, localName, t, tOr } from "./i18n.js";
 import { LiveStream, showLiveState } from "./live.js";
 import { makeMap as baseMap, mapConfig } from "./map.js";
 import { attempt, startPage } from "./page.js";
-import "./strings-cycle.js";
-import "./strings-console.js";
-import "./strings-a11y.js";
 import { UNIT_COLOURS } from "./style.js";
 
 const $ = (id) => document.getElementById(id);
@@ -34,7 +31,7 @@ window.gridgovConsole = cons;  // for tests and for the curious: the page's stat
 
 const catName = (code) => localName(cons.categories.find((c) => c.code === code)) || code;
 const stateGroup = (status) => (NEW_STATES.has(status) ? "new" : "working");
-const label = (prefix, code) => (t(`${prefix}.${code}`) === `${prefix}.${code}` ? code : t(`${prefix}.${code}`));
+const label = (prefix, code) => tOr(`${prefix}.${code}`, code);
 
 // ---------------------------------------------------------------- map and layers
 
@@ -283,14 +280,15 @@ async function loadWarnings() {
   const days = Math.round((new Date(grids.recent.to) - new Date(grids.recent.from)) / 86_400_000);
   const line = (w, by) => {
     const kinds = Object.entries(w.categories || {}).slice(0, 2)
-      .map(([code, n]) => `${catName(code)} ${n}`).join("、");
+      .map(([code, n]) => `${catName(code)} ${n}`);
+    const kindsText = joinList(kinds);
     const where = w.name ? (by === "cell" ? t("console.warning_near", { name: w.name }) : w.name) : w.place;
     return h("li", {
       class: "queue-row flag-overdue", tabindex: "0", dataset: { testid: "warning-row", place: w.place, by },
       onclick: () => showWarning(w), onkeydown: (e) => { if (e.key === "Enter") showWarning(w); },
     },
     h("div", { class: "row-top" }, h("b", { dataset: { testid: "warning-place" } }, where),
-      kinds ? h("span", { class: "small", dataset: { testid: "warning-kinds" } }, ` · ${kinds}`) : null),
+      kindsText ? h("span", { class: "small", dataset: { testid: "warning-kinds" } }, ` · ${kindsText}`) : null),
     h("div", { class: "small" }, t("console.warning_line", { days, observed: w.observed,
       expected: w.expected.toFixed(1), ratio: w.ratio.toFixed(1) })),
     h("div", { class: "small muted" }, t(w.p_value < 0.001 ? "console.warning_strong" : "console.warning_clear")));
@@ -385,5 +383,9 @@ startPage({
     fillFilters();
     renderQueue();
     showLiveState(cons.live?.current);
+    scheduleHeat(0);  // the legend under the map
+    if (cons.tab === "warnings") attempt("load.warnings", loadWarnings);
+    if (cons.tab === "repeats") attempt("load.repeats", loadRepeats);
+    if (cons.map) cons.map.closePopup();  // popups and tooltips are drawn again when opened
   },
 });

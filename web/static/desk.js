@@ -1,14 +1,12 @@
 // The dispatcher's desk: the live queue, one case with its map, case file, units and every
 // action the server says this user may take now. Native ES module; Leaflet is the global L.
 
-import { api, ApiError } from "./api.js";
+import { api } from "./api.js";
 import { h, replace } from "./dom.js";
-import { ago, dateTime, localName, metres, t } from "./i18n.js";
+import { ago, dateTime, deadlineSpec, errorText, has, list as joinList, localName, metres, t, tOr } from "./i18n.js";
 import { LiveStream, showLiveState } from "./live.js";
 import { createMap } from "./map.js";
 import { attempt, startPage } from "./page.js";
-import "./strings-cycle.js";
-import "./strings-a11y.js";
 
 const $ = (id) => document.getElementById(id);
 const PAGE = 50;
@@ -123,7 +121,7 @@ async function openCase(id) {
     desk.doc = await api(`/api/incidents/${id}`);
     renderCase();
   } catch (e) {
-    replace($("case"), h("p", { class: "error", dataset: { testid: "case-error" } }, e.detail || String(e)));
+    replace($("case"), h("p", { class: "error", dataset: { testid: "case-error" } }, errorText(e)));
   }
 }
 
@@ -144,7 +142,7 @@ function renderCase() {
       h("span", { class: `state state-${c.status}`, dataset: { testid: "case-status" } }, label("state", c.status)),
       h("span", { dataset: { testid: "case-tier" } }, `${t("desk.tier")}: ${label("tier", c.tier)}`),
       h("span", {}, label("priority", c.priority)),
-      h("span", { dataset: { testid: "case-due" } }, c.due_at ? `${t("desk.due")} ${dateTime(c.due_at)} (${c.deadline_spec || ""})` : t("desk.no_due")),
+      h("span", { dataset: { testid: "case-due" } }, c.due_at ? `${t("desk.due")} ${dateTime(c.due_at)} (${deadlineSpec(c.deadline_spec)})` : t("desk.no_due")),
       c.due_at && c.due_provisional ? provisionalBadge() : null,
       flag ? h("span", { class: `badge badge-${flag}` }, t(`desk.flag.${flag}`)) : null,
       c.supporters ? h("span", { class: "badge" }, t("desk.supporters", { n: c.supporters })) : null),
@@ -155,7 +153,7 @@ function renderCase() {
     (c.actions || []).map((a) => h("button", {
       type: "button", class: "btn-action", dataset: { testid: `action-${a.action}` },
       onclick: () => openForm(a),
-    }, localName({ name: a.label_zh, name_en: a.label_en }))),
+    }, actionName(a.action))),
     c.actions && (c.actions.some((a) => a.action === "dispatch") || c.assignments?.length)
       ? h("button", { type: "button", class: "btn-ghost", dataset: { testid: "handover" }, onclick: printHandover },
         t("desk.handover")) : null);
@@ -165,14 +163,15 @@ function renderCase() {
   const routing = c.routing ? section(t("desk.routing"), h("p", { class: "small" },
     [c.routing.grid?.name, c.routing.community?.name, c.routing.street?.name].filter(Boolean).join(" / "),
     c.routing.station ? ` · ${c.routing.station.name}` : "",
-    (c.routing.flags || []).length ? ` · ${(c.routing.flags || []).join(", ")}` : "")) : null;
+    (c.routing.flags || []).length ? h("span", { dataset: { testid: "routing-flags" } },
+      ` · ${joinList((c.routing.flags || []).map((f) => tOr(`routing.flag.${f}`, f)))}`) : "")) : null;
   const assignments = (c.assignments || []).length ? section(t("desk.assignments"), h("table", { class: "grid-table", dataset: { testid: "assignments" } },
     h("tr", {}, h("th", {}, t("desk.unit")), h("th", {}, t("desk.dispatched")), h("th", {}, t("desk.accepted")),
       h("th", {}, t("desk.on_scene")), h("th", {}, t("desk.cleared"))),
     c.assignments.map((a) => h("tr", { dataset: { testid: "assignment", unit: a.unit_code } },
       h("td", {}, `${deptName(a.department_code)} · ${a.unit_name}`), h("td", {}, dateTime(a.dispatched_at)),
       h("td", {}, dateTime(a.accepted_at)), h("td", {}, dateTime(a.on_scene_at)),
-      h("td", {}, a.cleared_at ? `${dateTime(a.cleared_at)} (${a.cleared_reason || ""})` : ""))))) : null;
+      h("td", {}, a.cleared_at ? `${dateTime(a.cleared_at)} (${a.cleared_reason ? tOr(`cleared.${a.cleared_reason}`, a.cleared_reason) : ""})` : ""))))) : null;
   const call = c.department_call ? section(t("desk.call"), h("p", { dataset: { testid: "department-call" } },
     localName({ name: c.department_call.department_name, name_en: c.department_call.department_name_en }),
     ` · ${t("desk.call.due")} ${dateTime(c.department_call.answer_due_at)}`,
@@ -194,13 +193,12 @@ function renderCase() {
   drawMap(c);
 }
 
+/** The words of an action (the case cycle's buttons), from the catalogue. */
+function actionName(action) { return tOr(`action.${action}`, action); }
+
+/** The words of an event or a notification: an action's, else the catalogue's event.<kind>. */
 function eventLabel(kind) {
-  const rule = (desk.doc?.actions || []).find((a) => a.action === kind);
-  if (rule) return localName({ name: rule.label_zh, name_en: rule.label_en });
-  const key = `event.${kind}`;
-  if (t(key) !== key) return t(key);
-  const known = desk.labels?.[kind];
-  return known ? localName(known) : kind;
+  return has(`action.${kind}`) ? actionName(kind) : tOr(`event.${kind}`, kind);
 }
 
 function photo(sha) {
@@ -282,7 +280,7 @@ async function openForm(rule) {
       h("label", { class: "check" }, h("input", { type: "checkbox", id: "af-busy", dataset: { testid: "action-allow-busy" } }), t("desk.allow_busy")));
   }
   replace($("action-form"), h("form", { class: "action-card", dataset: { testid: "action-form", action: rule.action }, onsubmit: submitForm },
-    h("h4", {}, localName({ name: rule.label_zh, name_en: rule.label_en })), ...fields,
+    h("h4", {}, actionName(rule.action)), ...fields,
     h("p", { class: "error", id: "action-error", dataset: { testid: "action-error" }, hidden: true }),
     h("div", { class: "form-buttons" },
       h("button", { type: "submit", class: "btn-primary", dataset: { testid: "action-submit" } }, t("desk.submit")),
@@ -302,7 +300,7 @@ async function loadRecommendations(box) {
         h("small", { class: "muted" }, ` ${t("route.rank", { n: i + 1 })} · ${t("route.age", { t: ago(u.position_age_s) })}`)))
         : h("p", { class: "muted small" }, t("desk.recommend.none")))));
   } catch (e) {
-    replace(box, h("p", { class: "error" }, e.detail || String(e)));
+    replace(box, h("p", { class: "error" }, errorText(e)));
   }
   if (desk.me.capabilities.includes("dispatch_units")) box.append(anyUnitPicker());
 }
@@ -325,7 +323,7 @@ function anyUnitPicker() {
         h("small", { class: "muted", dataset: { testid: "why-not" } },
           u.recommended ? ` ${t("desk.units.recommended")}` : ` ${t(`desk.why_not.${u.why_not}`)}`)))));
     } catch (e) {
-      replace(list, h("li", { class: "error" }, e.detail || String(e)));
+      replace(list, h("li", { class: "error" }, errorText(e)));
     }
   };
   input.addEventListener("input", () => { clearTimeout(typing); typing = setTimeout(search, 300); });
@@ -361,7 +359,7 @@ async function submitForm(ev) {
     renderCase();
     attempt("load.queue", loadQueue);
   } catch (e) {
-    err.textContent = e instanceof ApiError ? e.detail : String(e);
+    err.textContent = errorText(e);
     err.hidden = false;
   }
 }
@@ -413,11 +411,9 @@ function onLiveIncident(ev) {
 
 async function start(me) {
   desk.me = me;
-  const [categories, departments, machine] = await Promise.all([
-    api("/api/categories"), api("/api/departments"), api("/api/workflow/machine")]);
+  const [categories, departments] = await Promise.all([api("/api/categories"), api("/api/departments")]);
   desk.categories = categories;
   desk.departments = departments;
-  desk.labels = Object.fromEntries(machine.rules.map((r) => [r.action, { name: r.label_zh, name_en: r.label_en }]));
   fillFilters();
   const reload = () => attempt("load.queue", loadQueue);
   $("filters").addEventListener("change", reload);
@@ -452,5 +448,6 @@ startPage({
     renderQueue();
     if (desk.doc) renderCase();
     showLiveState(desk.live?.current);
+    attempt("load.notifications", loadNotifications);
   },
 });

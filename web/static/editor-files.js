@@ -2,9 +2,9 @@
 // built from the server's own /openapi.json description of POST /api/areas/import and
 // GET /api/areas/export (so the form follows the API), and authenticated file downloads.
 
-import { download as apiDownload, request, ApiError } from "./api.js";
+import { download as apiDownload, request } from "./api.js";
 import { h, replace } from "./dom.js";
-import { t, tOr } from "./i18n.js";
+import { errorText, t, tOr } from "./i18n.js";
 
 const IMPORT = "/api/areas/import";
 const EXPORT = "/api/areas/export";
@@ -14,7 +14,7 @@ export async function download(url, filename, status) {
   try {
     await apiDownload(url, filename);
   } catch (e) {
-    status("error", null, { text: `${t("ed.download.failed")}: ${e instanceof ApiError ? e.detail : String(e)}` });
+    status("error", null, { text: `${t("ed.download.failed")}: ${errorText(e)}` });
   }
 }
 

@@ -8,12 +8,11 @@
 
 import { api, publicJson, request, ApiError } from "./api.js";
 import { h, replace } from "./dom.js";
-import { dateTime, getLang, localName, t, tOr } from "./i18n.js";
+import { dateTime, errorText, getLang, localName, t, tOr } from "./i18n.js";
 import { attempt, clearLoadError, reportLoadError, startPage } from "./page.js";
 import { PendingEdits, etagOf } from "./editor-ops.js";
 import { HistoryBar } from "./editor-history.js";
 import { FilesPanel, download } from "./editor-files.js";
-import "./strings-editor.js";
 import { makeMap, mapConfig } from "./map.js";
 
 const $ = (id) => document.getElementById(id);
@@ -78,10 +77,6 @@ function errorLines(e) {
   return (e instanceof ApiError ? e.errors : []).map((x) => (x.field ? `${x.field}: ${x.reason}` : String(x.reason)));
 }
 
-function errorText(e) {
-  if (e instanceof ApiError) return e.status === 0 ? t("error.network") : e.detail;
-  return String(e);
-}
 
 // ---------------------------------------------------------------- map and layers
 

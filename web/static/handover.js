@@ -2,14 +2,14 @@
 // session (a tab the desk opened shares it) and prints with this page's stylesheet.
 
 import { request } from "./api.js";
+import { getLang } from "./i18n.js";
 import { attempt, startPage } from "./page.js";
-import "./strings-cycle.js";
 
 const $ = (id) => document.getElementById(id);
 const incidentId = Number(location.pathname.split("/").pop());
 
 async function load() {
-  const res = await request(`/api/incidents/${incidentId}/handover`, { headers: { Accept: "text/html" } });
+  const res = await request(`/api/incidents/${incidentId}/handover?lang=${encodeURIComponent(getLang())}`, { headers: { Accept: "text/html" } });
   // the server escapes every value it puts in the sheet; its body is taken as it is, without scripts
   const sheet = new DOMParser().parseFromString(await res.text(), "text/html");
   $("sheet").replaceChildren(...[...sheet.body.childNodes].map((n) => document.importNode(n, true)));

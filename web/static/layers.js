@@ -93,7 +93,7 @@ export class MapLayers {
       case "stations":
         return L.geoJSON(null, {
           pointToLayer: (f, latlng) => L.marker(latlng, {
-            icon: L.divIcon({ className: "gg-station", html: h("span", {}, "站"), iconSize: [22, 22] }),
+            icon: L.divIcon({ className: "gg-station", html: h("span", {}, t("map.station_mark")), iconSize: [22, 22] }),
             keyboard: false, riseOnHover: true,
           }),
           onEachFeature: (f, layer) => {
@@ -212,7 +212,7 @@ export class MapLayers {
     return h("div", { class: "pop", dataset: { testid: "incident-popup" } },
       h("div", { class: "pop-title" },
         h("span", { class: `dot dot-${group}` }), this.categoryName(p.category_code, p.category_name)),
-      row(t("f.status"), tOr(`status.${p.status}`, p.status)),
+      row(t("f.status"), tOr(`state.${p.status}`, tOr(`status.${p.status}`, p.status))),
       row(t("f.priority"), p.priority ? tOr(`priority.${p.priority}`, p.priority) : null),
       row(t("f.reported"), dateTime(p.reported_at)),
       row(t("f.grid"), p.grid_code ? codeName(gridName, p.grid_code) : "—"),

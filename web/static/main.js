@@ -3,7 +3,7 @@
 
 import { publicJson } from "./api.js";
 import { h, replace } from "./dom.js";
-import { t, tOr, localName, list } from "./i18n.js";
+import { list, localName, t, tOr } from "./i18n.js";
 import { MapLayers } from "./layers.js";
 import { RoutingPreview } from "./routing.js";
 import { INCIDENT_COLOURS, UNIT_COLOURS, incidentGroup } from "./style.js";
@@ -121,7 +121,7 @@ function buildLegend() {
             sw("ring", UNIT_COLOURS.busy), t("unit.busy"), sw("ring", UNIT_COLOURS.off_duty), t("unit.off_duty"),
             sw("ring stale", UNIT_COLOURS.stale), t("unit.stale"))] : null,
         (can("stations") || can("grids")) ? h("div", { class: "legend-row" },
-          can("stations") ? [h("span", { class: "gg-station mini" }, h("span", {}, "站")), t("layer.stations")] : null,
+          can("stations") ? [h("span", { class: "gg-station mini" }, h("span", {}, t("map.station_mark"))), t("layer.stations")] : null,
           can("grids") ? [h("span", { class: "gg-sw gg-sw-grid" }), t("layer.grids")] : null) : null);
       if (!el.childNodes.length) el.hidden = true;
       L.DomEvent.disableClickPropagation(el);

@@ -99,6 +99,8 @@ function settled(e) {
 }
 
 const reasonOf = (body, status) => (typeof body.detail === "string" && body.detail ? body.detail : `HTTP ${status}`);
+/** What the page needs to say why, in its language of the moment (errorText in i18n.js). */
+const answerOf = (body, status) => ({ status, detail: reasonOf(body, status), code: body.code ?? null, params: body.params ?? {} });
 
 /** fetch and its JSON answer; null when no answer came (the network). */
 async function post(url, init) {
@@ -126,7 +128,7 @@ export async function send(e) {
     const { res, body } = answer;
     if (transient(res.status)) return later(e, "busy", retryAfterMs(res.headers.get("Retry-After")));
     if (!res.ok) {  // refused: kept, shown with the reason, until the resident decides
-      Object.assign(e, { state: "failed", status: res.status, error: reasonOf(body, res.status) });
+      Object.assign(e, { state: "failed", status: res.status, error: reasonOf(body, res.status), answer: answerOf(body, res.status) });
       settled(e);
       await put(e);
       return e;
@@ -147,7 +149,7 @@ export async function send(e) {
     const { res, body } = answer;
     if (transient(res.status)) return later(e, "busy", retryAfterMs(res.headers.get("Retry-After")));
     if (res.ok && !body.sha256) return later(e, "network");
-    if (!res.ok) e.photoErrors.push({ n: i + 1, reason: reasonOf(body, res.status) });
+    if (!res.ok) e.photoErrors.push({ n: i + 1, reason: reasonOf(body, res.status), answer: answerOf(body, res.status) });
     e.sentPhotos.push(res.ok ? body.sha256 : null);
     settled(e);
     await put(e);

@@ -24,8 +24,7 @@
 import * as auth from "./api.js";
 import { api, ApiError } from "./api.js";
 import { h, replace } from "./dom.js";
-import { applyI18n, onLangChange, t, toggleLang } from "./i18n.js";
-import "./strings-page.js";
+import { applyI18n, errorText, onLangChange, t, toggleLang } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -232,11 +231,6 @@ function renderDenied() {
 // ---------------------------------------------------------------- visible load errors
 
 const failures = new Map();  // what (a message key) -> { error, retry, busy }
-
-function errorText(e) {
-  if (e instanceof ApiError) return e.status === 0 ? t("error.network") : e.detail;
-  return String(e?.message || e);
-}
 
 function region() {
   let el = $("load-error");

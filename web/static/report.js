@@ -6,10 +6,9 @@
 import { deviceHeaders } from "./device.js";
 import { createMap } from "./map.js";
 import { h, replace } from "./dom.js";
-import { ago, localName, t } from "./i18n.js";
+import { ago, errorText, localName, t } from "./i18n.js";
 import * as outbox from "./outbox.js";
 import { attempt, startPage } from "./page.js";
-import "./strings-report.js";
 
 const $ = (id) => document.getElementById(id);
 const RETRY_MS = 5000;
@@ -21,7 +20,7 @@ const page = { map: null, pin: null, circle: null, point: null, accuracy: null, 
 async function json(url) {
   const extra = url.startsWith("/api/public/") ? deviceHeaders() : {};
   const res = await fetch(url, { headers: { Accept: "application/json", ...extra } });
-  if (!res.ok) throw new Error((await res.json().catch(() => ({}))).detail || `HTTP ${res.status}`);
+  if (!res.ok) throw new Error(errorText({ ...(await res.json().catch(() => ({}))), status: res.status }));
   return res.json();
 }
 
@@ -113,7 +112,7 @@ async function meToo(publicId, b) {
     method: "POST", body: JSON.stringify({ lon: b.lon, lat: b.lat }),
     headers: { Accept: "application/json", "Content-Type": "application/json", ...deviceHeaders() } });
   const doc = await res.json().catch(() => ({}));
-  if (!res.ok) return showError(doc.detail || `HTTP ${res.status}`);
+  if (!res.ok) return showError(errorText({ ...doc, status: res.status }));
   localStorage.setItem(`gridgov.token.${doc.tracking_code}`, doc.reporter_token);
   closeMatches();
   $("report-form").hidden = true;
@@ -178,7 +177,7 @@ function sentCard(code, key = "report.sent", photoErrors = [], token = null) {
     token ? h("p", { class: "small" }, t("report.secret"), " ",
       h("span", { class: "secret", dataset: { testid: "tracking-secret" } }, token)) : null,
     photoErrors.map((p) => h("p", { class: "error small", dataset: { testid: "photo-refused" } },
-      t("report.photo_refused", { n: p.n, e: p.reason }))),
+      t("report.photo_refused", { n: p.n, e: p.answer ? errorText(p.answer) : p.reason }))),
     h("p", { class: "small" }, t("report.keep")),
     h("a", { href: link, class: "btn-primary", dataset: { testid: "track-link" } }, t("report.follow")),
     h("div", { class: "sent-actions" }, copy, share));
@@ -204,7 +203,7 @@ function failedCard(e) {
   const button = (testid, cls, label, onclick) =>
     h("button", { type: "button", class: cls, dataset: { testid }, onclick }, t(label));
   return h("div", { class: "failed", dataset: { testid: "report-failed", key: e.key } },
-    h("p", { class: "error", dataset: { testid: "failed-reason" } }, t("report.failed", { e: e.error })),
+    h("p", { class: "error", dataset: { testid: "failed-reason" } }, t("report.failed", { e: e.answer ? errorText(e.answer) : e.error })),
     summary(e.body),
     h("p", { class: "small" }, t(page.editing === e.key ? "report.editing" : "report.failed_kept")),
     sure ? h("div", { class: "actions" }, h("p", { class: "small" }, t("report.discard_sure")),
@@ -301,7 +300,7 @@ async function edit(key) {
   }
   place(b.lon, b.lat, b.accuracy_m ?? null);
   $("report-form").hidden = false;
-  showError(t("report.failed", { e: e.error }));
+  showError(t("report.failed", { e: e.answer ? errorText(e.answer) : e.error }));
   await render(true);
   $("report-form").scrollIntoView({ block: "start" });
 }

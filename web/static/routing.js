@@ -1,9 +1,9 @@
 // Routing preview: click the map → /api/route → side panel + highlight on the map.
 /* global L */
 
-import { api, ApiError, download } from "./api.js";
+import { api, download } from "./api.js";
 import { h, replace } from "./dom.js";
-import { t, localName, metres, ago, list } from "./i18n.js";
+import { ago, errorText, list, localName, metres, t } from "./i18n.js";
 import { attempt } from "./page.js";
 import { departmentColour } from "./style.js";
 
@@ -59,14 +59,13 @@ export class RoutingPreview {
     if (!this.last) return;
     if (this.last.error) {
       const e = this.last.error;
-      const detail = e instanceof ApiError ? (e.status === 0 ? t("error.network") : e.detail) : String(e);
+      const detail = errorText(e);
       replace(this.panel,
         h("h2", { class: "panel-title" }, t("route.title")),
         this.pointLine(this.last.latlng),
-        h("div", { class: "notice notice-error", role: "alert", dataset: { testid: "route-error" } },
-          h("strong", {}, `${t("route.error")}: `), detail,
-          ...(e.errors || []).filter((x) => x && x.field).map((x) =>
-            h("div", { class: "small" }, `${x.field}: ${x.reason ?? ""}`))));
+        // the message in the page's language; the server's own words stay at hand (title)
+        h("div", { class: "notice notice-error", role: "alert", title: e.detail || "", dataset: { testid: "route-error" } },
+          h("strong", {}, `${t("route.error")}: `), detail));
       return;
     }
     if (this.last.doc) replace(this.panel, ...this.documentView(this.last.doc));

@@ -2,9 +2,8 @@
 // network is gone, so a resident can open the page, write the report and let it wait.
 const CACHE = "gridgov-report-v4";
 const SHELL = ["/report", "/static/report.js", "/config.json", "/static/map.js", "/static/gcj02.js", "/static/outbox.js", "/static/device.js", "/static/report.css", "/static/app.css",
-  "/static/i18n.js", "/static/dom.js", "/static/strings-report.js", "/static/page.js", "/static/strings-page.js",
-  "/static/api.js", "/vendor/leaflet/leaflet.js",
-  "/vendor/leaflet/leaflet.css"];
+  "/static/i18n.js", "/static/dom.js", "/static/page.js", "/static/api.js", "/vendor/leaflet/leaflet.js",
+  "/vendor/leaflet/leaflet.css", "/i18n.json"];
 
 self.addEventListener("install", (e) => {
   e.waitUntil(caches.open(CACHE).then((c) => c.addAll(SHELL)).then(() => self.skipWaiting()));

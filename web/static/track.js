@@ -3,10 +3,8 @@
 
 import { deviceHeaders } from "./device.js";
 import { h, replace } from "./dom.js";
-import { dateTime, t } from "./i18n.js";
+import { dateTime, errorText, localName, t, tOr } from "./i18n.js";
 import { attempt, startPage } from "./page.js";
-import "./strings-cycle.js";
-import "./strings-report.js";
 
 const $ = (id) => document.getElementById(id);
 const code = decodeURIComponent(location.pathname.split("/").pop());
@@ -19,8 +17,8 @@ if (fromLink) {
 }
 let token = fromLink || localStorage.getItem(`gridgov.token.${code}`) || "";
 
-function stateName(s) { const k = `state.${s}`; return t(k) === k ? s : t(k); }
-function eventName(e) { const k = `event.${e.kind}`; return t(k) === k ? stateName(e.status || e.kind) : t(k); }
+function stateName(s) { return tOr(`state.${s}`, s); }
+function eventName(e) { return tOr(`event.${e.kind}`, stateName(e.status || e.kind)); }
 
 async function load() {
   $("track-error").hidden = true;
@@ -28,7 +26,7 @@ async function load() {
     { headers: { Accept: "application/json", "X-Reporter-Token": token, ...deviceHeaders() } });
   const doc = await res.json().catch(() => ({}));
   if (!res.ok) {
-    $("track-error").textContent = doc.detail || `HTTP ${res.status}`;
+    $("track-error").textContent = errorText({ ...doc, status: res.status });
     $("track-error").hidden = false;
     $("token-form").hidden = false;
     return;
@@ -47,7 +45,7 @@ function render(c) {
     h("button", { type: "submit", class: "btn-primary", dataset: { testid: "rating-submit" } }, t("track.send"))) : null;
   replace($("case"),
     h("p", { class: "code" }, c.tracking_code),
-    h("p", {}, c.category_name, " · ", h("b", { dataset: { testid: "track-status" } }, stateName(c.status))),
+    h("p", {}, localName({ name: c.category_name, name_en: c.category_name_en }), " · ", h("b", { dataset: { testid: "track-status" } }, stateName(c.status))),
     c.merged_into ? h("p", {}, h("a", { href: `/track/${encodeURIComponent(c.merged_into)}` }, t("track.merged", { code: c.merged_into }))) : null,
     h("ol", { class: "timeline", dataset: { testid: "track-timeline" } },
       c.events.map((e) => h("li", { dataset: { kind: e.kind } }, h("span", { class: "muted small" }, dateTime(e.at)), " ",
@@ -88,7 +86,7 @@ async function rate(ev) {
       ...deviceHeaders() },
     body: JSON.stringify({ rating: stars, comment: $("comment").value.trim() }) });
   if (!res.ok) {
-    $("track-error").textContent = (await res.json().catch(() => ({}))).detail || `HTTP ${res.status}`;
+    $("track-error").textContent = errorText({ ...(await res.json().catch(() => ({}))), status: res.status });
     $("track-error").hidden = false;
   }
   await attempt("load.track", load);

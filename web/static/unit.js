@@ -1,13 +1,12 @@
 // The officer's phone: my unit's tasks, accept, on scene, report back (回单) with a note and
 // photos, return to the desk; duty status and position (browser geolocation).
 
-import { api, ApiError } from "./api.js";
+import { api, errorOf } from "./api.js";
 import { h, replace } from "./dom.js";
 import { makeMap, mapConfig } from "./map.js";
-import { dateTime, localName, metres, t } from "./i18n.js";
+import { dateTime, errorText, localName, metres, t, tOr } from "./i18n.js";
 import { LiveStream, showLiveState } from "./live.js";
 import { attempt, showDenied, startPage } from "./page.js";
-import "./strings-cycle.js";
 
 const $ = (id) => document.getElementById(id);
 const REFRESH_MS = 20000;
@@ -48,7 +47,7 @@ function onFix(pos) {
   $("position-error").hidden = true;
   unit.fix = { lon: pos.coords.longitude, lat: pos.coords.latitude, accuracy: pos.coords.accuracy };
   if (Date.now() - unit.lastSent >= SEND_EVERY_MS) {
-    sendPosition().catch((e) => showError(e.detail || String(e)));
+    sendPosition().catch((e) => showError(errorText(e)));
   }
   if (!unit.open) renderTasks();  // never under the officer's typing
 }
@@ -117,7 +116,7 @@ function navigationLink(task) {
     t("unit.navigate_to"));
 }
 
-function actionLabel(a) { return localName({ name: a.label_zh, name_en: a.label_en }) || t(`unit.${a.action}`); }
+function actionLabel(a) { return tOr(`action.${a.action}`, tOr(`unit.${a.action}`, a.action)); }
 
 function renderTasks() {
   for (const m of unit.maps) m.remove();
@@ -181,7 +180,7 @@ async function upload(incidentId, file) {
   const res = await fetch(`/api/incidents/${incidentId}/attachments`, {
     method: "POST", body: data, headers: { Authorization: `Bearer ${tokens?.access || ""}`, Accept: "application/json" } });
   const body = await res.json().catch(() => ({}));
-  if (!res.ok) throw new ApiError(res.status, body.detail || `HTTP ${res.status}`);
+  if (!res.ok) throw errorOf(res.status, body);
   return body.sha256;
 }
 
@@ -195,7 +194,7 @@ async function handle(task) {
     for (const f of files) photos.push(await upload(task.incident_id, f));
     await step(task, "handle", { note, photos: photos.length ? photos : undefined, public: $("task-public").checked });
   } catch (e) {
-    showError(e instanceof ApiError ? e.detail : String(e));
+    showError(errorText(e));
   }
 }
 
@@ -206,7 +205,7 @@ async function step(task, action, body) {
       method: "POST", body: { ...body, expected_status: task.status } });
     unit.open = null;
   } catch (e) {
-    showError(e instanceof ApiError ? e.detail : String(e));
+    showError(errorText(e));
   }
   await attempt("load.tasks", loadTasks);
 }
@@ -219,7 +218,7 @@ async function start(me) {
   $("share-position").addEventListener("change", toggleSharing);
   $("new-task").addEventListener("click", () => { $("new-task").hidden = true; });
   $("unit-status").addEventListener("change", () =>
-    sendPosition($("unit-status").value).catch((e) => showError(e instanceof ApiError ? e.detail : String(e))));
+    sendPosition($("unit-status").value).catch((e) => showError(errorText(e))));
   const reload = () => attempt("load.tasks", loadTasks);
   await reload();
   // a dispatch to this unit reaches the phone at once over the live stream (the officer's reach
