@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 GRIDGOV := $(VENV)/bin/gridgov
 PYTHON ?= python3
 
-.PHONY: run test bench setup db chromium gdal lint clean-db
+.PHONY: run test test-fast bench setup db chromium gdal lint clean-db
 
 run: setup
 	@echo
@@ -14,7 +14,11 @@ run: setup
 	$(GRIDGOV) serve
 
 test: setup chromium gdal
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -n auto --maxprocesses 4
+
+# the development lane: no browser, no fuzzing, no whole-cluster tests (tests/conftest.py SLOW_MODULES)
+test-fast: setup
+	$(VENV)/bin/pytest -q -n auto --maxprocesses 4 -m "not slow and not e2e"
 
 bench: setup
 	$(VENV)/bin/pip install -q -e '.[bench]'

@@ -24,6 +24,24 @@ from api.settings import Settings, libpq_url
 
 TEST_DB_SUFFIX = "_test"
 
+# Modules left out of the development lane (`make test-fast`); `make test` and CI run them all.
+SLOW_MODULES = {
+    "test_fuzz",            # hostile values in every parameter of every operation (~10,000 requests)
+    "test_schemathesis",    # generated requests per operation and role
+    "test_access_matrix",   # every route as every caller, and the analyst's walk
+    "test_faults",          # builds and kills a cluster of its own
+    "test_workers",         # `gridgov serve --workers 2` in a subprocess
+    "test_routing_index",   # property tests over the whole partition and its index
+    "test_sample_geodata",  # generates the sample twice
+    "test_migrations",      # migrates a fresh database up and down
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.module.__name__.rsplit(".", 1)[-1] in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+
 
 def _base_settings() -> Settings:
     return Settings(env="test")
