@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import folium
 from folium.plugins import HeatMap
-from sqlalchemy.ext.asyncio import AsyncConnection
+from psycopg import AsyncConnection
 
 from api.reports import offline
 from spatial import heat
@@ -26,12 +26,12 @@ async def build(conn: AsyncConnection, *, start: datetime, stop: datetime, area:
                 resolution: int = 8, category: list[str] | None = None,
                 timezone: str = "Asia/Shanghai") -> tuple[str, dict]:
     """(HTML page, summary) of the window [start, stop) under ``area`` (None: everything)."""
-    rows = (await conn.execute(sql("heat_cells"), {
+    rows = await sql.fetchall(conn, "heat_cells", {
         "start": start, "stop": stop, "categories": category, "statuses": None, "tiers": None, "sources": None,
-        "everywhere": area is None, "scope": [area] if area else [], "resolution": resolution})).all()
-    counts = heat.aggregate(rows, resolution)
+        "everywhere": area is None, "scope": [area] if area else [], "resolution": resolution})
+    counts = heat.aggregate([(r["cell"], r["n"]) for r in rows], resolution)
     doc = heat.feature_collection(counts, resolution)
-    outline = (await conn.execute(sql("area_outline"), {"code": area})).scalar_one_or_none() if area else None
+    outline = (await sql.scalar(conn, "area_outline", {"code": area})) if area else None
 
     m = folium.Map(tiles=None, zoom_control=True, prefer_canvas=False)
     offline.localise(m)

@@ -33,7 +33,7 @@ async def live(request: Request, who: IncidentReader, token: Annotated[str | Non
     ``end`` (the session ended: refresh the token, reconnect). With ``once=true`` the answer
     ends after the catch-up: poll with the last id instead of holding a stream."""
     app = request.app
-    frames = stream.events(app.state.live, app.state.engine, app.state.autocommit_pool, app.state.settings, who,
+    frames = stream.events(app.state.live, app.state.pool, app.state.settings, who,
                            token, last_event_id, once=once)
     return StreamingResponse(frames, media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
