@@ -511,7 +511,13 @@ def serve(host: str = typer.Option(None), port: int = typer.Option(None), reload
     host = host or settings.host
     port = port or settings.port
     workers = 1 if reload else (workers or len(os.sched_getaffinity(0)))
-    os.environ["GRIDGOV_WORKERS"] = str(workers)  # each worker sizes its share of the connections (api.db)
+    os.environ["GRIDGOV_WORKERS"] = str(workers)  # each worker checks the connections they need (api.db)
+    from api.db import PoolDoesNotFit, check_budget_sync
+
+    try:
+        check_budget_sync(settings.model_copy(update={"workers": workers}))
+    except PoolDoesNotFit as exc:
+        fail(f"refusing to start: {exc}", 2)
     typer.echo(f"gridgov on http://{host}:{port}  (map /, API docs /docs); {workers} worker(s)")
     uvicorn.run("api.main:create_app", factory=True, host=host, port=port, reload=reload, workers=workers,
                 loop="uvloop", http="httptools",

@@ -14,6 +14,7 @@ before the route's connection is taken, so one pool cannot deadlock, and a refus
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import weakref
@@ -43,6 +44,9 @@ RECONNECT_S = 10.0  # the pool gives a failed background connection attempt up a
 WAIT_SLICE_S = 0.5  # a waiting request looks whether the database went away this often
 LISTEN_CONNECTIONS = 1  # per worker, outside the pool: the live hub's LISTEN connection (api.live.hub)
 SPARE_CONNECTIONS = 3  # left for the command line and a psql session beside the workers
+BUDGET_QUERY = ("SELECT current_setting('max_connections')::int,"  # and the connections reserved
+                " coalesce(current_setting('superuser_reserved_connections', true), '0')::int"
+                " + coalesce(current_setting('reserved_connections', true), '0')::int")
 
 
 class PoolDoesNotFit(RuntimeError):
@@ -118,16 +122,23 @@ async def open_pool(pool: AsyncConnectionPool, settings: Settings) -> None:
     try:
         async with await psycopg.AsyncConnection.connect(libpq_url(settings.url), autocommit=True,
                                                          connect_timeout=5) as conn:
-            cur = await conn.execute(
-                "SELECT current_setting('max_connections')::int,"
-                " coalesce(current_setting('superuser_reserved_connections', true), '0')::int"
-                " + coalesce(current_setting('reserved_connections', true), '0')::int")
-            max_connections, reserved = await cur.fetchone()
+            max_connections, reserved = await (await conn.execute(BUDGET_QUERY)).fetchone()
     except psycopg.OperationalError as exc:
         log.warning("connection budget not checked at start (database not reachable: %s)", type(exc).__name__)
     else:
         check_budget(settings, max_connections, reserved)
     await pool.open(wait=False)
+
+
+def check_budget_sync(settings: Settings) -> None:
+    """:func:`check_budget` before a server starts its workers (``gridgov serve``); nothing is
+    checked when the database is not reachable yet."""
+    try:
+        with psycopg.connect(libpq_url(settings.url), autocommit=True, connect_timeout=5) as conn:
+            max_connections, reserved = conn.execute(BUDGET_QUERY).fetchone()
+    except psycopg.OperationalError:
+        return
+    check_budget(settings, max_connections, reserved)
 
 
 def check_budget(settings: Settings, max_connections: int, reserved: int) -> None:
@@ -169,14 +180,20 @@ async def _ping_if_idle(conn: psycopg.AsyncConnection) -> None:
     _last_use[conn] = now
 
 
+def pool_of(app) -> Pool:
+    """The pool of the server this request runs in. A pool belongs to the event loop that opened
+    it; a worker has one. The tests serve one app object twice (TestClient beside uvicorn, two
+    loops): each server's lifespan registers its own pool (``app.state.pools``)."""
+    return app.state.pools[asyncio.get_running_loop()]
+
+
 async def get_conn(request: Request) -> AsyncIterator[psycopg.AsyncConnection]:
     """One transaction per request: committed when the route returns, rolled back on error.
 
     An explicit BEGIN on the autocommit connection rather than ``conn.transaction()``: a route
     may commit what it wrote so far before failing (``conn.commit()``: a failed login's audit
     row, a throttle failure), which psycopg forbids inside a transaction block."""
-    pool: AsyncConnectionPool = request.app.state.pool
-    async with pool.connection() as conn:
+    async with pool_of(request.app).connection() as conn:
         await conn.execute("BEGIN")
         try:
             yield conn

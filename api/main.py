@@ -65,7 +65,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         # Each run stops what it started (local names, not app.state, which a second server of
         # the same app object, as in the tests, replaces).
-        pool = app.state.pool = make_pool(settings)
+        pool = app.state.pool = make_pool(settings)  # (the latest server's, for inspection)
+        loop = asyncio.get_running_loop()
+        app.state.pools[loop] = pool  # requests take the pool of their own loop (api.db.pool_of)
         await open_pool(pool, settings)  # refuses to start when the workers' pools don't fit the cluster
         hub = app.state.live = LiveHub(pool, settings)  # this worker's one LISTEN connection
         hub.on_cache("sessions", app.state.principals.note)
@@ -84,11 +86,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             with contextlib.suppress(asyncio.CancelledError):
                 await scheduler
         await hub.stop()
+        app.state.pools.pop(loop, None)
         await pool.close()
 
     app = FastAPI(title="gridgov", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Grid-based grassroots governance: routing, dispatch and maps (网格化基层治理)")
     app.state.settings = settings
+    app.state.pools = {}  # event loop -> its pool (api.db.pool_of)
     app.state.rate_limiter = RateLimiter(settings.public_rate_per_minute, settings.public_ip_rate_per_minute)
     app.state.principals = PrincipalCache(settings.auth_cache_s, trusted=lambda: listening(app))
     app.state.tiles = TileCache()  # rendered area tiles of this worker

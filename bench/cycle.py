@@ -158,7 +158,7 @@ def run(report: Report, db, client: httpx.Client, auth: dict, points, category: 
     http = latency_stats(_http_dispatch(client, auth, ids[2 * k:], units))
     rows = [[label, n, ms(s["p50"]), ms(s["p95"]), ms(s["mean"]), ratio(s["p50"], raw["p50"])]
             for label, s in (("(a) raw SQL: the same 6 statements, psycopg (baseline)", raw),
-                             ("(b) api.workflow.cases.apply, async SQLAlchemy", svc),
+                             ("(b) api.workflow.cases.apply, the app's pool", svc),
                              ("(c) POST /api/incidents/{id}/actions/dispatch, HTTP", http))]
     report.table(["dispatch transition", "runs", "p50 ms", "p95 ms", "mean ms", "p50 / (a)"], rows)
     report.out("  (b) locks the case, checks the table, the owner desk and the unit's reach, inserts the assignment, "

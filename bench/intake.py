@@ -155,7 +155,7 @@ def run(report: Report, db, base_url: str, points, category: str, n: int,
                   "of floor"], rows)
     report.out("  every request routes, inserts the incident, its first event and its audit row in one statement, "
                "and commits (fsync and synchronous_commit on)")
-    report.out(f"  service layer: api.incidents.report on an autocommit connection of the app's engine; raw floor: route_point.sql + "
+    report.out(f"  service layer: api.incidents.report on an autocommit connection of the app's pool; raw floor: route_point.sql + "
                f"incident_insert.sql + commit through psycopg, {clients} threads in a child process (bench.raw_intake)")
     report.out(f"  HTTP clients: {clients} keep-alive connections from a child process (bench.client on the lean "
                "bench.http1 client: httpx spent 1.7 ms of CPU per POST on these 2 cores), "

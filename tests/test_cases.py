@@ -568,3 +568,17 @@ def test_the_desk_escalates_to_any_higher_tier_in_one_step(client, place, desk):
     other = report(client, place)
     odd = client.post(f"/api/incidents/{other['id']}/actions/triage", json={"tier": "street"}, headers=desk)
     assert odd.status_code == 422 and odd.json()["errors"][0]["field"] == "tier"
+
+
+def test_an_action_answers_the_case_as_a_fresh_read_shows_it(client, place, desk):
+    """The answer of an action is drawn from the case ``apply`` wrote (no second read): the same
+    document ``GET /api/incidents/{id}`` gives right after, through a department call and a dispatch."""
+    cid = report(client, place)["id"]
+    steps = [("triage", {}), ("escalate", {"reason": "难事", "tier": "district", "department": "planning"}),
+             ("answer", {"note": "规划部门已答复"}), ("triage", {}), ("dispatch", None)]
+    for action, body in steps:
+        if body is None:
+            body = {"units": [free_units(client, desk, cid, "enforcement")[0]], "allow_busy": True}
+        answer = act(client, desk, cid, action, **body)
+        assert answer == client.get(f"/api/incidents/{cid}", headers=desk).json(), action
+    assert answer["status"] == "dispatched" and answer["department_call"]["answered_at"] is not None

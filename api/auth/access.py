@@ -29,6 +29,7 @@ from psycopg_pool import AsyncConnectionPool
 from api.auth.policy import Capability, holds, roles_with
 from api.auth.principal import Principal, anonymous
 from api.auth.users import principal_for
+from api.db import pool_of
 from api.errors import Forbidden, TooManyRequests, Unauthorized
 from api.keyed import keyed_hash
 from api.sqlfiles import sql
@@ -61,7 +62,7 @@ class RateLimiter:
         self.ceiling = RateLimiter(ip_per_minute) if ip_per_minute is not None else None
 
     async def allow(self, pool: AsyncConnectionPool, key: str) -> tuple[bool, float]:
-        """(allowed, seconds until a token is back); ``pool``: the app's pool (``app.state.pool``)."""
+        """(allowed, seconds until a token is back); ``pool``: the app's pool (``api.db.pool_of``)."""
         async with pool.connection() as conn:
             row = await sql.fetchone(conn, "rate_take", {
                 "key": self.prefix + key, "capacity": self.capacity, "rate": self.rate})
@@ -86,7 +87,7 @@ async def _throttle(request: Request, client: str, device: str | None) -> None:
     """A token from the phone's bucket and from its address's ceiling (or, without a phone
     secret, from the address's bucket at the per-phone rate)."""
     limiter: RateLimiter = request.app.state.rate_limiter
-    pool = request.app.state.pool
+    pool = pool_of(request.app)
     if device is None:
         ok, wait = await limiter.allow(pool, f"ip:{client}")
         who = client
@@ -135,7 +136,7 @@ class Access:
                 await _throttle(request, client, device)
             if token:  # staff may use public routes too
                 try:
-                    staff = await principal_for(request.app.state.pool, settings, token, client,
+                    staff = await principal_for(pool_of(request.app), settings, token, client,
                                                 request.app.state.principals)
                     return replace(staff, device=device) if device else staff
                 except Unauthorized:
@@ -145,7 +146,7 @@ class Access:
             return anonymous(client, device)
         if not token:
             raise Unauthorized("log in first (Authorization: Bearer <token>)")
-        principal = await principal_for(request.app.state.pool, settings, token, client,
+        principal = await principal_for(pool_of(request.app), settings, token, client,
                                            request.app.state.principals)
         if not holds(principal, self.capability):
             raise Forbidden(f"this needs the capability {self.capability.value!r} "

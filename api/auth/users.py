@@ -172,7 +172,7 @@ async def principal_for(pool: AsyncConnectionPool, settings: Settings, token: st
     """The caller behind an access token; from this worker's ``cache`` when it knows the session
     (no connection is taken then), else read on a connection of ``pool``.
 
-    Requests pass the app's pool (``app.state.pool``): the connection is given back before the
+    Requests pass the app's pool (``api.db.pool_of``): the connection is given back before the
     route takes its own (``api.auth.access`` runs before ``api.db.get_conn``), so a request never
     waits for a second connection while holding one."""
     try:

@@ -90,8 +90,8 @@ def _action_route(action: str, capability: Capability) -> None:
 
     async def take(incident_id: IncidentId, body: ActionIn, request: Request, who: Actor, conn: ConnDep):
         settings = request.app.state.settings
-        await cases.apply(conn, who, incident_id, action, body, settings)
-        return await views.case_view(conn, who, incident_id, settings)
+        written = await cases.apply(conn, who, incident_id, action, body, settings)
+        return await views.case_view(conn, who, incident_id, settings, case=written)
 
     take.__name__ = f"case_{action}"
     take.__doc__ = (f"{rules[0].label_zh} / {rules[0].label_en}. From: {sources}."

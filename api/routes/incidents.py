@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, Path, Query, Request, Response
 
 from api import incidents as service
 from api.auth.deps import IncidentReader, Public
-from api.db import ConnDep
+from api.db import ConnDep, pool_of
 from api.geojson import GEOJSON_CONTENT, GeoJSONResponse
 from api.params import clamp_limit, parse_bbox, parse_time
 from api.schemas import IncidentCollection, IncidentCreated, IncidentIn
@@ -33,7 +33,7 @@ async def report_incident(body: IncidentIn, request: Request, response: Response
     The reporter token in the answer lets the reporter follow and rate the case with the
     tracking code: keep it.
     """
-    async with request.app.state.pool.connection() as conn:  # its one write is one statement: no BEGIN
+    async with pool_of(request.app).connection() as conn:  # its one write is one statement: no BEGIN
         doc, created = await service.report(conn, who, body, request.app.state.settings,
                                             idempotency_key=idempotency_key)
     if not created:

@@ -9,7 +9,7 @@ from fastapi.responses import StreamingResponse
 
 from api import routing_batch, routing_preview
 from api.auth.deps import RoutingPreviewer
-from api.db import ConnDep
+from api.db import ConnDep, pool_of
 from api.schemas import InputCrs, Routing, RouteQuery
 
 router = APIRouter(prefix="/api", tags=["routing"])
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/api", tags=["routing"])
 async def route_preview(request: Request, who: RoutingPreviewer, q: Annotated[RouteQuery, Query()]):
     """Grid, hierarchy, zone, workstation, patrol zones, and the nearest available units the
     caller may read (staff)."""
-    return await routing_preview.preview(request.app.state.pool, who, q, request.app.state.settings)
+    return await routing_preview.preview(pool_of(request.app), who, q, request.app.state.settings)
 
 
 @router.post("/route/batch", response_class=StreamingResponse,
@@ -35,5 +35,5 @@ async def route_batch(request: Request, who: RoutingPreviewer, conn: ConnDep,
     (empty outside every grid). A file with a bad row is refused whole, naming the rows."""
     points, fmt = routing_batch.parse(await request.body(), content_type, crs)
     await routing_batch.record(conn, who, points, fmt)
-    return StreamingResponse(routing_batch.stream(request.app.state.pool, points, fmt),
+    return StreamingResponse(routing_batch.stream(pool_of(request.app), points, fmt),
                              media_type=routing_batch.MEDIA_TYPES[fmt])

@@ -4,7 +4,8 @@
 allowed in its state, checks who is acting (the owning desk, the unit on the case, the
 scheduler), checks what the action needs, carries out its effects (assignments, tier,
 deadline, department call), and writes the new state, the case-file event and the audit
-row in the caller's transaction: all of it or none of it.
+row in the caller's transaction: all of it or none of it. It returns the case as written
+(the answer of an action is drawn from it without reading the case again).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import psycopg
 from psycopg import AsyncConnection
 
 from api import audit, clock
@@ -38,10 +38,16 @@ _AREAS = ("grid_code", "community_code", "street_code", "district_code", "zone_c
 
 @dataclass
 class Case:
-    """A locked case and what the checks need (assignments, the open department call)."""
+    """A locked case and what the checks need (assignments, the department call)."""
 
     row: dict[str, Any]
     assignments: list[dict[str, Any]] = field(default_factory=list)
+    call: dict[str, Any] | None = None  # the latest department call (set by apply)
+    event_id: int | None = None  # the case-file event of the transition that wrote it
+
+    @property
+    def call_open(self) -> bool:
+        return self.call is not None and self.call["answered_at"] is None
 
     @property
     def id(self) -> int:
@@ -150,9 +156,8 @@ async def load(conn: AsyncConnection, incident_id: int, *, lock: bool) -> Case |
     return Case(row, await sql.fetchall(conn, "assignments_of", {"incident_id": incident_id}))
 
 
-async def _call_open(conn: AsyncConnection, case: Case) -> bool:
-    call = await sql.fetchone(conn, "department_call_of", {"incident_id": case.id})
-    return call is not None and call["answered_at"] is None
+async def _call_of(conn: AsyncConnection, case: Case) -> dict[str, Any] | None:
+    return await sql.fetchone(conn, "department_call_of", {"incident_id": case.id})
 
 
 def _visible(who: Principal, case: Case) -> bool:
@@ -172,8 +177,9 @@ def _require(rule: Rule, body: ActionIn) -> None:
 
 
 async def apply(conn: AsyncConnection, who: Principal, incident_id: int, action: str, body: ActionIn,
-                settings: Settings, *, at: datetime | None = None) -> dict[str, Any]:
-    """Take ``action`` on a case; returns what changed (state, tier, event id).
+                settings: Settings, *, at: datetime | None = None) -> Case:
+    """Take ``action`` on a case; returns the case as written (its row, assignments and
+    department call after the action, and the event id).
 
     409 when the table does not allow it now (naming the state and the allowed actions),
     403 when the caller is not who acts on this case, 404 when they may not see it, 422
@@ -183,7 +189,8 @@ async def apply(conn: AsyncConnection, who: Principal, incident_id: int, action:
     case = await load(conn, incident_id, lock=True)
     if case is None or not _visible(who, case):
         raise NotFound(f"incident {incident_id} not found", field="id")
-    call_open = await _call_open(conn, case)
+    case.call = await _call_of(conn, case)
+    call_open = case.call_open
     if body.expected_status is not None and body.expected_status != case.state:
         raise _refuse(who, case, f"the case is {case.state} now, not {body.expected_status}: reload it",
                       call_open)
@@ -238,6 +245,8 @@ class Step:
     target: str | None = None       # an effect may keep the state (a joint case's return)
     notify: list[tuple[str, list[str]]] = field(default_factory=list)  # (kind, desk areas)
     photos: list[str] = field(default_factory=list)
+    assignments_changed: bool = False  # an effect wrote assignments: the case as written reads them again
+    call_changed: bool = False  # an effect wrote the department call: the same
 
     @property
     def row(self) -> dict[str, Any]:
@@ -267,7 +276,7 @@ class Step:
             raise Invalid(f"only {', '.join(PUBLIC_OUTCOMES)} can be shown to the resident", field="public")
         self.data["public"] = True
 
-    async def finish(self) -> dict[str, Any]:
+    async def finish(self) -> Case:
         self.publish()
         if self.body.tier and self.rule.action not in ("escalate", "hand_down"):
             raise Invalid("a tier is named only when escalating or handing down", field="tier")
@@ -280,7 +289,7 @@ class Step:
                                           "deadline_spec", "deadline_flag", "due_provisional", "due_paused",
                                           "duplicate_of")}
         state.update(self.changes)
-        await sql.execute(self.conn, "case_update", {"id": self.case.id, "status": after, "at": self.at, **state})
+        row = await sql.fetchone(self.conn, "case_update", {"id": self.case.id, "status": after, "at": self.at, **state})
         note = self.body.note or self.body.reason
         event_id = await add_event(self.conn, self.case.id, actor=self.who.actor, kind=self.rule.action,
                                    from_status=before, to_status=after, note=note, data=self.data, at=self.at)
@@ -294,7 +303,11 @@ class Step:
         await audit.record(self.conn, actor=self.who.actor, action=self.rule.action, entity="incident",
                            entity_id=self.case.id, before={"status": before, "tier": self.row["tier"]},
                            after={"status": after, "tier": state["tier"], **self.data}, client=self.who.client)
-        return {"status": after, "tier": state["tier"], "event_id": event_id}
+        assignments = self.case.assignments
+        if self.assignments_changed:
+            assignments = await sql.fetchall(self.conn, "assignments_of", {"incident_id": self.case.id})
+        call = await _call_of(self.conn, self.case) if self.call_changed else self.case.call
+        return Case(row, assignments, call, event_id)
 
 
 def _json(doc: dict) -> str:
@@ -328,13 +341,12 @@ async def _send_units(step: Step, *, clear_first: bool) -> None:
     if clear_first:
         await sql.execute(step.conn, "assignment_clear", {"incident_id": step.case.id, "unit_code": None,
                                                           "reason": "reassigned", "at": step.at})
+    step.assignments_changed = True
     for code in codes:
-        try:
-            async with step.conn.transaction():  # a savepoint
-                await sql.execute(step.conn, "assignment_insert", {
-                    "incident_id": step.case.id, "unit_code": code, "at": step.at, "actor": step.who.actor,
-                    "exclusive": not step.body.allow_busy})
-        except psycopg.errors.IntegrityError:
+        sent = await sql.fetchone(step.conn, "assignment_insert", {
+            "incident_id": step.case.id, "unit_code": code, "at": step.at, "actor": step.who.actor,
+            "exclusive": not step.body.allow_busy})
+        if sent is None:  # refused by a unique index: on this case already, or busy elsewhere
             on_this = any(a["unit_code"] == code for a in step.case.active)
             raise _conflict_unit(step, f"unit {code} is already on this case" if on_this else
                                  f"unit {code} is on another case; send another unit or allow a busy one")
@@ -361,6 +373,7 @@ async def _unit_step(step: Step) -> None:
         "step": step.rule.action, "at": step.at, "incident_id": step.case.id, "unit_code": a["unit_code"]})
     if done is None:
         raise _refuse(step.who, step.case, _impossible_reason(step.who, step.rule, step.case), False)
+    step.assignments_changed = True
     step.data["unit"] = a["unit_code"]
 
 
@@ -376,6 +389,7 @@ async def _handle(step: Step) -> None:
         step.data["photos"] = photos
     await sql.execute(step.conn, "assignment_clear", {"incident_id": step.case.id, "unit_code": None,
                                                       "reason": "handled", "at": step.at})
+    step.assignments_changed = True
     step.data["unit"] = a["unit_code"]
 
 
@@ -383,6 +397,7 @@ async def _return(step: Step) -> None:
     a = _field_assignment(step.who, step.case, step.body.unit)
     res = await sql.fetchone(step.conn, "assignment_clear", {
         "incident_id": step.case.id, "unit_code": a["unit_code"], "reason": "returned", "at": step.at})
+    step.assignments_changed = True
     step.data["unit"] = a["unit_code"]
     if res["still_active"]:  # a joint case: the other units carry on
         step.target = step.case.state
@@ -397,6 +412,7 @@ async def _resolve(step: Step) -> None:
 async def _clear_all(step: Step, reason: str) -> None:
     await sql.execute(step.conn, "assignment_clear", {"incident_id": step.case.id, "unit_code": None,
                                                       "reason": reason, "at": step.at})
+    step.assignments_changed = True
 
 
 async def _close(step: Step) -> None:
@@ -479,6 +495,7 @@ async def _call_department(step: Step, owners: list[str]) -> None:
     await sql.execute(step.conn, "department_call_insert", {
         "incident_id": step.case.id, "department": code, "actor": step.who.actor, "at": step.at,
         "answer_due_at": answer_due.at if answer_due else None, "answer_due_provisional": provisional})
+    step.call_changed = True
     step.data.update(department=code, answer_due_at=answer_due.at if answer_due else None)
     if provisional:
         step.data["answer_due_provisional"] = True
@@ -496,6 +513,7 @@ async def _hand_down(step: Step) -> None:
 async def _answer(step: Step) -> None:
     call = await sql.fetchone(step.conn, "department_call_answer", {
         "incident_id": step.case.id, "at": step.at, "actor": step.who.actor})
+    step.call_changed = True
     step.data.update(department=call["department_code"], called_at=call["called_at"],
                      answer_due_at=call["answer_due_at"],
                      on_time=call["answer_due_at"] is None or step.at <= call["answer_due_at"])
@@ -541,6 +559,6 @@ EFFECTS = {
 
 
 async def system_step(conn: AsyncConnection, incident_id: int, action: str, settings: Settings, *,
-                      reason: str, at: datetime | None = None) -> dict[str, Any]:
+                      reason: str, at: datetime | None = None) -> Case:
     """The scheduler's and the rating's own steps, through the same table."""
     return await apply(conn, SYSTEM_ACTOR, incident_id, action, ActionIn(reason=reason), settings, at=at)

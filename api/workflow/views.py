@@ -20,15 +20,18 @@ from spatial.routing import route_point
 QueueSort = Literal["deadline", "newest"]
 
 
-async def case_view(conn: AsyncConnection, who: Principal, incident_id: int, settings: Settings) -> dict:
+async def case_view(conn: AsyncConnection, who: Principal, incident_id: int, settings: Settings,
+                    case: Case | None = None) -> dict:
     """``GET /api/incidents/{id}``: the incident as ``who`` may see it and, with detail rights,
     the case: owner, deadline, assignments, department call, photos and the actions ``who``
-    may take now."""
+    may take now. ``case``: the case as an action just wrote it (``cases.apply``), else read."""
     doc = await incidents.read_one(conn, who, incident_id, settings)
     if "events" not in doc:  # no detail rights: the summary only
         return doc
-    case = await load(conn, incident_id, lock=False)
-    call = await sql.fetchone(conn, "department_call_of", {"incident_id": incident_id})
+    if case is None:
+        case = await load(conn, incident_id, lock=False)
+        case.call = await sql.fetchone(conn, "department_call_of", {"incident_id": incident_id})
+    call = case.call
     doc.update(
         owner_area=case.owners[0] if case.owners else None,
         due_from=case.row["due_from"], deadline_spec=case.row["deadline_spec"],
@@ -37,7 +40,7 @@ async def case_view(conn: AsyncConnection, who: Principal, incident_id: int, set
         assignments=case.assignments,
         department_call=dict(call) if call else None,
         attachments=[r["sha256"] for r in await sql.fetchall(conn, "attachments_of", {"incident_id": incident_id})],
-        actions=actions_for(who, case, call is not None and call["answered_at"] is None),
+        actions=actions_for(who, case, case.call_open),
     )
     return doc
 
