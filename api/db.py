@@ -1,9 +1,9 @@
-"""The app's one connection pool (on ``app.state.pool``) and the per-request connection dependency.
+"""The app's one connection pool (``pool_of(app)``) and the per-request connection dependency.
 
 One ``psycopg_pool.AsyncConnectionPool`` per worker, of AUTOCOMMIT connections: a statement run
 on a connection taken from the pool directly commits by itself (no BEGIN and COMMIT round
 trips: the access checks, the routing preview, the area tiles, the live replay); a request's
-connection (``ConnDep``) runs in one explicit transaction, committed before the answer is sent.
+connection (``ConnDep``) runs in one transaction, committed before the answer is sent.
 SQL runs through ``SqlFiles`` (``spatial.sqlfiles``): rows are dictionaries.
 
 A request never holds two connections of the pool: its caller is resolved (``api.auth.access``,
@@ -25,6 +25,7 @@ import orjson
 import psycopg
 from fastapi import Depends, Request
 from psycopg import _queries as _psycopg_queries
+from psycopg.pq import TransactionStatus
 from psycopg.types.json import set_json_loads
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
@@ -190,18 +191,25 @@ def pool_of(app) -> Pool:
 async def get_conn(request: Request) -> AsyncIterator[psycopg.AsyncConnection]:
     """One transaction per request: committed when the route returns, rolled back on error.
 
-    An explicit BEGIN on the autocommit connection rather than ``conn.transaction()``: a route
-    may commit what it wrote so far before failing (``conn.commit()``: a failed login's audit
-    row, a throttle failure), which psycopg forbids inside a transaction block."""
+    The pool's connection leaves autocommit for the request: its transaction begins with its
+    first statement (a route that runs none sends no BEGIN and no COMMIT), and a route may
+    commit what it wrote so far before failing (``conn.commit()``: a failed login's audit row,
+    a throttle failure), which psycopg forbids inside a ``conn.transaction()`` block."""
     async with pool_of(request.app).connection() as conn:
-        await conn.execute("BEGIN")
+        await conn.set_autocommit(False)
         try:
             yield conn
         except BaseException:
             if not conn.broken:
                 await conn.rollback()
             raise
-        await conn.commit()
+        else:
+            await conn.commit()
+        finally:  # back to the pool in autocommit, outside any transaction, whatever happened
+            if not conn.broken:
+                if conn.info.transaction_status != TransactionStatus.IDLE:
+                    await conn.rollback()
+                await conn.set_autocommit(True)
 
 
 # scope="function": commit when the route returns, before the answer is sent (FastAPI's
