@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 
 import anyio
-from sqlalchemy.ext.asyncio import AsyncConnection
+from psycopg import AsyncConnection
 
 from api import audit
 from api.auth.policy import Capability, reach
@@ -29,7 +29,7 @@ DECODING = anyio.CapacityLimiter(MAX_DECODES)
 async def upload(conn: AsyncConnection, who: Principal, incident_id: int, data: bytes) -> dict:
     """Store a photo and link it to a case the caller works on (its unit's, or in its area)."""
     r = reach(who, Capability.WORK_ASSIGNMENTS)
-    if (await conn.execute(sql("incident_in_reach"), {"id": incident_id, **r.params()})).first() is None:
+    if (await sql.fetchone(conn, "incident_in_reach", {"id": incident_id, **r.params()})) is None:
         raise NotFound(f"incident {incident_id} not found", field="id")
     return await store(conn, who, incident_id, data, actor=who.actor)
 
@@ -39,9 +39,9 @@ async def store(conn: AsyncConnection, who: Principal, incident_id: int, data: b
     # a 12-megapixel photo takes ~170 ms to decode and re-encode: off the event loop, two at a time
     clean, media_type, width, height = await anyio.to_thread.run_sync(clean_image, data, limiter=DECODING)
     digest = hashlib.sha256(clean).hexdigest()
-    await conn.execute(sql("attachment_insert"), {"sha256": digest, "media_type": media_type, "bytes": clean,
+    await sql.execute(conn, "attachment_insert", {"sha256": digest, "media_type": media_type, "bytes": clean,
                                                   "width": width, "height": height, "actor": actor})
-    await conn.execute(sql("attachment_link_case"), {"incident_id": incident_id, "sha256": digest, "actor": actor})
+    await sql.execute(conn, "attachment_link_case", {"incident_id": incident_id, "sha256": digest, "actor": actor})
     doc = {"sha256": digest, "media_type": media_type, "width": width, "height": height}
     await audit.record(conn, actor=who.actor, action="attach", entity="incident", entity_id=incident_id,
                        after=doc, client=who.client)
@@ -51,7 +51,7 @@ async def store(conn: AsyncConnection, who: Principal, incident_id: int, data: b
 async def fetch(conn: AsyncConnection, who: Principal, sha256: str) -> tuple[bytes, str]:
     """A stored photo, if it belongs to a case the caller may read in detail."""
     r = reach(who, Capability.READ_INCIDENT_DETAILS)
-    row = (await conn.execute(sql("attachment_in_reach"), {"sha256": sha256, **r.params()})).first()
+    row = await sql.fetchone(conn, "attachment_in_reach", {"sha256": sha256, **r.params()})
     if row is None:
         raise NotFound("no such photo", field="sha256")
-    return row.bytes, row.media_type
+    return row["bytes"], row["media_type"]

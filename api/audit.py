@@ -21,7 +21,7 @@ def clean(doc: Any) -> str | None:
 
 async def record(conn, *, actor: str, action: str, entity: str, entity_id: Any = None,
                  before: Any = None, after: Any = None, client: str | None = None) -> None:
-    await conn.execute(sql("audit_insert"), {
+    await sql.execute(conn, "audit_insert", {
         "actor": actor, "action": action, "entity": entity,
         "entity_id": None if entity_id is None else str(entity_id),
         "before": clean(before), "after": clean(after), "client": client,
@@ -30,5 +30,4 @@ async def record(conn, *, actor: str, action: str, entity: str, entity_id: Any =
 
 async def recent(conn, *, entity: str | None, entity_id: str | None, limit: int) -> list[dict]:
     """The newest audit rows, optionally of one entity."""
-    rows = await conn.execute(sql("audit_select"), {"entity": entity, "entity_id": entity_id, "limit": limit})
-    return [dict(r) for r in rows.mappings()]
+    return await sql.fetchall(conn, "audit_select", {"entity": entity, "entity_id": entity_id, "limit": limit})

@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from psycopg import AsyncConnection
 
 from api.errors import Invalid, NotFound
 from api.settings import Settings
@@ -155,15 +155,14 @@ async def outlines(conn: AsyncConnection, zoom: int, bbox: dict) -> dict:
         raise Invalid(f"at most {MAX_TILES_ACROSS} tiles of zoom {zoom} wide and high", field="bbox")
     kinds = [kind for kind, start in KINDS_FROM_ZOOM if zoom >= start]
     tolerance = 0.5 * tile / 256 * math.cos(math.radians(max(min(bbox["ymin"], 85.0), -85.0)))
-    row = (await conn.execute(spatial_sql("base_outlines"), {
-        **bbox, "kinds": kinds, "tolerance": tolerance, "stations": zoom >= STATIONS_FROM_ZOOM})).first()
-    return row.doc
+    return await spatial_sql.scalar(conn, "base_outlines", {
+        **bbox, "kinds": kinds, "tolerance": tolerance, "stations": zoom >= STATIONS_FROM_ZOOM})
 
 
 async def district_extent(conn: AsyncConnection) -> list[float] | None:
     from spatial.sqlfiles import sql as spatial_sql
 
-    row = (await conn.execute(spatial_sql("district_extent"))).first()
-    if row is None or row.xmin is None:
+    row = await spatial_sql.fetchone(conn, "district_extent")
+    if row is None or row["xmin"] is None:
         return None
-    return [round(v, 6) for v in (row.xmin, row.ymin, row.xmax, row.ymax)]
+    return [round(v, 6) for v in (row["xmin"], row["ymin"], row["xmax"], row["ymax"])]

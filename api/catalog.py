@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from psycopg import AsyncConnection
 
 from api.auth.principal import Principal
 from api.layers import layer_page, map_scope
@@ -11,11 +11,11 @@ from spatial.sqlfiles import sql as spatial_sql
 
 
 async def categories(conn: AsyncConnection) -> list[dict]:
-    return [dict(r) for r in (await conn.execute(sql("categories"))).mappings()]
+    return await sql.fetchall(conn, "categories")
 
 
 async def departments(conn: AsyncConnection) -> list[dict]:
-    return [dict(r) for r in (await conn.execute(sql("departments"))).mappings()]
+    return await sql.fetchall(conn, "departments")
 
 
 async def areas(conn: AsyncConnection, who: Principal, *, kind: str, parent: str | None,
@@ -26,4 +26,4 @@ async def areas(conn: AsyncConnection, who: Principal, *, kind: str, parent: str
 
 
 async def stations(conn: AsyncConnection, who: Principal) -> dict:
-    return (await conn.execute(spatial_sql("stations_geojson"), {"scope": map_scope(who)})).scalar_one()
+    return await spatial_sql.scalar(conn, "stations_geojson", {"scope": map_scope(who)})

@@ -108,7 +108,8 @@ def migrate(revision: str = typer.Argument("head")):
 
 
 def _sync_transaction(work):
-    """Run ``work(conn)`` in one transaction on a sync engine (bulk loading)."""
+    """Run ``work(conn)`` in one transaction on a sync SQLAlchemy engine: the sample loaders'
+    bulk geometry writes (``spatial.sample_load``), the one use of SQLAlchemy outside alembic."""
     from sqlalchemy import create_engine
 
     engine = create_engine(get_settings().url)
@@ -119,20 +120,26 @@ def _sync_transaction(work):
         engine.dispose()
 
 
+async def _connect(url: str):
+    """A psycopg connection for one command: its statements in one transaction (``async with``
+    commits it, or rolls it back on error), tuned like the app's (``api.db.tune``)."""
+    import psycopg
+
+    from api.db import tune
+
+    conn = await psycopg.AsyncConnection.connect(libpq_url(url))
+    tune(conn)
+    return conn
+
+
 def _in_transaction(work):
     """Run ``await work(conn)`` in one transaction on the configured database; print input errors plainly."""
-    from sqlalchemy.ext.asyncio import create_async_engine
-
     from api.errors import ApiError
     from spatial.errors import InputError
 
     async def run():
-        engine = create_async_engine(get_settings().url)
-        try:
-            async with engine.begin() as conn:
-                return await work(conn)
-        finally:
-            await engine.dispose()
+        async with await _connect(get_settings().url) as conn:  # committed on success, rolled back on error
+            return await work(conn)
 
     try:
         return asyncio.run(run())
@@ -232,7 +239,7 @@ def report_heatmap(
     async def work(conn):
         from spatial.sqlfiles import sql
 
-        if area and not (await conn.execute(sql("area_outline"), {"code": area})).first():
+        if area and not (await sql.fetchone(conn, "area_outline", {"code": area})):
             fail(f"no current area {area!r}", 2)
         f = await heat_service.filters(conn, category=category, status=None, tier=None, source=None)
         lo, hi = heat_service.window(start, stop, settings)
@@ -255,18 +262,16 @@ app.add_typer(routing_index_app, name="routing-index")
 @routing_index_app.command("rebuild")
 def routing_index_rebuild():
     """Rebuild the routing index from the current grids and zones (edits keep it current by themselves)."""
-    from sqlalchemy import create_engine, text
+    import psycopg
 
     from spatial.routing_index import rebuild
 
     started = time.perf_counter()
-    count = _sync_transaction(lambda conn: rebuild(conn, progress=lambda m: typer.echo(f"  {m}")))
-    engine = create_engine(get_settings().url, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:   # the replaced rows' space for the next rebuild, fresh statistics
-            conn.execute(text("VACUUM ANALYZE routing_cell"))
-    finally:
-        engine.dispose()
+    url = libpq_url(get_settings().url)
+    with psycopg.connect(url) as conn:  # one transaction, committed on success
+        count = rebuild(conn, progress=lambda m: typer.echo(f"  {m}"))
+    with psycopg.connect(url, autocommit=True) as conn:  # the replaced rows' space for the next rebuild, fresh statistics
+        conn.execute("VACUUM ANALYZE routing_cell")
     typer.echo(f"routing index rebuilt: {count:,} cells in {time.perf_counter() - started:.1f}s")
 
 
@@ -507,6 +512,13 @@ def serve(host: str = typer.Option(None), port: int = typer.Option(None), reload
     host = host or settings.host
     port = port or settings.port
     workers = 1 if reload else (workers or len(os.sched_getaffinity(0)))
+    os.environ["GRIDGOV_WORKERS"] = str(workers)  # each worker checks the connections they need (api.db)
+    from api.db import PoolDoesNotFit, check_budget_sync
+
+    try:
+        check_budget_sync(settings.model_copy(update={"workers": workers}))
+    except PoolDoesNotFit as exc:
+        fail(f"refusing to start: {exc}", 2)
     typer.echo(f"gridgov on http://{host}:{port}  (map /, API docs /docs); {workers} worker(s)")
     uvicorn.run("api.main:create_app", factory=True, host=host, port=port, reload=reload, workers=workers,
                 loop="uvloop", http="httptools",
@@ -668,7 +680,6 @@ def import_layer(
     """Import a layer file: check every feature (problems listed with their row), then save all
     changes as new versions in one transaction, or nothing."""
     from rich.progress import Progress
-    from sqlalchemy.ext.asyncio import create_async_engine
 
     from api.areas import files
     from api.errors import ApiError
@@ -679,14 +690,10 @@ def import_layer(
     settings = _settings_or_exit()
 
     async def run(say):
-        engine = create_async_engine(settings.url)
-        try:
-            async with engine.begin() as conn:
-                return await files.import_layer(conn, _cli_admin(), path=file, filename=file.name, layer=layer,
-                                                parent=parent, dry_run=dry_run, source_crs=crs, reason=reason,
-                                                retire_missing=retire_missing, progress=say)
-        finally:
-            await engine.dispose()
+        async with await _connect(settings.url) as conn:  # committed on success, rolled back on error
+            return await files.import_layer(conn, _cli_admin(), path=file, filename=file.name, layer=layer,
+                                            parent=parent, dry_run=dry_run, source_crs=crs, reason=reason,
+                                            retire_missing=retire_missing, progress=say)
 
     try:
         with Progress(transient=True) as bar:

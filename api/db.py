@@ -1,89 +1,172 @@
-"""The async engine (on ``app.state``) and the per-request connection dependency."""
+"""The app's one connection pool (``pool_of(app)``) and the per-request connection dependency.
+
+One ``psycopg_pool.AsyncConnectionPool`` per worker, of AUTOCOMMIT connections: a statement run
+on a connection taken from the pool directly commits by itself (no BEGIN and COMMIT round
+trips: the access checks, the routing preview, the area tiles, the live replay); a request's
+connection (``ConnDep``) runs in one transaction, committed before the answer is sent.
+SQL runs through ``SqlFiles`` (``spatial.sqlfiles``): rows are dictionaries.
+
+A request never holds two connections of the pool: its caller is resolved (``api.auth.access``,
+a connection taken and given back at once, or none when the worker has the session cached)
+before the route's connection is taken, so one pool cannot deadlock, and a refused caller (401,
+403, 429) never takes the route's connection.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 import weakref
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated
 
 import orjson
 import psycopg
 from fastapi import Depends, Request
 from psycopg import _queries as _psycopg_queries
+from psycopg.pq import TransactionStatus
 from psycopg.types.json import set_json_loads
-from psycopg_pool import AsyncConnectionPool
-from sqlalchemy import event, exc
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from api.settings import Settings, libpq_url
 
-# Connections kept open per worker. A connection beyond the pool is closed when it is given
-# back, so a pool smaller than the requests in flight opens and closes a PostgreSQL backend
-# (a fork, cold caches, every statement planned again) for nearly every request: at 8
-# concurrent reports that capped intake near 120/s on 2 cores. A request holds at most one of
-# this pool; its access check (a session read on a cache miss, the public rate limit) takes
-# one of the check pool briefly.
-POOL_SIZE = 20
-POOL_OVERFLOW = 10
-CHECK_POOL_SIZE = 8  # the autocommit pool (access checks, routing preview, area tiles): up to twice this
+log = logging.getLogger("gridgov.db")
+
 IDLE_PING_S = 5.0  # a pooled connection idle longer than this is pinged before use (one round trip)
-# The request pool hands out the connection given back last (LIFO): the one whose statements
-# are prepared and whose caches are warm, and never one idle long enough to need the ping; the
-# connections a burst opened stay idle at the back. The autocommit pool (psycopg_pool) takes
-# the oldest, but starts with one connection and opens another only when every one is busy.
 PREPARE_THRESHOLD = 1  # psycopg prepares a query on its 2nd execution on a connection (default: 6th)
 PREPARED_MAX = 200  # prepared statements kept per connection (psycopg's default 100; the app has ~150 queries)
 QUERY_CACHE_CHARS = 32_768  # psycopg re-parses every query longer than 4096 characters on each call;
 # route_point.sql is about 8000: keep its parsed form too (psycopg is pinned; the knob is module-level)
 if getattr(_psycopg_queries, "MAX_CACHED_STATEMENT_LENGTH", QUERY_CACHE_CHARS) < QUERY_CACHE_CHARS:
     _psycopg_queries.MAX_CACHED_STATEMENT_LENGTH = QUERY_CACHE_CHARS
+CHECKOUT_TIMEOUT_S = 10.0  # a request waiting longer than this for a connection is a 503
+RECONNECT_S = 10.0  # the pool gives a failed background connection attempt up after this
+WAIT_SLICE_S = 0.5  # a waiting request looks whether the database went away this often
+LISTEN_CONNECTIONS = 1  # per worker, outside the pool: the live hub's LISTEN connection (api.live.hub)
+SPARE_CONNECTIONS = 3  # left for the command line and a psql session beside the workers
+BUDGET_QUERY = ("SELECT current_setting('max_connections')::int,"  # and the connections reserved
+                " coalesce(current_setting('superuser_reserved_connections', true), '0')::int"
+                " + coalesce(current_setting('reserved_connections', true), '0')::int")
 
 
-def make_engine(settings: Settings) -> AsyncEngine:
-    """The pool: no ping per request; a connection idle for a while is pinged first, and a
-    connection error met by a query invalidates the whole pool (SQLAlchemy's default), so the
-    app recovers by itself after the database restarts."""
-    engine = create_async_engine(settings.url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_pre_ping=False,
-                                 pool_use_lifo=True, connect_args={"prepare_threshold": PREPARE_THRESHOLD})
-    _tune_pool(engine)
-    return engine
+class PoolDoesNotFit(RuntimeError):
+    """The workers' pools would need more connections than the cluster accepts."""
 
 
-def make_autocommit_pool(settings: Settings) -> AsyncConnectionPool:
-    """The app's pool of AUTOCOMMIT connections for single statements that hold no other
-    connection while they run: the access checks (public rate limit, the session behind a token
-    the worker has not cached), the routing preview and the area tiles. Not opened yet
-    (``await pool.open()`` in the lifespan).
+class Pool(AsyncConnectionPool):
+    """``psycopg_pool.AsyncConnectionPool`` that answers at once while the database is down.
 
-    Plain psycopg (``psycopg_pool``), not SQLAlchemy: these are the hottest reads, one prepared
-    statement each, and SQLAlchemy's async checkout, greenlet hand-overs and return cost about
-    0.2 ms a call on top of a 0.2-0.3 ms statement (bench section 8).
+    psycopg_pool retries a failed connection in the background (with backoff) and lets a
+    request wait for it up to its timeout: a request would hang ``CHECKOUT_TIMEOUT_S`` before
+    its 503. Here, once a connection attempt of the pool failed, each request first tries one
+    connection of its own: refused (the database is down) is a ``psycopg.OperationalError`` at
+    once, a 503 (``api.errors``); accepted (it is back) lets the request wait in the pool as
+    usual. Failed background attempts give up after ``RECONNECT_S`` so that requests start
+    fresh attempts soon after the database is back (no backoff of minutes)."""
 
-    Separate from the request pool on purpose: a request holds its connection while its access
-    check runs, so drawing both from one pool could leave every request waiting for a second
-    connection that no request gives back. A connection idle longer than ``IDLE_PING_S`` is
-    pinged when handed out, and one that fails the ping is replaced, so the pool recovers by
-    itself after the database restarts; a statement that meets a dead connection is a 503."""
-    return AsyncConnectionPool(
-        libpq_url(settings.url), min_size=1, max_size=2 * CHECK_POOL_SIZE, timeout=10, open=False,
-        name="autocommit", kwargs={"autocommit": True, "prepare_threshold": PREPARE_THRESHOLD},
-        configure=_configure_autocommit, check=_ping_if_idle)
+    def __init__(self, conninfo: str, **kwargs):
+        self.unreachable = False  # the pool's last connection attempt failed
+
+        pool = self
+
+        class Connection(psycopg.AsyncConnection):
+            @classmethod
+            async def connect(cls, *args, **kw):
+                try:
+                    conn = await super().connect(*args, **kw)
+                except psycopg.OperationalError:
+                    pool.unreachable = True
+                    raise
+                pool.unreachable = False
+                return conn
+
+        super().__init__(conninfo, connection_class=Connection, reconnect_timeout=RECONNECT_S, **kwargs)
+
+    async def getconn(self, timeout: float | None = None) -> psycopg.AsyncConnection:
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        while True:
+            if self.unreachable:
+                await self._probe()
+            try:  # in slices: a database lost while this request waits is noticed within one
+                return await super().getconn(min(WAIT_SLICE_S, max(0.0, deadline - time.monotonic())))
+            except PoolTimeout:
+                if time.monotonic() >= deadline:
+                    raise
+
+    async def _probe(self) -> None:
+        conn = await psycopg.AsyncConnection.connect(self.conninfo, **{**self.kwargs, "connect_timeout": 2})
+        await conn.close()
+        self.unreachable = False
+
+
+def make_pool(settings: Settings) -> Pool:
+    """The worker's pool, not opened yet (``await open_pool(pool, settings)`` in the lifespan).
+
+    It starts with ``pool_min`` connections and opens more, up to ``pool_size``, only when every
+    one is busy; connections above ``pool_min`` idle for 10 minutes are closed. A connection idle
+    longer than ``IDLE_PING_S`` is pinged when handed out and replaced when the ping fails, and a
+    connection that broke while in use is replaced when given back, so the pool recovers by
+    itself after the database restarts (a statement that meets a dead connection is a 503)."""
+    return Pool(
+        libpq_url(settings.url), min_size=min(settings.pool_min, settings.pool_size), max_size=settings.pool_size,
+        timeout=CHECKOUT_TIMEOUT_S, open=False, name="gridgov",
+        kwargs={"autocommit": True, "prepare_threshold": PREPARE_THRESHOLD},
+        configure=_configure, check=_ping_if_idle)
+
+
+async def open_pool(pool: AsyncConnectionPool, settings: Settings) -> None:
+    """Open the pool after checking that every worker's pool fits the cluster's connections.
+
+    Raises :class:`PoolDoesNotFit` naming the settings when they don't; a database that is not up
+    yet is not checked (the pool opens anyway and connects when it can)."""
+    try:
+        async with await psycopg.AsyncConnection.connect(libpq_url(settings.url), autocommit=True,
+                                                         connect_timeout=5) as conn:
+            max_connections, reserved = await (await conn.execute(BUDGET_QUERY)).fetchone()
+    except psycopg.OperationalError as exc:
+        log.warning("connection budget not checked at start (database not reachable: %s)", type(exc).__name__)
+    else:
+        check_budget(settings, max_connections, reserved)
+    await pool.open(wait=False)
+
+
+def check_budget_sync(settings: Settings) -> None:
+    """:func:`check_budget` before a server starts its workers (``gridgov serve``); nothing is
+    checked when the database is not reachable yet."""
+    try:
+        with psycopg.connect(libpq_url(settings.url), autocommit=True, connect_timeout=5) as conn:
+            max_connections, reserved = conn.execute(BUDGET_QUERY).fetchone()
+    except psycopg.OperationalError:
+        return
+    check_budget(settings, max_connections, reserved)
+
+
+def check_budget(settings: Settings, max_connections: int, reserved: int) -> None:
+    """Fail unless ``workers × (pool_size + LISTEN) + spare`` fits ``max_connections - reserved``."""
+    per_worker = settings.pool_size + LISTEN_CONNECTIONS
+    need = settings.workers * per_worker + SPARE_CONNECTIONS
+    usable = max_connections - reserved
+    if need > usable:
+        most = max(0, (usable - SPARE_CONNECTIONS) // settings.workers - LISTEN_CONNECTIONS)
+        raise PoolDoesNotFit(
+            f"{settings.workers} worker(s) x (GRIDGOV_POOL_SIZE={settings.pool_size} + {LISTEN_CONNECTIONS} LISTEN)"
+            f" + {SPARE_CONNECTIONS} spare = {need} connections, but the database accepts {usable}"
+            f" (max_connections={max_connections} minus {reserved} reserved): lower GRIDGOV_POOL_SIZE"
+            f" to at most {most}, run fewer workers, or raise max_connections")
 
 
 _last_use: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _tune_driver(conn: psycopg.AsyncConnection) -> None:
-    """Every new connection of either pool: more prepared statements kept, and json/jsonb
-    results (the routing document) parsed by orjson."""
+def tune(conn: psycopg.AsyncConnection | psycopg.Connection) -> None:
+    """More prepared statements kept, and json/jsonb results (the routing document) parsed by orjson."""
     conn.prepared_max = PREPARED_MAX
     set_json_loads(orjson.loads, conn)
 
 
-async def _configure_autocommit(conn: psycopg.AsyncConnection) -> None:
-    _tune_driver(conn)
+async def _configure(conn: psycopg.AsyncConnection) -> None:
+    tune(conn)
     _last_use[conn] = time.monotonic()
 
 
@@ -98,49 +181,37 @@ async def _ping_if_idle(conn: psycopg.AsyncConnection) -> None:
     _last_use[conn] = now
 
 
-def _tune_pool(engine: AsyncEngine) -> None:
-    """Prepared statements and orjson on every connection; a ping only after a quiet spell."""
-    dialect = engine.sync_engine.dialect
-    pool = engine.sync_engine.pool
+def pool_of(app) -> Pool:
+    """The pool of the server this request runs in. A pool belongs to the event loop that opened
+    it; a worker has one. The tests serve one app object twice (TestClient beside uvicorn, two
+    loops): each server's lifespan registers its own pool (``app.state.pools``)."""
+    return app.state.pools[asyncio.get_running_loop()]
 
-    @event.listens_for(pool, "connect")
-    def _fresh(dbapi_connection, record) -> None:
-        record.info["idle_since"] = time.monotonic()
-        _tune_driver(dbapi_connection.driver_connection)
 
-    @event.listens_for(pool, "checkin")
-    def _idle(dbapi_connection, record) -> None:
-        record.info["idle_since"] = time.monotonic()
+async def get_conn(request: Request) -> AsyncIterator[psycopg.AsyncConnection]:
+    """One transaction per request: committed when the route returns, rolled back on error.
 
-    @event.listens_for(pool, "checkout")
-    def _ping(dbapi_connection, record, proxy) -> None:
-        if time.monotonic() - record.info.get("idle_since", 0.0) < IDLE_PING_S:
-            return
+    The pool's connection leaves autocommit for the request: its transaction begins with its
+    first statement (a route that runs none sends no BEGIN and no COMMIT), and a route may
+    commit what it wrote so far before failing (``conn.commit()``: a failed login's audit row,
+    a throttle failure), which psycopg forbids inside a ``conn.transaction()`` block."""
+    async with pool_of(request.app).connection() as conn:
+        await conn.set_autocommit(False)
         try:
-            dialect.do_ping(dbapi_connection)
-        except dialect.loaded_dbapi.Error as error:  # the server went away: every pooled connection is stale
-            raise exc.InvalidatePoolError(str(error)) from error
-
-
-async def get_conn(request: Request) -> AsyncIterator[AsyncConnection]:
-    """One transaction per request: committed when the route returns, rolled back on error."""
-    engine: AsyncEngine = request.app.state.engine
-    async with engine.begin() as conn:
-        yield conn
+            yield conn
+        except BaseException:
+            if not conn.broken:
+                await conn.rollback()
+            raise
+        else:
+            await conn.commit()
+        finally:  # back to the pool in autocommit, outside any transaction, whatever happened
+            if not conn.broken:
+                if conn.info.transaction_status != TransactionStatus.IDLE:
+                    await conn.rollback()
+                await conn.set_autocommit(True)
 
 
 # scope="function": commit when the route returns, before the answer is sent (FastAPI's
 # default "request" scope would commit after the client already has its 201).
-ConnDep = Annotated[AsyncConnection, Depends(get_conn, scope="function")]
-
-
-@asynccontextmanager
-async def autocommit(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """A pooled connection without a transaction: each statement commits by itself (fsync on).
-
-    For reads, and for writes that are one statement each. It never ends with a ROLLBACK, which
-    matters: psycopg forgets every prepared statement of a connection on a rollback, so a read
-    closed without commit (``engine.connect()``) would make the next request on that connection
-    parse and plan its queries again (route_point.sql: about 1.5 ms)."""
-    async with engine.connect() as conn:
-        yield await conn.execution_options(isolation_level="AUTOCOMMIT")
+ConnDep = Annotated[psycopg.AsyncConnection, Depends(get_conn, scope="function")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from psycopg import AsyncConnection
 
 from api import audit
 from api.auth.principal import Principal
@@ -23,9 +23,8 @@ async def candidates(conn: AsyncConnection, *, category: str, lon: float, lat: f
                      limit: int = SHOWN) -> list[dict]:
     """Open cases of ``category`` within 250 m reported in the last 72 hours, nearest first (a
     new report gets the same list from its insert statement, incident_insert.sql)."""
-    rows = await conn.execute(sql("duplicate_candidates"), {
+    return await sql.fetchall(conn, "duplicate_candidates", {
         "category": category, "lon": lon, "lat": lat, "radius_m": RADIUS_M, "hours": WINDOW_H, "limit": limit})
-    return [dict(r) for r in rows.mappings()]
 
 
 PUBLIC_FIELDS = ("public_id", "category_code", "status", "distance_m", "reported_at", "lon", "lat", "supporters")
@@ -40,7 +39,7 @@ def shown_publicly(candidate: dict) -> dict:
 
 async def matches(conn: AsyncConnection, *, category: str, lon: float, lat: float, crs: str) -> list[dict]:
     """``GET /api/public/matches``: the candidates for a report about to be filed."""
-    if (await conn.execute(sql("category_deadlines"), {"category": category})).first() is None:
+    if (await sql.fetchone(conn, "category_deadlines", {"category": category})) is None:
         raise Invalid(f"unknown category code {category!r}", field="category")
     x, y = to_wgs84_checked(lon, lat, crs)
     return [shown_publicly(c) for c in await candidates(conn, category=category, lon=x, lat=y)]
@@ -57,9 +56,9 @@ async def me_too(conn: AsyncConnection, who: Principal, public_id: str, *, lon: 
     if phone is None:
         raise Invalid("me-too needs the phone's secret (the report page sends it)", field="X-Device-Secret")
     x, y = to_wgs84_checked(lon, lat, crs)
-    row = (await conn.execute(sql("me_too_target"), {
+    row = await sql.fetchone(conn, "me_too_target", {
         "public_id": public_id, "lon": x, "lat": y, "radius_m": RADIUS_M, "hours": WINDOW_H, "limit": SHOWN,
-        "device_hash": phone})).mappings().first()
+        "device_hash": phone})
     if row is None:  # unknown, closed, elsewhere or too old: all look the same
         raise NotFound(f"no open case {public_id} of this kind near this position", field="public_id")
     if row["device_today"] >= ME_TOO_PER_PHONE_DAY:
@@ -69,9 +68,9 @@ async def me_too(conn: AsyncConnection, who: Principal, public_id: str, *, lon: 
         raise Conflict(f"this case already has {ME_TOO_PER_CASE} supporters: the desk knows it is widely felt",
                        field="public_id")
     token, code = secrets.token_urlsafe(24), new_tracking_code()
-    supporters = (await conn.execute(sql("supporter_insert"), {
+    supporters = await sql.scalar(conn, "supporter_insert", {
         "id": row["id"], "token_hash": hash_token(token), "tracking_code": code,
-        "device_hash": phone})).scalar()
+        "device_hash": phone})
     if supporters is None:
         raise Conflict("this phone already supports this case", field="public_id", code="already_supported")
     await add_event(conn, row["id"], actor=REPORTER, kind="me_too", from_status=row["status"],

@@ -22,7 +22,6 @@ import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from spatial.errors import InputError, OutsideServiceArea, SwappedCoordinates, UnknownCode
@@ -222,14 +221,10 @@ def _document_error_body(app: FastAPI) -> None:
 
 def database_unreachable(exc: BaseException) -> bool:
     """Whether a driver error means the database cannot be reached (down, restarting, gone)."""
-    if isinstance(exc, sa_exc.TimeoutError):  # no pooled connection came free: the database hangs
+    # psycopg_pool.PoolTimeout (no pooled connection came free: the database hangs) is an OperationalError
+    if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
         return True
-    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
-        return True
-    inner = getattr(exc, "orig", exc)
-    if isinstance(inner, psycopg.OperationalError | psycopg.InterfaceError):
-        return True
-    return isinstance(inner, psycopg.errors.AdminShutdown | psycopg.errors.CannotConnectNow
+    return isinstance(exc, psycopg.errors.AdminShutdown | psycopg.errors.CannotConnectNow
                       | psycopg.errors.CrashShutdown)
 
 
@@ -273,6 +268,4 @@ def install(app: FastAPI) -> None:
                                   code=err.code, params=err.params)
         raise exc  # a real bug: the catch-all in api.security answers it
 
-    app.add_exception_handler(sa_exc.DBAPIError, _database_error)
-    app.add_exception_handler(sa_exc.TimeoutError, _database_error)
     app.add_exception_handler(psycopg.Error, _database_error)

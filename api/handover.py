@@ -8,7 +8,7 @@ from datetime import datetime
 from html import escape
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from psycopg import AsyncConnection
 
 from api import audit, i18n
 from api.auth.policy import Capability, reach
@@ -83,7 +83,7 @@ def render(case: dict, tz: ZoneInfo, lang: str | None = None) -> str:
 
 async def sheet(conn: AsyncConnection, who: Principal, incident_id: int, tz: str, lang: str | None = None) -> str:
     r = reach(who, Capability.WORK_DESK)
-    row = (await conn.execute(sql("handover_case"), {"id": incident_id, **r.params()})).mappings().first()
+    row = await sql.fetchone(conn, "handover_case", {"id": incident_id, **r.params()})
     if row is None:
         raise NotFound(f"incident {incident_id} not found", field="id")
     await audit.record(conn, actor=who.actor, action="print_handover", entity="incident", entity_id=incident_id,

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import h3
 import numpy as np
-from sqlalchemy.ext.asyncio import AsyncConnection
+from psycopg import AsyncConnection
 
 from api import audit
 from api.incidents import H3_RESOLUTION, new_tracking_code
@@ -74,7 +74,7 @@ async def check(conn: AsyncConnection, path: Path, settings: Settings) -> Loaded
     records = _records(path)
     if len(records) > batch.MAX_POINTS * 10:
         raise ValueError(f"at most {batch.MAX_POINTS * 10:,} incidents in one file")
-    categories = {r["code"] for r in (await conn.execute(sql("categories"))).mappings()}
+    categories = {r["code"] for r in await sql.fetchall(conn, "categories")}
     zone = ZoneInfo(settings.timezone)
     rows, problems, seen = [], [], {}
     for n, rec in enumerate(records, start=2):
@@ -133,9 +133,8 @@ async def apply(conn: AsyncConnection, loaded: Loaded, settings: Settings, *, sy
     for start in range(0, len(rows), CHUNK):
         routed += await route_many(conn, lons[start:start + CHUNK], lats[start:start + CHUNK])
         progress(min(start + CHUNK, len(rows)), len(rows))
-    raw = (await conn.get_raw_connection()).driver_connection
-    async with raw.cursor() as cur:
-        await cur.execute(sql.text("incident_import_stage"))
+    async with conn.cursor() as cur:
+        await cur.execute(sql.query("incident_import_stage"))
         async with cur.copy(f"COPY incident_import ({', '.join(COLUMNS)}) FROM STDIN") as copy:
             for r, where in zip(rows, routed):
                 await copy.write_row((
@@ -143,7 +142,7 @@ async def apply(conn: AsyncConnection, loaded: Loaded, settings: Settings, *, sy
                     r["category_code"], r["description"], r["lon"], r["lat"], r["status"], r["priority"],
                     r["reported_at"], r["closed_at"], h3.latlng_to_cell(r["lat"], r["lon"], H3_RESOLUTION),
                     *(where[k] for k in SNAPSHOT)))
-    inserted = (await conn.execute(sql("incident_import_insert"), {"actor": actor})).scalar_one()
+    inserted = await sql.scalar(conn, "incident_import_insert", {"actor": actor})
     await audit.record(conn, actor=actor, action="import_incidents", entity="incident",
                        after={"system": system, "rows": len(rows), "inserted": inserted,
                               "unrouted": sum(1 for w in routed if w["grid_code"] is None)})

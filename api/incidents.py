@@ -11,7 +11,7 @@ from typing import Any
 
 import h3
 import orjson
-from sqlalchemy.ext.asyncio import AsyncConnection
+from psycopg import AsyncConnection
 
 from api import audit, clock, qr, units
 from api import contact as contact_box
@@ -146,14 +146,14 @@ async def report(conn: AsyncConnection, who: Principal, body: IncidentIn, settin
     }
     inserted = await sql.fetchone(conn, "incident_insert", params)
     if inserted is None:  # the key was used before: hand back that incident, never a second
-        existing = (await conn.execute(sql("incident_by_key"), {"k": key})).mappings().one()
+        existing = await sql.fetchone(conn, "incident_by_key", {"k": key})
         if existing["request_hash"] != request_hash:
             raise Conflict("Idempotency-Key was already used for a different report", field="Idempotency-Key")
         doc = {"id": existing["id"], "tracking_code": existing["tracking_code"], "reporter_token": token,
                "status": existing["status"], "routing": existing["routing"]}
         return {**doc, "routing": await routing_shown_to(conn, who, doc["routing"])}, False
-    similar = [duplicates.shown_publicly(c) for c in inserted.candidates]
-    return {"id": inserted.id, "tracking_code": tracking_code, "reporter_token": token,
+    similar = [duplicates.shown_publicly(c) for c in inserted["candidates"]]
+    return {"id": inserted["id"], "tracking_code": tracking_code, "reporter_token": token,
             "status": "received", "routing": await routing_shown_to(conn, who, routing),
             "candidates": similar}, True
 
@@ -212,11 +212,11 @@ async def add_event(conn, incident_id: int, *, actor: str, kind: str, from_statu
                     to_status: str | None = None, note: str | None = None, data: dict | None = None,
                     at: datetime | None = None) -> int:
     """Write one step into the case file (一事一档); returns the event id."""
-    return (await conn.execute(sql("incident_event_insert"), {
+    return await sql.scalar(conn, "incident_event_insert", {
         "incident_id": incident_id, "actor": actor, "kind": kind, "from_status": from_status,
         "to_status": to_status, "note": note, "data": json.dumps(data or {}, ensure_ascii=False, default=str),
         "at": at,
-    })).scalar_one()
+    })
 
 
 def _reach_params(who: Principal) -> dict[str, Any]:
@@ -245,7 +245,7 @@ async def list_page(conn: AsyncConnection, who: Principal, *, limit: int, offset
     params = {"category": None, "status": None, "since": None, "until": None,
               "xmin": None, "ymin": None, "xmax": None, "ymax": None,
               **filters, **_reach_params(who), "limit": limit, "offset": offset}
-    rows = [dict(r) for r in (await conn.execute(sql("incident_list"), params)).mappings()]
+    rows = await sql.fetchall(conn, "incident_list", params)
     matched = rows[0]["number_matched"] if rows else 0
     return [_summary(r) for r in rows if r["id"] is not None], matched
 
@@ -253,7 +253,7 @@ async def list_page(conn: AsyncConnection, who: Principal, *, limit: int, offset
 async def read_one(conn: AsyncConnection, who: Principal, incident_id: int, settings: Settings) -> dict:
     """One incident in reach with, for detail views, its case file and routing; the contact
     details for callers who may read them (each read audited). Out of reach = not found."""
-    row = (await conn.execute(sql("incident_item"), {"id": incident_id, **_reach_params(who)})).mappings().first()
+    row = await sql.fetchone(conn, "incident_item", {"id": incident_id, **_reach_params(who)})
     if row is None:
         raise NotFound(f"incident {incident_id} not found", field="id")
     row = dict(row)
@@ -265,8 +265,7 @@ async def read_one(conn: AsyncConnection, who: Principal, incident_id: int, sett
         return out
     # bulk-loaded history (the sample) keeps only the snapshot codes, no routing document
     out["routing"] = await units.routing_for(conn, who, routing) if routing else None
-    out["events"] = [dict(e) for e in (await conn.execute(sql("incident_events"),
-                                                          {"incident_id": incident_id})).mappings()]
+    out["events"] = await sql.fetchall(conn, "incident_events", {"incident_id": incident_id})
     areas = [row[k] for k in ("grid_code", "community_code", "street_code", "district_code", "zone_code")]
     if sealed and reach(who, Capability.READ_CONTACT).covers(areas):
         out["contact"] = contact_box.unseal(settings.contact_key, sealed)

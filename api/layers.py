@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from psycopg import AsyncConnection
 
 from api.auth.policy import Capability, reach
 from api.auth.principal import Principal
@@ -36,10 +36,10 @@ async def layer_page(conn: AsyncConnection, who: Principal, *, kind: str, bbox: 
     params = {"kind": kind, **(bbox or NO_BBOX), "parent": parent, "under": under, "department": department,
               "code": code, "as_of": as_of, "limit": limit, "offset": offset, "extent": extent,
               "scope": map_scope(who)}
-    row = (await conn.execute(spatial_sql("areas_geojson"), params)).one()
-    doc = row.doc
-    if extent and row.bbox is not None:
-        doc["bbox"] = [float(v) for v in row.bbox]
+    row = await spatial_sql.fetchone(conn, "areas_geojson", params)
+    doc = row["doc"]
+    if extent and row["bbox"] is not None:
+        doc["bbox"] = [float(v) for v in row["bbox"]]
     return doc
 
 

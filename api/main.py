@@ -1,4 +1,4 @@
-"""Wire the app: settings, engine, error handlers, security, routers, static files."""
+"""Wire the app: settings, connection pool, error handlers, security, routers, static files."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from api import clock, errors, security
 from api.auth.access import RateLimiter
 from api.auth.cache import PrincipalCache
 from api.auth.passwords import warm_up
-from api.db import make_autocommit_pool, make_engine
+from api.db import make_pool, open_pool
 from api.live.hub import LiveHub, listening
 from api.requestlog import configure_logging
 from api.routes import (admin, area_files, areas, attachments, auth, basemap as basemap_routes, calendar, cases, catalog, handover, heat,
@@ -37,11 +37,11 @@ ROUTERS = (tiles, routing, incidents, auth, catalog, area_files, areas, ogc, pos
            public, basemap_routes, units, admin, calendar, open311, live, heat, pages)
 
 
-async def _warn_about_the_calendar(engine, settings: Settings) -> None:
+async def _warn_about_the_calendar(pool, settings: Settings) -> None:
     """Log when the official holiday data ends soon (the scheduler tells the district desks)."""
     log = logging.getLogger("gridgov.deadlines")
     try:
-        async with engine.connect() as conn:
+        async with pool.connection() as conn:
             cal = await deadlines.calendar(conn, settings)
     except Exception as exc:  # the database is not up yet: the scheduler's rounds will say it
         log.warning("working calendar not checked at start: %s", type(exc).__name__)
@@ -65,32 +65,34 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         # Each run stops what it started (local names, not app.state, which a second server of
         # the same app object, as in the tests, replaces).
-        engine = app.state.engine = make_engine(settings)
-        checks = app.state.autocommit_pool = make_autocommit_pool(settings)  # access checks, routing preview, tiles
-        await checks.open(wait=False)
-        hub = app.state.live = LiveHub(engine, settings)  # this worker's one LISTEN connection
+        pool = app.state.pool = make_pool(settings)  # (the latest server's, for inspection)
+        loop = asyncio.get_running_loop()
+        app.state.pools[loop] = pool  # requests take the pool of their own loop (api.db.pool_of)
+        await open_pool(pool, settings)  # refuses to start when the workers' pools don't fit the cluster
+        hub = app.state.live = LiveHub(pool, settings)  # this worker's one LISTEN connection
         hub.on_cache("sessions", app.state.principals.note)
         hub.on_cache("users", app.state.principals.note)
         hub.on_cache("areas", app.state.tiles.boundaries_changed)
         hub.on_cache("calendar", deadlines.forget)
         hub.start()
         await warm_up()
-        await _warn_about_the_calendar(engine, settings)
+        await _warn_about_the_calendar(pool, settings)
         scheduler = None
         if settings.supervision_interval_s > 0:
-            scheduler = asyncio.create_task(supervision.run_forever(engine, settings))
+            scheduler = asyncio.create_task(supervision.run_forever(pool, settings))
         yield
         if scheduler is not None:
             scheduler.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await scheduler
         await hub.stop()
-        await checks.close()
-        await engine.dispose()
+        app.state.pools.pop(loop, None)
+        await pool.close()
 
     app = FastAPI(title="gridgov", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Grid-based grassroots governance: routing, dispatch and maps (网格化基层治理)")
     app.state.settings = settings
+    app.state.pools = {}  # event loop -> its pool (api.db.pool_of)
     app.state.rate_limiter = RateLimiter(settings.public_rate_per_minute, settings.public_ip_rate_per_minute)
     app.state.principals = PrincipalCache(settings.auth_cache_s, trusted=lambda: listening(app))
     app.state.tiles = TileCache()  # rendered area tiles of this worker

@@ -121,5 +121,5 @@ async def of_area(conn, base_url: str, key: str, area_code: str, scope: list[str
     from api.sqlfiles import sql
 
     params = {"code": area_code, "scope": scope, "only": only}
-    rows = [dict(r) for r in (await conn.execute(sql("grid_poster"), params)).mappings()]
+    rows = await sql.fetchall(conn, "grid_poster", params)
     return [(g, qr.report_url(base_url, key, g["code"])) for g in rows]

@@ -46,9 +46,9 @@ async def flags(conn, key: str, grid_code: str, sig: str | None, lon: float, lat
         return ["qr_bad_signature"]
     if routed_grid == grid_code:
         return []
-    metres = (await conn.execute(sql("area_distance"), {"code": grid_code, "lon": lon, "lat": lat})).scalar()
+    metres = await sql.scalar(conn, "area_distance", {"code": grid_code, "lon": lon, "lat": lat})
     if metres is None:  # not a current grid: a poster from before an edit?
-        old = (await conn.execute(sql("grid_successors"), {"code": grid_code})).mappings().first()
+        old = await sql.fetchone(conn, "grid_successors", {"code": grid_code})
         if old is not None and routed_grid in {s["code"] for s in old["successors"]}:
             return ["qr_retired_grid"]  # the report went to a grid that took over the poster's ground
     return ["qr_mismatch"] if metres is None or metres > MISMATCH_M else []

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from psycopg import AsyncConnection
 
 from api import audit
 from api.auth import throttle
@@ -55,7 +55,7 @@ def _holder(row: dict, tracking_code: str, token: str) -> Holder | None:
 async def _own_case(conn: AsyncConnection, tracking_code: str, token: str) -> tuple[dict, Holder]:
     key = f"track:{tracking_code}"
     await throttle.check(conn, key, field="X-Reporter-Token")
-    row = (await conn.execute(sql("incident_public_holder"), {"tracking_code": tracking_code})).mappings().first()
+    row = await sql.fetchone(conn, "incident_public_holder", {"tracking_code": tracking_code})
     holder = _holder(dict(row), tracking_code, token) if row is not None else None
     if holder is None:  # unknown code and wrong token look the same
         await throttle.failed(conn, key)
@@ -66,8 +66,7 @@ async def _own_case(conn: AsyncConnection, tracking_code: str, token: str) -> tu
 
 async def _case_document(conn: AsyncConnection, row: dict, holder: Holder) -> dict:
     """What the holder reads of the case: a supporter's times to the hour (someone else's report)."""
-    return dict((await conn.execute(sql("incident_public"), {"id": row["id"], "detailed": holder.is_reporter})
-                 ).mappings().one())
+    return await sql.fetchone(conn, "incident_public", {"id": row["id"], "detailed": holder.is_reporter})
 
 
 async def track(conn: AsyncConnection, tracking_code: str, token: str) -> dict:
@@ -91,10 +90,10 @@ async def photo(conn: AsyncConnection, tracking_code: str, token: str, sha256: s
     shown = {p for e in case["events"] for p in e.get("photos") or ()}
     if holder.supporter_id is None:
         shown |= set(case["reporter_photos"])
-    found = (await conn.execute(sql("attachment_bytes"), {"sha256": sha256})).first() if sha256 in shown else None
+    found = (await sql.fetchone(conn, "attachment_bytes", {"sha256": sha256})) if sha256 in shown else None
     if found is None:
         raise NotFound("no such photo on this case", field="sha256")
-    return bytes(found.bytes), found.media_type
+    return bytes(found["bytes"]), found["media_type"]
 
 
 async def add_photo(conn: AsyncConnection, who: Principal, tracking_code: str, token: str, data: bytes) -> dict:
@@ -109,9 +108,9 @@ async def add_photo(conn: AsyncConnection, who: Principal, tracking_code: str, t
     if row["status"] in machine.ENDED:
         raise Conflict(f"the case is {row['status']}: photos can no longer be added", field="file",
                        extra={"status": row["status"]}, code="state_conflict", params={"state": row["status"]})
-    count = (await conn.execute(sql("attachments_of"), {"incident_id": row["id"]})).all()
+    count = await sql.fetchall(conn, "attachments_of", {"incident_id": row["id"]})
     doc = await attachments.store(conn, who, row["id"], data, actor=REPORTER)
-    if doc["sha256"] not in {r.sha256 for r in count} and len(count) >= MAX_REPORTER_PHOTOS:
+    if doc["sha256"] not in {r["sha256"] for r in count} and len(count) >= MAX_REPORTER_PHOTOS:
         raise Conflict(f"at most {MAX_REPORTER_PHOTOS} photos per report", field="file")
     return doc
 
@@ -127,11 +126,10 @@ async def rate(conn: AsyncConnection, who: Principal, tracking_code: str, token:
         raise Conflict(f"cannot rate while the case is {row['status']}", field="rating",
                        extra={"status": row["status"]}, code="state_conflict", params={"state": row["status"]})
     if holder.supporter_id is None:
-        rated = (await conn.execute(sql("incident_rate"), {"id": row["id"], "rating": body.rating})).first()
+        rated = await sql.fetchone(conn, "incident_rate", {"id": row["id"], "rating": body.rating})
         data = {"rating": body.rating}
     else:  # a supporter: their rating is in the case file, once each
-        rated = (await conn.execute(sql("supporter_rated"), {"id": row["id"], "supporter": holder.supporter_id})
-                 ).first() is None
+        rated = await sql.fetchone(conn, "supporter_rated", {"id": row["id"], "supporter": holder.supporter_id}) is None
         data = {"rating": body.rating, "supporter": holder.supporter_id, "role": holder.role}
     if not rated:
         raise Conflict("already rated", field="rating", code="already_rated")
@@ -150,7 +148,7 @@ async def where(conn: AsyncConnection, lon: float, lat: float, crs: str) -> dict
     from spatial.sqlfiles import sql as spatial_sql
 
     x, y = to_wgs84_checked(lon, lat, crs)
-    row = (await conn.execute(spatial_sql("point_areas"), {"lon": x, "lat": y})).mappings().first()
+    row = await spatial_sql.fetchone(conn, "point_areas", {"lon": x, "lat": y})
     if row is None:
         return {"grid": None, "community": None, "street": None, "inside": False}
 
@@ -166,10 +164,10 @@ async def grid_centre(conn: AsyncConnection, code: str) -> dict:
     a poster stays on the wall long after an edit."""
     from spatial.sqlfiles import sql as spatial_sql
 
-    row = (await conn.execute(spatial_sql("grid_centre"), {"code": code})).mappings().first()
+    row = await spatial_sql.fetchone(conn, "grid_centre", {"code": code})
     if row is not None:
         return {**row, "retired": False, "successors": []}
-    row = (await conn.execute(spatial_sql("grid_successors"), {"code": code})).mappings().first()
+    row = await spatial_sql.fetchone(conn, "grid_successors", {"code": code})
     if row is None:
         raise NotFound(f"grid {code} not found", field="code")
     return {**row, "retired": True}

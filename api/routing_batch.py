@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
 
 from api import audit
 from api.auth.principal import Principal
-from api.db import autocommit
 from api.errors import Invalid
 from spatial import batch
 from spatial.routing import route_many
@@ -66,9 +66,9 @@ async def record(conn: AsyncConnection, who: Principal, points: batch.Points, fm
                        after={"points": len(points.ids), "format": fmt}, client=who.client)
 
 
-async def stream(engine: AsyncEngine, points: batch.Points, fmt: str) -> AsyncIterator[bytes]:
+async def stream(pool: AsyncConnectionPool, points: batch.Points, fmt: str) -> AsyncIterator[bytes]:
     """The answer, one chunk of routed points at a time (one set-based query each)."""
-    async with autocommit(engine) as conn:
+    async with pool.connection() as conn:  # each chunk's query commits by itself
         if fmt == "geojson":
             yield b'{"type":"FeatureCollection","features":['
         for start in range(0, len(points.ids), CHUNK):

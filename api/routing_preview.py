@@ -15,7 +15,7 @@ from spatial.routing import route_point
 async def preview(pool: AsyncConnectionPool, who: Principal, q: RouteQuery, settings: Settings) -> dict:
     """The routing of a point with the units ``who`` may read (decided in the routing statement).
 
-    ``pool``: the app's autocommit pool (``app.state.autocommit_pool``): one statement, no BEGIN
+    ``pool``: the app's pool (``api.db.pool_of``): one statement, no BEGIN
     and COMMIT round trips."""
     async with pool.connection() as conn:
         return await route_point(conn, q.lon, q.lat, q.category, accuracy_m=q.accuracy_m, input_crs=q.crs,

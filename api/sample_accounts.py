@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from psycopg import AsyncConnection
 
 from api.auth import passwords, users
 from api.sqlfiles import sql
@@ -19,18 +19,18 @@ CREDENTIALS_FILE = "sample-credentials.txt"
 
 async def sample_accounts(conn: AsyncConnection) -> tuple[list[tuple[str, str, str, str | None]], set[str]]:
     """(username, role, area_code, unit_code) for every sample account, and the usernames taken."""
-    row = (await conn.execute(sql("sample_account_areas"))).one()
-    district = row.district
+    row = await sql.fetchone(conn, "sample_account_areas")
+    district = row["district"]
     accounts = [("admin", "admin", district, None)]
-    accounts += [(f"dispatcher-{code}", "dispatcher", code, None) for code in row.streets]
+    accounts += [(f"dispatcher-{code}", "dispatcher", code, None) for code in row["streets"]]
     accounts += [
         ("dispatcher-district", "dispatcher", district, None),
         ("gridmanager", "grid_manager", district, None),
-        ("gridworker", "grid_worker", row.busiest_grid, None),
-        ("officer", "officer", district, row.police_unit),
+        ("gridworker", "grid_worker", row["busiest_grid"], None),
+        ("officer", "officer", district, row["police_unit"]),
         ("analyst", "analyst", district, None),
     ]
-    return accounts, set(row.usernames)
+    return accounts, set(row["usernames"])
 
 
 async def create_sample_accounts(conn: AsyncConnection, data_dir: Path) -> tuple[int, Path]:

@@ -29,6 +29,11 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+    # connections: each worker has one pool (api.db) of at most pool_size connections, plus its
+    # LISTEN connection; the workers' sum must fit the cluster's max_connections (checked at start)
+    pool_size: int = Field(default=24, ge=2)
+    pool_min: int = Field(default=4, ge=1)  # kept open while idle
+    workers: int = Field(default=1, ge=1)  # worker processes sharing the cluster (`gridgov serve` sets it)
 
     # secrets: from the environment, else generated once into .gridgov/secrets.json
     # (development and test only; production refuses to start without them)
@@ -94,7 +99,7 @@ class Settings(BaseSettings):
 
     @property
     def url(self) -> str:
-        """SQLAlchemy URL (psycopg 3 driver) of the database the app uses."""
+        """URL of the database the app uses, with the psycopg 3 driver named (alembic's form; ``libpq_url`` for psycopg)."""
         if self.database_url:
             return normalise_url(self.database_url)
         return (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from psycopg import AsyncConnection
 
 from api import audit
 from api.auth.policy import Capability, reach
@@ -20,8 +20,8 @@ async def layer(conn: AsyncConnection, who: Principal, *, department: str | None
                 stale_s: int) -> dict:
     """Units the caller may read, as GeoJSON."""
     r = reach(who, Capability.READ_UNITS)
-    return (await conn.execute(spatial_sql("units_geojson"), {
-        "department": department, "status": status, "stale_s": stale_s, **r.params()})).scalar_one()
+    return await spatial_sql.scalar(conn, "units_geojson", {
+        "department": department, "status": status, "stale_s": stale_s, **r.params()})
 
 
 async def routing_for(conn: AsyncConnection, who: Principal, routing: dict[str, Any]) -> dict[str, Any]:
@@ -36,8 +36,8 @@ async def routing_for(conn: AsyncConnection, who: Principal, routing: dict[str, 
         return routing
     visible: set[str] = set()
     if r.anything and units:
-        rows = await conn.execute(sql("units_in_reach"), {"codes": [u["code"] for u in units], **r.params()})
-        visible = {row.code for row in rows}
+        rows = await sql.fetchall(conn, "units_in_reach", {"codes": [u["code"] for u in units], **r.params()})
+        visible = {row["code"] for row in rows}
     return only_units(routing, visible)
 
 
@@ -47,12 +47,12 @@ async def report_position(conn: AsyncConnection, who: Principal, code: str, body
     lon, lat = to_wgs84_checked(body.lon, body.lat, body.crs)
     await check_in_service_area(conn, lon, lat, margin_m)
     r = reach(who, Capability.REPORT_UNIT_POSITION)
-    before = (await conn.execute(sql("unit_before"), {"code": code, **r.params()})).mappings().first()
+    before = await sql.fetchone(conn, "unit_before", {"code": code, **r.params()})
     if before is None:
         raise NotFound(f"unit {code} not found", field="code")
-    row = (await conn.execute(sql("unit_position_update"), {
+    row = await sql.fetchone(conn, "unit_position_update", {
         "code": code, "lon": lon, "lat": lat, "accuracy_m": body.accuracy_m, "status": body.status,
-    })).mappings().one()
+    })
     after = dict(row)
     await audit.record(conn, actor=who.actor, action="position", entity="unit", entity_id=code,
                        before=dict(before), after=after, client=who.client)

@@ -4,7 +4,7 @@ Sections (plain-text tables, ratios against a baseline measured in the same run,
 assertions):
 
 1. single-point routing latency: raw SQL (psycopg) vs ``spatial.routing.route_point``
-   (async SQLAlchemy) vs ``GET /api/route`` (uvicorn on loopback, httpx keep-alive);
+   (the app's psycopg pool) vs ``GET /api/route`` (uvicorn on loopback, httpx keep-alive);
 2. bulk routing throughput: ``route_many.sql`` in PostGIS vs a geopandas ``sjoin``;
 3. incident intake: ``POST /api/incidents``, sequential and concurrent;
 4. plan check: ``EXPLAIN ANALYZE`` of ``route_point.sql`` (indexes, sequential scans).

@@ -157,7 +157,7 @@ def main(argv=None) -> int:
                 d0_times, d1_times = single.http_floor_latency(conn, auth, len(points))
         stats = single.print_latency(report, {
             goals.RAW: a_times,
-            "(b) spatial.routing.route_point, async SQLAlchemy": b_times,
+            "(b) spatial.routing.route_point, the app's pool": b_times,
             goals.IN_PROCESS: c_times,
             "(a0) raw SQL, psycopg, never prepared": a0_times,
             "(c0) HTTP floor: GET unknown path -> 404, no database": c0_times,

@@ -102,7 +102,7 @@ def postgis_route(conn: psycopg.Connection, lons: np.ndarray, lats: np.ndarray) 
 
 def function_route(settings, lons: np.ndarray, lats: np.ndarray, *, indexed: bool = True
                    ) -> tuple[float, list[dict], float]:
-    """``spatial.routing.route_many`` over async SQLAlchemy; returns (seconds, rows, index load seconds).
+    """``spatial.routing.route_many`` on an async psycopg connection; returns (seconds, rows, index load seconds).
 
     The connection is opened and warmed (PostGIS loaded in the backend) outside the timing;
     ``indexed``: the routing index is made current in the process first (its load, if the
@@ -110,25 +110,22 @@ def function_route(settings, lons: np.ndarray, lats: np.ndarray, *, indexed: boo
     run includes the version check, the PostGIS query for the points in boundary cells and
     building the row dicts. Not ``indexed``: the exact path alone (``route_many.sql``), as
     before the index."""
-    from sqlalchemy.ext.asyncio import create_async_engine
-
+    from api.db import tune
+    from api.settings import libpq_url
     from spatial.routing import _route_exact, route_many
     from spatial.routing_engine import ENGINE
 
     async def run():
-        engine = create_async_engine(settings.url)
-        try:
-            async with engine.connect() as conn:
-                await _route_exact(conn, lons[:100], lats[:100])
-                t0 = time.perf_counter()
-                if indexed:
-                    await ENGINE.current(conn)
-                load_s = time.perf_counter() - t0
-                t0 = time.perf_counter()
-                rows = await (route_many if indexed else _route_exact)(conn, lons, lats)
-                return time.perf_counter() - t0, rows, load_s
-        finally:
-            await engine.dispose()
+        async with await psycopg.AsyncConnection.connect(libpq_url(settings.url), autocommit=True) as conn:
+            tune(conn)
+            await _route_exact(conn, lons[:100], lats[:100])
+            t0 = time.perf_counter()
+            if indexed:
+                await ENGINE.current(conn)
+            load_s = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            rows = await (route_many if indexed else _route_exact)(conn, lons, lats)
+            return time.perf_counter() - t0, rows, load_s
 
     return asyncio.run(run())
 
@@ -145,8 +142,9 @@ def engine_memory(db, n: int, seed: int) -> dict:
 def _engine_memory_main() -> int:
     """``python -m bench.bulk N SEED``: peak RSS of loading the index and routing N points, fresh process."""
     from api.settings import Settings
+    from api.db import tune
+    from api.settings import libpq_url
     from bench.common import PeakRss, district_shape, points_in_bbox
-    from sqlalchemy.ext.asyncio import create_async_engine
 
     from spatial.routing import route_many
     from spatial.routing_engine import ENGINE
@@ -156,21 +154,19 @@ def _engine_memory_main() -> int:
     out = {}
 
     async def run():
-        engine = create_async_engine(Settings(database_url=os.environ["BENCH_URL"]).url)
-        try:
-            async with engine.connect() as conn:
-                await route_many(conn, lons[:100], lats[:100])
-                with PeakRss() as load:
-                    snap = await ENGINE.current(conn)
-                with PeakRss() as route:
-                    t0 = time.perf_counter()
-                    rows = await route_many(conn, lons, lats)
-                    out["route_s"] = time.perf_counter() - t0
-                out.update(load_mib=load.mib, route_mib=route.mib, index_mib=snap.nbytes / 2**20,
-                           cells=len(snap.lo), routed=sum(1 for r in rows if r["grid_code"]),
-                           exact=route.exact)
-        finally:
-            await engine.dispose()
+        async with await psycopg.AsyncConnection.connect(
+                libpq_url(Settings(database_url=os.environ["BENCH_URL"]).url), autocommit=True) as conn:
+            tune(conn)
+            await route_many(conn, lons[:100], lats[:100])
+            with PeakRss() as load:
+                snap = await ENGINE.current(conn)
+            with PeakRss() as route:
+                t0 = time.perf_counter()
+                rows = await route_many(conn, lons, lats)
+                out["route_s"] = time.perf_counter() - t0
+            out.update(load_mib=load.mib, route_mib=route.mib, index_mib=snap.nbytes / 2**20,
+                       cells=len(snap.lo), routed=sum(1 for r in rows if r["grid_code"]),
+                       exact=route.exact)
 
     asyncio.run(run())
     print(json.dumps(out))

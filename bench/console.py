@@ -199,7 +199,7 @@ def tiles(report: Report, db, app, client: httpx.Client, auth: dict) -> None:
     from spatial.sqlfiles import sql
 
     tiles_ = _tile_list(db.dsn)
-    statement = sql.driver_text("tile_areas")
+    statement = sql.query("tile_areas")
     rows = []
     samples = {z: {k: [] for k in ("cold", "warm", "sql", "tipg", "tipg_view")} for z in TILE_ZOOMS}
     sizes = {z: [] for z in TILE_ZOOMS}

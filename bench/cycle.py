@@ -37,23 +37,24 @@ ORDER BY i.due_at NULLS LAST, i.id DESC LIMIT 50"""
 
 def _triaged_cases(settings, who, bodies: list[dict], created: list[int]) -> list[int]:
     """Reports filed and triaged through the services (the state a dispatch starts from)."""
-    from api.db import make_engine
+    from api.db import make_pool
     from api.incidents import report
     from api.schemas import IncidentIn
     from api.workflow import cases
     from api.workflow.schemas import ActionIn
 
     async def run():
-        engine = make_engine(settings)
+        pool = make_pool(settings)
+        await pool.open(wait=True)
         ids = []
         try:
             for body in bodies:
-                async with engine.begin() as conn:
+                async with pool.connection() as conn, conn.transaction():
                     doc, _ = await report(conn, who, IncidentIn(**body), settings, idempotency_key=None)
                     await cases.apply(conn, who, doc["id"], "triage", ActionIn(), settings)
                 ids.append(doc["id"])
         finally:
-            await engine.dispose()
+            await pool.close()
         return ids
 
     ids = asyncio.run(run())
@@ -62,22 +63,23 @@ def _triaged_cases(settings, who, bodies: list[dict], created: list[int]) -> lis
 
 
 def _service_dispatch(settings, who, ids: list[int], units: list[str]) -> list[float]:
-    from api.db import make_engine
+    from api.db import make_pool
     from api.workflow import cases
     from api.workflow.schemas import ActionIn
 
     async def run():
-        engine = make_engine(settings)
+        pool = make_pool(settings)
+        await pool.open(wait=True)
         times = []
         try:
             for i, cid in enumerate(ids):
                 body = ActionIn(units=[units[i % len(units)]], allow_busy=True)
                 t0 = time.perf_counter()
-                async with engine.begin() as conn:
+                async with pool.connection() as conn, conn.transaction():
                     await cases.apply(conn, who, cid, "dispatch", body, settings)
                 times.append(time.perf_counter() - t0)
         finally:
-            await engine.dispose()
+            await pool.close()
         return times[WARMUP:]
 
     return asyncio.run(run())
@@ -156,7 +158,7 @@ def run(report: Report, db, client: httpx.Client, auth: dict, points, category: 
     http = latency_stats(_http_dispatch(client, auth, ids[2 * k:], units))
     rows = [[label, n, ms(s["p50"]), ms(s["p95"]), ms(s["mean"]), ratio(s["p50"], raw["p50"])]
             for label, s in (("(a) raw SQL: the same 6 statements, psycopg (baseline)", raw),
-                             ("(b) api.workflow.cases.apply, async SQLAlchemy", svc),
+                             ("(b) api.workflow.cases.apply, the app's pool", svc),
                              ("(c) POST /api/incidents/{id}/actions/dispatch, HTTP", http))]
     report.table(["dispatch transition", "runs", "p50 ms", "p95 ms", "mean ms", "p50 / (a)"], rows)
     report.out("  (b) locks the case, checks the table, the owner desk and the unit's reach, inserts the assignment, "

@@ -29,34 +29,35 @@ def _created(status: int, content: bytes, created: list[int]) -> None:
 
 def service_latency(settings, bodies: list[dict], created: list[int]) -> list[float]:
     """The same work without HTTP: ``api.incidents.report`` (route, insert, first event, audit row)
-    on an autocommit connection of the app's engine, as ``POST /api/incidents`` runs it."""
+    on an autocommit connection of the app's pool, as ``POST /api/incidents`` runs it."""
     import asyncio
 
     from api.auth.principal import anonymous
-    from api.db import autocommit, make_engine
+    from api.db import make_pool
     from api.incidents import report
     from api.schemas import IncidentIn
 
     who = anonymous("bench")
 
-    async def one(engine, body) -> None:
-        async with autocommit(engine) as conn:
+    async def one(pool, body) -> None:
+        async with pool.connection() as conn:
             doc, _ = await report(conn, who, IncidentIn(**body), settings, idempotency_key=None)
         created.append(doc["id"])
 
     async def run() -> list[float]:
-        engine = make_engine(settings)
+        pool = make_pool(settings)
+        await pool.open(wait=True)
         try:
             for body in bodies[:WARMUP]:
-                await one(engine, body)
+                await one(pool, body)
             times = []
             for body in bodies[WARMUP:]:
                 t0 = time.perf_counter()
-                await one(engine, body)
+                await one(pool, body)
                 times.append(time.perf_counter() - t0)
             return times
         finally:
-            await engine.dispose()
+            await pool.close()
 
     return asyncio.run(run())
 
@@ -154,7 +155,7 @@ def run(report: Report, db, base_url: str, points, category: str, n: int,
                   "of floor"], rows)
     report.out("  every request routes, inserts the incident, its first event and its audit row in one statement, "
                "and commits (fsync and synchronous_commit on)")
-    report.out(f"  service layer: api.incidents.report on an autocommit connection of the app's engine; raw floor: route_point.sql + "
+    report.out(f"  service layer: api.incidents.report on an autocommit connection of the app's pool; raw floor: route_point.sql + "
                f"incident_insert.sql + commit through psycopg, {clients} threads in a child process (bench.raw_intake)")
     report.out(f"  HTTP clients: {clients} keep-alive connections from a child process (bench.client on the lean "
                "bench.http1 client: httpx spent 1.7 ms of CPU per POST on these 2 cores), "

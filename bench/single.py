@@ -71,21 +71,19 @@ def raw_sql_latency(dsn: str, settings, points, warm, category: str, *,
 
 
 def function_latency(settings, points, warm, category: str) -> tuple[list[float], list, tuple[int, int]]:
-    """``spatial.routing.route_point`` on one pooled async connection (the app's engine), autocommit,
+    """``spatial.routing.route_point`` on one pooled async connection (the app's pool), autocommit,
     the units seen as the bench's dispatcher sees them."""
-    from sqlalchemy import text
-
-    from api.db import make_engine
+    from api.db import make_pool
     from spatial.routing import route_point
 
     opts = routing_options(settings)
     sight = dispatcher_sight(libpq_url(settings.url))
 
     async def run():
-        engine = make_engine(settings)
+        pool = make_pool(settings)
+        await pool.open(wait=True)
         try:
-            async with engine.connect() as conn:
-                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            async with pool.connection() as conn:
                 for lon, lat in warm:
                     await route_point(conn, lon, lat, category, options=opts, units_seen_by=sight)
                 times, grids = [], []
@@ -94,10 +92,10 @@ def function_latency(settings, points, warm, category: str) -> tuple[list[float]
                     doc = await route_point(conn, lon, lat, category, options=opts, units_seen_by=sight)
                     times.append(time.perf_counter() - t0)
                     grids.append((doc["grid"] or {}).get("code"))
-                plans = tuple(int(v) for v in (await conn.execute(text(PREPARED_PLANS))).one())
+                plans = tuple(int(v) for v in await (await conn.execute(PREPARED_PLANS)).fetchone())
                 return times, grids, plans
         finally:
-            await engine.dispose()
+            await pool.close()
 
     return asyncio.run(run())
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy.ext.asyncio import AsyncConnection
+from psycopg import AsyncConnection
 
 from spatial import crs as datums
 from spatial.errors import InputError, OutsideServiceArea, SwappedCoordinates, UnknownCode
@@ -80,7 +80,7 @@ async def check_in_service_area(conn: AsyncConnection, lon: float, lat: float, m
     Traceback (most recent call last):
     OutsideServiceArea: lon: the point is 11,890 km from the nearest district (at most 50 km allowed)
     """
-    distance = (await conn.execute(sql("service_area_distance"), {"lon": lon, "lat": lat})).scalar()
+    distance = await sql.scalar(conn, "service_area_distance", {"lon": lon, "lat": lat})
     if distance is not None and distance > margin_m:
         raise OutsideServiceArea("lon", f"the point is {distance / 1000:,.0f} km from the nearest district "
                                         f"(at most {margin_m / 1000:g} km allowed)")
@@ -137,7 +137,7 @@ async def route_point(
         "lon": x, "lat": y, "category": category, "tolerance_m": tolerance,
         "stale_s": options.stale_position_s, "k": options.units_per_department, **sight,
     })
-    doc = row.doc if isinstance(row.doc, dict) else json.loads(row.doc)
+    doc = row["doc"] if isinstance(row["doc"], dict) else json.loads(row["doc"])
     shown = {u["code"] for u in doc["units"] if u.pop("shown")}
     if doc["category"] is None:
         raise UnknownCode("category", f"unknown category code {category!r}")
@@ -209,8 +209,7 @@ async def route_many(conn: AsyncConnection, lons, lats) -> list[dict[str, Any]]:
 
 
 async def _route_exact(conn: AsyncConnection, lons: np.ndarray, lats: np.ndarray) -> list[dict[str, Any]]:
-    result = await conn.execute(sql("route_many"), {"lons": lons.tolist(), "lats": lats.tolist()})
-    return [dict(r._mapping) for r in result]
+    return await sql.fetchall(conn, "route_many", {"lons": lons.tolist(), "lats": lats.tolist()})
 
 
 async def _route_indexed(conn: AsyncConnection, snapshot, lons: np.ndarray, lats: np.ndarray) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy.ext.asyncio import AsyncConnection
+from psycopg import AsyncConnection
 
 from spatial.routing_index import cell_coords, cell_index
 from spatial.sqlfiles import sql
@@ -85,13 +85,13 @@ def build_snapshot(rows) -> Snapshot:
     """A :class:`Snapshot` from the rows of ``routing_engine_load.sql``."""
     rows = list(rows)
     first = rows[0]
-    max_level = int(first.max_level)
+    max_level = int(first["max_level"])
     parts, pairs, answers = [], [], []
-    for k, r in enumerate(r for r in rows if r.cells is not None):
-        cells = np.frombuffer(bytes(r.cells), dtype=">i8").astype(np.int64)
+    for k, r in enumerate(r for r in rows if r["cells"] is not None):
+        cells = np.frombuffer(bytes(r["cells"]), dtype=">i8").astype(np.int64)
         parts.append(cells)
         pairs.append(np.full(len(cells), k, dtype=np.int32))
-        answers.append({c: getattr(r, c) for c in COLUMNS} if r.usable else None)
+        answers.append({c: r[c] for c in COLUMNS} if r["usable"] else None)
     cells = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
     pair = np.concatenate(pairs) if pairs else np.zeros(0, dtype=np.int32)
     level, i, j = cell_coords(cells)
@@ -105,7 +105,7 @@ def build_snapshot(rows) -> Snapshot:
                   int((j * span).min()), int(((j + 1) * span).max() - 1))
     else:
         bounds = (0, -1, 0, -1)
-    return Snapshot(key=(first.db, int(first.version)), max_level=max_level, lo=lo[order], hi=hi[order],
+    return Snapshot(key=(first["db"], int(first["version"])), max_level=max_level, lo=lo[order], hi=hi[order],
                     pair=pair[order], answers=tuple(answers), bounds=bounds,
                     rows=tuple([None if a is None else {"idx": 0, **a} for a in answers] + [{}]),
                     usable=np.array([a is not None for a in answers] + [False], dtype=bool))
@@ -118,8 +118,8 @@ class RoutingEngine:
         self.snapshot: Snapshot | None = None
 
     async def version(self, conn: AsyncConnection) -> tuple:
-        row = (await conn.execute(sql("routing_engine_version"))).one()
-        return (row.db, int(row.version))
+        row = await sql.fetchone(conn, "routing_engine_version")
+        return (row["db"], int(row["version"]))
 
     async def current(self, conn: AsyncConnection, *, load: bool = True) -> Snapshot | None:
         """The snapshot matching the database as ``conn`` sees it; loads it if stale and ``load``.
@@ -132,7 +132,7 @@ class RoutingEngine:
             return snap
         if not load:
             return None
-        snap = build_snapshot(await conn.execute(sql("routing_engine_load")))
+        snap = build_snapshot(await sql.fetchall(conn, "routing_engine_load"))
         self.snapshot = snap
         return snap
 

@@ -20,14 +20,14 @@ write and the rebuild the index has a hole, never a wrong answer.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import psycopg
 import shapely
 from shapely import STRtree
-from sqlalchemy import Connection
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from spatial.sqlfiles import sql
 
@@ -195,24 +195,69 @@ def roots_for(bounds: tuple[float, float, float, float], ground=None) -> tuple[n
     return i, j
 
 
-def _layers(conn: Connection, envelope) -> tuple[Layer, Layer]:
-    params = dict(zip(("xmin", "ymin", "xmax", "ymax"), envelope)) if envelope else \
-        {"xmin": None, "ymin": None, "xmax": None, "ymax": None}
-    rows = conn.execute(sql("routing_index_layers"), params).all()
-
+def _layers(rows) -> tuple[Layer, Layer]:
     def layer(kind):
-        picked = [r for r in rows if r.kind == kind]
-        return Layer(np.array([r.code for r in picked], dtype=object),
-                     np.array(shapely.from_wkb([bytes(r.wkb) for r in picked]), dtype=object))
+        picked = [r for r in rows if r["kind"] == kind]
+        return Layer(np.array([r["code"] for r in picked], dtype=object),
+                     np.array(shapely.from_wkb([bytes(r["wkb"]) for r in picked]), dtype=object))
     return layer("grid"), layer("zone")
 
 
-def rebuild(conn: Connection, ground=None, progress: Callable[[str], None] | None = None) -> int:
+def _envelope(envelope) -> dict:
+    return dict(zip(("xmin", "ymin", "xmax", "ymax"), envelope)) if envelope else \
+        {"xmin": None, "ymin": None, "xmax": None, "ymax": None}
+
+
+# A step of the rebuild: (query name, parameters, whether its rows are wanted). The rebuild is
+# written once, as a generator of steps that receives each step's rows, and driven on a sync
+# connection (the command line's bulk work) or an async one (an area edit, in its transaction).
+Step = tuple[str, dict, bool]
+
+
+def _rebuild_steps(ground, say: Callable[[str], None]) -> Generator[Step, Any, int]:
+    t0 = time.perf_counter()
+    if ground is not None and ground.is_empty:
+        return 0
+    if ground is None:
+        grids, zones = _layers((yield "routing_index_layers", _envelope(None), True))
+        allg = np.concatenate([grids.geoms, zones.geoms])
+        yield "routing_index_clear", {}, False
+        if not len(allg):
+            yield "routing_index_built", {"min_level": MIN_LEVEL, "max_level": MAX_LEVEL}, False
+            return 0
+        roots_i, roots_j = roots_for(tuple(shapely.total_bounds(allg)))
+    else:
+        roots_i, roots_j = roots_for(ground.bounds, ground)
+        if not len(roots_i):
+            return 0
+        size = 2.0 ** -MIN_LEVEL
+        env = (roots_i.min() * size - 180.0, roots_j.min() * size - 90.0,
+               (roots_i.max() + 1) * size - 180.0, (roots_j.max() + 1) * size - 90.0)
+        pad = CLEARANCE_CAP_M / 90_000   # grids within the clearance cap matter too
+        grids, zones = _layers((yield "routing_index_layers",
+                                _envelope((env[0] - pad, env[1] - pad, env[2] + pad, env[3] + pad)), True))
+        yield "routing_index_delete_roots", {
+            "roots": cell_ids(MIN_LEVEL, roots_i, roots_j).tolist(), "min_level": MIN_LEVEL,
+            "xmin": env[0], "ymin": env[1], "xmax": env[2], "ymax": env[3]}, False
+    say(f"routing index: {len(grids.codes):,} grids, {len(zones.codes):,} zones, {len(roots_i):,} root cells")
+    cells = build_cells(grids, zones, roots_i, roots_j)
+    say(f"routing index: {len(cells):,} cells classified in {time.perf_counter() - t0:.1f} s; writing")
+    for start in range(0, len(cells), INSERT_CHUNK):
+        stop = start + INSERT_CHUNK
+        yield "routing_index_insert", {
+            "cells": cells.cell[start:stop].tolist(), "grids": cells.grid[start:stop],
+            "zones": cells.zone[start:stop], "clearances": cells.clearance_m[start:stop].tolist()}, False
+        say(f"routing index: {min(stop, len(cells)):,}/{len(cells):,} cells written")
+    yield "routing_index_built", {"min_level": MIN_LEVEL, "max_level": MAX_LEVEL}, False
+    return len(cells)
+
+
+def rebuild(conn: psycopg.Connection, ground=None, progress: Callable[[str], None] | None = None) -> int:
     """Rebuild the index for all ground or the root cells touching ``ground``, in the caller's transaction.
 
     Parameters
     ----------
-    conn : sqlalchemy.Connection
+    conn : psycopg.Connection
         An open connection in a transaction (sync; see :func:`rebuild_async`).
     ground : shapely geometry, optional
         Changed ground (old and new shapes); None rebuilds everything.
@@ -226,52 +271,32 @@ def rebuild(conn: Connection, ground=None, progress: Callable[[str], None] | Non
 
     Examples
     --------
-    >>> with engine.begin() as conn:  # doctest: +SKIP
+    >>> with psycopg.connect(dsn) as conn:  # doctest: +SKIP
     ...     rebuild(conn)
     812345
     """
-    say = progress or (lambda _line: None)
-    t0 = time.perf_counter()
-    if ground is not None and ground.is_empty:
-        return 0
-    if ground is None:
-        grids, zones = _layers(conn, None)
-        allg = np.concatenate([grids.geoms, zones.geoms])
-        conn.execute(sql("routing_index_clear"))
-        if not len(allg):
-            conn.execute(sql("routing_index_built"), {"min_level": MIN_LEVEL, "max_level": MAX_LEVEL})
-            return 0
-        roots_i, roots_j = roots_for(tuple(shapely.total_bounds(allg)))
-    else:
-        roots_i, roots_j = roots_for(ground.bounds, ground)
-        if not len(roots_i):
-            return 0
-        size = 2.0 ** -MIN_LEVEL
-        env = (roots_i.min() * size - 180.0, roots_j.min() * size - 90.0,
-               (roots_i.max() + 1) * size - 180.0, (roots_j.max() + 1) * size - 90.0)
-        pad = CLEARANCE_CAP_M / 90_000   # grids within the clearance cap matter too
-        grids, zones = _layers(conn, (env[0] - pad, env[1] - pad, env[2] + pad, env[3] + pad))
-        conn.execute(sql("routing_index_delete_roots"), {
-            "roots": cell_ids(MIN_LEVEL, roots_i, roots_j).tolist(), "min_level": MIN_LEVEL,
-            "xmin": env[0], "ymin": env[1], "xmax": env[2], "ymax": env[3]})
-    say(f"routing index: {len(grids.codes):,} grids, {len(zones.codes):,} zones, {len(roots_i):,} root cells")
-    cells = build_cells(grids, zones, roots_i, roots_j)
-    say(f"routing index: {len(cells):,} cells classified in {time.perf_counter() - t0:.1f} s; writing")
-    for start in range(0, len(cells), INSERT_CHUNK):
-        stop = start + INSERT_CHUNK
-        conn.execute(sql("routing_index_insert"), {
-            "cells": cells.cell[start:stop].tolist(), "grids": cells.grid[start:stop],
-            "zones": cells.zone[start:stop], "clearances": cells.clearance_m[start:stop].tolist()})
-        say(f"routing index: {min(stop, len(cells)):,}/{len(cells):,} cells written")
-    conn.execute(sql("routing_index_built"), {"min_level": MIN_LEVEL, "max_level": MAX_LEVEL})
-    return len(cells)
+    steps = _rebuild_steps(ground, progress or (lambda _line: None))
+    rows = None
+    try:
+        while True:
+            name, params, wanted = steps.send(rows)
+            rows = sql.fetchall_sync(conn, name, params) if wanted else sql.execute_sync(conn, name, params)
+    except StopIteration as done:
+        return done.value
 
 
-async def rebuild_async(conn: AsyncConnection, ground=None) -> int:
+async def rebuild_async(conn: psycopg.AsyncConnection, ground=None) -> int:
     """:func:`rebuild` on an async connection (same transaction)."""
-    return await conn.run_sync(rebuild, ground)
+    steps = _rebuild_steps(ground, lambda _line: None)
+    rows = None
+    try:
+        while True:
+            name, params, wanted = steps.send(rows)
+            rows = await sql.fetchall(conn, name, params) if wanted else await sql.execute(conn, name, params)
+    except StopIteration as done:
+        return done.value
 
 
-def is_empty(conn: Connection) -> bool:
+def is_empty(conn: psycopg.Connection) -> bool:
     """True when the index holds no cell (fresh migration, or everything deleted)."""
-    return conn.execute(sql("routing_index_any")).scalar() is None
+    return not sql.fetchall_sync(conn, "routing_index_any")

@@ -159,7 +159,7 @@ def load_incidents(conn: Connection, sample_dir: Path = SAMPLE_DIR, progress: Ca
     lons, lats = df.geometry.x.to_numpy(), df.geometry.y.to_numpy()
     progress(f"routing {len(df)} sample incidents (set-based)")
     routed = pd.DataFrame([dict(r._mapping) for r in conn.execute(
-        sql("route_many"), {"lons": lons.tolist(), "lats": lats.tolist()})])
+        text(sql.text("route_many")), {"lons": lons.tolist(), "lats": lats.tolist()})])
     cells = [h3.latlng_to_cell(y, x, H3_RESOLUTION) for x, y in zip(lons, lats)]
 
     def col(name):
@@ -220,9 +220,10 @@ def load_sample(conn: Connection, sample_dir: Path = SAMPLE_DIR, progress: Calla
     progress("loading workstations and units")
     units = load_stations_units(conn, sample_dir)
     incidents = load_incidents(conn, sample_dir, progress)
-    if areas or routing_index.is_empty(conn):
+    driver = conn.connection.driver_connection  # the psycopg connection, in the same transaction
+    if areas or routing_index.is_empty(driver):
         progress("building the routing index")
-        routing_index.rebuild(conn, progress=progress)
+        routing_index.rebuild(driver, progress=progress)
         conn.execute(text("ANALYZE routing_cell"))
     if areas or units or incidents:
         # planner statistics now, not whenever autovacuum gets to it: without them bulk

@@ -222,36 +222,29 @@ DEFAULT_PASSWORDS = {"admin", "password", "admin123", "123456", "12345678", "cha
 
 
 def test_sample_accounts_random_passwords_file_600_once(settings, tmp_path):
-    from sqlalchemy.ext.asyncio import create_async_engine
-
     from api.sample_accounts import CREDENTIALS_FILE, create_sample_accounts, sample_accounts
+    from tests import pg_support as pg
 
     async def scenario():
-        engine = create_async_engine(settings.url)
-        try:
-            async with engine.connect() as conn:
-                tx = await conn.begin()
-                accounts, _ = await sample_accounts(conn)
-                names = [a[0] for a in accounts]
-                results = []
-                for run_dir in (tmp_path / "one", tmp_path / "two"):  # two fresh databases, in effect
-                    await conn.execute(sa.text("DELETE FROM app_user WHERE username = ANY(:n)"), {"n": names})
-                    run_dir.mkdir()
-                    (run_dir / CREDENTIALS_FILE).touch(mode=0o644)  # a stray readable file gets locked down
-                    created, path = await create_sample_accounts(conn, run_dir)
-                    first_text = path.read_text()
-                    again, _ = await create_sample_accounts(conn, run_dir)
-                    hashes = dict((await conn.execute(sa.text(
-                        "SELECT username, password_hash FROM app_user WHERE username = ANY(:n)"),
-                        {"n": names})).all())
-                    grants = (await conn.execute(sa.text("""
-                        SELECT u.username, g.role, g.area_code, u.unit_code FROM app_user u
-                        JOIN role_grant g ON g.user_id = u.id WHERE u.username = ANY(:n)"""), {"n": names})).all()
-                    results.append((created, again, path, first_text, hashes, grants))
-                await tx.rollback()
-                return accounts, results
-        finally:
-            await engine.dispose()
+        async with await pg.connect(settings) as conn:
+            accounts, _ = await sample_accounts(conn)
+            names = [a[0] for a in accounts]
+            results = []
+            for run_dir in (tmp_path / "one", tmp_path / "two"):  # two fresh databases, in effect
+                await pg.rows(conn, "DELETE FROM app_user WHERE username = ANY(:n)", {"n": names})
+                run_dir.mkdir()
+                (run_dir / CREDENTIALS_FILE).touch(mode=0o644)  # a stray readable file gets locked down
+                created, path = await create_sample_accounts(conn, run_dir)
+                first_text = path.read_text()
+                again, _ = await create_sample_accounts(conn, run_dir)
+                hashes = dict(await pg.rows(
+                    conn, "SELECT username, password_hash FROM app_user WHERE username = ANY(:n)", {"n": names}))
+                grants = await pg.rows(conn, """
+                    SELECT u.username, g.role, g.area_code, u.unit_code FROM app_user u
+                    JOIN role_grant g ON g.user_id = u.id WHERE u.username = ANY(:n)""", {"n": names})
+                results.append((created, again, path, first_text, hashes, grants))
+            await conn.rollback()
+            return accounts, results
 
     accounts, results = asyncio.run(scenario())
     roles = {a[1] for a in accounts}

@@ -56,9 +56,9 @@ def _cached_on(c: TestClient, auth: dict) -> bool:
 
 
 def _through(c: TestClient, service):
-    """Run ``service(conn)`` in one transaction on that app's engine (the CLI's way of writing)."""
+    """Run ``service(conn)`` in one transaction on that app's pool (the CLI's way of writing)."""
     async def run():
-        async with c.app.state.engine.begin() as conn:
+        async with c.app.state.pool.connection() as conn, conn.transaction():
             return await service(conn)
     return c.portal.call(run)
 

@@ -11,7 +11,6 @@ recomputes a provisional deadline once its years are official (here: a calendar 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import subprocess
@@ -22,11 +21,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from api import clock
 from api.settings import Settings, libpq_url
 from api.workflow import supervision
+from tests import pg_support as pg
 from tests.calendar_support import SCHEDULE_2031, YEAR, statutory_schedule
 
 DISTRICT = "330503"
@@ -119,14 +118,8 @@ def when(doc_value: str | None) -> datetime | None:
 
 
 def tick_at(settings, moment: datetime, **kw) -> dict:
-    async def go():
-        engine = create_async_engine(settings.url)
-        try:
-            async with engine.begin() as conn:
-                return await supervision.tick(conn, now=moment, settings=kw.get("with_settings", settings))
-        finally:
-            await engine.dispose()
-    raised = asyncio.run(go())
+    raised = pg.in_transaction(
+        settings, lambda conn: supervision.tick(conn, now=moment, settings=kw.get("with_settings", settings)))
     assert raised is not None, "another scheduler held the round"
     return raised
 

@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import create_async_engine
+
+from tests import pg_support as pg
 
 DISTRICT = "330503"
 SH = ZoneInfo("Asia/Shanghai")
@@ -255,14 +256,7 @@ def test_fifty_desks_racing_for_one_unit_one_wins(client, live_server, place, ma
 # --------------------------------------------------------------------------- deadlines on the calendar
 
 def run(settings, work):
-    async def go():
-        engine = create_async_engine(settings.url)
-        try:
-            async with engine.begin() as conn:
-                return await work(conn)
-        finally:
-            await engine.dispose()
-    return asyncio.run(go())
+    return pg.in_transaction(settings, work)
 
 
 def local(*args) -> datetime:
@@ -288,7 +282,7 @@ def test_escalation_grid_to_district_with_deadlines_across_national_day(
             return await cases.apply(conn, desk, cid, action, ActionIn(**body), settings, at=at)
 
         await step("triage", local(2026, 9, 30, 15, 30), priority="high")
-        due = (await conn.execute(sa.text("SELECT due_at FROM incident WHERE id = :id"), {"id": cid})).scalar()
+        due = await pg.scalar(conn, "SELECT due_at FROM incident WHERE id = :id", {"id": cid})
         for _ in range(4):  # grid -> community -> zone -> street -> district
             await step("escalate", local(2026, 10, 9, 10, 0), reason="难事", department=None)
         return due
@@ -302,12 +296,11 @@ def test_escalation_grid_to_district_with_deadlines_across_national_day(
             return await cases.apply(conn, desk, cid, action, ActionIn(**body), settings, at=at)
 
         await step("triage", local(2026, 9, 30, 15, 30), priority="high")
-        due = (await conn.execute(sa.text("SELECT due_at FROM incident WHERE id = :id"), {"id": cid})).scalar()
+        due = await pg.scalar(conn, "SELECT due_at FROM incident WHERE id = :id", {"id": cid})
         for _ in range(3):
             await step("escalate", local(2026, 10, 9, 9, 0), reason="难事")
         await step("escalate", local(2026, 10, 9, 10, 0), reason="需规划部门", department="planning")
-        call = (await conn.execute(sa.text(
-            "SELECT answer_due_at FROM department_call WHERE incident_id = :id"), {"id": cid})).scalar()
+        call = await pg.scalar(conn, "SELECT answer_due_at FROM department_call WHERE incident_id = :id", {"id": cid})
         return due, call
 
     due, answer_due = run(settings, walk_with_department)
@@ -349,12 +342,8 @@ def test_a_second_scheduler_in_another_worker_skips_the_round(settings):
     from api.workflow.supervision import tick
 
     async def both():
-        engine = create_async_engine(settings.url)
-        try:
-            async with engine.begin() as first, engine.begin() as second:
-                return await tick(first), await tick(second)
-        finally:
-            await engine.dispose()
+        async with await pg.connect(settings) as first, await pg.connect(settings) as second:
+            return await tick(first), await tick(second)
 
     one, other = asyncio.run(both())
     assert one is not None and other is None
@@ -394,17 +383,17 @@ def test_suspension_stops_the_clock_and_extension_needs_a_reason(client, place, 
 
     async def walk(conn):
         await cases.apply(conn, who, cid, "triage", ActionIn(), settings, at=start)
-        before = (await conn.execute(sa.text("SELECT due_at FROM incident WHERE id = :id"), {"id": cid})).scalar()
+        before = await pg.scalar(conn, "SELECT due_at FROM incident WHERE id = :id", {"id": cid})
         await cases.apply(conn, who, cid, "suspend", ActionIn(reason="等待业主"), settings,
                           at=start + timedelta(hours=1))
         await cases.apply(conn, who, cid, "resume", ActionIn(), settings, at=start + timedelta(hours=4))
-        after = (await conn.execute(sa.text("SELECT due_at, status FROM incident WHERE id = :id"),
-                                    {"id": cid})).one()
+        (after,) = await pg.rows(conn, "SELECT due_at, status FROM incident WHERE id = :id", {"id": cid})
         return before, after
 
     before, after = run(settings, walk)
-    assert after.status == "triaged" and after.due_at - before == timedelta(hours=3)
-    later = (after.due_at + timedelta(days=2)).isoformat()
+    due_at, status = after
+    assert status == "triaged" and due_at - before == timedelta(hours=3)
+    later = (due_at + timedelta(days=2)).isoformat()
     case = act(client, desk, cid, "extend", reason="需协调", deadline=later)
     assert datetime.fromisoformat(case["due_at"]) == datetime.fromisoformat(later)
     assert case["deadline_flag"] is None
@@ -579,3 +568,17 @@ def test_the_desk_escalates_to_any_higher_tier_in_one_step(client, place, desk):
     other = report(client, place)
     odd = client.post(f"/api/incidents/{other['id']}/actions/triage", json={"tier": "street"}, headers=desk)
     assert odd.status_code == 422 and odd.json()["errors"][0]["field"] == "tier"
+
+
+def test_an_action_answers_the_case_as_a_fresh_read_shows_it(client, place, desk):
+    """The answer of an action is drawn from the case ``apply`` wrote (no second read): the same
+    document ``GET /api/incidents/{id}`` gives right after, through a department call and a dispatch."""
+    cid = report(client, place)["id"]
+    steps = [("triage", {}), ("escalate", {"reason": "难事", "tier": "district", "department": "planning"}),
+             ("answer", {"note": "规划部门已答复"}), ("triage", {}), ("dispatch", None)]
+    for action, body in steps:
+        if body is None:
+            body = {"units": [free_units(client, desk, cid, "enforcement")[0]], "allow_busy": True}
+        answer = act(client, desk, cid, action, **body)
+        assert answer == client.get(f"/api/incidents/{cid}", headers=desk).json(), action
+    assert answer["status"] == "dispatched" and answer["department_call"]["answered_at"] is not None

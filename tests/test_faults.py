@@ -179,8 +179,8 @@ def test_kill_9_of_the_database_503_then_cli_restart_and_the_app_recovers(served
             assert "database ready" in res.stdout
             busy.result(timeout=30)
 
-        # The app reconnects by itself: the request pool, and the autocommit pool where an
-        # anonymous report's rate limit is taken before anything else (a 4xx here: no sample).
+        # The app reconnects by itself: its pool serves the routes again, and the rate limit an
+        # anonymous report takes before anything else (a 4xx here: no sample).
         _wait_for(lambda: client.get("/api/categories").status_code == 200, 30, "the app to answer 200 again", 0.2)
         _wait_for(lambda: client.post("/api/incidents", json={"category": "street_vendor", "lon": 120.42,
                                                               "lat": 30.87}).status_code < 500,
@@ -190,22 +190,26 @@ def test_kill_9_of_the_database_503_then_cli_restart_and_the_app_recovers(served
 def test_a_hung_database_is_a_503_too(settings):
     """No pooled connection comes free (a frozen server): 503 with Retry-After, not a 500."""
     from fastapi.testclient import TestClient
-    from sqlalchemy.ext.asyncio import create_async_engine
 
+    from api import db
     from api.main import create_app
 
-    app = create_app(settings)
+    app = create_app(settings.model_copy(update={"pool_size": 2, "pool_min": 1}))
     with TestClient(app, raise_server_exceptions=False) as c:
-        app.state.engine = create_async_engine(settings.url, pool_size=1, max_overflow=0, pool_timeout=0.2)
+        pool = app.state.pool
+        pool.timeout = 0.2  # (CHECKOUT_TIMEOUT_S in the app)
 
-        async def hold():  # take the only connection and keep it
-            return await app.state.engine.connect()
+        async def hold():  # take every connection and keep them
+            return [await pool.getconn() for _ in range(pool.max_size)]
 
         held = c.portal.call(hold)
         try:
             res = c.get("/api/categories")
         finally:
-            c.portal.call(held.close)
-            c.portal.call(app.state.engine.dispose)
+            async def give_back():
+                for conn in held:
+                    await pool.putconn(conn)
+            c.portal.call(give_back)
+            pool.timeout = db.CHECKOUT_TIMEOUT_S
     assert res.status_code == 503, res.text
     assert res.headers["content-type"] == "application/json" and res.headers["retry-after"]

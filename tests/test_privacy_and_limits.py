@@ -3,7 +3,6 @@ security headers with the Content-Security-Policy, and CORS."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from html.parser import HTMLParser
@@ -201,19 +200,11 @@ def test_every_write_is_audited(client, engine, place, admin, make_user, login, 
     assert row.entity == "session" and row.entity_id
 
     # user grant (the service the CLI and admin tools call)
-    from sqlalchemy.ext.asyncio import create_async_engine
-
     from api.auth import users
+    from tests import pg_support as pg
 
-    async def grant():
-        eng = create_async_engine(settings.url)
-        try:
-            async with eng.begin() as conn:
-                await users.grant(conn, username, "dispatcher", place["street"], actor="auditor-test")
-        finally:
-            await eng.dispose()
-
-    asyncio.run(grant())
+    pg.in_transaction(settings, lambda conn: users.grant(conn, username, "dispatcher", place["street"],
+                                                         actor="auditor-test"))
     (row,) = _audit(engine, entity="user", entity_id=username, action="grant")
     assert row.actor == "auditor-test" and row.after == {"role": "dispatcher", "area_code": place["street"]}
 

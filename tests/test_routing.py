@@ -16,11 +16,10 @@ import pytest
 import shapely
 import sqlalchemy as sa
 from pyproj import Geod, Transformer
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.pool import NullPool
 
 from spatial import crs as datums
 from spatial.routing import RoutingOptions, route_many, route_point
+from tests import pg_support as pg
 
 GEOD = Geod(ellps="WGS84")
 UTM = 32651  # WGS 84 / UTM zone 51N covers Nanxun (120-126 E)
@@ -34,14 +33,7 @@ DISTRICT = "330503"
 
 def run_async(settings, fn):
     """Run ``fn(conn)`` on a fresh async connection to the test database."""
-    async def main():
-        eng = create_async_engine(settings.url, poolclass=NullPool)
-        try:
-            async with eng.connect() as conn:
-                return await fn(conn)
-        finally:
-            await eng.dispose()
-    return asyncio.run(main())
+    return pg.in_transaction(settings, fn)
 
 
 def geod_m(lon1, lat1, lon2, lat2) -> float:

@@ -18,14 +18,13 @@ import pytest
 import shapely
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.pool import NullPool
 
 from api.areas.versions import save_versions
 from spatial import routing_index
 from spatial.routing import ENGINE_RELOAD_POINTS, EVERY_UNIT, _route_exact, route_many
 from spatial.routing_engine import ENGINE, RoutingEngine
 from spatial.sqlfiles import sql
+from tests import pg_support as pg
 
 EXACT = sa.text("""
     WITH p AS (
@@ -44,14 +43,14 @@ def exact_sync(conn, xs, ys) -> list[tuple]:
 
 
 async def exact_async(conn, xs, ys) -> list[tuple]:
-    return [tuple(r) for r in await conn.execute(EXACT, {"xs": list(map(float, xs)), "ys": list(map(float, ys))})]
+    return await pg.rows(conn, EXACT.text, {"xs": list(map(float, xs)), "ys": list(map(float, ys))})
 
 
 def route_point_grids(conn, xs, ys, tolerance_m=20.0) -> list[tuple]:
     """Grid and candidate codes from ``route_point.sql`` itself, one call per point."""
     out = []
     for x, y in zip(xs, ys):
-        doc = conn.execute(sql("route_point"), {"lon": float(x), "lat": float(y), "category": "noise",
+        doc = conn.execute(sa.text(sql.text("route_point")), {"lon": float(x), "lat": float(y), "category": "noise",
                                                 "tolerance_m": tolerance_m, "stale_s": 1800, "k": 1,
                                                 **EVERY_UNIT}).scalar_one()
         out.append(((doc["grid"] or {}).get("code"), tuple(sorted(c["code"] for c in doc["candidates"])),
@@ -80,13 +79,9 @@ def assert_route_point_agrees(conn, xs, ys, tolerance_m=20.0):
 
 
 def run_async(settings, fn):
-    async def main():
-        eng = create_async_engine(settings.url, poolclass=NullPool)
-        try:
-            return await fn(eng)
-        finally:
-            await eng.dispose()
-    return asyncio.run(main())
+    """``fn(connect)``: ``await connect()`` opens a connection (statements in one transaction
+    until it commits or rolls back; ``async with`` closes it)."""
+    return asyncio.run(fn(lambda: pg.connect(settings)))
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -95,8 +90,9 @@ def run_async(settings, fn):
 def indexed(engine):
     """The test database's index (cloned with the template; built here if the template has none)."""
     with engine.begin() as conn:
-        if routing_index.is_empty(conn):
-            routing_index.rebuild(conn)
+        driver = conn.connection.driver_connection  # the psycopg connection, same transaction
+        if routing_index.is_empty(driver):
+            routing_index.rebuild(driver)
         count = conn.execute(sa.text("SELECT count(*) FROM routing_cell")).scalar_one()
     assert count > 1000
     return count
@@ -175,8 +171,8 @@ def bbox(layers):
 
 def engine_rows(settings, xs, ys):
     """``route_many`` through the in-process index (loaded first) and ``route_many.sql`` exact."""
-    async def go(eng):
-        async with eng.connect() as conn:
+    async def go(connect):
+        async with await connect() as conn:
             snap = await ENGINE.current(conn)
             assert len(snap.lo) > 1000
             fast = await route_many(conn, xs, ys)
@@ -320,20 +316,19 @@ def test_partition_edit_keeps_index_exact_in_transaction_after_commit_and_elsewh
     assert inside_strip.sum() > 50
     other = RoutingEngine()
 
-    async def go(eng):
-        async with eng.connect() as watcher:
+    async def go(connect):
+        async with await connect() as watcher:
             before_key = (await other.current(watcher)).key
             await watcher.rollback()
-            async with eng.connect() as conn:
-                tx = await conn.begin()
+            async with await connect() as conn:
                 assert [r["grid_code"] for r in await route_many(conn, xs[inside_strip], ys[inside_strip])] \
                     == [b["code"]] * int(inside_strip.sum())  # before: the strip is b's
                 await save_versions(conn, actor="test", reason="routing index test",
                                     changes=[_change(a, new_a), _change(b, new_b)])
                 # same transaction: the index was emptied and refilled on the changed ground
-                cells_a = (await conn.execute(sa.text(
+                cells_a = await pg.scalar(conn,
                     "SELECT count(*) FROM routing_cell WHERE grid_code = :a AND ST_Intersects(routing_cell_box(cell), "
-                    "ST_GeomFromText(:strip, 4326))"), {"a": a["code"], "strip": strip.wkt})).scalar_one()
+                    "ST_GeomFromText(:strip, 4326))", {"a": a["code"], "strip": strip.wkt})
                 assert cells_a > 0
                 assert (await ENGINE.version(conn)) != before_key
                 fast = await route_many(conn, xs, ys)
@@ -344,7 +339,7 @@ def test_partition_edit_keeps_index_exact_in_transaction_after_commit_and_elsewh
                 # the watcher's transaction does not see the edit yet: its engine copy stays as it was
                 assert (await other.current(watcher)).key == before_key
                 await watcher.rollback()
-                await tx.commit()
+                await conn.commit()
             # after commit, the engine of the other connection notices and answers with the new shapes
             snap = await other.current(watcher)
             assert snap.key != before_key
@@ -392,7 +387,7 @@ def test_rebuilding_unchanged_ground_gives_the_same_cells(engine, indexed, layer
         tx = conn.begin()
         before = conn.execute(cells_near, {"g": ground.wkt}).all()
         version = conn.execute(sa.text("SELECT version FROM routing_index_state")).scalar_one()
-        written = routing_index.rebuild(conn, ground)
+        written = routing_index.rebuild(conn.connection.driver_connection, ground)
         after = conn.execute(cells_near, {"g": ground.wkt}).all()
         assert written > 0 and len(before) > written / 2
         assert after == before
@@ -430,19 +425,17 @@ def test_concurrent_edits_on_nearby_ground_keep_the_index_exact(settings, engine
         new_a, new_b, _ = _reshape(grids[pair[0]], grids[pair[1]])
         return [_change(rows[pair[0]], new_a), _change(rows[pair[1]], new_b)]
 
-    async def go(eng):
-        async with eng.connect() as one, eng.connect() as two:
-            t1 = await one.begin()
+    async def go(connect):
+        async with await connect() as one, await connect() as two:
             await save_versions(one, actor="test", reason="concurrent 1", changes=changes(first))
-            t2 = await two.begin()
 
             async def second_edit():
                 await save_versions(two, actor="test", reason="concurrent 2", changes=changes(second))
-                await t2.commit()
+                await two.commit()
             task = asyncio.ensure_future(second_edit())   # waits for the first writer's lock on the index state
             await asyncio.sleep(0.3)
             assert not task.done()    # serialised behind the first writer, whatever the machine's speed
-            await t1.commit()
+            await one.commit()
             await task
     run_async(settings, go)
     ground = shapely.union_all([grids[c] for c in (*first, *second)]).buffer(0.003)

@@ -150,38 +150,32 @@ def test_hot_queries_are_prepared_from_their_second_call(settings):
     """Routing, the session check and the rate limit run as prepared statements on the app's pool."""
     import asyncio
 
-    from sqlalchemy import text
-
     from api.auth.access import RateLimiter
-    from api.db import make_autocommit_pool, make_engine
+    from api.db import make_pool
     from api.sqlfiles import sql
     from spatial.routing import route_point
 
     _, lon, lat = _grid_point(settings)
 
     async def run():
-        engine, autocommit = make_engine(settings), make_autocommit_pool(settings)
-        await autocommit.open(wait=True)
+        pool = make_pool(settings.model_copy(update={"pool_min": 1}))
+        await pool.open(wait=True)
         try:
-            async with engine.connect() as conn:
+            async with pool.connection() as conn:
                 for _ in range(2):
                     await route_point(conn, lon, lat, "street_vendor")
-                    await conn.execute(sql("auth_principal"), {"session_id": "nobody", "user_id": 0})
-                await conn.commit()  # (a rollback would make psycopg DEALLOCATE ALL on this connection)
-                rows = (await conn.execute(text("SELECT statement FROM pg_prepared_statements"))).scalars().all()
+                    await sql.fetchone(conn, "auth_principal", {"session_id": "nobody", "user_id": 0})
             limiter = RateLimiter(10**6)
             for _ in range(2):
-                await limiter.allow(autocommit, "198.51.100.70")
-                async with autocommit.connection() as conn:  # the session check, as a request makes it
+                await limiter.allow(pool, "198.51.100.70")
+                async with pool.connection() as conn:  # the session check, as a request makes it
                     await sql.fetchone(conn, "auth_principal", {"session_id": "nobody", "user_id": 0})
-            assert autocommit.get_stats()["pool_size"] == 1, "every check on the pool's one connection"
-            async with autocommit.connection() as conn:
-                rows += [r[0] for r in await (await conn.execute("SELECT statement FROM pg_prepared_statements"))
-                         .fetchall()]
-            return rows
+            assert pool.get_stats()["pool_size"] == 1, "every statement on the pool's one connection"
+            async with pool.connection() as conn:
+                return [r[0] for r in await (await conn.execute("SELECT statement FROM pg_prepared_statements"))
+                        .fetchall()]
         finally:
-            await engine.dispose()
-            await autocommit.close()
+            await pool.close()
 
     prepared = asyncio.run(run())
     assert any("covering AS (" in s for s in prepared), "route_point.sql"
@@ -189,25 +183,85 @@ def test_hot_queries_are_prepared_from_their_second_call(settings):
     assert any("INSERT INTO rate_bucket" in s for s in prepared), "rate_take.sql"
 
 
+def _hold(c: TestClient, n: int) -> list:
+    """Take ``n`` connections of the app's pool and keep them (``_give_back`` returns them)."""
+    pool = c.app.state.pool
+
+    async def take():
+        return [await pool.getconn() for _ in range(n)]
+    return c.portal.call(take)
+
+
+def _give_back(c: TestClient, held: list) -> None:
+    async def give():
+        for conn in held:
+            await c.app.state.pool.putconn(conn)
+    c.portal.call(give)
+
+
 def test_a_public_request_is_answered_when_its_pool_has_one_connection_left(settings):
-    """An anonymous request holds its request connection while its rate check runs: the check
-    draws from a pool of its own, so requests that took every connection cannot starve each other."""
+    """An anonymous request takes a connection for its rate check and gives it back before its
+    route takes one: with one connection left in the app's one pool it is still answered (a
+    request never waits for a second connection while holding one)."""
     code = _grid_point(settings)[0]
-    opts = {"supervision_interval_s": 0}
+    opts = {"supervision_interval_s": 0, "pool_size": 4, "pool_min": 1}
     with TestClient(create_app(settings.model_copy(update=opts)), raise_server_exceptions=False,
                     client=("198.51.100.64", 1)) as c:
-        engine = c.app.state.engine
-        room = engine.sync_engine.pool.size() + engine.sync_engine.pool._max_overflow
-
-        async def take(n):
-            return [await engine.connect() for _ in range(n)]
-
-        async def give_back(conns):
-            for conn in conns:
-                await conn.close()
-
-        held = c.portal.call(take, room - 1)  # the request gets the last one
+        held = _hold(c, c.app.state.pool.max_size - 1)  # the request gets the last one
         try:
             assert c.get(f"/api/public/grids/{code}").status_code == 200
         finally:
-            c.portal.call(give_back, held)
+            _give_back(c, held)
+
+
+def test_a_refused_caller_takes_no_connection(settings):
+    """The caller is resolved before the route's connection is taken: with every connection of
+    the pool held, a request without a token is a 401 at once, not a wait for a connection."""
+    opts = {"supervision_interval_s": 0, "pool_size": 2, "pool_min": 1}
+    with TestClient(create_app(settings.model_copy(update=opts)), raise_server_exceptions=False) as c:
+        held = _hold(c, c.app.state.pool.max_size)
+        try:
+            t0 = time.monotonic()
+            res = c.get("/api/desk/queue")
+            assert res.status_code == 401, res.text
+            assert time.monotonic() - t0 < 2, "answered without waiting for a connection"
+        finally:
+            _give_back(c, held)
+
+
+def test_every_route_resolves_its_caller_before_taking_a_connection(settings):
+    """In every route the Access rule comes before the request connection (``api.db.ConnDep``):
+    FastAPI resolves dependencies in the order of the parameters."""
+    from fastapi.routing import iter_route_contexts
+
+    from api.auth.access import Access
+    from api.db import get_conn
+
+    def calls(dependant, out):
+        for d in dependant.dependencies:
+            calls(d, out)
+            out.append(d.call)
+        return out
+
+    late = []
+    for ctx in iter_route_contexts(create_app(settings).router.routes):
+        if not hasattr(ctx, "dependant"):
+            continue
+        order = calls(ctx.dependant, [])
+        if get_conn in order:
+            rule = next((i for i, call in enumerate(order) if isinstance(call, Access)), None)
+            if rule is None or rule > order.index(get_conn):
+                late.append(f"{sorted(ctx.methods or [])} {ctx.path}")
+    assert not late, f"routes that take their connection before resolving the caller: {late}"
+
+
+def test_workers_that_do_not_fit_the_cluster_refuse_to_start(settings):
+    """workers x (pool + LISTEN) + spare beyond max_connections: a clear message at start."""
+    from api.db import PoolDoesNotFit, check_budget
+
+    check_budget(settings.model_copy(update={"workers": 2, "pool_size": 24}), 100, 3)  # 53 of 97: fits
+    with pytest.raises(PoolDoesNotFit, match=r"GRIDGOV_POOL_SIZE=40 .* lower GRIDGOV_POOL_SIZE to at most 22"):
+        check_budget(settings.model_copy(update={"workers": 4, "pool_size": 40}), 100, 3)
+    with pytest.raises(PoolDoesNotFit, match="max_connections"):
+        with TestClient(create_app(settings.model_copy(update={"workers": 1000, "supervision_interval_s": 0}))):
+            pass

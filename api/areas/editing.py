@@ -14,10 +14,10 @@ import re
 from dataclasses import dataclass, replace
 
 import numpy as np
+import psycopg
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import exc as sa_exc
-from sqlalchemy.ext.asyncio import AsyncConnection
+from psycopg import AsyncConnection
 
 from api.areas import schemas as s
 from api.areas.features import collection, feature, violation_features
@@ -65,8 +65,8 @@ class Area:
 
     @classmethod
     def of(cls, row) -> "Area":
-        return cls(row.code, row.name, row.name_en, row.kind, row.parent_code, row.department_code,
-                   dict(row.attributes or {}), row.version, shapely.from_wkb(bytes(row.wkb)))
+        return cls(row["code"], row["name"], row["name_en"], row["kind"], row["parent_code"], row["department_code"],
+                   dict(row["attributes"] or {}), row["version"], shapely.from_wkb(bytes(row["wkb"])))
 
     def same_layer(self, other: "Area") -> bool:
         return (self.parent_code, self.kind, self.department_code) == \
@@ -104,9 +104,9 @@ def parse_if_match(header: str | None, named: list[str]) -> dict[str, int]:
 
 
 async def _editable(conn: AsyncConnection, r: Reach, codes: list[str], field: str) -> dict[str, Area]:
-    rows = await conn.execute(sql("area_editable"), {"codes": codes, "everywhere": r.everywhere,
+    rows = await sql.fetchall(conn, "area_editable", {"codes": codes, "everywhere": r.everywhere,
                                                      "scope": list(r.areas)})
-    found = {row.code: Area.of(row) for row in rows}
+    found = {row["code"]: Area.of(row) for row in rows}
     for code in codes:
         if code not in found:
             raise NotFound(f"area {code} not found (or not yours to edit)", field=field)
@@ -114,11 +114,11 @@ async def _editable(conn: AsyncConnection, r: Reach, codes: list[str], field: st
 
 
 async def _children(conn: AsyncConnection, parents: list[str]) -> list[Area]:
-    return [Area.of(r) for r in await conn.execute(sql("area_children"), {"parents": parents})]
+    return [Area.of(r) for r in await sql.fetchall(conn, "area_children", {"parents": parents})]
 
 
 async def _current(conn: AsyncConnection, code: str) -> Area | None:
-    rows = list(await conn.execute(sql("area_current_rows"), {"codes": [code]}))
+    rows = await sql.fetchall(conn, "area_current_rows", {"codes": [code]})
     return Area.of(rows[0]) if rows else None
 
 
@@ -139,7 +139,7 @@ async def _next_codes(conn: AsyncConnection, like: Area, n: int) -> list[str]:
     else:
         m = re.match(r"^(.*?)(\d+)$", code)
         prefix, width = (m.group(1), len(m.group(2))) if m else (code + "-", 2)
-    used = {r.code for r in await conn.execute(sql("area_codes_under"), {"prefix": prefix})}
+    used = {r["code"] for r in await sql.fetchall(conn, "area_codes_under", {"prefix": prefix})}
     numbers = [int(c[len(prefix):]) for c in used if c[len(prefix):].isdigit()]
     start = max(numbers, default=0) + 1
     return [f"{prefix}{str(k).zfill(width)}" for k in range(start, start + n)]
@@ -292,14 +292,14 @@ def named(body) -> list[str]:
 async def _check_versions(conn: AsyncConnection, r: Reach, given: dict[str, int], codes: list[str],
                           field: str) -> dict:
     """404 for a code the caller cannot edit, 412 when If-Match is not the current version."""
-    latest = {row.code: row for row in await conn.execute(sql("area_latest_versions"), {
+    latest = {row["code"]: row for row in await sql.fetchall(conn, "area_latest_versions", {
         "codes": codes, "everywhere": r.everywhere, "scope": list(r.areas)})}
     for code in codes:
-        if code not in latest or not latest[code].editable:
+        if code not in latest or not latest[code]["editable"]:
             raise NotFound(f"area {code} not found (or not yours to edit)", field=field)
-    stale = [c for c in codes if not latest[c].current or latest[c].version != given[c]]
+    stale = [c for c in codes if not latest[c]["current"] or latest[c]["version"] != given[c]]
     if stale:
-        current = {c: (etag(c, latest[c].version) if latest[c].current else None) for c in codes}
+        current = {c: (etag(c, latest[c]["version"]) if latest[c]["current"] else None) for c in codes}
         raise PreconditionFailed(
             "changed since you read it: " + ", ".join(
                 f"{c} is now {current[c] or 'retired'}" for c in stale) + "; reload and edit again",
@@ -316,13 +316,13 @@ async def edit(conn: AsyncConnection, who: Principal, body, *, save: bool, if_ma
     if save:  # stale or missing first (a code retired by an earlier save is a 412, not a 404)
         given = parse_if_match(if_match, codes)
         latest = await _check_versions(conn, r, given, codes, field)
-        parents = {row.parent_code for row in latest.values() if row.parent_code}
+        parents = {row["parent_code"] for row in latest.values() if row["parent_code"]}
         if isinstance(body, s.MoveIn):
-            parent = latest[body.code].parent_code
+            parent = latest[body.code]["parent_code"]
             grand = await _current(conn, parent) if parent else None
             parents |= {body.parent} | ({grand.parent_code} if grand and grand.parent_code else set())
-        await conn.execute(sql("area_edit_lock"), {"parents": sorted(parents)})
-        await conn.execute(sql("area_children_lock"), {"parents": sorted(parents)})
+        await sql.execute(conn, "area_edit_lock", {"parents": sorted(parents)})
+        await sql.execute(conn, "area_children_lock", {"parents": sorted(parents)})
         await _check_versions(conn, r, given, codes, field)  # what was saved while this one waited
     targets = await _editable(conn, r, codes, field)
     plan = await _plan(conn, r, body, targets)
@@ -333,7 +333,7 @@ async def edit(conn: AsyncConnection, who: Principal, body, *, save: bool, if_ma
         try:
             saved = await save_versions(conn, actor=who.username, reason=body.reason, changes=plan.changes,
                                         action=f"area.{body.op}", client=client)
-        except sa_exc.IntegrityError:
+        except psycopg.errors.IntegrityError:
             raise Conflict("another edit of these areas was saved at the same time; reload and try again") from None
         for f in plan.affected:
             f["version"] = saved["versions"].get(f["code"], f["version"])

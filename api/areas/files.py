@@ -23,7 +23,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import shapely
-from sqlalchemy.ext.asyncio import AsyncConnection
+from psycopg import AsyncConnection
 
 from api import layers
 from api.areas.editing import Area
@@ -63,7 +63,7 @@ class Feature:
 
 
 async def _under(conn: AsyncConnection, kind: str, under: str, include_self: bool) -> list[Area]:
-    rows = await conn.execute(sql("area_files_under"), {"kind": kind, "under": under, "include_self": include_self})
+    rows = await sql.fetchall(conn, "area_files_under", {"kind": kind, "under": under, "include_self": include_self})
     return [Area.of(r) for r in rows]
 
 
@@ -176,13 +176,13 @@ async def _check_foreign_codes(conn: AsyncConnection, features: list[Feature], e
     foreign = sorted({f.code for f in features if f.code and f.code not in existing})
     if not foreign:
         return
-    known = {r.code: r for r in await conn.execute(sql("area_files_codes"), {"codes": foreign})}
+    known = {r["code"]: r for r in await sql.fetchall(conn, "area_files_codes", {"codes": foreign})}
     for f in features:
         hit = known.get(f.code) if f.code else None
         if hit is None:
             continue
-        if hit.is_current:  # a retired code may come back: its history goes on (the next version)
-            where = f"the {hit.kind} under {hit.parent_code}" if hit.kind != layer else f"under {hit.parent_code}"
+        if hit["is_current"]:  # a retired code may come back: its history goes on (the next version)
+            where = f"the {hit['kind']} under {hit['parent_code']}" if hit["kind"] != layer else f"under {hit['parent_code']}"
             f.problems.append(Problem(f.row, "code", "code_in_use",
                                       f"code {f.code} is already {where}, not a {layer} under {parent}", [f.code]))
 
@@ -297,15 +297,16 @@ async def import_layer(conn: AsyncConnection, who: Principal, *, path: Path, fil
     if layer not in IMPORTABLE:
         raise Invalid(f"layer {layer!r} cannot be imported: one of {', '.join(IMPORTABLE)}", field="layer")
     edit = reach(who, Capability.EDIT_AREAS)
-    row = (await conn.execute(sql("area_files_parent"), {"code": parent, **edit.params()})).first()
+    row = await sql.fetchone(conn, "area_files_parent", {"code": parent, **edit.params()})
     if row is None:
         raise NotFound(f"no area {parent} within your reach", field="parent")
     say("read", 0, 1)
     read = await asyncio.to_thread(read_layer, path, name=filename, layer=layer, source_crs=source_crs)
     require_columns(read.frame)
     say("read", 1, 1)
-    holder = Area(code=row.code, name=row.name, name_en=None, kind=row.kind, parent_code=None,
-                  department_code=row.department_code, attributes={}, version=0, geom=shapely.from_wkb(bytes(row.wkb)))
+    holder = Area(code=row["code"], name=row["name"], name_en=None, kind=row["kind"], parent_code=None,
+                  department_code=row["department_code"], attributes={}, version=0,
+                  geom=shapely.from_wkb(bytes(row["wkb"])))
     if layer in KIND_PARENT:
         candidates = await _under(conn, KIND_PARENT[layer], parent, include_self=True)
         if not candidates:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from psycopg import AsyncConnection
 
 from api.areas.editing import etag
 from api.errors import NotFound
@@ -14,7 +14,7 @@ from api.sqlfiles import sql
 
 async def area(conn: AsyncConnection, who, code: str, as_of: datetime | None) -> tuple[dict, str | None]:
     """The area as a GeoJSON Feature and its ETag (None unless it is the current version)."""
-    kind = (await conn.execute(sql("area_kind"), {"code": code})).scalar()
+    kind = await sql.scalar(conn, "area_kind", {"code": code})
     doc = await layer_page(conn, who, kind=kind, code=code, as_of=as_of) if kind else {"features": []}
     if not doc["features"]:
         when = f" at {as_of.isoformat()}" if as_of else ""
@@ -26,7 +26,7 @@ async def area(conn: AsyncConnection, who, code: str, as_of: datetime | None) ->
 
 async def history(conn: AsyncConnection, who, code: str) -> dict:
     """Every version of the area, oldest first."""
-    doc = (await conn.execute(sql("area_history"), {"code": code, "scope": map_scope(who)})).scalar_one()
+    doc = await sql.scalar(conn, "area_history", {"code": code, "scope": map_scope(who)})
     if not doc["numberReturned"]:
         raise NotFound(f"area {code} not found", field="code")
     return doc

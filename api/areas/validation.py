@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from psycopg import AsyncConnection
 
 from api.areas.editing import Area
 from api.areas.features import collection, violation_features
@@ -33,7 +33,7 @@ def check(areas: list[Area], parents: dict[str, Area], *, only_parent: str | Non
 
 async def tree(conn: AsyncConnection, root: str | None) -> dict[str, list[dict]]:
     """Violations per parent at and below ``root`` (everything when None)."""
-    areas = [Area.of(r) for r in await conn.execute(sql("area_subtree"), {"root": root})]
+    areas = [Area.of(r) for r in await sql.fetchall(conn, "area_subtree", {"root": root})]
     if root is not None and not areas:
         raise NotFound(f"area {root} not found", field="code")
     by_code = {a.code: a for a in areas}
@@ -44,12 +44,12 @@ async def report(conn: AsyncConnection, who, code: str) -> dict:
     """The violations among the children of ``code`` and of ``code`` itself against its parent."""
     if not await area_visible(conn, who, code):
         raise NotFound(f"area {code} not found", field="code")
-    rows = list(await conn.execute(sql("area_current_rows"), {"codes": [code]}))
+    rows = await sql.fetchall(conn, "area_current_rows", {"codes": [code]})
     me = Area.of(rows[0])
-    kids = [Area.of(r) for r in await conn.execute(sql("area_children"), {"parents": [code]})]
+    kids = [Area.of(r) for r in await sql.fetchall(conn, "area_children", {"parents": [code]})]
     found = [v for vs in check(kids, {code: me}).values() for v in vs]
     if me.parent_code:
-        parent = list(await conn.execute(sql("area_current_rows"), {"codes": [me.parent_code]}))
+        parent = await sql.fetchall(conn, "area_current_rows", {"codes": [me.parent_code]})
         if parent:
             own = violations([(me.code, me.geom)], Area.of(parent[0]).geom)
             found += [v for v in own if v["reason"] in OWN]

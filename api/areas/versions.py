@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 import shapely
-from sqlalchemy.ext.asyncio import AsyncConnection
+from psycopg import AsyncConnection
 
 from api import audit
 from api.errors import Conflict
@@ -47,34 +47,34 @@ async def save_versions(conn: AsyncConnection, *, actor: str, reason: str | None
     codes = [c["code"] for c in changes]
     if len(set(codes)) != len(codes):
         raise ValueError("one change per code")
-    ts = (await conn.execute(sql("clock_now"))).scalar_one()
-    locked = {r.code: r for r in await conn.execute(sql("area_rows_lock"), {"codes": codes})}
-    old = {r.code: r for r in await conn.execute(sql("area_current_rows"), {"codes": codes})}
+    ts = await sql.scalar(conn, "clock_now")
+    locked = {r["code"]: r for r in await sql.fetchall(conn, "area_rows_lock", {"codes": codes})}
+    old = {r["code"]: r for r in await sql.fetchall(conn, "area_current_rows", {"codes": codes})}
     for c in changes:
         if c.get("retire") and c["code"] not in locked:
             raise Conflict(f"area {c['code']} is no longer current; reload and try again", field="code")
-    await conn.execute(sql("area_close"), {"ids": [r.id for r in locked.values()], "ts": ts})
+    await sql.execute(conn, "area_close", {"ids": [r["id"] for r in locked.values()], "ts": ts})
     kept = [c for c in changes if not c.get("retire")]
-    versions = {c["code"]: locked[c["code"]].version for c in changes if c.get("retire")}
+    versions = {c["code"]: locked[c["code"]]["version"] for c in changes if c.get("retire")}
     if kept:
-        rows = await conn.execute(sql("area_insert_versions"), {
+        rows = await sql.fetchall(conn, "area_insert_versions", {
             "codes": [c["code"] for c in kept], "names": [c["name"] for c in kept],
             "names_en": [c.get("name_en") for c in kept], "kinds": [c["kind"] for c in kept],
             "parents": [c.get("parent_code") for c in kept],
-            "departments": [c.get("department", getattr(old.get(c["code"]), "department_code", None)) for c in kept],
+            "departments": [c.get("department", (old.get(c["code"]) or {}).get("department_code")) for c in kept],
             "attributes": [json.dumps(c.get("attributes") or {}, ensure_ascii=False) for c in kept],
             "wkbs": [_hex(c.get("geom")) for c in kept],
-            "old_ids": [getattr(locked.get(c["code"]), "id", None) for c in kept],
+            "old_ids": [(locked.get(c["code"]) or {}).get("id") for c in kept],
             "ts": ts, "actor": actor, "reason": reason,
         })
-        versions.update({r.code: r.version for r in rows})
+        versions.update({r["code"]: r["version"] for r in rows})
     ground = _changed_ground(changes, old)
     indexed = _index_ground(changes, old)
     if indexed is not None:   # the area triggers emptied the routing cells here: fill them from the new rows
         await routing_index.rebuild_async(conn, indexed)
     rerouted = await reroute(conn, ground, actor=actor) if ground is not None else 0
     await audit.record(conn, actor=actor, action=action, entity="area", entity_id=",".join(sorted(codes))[:500],
-                       before={c: r.version for c, r in locked.items()},
+                       before={c: r["version"] for c, r in locked.items()},
                        after={"versions": versions, "reason": reason, "rerouted": rerouted}, client=client)
     return {"versions": versions, "rerouted": rerouted}
 
@@ -86,7 +86,7 @@ def _ground(changes: list[dict], old: dict, picked) -> Any:
         before = old.get(c["code"])
         if picked(c, before):
             if before is not None:
-                pieces.append(shapely.from_wkb(before.wkb))
+                pieces.append(shapely.from_wkb(before["wkb"]))
             if c.get("geom") is not None:
                 pieces.append(c["geom"])
     return shapely.union_all(pieces) if pieces else None
@@ -95,7 +95,7 @@ def _ground(changes: list[dict], old: dict, picked) -> Any:
 def _changed_ground(changes: list[dict], old: dict) -> Any:
     """Where routing may change: old and new ground of areas whose geometry or parent changed."""
     def changed(c, before) -> bool:
-        moved = before is not None and before.parent_code != c.get("parent_code")
+        moved = before is not None and before["parent_code"] != c.get("parent_code")
         return bool(c.get("retire") or c.get("geom") is not None or moved or before is None)
 
     return _ground(changes, old, changed)
@@ -104,7 +104,7 @@ def _changed_ground(changes: list[dict], old: dict) -> Any:
 def _index_ground(changes: list[dict], old: dict) -> Any:
     """Ground of every grid and zone written (old and new shape): its routing cells were dropped."""
     def indexed(c, before) -> bool:
-        kinds = {c.get("kind"), getattr(before, "kind", None)}
+        kinds = {c.get("kind"), (before or {}).get("kind")}
         return not kinds.isdisjoint(routing_index.INDEXED_KINDS)
 
     return _ground(changes, old, indexed)
@@ -112,29 +112,29 @@ def _index_ground(changes: list[dict], old: dict) -> Any:
 
 async def reroute(conn: AsyncConnection, ground, *, actor: str) -> int:
     """Re-route the open incidents inside ``ground`` whose snapshot the new areas change."""
-    found = list(await conn.execute(sql("incidents_in_ground"), {"ground": _hex(ground)}))
+    found = await sql.fetchall(conn, "incidents_in_ground", {"ground": _hex(ground)})
     if not found:
         return 0
-    routed = await route_many(conn, [r.lon for r in found], [r.lat for r in found])
+    routed = await route_many(conn, [r["lon"] for r in found], [r["lat"] for r in found])
     moved, data = [], []
     for row, new in zip(found, routed):
-        new = {**new, "patrol_zone_code": row.patrol_now}
-        if all(getattr(row, k) == new[k] for k in SNAPSHOT if not (k == "district_code" and new[k] is None)):
+        new = {**new, "patrol_zone_code": row["patrol_now"]}
+        if all(row[k] == new[k] for k in SNAPSHOT if not (k == "district_code" and new[k] is None)):
             continue
-        moved.append((row.id, new))
-        data.append(json.dumps({"from_grid": row.grid_code, "to_grid": new["grid_code"],
-                                "from_community": row.community_code, "to_community": new["community_code"],
-                                "from_street": row.street_code, "to_street": new["street_code"],
-                                "from_zone": row.zone_code, "to_zone": new["zone_code"],
-                                "from_patrol_zone": row.patrol_zone_code, "to_patrol_zone": row.patrol_now}))
+        moved.append((row["id"], new))
+        data.append(json.dumps({"from_grid": row["grid_code"], "to_grid": new["grid_code"],
+                                "from_community": row["community_code"], "to_community": new["community_code"],
+                                "from_street": row["street_code"], "to_street": new["street_code"],
+                                "from_zone": row["zone_code"], "to_zone": new["zone_code"],
+                                "from_patrol_zone": row["patrol_zone_code"], "to_patrol_zone": row["patrol_now"]}))
     if not moved:
         return 0
     ids = [i for i, _ in moved]
-    await conn.execute(sql("incident_reroute"), {
+    await sql.execute(conn, "incident_reroute", {
         "ids": ids, "grids": [n["grid_code"] for _, n in moved], "communities": [n["community_code"] for _, n in moved],
         "streets": [n["street_code"] for _, n in moved], "districts": [n["district_code"] for _, n in moved],
         "zones": [n["zone_code"] for _, n in moved], "stations": [n["station_code"] for _, n in moved],
         "patrols": [n["patrol_zone_code"] for _, n in moved]})
-    await conn.execute(sql("incident_reroute_events"), {"ids": ids, "data": data, "actor": actor,
+    await sql.execute(conn, "incident_reroute_events", {"ids": ids, "data": data, "actor": actor,
                                                         "note": "boundaries changed: routed again"})
     return len(ids)

@@ -29,6 +29,7 @@ from psycopg_pool import AsyncConnectionPool
 from api.auth.policy import Capability, holds, roles_with
 from api.auth.principal import Principal, anonymous
 from api.auth.users import principal_for
+from api.db import pool_of
 from api.errors import Forbidden, TooManyRequests, Unauthorized
 from api.keyed import keyed_hash
 from api.sqlfiles import sql
@@ -47,7 +48,7 @@ DeviceSecret = Annotated[str | None, Header(
 class RateLimiter:
     """Token bucket per client key, shared by every worker: one statement on the UNLOGGED table
     ``rate_bucket`` (migration 0013) per check, committed at once on a connection of the app's
-    autocommit pool (a request that fails later still spent its token, and no row lock is held
+    pool, outside the request's transaction (a request that fails later still spent its token, and no row lock is held
     while the request runs).
 
     The key carries the configured rate, so a changed ``public_rate_per_minute`` starts fresh
@@ -61,11 +62,11 @@ class RateLimiter:
         self.ceiling = RateLimiter(ip_per_minute) if ip_per_minute is not None else None
 
     async def allow(self, pool: AsyncConnectionPool, key: str) -> tuple[bool, float]:
-        """(allowed, seconds until a token is back); ``pool``: the app's autocommit pool."""
+        """(allowed, seconds until a token is back); ``pool``: the app's pool (``api.db.pool_of``)."""
         async with pool.connection() as conn:
             row = await sql.fetchone(conn, "rate_take", {
                 "key": self.prefix + key, "capacity": self.capacity, "rate": self.rate})
-        wait = row.wait_s if row is not None else None
+        wait = row["wait_s"] if row is not None else None
         if wait is None:  # a first request racing another's first insert: count it refused
             wait = 1 / self.rate
         return wait <= 0, max(0.0, wait)
@@ -86,7 +87,7 @@ async def _throttle(request: Request, client: str, device: str | None) -> None:
     """A token from the phone's bucket and from its address's ceiling (or, without a phone
     secret, from the address's bucket at the per-phone rate)."""
     limiter: RateLimiter = request.app.state.rate_limiter
-    pool = request.app.state.autocommit_pool
+    pool = pool_of(request.app)
     if device is None:
         ok, wait = await limiter.allow(pool, f"ip:{client}")
         who = client
@@ -135,7 +136,7 @@ class Access:
                 await _throttle(request, client, device)
             if token:  # staff may use public routes too
                 try:
-                    staff = await principal_for(request.app.state.autocommit_pool, settings, token, client,
+                    staff = await principal_for(pool_of(request.app), settings, token, client,
                                                 request.app.state.principals)
                     return replace(staff, device=device) if device else staff
                 except Unauthorized:
@@ -145,7 +146,7 @@ class Access:
             return anonymous(client, device)
         if not token:
             raise Unauthorized("log in first (Authorization: Bearer <token>)", code="login_required")
-        principal = await principal_for(request.app.state.autocommit_pool, settings, token, client,
+        principal = await principal_for(pool_of(request.app), settings, token, client,
                                            request.app.state.principals)
         if not holds(principal, self.capability):
             raise Forbidden(f"this needs the capability {self.capability.value!r} "

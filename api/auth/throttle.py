@@ -10,7 +10,7 @@ While locked, the secret is not even checked: the answer is 429 with ``Retry-Aft
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from psycopg import AsyncConnection
 
 from api.errors import TooManyRequests
 from api.sqlfiles import sql
@@ -22,16 +22,16 @@ WINDOW_S = 3600  # failures older than this are forgotten
 
 
 async def check(conn: AsyncConnection, key: str, field: str) -> None:
-    wait = (await conn.execute(sql("throttle_check"), {"key": key})).scalar()
+    wait = await sql.scalar(conn, "throttle_check", {"key": key})
     if wait:
         raise TooManyRequests(f"too many failed attempts; retry in {wait} s", field=field, retry_after=wait,
                               code="too_many_attempts")
 
 
 async def failed(conn: AsyncConnection, key: str) -> None:
-    await conn.execute(sql("throttle_fail"), {"key": key, "free": FREE_FAILURES, "base_s": BASE_LOCK_S,
+    await sql.execute(conn, "throttle_fail", {"key": key, "free": FREE_FAILURES, "base_s": BASE_LOCK_S,
                                               "max_s": MAX_LOCK_S, "window_s": WINDOW_S})
 
 
 async def cleared(conn: AsyncConnection, key: str) -> None:
-    await conn.execute(sql("throttle_clear"), {"key": key})
+    await sql.execute(conn, "throttle_clear", {"key": key})

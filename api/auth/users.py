@@ -9,7 +9,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from psycopg_pool import AsyncConnectionPool
-from sqlalchemy.ext.asyncio import AsyncConnection
+from psycopg import AsyncConnection
 
 from api import audit
 from api.auth import passwords, throttle, tokens
@@ -39,32 +39,32 @@ async def create_user(conn: AsyncConnection, username: str, password: str, *, di
         password_hash = passwords.hash_password(password)
     except ValueError as exc:
         raise Invalid(str(exc), field="password") from exc
-    if unit_code and not (await conn.execute(sql("unit_exists"), {"code": unit_code})).first():
+    if unit_code and not (await sql.fetchone(conn, "unit_exists", {"code": unit_code})):
         raise Invalid(f"unknown unit code {unit_code!r}", field="unit")
-    row = (await conn.execute(sql("auth_user_insert"), {
+    row = await sql.fetchone(conn, "auth_user_insert", {
         "username": username, "display_name": display_name, "password_hash": password_hash,
-        "unit_code": unit_code})).first()
+        "unit_code": unit_code})
     if row is None:
         raise Conflict(f"user {username!r} already exists", field="username")
     await audit.record(conn, actor=actor, action="create", entity="user", entity_id=username,
                        after={"username": username, "display_name": display_name, "unit_code": unit_code})
-    return row.id
+    return row["id"]
 
 
 async def _user_id(conn: AsyncConnection, username: str) -> int:
-    row = (await conn.execute(sql("auth_user_by_name"), {"username": username})).first()
+    row = await sql.fetchone(conn, "auth_user_by_name", {"username": username})
     if row is None:
         raise NotFound(f"no user {username!r}", field="username")
-    return row.id
+    return row["id"]
 
 
 async def grant(conn: AsyncConnection, username: str, role: str, area_code: str, *, actor: str = "cli") -> None:
     if role not in ROLES:
         raise Invalid(f"unknown role {role!r}; roles: {', '.join(ROLES)}", field="role")
-    if not (await conn.execute(sql("area_exists"), {"code": area_code})).first():
+    if not (await sql.fetchone(conn, "area_exists", {"code": area_code})):
         raise Invalid(f"unknown area code {area_code!r}", field="area")
     uid = await _user_id(conn, username)
-    await conn.execute(sql("auth_grant_insert"),
+    await sql.execute(conn, "auth_grant_insert",
                        {"user_id": uid, "role": role, "area_code": area_code, "granted_by": actor})
     await audit.record(conn, actor=actor, action="grant", entity="user", entity_id=username,
                        after={"role": role, "area_code": area_code})
@@ -73,29 +73,28 @@ async def grant(conn: AsyncConnection, username: str, role: str, area_code: str,
 async def revoke(conn: AsyncConnection, username: str, role: str, area_code: str | None = None, *,
                  actor: str = "cli") -> int:
     uid = await _user_id(conn, username)
-    res = await conn.execute(sql("auth_grant_delete"), {"user_id": uid, "role": role, "area_code": area_code})
+    removed = await sql.execute(conn, "auth_grant_delete", {"user_id": uid, "role": role, "area_code": area_code})
     await audit.record(conn, actor=actor, action="revoke", entity="user", entity_id=username,
                        before={"role": role, "area_code": area_code})
-    return res.rowcount
+    return removed
 
 
 async def set_active(conn: AsyncConnection, username: str, active: bool, *, actor: str = "cli") -> int:
     """(De)activate an account; deactivation ends all its sessions at once. Returns sessions ended."""
-    row = (await conn.execute(sql("auth_user_set_active"), {"username": username, "active": active})).first()
+    row = await sql.fetchone(conn, "auth_user_set_active", {"username": username, "active": active})
     if row is None:
         raise NotFound(f"no user {username!r}", field="username")
     ended = 0
     if not active:
-        ended = (await conn.execute(sql("auth_sessions_revoke_user"), {"user_id": row.id})).rowcount
+        ended = await sql.execute(conn, "auth_sessions_revoke_user", {"user_id": row["id"]})
     await audit.record(conn, actor=actor, action="activate" if active else "deactivate", entity="user",
-                       entity_id=username, before={"active": row.was_active},
+                       entity_id=username, before={"active": row["was_active"]},
                        after={"active": active, "sessions_ended": ended})
     return ended
 
 
 async def list_users(conn: AsyncConnection) -> list[dict]:
-    rows = await conn.execute(sql("auth_users"))
-    return [dict(r) for r in rows.mappings()]
+    return await sql.fetchall(conn, "auth_users")
 
 
 async def login(conn: AsyncConnection, settings: Settings, username: str, password: str, client: str) -> dict:
@@ -105,19 +104,19 @@ async def login(conn: AsyncConnection, settings: Settings, username: str, passwo
         raise Invalid(f"password must have at most {passwords.MAX_LENGTH} characters", field="password")
     key = f"login:{username}"
     await throttle.check(conn, key, field="username")
-    row = (await conn.execute(sql("auth_user_by_name"), {"username": username})).first()
-    ok = await passwords.verify_password_async(password, row.password_hash if row else None)
-    if not (row and ok and row.active):
+    row = await sql.fetchone(conn, "auth_user_by_name", {"username": username})
+    ok = await passwords.verify_password_async(password, row["password_hash"] if row else None)
+    if not (row and ok and row["active"]):
         await throttle.failed(conn, key)
         await audit.record(conn, actor=username, action="login_failed", entity="session", client=client)
         await _keep_and_fail(conn, Unauthorized("wrong username or password", code="login_wrong"))
     await throttle.cleared(conn, key)
     session_id, jti = tokens.new_id(), tokens.new_id()
-    await conn.execute(sql("auth_session_insert"), {
-        "id": session_id, "user_id": row.id, "jti": jti,
+    await sql.execute(conn, "auth_session_insert", {
+        "id": session_id, "user_id": row["id"], "jti": jti,
         "expires_at": datetime.now(UTC) + timedelta(days=settings.refresh_token_days)})
     await audit.record(conn, actor=username, action="login", entity="session", entity_id=session_id, client=client)
-    return _token_pair(settings, row.id, session_id, jti)
+    return _token_pair(settings, row["id"], session_id, jti)
 
 
 async def _keep_and_fail(conn: AsyncConnection, error: ApiError) -> None:
@@ -146,25 +145,25 @@ async def refresh(conn: AsyncConnection, settings: Settings, refresh_token: str,
     except tokens.TokenError as exc:
         raise Unauthorized(str(exc), field="refresh_token", code="session_expired") from exc
     new_jti = tokens.new_id()
-    row = (await conn.execute(sql("auth_session_rotate"), {
-        "new_jti": new_jti, "session_id": claims["sid"], "old_jti": claims["jti"]})).first()
+    row = await sql.fetchone(conn, "auth_session_rotate", {
+        "new_jti": new_jti, "session_id": claims["sid"], "old_jti": claims["jti"]})
     if row is None:
         # a replayed (already rotated) refresh token, or the account was deactivated: end the session
-        ended = (await conn.execute(sql("auth_session_revoke"), {"session_id": claims["sid"]})).first()
+        ended = await sql.fetchone(conn, "auth_session_revoke", {"session_id": claims["sid"]})
         if ended is not None:
-            await audit.record(conn, actor=ended.username, action="refresh_refused_session_ended",
+            await audit.record(conn, actor=ended["username"], action="refresh_refused_session_ended",
                                entity="session", entity_id=claims["sid"], client=client)
         await _keep_and_fail(conn, Unauthorized("refresh token no longer valid; log in again", field="refresh_token",
                                                  code="session_expired"))
-    await audit.record(conn, actor=row.username, action="refresh", entity="session", entity_id=claims["sid"],
+    await audit.record(conn, actor=row["username"], action="refresh", entity="session", entity_id=claims["sid"],
                        client=client)
-    return _token_pair(settings, row.user_id, claims["sid"], new_jti)
+    return _token_pair(settings, row["user_id"], claims["sid"], new_jti)
 
 
 async def logout(conn: AsyncConnection, principal: Principal, cache: PrincipalCache | None = None) -> None:
     if cache is not None:  # this worker forgets it now; the others on the NOTIFY of the revocation
         cache.drop_session(principal.session_id)
-    await conn.execute(sql("auth_session_revoke"), {"session_id": principal.session_id})
+    await sql.execute(conn, "auth_session_revoke", {"session_id": principal.session_id})
     await audit.record(conn, actor=principal.username, action="logout", entity="session",
                        entity_id=principal.session_id, client=principal.client)
 
@@ -174,9 +173,9 @@ async def principal_for(pool: AsyncConnectionPool, settings: Settings, token: st
     """The caller behind an access token; from this worker's ``cache`` when it knows the session
     (no connection is taken then), else read on a connection of ``pool``.
 
-    Requests pass the app's autocommit pool (``app.state.autocommit_pool``), never the request pool:
-    the route may already hold a connection of that pool, and a request waiting for a second one
-    there while every connection is held by such requests would wait forever."""
+    Requests pass the app's pool (``api.db.pool_of``): the connection is given back before the
+    route takes its own (``api.auth.access`` runs before ``api.db.get_conn``), so a request never
+    waits for a second connection while holding one."""
     try:
         claims = tokens.decode(settings.secret_key, token, "access")
     except tokens.TokenError as exc:
@@ -191,9 +190,9 @@ async def principal_for(pool: AsyncConnectionPool, settings: Settings, token: st
         row = await sql.fetchone(conn, "auth_principal", {"session_id": session_id, "user_id": user_id})
     if row is None:
         raise Unauthorized("session ended; log in again", code="session_expired")
-    grants = tuple(Grant(*g.split("|", 1)) for g in row.grants)
-    principal = Principal(username=row.username, user_id=row.id, session_id=row.session_id,
-                          unit_code=row.unit_code, grants=grants, client=client)
+    grants = tuple(Grant(*g.split("|", 1)) for g in row["grants"])
+    principal = Principal(username=row["username"], user_id=row["id"], session_id=row["session_id"],
+                          unit_code=row["unit_code"], grants=grants, client=client)
     if cache is not None:
-        cache.put(principal, row.expires_at, generation)
+        cache.put(principal, row["expires_at"], generation)
     return principal

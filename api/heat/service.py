@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from psycopg import AsyncConnection
 
 from api.auth.policy import Capability, reach
 from api.auth.principal import Principal
@@ -66,7 +66,7 @@ async def filters(conn: AsyncConnection, *, category: str | None, status: str | 
                   source: str | None) -> Filters:
     """Comma-separated filters checked against the catalog and the case states; ``status`` also
     takes ``open`` (every state before the end) and ``ended``."""
-    known = {r["code"] for r in (await conn.execute(api_sql("categories"))).mappings()} if category else set()
+    known = {r["code"] for r in await api_sql.fetchall(conn, "categories")} if category else set()
     statuses = _codes("status", status, set(machine.STATES) | {"open", "ended"})
     if statuses:
         statuses = sorted({s for v in statuses for s in (
@@ -93,10 +93,10 @@ def _scope(who: Principal) -> dict:
 async def hexagons(conn: AsyncConnection, who: Principal, settings: Settings, *, start, stop, resolution: int,
                    bbox: tuple[float, float, float, float] | None, f: Filters) -> dict:
     lo, hi = window(start, stop, settings)
-    rows = (await conn.execute(sql("heat_cells"), {
+    rows = await sql.fetchall(conn, "heat_cells", {
         "start": lo, "stop": hi, "categories": f.categories, "statuses": f.statuses, "tiers": f.tiers,
-        "sources": f.sources, "resolution": resolution, **_scope(who)})).all()
-    counts = heat.aggregate(rows, resolution, bbox)
+        "sources": f.sources, "resolution": resolution, **_scope(who)})
+    counts = heat.aggregate([(r["cell"], r["n"]) for r in rows], resolution, bbox)
     floor = SHOWN_MIN_COUNT if coarse_viewer(who) else None
     if floor:
         counts = {cell: n for cell, n in counts.items() if n >= floor}
@@ -113,15 +113,15 @@ async def early_warnings(conn: AsyncConnection, who: Principal, settings: Settin
     _, hi = window(None, stop, settings, default_days=1)
     recent_start = hi - timedelta(days=rule.recent_days)
     base_start = recent_start - timedelta(weeks=rule.baseline_weeks)
-    rows = (await conn.execute(sql("heat_places"), {
+    rows = await sql.fetchall(conn, "heat_places", {
         "by_grid": by == "grid", "stop": hi, "recent_start": recent_start, "base_start": base_start,
-        "categories": categories, "min_count": rule.min_count, **_scope(who)})).mappings().all()
+        "categories": categories, "min_count": rule.min_count, **_scope(who)})
     flagged = heat.warnings({r["place"]: r["recent"] for r in rows}, {r["place"]: r["baseline"] for r in rows}, rule)
     centres = [heat.centre(w["place"]) if by == "cell" else (None, None) for w in flagged]
-    described = {r["place"]: r for r in (await conn.execute(sql("heat_warning_places"), {
+    described = {r["place"]: r for r in await sql.fetchall(conn, "heat_warning_places", {
         "places": [w["place"] for w in flagged], "lats": [c[0] for c in centres], "lons": [c[1] for c in centres],
         "by_grid": by == "grid", "recent_start": recent_start, "stop": hi, "categories": categories,
-        **_scope(who)})).mappings()} if flagged else {}
+        **_scope(who)})} if flagged else {}
     for w in flagged:
         about = described.get(w["place"]) or {}
         w["geometry"] = heat.hexagon(w["place"]) if by == "cell" else about.get("outline")
@@ -134,7 +134,7 @@ async def early_warnings(conn: AsyncConnection, who: Principal, settings: Settin
 async def repeat_complaints(conn: AsyncConnection, who: Principal, settings: Settings, *, start, stop,
                             days: int, radius_m: float, limit: int) -> dict:
     lo, hi = window(start, stop, settings)
-    rows = (await conn.execute(sql("repeat_complaints"), {
+    rows = await sql.fetchall(conn, "repeat_complaints", {
         "start": lo, "stop": hi, "days": days, "radius_m": radius_m, "limit": limit,
-        **_scope(who)})).mappings().all()
-    return {"window": {"from": lo, "to": hi}, "days": days, "radius_m": radius_m, "grids": [dict(r) for r in rows]}
+        **_scope(who)})
+    return {"window": {"from": lo, "to": hi}, "days": days, "radius_m": radius_m, "grids": rows}

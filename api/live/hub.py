@@ -18,9 +18,8 @@ from dataclasses import dataclass, field
 
 import orjson
 import psycopg
-from sqlalchemy.ext.asyncio import AsyncEngine
+from psycopg_pool import AsyncConnectionPool
 
-from api.db import autocommit
 from api.live import documents
 from api.live.documents import Sight
 from api.settings import Settings, libpq_url
@@ -58,8 +57,8 @@ def listening(app) -> bool:
 
 
 class LiveHub:
-    def __init__(self, engine: AsyncEngine, settings: Settings):
-        self.engine = engine
+    def __init__(self, pool: AsyncConnectionPool, settings: Settings):
+        self.pool = pool  # the worker's pool: the rows behind the notes (the LISTEN connection is its own)
         self.dsn = libpq_url(settings.url)
         self.subscribers: set[Subscriber] = set()
         self.connected = asyncio.Event()
@@ -165,8 +164,8 @@ class LiveHub:
     async def _events(self, lo: int, hi: int) -> None:
         params = {"lo": lo, "hi": hi, "after": None, "limit": BATCH_ROWS + 1,
                   "everywhere": True, "scope": [], "unit": None}  # every subscriber's filter is applied below
-        async with autocommit(self.engine) as conn:
-            rows = [dict(r) for r in (await conn.execute(sql("live_events"), params)).mappings()]
+        async with self.pool.connection() as conn:
+            rows = await sql.fetchall(conn, "live_events", params)
         if len(rows) > BATCH_ROWS:  # a bulk load: nobody watches it row by row
             self._broadcast(documents.frame("resync", {"reason": "bulk"}))
             self.last_event_id = max(self.last_event_id or 0, hi)
@@ -179,8 +178,8 @@ class LiveHub:
             self.last_event_id = max(self.last_event_id or 0, row["event_id"])
 
     async def _units(self, codes: list[str]) -> None:
-        async with autocommit(self.engine) as conn:
-            rows = [dict(r) for r in (await conn.execute(sql("live_units"), {"codes": codes})).mappings()]
+        async with self.pool.connection() as conn:
+            rows = await sql.fetchall(conn, "live_units", {"codes": codes})
         for row in rows:
             for sub in list(self.subscribers):
                 doc = documents.unit_view(sub.sight, row)
@@ -192,8 +191,8 @@ class LiveHub:
         if self.last_event_id is None:
             self._broadcast(documents.frame("resync", {"reason": "reconnected"}))
             return
-        async with autocommit(self.engine) as conn:
-            newest = (await conn.execute(sql("live_newest_event"))).scalar_one()
+        async with self.pool.connection() as conn:
+            newest = await sql.scalar(conn, "live_newest_event")
         if newest and newest > self.last_event_id:
             await self._events(self.last_event_id + 1, newest)
         self._broadcast(documents.frame("units_reload"), units=True)

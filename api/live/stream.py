@@ -23,11 +23,9 @@ import time
 from collections.abc import AsyncIterator
 
 from psycopg_pool import AsyncConnectionPool
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.auth.principal import Principal
 from api.auth.users import principal_for
-from api.db import autocommit
 from api.errors import ApiError
 from api.live import documents
 from api.live.documents import Sight
@@ -41,11 +39,10 @@ REPLAY_MAX = 5000      # more missed than this: resync instead
 SEEN_MAX = 4096
 
 
-async def _replay(engine: AsyncEngine, sight: Sight, after: int) -> list[dict]:
-    async with autocommit(engine) as conn:
-        result = await conn.execute(sql("live_events"), {"after": after, "lo": None, "hi": None,
-                                                         "limit": REPLAY_MAX + 1, **sight.incidents.params()})
-        return [dict(r) for r in result.mappings()]
+async def _replay(pool: AsyncConnectionPool, sight: Sight, after: int) -> list[dict]:
+    async with pool.connection() as conn:
+        return await sql.fetchall(conn, "live_events", {"after": after, "lo": None, "hi": None,
+                                                        "limit": REPLAY_MAX + 1, **sight.incidents.params()})
 
 
 async def _session_alive(checks: AsyncConnectionPool, settings: Settings, token: str, client: str) -> bool:
@@ -56,10 +53,11 @@ async def _session_alive(checks: AsyncConnectionPool, settings: Settings, token:
         return False
 
 
-async def events(hub: LiveHub, engine: AsyncEngine, checks: AsyncConnectionPool, settings: Settings,
+async def events(hub: LiveHub, pool: AsyncConnectionPool, settings: Settings,
                  who: Principal, token: str, last_event_id: int | None, *, once: bool = False) -> AsyncIterator[bytes]:
     """The frames of one stream; subscribed before the replay so nothing falls in between.
-    ``engine``: the replay's; ``checks``: the app's autocommit pool, for the session checks.
+    ``pool``: the app's pool, for the replay and the session checks (a connection each time, given
+    back at once: a stream holds none while it waits).
     ``once``: only the hello and the replay, then the answer ends (clients that poll)."""
     sight = Sight.of(who)
     sub = hub.subscribe(sight)
@@ -68,7 +66,7 @@ async def events(hub: LiveHub, engine: AsyncEngine, checks: AsyncConnectionPool,
         yield b"retry: 2000\n\n"
         yield documents.frame("hello", {"listening": hub.connected.is_set(), "units": sight.units.anything})
         if last_event_id is not None:
-            rows = await _replay(engine, sight, last_event_id)
+            rows = await _replay(pool, sight, last_event_id)
             if len(rows) > REPLAY_MAX:
                 yield documents.frame("resync", {"reason": "too_many_missed"})
                 return
@@ -95,7 +93,7 @@ async def events(hub: LiveHub, engine: AsyncEngine, checks: AsyncConnectionPool,
                 yield documents.frame("resync", {"reason": "slow_client"})
                 return
             if time.monotonic() > next_check:
-                if not await _session_alive(checks, settings, token, who.client):
+                if not await _session_alive(pool, settings, token, who.client):
                     yield documents.frame("end", {"reason": "session"})
                     return
                 next_check = time.monotonic() + SESSION_CHECK_S

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from psycopg import AsyncConnection
 from starlette.requests import Request
 
 from api.auth.principal import Principal

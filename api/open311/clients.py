@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from psycopg import AsyncConnection
 
 from api import audit
 from api.errors import Conflict, Forbidden, Invalid, NotFound
@@ -38,8 +38,8 @@ async def add(conn: AsyncConnection, secret: str, name: str, *, actor: str = "cl
     """Register a client app; returns its new API key (shown once, never stored)."""
     name = _check_name(name)
     api_key = KEY_PREFIX + secrets.token_urlsafe(32)
-    row = (await conn.execute(sql("open311_client_insert"), {
-        "name": name, "key_hash": key_digest(secret, api_key), "created_by": actor})).first()
+    row = await sql.fetchone(conn, "open311_client_insert", {
+        "name": name, "key_hash": key_digest(secret, api_key), "created_by": actor})
     if row is None:
         raise Conflict(f"a client app named {name!r} already exists", field="name")
     await audit.record(conn, actor=actor, action="create", entity="open311_client", entity_id=name,
@@ -48,15 +48,15 @@ async def add(conn: AsyncConnection, secret: str, name: str, *, actor: str = "cl
 
 
 async def listing(conn: AsyncConnection) -> list[dict]:
-    return [dict(r) for r in (await conn.execute(sql("open311_clients"))).mappings()]
+    return await sql.fetchall(conn, "open311_clients")
 
 
 async def revoke(conn: AsyncConnection, name: str, *, actor: str = "cli") -> bool:
     """Revoke a client's key at once; False when it was revoked before."""
-    row = (await conn.execute(sql("open311_client_revoke"), {"name": name.strip()})).first()
+    row = await sql.fetchone(conn, "open311_client_revoke", {"name": name.strip()})
     if row is None:
         raise NotFound(f"no client app named {name!r}", field="name")
-    if row.was_revoked_at is not None:
+    if row["was_revoked_at"] is not None:
         return False
     await audit.record(conn, actor=actor, action="revoke", entity="open311_client", entity_id=name.strip(),
                        before={"revoked": False}, after={"revoked": True})
@@ -68,9 +68,9 @@ async def authenticate(conn: AsyncConnection, secret: str, api_key: str | None) 
     if not api_key:
         raise Forbidden("an api_key is required to post requests (the district issues one per client app)",
                         field="api_key")
-    row = (await conn.execute(sql("open311_client_by_key"), {"key_hash": key_digest(secret, api_key)})).first()
+    row = await sql.fetchone(conn, "open311_client_by_key", {"key_hash": key_digest(secret, api_key)})
     if row is None:
         raise Forbidden("invalid api_key", field="api_key")
-    if row.revoked_at is not None:
+    if row["revoked_at"] is not None:
         raise Forbidden("this api_key has been revoked", field="api_key")
-    return {"id": row.id, "name": row.name}
+    return {"id": row["id"], "name": row["name"]}

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncConnection
+from psycopg import AsyncConnection
 
 from api import audit, incidents
 from api.auth.principal import Principal
@@ -60,7 +60,7 @@ async def jurisdiction(conn: AsyncConnection, jurisdiction_id: str | None) -> st
     """The district a jurisdiction_id names (None when absent); unknown: 404."""
     if jurisdiction_id is None or jurisdiction_id == "":
         return None
-    if (await conn.execute(sql("open311_jurisdiction"), {"code": jurisdiction_id})).first() is None:
+    if (await sql.fetchone(conn, "open311_jurisdiction", {"code": jurisdiction_id})) is None:
         raise NotFound(f"unknown jurisdiction_id {jurisdiction_id!r}", field="jurisdiction_id")
     return jurisdiction_id
 
@@ -146,7 +146,7 @@ def _shown(row: dict, tz: ZoneInfo) -> dict:
 async def _rows(conn: AsyncConnection, settings: Settings, **params) -> list[dict]:
     base = {"district": None, "ids": None, "codes": None, "states": None, "start": None, "end": None,
             "limit": MAX_REQUESTS}
-    rows = (await conn.execute(sql("open311_requests"), {**base, **params})).mappings()
+    rows = await sql.fetchall(conn, "open311_requests", {**base, **params})
     tz = ZoneInfo(settings.timezone)
     return [_shown(dict(r), tz) for r in rows]
 
@@ -174,7 +174,7 @@ async def read(conn: AsyncConnection, settings: Settings, district: str | None, 
 
 
 async def by_token(conn: AsyncConnection, district: str | None, token: str) -> dict:
-    row = (await conn.execute(sql("open311_token"), {"token": token})).mappings().first()
+    row = await sql.fetchone(conn, "open311_token", {"token": token})
     if row is None or (district is not None and row["district_code"] != district):
         raise NotFound("no service request for this token", field="token")
     return {"service_request_id": row["service_request_id"], "token": row["token"]}
@@ -261,8 +261,8 @@ async def create(conn: AsyncConnection, who: Principal, settings: Settings, form
     attributes = services.check_attributes(form.service_code, attributes_from(form_items))
     doc, _ = await incidents.report(conn, who, body, settings, idempotency_key=None)
     token = secrets.token_urlsafe(18)
-    request_id = (await conn.execute(sql("open311_request_link"),
-                                     {"id": doc["id"], "client_id": client["id"], "token": token})).scalar_one()
+    request_id = await sql.scalar(conn, "open311_request_link",
+                                     {"id": doc["id"], "client_id": client["id"], "token": token})
     # the link is kept in the case file and never fetched (no request to the internet)
     await incidents.add_event(conn, doc["id"], actor=incidents.REPORTER, kind=INTAKE_EVENT, data={
         "client": client["name"], "media_url": media_url, "attributes": attributes,

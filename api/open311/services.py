@@ -9,7 +9,7 @@ case file for the desk. Other attributes are refused, naming the field.
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from psycopg import AsyncConnection
 
 from api.errors import Invalid, NotFound
 from api.sqlfiles import sql
@@ -44,12 +44,12 @@ def _service(row: dict) -> dict:
 
 
 async def service_list(conn: AsyncConnection) -> list[dict]:
-    return [_service(dict(r)) for r in (await conn.execute(sql("open311_services"), {"code": None})).mappings()]
+    return [_service(dict(r)) for r in await sql.fetchall(conn, "open311_services", {"code": None})]
 
 
 async def definition(conn: AsyncConnection, code: str) -> dict:
     """The service definition (its attributes; none for most services); unknown code: 404."""
-    if (await conn.execute(sql("open311_services"), {"code": code})).first() is None:
+    if (await sql.fetchone(conn, "open311_services", {"code": code})) is None:
         raise NotFound(f"no service with the code {code!r}", field="service_code")
     return {"service_code": code, "attributes": attributes_of(code)}
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import folium
 from folium.plugins import HeatMap
-from sqlalchemy.ext.asyncio import AsyncConnection
+from psycopg import AsyncConnection
 
 from api import i18n
 from api.reports import offline
@@ -29,12 +29,12 @@ async def build(conn: AsyncConnection, *, start: datetime, stop: datetime, area:
     """(HTML page, summary) of the window [start, stop) under ``area`` (None: everything); its
     words in ``lang`` from the translation catalogues (Chinese by default)."""
     lang = lang if lang in i18n.languages() else i18n.default_lang()
-    rows = (await conn.execute(sql("heat_cells"), {
+    rows = await sql.fetchall(conn, "heat_cells", {
         "start": start, "stop": stop, "categories": category, "statuses": None, "tiers": None, "sources": None,
-        "everywhere": area is None, "scope": [area] if area else [], "resolution": resolution})).all()
-    counts = heat.aggregate(rows, resolution)
+        "everywhere": area is None, "scope": [area] if area else [], "resolution": resolution})
+    counts = heat.aggregate([(r["cell"], r["n"]) for r in rows], resolution)
     doc = heat.feature_collection(counts, resolution)
-    outline = (await conn.execute(sql("area_outline"), {"code": area})).scalar_one_or_none() if area else None
+    outline = (await sql.scalar(conn, "area_outline", {"code": area})) if area else None
 
     m = folium.Map(tiles=None, zoom_control=True, prefer_canvas=False)
     offline.localise(m)

@@ -13,7 +13,7 @@ router = APIRouter(prefix="/api/admin", tags=["admin"])
 
 
 @router.get("/audit", response_model=list[AuditEntry])
-async def audit_log(conn: ConnDep, who: AuditReader,
+async def audit_log(who: AuditReader, conn: ConnDep,
                     entity: str | None = Query(None, max_length=32),
                     entity_id: str | None = Query(None, max_length=64),
                     limit: int = Query(100, ge=1, le=1000)):

@@ -31,7 +31,7 @@ FILE_CONTENT = {200: {"content": {f.media_type: {"schema": {"type": "object"} if
 
 @router.post("/import", response_model=ImportReport)
 async def import_layer(
-    conn: ConnDep, who: AreaEditor,
+    who: AreaEditor, conn: ConnDep,
     layer: ImportLayer = Query(description="the kind of the areas in the file"),
     parent: str = Query(max_length=32, description="the area the file's areas lie under"),
     dry_run: bool = Query(True, description="only report (default); false saves every change at once"),
@@ -58,7 +58,7 @@ async def import_layer(
 
 @router.get("/export", response_class=Response, responses=FILE_CONTENT)
 async def export_layer(
-    request: Request, conn: ConnDep, who: MapReader,
+    request: Request, who: MapReader, conn: ConnDep,
     layer: ExportLayer = Query(description="the kind of areas to export"),
     parent: str | None = Query(None, max_length=32, description="only the areas under this one"),
     format: ExportFormat = Query("gpkg", description="gpkg, geojson, shp (zipped) or kml"),

@@ -33,13 +33,13 @@ async def _edit(conn, who, body, *, save: bool, if_match: str | None = None):
 
 
 @router.post("/edits/preview", response_model=EditResult, responses=REFUSED)
-async def preview_edit(conn: ConnDep, who: AreaEditor, body: Annotated[EditIn, Body()]):
+async def preview_edit(who: AreaEditor, conn: ConnDep, body: Annotated[EditIn, Body()]):
     """What an edit would do: every affected area as it will be, and any violations. Nothing is written."""
     return await _edit(conn, who, body, save=False)
 
 
 @router.post("/edits", response_model=EditResult, responses=REFUSED)
-async def save_edit(conn: ConnDep, who: AreaEditor, body: Annotated[EditIn, Body()],
+async def save_edit(who: AreaEditor, conn: ConnDep, body: Annotated[EditIn, Body()],
                     if_match: Annotated[str | None, Header(alias="If-Match", max_length=2000,
                                                            description='ETags of the named areas: "<code>@<version>"')] = None):
     """Save an edit as new versions of every affected area (If-Match required), re-routing open incidents."""
@@ -47,7 +47,7 @@ async def save_edit(conn: ConnDep, who: AreaEditor, body: Annotated[EditIn, Body
 
 
 @router.get("/{code}", response_model=Feature, response_class=GeoJSONResponse, responses=GEOJSON_CONTENT)
-async def get_area(code: CodePath, conn: ConnDep, who: MapReader, request: Request,
+async def get_area(code: CodePath, who: MapReader, conn: ConnDep, request: Request,
                    as_of: datetime | None = Query(None, description="ISO-8601 time: the version valid then")):
     """One area as a GeoJSON Feature (current, or at `as_of`); the current version carries an ETag."""
     feature, tag = await reads.area(conn, who, code, parse_time(as_of, request.app.state.settings.timezone, "as_of"))
@@ -56,13 +56,13 @@ async def get_area(code: CodePath, conn: ConnDep, who: MapReader, request: Reque
 
 @router.get("/{code}/history", response_model=FeatureCollection, response_class=GeoJSONResponse,
             responses=GEOJSON_CONTENT)
-async def area_history(code: CodePath, conn: ConnDep, who: MapReader):
+async def area_history(code: CodePath, who: MapReader, conn: ConnDep):
     """Every version of an area, oldest first, with who changed it and why."""
     return GeoJSONResponse(await reads.history(conn, who, code))
 
 
 @router.get("/{code}/validation", response_model=FeatureCollection, response_class=GeoJSONResponse,
             responses=GEOJSON_CONTENT)
-async def area_validation(code: CodePath, conn: ConnDep, who: MapReader):
+async def area_validation(code: CodePath, who: MapReader, conn: ConnDep):
     """Violations among the children of an area (and of the area against its parent), as features."""
     return GeoJSONResponse(await validation.report(conn, who, code))

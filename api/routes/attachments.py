@@ -28,7 +28,7 @@ class Attachment(BaseModel):
 
 
 @router.post("/api/incidents/{incident_id}/attachments", response_model=Attachment, status_code=201)
-async def upload_photo(incident_id: Annotated[int, Path(ge=1, le=2**63 - 1)], conn: ConnDep, who: FieldWorker,
+async def upload_photo(incident_id: Annotated[int, Path(ge=1, le=2**63 - 1)], who: FieldWorker, conn: ConnDep,
                        file: UploadFile = File(description="a JPEG, PNG or WebP photo, at most 8 MB")):
     """Attach a photo to a case you work on; metadata (EXIF, GPS) is removed before it is stored.
 
@@ -39,7 +39,7 @@ async def upload_photo(incident_id: Annotated[int, Path(ge=1, le=2**63 - 1)], co
 
 @router.get("/api/attachments/{sha256}", response_class=Response,
             responses={200: {"content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}}})
-async def read_photo(sha256: Annotated[str, Path(pattern="^[0-9a-f]{64}$")], conn: ConnDep, who: DetailReader):
+async def read_photo(sha256: Annotated[str, Path(pattern="^[0-9a-f]{64}$")], who: DetailReader, conn: ConnDep):
     """A photo attached to a case you may read in detail."""
     data, media_type = await attachments.fetch(conn, who, sha256)
     return Response(data, media_type=media_type, headers={"Cache-Control": "private, max-age=86400"})

@@ -43,8 +43,8 @@ class Me(BaseModel):
 
 
 @router.post("/token", response_model=TokenPair)
-async def log_in(form: Annotated[OAuth2PasswordRequestForm, Depends()], conn: ConnDep, request: Request,
-                 who: PublicAlwaysLimited):
+async def log_in(form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request,
+                 who: PublicAlwaysLimited, conn: ConnDep):
     """Exchange username and password for a short-lived access token and a refresh token.
 
     Repeated failures for one username lock it for a growing time (429 with Retry-After).
@@ -53,13 +53,13 @@ async def log_in(form: Annotated[OAuth2PasswordRequestForm, Depends()], conn: Co
 
 
 @router.post("/refresh", response_model=TokenPair)
-async def refresh(body: RefreshIn, conn: ConnDep, request: Request, who: PublicAlwaysLimited):
+async def refresh(body: RefreshIn, request: Request, who: PublicAlwaysLimited, conn: ConnDep):
     """Rotate: a refresh token works once; a replayed one ends the session."""
     return await users.refresh(conn, request.app.state.settings, body.refresh_token, who.client)
 
 
 @router.post("/logout", status_code=204)
-async def log_out(conn: ConnDep, who: Session, request: Request) -> None:
+async def log_out(who: Session, conn: ConnDep, request: Request) -> None:
     """End this login: its access and refresh tokens stop working at once."""
     await users.logout(conn, who, request.app.state.principals)
 

@@ -30,7 +30,7 @@ async def basemap_tile(z: Z, x: XY, y: XY, request: Request, who: PublicUnlimite
 
 @router.get("/api/public/base", response_model=FeatureCollection, response_class=GeoJSONResponse,
             responses=GEOJSON_CONTENT)
-async def base_outlines(conn: ConnDep, who: PublicUnlimited,  # reference data like the catalogue: a map
+async def base_outlines(who: PublicUnlimited, conn: ConnDep,  # reference data like the catalogue: a map
                         # fetches it as it moves, and panning must not spend the budget a report needs
                         zoom: Annotated[int, Query(ge=0, le=basemap.MAX_ZOOM, description="the map's zoom")],
                         bbox: Annotated[str, Query(max_length=200, description="xmin,ymin,xmax,ymax (WGS-84)")]):

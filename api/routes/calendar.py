@@ -18,7 +18,7 @@ EXAMPLE = {"years": [2027], "holidays": ["2027-01-01", "2027-02-05", "2027-02-06
 
 
 @router.get("", response_model=CalendarStatus)
-async def calendar_status(conn: ConnDep, request: Request, who: CalendarAdmin):
+async def calendar_status(request: Request, who: CalendarAdmin, conn: ConnDep):
     """Which years have an official holiday schedule (the chinesecalendar package, loaded, or the
     calendar file) and which are provisional, until when the official data reaches, the warning
     the district desks get before it ends, and how many open deadlines are provisional."""
@@ -27,7 +27,7 @@ async def calendar_status(conn: ConnDep, request: Request, who: CalendarAdmin):
 
 @router.post("", response_model=CalendarLoad)
 async def calendar_load(
-    conn: ConnDep, request: Request, who: CalendarAdmin,
+    request: Request, who: CalendarAdmin, conn: ConnDep,
     doc: Annotated[dict[str, Any], Body(
         description="A year's published schedule: years (the years given in full), holidays (every day off "
                     "of their holiday blocks, YYYY-MM-DD), workdays (the weekend days worked in exchange), "

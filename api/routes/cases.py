@@ -34,7 +34,7 @@ async def transition_table(who: Session, conn: ConnDep, request: Request):
 
 @router.get("/api/desk/queue", response_model=QueuePage)
 async def desk_queue(
-    conn: ConnDep, who: IncidentReader,
+    who: IncidentReader, conn: ConnDep,
     status: str = Query("open", max_length=32, description="a state, or open (every state not ended)"),
     tier: str | None = Query(None, max_length=16),
     category: str | None = Query(None, max_length=64),
@@ -55,19 +55,19 @@ async def desk_queue(
 
 
 @router.get("/api/desk/notifications", response_model=list[Notification])
-async def desk_notifications(conn: ConnDep, who: DeskWorker, limit: int = Query(50, ge=1, le=500)):
+async def desk_notifications(who: DeskWorker, conn: ConnDep, limit: int = Query(50, ge=1, le=500)):
     """What the caller's desks were told: escalations, department calls, near-expiry, overdue."""
     return await views.notifications(conn, who, limit=limit)
 
 
 @router.get("/api/incidents/{incident_id}/recommendations", response_model=Recommendations)
-async def recommendations(incident_id: IncidentId, conn: ConnDep, request: Request, who: DeskWorker):
+async def recommendations(incident_id: IncidentId, request: Request, who: DeskWorker, conn: ConnDep):
     """Nearest available units of each responsible department now, with the reason for each."""
     return await views.recommendations(conn, who, incident_id, request.app.state.settings)
 
 
 @router.get("/api/incidents/{incident_id}/units", response_model=UnitChoices)
-async def units_for_case(incident_id: IncidentId, conn: ConnDep, request: Request, who: Dispatcher,
+async def units_for_case(incident_id: IncidentId, request: Request, who: Dispatcher, conn: ConnDep,
                          q: str | None = Query(None, max_length=100, description="words of a unit's name or code"),
                          department: str | None = Query(None, max_length=64),
                          limit: int = Query(30, ge=1, le=200)):
@@ -77,7 +77,7 @@ async def units_for_case(incident_id: IncidentId, conn: ConnDep, request: Reques
 
 
 @router.get("/api/unit/tasks", response_model=UnitTasks)
-async def unit_tasks(conn: ConnDep, who: FieldWorker):
+async def unit_tasks(who: FieldWorker, conn: ConnDep):
     """The caller's unit and its active assignments (an officer's phone)."""
     return await views.unit_tasks(conn, who)
 
@@ -88,10 +88,10 @@ def _action_route(action: str, capability: Capability) -> None:
     needs = sorted(set().union(*(r.requires for r in rules)))
     Actor = Annotated[Principal, Depends(Access(capability))]
 
-    async def take(incident_id: IncidentId, body: ActionIn, conn: ConnDep, request: Request, who: Actor):
+    async def take(incident_id: IncidentId, body: ActionIn, request: Request, who: Actor, conn: ConnDep):
         settings = request.app.state.settings
-        await cases.apply(conn, who, incident_id, action, body, settings)
-        return await views.case_view(conn, who, incident_id, settings)
+        written = await cases.apply(conn, who, incident_id, action, body, settings)
+        return await views.case_view(conn, who, incident_id, settings, case=written)
 
     take.__name__ = f"case_{action}"
     take.__doc__ = (f"{rules[0].label_zh} / {rules[0].label_en}. From: {sources}."

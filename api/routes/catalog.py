@@ -20,20 +20,20 @@ AreaKind = Literal["district", "street", "community", "grid", "zone", "patrol_zo
 
 
 @router.get("/categories", response_model=list[Category])
-async def list_categories(conn: ConnDep, who: PublicUnlimited):
+async def list_categories(who: PublicUnlimited, conn: ConnDep):
     """Categories with responsible departments, default tier and deadlines (public)."""
     return await catalog.categories(conn)
 
 
 @router.get("/departments", response_model=list[Department])
-async def list_departments(conn: ConnDep, who: PublicUnlimited):
+async def list_departments(who: PublicUnlimited, conn: ConnDep):
     """Departments (public)."""
     return await catalog.departments(conn)
 
 
 @router.get("/areas", response_model=FeatureCollection, response_class=GeoJSONResponse, responses=GEOJSON_CONTENT)
 async def list_areas(
-    conn: ConnDep, who: MapReader, request: Request,
+    who: MapReader, conn: ConnDep, request: Request,
     kind: AreaKind = Query(description="district, street, community, grid, zone or patrol_zone"),
     bbox: str | None = Query(None, max_length=200, description="xmin,ymin,xmax,ymax (WGS-84)"),
     parent: str | None = Query(None, max_length=32, description="only children of this area code"),
@@ -48,14 +48,14 @@ async def list_areas(
 
 @router.get("/stations", response_model=FeatureCollection, response_class=GeoJSONResponse,
             responses=GEOJSON_CONTENT)
-async def list_stations(conn: ConnDep, who: MapReader):
+async def list_stations(who: MapReader, conn: ConnDep):
     """Linkage workstations (联动工作站) in scope, as GeoJSON points."""
     return GeoJSONResponse(await catalog.stations(conn, who))
 
 
 @router.get("/units", response_model=FeatureCollection, response_class=GeoJSONResponse, responses=GEOJSON_CONTENT)
 async def list_units(
-    conn: ConnDep, request: Request, who: UnitReader,
+    request: Request, who: UnitReader, conn: ConnDep,
     department: str | None = Query(None, max_length=32),
     status: UnitStatus | None = None,
 ):

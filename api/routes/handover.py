@@ -20,8 +20,8 @@ DeskWorker = Annotated[Principal, Depends(Access(Capability.WORK_DESK))]
 
 @router.get("/api/incidents/{incident_id}/handover", response_class=HTMLResponse,
             responses={200: {"content": {"text/html": {}}}})
-async def handover_sheet(incident_id: Annotated[int, Path(ge=1, le=2**63 - 1)], conn: ConnDep, request: Request,
-                         who: DeskWorker, lang: Annotated[str | None, Query(max_length=35)] = None):
+async def handover_sheet(incident_id: Annotated[int, Path(ge=1, le=2**63 - 1)], request: Request,
+                         who: DeskWorker, conn: ConnDep, lang: Annotated[str | None, Query(max_length=35)] = None):
     """The hand-over sheet (交办单) of a case: measures, deadline, responsible units; A4, printable.
     In the language of ``?lang=`` (zh, en, ...), else of ``Accept-Language``; Chinese by default."""
     html = await handover.sheet(conn, who, incident_id, request.app.state.settings.timezone,

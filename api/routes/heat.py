@@ -23,7 +23,7 @@ Codes = Annotated[str | None, Query(max_length=500)]
 
 
 @router.get("", response_model=HeatMap)
-async def heatmap(conn: ConnDep, request: Request, who: IncidentReader, start: From = None, stop: To = None,
+async def heatmap(request: Request, who: IncidentReader, conn: ConnDep, start: From = None, stop: To = None,
                   zoom: Annotated[int | None, Query(ge=0, le=22, description="map zoom: picks the resolution")] = None,
                   resolution: Annotated[int | None, Query(ge=heat.COARSEST, le=heat.FINE_RESOLUTION)] = None,
                   bbox: Annotated[str | None, Query(max_length=200, description="xmin,ymin,xmax,ymax")] = None,
@@ -40,7 +40,7 @@ async def heatmap(conn: ConnDep, request: Request, who: IncidentReader, start: F
 
 
 @router.get("/warnings", response_model=EarlyWarnings)
-async def warnings(conn: ConnDep, request: Request, who: IncidentReader, stop: To = None,
+async def warnings(request: Request, who: IncidentReader, conn: ConnDep, stop: To = None,
                    by: Annotated[Literal["cell", "grid"], Query(description="hexagons or grids")] = "grid",
                    category: Codes = None,
                    recent_days: Annotated[int, Query(ge=1, le=31)] = 7,
@@ -56,7 +56,7 @@ async def warnings(conn: ConnDep, request: Request, who: IncidentReader, stop: T
 
 
 @router.get("/repeats", response_model=RepeatComplaints)
-async def repeats(conn: ConnDep, request: Request, who: IncidentReader, start: From = None, stop: To = None,
+async def repeats(request: Request, who: IncidentReader, conn: ConnDep, start: From = None, stop: To = None,
                   days: Annotated[int, Query(ge=1, le=90)] = 30,
                   radius_m: Annotated[float, Query(ge=1, le=1000, description="metres")] = 50,
                   limit: Annotated[int, Query(ge=1, le=1000)] = 100):

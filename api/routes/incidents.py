@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, Path, Query, Request, Response
 
 from api import incidents as service
 from api.auth.deps import IncidentReader, Public
-from api.db import ConnDep, autocommit
+from api.db import ConnDep, pool_of
 from api.geojson import GEOJSON_CONTENT, GeoJSONResponse
 from api.params import clamp_limit, parse_bbox, parse_time
 from api.schemas import IncidentCollection, IncidentCreated, IncidentIn
@@ -33,7 +33,7 @@ async def report_incident(body: IncidentIn, request: Request, response: Response
     The reporter token in the answer lets the reporter follow and rate the case with the
     tracking code: keep it.
     """
-    async with autocommit(request.app.state.engine) as conn:  # its one write is one statement
+    async with pool_of(request.app).connection() as conn:  # its one write is one statement: no BEGIN
         doc, created = await service.report(conn, who, body, request.app.state.settings,
                                             idempotency_key=idempotency_key)
     if not created:
@@ -44,7 +44,7 @@ async def report_incident(body: IncidentIn, request: Request, response: Response
 
 @router.get("/{incident_id}", response_model=CaseDetail, response_model_exclude_unset=True)
 async def read_incident(incident_id: Annotated[int, Path(ge=1, le=2**63 - 1, description="incident id")],
-                        conn: ConnDep, request: Request, who: IncidentReader):
+                        request: Request, who: IncidentReader, conn: ConnDep):
     """One incident in scope with its routing snapshot and case file (一事一档).
 
     Out of scope and nonexistent look the same: 404.
@@ -54,7 +54,7 @@ async def read_incident(incident_id: Annotated[int, Path(ge=1, le=2**63 - 1, des
 
 @router.get("", response_model=IncidentCollection, response_class=GeoJSONResponse, responses=GEOJSON_CONTENT)
 async def list_incidents(
-    conn: ConnDep, request: Request, who: IncidentReader,
+    request: Request, who: IncidentReader, conn: ConnDep,
     bbox: str | None = Query(None, max_length=200, description="xmin,ymin,xmax,ymax (WGS-84)"),
     since: datetime | None = Query(None, description="reported at or after" + TIME_HELP),
     until: datetime | None = Query(None, description="reported before" + TIME_HELP),

@@ -9,6 +9,7 @@ from fastapi.responses import StreamingResponse
 
 from api.auth.access import oauth2
 from api.auth.deps import IncidentReader
+from api.db import pool_of
 from api.live import stream
 
 router = APIRouter(prefix="/api", tags=["live"])
@@ -33,7 +34,7 @@ async def live(request: Request, who: IncidentReader, token: Annotated[str | Non
     ``end`` (the session ended: refresh the token, reconnect). With ``once=true`` the answer
     ends after the catch-up: poll with the last id instead of holding a stream."""
     app = request.app
-    frames = stream.events(app.state.live, app.state.engine, app.state.autocommit_pool, app.state.settings, who,
+    frames = stream.events(app.state.live, pool_of(app), app.state.settings, who,
                            token, last_event_id, once=once)
     return StreamingResponse(frames, media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

@@ -65,14 +65,14 @@ async def conformance(who: PublicUnlimited, f: str | None = F):
 
 
 @router.get("/collections", response_model=Collections, response_class=JSONResponse)
-async def collections(request: Request, conn: ConnDep, who: MapReader, f: str | None = F):
+async def collections(request: Request, who: MapReader, conn: ConnDep, f: str | None = F):
     """One collection per area kind, with the extent of the areas the caller may see."""
     _format(f)
     return JSONResponse(await service.collections(conn, who, request))
 
 
 @router.get("/collections/{collection_id}", response_model=Collection, response_class=JSONResponse)
-async def collection(request: Request, conn: ConnDep, who: MapReader, collection_id: str = CollectionId,
+async def collection(request: Request, who: MapReader, conn: ConnDep, collection_id: str = CollectionId,
                      f: str | None = F):
     """One collection (an area kind)."""
     _format(f)
@@ -82,7 +82,7 @@ async def collection(request: Request, conn: ConnDep, who: MapReader, collection
 @router.get("/collections/{collection_id}/items", response_model=OgcFeatureCollection,
             response_class=GeoJSONResponse, responses=GEOJSON_DOC)
 async def items(
-    request: Request, conn: ConnDep, who: MapReader, collection_id: str = CollectionId,
+    request: Request, who: MapReader, conn: ConnDep, collection_id: str = CollectionId,
     bbox: str | None = Query(None, max_length=200, description="xmin,ymin,xmax,ymax (CRS84)"),
     limit: int = Query(service.DEFAULT_LIMIT, description="page size; larger values are clamped to the maximum",
                        json_schema_extra={"minimum": 1, "maximum": 1000}),
@@ -99,7 +99,7 @@ async def items(
 
 @router.get("/collections/{collection_id}/items/{code}", response_model=OgcFeature,
             response_class=GeoJSONResponse, responses=GEOJSON_DOC)
-async def item(request: Request, conn: ConnDep, who: MapReader, collection_id: str = CollectionId,
+async def item(request: Request, who: MapReader, conn: ConnDep, collection_id: str = CollectionId,
                code: str = Path(max_length=32, description="the area code"), when: str | None = When,
                f: str | None = F):
     """One area as a GeoJSON feature, current or at ``datetime`` (404 outside the caller's scope)."""

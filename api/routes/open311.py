@@ -45,7 +45,7 @@ async def discovery(fmt: Fmt, request: Request, who: Public):
 
 
 @router.get("/services.{fmt}", response_model=list[Service], responses=documented("services"))
-async def service_list(fmt: Fmt, conn: ConnDep, who: Public, jurisdiction_id: Jurisdiction = None):
+async def service_list(fmt: Fmt, who: Public, conn: ConnDep, jurisdiction_id: Jurisdiction = None):
     """The categories one may report (service_code = the category code)."""
     await requests.jurisdiction(conn, jurisdiction_id)
     return formats.render(fmt, "services", await services.service_list(conn))
@@ -53,8 +53,7 @@ async def service_list(fmt: Fmt, conn: ConnDep, who: Public, jurisdiction_id: Ju
 
 @router.get("/services/{service_code}.{fmt}", response_model=ServiceDefinition,
             responses=documented("service_definition"))
-async def service_definition(service_code: Annotated[str, Path(max_length=64)], fmt: Fmt, conn: ConnDep,
-                             who: Public, jurisdiction_id: Jurisdiction = None):
+async def service_definition(service_code: Annotated[str, Path(max_length=64)], fmt: Fmt, who: Public, conn: ConnDep, jurisdiction_id: Jurisdiction = None):
     """The attributes a request of this service may carry (none for most)."""
     await requests.jurisdiction(conn, jurisdiction_id)
     return formats.render(fmt, "service_definition", await services.definition(conn, service_code))
@@ -62,7 +61,7 @@ async def service_definition(service_code: Annotated[str, Path(max_length=64)], 
 
 @router.get("/requests.{fmt}", response_model=list[ServiceRequest], responses=documented("service_requests"))
 async def request_list(
-    fmt: Fmt, conn: ConnDep, request: Request, who: Public, jurisdiction_id: Jurisdiction = None,
+    fmt: Fmt, request: Request, who: Public, conn: ConnDep, jurisdiction_id: Jurisdiction = None,
     service_request_id: str | None = Query(None, max_length=4000, description="comma separated; overrides the rest"),
     service_code: str | None = Query(None, max_length=2000, description="comma separated"),
     start_date: str | None = Query(None, max_length=40, description="W3C datetime; default: 90 days ago"),
@@ -79,8 +78,8 @@ async def request_list(
 
 @router.post("/requests.{fmt}", status_code=201, response_model=list[RequestCreated],
              responses=documented("service_requests", 201))
-async def create_request(fmt: Fmt, form: Annotated[RequestForm, Form()], conn: ConnDep, request: Request,
-                         who: PublicAlwaysLimited):
+async def create_request(fmt: Fmt, form: Annotated[RequestForm, Form()], request: Request,
+                         who: PublicAlwaysLimited, conn: ConnDep):
     """Post a request (form-encoded, with the client app's api_key); routed at once like every report."""
     items = list((await request.form()).multi_items())  # attribute[...] pairs are not fields of the model
     created = await requests.create(conn, who, request.app.state.settings, form, items)
@@ -89,8 +88,7 @@ async def create_request(fmt: Fmt, form: Annotated[RequestForm, Form()], conn: C
 
 @router.get("/requests/{service_request_id}.{fmt}", response_model=list[ServiceRequest],
             responses=documented("service_requests"))
-async def request_item(service_request_id: Annotated[str, Path(max_length=32)], fmt: Fmt, conn: ConnDep,
-                       request: Request, who: Public, jurisdiction_id: Jurisdiction = None):
+async def request_item(service_request_id: Annotated[str, Path(max_length=32)], fmt: Fmt, request: Request, who: Public, conn: ConnDep, jurisdiction_id: Jurisdiction = None):
     """One service request by its id (the tracking code)."""
     district = await requests.jurisdiction(conn, jurisdiction_id)
     return formats.render(fmt, "service_requests",
@@ -98,7 +96,7 @@ async def request_item(service_request_id: Annotated[str, Path(max_length=32)], 
 
 
 @router.get("/tokens/{token}.{fmt}", response_model=list[TokenAnswer], responses=documented("service_requests"))
-async def token(token: Annotated[str, Path(max_length=64)], fmt: Fmt, conn: ConnDep, who: Public,
+async def token(token: Annotated[str, Path(max_length=64)], fmt: Fmt, who: Public, conn: ConnDep,
                 jurisdiction_id: Jurisdiction = None):
     """The service request id a POST's token stands for."""
     district = await requests.jurisdiction(conn, jurisdiction_id)

@@ -100,7 +100,7 @@ async def service_worker(who: PublicUnlimited):
 
 
 @router.get("/config.json", response_model=PageConfig)
-async def page_config(request: Request, conn: ConnDep, who: PublicUnlimited):
+async def page_config(request: Request, who: PublicUnlimited, conn: ConnDep):
     """What the pages need to know to make a map: the base-map preset and its tile layers (the
     offline base of the project's own outlines is always drawn), whether to shift WGS-84 data into
     GCJ-02, and the districts' extent to open on (from the database, never from the pages)."""

@@ -24,7 +24,7 @@ def public_url(settings) -> str:
             responses={200: {"content": {"image/svg+xml": {}, "application/pdf": {}}}})
 async def grid_poster(code: Annotated[str, Path(max_length=64, pattern=r"^[0-9A-Za-z_-]+$")],
                       fmt: Annotated[Literal["svg", "pdf"], Path(description="svg or pdf")],
-                      conn: ConnDep, request: Request, who: MapReader):
+                      request: Request, who: MapReader, conn: ConnDep):
     """The A4 poster of a grid: its name, place and people, and the signed QR code of its report page."""
     settings = request.app.state.settings
     found = await posters.of_area(conn, public_url(settings), settings.qr_key, code, scope=map_scope(who), only=True)

@@ -9,7 +9,7 @@ from fastapi.responses import StreamingResponse
 
 from api import routing_batch, routing_preview
 from api.auth.deps import RoutingPreviewer
-from api.db import ConnDep
+from api.db import ConnDep, pool_of
 from api.schemas import InputCrs, Routing, RouteQuery
 
 router = APIRouter(prefix="/api", tags=["routing"])
@@ -19,14 +19,14 @@ router = APIRouter(prefix="/api", tags=["routing"])
 async def route_preview(request: Request, who: RoutingPreviewer, q: Annotated[RouteQuery, Query()]):
     """Grid, hierarchy, zone, workstation, patrol zones, and the nearest available units the
     caller may read (staff)."""
-    return await routing_preview.preview(request.app.state.autocommit_pool, who, q, request.app.state.settings)
+    return await routing_preview.preview(pool_of(request.app), who, q, request.app.state.settings)
 
 
 @router.post("/route/batch", response_class=StreamingResponse,
              openapi_extra={"requestBody": routing_batch.REQUEST_BODY},
              responses={200: {"content": {"text/csv": {}, "application/geo+json": {}},
                               "description": "the points with their routing, streamed in the format sent"}})
-async def route_batch(conn: ConnDep, request: Request, who: RoutingPreviewer,
+async def route_batch(request: Request, who: RoutingPreviewer, conn: ConnDep,
                       content_type: Annotated[str, Header(alias="Content-Type", max_length=100)] = "",
                       crs: Annotated[InputCrs, Query(description="the points' coordinate system")] = "wgs84"):
     """Route up to 100,000 points at once: send a CSV (a header with lon, lat and optionally id)
@@ -35,5 +35,5 @@ async def route_batch(conn: ConnDep, request: Request, who: RoutingPreviewer,
     (empty outside every grid). A file with a bad row is refused whole, naming the rows."""
     points, fmt = routing_batch.parse(await request.body(), content_type, crs)
     await routing_batch.record(conn, who, points, fmt)
-    return StreamingResponse(routing_batch.stream(request.app.state.engine, points, fmt),
+    return StreamingResponse(routing_batch.stream(pool_of(request.app), points, fmt),
                              media_type=routing_batch.MEDIA_TYPES[fmt])

@@ -13,7 +13,7 @@ from fastapi.security.utils import get_authorization_scheme_param
 
 from api.auth.access import rule_of
 from api.auth.deps import IncidentReader, MapReader
-from api.db import ConnDep
+from api.db import ConnDep, pool_of
 from api.heat import service as heat_service
 from api.live.hub import listening
 from api.routes.heat import Codes, From, To
@@ -41,7 +41,7 @@ def _answer(tile: bytes, etag: str, if_none_match: str | None) -> Response:
 
 
 @router.get("/hexagons/{z}/{x}/{y}.pbf", response_class=Response, responses=TILE)
-async def hexagon_tile(z: Z, x: XY, y: XY, conn: ConnDep, request: Request, who: IncidentReader,
+async def hexagon_tile(z: Z, x: XY, y: XY, request: Request, who: IncidentReader, conn: ConnDep,
                        if_none_match: IfNoneMatch = None, start: From = None, stop: To = None,
                        category: Codes = None, status: Codes = None, tier: Codes = None, source: Codes = None):
     """Heatmap hexagons (resolution by zoom) with their counts in the window and filters."""
@@ -63,7 +63,7 @@ async def area_tile(layer: AreaLayer, z: Z, x: XY, y: XY, request: Request, who:
 async def _area_tile(request: Request, who, layer: str, z: int, x: int, y: int, department: str | None,
                      if_none_match: str | None) -> Response:
     app = request.app
-    tile, etag = await service.area_tile(app.state.autocommit_pool, app.state.tiles, who, layer, z, x, y, department,
+    tile, etag = await service.area_tile(pool_of(app), app.state.tiles, who, layer, z, x, y, department,
                                          notes_arrive=listening(app))
     return _answer(tile, etag, if_none_match)
 

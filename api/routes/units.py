@@ -13,7 +13,7 @@ router = APIRouter(prefix="/api/units", tags=["units"])
 
 
 @router.post("/{code}/position", response_model=UnitPosition)
-async def report_position(body: PositionIn, conn: ConnDep, request: Request, who: UnitReporter,
+async def report_position(body: PositionIn, request: Request, who: UnitReporter, conn: ConnDep,
                           code: str = Path(max_length=32, description="unit code")):
     """A GPS fix (and optionally a status) for one unit: an officer's own, a dispatcher's in scope.
 

@@ -9,7 +9,7 @@ import math
 import orjson
 import psycopg
 from psycopg_pool import AsyncConnectionPool
-from sqlalchemy.ext.asyncio import AsyncConnection
+from psycopg import AsyncConnection
 
 from api.auth.principal import Principal
 from api.errors import Invalid
@@ -57,7 +57,7 @@ async def _fingerprint(conn: psycopg.AsyncConnection, cache: TileCache, notes_ar
     if notes_arrive and cache.fingerprint is not None:
         return cache.fingerprint
     generation = cache.generation
-    fingerprint = (await sql.fetchone(conn, "area_fingerprint", {}))[0]
+    fingerprint = await sql.scalar(conn, "area_fingerprint")
     if notes_arrive and cache.generation == generation:
         cache.fingerprint = fingerprint
     return fingerprint
@@ -65,7 +65,7 @@ async def _fingerprint(conn: psycopg.AsyncConnection, cache: TileCache, notes_ar
 
 async def area_tile(pool: AsyncConnectionPool, cache: TileCache, who: Principal, layer: str, z: int, x: int,
                     y: int, department: str | None, *, notes_arrive: bool = False) -> tuple[bytes, str]:
-    """One area tile, drawn on a connection of ``pool`` (the app's autocommit pool);
+    """One area tile, drawn on a connection of ``pool`` (the app's pool, statements in autocommit);
     ``notes_arrive``: this worker is listening for boundary changes right now. A tile this
     worker drew since the last boundary change is served without a connection."""
     check_tile(z, x, y)
@@ -83,9 +83,9 @@ async def area_tile(pool: AsyncConnectionPool, cache: TileCache, who: Principal,
         drawn = cache.get(key)
         if drawn is None:
             visible = await _visible(conn, cache, scope, key[-1])
-            tile = bytes((await sql.fetchone(conn, "tile_areas", {
+            tile = bytes(await sql.scalar(conn, "tile_areas", {
                 "z": z, "x": x, "y": y, "kind": AREA_LAYERS[layer], "layer": layer, "department": department,
-                "visible": visible}))[0] or b"")
+                "visible": visible}) or b"")
             drawn = tile, etag_of(*key)
             cache.put(key, *drawn)
     return drawn
@@ -100,7 +100,7 @@ async def _visible(conn: psycopg.AsyncConnection, cache: TileCache, scope: list[
     shown = cache.visible(key)
     if shown is None:
         row = await sql.fetchone(conn, "areas_visible", {"scope": scope})
-        shown = (None,) if row.everything else (list(row.codes),)  # a tuple: None is a valid answer
+        shown = (None,) if row["everything"] else (list(row["codes"]),)  # a tuple: None is a valid answer
         cache.keep_visible(key, shown)
     return shown[0]
 
@@ -114,9 +114,9 @@ async def hexagon_tile(conn: AsyncConnection, who: Principal, settings: Settings
     doc = await heat_service.hexagons(conn, who, settings, start=start, stop=stop, resolution=resolution,
                                       bbox=(west - pad_x, south - pad_y, east + pad_x, north + pad_y), f=f)
     cells = [feat["id"] for feat in doc["features"]]
-    tile = bytes((await conn.execute(sql("tile_hexagons"), {
+    tile = bytes((await sql.scalar(conn, "tile_hexagons", {
         "z": z, "x": x, "y": y, "cells": cells, "counts": [feat["properties"]["count"] for feat in doc["features"]],
-        "outlines": [orjson.dumps(feat["geometry"]).decode() for feat in doc["features"]]})).scalar_one() or b"")
+        "outlines": [orjson.dumps(feat["geometry"]).decode() for feat in doc["features"]]})) or b"")
     return tile, etag_of("hexagons", hashlib.sha1(tile).hexdigest())
 
 

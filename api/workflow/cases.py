@@ -4,21 +4,19 @@
 allowed in its state, checks who is acting (the owning desk, the unit on the case, the
 scheduler), checks what the action needs, carries out its effects (assignments, tier,
 deadline, department call), and writes the new state, the case-file event and the audit
-row in the caller's transaction: all of it or none of it.
+row in the caller's transaction: all of it or none of it. It returns the case as written
+(the answer of an action is drawn from it without reading the case again).
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exc as sa_exc
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
+from psycopg import AsyncConnection
 
 from api import audit, clock
 from api.auth.policy import Capability, reach
@@ -40,10 +38,16 @@ _AREAS = ("grid_code", "community_code", "street_code", "district_code", "zone_c
 
 @dataclass
 class Case:
-    """A locked case and what the checks need (assignments, the open department call)."""
+    """A locked case and what the checks need (assignments, the department call)."""
 
     row: dict[str, Any]
     assignments: list[dict[str, Any]] = field(default_factory=list)
+    call: dict[str, Any] | None = None  # the latest department call (set by apply)
+    event_id: int | None = None  # the case-file event of the transition that wrote it
+
+    @property
+    def call_open(self) -> bool:
+        return self.call is not None and self.call["answered_at"] is None
 
     @property
     def id(self) -> int:
@@ -143,24 +147,18 @@ def _refuse(who: Principal, case: Case, detail: str, call_open: bool) -> Conflic
 
 # ---------------------------------------------------------------- loading
 
-@functools.cache
-def _locked_case_select():
-    return text(sql.text("case_select") + "FOR UPDATE OF i\n")
+sql.define("case_select_for_update", sql.text("case_select") + "FOR UPDATE OF i\n")
 
 
 async def load(conn: AsyncConnection, incident_id: int, *, lock: bool) -> Case | None:
-    query = _locked_case_select() if lock else sql("case_select")
-    row = (await conn.execute(query, {"id": incident_id})).mappings().first()
+    row = await sql.fetchone(conn, "case_select_for_update" if lock else "case_select", {"id": incident_id})
     if row is None:
         return None
-    assignments = [dict(a) for a in (await conn.execute(sql("assignments_of"),
-                                                          {"incident_id": incident_id})).mappings()]
-    return Case(dict(row), assignments)
+    return Case(row, await sql.fetchall(conn, "assignments_of", {"incident_id": incident_id}))
 
 
-async def _call_open(conn: AsyncConnection, case: Case) -> bool:
-    call = (await conn.execute(sql("department_call_of"), {"incident_id": case.id})).mappings().first()
-    return call is not None and call["answered_at"] is None
+async def _call_of(conn: AsyncConnection, case: Case) -> dict[str, Any] | None:
+    return await sql.fetchone(conn, "department_call_of", {"incident_id": case.id})
 
 
 def _visible(who: Principal, case: Case) -> bool:
@@ -180,8 +178,9 @@ def _require(rule: Rule, body: ActionIn) -> None:
 
 
 async def apply(conn: AsyncConnection, who: Principal, incident_id: int, action: str, body: ActionIn,
-                settings: Settings, *, at: datetime | None = None) -> dict[str, Any]:
-    """Take ``action`` on a case; returns what changed (state, tier, event id).
+                settings: Settings, *, at: datetime | None = None) -> Case:
+    """Take ``action`` on a case; returns the case as written (its row, assignments and
+    department call after the action, and the event id).
 
     409 when the table does not allow it now (naming the state and the allowed actions),
     403 when the caller is not who acts on this case, 404 when they may not see it, 422
@@ -191,7 +190,8 @@ async def apply(conn: AsyncConnection, who: Principal, incident_id: int, action:
     case = await load(conn, incident_id, lock=True)
     if case is None or not _visible(who, case):
         raise NotFound(f"incident {incident_id} not found", field="id")
-    call_open = await _call_open(conn, case)
+    case.call = await _call_of(conn, case)
+    call_open = case.call_open
     if body.expected_status is not None and body.expected_status != case.state:
         raise _refuse(who, case, f"the case is {case.state} now, not {body.expected_status}: reload it",
                       call_open)
@@ -246,6 +246,8 @@ class Step:
     target: str | None = None       # an effect may keep the state (a joint case's return)
     notify: list[tuple[str, list[str]]] = field(default_factory=list)  # (kind, desk areas)
     photos: list[str] = field(default_factory=list)
+    assignments_changed: bool = False  # an effect wrote assignments: the case as written reads them again
+    call_changed: bool = False  # an effect wrote the department call: the same
 
     @property
     def row(self) -> dict[str, Any]:
@@ -275,7 +277,7 @@ class Step:
             raise Invalid(f"only {', '.join(PUBLIC_OUTCOMES)} can be shown to the resident", field="public")
         self.data["public"] = True
 
-    async def finish(self) -> dict[str, Any]:
+    async def finish(self) -> Case:
         self.publish()
         if self.body.tier and self.rule.action not in ("escalate", "hand_down"):
             raise Invalid("a tier is named only when escalating or handing down", field="tier")
@@ -288,21 +290,25 @@ class Step:
                                           "deadline_spec", "deadline_flag", "due_provisional", "due_paused",
                                           "duplicate_of")}
         state.update(self.changes)
-        await self.conn.execute(sql("case_update"), {"id": self.case.id, "status": after, "at": self.at, **state})
+        row = await sql.fetchone(self.conn, "case_update", {"id": self.case.id, "status": after, "at": self.at, **state})
         note = self.body.note or self.body.reason
         event_id = await add_event(self.conn, self.case.id, actor=self.who.actor, kind=self.rule.action,
                                    from_status=before, to_status=after, note=note, data=self.data, at=self.at)
         if self.photos:
-            await self.conn.execute(sql("attachment_link"), {"incident_id": self.case.id, "event_id": event_id,
+            await sql.execute(self.conn, "attachment_link", {"incident_id": self.case.id, "event_id": event_id,
                                                              "photos": self.photos})
         for kind, areas in self.notify:
-            await self.conn.execute(sql("desk_notification_insert"), {
+            await sql.execute(self.conn, "desk_notification_insert", {
                 "at": self.at, "incident_id": self.case.id, "areas": areas, "kind": kind,
                 "data": _json({"action": self.rule.action, "by": self.who.actor, "note": note, **self.data})})
         await audit.record(self.conn, actor=self.who.actor, action=self.rule.action, entity="incident",
                            entity_id=self.case.id, before={"status": before, "tier": self.row["tier"]},
                            after={"status": after, "tier": state["tier"], **self.data}, client=self.who.client)
-        return {"status": after, "tier": state["tier"], "event_id": event_id}
+        assignments = self.case.assignments
+        if self.assignments_changed:
+            assignments = await sql.fetchall(self.conn, "assignments_of", {"incident_id": self.case.id})
+        call = await _call_of(self.conn, self.case) if self.call_changed else self.case.call
+        return Case(row, assignments, call, event_id)
 
 
 def _json(doc: dict) -> str:
@@ -326,29 +332,28 @@ async def _triage(step: Step) -> None:
 async def _send_units(step: Step, *, clear_first: bool) -> None:
     codes = step.body.units or []
     r = reach(step.who, Capability.READ_UNITS)
-    found = {row.code: row for row in await step.conn.execute(sql("units_for_dispatch"),
+    found = {row["code"]: row for row in await sql.fetchall(step.conn, "units_for_dispatch",
                                                                 {"codes": codes, **r.params()})}
     for code in codes:
         if code not in found:
             raise Invalid(f"unit {code!r} not found among the units you may send", field="units")
-        if found[code].status == "off_duty" and not step.body.allow_busy:
+        if found[code]["status"] == "off_duty" and not step.body.allow_busy:
             raise _conflict_unit(step, f"unit {code} is off duty")
     if clear_first:
-        await step.conn.execute(sql("assignment_clear"), {"incident_id": step.case.id, "unit_code": None,
+        await sql.execute(step.conn, "assignment_clear", {"incident_id": step.case.id, "unit_code": None,
                                                           "reason": "reassigned", "at": step.at})
+    step.assignments_changed = True
     for code in codes:
-        try:
-            async with step.conn.begin_nested():
-                await step.conn.execute(sql("assignment_insert"), {
-                    "incident_id": step.case.id, "unit_code": code, "at": step.at, "actor": step.who.actor,
-                    "exclusive": not step.body.allow_busy})
-        except sa_exc.IntegrityError:
+        sent = await sql.fetchone(step.conn, "assignment_insert", {
+            "incident_id": step.case.id, "unit_code": code, "at": step.at, "actor": step.who.actor,
+            "exclusive": not step.body.allow_busy})
+        if sent is None:  # refused by a unique index: on this case already, or busy elsewhere
             on_this = any(a["unit_code"] == code for a in step.case.active)
             raise _conflict_unit(step, f"unit {code} is already on this case" if on_this else
                                  f"unit {code} is on another case; send another unit or allow a busy one")
-    await step.conn.execute(sql("units_mark_busy"), {"codes": codes})
+    await sql.execute(step.conn, "units_mark_busy", {"codes": codes})
     step.data["units"] = codes
-    step.data["departments"] = sorted({found[c].department_code for c in codes})
+    step.data["departments"] = sorted({found[c]["department_code"] for c in codes})
 
 
 def _conflict_unit(step: Step, detail: str) -> Conflict:
@@ -365,10 +370,11 @@ async def _reassign(step: Step) -> None:
 
 async def _unit_step(step: Step) -> None:
     a = _field_assignment(step.who, step.case, step.body.unit)
-    done = (await step.conn.execute(sql("assignment_step"), {
-        "step": step.rule.action, "at": step.at, "incident_id": step.case.id, "unit_code": a["unit_code"]})).first()
+    done = await sql.fetchone(step.conn, "assignment_step", {
+        "step": step.rule.action, "at": step.at, "incident_id": step.case.id, "unit_code": a["unit_code"]})
     if done is None:
         raise _refuse(step.who, step.case, _impossible_reason(step.who, step.rule, step.case), False)
+    step.assignments_changed = True
     step.data["unit"] = a["unit_code"]
 
 
@@ -376,23 +382,25 @@ async def _handle(step: Step) -> None:
     a = _field_assignment(step.who, step.case, step.body.unit)
     photos = step.body.photos or []
     if photos:
-        linked = {r.sha256 for r in await step.conn.execute(sql("attachments_of"), {"incident_id": step.case.id})}
+        linked = {r["sha256"] for r in await sql.fetchall(step.conn, "attachments_of", {"incident_id": step.case.id})}
         missing = [p for p in photos if p not in linked]
         if missing:
             raise Invalid(f"photo {missing[0]} was not uploaded to this case", field="photos")
         step.photos = photos
         step.data["photos"] = photos
-    await step.conn.execute(sql("assignment_clear"), {"incident_id": step.case.id, "unit_code": None,
+    await sql.execute(step.conn, "assignment_clear", {"incident_id": step.case.id, "unit_code": None,
                                                       "reason": "handled", "at": step.at})
+    step.assignments_changed = True
     step.data["unit"] = a["unit_code"]
 
 
 async def _return(step: Step) -> None:
     a = _field_assignment(step.who, step.case, step.body.unit)
-    res = (await step.conn.execute(sql("assignment_clear"), {
-        "incident_id": step.case.id, "unit_code": a["unit_code"], "reason": "returned", "at": step.at})).one()
+    res = await sql.fetchone(step.conn, "assignment_clear", {
+        "incident_id": step.case.id, "unit_code": a["unit_code"], "reason": "returned", "at": step.at})
+    step.assignments_changed = True
     step.data["unit"] = a["unit_code"]
-    if res.still_active:  # a joint case: the other units carry on
+    if res["still_active"]:  # a joint case: the other units carry on
         step.target = step.case.state
     else:
         step.notify.append(("returned", step.case.owners))
@@ -403,8 +411,9 @@ async def _resolve(step: Step) -> None:
 
 
 async def _clear_all(step: Step, reason: str) -> None:
-    await step.conn.execute(sql("assignment_clear"), {"incident_id": step.case.id, "unit_code": None,
+    await sql.execute(step.conn, "assignment_clear", {"incident_id": step.case.id, "unit_code": None,
                                                       "reason": reason, "at": step.at})
+    step.assignments_changed = True
 
 
 async def _close(step: Step) -> None:
@@ -425,7 +434,7 @@ async def _suspend(step: Step) -> None:
 
 async def _resume(step: Step) -> None:
     step.changes["suspended_from"] = None
-    since = (await step.conn.execute(sql("last_suspension"), {"incident_id": step.case.id})).scalar()
+    since = await sql.scalar(step.conn, "last_suspension", {"incident_id": step.case.id})
     if since is not None and step.row["due_at"] is not None:  # the clock stood still while suspended
         step.changes["due_at"] = step.row["due_at"] + (step.at - since)
         step.changes["due_paused"] = step.row["due_paused"] + (step.at - since)  # kept when recomputed
@@ -446,9 +455,9 @@ async def _extend(step: Step) -> None:
 
 async def _owners_at(step: Step, tier: str) -> list[str]:
     r = step.row
-    return list((await step.conn.execute(sql("case_owners_at"), {
+    return list((await sql.scalar(step.conn, "case_owners_at", {
         "tier": tier, "grid": r["grid_code"], "community": r["community_code"], "zone": r["zone_code"],
-        "street": r["street_code"], "district": r["district_code"]})).scalar_one() or [])
+        "street": r["street_code"], "district": r["district_code"]})) or [])
 
 
 async def _move_tier(step: Step, offset: int, kind: str) -> None:
@@ -474,7 +483,7 @@ async def _call_department(step: Step, owners: list[str]) -> None:
     code = step.body.department
     if not code:
         raise Invalid("escalating to the district tier calls a department: name it", field="department")
-    if (await step.conn.execute(sql("department_exists"), {"code": code})).first() is None:
+    if (await sql.fetchone(step.conn, "department_exists", {"code": code})) is None:
         raise Invalid(f"unknown department {code!r}", field="department")
     spec = deadlines.parse_deadline(step.settings.department_answer_deadline)
     try:
@@ -484,9 +493,10 @@ async def _call_department(step: Step, owners: list[str]) -> None:
         step.data["deadline_unavailable"] = str(e)
         answer_due = None
     provisional = bool(answer_due and answer_due.provisional)
-    await step.conn.execute(sql("department_call_insert"), {
+    await sql.execute(step.conn, "department_call_insert", {
         "incident_id": step.case.id, "department": code, "actor": step.who.actor, "at": step.at,
         "answer_due_at": answer_due.at if answer_due else None, "answer_due_provisional": provisional})
+    step.call_changed = True
     step.data.update(department=code, answer_due_at=answer_due.at if answer_due else None)
     if provisional:
         step.data["answer_due_provisional"] = True
@@ -502,8 +512,9 @@ async def _hand_down(step: Step) -> None:
 
 
 async def _answer(step: Step) -> None:
-    call = (await step.conn.execute(sql("department_call_answer"), {
-        "incident_id": step.case.id, "at": step.at, "actor": step.who.actor})).mappings().one()
+    call = await sql.fetchone(step.conn, "department_call_answer", {
+        "incident_id": step.case.id, "at": step.at, "actor": step.who.actor})
+    step.call_changed = True
     step.data.update(department=call["department_code"], called_at=call["called_at"],
                      answer_due_at=call["answer_due_at"],
                      on_time=call["answer_due_at"] is None or step.at <= call["answer_due_at"])
@@ -518,8 +529,8 @@ async def _merge(step: Step) -> None:
         raise Invalid(f"incident {original_id} not found", field="duplicate_of")
     if original.state in machine.ENDED or original.row["duplicate_of"] is not None:
         raise Invalid(f"incident {original_id} is {original.state}: merge into an open case", field="duplicate_of")
-    moved = (await step.conn.execute(sql("merge_attach"), {
-        "duplicate_id": step.case.id, "original_id": original_id, "at": step.at})).scalar_one()
+    moved = await sql.scalar(step.conn, "merge_attach", {
+        "duplicate_id": step.case.id, "original_id": original_id, "at": step.at})
     step.changes["duplicate_of"] = original_id
     step.data.update(duplicate_of=original_id, reporters_moved=moved)
     await add_event(step.conn, original_id, actor=step.who.actor, kind="merged_in", note=step.body.note,
@@ -530,8 +541,8 @@ async def _unmerge(step: Step) -> None:
     original_id = step.row["duplicate_of"]
     if original_id is not None:
         await load(step.conn, original_id, lock=True)
-        moved = (await step.conn.execute(sql("merge_detach"), {
-            "duplicate_id": step.case.id, "original_id": original_id})).scalar_one()
+        moved = await sql.scalar(step.conn, "merge_detach", {
+            "duplicate_id": step.case.id, "original_id": original_id})
         await add_event(step.conn, original_id, actor=step.who.actor, kind="unmerged", note=step.body.reason,
                         data={"duplicate": step.case.id, "reporters": moved}, at=step.at)
         step.data.update(was_duplicate_of=original_id, reporters_moved=moved)
@@ -549,6 +560,6 @@ EFFECTS = {
 
 
 async def system_step(conn: AsyncConnection, incident_id: int, action: str, settings: Settings, *,
-                      reason: str, at: datetime | None = None) -> dict[str, Any]:
+                      reason: str, at: datetime | None = None) -> Case:
     """The scheduler's and the rating's own steps, through the same table."""
     return await apply(conn, SYSTEM_ACTOR, incident_id, action, ActionIn(reason=reason), settings, at=at)

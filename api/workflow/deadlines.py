@@ -20,7 +20,7 @@ from functools import lru_cache
 from time import monotonic
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from psycopg import AsyncConnection
 
 from api.settings import Settings
 from api.sqlfiles import sql
@@ -79,9 +79,9 @@ def forget(note: dict | None = None) -> None:
 
 async def loaded_schedules(conn: AsyncConnection) -> tuple[YearSchedule, ...]:
     """The official schedules in the database, read now."""
-    rows = await conn.execute(sql("calendar_years"))
-    return tuple(YearSchedule(year=r.year, holidays=frozenset(r.holidays), workdays=frozenset(r.workdays),
-                              notice=r.notice) for r in rows)
+    rows = await sql.fetchall(conn, "calendar_years")
+    return tuple(YearSchedule(year=r["year"], holidays=frozenset(r["holidays"]), workdays=frozenset(r["workdays"]),
+                              notice=r["notice"]) for r in rows)
 
 
 async def calendar(conn: AsyncConnection, settings: Settings, *, fresh: bool = False) -> WorkingCalendar:

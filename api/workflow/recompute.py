@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from psycopg import AsyncConnection
 
 from api.sqlfiles import sql
 from api.workflow.calendar import CalendarNotCovered, Deadline, WorkingCalendar, parse_deadline
@@ -61,8 +61,8 @@ async def provisional_deadlines(conn: AsyncConnection, cal: WorkingCalendar, *, 
     every counted year has an official schedule now (the scheduler's round: cheap when none has)."""
     years = cal.official_years() if only_now_official else None
     changes: dict[int, _Change] = {}
-    for r in (await conn.execute(sql("deadlines_provisional"), {
-            "official_years": years, "tz": str(cal.tz)})).mappings():
+    for r in await sql.fetchall(conn, "deadlines_provisional", {
+            "official_years": years, "tz": str(cal.tz)}):
         try:
             due = cal.deadline(r["due_from"], parse_deadline(r["deadline_spec"]))
         except (CalendarNotCovered, ValueError) as e:
@@ -76,7 +76,7 @@ async def provisional_deadlines(conn: AsyncConnection, cal: WorkingCalendar, *, 
         c.flag = _flag_after(r["deadline_flag"], at, r["due_from"], now)
         c.data.update(previous_due_at=r["due_at"], due_at=at, deadline_spec=r["deadline_spec"],
                       due_provisional=due.provisional)
-    for r in (await conn.execute(sql("answer_deadlines_provisional"))).mappings():
+    for r in await sql.fetchall(conn, "answer_deadlines_provisional"):
         try:
             due = cal.deadline(r["called_at"], answer_spec)
         except CalendarNotCovered as e:
@@ -96,7 +96,7 @@ async def provisional_deadlines(conn: AsyncConnection, cal: WorkingCalendar, *, 
         return 0
     await _keep_the_rest(conn, changes)
     rows = sorted(changes.values(), key=lambda c: c.id)
-    await conn.execute(sql("deadlines_recompute"), {
+    await sql.execute(conn, "deadlines_recompute", {
         "ids": [c.id for c in rows], "due_ats": [c.due_at for c in rows],
         "provisional": [c.provisional for c in rows], "flags": [c.flag for c in rows],
         "call_ids": [c.call_id for c in rows], "answer_due_ats": [c.answer_due_at for c in rows],
@@ -112,7 +112,6 @@ async def _keep_the_rest(conn: AsyncConnection, changes: dict[int, _Change]) -> 
     missing = [c.id for c in changes.values() if c.due_at is None]
     if not missing:
         return
-    rows = await conn.execute(sql("case_deadlines_of"), {"ids": missing})
-    for r in rows.mappings():
+    for r in await sql.fetchall(conn, "case_deadlines_of", {"ids": missing}):
         c = changes[r["id"]]
         c.due_at, c.provisional, c.flag = r["due_at"], r["due_provisional"], r["deadline_flag"]

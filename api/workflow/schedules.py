@@ -18,7 +18,7 @@ from importlib.metadata import version
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from psycopg import AsyncConnection
 
 from api import audit, clock
 from api.auth.principal import Principal
@@ -50,7 +50,7 @@ async def load(conn: AsyncConnection, who: Principal, doc: Any, settings: Settin
     """Store the years of a schedule document and recompute the provisional deadlines."""
     schedules = parse(doc)
     now = now or clock.now()
-    await conn.execute(sql("advisory_xact_lock_wait"), {"key": supervision.LOCK_KEY})
+    await sql.execute(conn, "advisory_xact_lock_wait", {"key": supervision.LOCK_KEY})
     before = {s.year: s for s in await deadlines.loaded_schedules(conn)}
     years = []
     for s in schedules:
@@ -59,7 +59,7 @@ async def load(conn: AsyncConnection, who: Principal, doc: Any, settings: Settin
                   "unchanged" if (old.holidays, old.workdays, old.notice) == (s.holidays, s.workdays, s.notice)
                   else "changed")
         if change != "unchanged":
-            await conn.execute(sql("calendar_year_upsert"), {
+            await sql.execute(conn, "calendar_year_upsert", {
                 "year": s.year, "holidays": sorted(s.holidays), "workdays": sorted(s.workdays),
                 "notice": s.notice, "at": now, "actor": who.actor})
         years.append({"year": s.year, "change": change, "holidays": len(s.holidays), "workdays": len(s.workdays)})
@@ -90,9 +90,9 @@ def _counts(s: YearSchedule) -> dict[str, Any]:
 async def status(conn: AsyncConnection, settings: Settings, *, now: datetime | None = None) -> dict[str, Any]:
     """What the working calendar knows today, year by year."""
     today = today_in(settings, now)
-    loaded = {r.year: r for r in await conn.execute(sql("calendar_years"))}
+    loaded = {r["year"]: r for r in await sql.fetchall(conn, "calendar_years")}
     cal = deadlines.base_calendar(settings).with_schedules(
-        YearSchedule(r.year, frozenset(r.holidays), frozenset(r.workdays), r.notice) for r in loaded.values())
+        YearSchedule(r["year"], frozenset(r["holidays"]), frozenset(r["workdays"]), r["notice"]) for r in loaded.values())
     from_file = set(deadlines.base_calendar(settings).official)
     shown = set(range(today.year - SHOWN_AROUND[0], today.year + SHOWN_AROUND[1] + 1)) | set(loaded) | from_file
     years = []
@@ -103,17 +103,17 @@ async def status(conn: AsyncConnection, settings: Settings, *, now: datetime | N
             s = cal.official[year]
             entry.update(holidays=len(s.holidays), workdays=len(s.workdays), notice=s.notice)
         if year in loaded:
-            entry.update(loaded_at=loaded[year].loaded_at, loaded_by=loaded[year].loaded_by)
+            entry.update(loaded_at=loaded[year]["loaded_at"], loaded_by=loaded[year]["loaded_by"])
         if source == PROVISIONAL:
             entry["days_off"] = [{"date": d, "name": zh, "name_en": en}
                                  for d, (zh, en) in statutory.days_off(year).items()]
         years.append(entry)
-    counts = (await conn.execute(sql("provisional_open_count"))).one()
+    counts = await sql.fetchone(conn, "provisional_open_count")
     return {
         "today": today, "official_until": cal.data_end(today), "warn_days": deadlines.WARN_DAYS,
         "warning": deadlines.coverage_warning(cal, today),
         "package": {"name": "chinesecalendar", "version": version("chinesecalendar"),
                     "first_year": PACKAGE_YEARS[0], "last_year": PACKAGE_YEARS[1]},
         "years": years,
-        "provisional_open": {"cases": counts.cases, "department_calls": counts.calls},
+        "provisional_open": {"cases": counts["cases"], "department_calls": counts["calls"]},
     }

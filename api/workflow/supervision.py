@@ -20,7 +20,8 @@ import json
 import logging
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
 
 from api.settings import Settings, get_settings
 from api.sqlfiles import sql
@@ -40,7 +41,7 @@ def _sources(action: str) -> list[str]:
 async def tick(conn: AsyncConnection, *, now: datetime | None = None,
                settings: Settings | None = None) -> dict[str, int] | None:
     """One round in the caller's transaction; None when another worker holds the round."""
-    got = (await conn.execute(sql("advisory_xact_lock"), {"key": LOCK_KEY})).scalar_one()
+    got = await sql.scalar(conn, "advisory_xact_lock", {"key": LOCK_KEY})
     if not got:
         return None
     now = now or datetime.now(timezone.utc)
@@ -51,9 +52,9 @@ async def tick(conn: AsyncConnection, *, now: datetime | None = None,
         actor=machine.SYSTEM, why={"reason": "official_schedule_known"}, only_now_official=True)
     states = _sources("flag_overdue")
     assert states == _sources("flag_near_due")
-    rows = await conn.execute(sql("supervision_tick"), {
+    rows = await sql.fetchall(conn, "supervision_tick", {
         "now": now, "states": states, "call_states": _sources("flag_answer_overdue")})
-    raised = {r.kind: r.n for r in rows}
+    raised = {r["kind"]: r["n"] for r in rows}
     if recomputed:
         raised["deadline_recomputed"] = recomputed
     told = await warn_desks(conn, cal, now)
@@ -73,19 +74,19 @@ async def warn_desks(conn: AsyncConnection, cal: WorkingCalendar, now: datetime)
     phase = "ended" if end is None or end < today else "ending"
     data = {"data_end": end, "phase": phase, "days_left": (end - today).days if end else None,
             "first_provisional_day": end + timedelta(days=1) if end else None, "message": message}
-    told = (await conn.execute(sql("calendar_warning_insert"), {
+    told = await sql.fetchall(conn, "calendar_warning_insert", {
         "at": now, "data": json.dumps(data, default=str), "data_end": end.isoformat() if end else None,
-        "phase": phase})).all()
+        "phase": phase})
     if told:
-        log.warning("told the district desks %s: %s", ", ".join(r.area_code for r in told), message)
+        log.warning("told the district desks %s: %s", ", ".join(r["area_code"] for r in told), message)
     return len(told)
 
 
-async def run_forever(engine: AsyncEngine, settings: Settings) -> None:
+async def run_forever(pool: AsyncConnectionPool, settings: Settings) -> None:
     """The scheduler loop of one app worker (cancelled at shutdown)."""
     while True:
         try:
-            async with engine.begin() as conn:
+            async with pool.connection() as conn, conn.transaction():
                 raised = await tick(conn, settings=settings)
             if raised:
                 log.info("supervision round: %s", raised)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from psycopg import AsyncConnection
 
 from api import incidents
 from api.auth.policy import Capability, reach
@@ -20,15 +20,18 @@ from spatial.routing import route_point
 QueueSort = Literal["deadline", "newest"]
 
 
-async def case_view(conn: AsyncConnection, who: Principal, incident_id: int, settings: Settings) -> dict:
+async def case_view(conn: AsyncConnection, who: Principal, incident_id: int, settings: Settings,
+                    case: Case | None = None) -> dict:
     """``GET /api/incidents/{id}``: the incident as ``who`` may see it and, with detail rights,
     the case: owner, deadline, assignments, department call, photos and the actions ``who``
-    may take now."""
+    may take now. ``case``: the case as an action just wrote it (``cases.apply``), else read."""
     doc = await incidents.read_one(conn, who, incident_id, settings)
     if "events" not in doc:  # no detail rights: the summary only
         return doc
-    case = await load(conn, incident_id, lock=False)
-    call = (await conn.execute(sql("department_call_of"), {"incident_id": incident_id})).mappings().first()
+    if case is None:
+        case = await load(conn, incident_id, lock=False)
+        case.call = await sql.fetchone(conn, "department_call_of", {"incident_id": incident_id})
+    call = case.call
     doc.update(
         owner_area=case.owners[0] if case.owners else None,
         due_from=case.row["due_from"], deadline_spec=case.row["deadline_spec"],
@@ -36,8 +39,8 @@ async def case_view(conn: AsyncConnection, who: Principal, incident_id: int, set
         duplicate_of=case.row["duplicate_of"], supporters=case.row["supporters"],
         assignments=case.assignments,
         department_call=dict(call) if call else None,
-        attachments=[r.sha256 for r in await conn.execute(sql("attachments_of"), {"incident_id": incident_id})],
-        actions=actions_for(who, case, call is not None and call["answered_at"] is None),
+        attachments=[r["sha256"] for r in await sql.fetchall(conn, "attachments_of", {"incident_id": incident_id})],
+        actions=actions_for(who, case, case.call_open),
     )
     return doc
 
@@ -66,11 +69,11 @@ async def queue(conn: AsyncConnection, who: Principal, *, status: str, tier: str
         raise Invalid(f"unknown state {status!r}; one of open, {', '.join(machine.STATES)}", field="status")
     if tier is not None and tier not in machine.TIERS:
         raise Invalid(f"unknown tier {tier!r}; one of {', '.join(machine.TIERS)}", field="tier")
-    rows = [dict(r) for r in (await conn.execute(sql("desk_queue"), {
+    rows = await sql.fetchall(conn, "desk_queue", {
         **reach(who, Capability.READ_INCIDENTS).params(), **reach(who, Capability.READ_INCIDENT_DETAILS).params("d_"),
         "states": list(machine.OPEN) if status == "open" else [status], "tier": tier, "category": category,
         "overdue": overdue, "unrouted": unrouted, "near_boundary": near_boundary, "sort": sort,
-        "limit": limit, "offset": offset, **search_terms(search)})).mappings()]
+        "limit": limit, "offset": offset, **search_terms(search)})
     matched = rows[0].pop("number_matched") if rows else 0
     for r in rows:
         r.pop("number_matched", None)
@@ -80,8 +83,7 @@ async def queue(conn: AsyncConnection, who: Principal, *, status: str, tier: str
 async def notifications(conn: AsyncConnection, who: Principal, *, limit: int) -> list[dict]:
     """What the caller's desks were told, newest first."""
     r = reach(who, Capability.WORK_DESK)
-    rows = await conn.execute(sql("desk_notifications"), {**r.params(), "limit": limit})
-    return [dict(x) for x in rows.mappings()]
+    return await sql.fetchall(conn, "desk_notifications", {**r.params(), "limit": limit})
 
 
 async def recommendations(conn: AsyncConnection, who: Principal, incident_id: int, settings: Settings) -> dict:
@@ -134,12 +136,11 @@ async def units_for_case(conn: AsyncConnection, who: Principal, incident_id: int
     recommended = {u["code"] for d in picked["departments"] for u in d["units"]}
     responsible = [d["department"] for d in picked["departments"]]
     words = " ".join((search or "").split())
-    rows = await conn.execute(sql("units_for_case"), {
+    rows = await sql.fetchall(conn, "units_for_case", {
         "lon": case.row["lon"], "lat": case.row["lat"], **reach(who, Capability.READ_UNITS).params(),
         "department": department, "pattern": _like(words) if words else None, "limit": limit})
     units = []
-    for r in rows.mappings():
-        unit = dict(r)
+    for unit in rows:
         unit["recommended"] = unit["code"] in recommended
         unit["why_not"] = None if unit["recommended"] else why_not(unit, responsible, settings.stale_position_s)
         units.append(unit)
@@ -151,9 +152,9 @@ async def unit_tasks(conn: AsyncConnection, who: Principal) -> dict:
     code = reach(who, Capability.WORK_ASSIGNMENTS).unit
     if code is None:
         return {"unit": None, "tasks": []}
-    unit = (await conn.execute(sql("unit_info"), {"unit": code})).mappings().first()
+    unit = await sql.fetchone(conn, "unit_info", {"unit": code})
     tasks = []
-    for row in (await conn.execute(sql("unit_tasks"), {"unit": code})).mappings():
+    for row in await sql.fetchall(conn, "unit_tasks", {"unit": code}):
         case: Case | None = await load(conn, row["incident_id"], lock=False)
         tasks.append({**row, "actions": [a for a in actions_for(who, case, False)
                                          if a["action"] in ("accept", "arrive", "handle", "return")]})
