@@ -433,8 +433,16 @@ def test_concurrent_edits_on_nearby_ground_keep_the_index_exact(settings, engine
                 await save_versions(two, actor="test", reason="concurrent 2", changes=changes(second))
                 await two.commit()
             task = asyncio.ensure_future(second_edit())   # waits for the first writer's lock on the index state
-            await asyncio.sleep(0.3)
-            assert not task.done()    # serialised behind the first writer, whatever the machine's speed
+            async with await connect() as watcher:        # seen waiting on a lock: it ran, and it is held up
+                for _ in range(600):
+                    waiting = await (await watcher.execute(
+                        "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = %s",
+                        (two.info.backend_pid,))).fetchone()
+                    await watcher.rollback()
+                    if (waiting and waiting[0]) or task.done():
+                        break
+                    await asyncio.sleep(0.05)
+            assert waiting and waiting[0] and not task.done()  # serialised behind the first writer
             await one.commit()
             await task
     run_async(settings, go)
