@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from tests.cycle_support import CaseMaker
 from tests.e2e import test_map
+from tests.e2e.test_report import clear_grid_points
 from tests.e2e.test_map import DISTRICT, TIMEOUT_MS, browser, headers_for, http  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.e2e
@@ -69,14 +70,7 @@ def describe(violations: list[dict]) -> str:
 @pytest.fixture(scope="module")
 def spots(engine):
     """Three grids' inner points, clear of other grids (each state files its own reports)."""
-    with engine.connect() as conn:
-        rows = conn.execute(sa.text("""
-            SELECT g.code, ST_X(ST_PointOnSurface(g.geom)) AS lon, ST_Y(ST_PointOnSurface(g.geom)) AS lat
-            FROM area g WHERE g.kind = 'grid' AND g.valid_to IS NULL
-              AND NOT EXISTS (SELECT 1 FROM area o WHERE o.kind = 'grid' AND o.valid_to IS NULL AND o.code <> g.code
-                              AND ST_DWithin(o.geom::geography, ST_PointOnSurface(g.geom)::geography, 60))
-            ORDER BY md5(g.code || 'axe') LIMIT 3""")).mappings().all()
-    return [dict(r) for r in rows]
+    return clear_grid_points(engine, "axe")
 
 
 @pytest.fixture(scope="module")

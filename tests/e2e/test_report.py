@@ -14,16 +14,21 @@ from tests.e2e.test_map import DISTRICT, TIMEOUT_MS, browser, headers_for, http 
 PHONE = {"width": 360, "height": 740}
 
 
-@pytest.fixture(scope="module")
-def spots(engine):
+def clear_grid_points(engine, salt: str, n: int = 3) -> list[dict]:
+    """``n`` grids' inner points, clear of other grids by 60 m, picked by ``salt`` (each module its own)."""
     with engine.connect() as conn:
         rows = conn.execute(sa.text("""
             SELECT g.code, ST_X(ST_PointOnSurface(g.geom)) AS lon, ST_Y(ST_PointOnSurface(g.geom)) AS lat
             FROM area g WHERE g.kind = 'grid' AND g.valid_to IS NULL
               AND NOT EXISTS (SELECT 1 FROM area o WHERE o.kind = 'grid' AND o.valid_to IS NULL AND o.code <> g.code
                               AND ST_DWithin(o.geom::geography, ST_PointOnSurface(g.geom)::geography, 60))
-            ORDER BY md5(g.code || 'report') LIMIT 3""")).mappings().all()
+            ORDER BY md5(g.code || :salt) LIMIT :n"""), {"salt": salt, "n": n}).mappings().all()
     return [dict(r) for r in rows]
+
+
+@pytest.fixture(scope="module")
+def spots(engine):
+    return clear_grid_points(engine, "report")
 
 
 def phone(browser, spot):  # noqa: F811
