@@ -390,3 +390,9 @@ class AuditEntry(BaseModel):
     before: Any
     after: Any
     client: str | None
+
+
+class Catalogues(BaseModel):
+    """The pages' translation catalogues in one document (``GET /i18n.json``)."""
+    languages: list[str]
+    catalogues: dict[str, dict[str, str]]

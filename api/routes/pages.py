@@ -10,6 +10,7 @@ from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field
 
 from api import basemap, i18n
+from api.schemas import Catalogues
 from api.db import ConnDep
 
 from api.auth.deps import PublicUnlimited
@@ -112,7 +113,7 @@ async def page_config(request: Request, who: PublicUnlimited, conn: ConnDep):
             "basemap_attribution": tiles[0]["attribution"] if tiles else ""}
 
 
-@router.get("/i18n.json")
+@router.get("/i18n.json", response_model=Catalogues)
 async def catalogues(request: Request, who: PublicUnlimited):
     """The translation catalogues of the pages (web/static/i18n/<lang>.json), all in one document:
     ``{"languages": ["zh", "en", ...], "catalogues": {"zh": {key: text}, ...}}``."""
