@@ -3,6 +3,7 @@ heatmap modes and the early-warning list."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import time
@@ -16,6 +17,7 @@ from tests.e2e.test_desk import login
 from tests.e2e.test_map import Page, browser, headers_for, http  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.e2e
+CATALOGUE = Path(__file__).resolve().parents[2] / "web/static/i18n/zh.json"
 SCREENSHOT = Path(os.environ.get("GRIDGOV_CONSOLE_SCREENSHOT") or "/tmp/gridgov-screenshot-console.png")
 
 
@@ -195,6 +197,39 @@ def test_the_console_speaks_one_language_at_a_time(browser, live_server, http, m
         assert not any(han_in_english.values()), han_in_english
         page.get_by_test_id("lang-toggle").click()  # and back: the catalogues go round
         page.wait_for_function("() => document.documentElement.lang === 'zh-CN'")
+        web.assert_clean()
+    finally:
+        web.context.close()
+
+
+def test_a_case_popup_opens_from_its_row_or_marker_and_follows_the_case_while_open(
+        browser, live_server, http, make_user, streets):  # noqa: F811
+    """A dispatcher clicks a row: the case's popup opens even while live frames move the case on,
+    and shows the case's new state without being closed; a click on the marker opens it too."""
+    mine, _ = streets
+    dispatcher = make_user("dispatcher", mine["street"])
+    auth = headers_for(http, *dispatcher)
+    web = Page(browser, live_server)
+    try:
+        open_console(web, dispatcher)
+        page = web.page
+        case = report(http, mine)
+        row = f"[data-testid=console-row][data-id='{case}']"
+        popup = f"[data-testid=console-popup][data-id='{case}']"
+        page.wait_for_selector(f"{row}[data-status=received]")
+        page.click(row)  # the triage below reaches the console while the map zooms to the case
+        res = http.post(f"/api/incidents/{case}/actions/triage", json={}, headers=auth)
+        assert res.status_code == 200, res.text
+        page.wait_for_selector(popup)
+        page.wait_for_selector(f"{row}[data-status=triaged]")
+        accepted = json.loads(CATALOGUE.read_text(encoding="utf-8"))["state.triaged"]
+        page.wait_for_function("([sel, text]) => document.querySelector(sel)?.textContent.includes(text)",
+                               arg=[popup, accepted])
+        assert page.locator(".leaflet-popup").count() == 1
+        page.locator(".leaflet-popup-close-button").click()
+        page.wait_for_selector(popup, state="detached")
+        page.evaluate("(id) => window.gridgovConsole.incidents.get(id).marker.fire('click')", case)
+        page.wait_for_selector(popup)
         web.assert_clean()
     finally:
         web.context.close()

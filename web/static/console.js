@@ -15,6 +15,7 @@ import { UNIT_COLOURS } from "./style.js";
 
 const $ = (id) => document.getElementById(id);
 const QUEUE_PAGES = 5;          // up to 1,000 open cases on the map
+const UNCLUSTERED_ZOOM = 16;    // every case is its own marker from here in
 const HEAT_DEBOUNCE_MS = 400;
 const PLAY_STEP_MS = 1200;
 const ENDED = new Set(["closed", "void", "duplicate", "not_responsible"]);
@@ -25,7 +26,7 @@ const RAMP = ["#fff5eb", "#fdd0a2", "#fd8d3c", "#e6550d", "#a63603"];
 const cons = {
   me: null, map: null, categories: [], incidents: new Map(), units: new Map(), cluster: null, unitLayer: null,
   heatLayer: null, warningLayer: null, gridTiles: null, streetTiles: null, live: null, heatTimer: null,
-  playing: null, tab: "queue",
+  playing: null, tab: "queue", framed: false,
 };
 window.gridgovConsole = cons;  // for tests and for the curious: the page's state
 
@@ -44,7 +45,7 @@ function makeMap(config) {
     vectorTileLayerStyles: { [layer]: style }, ...extra });
   cons.streetTiles = tiles("street", { weight: 2, color: "#2c4a78", fill: false }).addTo(map);
   cons.gridTiles = tiles("grid", { weight: 0.7, color: "#6f7f90", fill: false }, { minZoom: 12 }).addTo(map);
-  cons.cluster = L.markerClusterGroup({ disableClusteringAtZoom: 16, maxClusterRadius: 50, chunkedLoading: true,
+  cons.cluster = L.markerClusterGroup({ disableClusteringAtZoom: UNCLUSTERED_ZOOM, maxClusterRadius: 50, chunkedLoading: true,
     iconCreateFunction: clusterIcon }).addTo(map);
   cons.unitLayer = L.layerGroup().addTo(map);
   cons.warningLayer = L.geoJSON(null, { style: { color: "#b10026", weight: 3, fill: false, dashArray: "4 3" },
@@ -61,16 +62,30 @@ function clusterIcon(group) {
     className: `marker-cluster gg-cluster${overdue ? " gg-cluster-overdue" : ""}`, iconSize: L.point(40, 40) });
 }
 
-function incidentMarker(item) {
+function markerLook(item) {
   const group = stateGroup(item.status);
-  const marker = L.circleMarker([item.lat, item.lon], {
+  return {
     radius: item.priority === "urgent" ? 8 : 6, fillColor: STATE_COLOURS[group], fillOpacity: 0.92,
     color: item.overdue ? "#5a0000" : "#ffffff", weight: item.overdue ? 3 : 1.2,
     className: `gg-incident gg-state-${group}${item.overdue ? " gg-overdue" : ""}`,
-  });
+  };
+}
+
+/** A case keeps one marker while it is on the board; a click opens the case's popup (focusIncident). */
+function incidentMarker(id) {
+  const item = cons.incidents.get(id).item;
+  const marker = L.circleMarker([item.lat, item.lon], markerLook(item));
   marker.options.overdue = Boolean(item.overdue);
-  marker.bindPopup(() => incidentPopup(item));
+  marker.on("click", () => focusIncident(id));
   return marker;
+}
+
+function restyleMarker(marker, item) {
+  const look = markerLook(item);
+  marker.setStyle(look);
+  marker.setRadius(look.radius);
+  if (marker._path) marker._path.setAttribute("class", `${look.className} leaflet-interactive`);
+  marker.options.overdue = Boolean(item.overdue);
 }
 
 function incidentPopup(item) {
@@ -90,29 +105,52 @@ function incidentPopup(item) {
 // ---------------------------------------------------------------- incidents and the queue
 
 async function loadIncidents() {
-  cons.incidents.clear();
-  cons.cluster.clearLayers();
+  const onBoard = new Set();
   for (let page = 0; page < QUEUE_PAGES; page++) {
     const doc = await api(`/api/desk/queue?status=open&sort=newest&limit=200&offset=${page * 200}`);
-    for (const item of doc.items) upsertIncident(item, { render: false });
+    for (const item of doc.items) {
+      upsertIncident(item, { render: false });
+      onBoard.add(item.id);
+    }
     if (doc.items.length < 200) break;
+  }
+  for (const [id, entry] of cons.incidents) {  // a reload keeps the markers of cases still open
+    if (!onBoard.has(id)) {
+      cons.cluster.removeLayer(entry.marker);
+      cons.incidents.delete(id);
+    }
+  }
+  if (!cons.framed && cons.incidents.size) {  // the first view, set before the queue can be clicked
+    cons.map.fitBounds(L.latLngBounds([...cons.incidents.values()].map((e) => [e.item.lat, e.item.lon])).pad(0.1),
+      { maxZoom: 14, animate: false });
+    cons.framed = true;
   }
   renderQueue();
 }
 
 function upsertIncident(item, { render = true } = {}) {
   const old = cons.incidents.get(item.id);
-  const wasOpen = Boolean(old && old.marker.isPopupOpen());
-  if (old) cons.cluster.removeLayer(old.marker);
   if (ENDED.has(item.status)) {
+    if (old) cons.cluster.removeLayer(old.marker);
     cons.incidents.delete(item.id);
+  } else if (!old) {
+    const entry = { item: { ...item }, marker: null };
+    cons.incidents.set(item.id, entry);
+    entry.marker = incidentMarker(item.id);
+    cons.cluster.addLayer(entry.marker);
   } else {
-    const merged = { ...(old ? old.item : {}), ...item };
-    const marker = incidentMarker(merged);
-    cons.cluster.addLayer(marker);
-    cons.incidents.set(item.id, { item: merged, marker });
-    if (wasOpen) focusIncident(item.id);  // the case moved on while its popup was open: keep it open
+    const merged = { ...old.item, ...item };
+    const moved = merged.lat !== old.item.lat || merged.lon !== old.item.lon;
+    old.item = merged;
+    if (moved) {  // the cluster places a marker when it is added: take it out and put it back
+      cons.cluster.removeLayer(old.marker);
+      old.marker.setLatLng([merged.lat, merged.lon]);
+      cons.cluster.addLayer(old.marker);
+    }
+    restyleMarker(old.marker, merged);
+    cons.cluster.refreshClusters(old.marker);  // an overdue case marks its cluster
   }
+  if (cons.popup?.id === item.id && cons.map.hasLayer(cons.popup.layer)) showPopup(item.id, { ...(old?.item ?? {}), ...item });
   if (render) renderQueue();
 }
 
@@ -130,15 +168,23 @@ function renderQueue() {
     item.overdue ? ` · ${t("console.overdue")}` : ""))));
 }
 
+/** A case's popup is the map's own, not its marker's: it opens at once wherever the clusters are, and
+ * follows the case's changes while it is open. */
+function showPopup(id, item) {
+  const { map } = cons;
+  if (!cons.popup || !map.hasLayer(cons.popup.layer)) {
+    cons.popup = { id, layer: L.popup({ offset: L.point(0, -4) }) };
+  }
+  cons.popup.id = id;
+  cons.popup.layer.setLatLng([item.lat, item.lon]).setContent(incidentPopup(item));
+  if (!map.hasLayer(cons.popup.layer)) cons.popup.layer.openOn(map);
+}
+
 function focusIncident(id) {
   const entry = cons.incidents.get(id);
   if (!entry) return;
-  // a live frame may replace the marker while the map zooms to it: open the popup on the current one
-  cons.cluster.zoomToShowLayer(entry.marker, () => {
-    const now = cons.incidents.get(id);
-    if (now && now.marker === entry.marker) entry.marker.openPopup();
-    else if (now) focusIncident(id);
-  });
+  cons.map.setView([entry.item.lat, entry.item.lon], Math.max(cons.map.getZoom(), UNCLUSTERED_ZOOM));
+  showPopup(id, entry.item);
 }
 
 /** One case-file event from the stream: place the case, move it, or take it off the board. */
@@ -362,10 +408,6 @@ async function start(me) {
     onResync: () => { incidents(); units(); },
   }).start();
   await Promise.all([incidents(), units()]);
-  if (cons.incidents.size) {
-    cons.map.fitBounds(L.latLngBounds([...cons.incidents.values()].map((e) => [e.item.lat, e.item.lon])).pad(0.1),
-      { maxZoom: 14 });
-  }
   $("heat-controls").addEventListener("change", () => scheduleHeat(0));
   $("heat-controls").addEventListener("submit", (ev) => ev.preventDefault());
   $("h-play").addEventListener("click", togglePlay);
