@@ -12,6 +12,7 @@ from pathlib import Path
 
 import typer
 
+from api.cli_exit import ExitCode, explain
 from api.settings import PROJECT_ROOT, get_settings, libpq_url
 
 app = typer.Typer(help="gridgov: grid-based grassroots governance on PostGIS", no_args_is_help=True,
@@ -22,31 +23,34 @@ user_app = typer.Typer(help="Accounts and their role grants", no_args_is_help=Tr
 app.add_typer(user_app, name="user")
 
 
-def fail(message: str, code: int = 1):
+def fail(message: str, code: int = ExitCode.FINDINGS):
     typer.secho(message, fg=typer.colors.RED, err=True)
-    raise typer.Exit(code)
+    raise typer.Exit(int(code))
 
 
-def _settings_or_exit():
-    """The settings, or a plain message and exit 2 when they are refused (missing secrets ...)."""
-    from pydantic import ValidationError
-
+def main(argv: list[str] | None = None) -> None:
+    """The ``gridgov`` command: an expected failure ends in one line and its exit code
+    (``api.cli_exit``); a traceback means a bug."""
     try:
-        return get_settings()
-    except ValidationError as exc:
-        fail("refusing to start: " + "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors()), 2)
+        app(args=argv)
+    except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - explained or raised again
+        told = explain(exc)
+        if told is None:
+            raise
+        typer.secho(told[0], fg=typer.colors.RED, err=True)
+        sys.exit(int(told[1]))
 
 
-def _calendar_settings_or_exit():
+def _calendarget_settings():
     """The settings, checked as far as deadlines need them: a broken GRIDGOV_CALENDAR_FILE is a plain
     message and exit 2 (the server refuses to start with it too)."""
     from api.workflow.deadlines import base_calendar
 
-    settings = _settings_or_exit()
+    settings = get_settings()
     try:
         base_calendar(settings)
     except ValueError as exc:
-        fail(f"refusing to start: {exc}", 2)
+        fail(f"refusing to start: GRIDGOV_CALENDAR_FILE: {exc}", ExitCode.ENVIRONMENT)
     return settings
 
 
@@ -74,7 +78,7 @@ def db_stop():
 
     settings = get_settings()
     if not settings.embedded:
-        fail("DATABASE_URL is set: nothing embedded to stop")
+        fail("DATABASE_URL is set: nothing embedded to stop", ExitCode.USAGE)
     EmbeddedCluster(settings).stop()
     typer.echo("stopped")
 
@@ -84,13 +88,19 @@ def db_status():
     """Say whether the database is up."""
     from api.embedded_pg import status
 
-    typer.echo(status(get_settings()))
+    line, up = status(get_settings())
+    typer.echo(line)
+    if not up:
+        raise typer.Exit(ExitCode.ENVIRONMENT)
 
 
 @db_app.command("psql")
 def db_psql():
     """Open psql on the gridgov database."""
+    import psycopg
+
     url = libpq_url(get_settings().url)
+    psycopg.connect(url, connect_timeout=5).close()  # a database that is down is said in one line, not by psql
     os.execvp("psql", ["psql", url])
 
 
@@ -133,20 +143,13 @@ async def _connect(url: str):
 
 
 def _in_transaction(work):
-    """Run ``await work(conn)`` in one transaction on the configured database; print input errors plainly."""
-    from api.errors import ApiError
-    from spatial.errors import InputError
+    """Run ``await work(conn)`` in one transaction on the configured database."""
 
     async def run():
         async with await _connect(get_settings().url) as conn:  # committed on success, rolled back on error
             return await work(conn)
 
-    try:
-        return asyncio.run(run())
-    except InputError as exc:
-        fail(f"{exc.field}: {exc.reason}", 2)
-    except ApiError as exc:
-        fail(f"{exc.field + ': ' if exc.field else ''}{exc.detail}")
+    return asyncio.run(run())  # input errors and a database that is down end in one line (main)
 
 
 @app.command("load-sample")
@@ -174,7 +177,7 @@ def _check_deadline_order() -> None:
     problems = [f"category {c['code']}: {p}" for c in catalog["categories"] for p in order_problems(c["deadlines"])]
     if problems:
         typer.echo("the sample's catalogue is refused:\n  " + "\n  ".join(problems), err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(ExitCode.USAGE)
 
 
 @app.command("refresh-units")
@@ -196,11 +199,11 @@ def qr(area: str = typer.Option(..., "--area", help="a grid, or a community, str
 
     formats = {"both": ("svg", "pdf"), "svg": ("svg",), "pdf": ("pdf",)}.get(fmt)
     if formats is None:
-        fail(f"--format must be svg, pdf or both, not {fmt!r}", 2)
-    settings = _settings_or_exit()
+        fail(f"--format must be svg, pdf or both, not {fmt!r}", ExitCode.USAGE)
+    settings = get_settings()
     made = _in_transaction(lambda conn: posters.of_area(conn, public_url(settings), settings.qr_key, area))
     if not made:
-        fail(f"no grid found at or under area {area!r}", 2)
+        fail(f"no grid found at or under area {area!r}", ExitCode.USAGE)
     out.mkdir(parents=True, exist_ok=True)
     with typer.progressbar(made, label="posters") as grids:
         for grid, url in grids:
@@ -234,13 +237,13 @@ def report_heatmap(
     from api.heat import service as heat_service
     from api.reports import heatmap, offline
 
-    settings = _settings_or_exit()
+    settings = get_settings()
 
     async def work(conn):
         from spatial.sqlfiles import sql
 
         if area and not (await sql.fetchone(conn, "area_outline", {"code": area})):
-            fail(f"no current area {area!r}", 2)
+            fail(f"no current area {area!r}", ExitCode.USAGE)
         f = await heat_service.filters(conn, category=category, status=None, tier=None, source=None)
         lo, hi = heat_service.window(start, stop, settings)
         return await heatmap.build(conn, start=lo, stop=hi, area=area, resolution=resolution, category=f.categories,
@@ -249,7 +252,10 @@ def report_heatmap(
     try:
         page, summary = _in_transaction(work)
     except offline.MissingAsset as exc:
-        fail(str(exc), 2)
+        fail(str(exc), ExitCode.ENVIRONMENT)
+    if not summary["total"]:
+        fail(f"no reports from {start:%Y-%m-%d %H:%M} to {stop:%Y-%m-%d %H:%M}"
+             f"{f' under {area}' if area else ''}: nothing written", ExitCode.FINDINGS)
     out.write_text(page, encoding="utf-8")
     typer.echo(f"{out}: {summary['total']} reports in {summary['hexagons']} hexagons "
                f"(resolution {summary['resolution']}, busiest {summary['max']})")
@@ -289,10 +295,12 @@ def route_file(source: Path = typer.Argument(..., help="points: .csv (lon, lat, 
         if points.problems:
             for p in points.problems[:batch.MAX_PROBLEMS]:
                 typer.secho(f"row {p['row']}: {p['field']}: {p['reason']}", fg=typer.colors.RED, err=True)
-            fail(f"{len(points.problems)} row(s) cannot be routed; nothing was written", 2)
+            fail(f"{len(points.problems)} row(s) cannot be routed; nothing was written", ExitCode.USAGE)
+        if not points.ids:
+            fail(f"{source}: no points in the file; nothing was written", ExitCode.USAGE)
         points = batch.to_wgs84(points, crs)
     except (InputError, ValueError) as exc:
-        fail(f"{getattr(exc, 'field', 'file')}: {getattr(exc, 'reason', exc)}", 2)
+        fail(f"{getattr(exc, 'field', 'file')}: {getattr(exc, 'reason', exc)}", ExitCode.USAGE)
     chunks = range(0, len(points.ids), 10_000)
 
     async def work(conn):
@@ -321,7 +329,7 @@ def _read_points(path: Path):
 
         frame = gpd.read_file(path).to_crs(4326)
         return batch.read_geojson(frame.to_json(drop_id=True).encode())  # properties.id, if any, is the id
-    fail(f"{path}: use .csv, .geojson or .gpkg", 2)
+    fail(f"{path}: use .csv, .geojson or .gpkg", ExitCode.USAGE)
 
 
 def _write_points(path: Path, points, rows) -> None:
@@ -340,7 +348,7 @@ def _write_points(path: Path, points, rows) -> None:
         gpd.GeoDataFrame({"id": points.ids, **columns}, geometry=gpd.points_from_xy(points.lons, points.lats),
                          crs=4326).to_file(path, layer="routed", driver="GPKG")
     else:
-        fail(f"{path}: use .csv, .geojson or .gpkg", 2)
+        fail(f"{path}: use .csv, .geojson or .gpkg", ExitCode.USAGE)
 
 
 @app.command("import-incidents")
@@ -356,13 +364,13 @@ def import_incidents(
 
     from api import incident_import
 
-    settings = _settings_or_exit()
+    settings = get_settings()
     if not file.is_file():
-        fail(f"{file}: no such file", 2)
+        fail(f"{file}: no such file", ExitCode.USAGE)
 
     async def work(conn):
         loaded = await incident_import.check(conn, file, settings)
-        if loaded.problems or dry_run:
+        if loaded.problems or dry_run or not loaded.rows:
             return loaded, None
         with typer.progressbar(length=len(loaded.rows), label=f"routing {len(loaded.rows):,} incidents") as bar:
             counts = await incident_import.apply(
@@ -373,11 +381,13 @@ def import_incidents(
     try:
         loaded, counts = _in_transaction(work)
     except ValueError as exc:
-        fail(str(exc), 2)
+        fail(str(exc), ExitCode.USAGE)
+    if not loaded.rows and not loaded.problems:
+        fail(f"{file}: no incidents in the file; nothing was written", ExitCode.USAGE)
     for p in loaded.problems[:200]:
         typer.secho(f"row {p['row']}: {p['field']}: {p['reason']}", fg=typer.colors.RED, err=True)
     if loaded.problems:
-        fail(f"{len(loaded.problems)} problem(s) in {file}; nothing was written", 1)
+        fail(f"{len(loaded.problems)} problem(s) in {file}; nothing was written", ExitCode.FINDINGS)
     if counts is None:
         typer.echo(f"{file}: {len(loaded.rows):,} rows, no problems (dry run: nothing written)")
     else:
@@ -390,7 +400,7 @@ def supervise():
     """Run one round of the deadline scheduler now (the app runs one every minute)."""
     from api.workflow.supervision import tick
 
-    settings = _calendar_settings_or_exit()
+    settings = _calendarget_settings()
     raised = _in_transaction(lambda conn: tick(conn, settings=settings))
     if raised is None:
         typer.echo("another worker is running the round; nothing done")
@@ -444,7 +454,7 @@ def calendar(ctx: typer.Context):
         return
     from api.workflow import schedules
 
-    settings = _calendar_settings_or_exit()
+    settings = _calendarget_settings()
     doc = _in_transaction(lambda conn: schedules.status(conn, settings))
     p = doc["package"]
     typer.echo(f"official holiday data: {p['name']} {p['version']} ({p['first_year']}-{p['last_year']})"
@@ -467,7 +477,7 @@ def calendar(ctx: typer.Context):
     if doc["warning"]:
         typer.secho(f"warning: {doc['warning']}", fg=typer.colors.YELLOW, err=True)
     if end is None or end < doc["today"]:
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.FINDINGS)
 
 
 @calendar_app.command("load", help="Load official holiday schedules from FILE into the database and recompute "
@@ -476,19 +486,19 @@ def calendar(ctx: typer.Context):
 def calendar_load(file: Path = typer.Argument(..., help="the schedule file (JSON)")):
     from api.workflow import schedule_file, schedules
 
-    settings = _calendar_settings_or_exit()
+    settings = _calendarget_settings()
     try:
         doc = json.loads(file.read_text(encoding="utf-8"))
     except OSError as exc:
-        fail(f"{file}: {exc.strerror or exc}", 2)
+        fail(f"{file}: {exc.strerror or exc}", ExitCode.USAGE)
     except ValueError as exc:
-        fail(f"{file}: not JSON: {exc}", 2)
+        fail(f"{file}: not JSON: {exc}", ExitCode.USAGE)
     try:
         schedule_file.parse(doc)
     except schedule_file.ScheduleError as exc:
         for field, reason in exc.problems:
             typer.secho(f"{file}: {field}: {reason}", fg=typer.colors.RED, err=True)
-        fail(f"{file}: refused, nothing loaded", 2)
+        fail(f"{file}: refused, nothing loaded", ExitCode.USAGE)
     report = _in_transaction(lambda conn: schedules.load(conn, _cli_admin(), doc, settings,
                                                          source=f"file {file.name}"))
     for y in report["years"]:
@@ -508,7 +518,7 @@ def serve(host: str = typer.Option(None), port: int = typer.Option(None), reload
     there, and each worker's caches follow the NOTIFYs of migration 0013."""
     import uvicorn
 
-    settings = _calendar_settings_or_exit()
+    settings = _calendarget_settings()
     host = host or settings.host
     port = port or settings.port
     workers = 1 if reload else (workers or len(os.sched_getaffinity(0)))
@@ -518,7 +528,7 @@ def serve(host: str = typer.Option(None), port: int = typer.Option(None), reload
     try:
         check_budget_sync(settings.model_copy(update={"workers": workers}))
     except PoolDoesNotFit as exc:
-        fail(f"refusing to start: {exc}", 2)
+        fail(f"refusing to start: {exc}", ExitCode.ENVIRONMENT)
     typer.echo(f"gridgov on http://{host}:{port}  (map /, API docs /docs); {workers} worker(s)")
     uvicorn.run("api.main:create_app", factory=True, host=host, port=port, reload=reload, workers=workers,
                 loop="uvloop", http="httptools",
@@ -609,7 +619,7 @@ def apikey_add(name: str = typer.Argument(..., help="the client app's name")):
     """Register an Open311 client app; its API key is printed once (only a keyed digest is stored)."""
     from api.open311 import clients
 
-    settings = _settings_or_exit()
+    settings = get_settings()
     key = _in_transaction(lambda conn: clients.add(conn, settings.secret_key, name))
     typer.echo(f"created client {name.strip()}; api_key (shown once): {key}")
 
@@ -687,7 +697,7 @@ def import_layer(
 
     labels = {"read": "read the file", "compare": "compare features", "validate": "check the partition",
               "save": "save versions"}
-    settings = _settings_or_exit()
+    settings = get_settings()
 
     async def run(say):
         async with await _connect(settings.url) as conn:  # committed on success, rolled back on error
@@ -706,15 +716,15 @@ def import_layer(
 
             report = asyncio.run(run(say))
     except InputError as exc:
-        fail(f"{exc.field}: {exc.reason}", 2)
+        fail(f"{exc.field}: {exc.reason}", ExitCode.USAGE)
     except ApiError as exc:
         if "report" in exc.extra:
             _print_import_report(exc.extra["report"])
-            raise typer.Exit(1)
+            raise typer.Exit(ExitCode.FINDINGS)
         fail(f"{exc.field + ': ' if exc.field else ''}{exc.detail}")
     _print_import_report(report)
     if report["summary"]["errors"]:
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.FINDINGS)
 
 
 @app.command("export")
@@ -734,17 +744,17 @@ def export_layer(
 
     fmt = format_of_name(out.name)
     if fmt is None:
-        fail("--out must end in .gpkg, .geojson, .shp.zip or .kml", 2)
+        fail("--out must end in .gpkg, .geojson, .shp.zip or .kml", ExitCode.USAGE)
     when = None
     if as_of:
         try:
             parsed = datetime.fromisoformat(as_of)
         except ValueError:
-            fail(f"--as-of {as_of!r} is not an ISO-8601 time (2026-11-30T10:00:00+08:00)", 2)
+            fail(f"--as-of {as_of!r} is not an ISO-8601 time (2026-11-30T10:00:00+08:00)", ExitCode.USAGE)
         try:
             when = parse_time(parsed, get_settings().timezone, "--as-of")
         except InputError as exc:
-            fail(f"{exc.field}: {exc.reason}", 2)
+            fail(f"{exc.field}: {exc.reason}", ExitCode.USAGE)
     content, _ = _in_transaction(lambda conn: files.export_layer(conn, _cli_admin(), layer=layer, parent=parent,
                                                                  fmt=fmt.key, as_of=when))
     out.write_bytes(content)
@@ -752,4 +762,4 @@ def export_layer(
 
 
 if __name__ == "__main__":
-    app()
+    main()

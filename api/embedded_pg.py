@@ -303,16 +303,18 @@ def ensure_extensions(dsn: str) -> None:
         conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
 
 
-def status(settings: Settings) -> str:
+def status(settings: Settings) -> tuple[str, bool]:
+    """One line on the database, and whether it answers."""
     if not settings.embedded:
         try:
             with psycopg.connect(libpq_url(settings.url), connect_timeout=5) as conn:
                 v = conn.execute("SELECT postgis_full_version()").fetchone()[0]
-            return f"external database reachable: {v.split(' ')[1]}"
+            return f"external database reachable: {v.split(' ')[1]}", True
         except psycopg.Error as exc:
-            return f"external database NOT reachable: {exc}"
+            return f"external database NOT reachable: {str(exc).strip().splitlines()[0]}", False
     cluster = EmbeddedCluster(settings)
     if not cluster.is_initialised():
-        return f"embedded cluster not initialised ({cluster.data})"
-    state = "running" if cluster.is_running() else "stopped"
-    return f"embedded cluster {state}: 127.0.0.1:{cluster.port}, socket {cluster.root}"
+        return f"embedded cluster not initialised ({cluster.data}): run `gridgov db start`", False
+    running = cluster.is_running()
+    state = "running" if running else "stopped (`gridgov db start`)"
+    return f"embedded cluster {state}: 127.0.0.1:{cluster.port}, socket {cluster.root}", running

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import functools
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from api import secrets_store
 
@@ -58,7 +59,7 @@ class Settings(BaseSettings):
     page_limit_max: int = 1000
     public_rate_per_minute: int = 60  # per phone (X-Device-Secret), or per address without one
     public_ip_rate_per_minute: int = 1200  # ceiling per address: a carrier NAT hides many phones
-    cors_origins: list[str] = []
+    cors_origins: Annotated[list[str], NoDecode] = []  # a JSON list, or comma-separated
     # the command-room cycle (api.workflow)
     working_day_start: str = "09:00"   # office hours for deadlines counted in working hours
     working_day_end: str = "17:00"
@@ -73,6 +74,15 @@ class Settings(BaseSettings):
     basemap_attribution: str = ""
     basemap_file: Path | None = None  # mbtiles: the .mbtiles file served at /basemap/{z}/{x}/{y}
     tianditu_key: str | None = Field(default=None, repr=False)  # tianditu: the deployment's key (tk)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        """``["https://a", "https://b"]`` or ``https://a,https://b``."""
+        if isinstance(value, str):
+            text = value.strip()
+            return json.loads(text) if text.startswith("[") else [o.strip() for o in text.split(",") if o.strip()]
+        return value
 
     @model_validator(mode="after")
     def _basemap(self) -> "Settings":

@@ -88,9 +88,9 @@ def test_serve_refuses_to_start_in_production_without_secrets(tmp_path):
     env.update(GRIDGOV_ENV="production", GRIDGOV_HOME=str(tmp_path))
     res = subprocess.run([str(GRIDGOV), "serve", "--port", "1"], env=env, capture_output=True, text=True,
                          timeout=60)
-    assert res.returncode == 2
+    assert res.returncode == 3  # the environment (a setting) is wrong
     assert "GRIDGOV_SECRET_KEY" in res.stderr and "Traceback" not in res.stderr
     env.update(GRIDGOV_SECRET_KEY="s" * 40, GRIDGOV_CONTACT_KEY="bad", GRIDGOV_QR_KEY="q" * 40)
     res = subprocess.run([str(GRIDGOV), "serve", "--port", "1"], env=env, capture_output=True, text=True,
                          timeout=60)
-    assert res.returncode == 2 and "Fernet" in res.stderr
+    assert res.returncode == 3 and "Fernet" in res.stderr

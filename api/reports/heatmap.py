@@ -42,10 +42,11 @@ async def build(conn: AsyncConnection, *, start: datetime, stop: datetime, area:
         folium.GeoJson(outline, name="area", style_function=lambda f: {
             "color": "#2c4a78", "weight": 2, "fill": False}).add_to(m)
     top = doc["max"]
-    folium.GeoJson(doc, name="hexagons", style_function=lambda f: {
-        "color": "#7f2704", "weight": 0.5, "fillOpacity": 0.75, "fillColor": _colour(f["properties"]["count"], top)},
-        tooltip=folium.GeoJsonTooltip(fields=["count"], aliases=[i18n.t("report.heat.reports", lang)])).add_to(m)
-    if counts:
+    if counts:  # folium's tooltip needs a feature to take its field from
+        folium.GeoJson(doc, name="hexagons", style_function=lambda f: {
+            "color": "#7f2704", "weight": 0.5, "fillOpacity": 0.75,
+            "fillColor": _colour(f["properties"]["count"], top)},
+            tooltip=folium.GeoJsonTooltip(fields=["count"], aliases=[i18n.t("report.heat.reports", lang)])).add_to(m)
         centres = [(*heat.centre(c), n) for c, n in counts.items()]
         layer = HeatMap([[lat, lon, n / top] for lat, lon, n in centres], name="density", show=False, radius=18)
         offline.localise(layer)

@@ -1,0 +1,177 @@
+"""The command line an operator can trust: every command, run with the database down or given a
+bad file, ends in one line saying what is wrong and the documented exit code (0 done,
+1 findings, 2 usage, 3 environment), never a traceback. The commands run in this process
+through ``api.cli.main``, as the ``gridgov`` script runs them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import typer.main
+
+from api.cli import app, main
+from api.cli_exit import ExitCode
+from api.settings import get_settings
+from tests.calendar_support import statutory_schedule
+
+DOWN = "postgresql://gridgov@127.0.0.1:1/gridgov"  # nothing listens on port 1
+# `serve` is left out: with the database down it starts and waits for it, as a service under
+# systemd must (the fault tests kill and restart the database under a serving app)
+NOT_RUN = {("serve",)}
+
+
+def leaf_commands() -> set[tuple[str, ...]]:
+    found: set[tuple[str, ...]] = set()
+
+    def walk(cmd, path: tuple[str, ...]) -> None:  # typer's own click: a group is what has commands
+        if hasattr(cmd, "commands"):
+            if path and getattr(cmd, "invoke_without_command", False):
+                found.add(path)  # `gridgov calendar` runs by itself too
+            for name, sub in cmd.commands.items():
+                walk(sub, (*path, name))
+        else:
+            found.add(path)
+
+    walk(typer.main.get_command(app), ())
+    return found
+
+
+@pytest.fixture
+def files(tmp_path):
+    good_csv = tmp_path / "points.csv"
+    good_csv.write_text("id,lon,lat,category,reported_at\na1,120.42,30.87,street_vendor,2026-11-02T10:00:00+08:00\n")
+    header_only = tmp_path / "header.csv"
+    header_only.write_text("id,lon,lat\n")
+    broken_json = tmp_path / "broken.geojson"
+    broken_json.write_text('{"type": "FeatureCollection", "features": [')
+    not_gpkg = tmp_path / "garbage.gpkg"
+    not_gpkg.write_bytes(b"\xff\xfe not a GeoPackage")
+    grid = tmp_path / "grid.geojson"
+    grid.write_text(json.dumps({"type": "FeatureCollection", "features": [{
+        "type": "Feature", "properties": {"code": "X1", "name": "x"},
+        "geometry": {"type": "Polygon", "coordinates": [[[120.4, 30.8], [120.41, 30.8], [120.41, 30.81],
+                                                         [120.4, 30.8]]]}}]}))
+    schedule = tmp_path / "schedule.json"
+    schedule.write_text(json.dumps(statutory_schedule(2033)))
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    return {"good_csv": good_csv, "header_only": header_only, "broken_json": broken_json, "not_gpkg": not_gpkg,
+            "grid": grid, "schedule": schedule, "missing": tmp_path / "missing.csv", "under_a_file": a_file / "out",
+            "out": tmp_path}
+
+
+def run(monkeypatch, capsys, url: str, argv: list[str]) -> tuple[int, str, str]:
+    monkeypatch.setenv("DATABASE_URL", url)
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(SystemExit) as ended:
+            main([str(a) for a in argv])
+    finally:
+        get_settings.cache_clear()
+    out, err = capsys.readouterr()
+    return int(ended.value.code or 0), out, err
+
+
+@pytest.fixture(autouse=True)
+def fresh_settings():
+    yield
+    get_settings.cache_clear()  # the next test reads its own environment again
+
+
+def said_in_one_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in text, text
+    return lines[0]
+
+
+def test_every_command_says_in_one_line_that_the_database_is_down(monkeypatch, capsys, files):
+    commands = {
+        ("db", "start"): [], ("db", "stop"): [], ("db", "psql"): [], ("migrate",): [], ("load-sample",): [],
+        ("refresh-units",): [], ("qr",): ["--area", "330503", "--out", files["out"]],
+        ("report", "heatmap"): ["--from", "2026-01-01", "--to", "2026-02-01", "--out", files["out"] / "h.html"],
+        ("routing-index", "rebuild"): [], ("route-file",): [files["good_csv"], files["out"] / "routed.csv"],
+        ("import-incidents",): [files["good_csv"]], ("supervise",): [], ("validate",): [], ("calendar",): [],
+        ("calendar", "load"): [files["schedule"]], ("route",): ["120.42", "30.87", "-c", "street_vendor"],
+        ("user", "add"): ["someone"], ("user", "grant"): ["someone", "dispatcher", "330503"],
+        ("user", "revoke"): ["someone", "dispatcher"], ("user", "deactivate"): ["someone"],
+        ("user", "activate"): ["someone"], ("user", "list"): [], ("apikey", "add"): ["an app"],
+        ("apikey", "list"): [], ("apikey", "revoke"): ["an app"],
+        ("import",): [files["grid"], "--layer", "grid", "--parent", "330503"],
+        ("export",): ["--layer", "grid", "--out", files["out"] / "grids.gpkg"],
+        ("db", "status"): [],
+    }
+    assert set(commands) | NOT_RUN == leaf_commands(), "a command was added: say here how it fails"
+    for path, args in commands.items():
+        code, out, err = run(monkeypatch, capsys, DOWN, [*path, *args])
+        if path == ("db", "status"):  # it reports, and says by its exit code that the database is down
+            assert code == ExitCode.ENVIRONMENT and "NOT reachable" in said_in_one_line(out), (out, err)
+        elif path == ("db", "stop"):  # nothing embedded to stop: a usage error, said as such
+            assert code == ExitCode.USAGE and "DATABASE_URL" in said_in_one_line(err)
+        else:
+            line = said_in_one_line(err)
+            assert code == ExitCode.ENVIRONMENT and "database is not reachable" in line \
+                and "DATABASE_URL" in line, (path, code, line)
+    assert not (files["out"] / "routed.csv").exists() and not (files["out"] / "h.html").exists()
+
+
+def test_a_bad_file_or_argument_is_one_line_and_writes_nothing(monkeypatch, capsys, files, database_url):
+    f = files
+    cases = [
+        (["import-incidents", f["missing"]], ExitCode.USAGE, "no such file"),
+        (["import-incidents", f["header_only"]], ExitCode.USAGE, "no incidents in the file"),
+        (["import-incidents", f["not_gpkg"]], ExitCode.USAGE, "cannot be read as geodata"),
+        (["route-file", f["missing"], f["out"] / "r.csv"], ExitCode.USAGE, "No such file"),
+        (["route-file", f["header_only"], f["out"] / "r.csv"], ExitCode.USAGE, "no points in the file"),
+        (["route-file", f["broken_json"], f["out"] / "r.csv"], ExitCode.USAGE, "not JSON"),
+        (["route-file", f["not_gpkg"], f["out"] / "r.csv"], ExitCode.USAGE, "cannot be read as geodata"),
+        (["calendar", "load", f["missing"]], ExitCode.USAGE, "No such file"),
+        (["calendar", "load", f["broken_json"]], ExitCode.USAGE, "not JSON"),
+        (["import", f["broken_json"], "--layer", "grid", "--parent", "330503"], ExitCode.USAGE, "not valid GeoJSON"),
+        (["import", f["not_gpkg"], "--layer", "grid", "--parent", "330503"], ExitCode.USAGE, "the content does not"),
+        (["export", "--layer", "grid", "--out", f["under_a_file"] / "g.gpkg"], ExitCode.USAGE, "g.gpkg"),
+        (["report", "heatmap", "--from", "2001-01-01", "--to", "2001-01-02", "--out", f["out"] / "empty.html"],
+         ExitCode.FINDINGS, "no reports from 2001-01-01"),
+        (["report", "heatmap", "--from", "2026-02-01", "--to", "2026-01-01"], ExitCode.USAGE, "before"),
+        (["qr", "--area", "330503", "--out", f["under_a_file"]], ExitCode.USAGE, "a-file"),
+        (["qr", "--area", "nowhere"], ExitCode.USAGE, "no grid found"),
+        (["route", "200", "30.8", "-c", "street_vendor"], ExitCode.USAGE, "lon"),
+        (["route", "120.42", "30.87", "-c", "no_such_category"], ExitCode.USAGE, "category"),
+        (["route", "120.42", "30.87", "-c", "street_vendor", "--crs", "epsg:4490"], ExitCode.USAGE, "crs"),
+        (["user", "grant", "nobody-at-all", "dispatcher", "330503"], ExitCode.USAGE, "nobody-at-all"),
+        (["validate", "nowhere"], ExitCode.USAGE, "nowhere"),
+        (["migrate", "no-such-revision"], ExitCode.USAGE, "no-such-revision"),
+    ]
+    for argv, expected, words in cases:
+        code, out, err = run(monkeypatch, capsys, database_url, argv)
+        line = said_in_one_line(err)
+        assert code == expected and words in line, (argv, code, line)
+    assert sorted(p.name for p in f["out"].iterdir()) == sorted(
+        ["points.csv", "header.csv", "broken.geojson", "garbage.gpkg", "grid.geojson", "schedule.json", "a-file"])
+
+
+def test_db_status_answers_by_its_exit_code(monkeypatch, capsys, database_url):
+    code, out, _ = run(monkeypatch, capsys, database_url, ["db", "status"])
+    assert code == ExitCode.DONE and "reachable" in said_in_one_line(out)
+    code, out, _ = run(monkeypatch, capsys, DOWN, ["db", "status"])
+    assert code == ExitCode.ENVIRONMENT and "NOT reachable" in said_in_one_line(out)
+
+
+@pytest.mark.parametrize(("variable", "value", "words"), [
+    ("GRIDGOV_PG_PORT", "five", "valid integer"),
+    ("GRIDGOV_CORS_ORIGINS", "[not json", "Expecting value"),
+    ("GRIDGOV_BASEMAP", "xyz", "needs GRIDGOV_BASEMAP_URL"),
+    ("GRIDGOV_ENV", "staging", "development"),
+])
+def test_a_bad_setting_is_one_line_naming_the_variable(monkeypatch, capsys, database_url, variable, value, words):
+    monkeypatch.setenv(variable, value)
+    code, _, err = run(monkeypatch, capsys, database_url, ["user", "list"])
+    line = said_in_one_line(err)
+    assert code == ExitCode.ENVIRONMENT and variable in line and words in line, line
+
+
+def test_cors_origins_may_be_a_json_list_or_comma_separated(monkeypatch):
+    for value in ('["https://a.example", "https://b.example"]', "https://a.example, https://b.example"):
+        monkeypatch.setenv("GRIDGOV_CORS_ORIGINS", value)
+        get_settings.cache_clear()
+        assert get_settings().cors_origins == ["https://a.example", "https://b.example"]
