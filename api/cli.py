@@ -28,6 +28,23 @@ def fail(message: str, code: int = ExitCode.FINDINGS):
     raise typer.Exit(int(code))
 
 
+AS_JSON = typer.Option(False, "--json", help="print the result as JSON (for scripts)")
+OVERWRITE = typer.Option(False, "--overwrite", help="replace output files that exist already")
+
+
+def print_json(doc) -> None:
+    json.dump(doc, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+def refuse_existing(*paths: Path, overwrite: bool) -> None:
+    """Outputs are never overwritten silently (checked before any work is done)."""
+    there = [str(p) for p in paths if p.exists()]
+    if there and not overwrite:
+        fail(f"{', '.join(there[:3])}{' ...' if len(there) > 3 else ''} exists already: "
+             f"--overwrite replaces it, or choose another name", ExitCode.USAGE)
+
+
 def main(argv: list[str] | None = None) -> None:
     """The ``gridgov`` command: an expected failure ends in one line and its exit code
     (``api.cli_exit``); a traceback means a bug."""
@@ -114,7 +131,13 @@ def migrate(revision: str = typer.Argument("head")):
     # alembic's config interpolates '%': a percent-encoded URL (a socket path, a password) needs '%%'
     cfg.set_main_option("sqlalchemy.url", get_settings().url.replace("%", "%%"))
     command.upgrade(cfg, revision)
-    typer.echo(f"migrated to {revision}")
+    import psycopg
+    from alembic.script import ScriptDirectory
+
+    with psycopg.connect(libpq_url(get_settings().url)) as conn:
+        reached = conn.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+    doc = ScriptDirectory.from_config(cfg).get_revision(reached).doc
+    typer.echo(f"database at revision {reached}: {doc}")
 
 
 def _sync_transaction(work):
@@ -192,7 +215,7 @@ def refresh_units():
 @app.command()
 def qr(area: str = typer.Option(..., "--area", help="a grid, or a community, street or district: all its grids"),
        out: Path = typer.Option(Path("posters"), "--out", help="folder for the posters"),
-       fmt: str = typer.Option("both", "--format", help="svg, pdf or both")):
+       fmt: str = typer.Option("both", "--format", help="svg, pdf or both"), overwrite: bool = OVERWRITE):
     """Write the printable A4 QR poster (SVG and PDF) of each grid: its signed link to the report page."""
     from api import posters
     from api.routes.posters import public_url
@@ -204,6 +227,7 @@ def qr(area: str = typer.Option(..., "--area", help="a grid, or a community, str
     made = _in_transaction(lambda conn: posters.of_area(conn, public_url(settings), settings.qr_key, area))
     if not made:
         fail(f"no grid found at or under area {area!r}", ExitCode.USAGE)
+    refuse_existing(*(out / f"poster-{grid['code']}.{f}" for grid, _ in made for f in formats), overwrite=overwrite)
     out.mkdir(parents=True, exist_ok=True)
     with typer.progressbar(made, label="posters") as grids:
         for grid, url in grids:
@@ -232,12 +256,14 @@ def report_heatmap(
     resolution: int = typer.Option(8, "--resolution", min=5, max=9, help="H3 resolution of the hexagons"),
     out: Path = typer.Option(Path("heatmap.html"), "--out", help="the HTML file to write"),
     lang: str = typer.Option("zh", "--lang", help="the report's language: a catalogue of web/static/i18n/ (zh, en)"),
+    overwrite: bool = OVERWRITE,
 ):
     """A standalone heatmap page of a time window: opens with no network (folium, inlined assets)."""
     from api.heat import service as heat_service
     from api.reports import heatmap, offline
 
     settings = get_settings()
+    refuse_existing(out, overwrite=overwrite)
 
     async def work(conn):
         from spatial.sqlfiles import sql
@@ -284,12 +310,14 @@ def routing_index_rebuild():
 @app.command("route-file")
 def route_file(source: Path = typer.Argument(..., help="points: .csv (lon, lat, id), .geojson or .gpkg"),
                out: Path = typer.Argument(..., help="the routed points: .csv, .geojson or .gpkg"),
-               crs: str = typer.Option("wgs84", help="wgs84 | gcj02 | bd09")):
+               crs: str = typer.Option("wgs84", help="wgs84 | gcj02 | bd09"),
+               as_json: bool = AS_JSON, overwrite: bool = OVERWRITE):
     """Route a file of points (up to 100,000): grid, community, street, district, zone, workstation."""
     from spatial import batch
     from spatial.errors import InputError
     from spatial.routing import route_many
 
+    refuse_existing(out, overwrite=overwrite)
     try:
         points = _read_points(source)
         if points.problems:
@@ -313,7 +341,10 @@ def route_file(source: Path = typer.Argument(..., help="points: .csv (lon, lat, 
     rows = _in_transaction(work)
     _write_points(out, points, rows)
     inside = sum(1 for r in rows if r["grid_code"])
-    typer.echo(f"{out}: {len(rows):,} points, {inside:,} inside a grid, {len(rows) - inside:,} outside every grid")
+    if as_json:
+        print_json({"out": str(out), "points": len(rows), "inside": inside, "outside": len(rows) - inside})
+    else:
+        typer.echo(f"{out}: {len(rows):,} points, {inside:,} inside a grid, {len(rows) - inside:,} outside every grid")
 
 
 def _read_points(path: Path):
@@ -358,6 +389,7 @@ def import_incidents(
     dry_run: bool = typer.Option(False, "--dry-run", help="check every row, write nothing"),
     system: str = typer.Option(None, "--system", help="the other system's name (default: the file's name); "
                                                       "its ids are unique within it, so a second import adds nothing"),
+    as_json: bool = AS_JSON,
 ):
     """Load a history of incidents from another system: routed in bulk, written with COPY."""
     import getpass
@@ -384,6 +416,10 @@ def import_incidents(
         fail(str(exc), ExitCode.USAGE)
     if not loaded.rows and not loaded.problems:
         fail(f"{file}: no incidents in the file; nothing was written", ExitCode.USAGE)
+    if as_json:
+        print_json({"file": str(file), "rows": len(loaded.rows), "problems": loaded.problems, "dry_run": dry_run,
+                    **(counts or {})})
+        raise typer.Exit(ExitCode.FINDINGS if loaded.problems else ExitCode.DONE)
     for p in loaded.problems[:200]:
         typer.secho(f"row {p['row']}: {p['field']}: {p['reason']}", fg=typer.colors.RED, err=True)
     if loaded.problems:
@@ -409,17 +445,21 @@ def supervise():
 
 
 @app.command()
-def validate(code: str = typer.Argument(None, help="an area: the partitions at and below it (default: everything)")):
+def validate(code: str = typer.Argument(None, help="an area: the partitions at and below it (default: everything)"),
+             as_json: bool = AS_JSON):
     """List every violation of the partitions (gaps, overlaps, outside the parent, invalid,
     multipart, slivers) per parent; exit 1 if there is any."""
     from api.areas.validation import tree
 
     found = _in_transaction(lambda conn: tree(conn, code))
+    total = sum(len(v) for v in found.values())
+    if as_json:
+        print_json({"violations": found, "total": total})
+        raise typer.Exit(ExitCode.FINDINGS if total else ExitCode.DONE)
     for parent, items in found.items():
         typer.echo(f"{parent}: {len(items)} violation(s)")
         for v in items:
             typer.echo(f"  {v['reason']:<17} {', '.join(v['codes']) or '-'}: {v['detail']}")
-    total = sum(len(v) for v in found.values())
     typer.echo(f"{total} violation(s) under {len(found)} parent(s)" if total else "no violations")
     raise typer.Exit(1 if total else 0)
 
@@ -446,7 +486,7 @@ SCHEDULE_FORMAT = "\n".join((  # one line a paragraph: the help keeps line break
 
 
 @calendar_app.callback(invoke_without_command=True)
-def calendar(ctx: typer.Context):
+def calendar(ctx: typer.Context, as_json: bool = AS_JSON):
     """Show which years have official holiday data and which are provisional (statutory holidays,
     no swapped working days), until when the official data reaches, and how many open deadlines are
     provisional. Exit 1 when this year has no official schedule."""
@@ -456,6 +496,10 @@ def calendar(ctx: typer.Context):
 
     settings = _calendarget_settings()
     doc = _in_transaction(lambda conn: schedules.status(conn, settings))
+    end = doc["official_until"]
+    if as_json:
+        print_json(doc)
+        raise typer.Exit(ExitCode.FINDINGS if end is None or end < doc["today"] else ExitCode.DONE)
     p = doc["package"]
     typer.echo(f"official holiday data: {p['name']} {p['version']} ({p['first_year']}-{p['last_year']})"
                + "".join(f"; {y['year']} {y['source']}" + (f" ({y['notice']})" if y.get("notice") else "")
@@ -483,7 +527,7 @@ def calendar(ctx: typer.Context):
 @calendar_app.command("load", help="Load official holiday schedules from FILE into the database and recompute "
                                    "every provisional deadline of the open cases, in one transaction.\n\n"
                                    + SCHEDULE_FORMAT)
-def calendar_load(file: Path = typer.Argument(..., help="the schedule file (JSON)")):
+def calendar_load(file: Path = typer.Argument(..., help="the schedule file (JSON)"), as_json: bool = AS_JSON):
     from api.workflow import schedule_file, schedules
 
     settings = _calendarget_settings()
@@ -501,6 +545,9 @@ def calendar_load(file: Path = typer.Argument(..., help="the schedule file (JSON
         fail(f"{file}: refused, nothing loaded", ExitCode.USAGE)
     report = _in_transaction(lambda conn: schedules.load(conn, _cli_admin(), doc, settings,
                                                          source=f"file {file.name}"))
+    if as_json:
+        print_json(report)
+        return
     for y in report["years"]:
         typer.echo(f"{y['year']}: {y['change']} ({y['holidays']} days off, {y['workdays']} weekend days worked)")
     typer.echo(f"recomputed {report['recomputed']} provisional deadline(s) of open cases")
@@ -548,6 +595,24 @@ def route(lon: float, lat: float, category: str = typer.Option(..., "--category"
                                                    input_crs=crs, options=options))
     json.dump(doc, sys.stdout, ensure_ascii=False, indent=2, default=str)
     sys.stdout.write("\n")
+
+
+@app.command()
+def categories(as_json: bool = AS_JSON):
+    """List the categories: code, names, departments, first tier and deadlines per priority."""
+    from api import catalog
+    from api.workflow.deadline_order import PRIORITIES
+
+    rows = _in_transaction(catalog.categories)
+    if as_json:
+        print_json(rows)
+        return
+    for c in rows:
+        given = c["deadlines"] or {}
+        order = [p for p in PRIORITIES if p in given] + sorted(set(given) - set(PRIORITIES))
+        deadlines = ", ".join(f"{p} {given[p]}" for p in order)
+        typer.echo(f"{c['code']}\t{c['name']} / {c['name_en']}\t{'+'.join(c['departments'])}\t"
+                   f"{c['default_tier']}\t{deadlines}")
 
 
 @user_app.command("add")
@@ -600,11 +665,15 @@ def user_activate(username: str):
 
 
 @user_app.command("list")
-def user_list():
+def user_list(as_json: bool = AS_JSON):
     """List accounts and their grants."""
     from api.auth import users
 
-    for u in _in_transaction(users.list_users):
+    accounts = _in_transaction(users.list_users)
+    if as_json:
+        print_json(accounts)
+        return
+    for u in accounts:
         state = "" if u["active"] else " (inactive)"
         unit = f" unit={u['unit_code']}" if u["unit_code"] else ""
         typer.echo(f"{u['username']}{state}{unit}\t{', '.join(u['grants']) or '-'}")
@@ -625,11 +694,15 @@ def apikey_add(name: str = typer.Argument(..., help="the client app's name")):
 
 
 @apikey_app.command("list")
-def apikey_list():
+def apikey_list(as_json: bool = AS_JSON):
     """List the client apps (never their keys) and the requests each has posted."""
     from api.open311 import clients
 
-    for c in _in_transaction(clients.listing):
+    apps = _in_transaction(clients.listing)
+    if as_json:
+        print_json(apps)
+        return
+    for c in apps:
         state = f"revoked {c['revoked_at']:%Y-%m-%d %H:%M}" if c["revoked_at"] else "active"
         typer.echo(f"{c['name']}\t{state}\tcreated {c['created_at']:%Y-%m-%d %H:%M}\t{c['requests']} request(s)")
 
@@ -686,6 +759,7 @@ def import_layer(
     reason: str = typer.Option(None, "--reason", help="the note kept with the new versions"),
     retire_missing: bool = typer.Option(False, "--retire-missing",
                                         help="retire the areas under the parent that the file lacks"),
+    as_json: bool = AS_JSON,
 ):
     """Import a layer file: check every feature (problems listed with their row), then save all
     changes as new versions in one transaction, or nothing."""
@@ -719,10 +793,10 @@ def import_layer(
         fail(f"{exc.field}: {exc.reason}", ExitCode.USAGE)
     except ApiError as exc:
         if "report" in exc.extra:
-            _print_import_report(exc.extra["report"])
+            print_json(exc.extra["report"]) if as_json else _print_import_report(exc.extra["report"])
             raise typer.Exit(ExitCode.FINDINGS)
-        fail(f"{exc.field + ': ' if exc.field else ''}{exc.detail}")
-    _print_import_report(report)
+        fail(f"{exc.field + ': ' if exc.field else ''}{exc.detail}", ExitCode.USAGE)
+    print_json(report) if as_json else _print_import_report(report)
     if report["summary"]["errors"]:
         raise typer.Exit(ExitCode.FINDINGS)
 
@@ -733,6 +807,7 @@ def export_layer(
     out: Path = typer.Option(..., "--out", help="FILE.gpkg, .geojson, .shp.zip or .kml (the format follows)"),
     parent: str = typer.Option(None, "--parent", help="only the areas under this code"),
     as_of: str = typer.Option(None, "--as-of", help="boundaries as they were then (ISO-8601)"),
+    overwrite: bool = OVERWRITE,
 ):
     """Export a layer, current or as of a past time, to a file."""
     from datetime import datetime
@@ -745,6 +820,7 @@ def export_layer(
     fmt = format_of_name(out.name)
     if fmt is None:
         fail("--out must end in .gpkg, .geojson, .shp.zip or .kml", ExitCode.USAGE)
+    refuse_existing(out, overwrite=overwrite)
     when = None
     if as_of:
         try:

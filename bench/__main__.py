@@ -41,7 +41,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--workers", type=int, default=0, help="app workers for sections 3 and 9 (0: one per usable core)")
     p.add_argument("--load-seconds", type=float, default=60.0, help="load test length (60 s)")
     p.add_argument("--load-rate", type=float, default=0.0,
-                   help=f"load test rate, reports/s (0: {LOAD_SHARE:.0%} of the throughput measured in section 3)")
+                   help=f"load test rate, reports/s (0: {LOAD_SHARE * 100:.0f}%% of the throughput measured in section 3)")
     p.add_argument("--seed", type=int, default=20261121)
     p.add_argument("--in-place", action="store_true",
                    help="do not clone the database; work in it with a temporary user, cleaned up at the end")

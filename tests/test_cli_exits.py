@@ -99,7 +99,7 @@ def test_every_command_says_in_one_line_that_the_database_is_down(monkeypatch, c
         ("apikey", "list"): [], ("apikey", "revoke"): ["an app"],
         ("import",): [files["grid"], "--layer", "grid", "--parent", "330503"],
         ("export",): ["--layer", "grid", "--out", files["out"] / "grids.gpkg"],
-        ("db", "status"): [],
+        ("categories",): [], ("db", "status"): [],
     }
     assert set(commands) | NOT_RUN == leaf_commands(), "a command was added: say here how it fails"
     for path, args in commands.items():
@@ -175,3 +175,35 @@ def test_cors_origins_may_be_a_json_list_or_comma_separated(monkeypatch):
         monkeypatch.setenv("GRIDGOV_CORS_ORIGINS", value)
         get_settings.cache_clear()
         assert get_settings().cors_origins == ["https://a.example", "https://b.example"]
+
+
+def test_the_bench_explains_itself(capsys):
+    from bench.__main__ import parse_args
+
+    with pytest.raises(SystemExit) as ended:
+        parse_args(["--help"])
+    assert ended.value.code == 0 and "--load-rate" in capsys.readouterr().out
+
+
+def test_reporting_commands_answer_json_for_scripts(monkeypatch, capsys, database_url, client):
+    code, out, _ = run(monkeypatch, capsys, database_url, ["categories", "--json"])
+    assert code == 0 and json.loads(out) == client.get("/api/categories").json()
+    code, out, _ = run(monkeypatch, capsys, database_url, ["validate", "330503", "--json"])
+    assert code == ExitCode.DONE and json.loads(out) == {"violations": {}, "total": 0}
+    code, out, _ = run(monkeypatch, capsys, database_url, ["user", "list", "--json"])
+    accounts = json.loads(out)
+    assert code == 0 and "admin" in {a["username"] for a in accounts} and all("grants" in a for a in accounts)
+    code, out, _ = run(monkeypatch, capsys, database_url, ["calendar", "--json"])
+    assert code in (ExitCode.DONE, ExitCode.FINDINGS) and "official_until" in json.loads(out)
+    code, out, _ = run(monkeypatch, capsys, database_url, ["apikey", "list", "--json"])
+    assert code == 0 and isinstance(json.loads(out), list)
+
+
+def test_an_output_file_is_never_replaced_silently(monkeypatch, capsys, database_url, tmp_path):
+    target = tmp_path / "streets.geojson"
+    target.write_text("keep me")
+    code, _, err = run(monkeypatch, capsys, database_url, ["export", "--layer", "street", "--out", target])
+    assert code == ExitCode.USAGE and "--overwrite" in said_in_one_line(err) and target.read_text() == "keep me"
+    code, out, _ = run(monkeypatch, capsys, database_url, ["export", "--layer", "street", "--out", target,
+                                                            "--overwrite"])
+    assert code == 0 and json.loads(target.read_text())["type"] == "FeatureCollection"
