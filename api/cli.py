@@ -218,13 +218,13 @@ def qr(area: str = typer.Option(..., "--area", help="a grid, or a community, str
        fmt: str = typer.Option("both", "--format", help="svg, pdf or both"), overwrite: bool = OVERWRITE):
     """Write the printable A4 QR poster (SVG and PDF) of each grid: its signed link to the report page."""
     from api import posters
-    from api.routes.posters import public_url
+    from api.public_address import public_base
 
     formats = {"both": ("svg", "pdf"), "svg": ("svg",), "pdf": ("pdf",)}.get(fmt)
     if formats is None:
         fail(f"--format must be svg, pdf or both, not {fmt!r}", ExitCode.USAGE)
     settings = get_settings()
-    made = _in_transaction(lambda conn: posters.of_area(conn, public_url(settings), settings.qr_key, area))
+    made = _in_transaction(lambda conn: posters.of_area(conn, public_base(settings), settings.qr_key, area))
     if not made:
         fail(f"no grid found at or under area {area!r}", ExitCode.USAGE)
     refuse_existing(*(out / f"poster-{grid['code']}.{f}" for grid, _ in made for f in formats), overwrite=overwrite)
@@ -238,7 +238,7 @@ def qr(area: str = typer.Option(..., "--area", help="a grid, or a community, str
                     content = content.encode()
                 (out / f"poster-{grid['code']}.{f}").write_bytes(content)
     typer.echo(f"{len(made)} grid poster(s) ({', '.join(formats)}) written to {out}/ "
-               f"(links to {public_url(settings)}/report)")
+               f"(links to {public_base(settings)}/report)")
 
 
 report_app = typer.Typer(help="Reports written to files", no_args_is_help=True)

@@ -10,15 +10,16 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api import clock, errors, security
+from api import clock, errors, public_address, security
 from api.auth.access import RateLimiter
 from api.auth.cache import PrincipalCache
 from api.auth.passwords import warm_up
 from api.db import make_pool, open_pool
 from api.live.hub import LiveHub, listening
 from api.requestlog import configure_logging
-from api.routes import (admin, area_files, areas, attachments, auth, basemap as basemap_routes, calendar, cases, catalog, handover, heat,
-                        incidents, live, ogc, open311, pages, posters, public, routing, tiles, units)
+from api.routes import (admin, area_files, areas, attachments, auth, basemap as basemap_routes, calendar, cases, catalog,
+                        handover, health, heat, incidents, live, ogc, open311, pages, posters, public, routing, tiles,
+                        units)
 from api.settings import PROJECT_ROOT, Settings, get_settings
 from api.tiles.cache import TileCache
 from api.workflow import deadlines, supervision
@@ -34,7 +35,7 @@ VENDOR = {  # URL path -> directory in web/node_modules (installed by `npm ci`)
 # Matched in this order, one by one: the hot paths first (tiles, routing, intake). area_files
 # before areas: /api/areas/export and /import are not area codes.
 ROUTERS = (tiles, routing, incidents, auth, catalog, area_files, areas, ogc, posters, cases, attachments, handover,
-           public, basemap_routes, units, admin, calendar, open311, live, heat, pages)
+           public, basemap_routes, units, admin, calendar, open311, live, heat, pages, health)
 
 
 async def _warn_about_the_calendar(pool, settings: Settings) -> None:
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.add_middleware(tiles.AreaTileFastLane)  # innermost: inside the request log and security headers
     security.install(app, settings)
+    public_address.install(app, settings)  # outermost: the caller behind a trusted proxy, for all of the above
     for module in ROUTERS:
         app.include_router(module.router)
     web = PROJECT_ROOT / "web"

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import functools
+import ipaddress
 import json
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -41,7 +43,11 @@ class Settings(BaseSettings):
     secret_key: str | None = Field(default=None, repr=False)
     contact_key: str | None = Field(default=None, repr=False)
     qr_key: str | None = Field(default=None, repr=False)
-    public_url: str | None = None  # the address residents' phones reach (QR codes); default http://host:port
+    # the address residents' phones and other systems reach: every link that leaves the server
+    # (QR posters, Open311 discovery, TileJSON, OGC links, exports); required in production
+    public_url: str | None = None
+    # reverse proxies (IP addresses or networks) whose X-Forwarded-For and -Proto are believed
+    trusted_proxies: Annotated[list[str], NoDecode] = []
     timezone: str = "Asia/Shanghai"  # how times without an offset are read
     access_token_minutes: int = 15
     refresh_token_days: int = 7
@@ -75,14 +81,34 @@ class Settings(BaseSettings):
     basemap_file: Path | None = None  # mbtiles: the .mbtiles file served at /basemap/{z}/{x}/{y}
     tianditu_key: str | None = Field(default=None, repr=False)  # tianditu: the deployment's key (tk)
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
-    def _origins(cls, value: object) -> object:
+    def _a_list(cls, value: object) -> object:
         """``["https://a", "https://b"]`` or ``https://a,https://b``."""
         if isinstance(value, str):
             text = value.strip()
             return json.loads(text) if text.startswith("[") else [o.strip() for o in text.split(",") if o.strip()]
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or network (10.0.0.5, 10.0.0.0/24)") from None
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError("must be http(s)://host[:port][/path], e.g. https://gridgov.example.gov.cn")
+        return value.strip().rstrip("/")
 
     @model_validator(mode="after")
     def _basemap(self) -> "Settings":
@@ -133,6 +159,14 @@ class Settings(BaseSettings):
                 check(getattr(self, name))
             except secrets_store.SecretsError as exc:
                 raise ValueError(str(exc)) from None
+        return self
+
+    @model_validator(mode="after")
+    def _production_address(self) -> "Settings":
+        """QR posters and every link that leaves the server need the address the public reaches."""
+        if self.env == "production" and not self.public_url:
+            raise ValueError("production needs GRIDGOV_PUBLIC_URL: the https address residents' phones reach "
+                             "(QR posters, Open311 and map links point there)")
         return self
 
 

@@ -88,6 +88,8 @@ RULES: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/unit"): PUBLIC,
     ("GET", "/config.json"): PUBLIC,
     ("GET", "/i18n.json"): PUBLIC,
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/readyz"): PUBLIC,
     ("GET", "/docs"): PUBLIC,
     # the command-room cycle
     ("GET", "/api/workflow/machine"): STAFF,
@@ -441,6 +443,8 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], dict]] = {
     ("GET", "/unit"): lambda w, c: {},
     ("GET", "/config.json"): lambda w, c: {},
     ("GET", "/i18n.json"): lambda w, c: {},
+    ("GET", "/healthz"): lambda w, c: {},
+    ("GET", "/readyz"): lambda w, c: {},
     ("GET", "/docs"): lambda w, c: {},
     ("GET", "/api/workflow/machine"): lambda w, c: {},
     ("GET", "/api/desk/queue"): lambda w, c: {"params": {"limit": 5}},

@@ -279,7 +279,10 @@ def test_production_is_read_from_the_environment(clean_env):
     with pytest.raises(ValidationError, match="GRIDGOV_QR_KEY"):
         Settings()
     clean_env.setenv("GRIDGOV_QR_KEY", "q" + os.urandom(24).hex())
-    assert Settings().env == "production"
+    with pytest.raises(ValidationError, match="GRIDGOV_PUBLIC_URL"):
+        Settings()
+    clean_env.setenv("GRIDGOV_PUBLIC_URL", "https://gridgov.example.gov.cn/")
+    assert Settings().env == "production" and Settings().public_url == "https://gridgov.example.gov.cn"
 
 
 def test_credentials_file_keeps_one_line_per_account(tmp_path):

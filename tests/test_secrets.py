@@ -73,7 +73,8 @@ def test_production_refuses_missing_or_weak_secrets(clean_env, tmp_path):
         Settings(env="production", home=tmp_path, secret_key="short", contact_key=real_contact, qr_key=real_qr)
     with pytest.raises(ValidationError, match="QR_KEY"):
         Settings(env="production", home=tmp_path, secret_key=real_secret, contact_key=real_contact, qr_key="short")
-    ok = Settings(env="production", home=tmp_path, secret_key=real_secret, contact_key=real_contact, qr_key=real_qr)
+    ok = Settings(env="production", home=tmp_path, secret_key=real_secret, contact_key=real_contact, qr_key=real_qr,
+                  public_url="https://gridgov.example.gov.cn")
     assert ok.secret_key == real_secret and ok.contact_key == real_contact and ok.qr_key == real_qr
 
 

@@ -6,14 +6,16 @@ from urllib.parse import urlencode
 
 from starlette.requests import Request
 
+from api.public_address import public_base
+
 JSON = "application/json"
 GEOJSON = "application/geo+json"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 
 
 def base_url(request: Request) -> str:
-    """``http://host:port`` (+ root path) of this request, without a trailing slash."""
-    return str(request.base_url).rstrip("/")
+    """The public address (``api.public_address``), without a trailing slash."""
+    return public_base(request.app.state.settings, request)
 
 
 def url(request: Request, path: str, **query) -> str:

@@ -10,7 +10,7 @@ CHANGESET = "2026-12-01T00:00:00+08:00"  # the last change of what this endpoint
 
 
 def document(base_url: str, settings: Settings) -> dict:
-    root = (settings.public_url or base_url).rstrip("/")
+    root = base_url  # api.public_address.public_base: GRIDGOV_PUBLIC_URL, else where the request came
     return {
         "changeset": CHANGESET,
         "contact": "社会治理综合指挥中心 (the district's command centre): the administrator of this server",

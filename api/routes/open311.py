@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Query, Request
 
+from api.public_address import public_base
 from api.auth.deps import Public, PublicAlwaysLimited
 from api.db import ConnDep
 from api.open311 import JURISDICTION_HELP, discovery as discovery_doc, formats, requests, services
@@ -41,7 +42,7 @@ def documented(root: str, status: int = 200) -> dict:
 @router.get("/discovery.{fmt}", response_model=Discovery, responses=documented("discovery"))
 async def discovery(fmt: Fmt, request: Request, who: Public):
     """Where this endpoint is, its formats and how a client app gets a key."""
-    return formats.render(fmt, "discovery", discovery_doc.document(str(request.base_url), request.app.state.settings))
+    return formats.render(fmt, "discovery", discovery_doc.document(public_base(request.app.state.settings, request), request.app.state.settings))
 
 
 @router.get("/services.{fmt}", response_model=list[Service], responses=documented("services"))

@@ -12,12 +12,9 @@ from api.auth.deps import MapReader
 from api.db import ConnDep
 from api.errors import NotFound
 from api.layers import map_scope
+from api.public_address import public_base
 
 router = APIRouter(tags=["catalog"])
-
-
-def public_url(settings) -> str:
-    return settings.public_url or f"http://{settings.host}:{settings.port}"
 
 
 @router.get("/api/areas/{code}/poster.{fmt}", response_class=Response,
@@ -27,7 +24,7 @@ async def grid_poster(code: Annotated[str, Path(max_length=64, pattern=r"^[0-9A-
                       request: Request, who: MapReader, conn: ConnDep):
     """The A4 poster of a grid: its name, place and people, and the signed QR code of its report page."""
     settings = request.app.state.settings
-    found = await posters.of_area(conn, public_url(settings), settings.qr_key, code, scope=map_scope(who), only=True)
+    found = await posters.of_area(conn, public_base(settings, request), settings.qr_key, code, scope=map_scope(who), only=True)
     if not found:
         raise NotFound(f"grid {code} not found", field="code")
     (grid, url), (render, media_type) = found[0], posters.RENDERERS[fmt]

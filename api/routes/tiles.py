@@ -11,6 +11,7 @@ from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import Response
 from fastapi.security.utils import get_authorization_scheme_param
 
+from api.public_address import public_base
 from api.auth.access import rule_of
 from api.auth.deps import IncidentReader, MapReader
 from api.db import ConnDep, pool_of
@@ -72,7 +73,7 @@ async def _area_tile(request: Request, who, layer: str, z: int, x: int, y: int, 
 async def tilejson(layer: AreaLayer | Literal["hexagons"], request: Request, who: MapReader):
     """TileJSON 3.0.0 of a layer (for MapLibre, QGIS, Leaflet.VectorGrid); its tile URLs on the
     address the caller used."""
-    return service.tilejson(str(request.base_url), layer)
+    return service.tilejson(public_base(request.app.state.settings, request), layer)
 
 
 WELL_FORMED = re.compile(rf"/tiles/({'|'.join(get_args(AreaLayer))})/(\d{{1,2}})/(\d{{1,7}})/(\d{{1,7}})\.pbf")
