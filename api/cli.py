@@ -175,6 +175,44 @@ def _in_transaction(work):
     return asyncio.run(run())  # input errors and a database that is down end in one line (main)
 
 
+@app.command()
+def backup(out: Path = typer.Argument(..., help="the archive to write (e.g. gridgov-2026-12-07.tar)"),
+           overwrite: bool = OVERWRITE):
+    """Back up the database (pg_dump, custom format) with the secrets that read it, in one tar
+    archive of mode 600 (keep it like the keys it holds), with a manifest of every table's rows."""
+    from api import backup as backups
+
+    refuse_existing(out, overwrite=overwrite)
+    try:
+        manifest = backups.backup(get_settings(), out, say=lambda m: typer.echo(f"  {m}"))
+    except backups.BackupError as exc:
+        fail(str(exc), ExitCode.ENVIRONMENT)
+    typer.echo(f"{out}: revision {manifest['revision']}, {len(manifest['tables'])} tables, "
+               f"{sum(manifest['tables'].values()):,} rows ({out.stat().st_size / 1e6:.1f} MB)")
+
+
+@app.command()
+def restore(archive: Path = typer.Argument(..., help="an archive written by gridgov backup")):
+    """Restore a backup into the configured database, which must be empty; check every table's
+    rows against the archive's manifest. Secrets kept in .gridgov/secrets.json become the
+    archive's; those the environment gives are named for you to set."""
+    from api import backup as backups
+
+    if not archive.is_file():
+        fail(f"{archive}: no such file", ExitCode.USAGE)
+    try:
+        done = backups.restore(get_settings(), archive, say=lambda m: typer.echo(f"  {m}"))
+    except backups.BackupError as exc:
+        fail(str(exc), ExitCode.USAGE)
+    typer.echo(f"restored {done['tables']} tables, {done['rows']:,} rows, every table as the manifest says; "
+               f"revision {done['revision']}")
+    if done["revision"] != done["head"]:
+        typer.echo(f"this gridgov is at {done['head']}: run `gridgov migrate` next")
+    if done["secrets"]:
+        fail(f"set {', '.join(done['secrets'])} to the archive's (secrets.json inside it) before serving: "
+             f"contact details and posters need them", ExitCode.FINDINGS)
+
+
 @app.command("load-sample")
 def load_sample():
     """Load the Nanxun sample and its accounts (idempotent: a second run changes nothing)."""

@@ -5,11 +5,14 @@ through ``api.cli.main``, as the ``gridgov`` script runs them."""
 
 from __future__ import annotations
 
+import io
 import json
+import tarfile
 
 import pytest
 import typer.main
 
+from api.backup import code_head
 from api.cli import app, main
 from api.cli_exit import ExitCode
 from api.settings import get_settings
@@ -56,8 +59,15 @@ def files(tmp_path):
     schedule.write_text(json.dumps(statutory_schedule(2033)))
     a_file = tmp_path / "a-file"
     a_file.write_text("x")
+    archive = tmp_path / "backup.tar"  # a well-formed archive of this gridgov's revision
+    with tarfile.open(archive, "w") as tar:
+        for name, data in (("manifest.json", json.dumps({"format": 1, "revision": code_head(), "tables": {}})),
+                           ("secrets.json", "{}"), ("database.dump", "")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data.encode())
+            tar.addfile(info, io.BytesIO(data.encode()))
     return {"good_csv": good_csv, "header_only": header_only, "broken_json": broken_json, "not_gpkg": not_gpkg,
-            "grid": grid, "schedule": schedule, "missing": tmp_path / "missing.csv", "under_a_file": a_file / "out",
+            "grid": grid, "schedule": schedule, "archive": archive, "missing": tmp_path / "missing.csv", "under_a_file": a_file / "out",
             "out": tmp_path}
 
 
@@ -99,7 +109,8 @@ def test_every_command_says_in_one_line_that_the_database_is_down(monkeypatch, c
         ("apikey", "list"): [], ("apikey", "revoke"): ["an app"],
         ("import",): [files["grid"], "--layer", "grid", "--parent", "330503"],
         ("export",): ["--layer", "grid", "--out", files["out"] / "grids.gpkg"],
-        ("categories",): [], ("db", "status"): [],
+        ("categories",): [], ("backup",): [files["out"] / "new-backup.tar"], ("restore",): [files["archive"]],
+        ("db", "status"): [],
     }
     assert set(commands) | NOT_RUN == leaf_commands(), "a command was added: say here how it fails"
     for path, args in commands.items():
@@ -112,7 +123,7 @@ def test_every_command_says_in_one_line_that_the_database_is_down(monkeypatch, c
             line = said_in_one_line(err)
             assert code == ExitCode.ENVIRONMENT and "database is not reachable" in line \
                 and "DATABASE_URL" in line, (path, code, line)
-    assert not (files["out"] / "routed.csv").exists() and not (files["out"] / "h.html").exists()
+    assert not any((files["out"] / name).exists() for name in ("routed.csv", "h.html", "new-backup.tar"))
 
 
 def test_a_bad_file_or_argument_is_one_line_and_writes_nothing(monkeypatch, capsys, files, database_url):
@@ -147,7 +158,8 @@ def test_a_bad_file_or_argument_is_one_line_and_writes_nothing(monkeypatch, caps
         line = said_in_one_line(err)
         assert code == expected and words in line, (argv, code, line)
     assert sorted(p.name for p in f["out"].iterdir()) == sorted(
-        ["points.csv", "header.csv", "broken.geojson", "garbage.gpkg", "grid.geojson", "schedule.json", "a-file"])
+        ["points.csv", "header.csv", "broken.geojson", "garbage.gpkg", "grid.geojson", "schedule.json", "a-file",
+         "backup.tar"])
 
 
 def test_db_status_answers_by_its_exit_code(monkeypatch, capsys, database_url):

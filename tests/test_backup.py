@@ -1,0 +1,71 @@
+"""gridgov backup → an empty database → gridgov restore: every table comes back as it was (rows
+counted and hashed table by table), the restore checks itself against the archive's manifest,
+and it refuses what it must not do (a database that is not empty, a file that is no backup)."""
+
+from __future__ import annotations
+
+import stat
+
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+
+from api.backup import read_manifest
+from api.cli_exit import ExitCode
+from api.settings import libpq_url
+from tests.conftest import _admin_dsn
+from tests.test_cli_exits import fresh_settings, run, said_in_one_line  # noqa: F401 (fixture)
+
+TABLES = """SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND c.relname <> 'spatial_ref_sys'
+            ORDER BY 1"""
+
+
+def fingerprint(url: str) -> dict[str, tuple[int, int]]:
+    """Every table's rows: how many, and an order-free hash of their text."""
+    with psycopg.connect(libpq_url(url)) as conn:
+        tables = [r[0] for r in conn.execute(TABLES)]
+        return {t: conn.execute(f'SELECT count(*), coalesce(sum(hashtextextended(t::text, 0)), 0) FROM "{t}" t')
+                .fetchone() for t in tables}
+
+
+@pytest.fixture
+def empty_database(database_url):
+    url = make_url(database_url)
+    name = f"{url.database}_restored"
+    admin = _admin_dsn(database_url)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
+    yield url.set(database=name).render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_a_backup_restores_into_an_empty_database_table_for_table(monkeypatch, capsys, database_url,
+                                                                  empty_database, tmp_path, client):
+    # some history of this run first, so that the round trip carries more than the sample
+    assert client.post("/api/incidents", json={"category": "noise", "lon": 120.42, "lat": 30.87}).status_code == 201
+    archive = tmp_path / "gridgov.tar"
+    code, out, err = run(monkeypatch, capsys, database_url, ["backup", archive])
+    assert code == ExitCode.DONE, err
+    assert stat.S_IMODE(archive.stat().st_mode) == 0o600  # it holds the keys
+    before = fingerprint(database_url)
+    assert read_manifest(archive)["tables"] == {t: n for t, (n, _) in before.items()}
+
+    code, out, err = run(monkeypatch, capsys, empty_database, ["restore", archive])
+    assert code == ExitCode.DONE, out + err
+    assert "every table as the manifest says" in out
+    assert fingerprint(empty_database) == before
+
+    code, _, err = run(monkeypatch, capsys, empty_database, ["restore", archive])  # not empty any more
+    assert code == ExitCode.USAGE and "not empty" in said_in_one_line(err)
+
+
+def test_a_file_that_is_no_backup_is_refused(monkeypatch, capsys, empty_database, tmp_path):
+    junk = tmp_path / "junk.tar"
+    junk.write_bytes(b"not a tar archive at all")
+    code, _, err = run(monkeypatch, capsys, empty_database, ["restore", junk])
+    assert code == ExitCode.USAGE and "not a gridgov backup" in said_in_one_line(err)
+    code, _, err = run(monkeypatch, capsys, empty_database, ["backup", tmp_path / "x.tar"])  # nothing to back up
+    assert code == ExitCode.ENVIRONMENT and "no gridgov tables" in said_in_one_line(err)
