@@ -53,17 +53,21 @@ def shift(settings: Settings) -> str | None:
 
 
 def image_sources(settings: Settings) -> list[str]:
-    """CSP img-src entries for the preset's tile hosts (``'self'`` already covers MBTiles)."""
-    return sorted({s for layer in layers_for_csp(settings) if (s := host_source(layer)) is not None})
+    """CSP img-src entries for the preset's tile hosts, each as it is (``t0`` to ``t7`` of
+    Tianditu, not ``*.``): its ``{s}`` replaced by each of the layer's subdomains (``'self'``
+    already covers MBTiles)."""
+    return sorted({s for url in urls_for_csp(settings) if (s := host_source(url)) is not None})
 
 
-def layers_for_csp(settings: Settings) -> list[str]:
+def urls_for_csp(settings: Settings) -> list[str]:
     if settings.basemap == "mbtiles":
         return []
     try:
-        return [layer["url"] for layer in layers(settings)]
+        found = layers(settings)
     except Exception:  # noqa: BLE001 - never fail a header on a preset; /config.json names the problem
         return []
+    return [layer["url"].replace("{s}", s) if "{s}" in layer["url"] else layer["url"]
+            for layer in found for s in (layer.get("subdomains") or "-")]
 
 
 def host_source(url: str) -> str | None:
