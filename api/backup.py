@@ -151,8 +151,5 @@ def _take_secrets(settings: Settings, archived: dict[str, str]) -> list[str]:
     from_environment = [n for n in differ if os.environ.get(f"GRIDGOV_{n.upper()}") or settings.env == "production"]
     stored = [n for n in differ if n not in from_environment]
     if stored:
-        path = settings.data_dir / secrets_store.FILE_NAME
-        current = json.loads(path.read_text()) if path.exists() else {}
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        secrets_store._write(path, {**current, **{n: archived[n] for n in stored}}, replace=True)
+        secrets_store.keep(settings.data_dir, {n: archived[n] for n in stored})
     return [f"GRIDGOV_{n.upper()}" for n in from_environment]

@@ -213,6 +213,53 @@ def restore(archive: Path = typer.Argument(..., help="an archive written by grid
              f"contact details and posters need them", ExitCode.FINDINGS)
 
 
+secrets_app = typer.Typer(help="The instance's keys", no_args_is_help=True)
+app.add_typer(secrets_app, name="secrets")
+
+
+@secrets_app.command("rotate")
+def secrets_rotate(which: str = typer.Argument(..., help="contact: the key that encrypts reporters' contacts")):
+    """Rotate a key. contact: every stored contact is re-encrypted under a new key in one
+    transaction. With the keys in .gridgov/secrets.json the new key is made and kept there;
+    with GRIDGOV_CONTACT_KEY from the environment, give NEW,OLD there, run this, then set NEW alone."""
+    from cryptography.fernet import Fernet
+
+    from api import contact, secret_rotation, secrets_store
+
+    if which != "contact":
+        fail(f"cannot rotate {which!r}: only 'contact' is rotated by this command", ExitCode.USAGE)
+    settings = get_settings()
+    keys = contact.keys_of(settings.contact_key)
+    from_environment = bool(os.environ.get("GRIDGOV_CONTACT_KEY")) or settings.env == "production"
+    store = settings.data_dir / secrets_store.FILE_NAME
+    if from_environment:
+        if len(keys) < 2:
+            fail("GRIDGOV_CONTACT_KEY comes from the environment: set it to NEW,OLD (make NEW with python -c "
+                 "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'), run this, "
+                 "then set NEW alone", ExitCode.USAGE)
+    else:
+        keys = [Fernet.generate_key().decode(), *keys]
+
+    async def work(conn):
+        await conn.execute("SELECT 1")  # the database answers before the secrets file changes
+        if not from_environment:  # both keys read while the contacts move: a crash leaves them readable
+            secrets_store.keep(settings.data_dir, {"contact_key": ",".join(keys)})
+        with typer.progressbar(length=0, label="re-encrypting contacts") as bar:
+            return await secret_rotation.reseal_contacts(conn, ",".join(keys),
+                                                         progress=lambda done: bar.update(done - bar.pos))
+
+    try:
+        n = _in_transaction(work)
+    except secret_rotation.RotationError as exc:
+        fail(str(exc), ExitCode.FINDINGS)
+    if from_environment:
+        typer.echo(f"{n:,} contact(s) re-encrypted under the first key: now set GRIDGOV_CONTACT_KEY to it alone "
+                   f"and restart the server")
+    else:
+        secrets_store.keep(settings.data_dir, {"contact_key": keys[0]})
+        typer.echo(f"{n:,} contact(s) re-encrypted under a new key, kept in {store}: restart the server")
+
+
 @app.command("load-sample")
 def load_sample():
     """Load the Nanxun sample and its accounts (idempotent: a second run changes nothing)."""

@@ -48,12 +48,28 @@ class JsonFormatter(logging.Formatter):
             return json.dumps(doc, ensure_ascii=False, default=str)
 
 
+class StderrHandler(logging.StreamHandler):
+    """Writes to the ``sys.stderr`` of the moment, not the one of its creation (a test runner or a
+    daemoniser may replace it; the handler lives as long as the process)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
 def configure_logging(level: int = logging.INFO) -> None:
     """Send gridgov's loggers to stderr as JSON lines (once per process)."""
     root = logging.getLogger("gridgov")
     if any(getattr(h, "_gridgov", False) for h in root.handlers):
         return
-    handler = logging.StreamHandler(sys.stderr)
+    handler = StderrHandler()
     handler.setFormatter(JsonFormatter())
     handler._gridgov = True
     root.addHandler(handler)

@@ -38,8 +38,13 @@ def check_secret_key(value: str) -> None:
 
 
 def check_contact_key(value: str) -> None:
+    """One Fernet key, or several comma-separated during a rotation (the first encrypts)."""
     try:
-        Fernet(value.encode())
+        keys = [k.strip() for k in value.split(",") if k.strip()]
+        if not keys:
+            raise ValueError("empty")
+        for key in keys:
+            Fernet(key.encode())
     except (ValueError, TypeError) as exc:
         raise SecretsError("GRIDGOV_CONTACT_KEY is not a valid Fernet key (32 url-safe base64-encoded bytes; "
                            "make one with: python -c 'from cryptography.fernet import Fernet; "
@@ -71,6 +76,14 @@ def load_or_create(data_dir: Path) -> dict[str, str]:
     if _write(path, fresh, replace=False):
         return fresh
     return json.loads(path.read_text())  # another process won the race: use its keys
+
+
+def keep(data_dir: Path, changes: dict[str, str]) -> None:
+    """Replace some of the stored secrets (a rotation, a restore), atomically."""
+    path = data_dir / FILE_NAME
+    current = json.loads(path.read_text()) if path.exists() else {}
+    data_dir.mkdir(parents=True, exist_ok=True)
+    _write(path, {**current, **changes}, replace=True)
 
 
 def _write(path: Path, doc: dict, *, replace: bool) -> bool:

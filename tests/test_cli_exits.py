@@ -74,6 +74,7 @@ def files(tmp_path):
 def run(monkeypatch, capsys, url: str, argv: list[str]) -> tuple[int, str, str]:
     monkeypatch.setenv("DATABASE_URL", url)
     get_settings.cache_clear()
+    capsys.readouterr()  # what came before (a fixture's server logs) is not the command's
     try:
         with pytest.raises(SystemExit) as ended:
             main([str(a) for a in argv])
@@ -95,7 +96,9 @@ def said_in_one_line(text: str) -> str:
     return lines[0]
 
 
-def test_every_command_says_in_one_line_that_the_database_is_down(monkeypatch, capsys, files):
+def test_every_command_says_in_one_line_that_the_database_is_down(monkeypatch, capsys, files, tmp_path):
+    monkeypatch.setenv("GRIDGOV_HOME", str(tmp_path / "home"))  # no command may touch the checkout's secrets
+    monkeypatch.delenv("GRIDGOV_CONTACT_KEY", raising=False)
     commands = {
         ("db", "start"): [], ("db", "stop"): [], ("db", "psql"): [], ("migrate",): [], ("load-sample",): [],
         ("refresh-units",): [], ("qr",): ["--area", "330503", "--out", files["out"]],
@@ -109,7 +112,7 @@ def test_every_command_says_in_one_line_that_the_database_is_down(monkeypatch, c
         ("apikey", "list"): [], ("apikey", "revoke"): ["an app"],
         ("import",): [files["grid"], "--layer", "grid", "--parent", "330503"],
         ("export",): ["--layer", "grid", "--out", files["out"] / "grids.gpkg"],
-        ("categories",): [], ("backup",): [files["out"] / "new-backup.tar"], ("restore",): [files["archive"]],
+        ("categories",): [], ("secrets", "rotate"): ["contact"], ("backup",): [files["out"] / "new-backup.tar"], ("restore",): [files["archive"]],
         ("db", "status"): [],
     }
     assert set(commands) | NOT_RUN == leaf_commands(), "a command was added: say here how it fails"
@@ -124,6 +127,8 @@ def test_every_command_says_in_one_line_that_the_database_is_down(monkeypatch, c
             assert code == ExitCode.ENVIRONMENT and "database is not reachable" in line \
                 and "DATABASE_URL" in line, (path, code, line)
     assert not any((files["out"] / name).exists() for name in ("routed.csv", "h.html", "new-backup.tar"))
+    stored = json.loads((tmp_path / "home" / ".gridgov" / "secrets.json").read_text())
+    assert "," not in stored["contact_key"]  # a rotation that could not reach the database changed no key
 
 
 def test_a_bad_file_or_argument_is_one_line_and_writes_nothing(monkeypatch, capsys, files, database_url):

@@ -1,0 +1,41 @@
+"""Rotating the contact key: every stored contact re-encrypted under the new key in one
+transaction, readable under it afterwards; nothing changes when any contact is unreadable."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from cryptography.fernet import InvalidToken
+from psycopg import AsyncConnection
+
+from api import contact
+from api.sqlfiles import sql
+
+BATCH = 2000
+
+
+class RotationError(Exception):
+    pass
+
+
+async def reseal_contacts(conn: AsyncConnection, keys: str, progress: Callable[[int], None] = lambda n: None) -> int:
+    """Re-encrypt every stored contact under the first of ``keys`` (comma-separated Fernet keys,
+    each of which may read the old ones), in the caller's transaction. Returns how many."""
+    done, after, unreadable = 0, 0, 0
+    while rows := await sql.fetchall(conn, "contacts_sealed", {"after_id": after, "batch": BATCH}):
+        ids, sealed = [], []
+        for row in rows:
+            try:
+                sealed.append(contact.reseal(keys, row["reporter_contact"]))
+                ids.append(row["id"])
+            except InvalidToken:
+                unreadable += 1
+        if ids:
+            await sql.execute(conn, "contacts_reseal", {"ids": ids, "sealed": sealed})
+        done += len(ids)
+        after = rows[-1]["id"]
+        progress(done)
+    if unreadable:
+        raise RotationError(f"{unreadable} stored contact(s) cannot be read with any of the keys given: nothing "
+                            f"changed (GRIDGOV_CONTACT_KEY=NEW,OLD must include the key they were sealed with)")
+    return done
