@@ -17,7 +17,6 @@ from api.errors import NotFound
 from api.sqlfiles import sql
 
 
-
 def _t(value, tz: ZoneInfo) -> str:
     if value is None:
         return "—"

@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     tianditu_key: str | None = Field(default=None, repr=False)  # tianditu: the deployment's key (tk)
 
     @model_validator(mode="after")
-    def _basemap(self) -> "Settings":
+    def _basemap(self) -> Settings:
         """A preset without what it needs is refused at start, naming the setting."""
         needs = {"tianditu": "tianditu_key", "xyz": "basemap_url", "mbtiles": "basemap_file"}
         missing = needs.get(self.basemap)
@@ -108,7 +108,7 @@ class Settings(BaseSettings):
         )
 
     @model_validator(mode="after")
-    def _secrets(self) -> "Settings":
+    def _secrets(self) -> Settings:
         """Given secrets are checked; missing ones are generated (never in production)."""
         missing = [name for name in secrets_store.GENERATORS if getattr(self, name) is None]
         if missing and self.env == "production":

@@ -8,7 +8,7 @@ import os
 import platform
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -72,7 +72,7 @@ def machine(report: Report, db, counts: dict) -> None:
         knobs = dict(conn.execute("""SELECT name, setting || coalesce(unit, '') FROM pg_settings
             WHERE name IN ('shared_buffers', 'work_mem', 'jit', 'max_parallel_workers_per_gather')""").fetchall())
     import shapely
-    report.out(f"gridgov bench  {datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC")
+    report.out(f"gridgov bench  {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC")
     report.out(f"machine     {platform.system()} {platform.release()} {platform.machine()}; {cpu}; "
                f"{cores} cores ({usable} usable); {ram:.1f} GiB RAM")
     report.out(f"python      {platform.python_implementation()} {platform.python_version()}; "

@@ -141,11 +141,9 @@ def engine_memory(db, n: int, seed: int) -> dict:
 
 def _engine_memory_main() -> int:
     """``python -m bench.bulk N SEED``: peak RSS of loading the index and routing N points, fresh process."""
-    from api.settings import Settings
     from api.db import tune
-    from api.settings import libpq_url
+    from api.settings import Settings, libpq_url
     from bench.common import PeakRss, district_shape, points_in_bbox
-
     from spatial.routing import route_many
     from spatial.routing_engine import ENGINE
 

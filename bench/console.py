@@ -14,7 +14,7 @@ import contextlib
 import os
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import h3
 import httpx
@@ -44,7 +44,7 @@ def generate(dsn: str, n: int, seed: int, report: Report) -> float:
         seeds = conn.execute("""SELECT category_code, ST_X(location), ST_Y(location), grid_code, community_code,
             street_code, district_code, zone_code, station_code, patrol_zone_code, tier FROM incident
             WHERE source <> 'open311' ORDER BY id""").fetchall()
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         # reports arrive in time order: so are they written (the heap and the rollup follow it)
         hours = rng.uniform(0, 365 * 24, n)
         hours = np.abs(hours - np.sin((hours % 24) / 24 * 2 * np.pi) * 3)  # more by day than by night
@@ -76,7 +76,7 @@ def generate(dsn: str, n: int, seed: int, report: Report) -> float:
 def heat_latency(report: Report, db, client: httpx.Client, auth: dict, repeat: int) -> None:
     """District-wide viewport, 30 days and a year: our route vs the rollup SQL alone vs a naive
     count over the incidents (the baseline the rollup replaces)."""
-    now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     rows = []
     with psycopg.connect(db.dsn, autocommit=True) as conn:
         rollup_q, _ = psycopg_sql("heat_cells")

@@ -14,7 +14,7 @@ import secrets
 import sys
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import h3
 import psycopg
@@ -47,7 +47,7 @@ def run(dsn: str, clients: int, job: dict) -> dict:
         routing = shape_routing(doc, lon=body["lon"], lat=body["lat"], x=body["lon"], y=body["lat"],
                                 input_crs="wgs84", tolerance_m=opts["tolerance_m"])
         code = new_tracking_code()
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         row = conn.execute(insert_q, {
             "tracking_code": code, "idempotency_key": None, "request_hash": secrets.token_hex(16),
             "category": body["category"], "description": body["description"], "lon": body["lon"],

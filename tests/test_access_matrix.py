@@ -22,9 +22,10 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 import jwt
 import pytest
@@ -643,7 +644,7 @@ class Exact:
     times: set[datetime]
 
     @classmethod
-    def of(cls, engine) -> "Exact":
+    def of(cls, engine) -> Exact:
         with engine.connect() as conn:
             rows = conn.execute(sa.text("SELECT ST_X(location), ST_Y(location) FROM incident")).all()
             times = conn.execute(sa.text("""

@@ -4,7 +4,7 @@ date by every write; early warning flags a spike with its figures; repeat compla
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import h3
 import pytest
@@ -115,7 +115,7 @@ def test_the_rollup_follows_every_write(client, admin, engine):
     with engine.connect() as conn:
         spot = conn.execute(sa.text("""SELECT ST_X(ST_PointOnSurface(geom)) AS lon, ST_Y(ST_PointOnSurface(geom)) AS lat
             FROM area WHERE kind = 'grid' AND valid_to IS NULL ORDER BY code LIMIT 1""")).mappings().one()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     window = {"from": (now - timedelta(hours=2)).isoformat(), "to": (now + timedelta(hours=2)).isoformat(),
               "resolution": 9, "category": "noise"}
     cell = h3.latlng_to_cell(spot["lat"], spot["lon"], 9)
@@ -190,7 +190,7 @@ def test_repeat_complaints_are_listed_per_grid(client, admin, engine):
         res = client.post("/api/incidents", json={"category": "illegal_parking", "lon": grid["lon"] + dx,
                                                   "lat": grid["lat"]})
         assert res.status_code == 201, res.text
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     doc = client.get("/api/heatmap/repeats", params={"from": (now - timedelta(hours=1)).isoformat(),
                                                      "to": (now + timedelta(hours=1)).isoformat()},
                      headers=admin).json()

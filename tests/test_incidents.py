@@ -8,8 +8,8 @@ import json
 import re
 import uuid
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 import chinese_calendar
 import h3

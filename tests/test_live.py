@@ -13,7 +13,6 @@ import time
 from datetime import datetime
 
 import httpx
-
 import pytest
 import sqlalchemy as sa
 

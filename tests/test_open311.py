@@ -11,7 +11,7 @@ import socket
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -414,7 +414,7 @@ def test_request_filters(client, api_key, point, posted, fmt):
     assert 0 < len(recent) <= 1000
     times = [datetime.fromisoformat(r["requested_datetime"]) for r in recent]
     assert times == sorted(times, reverse=True)
-    assert min(times) >= datetime.now(timezone.utc) - timedelta(days=90, hours=1)
+    assert min(times) >= datetime.now(UTC) - timedelta(days=90, hours=1)
 
 
 def test_date_window_uses_the_hour_shown(client, engine):
@@ -491,7 +491,7 @@ def test_georeport_client_unchanged(live_server, api_key, point, fmt):
         recent = client.get_service_requests(service_code="other", status="open")
         recent = recent if isinstance(recent, list) else [recent]
         assert code in {r["service_request_id"] for r in recent}
-        start = (datetime.now(timezone.utc) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        start = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
         assert client.get_service_requests(start_date=start, service_code="other")
 
     with pytest.raises(http.HTTPError) as failed:

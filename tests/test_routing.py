@@ -7,7 +7,6 @@ geopandas spatial join on the same layers.
 
 from __future__ import annotations
 
-import asyncio
 import math
 
 import geopandas as gpd
@@ -18,7 +17,7 @@ import sqlalchemy as sa
 from pyproj import Geod, Transformer
 
 from spatial import crs as datums
-from spatial.routing import RoutingOptions, route_many, route_point
+from spatial.routing import route_many, route_point
 from tests import pg_support as pg
 
 GEOD = Geod(ellps="WGS84")

@@ -16,8 +16,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import psycopg
 import shapely
-from shapely.geometry.base import BaseGeometry
 from psycopg import AsyncConnection
+from shapely.geometry.base import BaseGeometry
 
 from api.areas import schemas as s
 from api.areas.features import collection, feature, violation_features
@@ -64,11 +64,11 @@ class Area:
     geom: BaseGeometry | None
 
     @classmethod
-    def of(cls, row) -> "Area":
+    def of(cls, row) -> Area:
         return cls(row["code"], row["name"], row["name_en"], row["kind"], row["parent_code"], row["department_code"],
                    dict(row["attributes"] or {}), row["version"], shapely.from_wkb(bytes(row["wkb"])))
 
-    def same_layer(self, other: "Area") -> bool:
+    def same_layer(self, other: Area) -> bool:
         return (self.parent_code, self.kind, self.department_code) == \
             (other.parent_code, other.kind, other.department_code)
 

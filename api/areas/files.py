@@ -33,8 +33,8 @@ from api.errors import Invalid, NotFound
 from api.sqlfiles import sql
 from api.text import check_nested
 from spatial.io import FORMATS, read_layer, write_layer
-from spatial.partition.topology import GRID as GRID_DEG  # the export's precision (7 decimals, about 1 cm)
 from spatial.io.check import Problem, partition_problems, require_columns, row_problems, text_value
+from spatial.partition.topology import GRID as GRID_DEG  # the export's precision (7 decimals, about 1 cm)
 
 LAYERS = ("district", "street", "community", "grid", "zone", "patrol_zone")
 IMPORTABLE = ("street", "community", "grid", "zone", "patrol_zone")

@@ -114,7 +114,7 @@ class Access:
         self.limit = limit if public else None
 
     @classmethod
-    def anyone(cls, limit: RateLimit = "anonymous") -> "Access":
+    def anyone(cls, limit: RateLimit = "anonymous") -> Access:
         return cls(public=True, limit=limit)
 
     @property

@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-from psycopg_pool import AsyncConnectionPool
 from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
 
 from api import audit
 from api.auth import passwords, throttle, tokens

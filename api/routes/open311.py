@@ -14,8 +14,16 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from api.auth.deps import Public, PublicAlwaysLimited
 from api.db import ConnDep
 from api.open311 import JURISDICTION_HELP, discovery as discovery_doc, formats, requests, services
-from api.open311.schemas import (Discovery, Open311Error, RequestCreated, RequestForm, Service, ServiceDefinition,
-                                 ServiceRequest, TokenAnswer)
+from api.open311.schemas import (
+    Discovery,
+    Open311Error,
+    RequestCreated,
+    RequestForm,
+    Service,
+    ServiceDefinition,
+    ServiceRequest,
+    TokenAnswer,
+)
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 

@@ -167,7 +167,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute(f"""
+    op.execute("""
     DROP FUNCTION case_owners(text, text, text, text, text, text);
     CREATE OR REPLACE FUNCTION incident_in_reach(i incident, everywhere boolean, scope text[], own_unit text)
     RETURNS boolean LANGUAGE sql STABLE PARALLEL SAFE AS $$

@@ -17,8 +17,17 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from spatial.errors import InputError, UnknownCode
-from spatial.partition.topology import (GRID, POLYGONAL, dissolve, faces, owners, polygonal, same_shape,
-                                        shared_border, snap_to)
+from spatial.partition.topology import (
+    GRID,
+    POLYGONAL,
+    dissolve,
+    faces,
+    owners,
+    polygonal,
+    same_shape,
+    shared_border,
+    snap_to,
+)
 
 FREED = ("neighbours", "gaps")
 MAX_SPLIT_PIECES = 20  # a real split makes two pieces, a few at most; a zigzag of 4,000 vertices made 3,528

@@ -20,8 +20,8 @@ import sqlalchemy as sa
 
 from tests.cycle_support import CaseMaker
 from tests.e2e import test_map
-from tests.e2e.test_report import clear_grid_points
 from tests.e2e.test_map import DISTRICT, TIMEOUT_MS, browser, headers_for, http  # noqa: F401 (fixtures)
+from tests.e2e.test_report import clear_grid_points
 
 pytestmark = pytest.mark.e2e
 

@@ -11,7 +11,6 @@ import pytest
 import sqlalchemy as sa
 
 from api import i18n
-
 from tests.cycle_support import png_bytes, two_street_spots
 from tests.e2e.test_map import DISTRICT, TIMEOUT_MS, Page, browser, headers_for, http  # noqa: F401 (fixtures)
 
