@@ -270,7 +270,8 @@ def routing_index_rebuild():
     url = libpq_url(get_settings().url)
     with psycopg.connect(url) as conn:  # one transaction, committed on success
         count = rebuild(conn, progress=lambda m: typer.echo(f"  {m}"))
-    with psycopg.connect(url, autocommit=True) as conn:  # the replaced rows' space for the next rebuild, fresh statistics
+    # the replaced rows' space for the next rebuild, fresh statistics
+    with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE routing_cell")
     typer.echo(f"routing index rebuilt: {count:,} cells in {time.perf_counter() - started:.1f}s")
 
@@ -710,7 +711,7 @@ def import_layer(
     except ApiError as exc:
         if "report" in exc.extra:
             _print_import_report(exc.extra["report"])
-            raise typer.Exit(1)
+            raise typer.Exit(1) from None
         fail(f"{exc.field + ': ' if exc.field else ''}{exc.detail}")
     _print_import_report(report)
     if report["summary"]["errors"]:

@@ -99,7 +99,8 @@ class Settings(BaseSettings):
 
     @property
     def url(self) -> str:
-        """URL of the database the app uses, with the psycopg 3 driver named (alembic's form; ``libpq_url`` for psycopg)."""
+        """URL of the database the app uses, with the psycopg 3 driver named (alembic's form;
+        ``libpq_url`` for psycopg)."""
         if self.database_url:
             return normalise_url(self.database_url)
         return (

@@ -68,7 +68,8 @@ def machine(report: Report, db, counts: dict) -> None:
     ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     with psycopg.connect(db.dsn, autocommit=True) as conn:
         pg = conn.execute("SHOW server_version").fetchone()[0]
-        postgis = conn.execute("SELECT postgis_lib_version(), postgis_geos_version(), postgis_proj_version()").fetchone()
+        postgis = conn.execute(
+            "SELECT postgis_lib_version(), postgis_geos_version(), postgis_proj_version()").fetchone()
         knobs = dict(conn.execute("""SELECT name, setting || coalesce(unit, '') FROM pg_settings
             WHERE name IN ('shared_buffers', 'work_mem', 'jit', 'max_parallel_workers_per_gather')""").fetchall())
     import shapely
@@ -83,7 +84,8 @@ def machine(report: Report, db, counts: dict) -> None:
     report.out(f"database    PostgreSQL {pg}, PostGIS {postgis[0]} (GEOS {postgis[1]}, PROJ {postgis[2]}); "
                + ", ".join(f"{k} {v}" for k, v in sorted(knobs.items())))
     report.out(f"             {db.mode}")
-    report.out(f"data        {counts['grid']:,} grids, {counts['community']:,} communities, {counts['street']:,} streets, "
+    report.out(f"data        {counts['grid']:,} grids, {counts['community']:,} communities, "
+               f"{counts['street']:,} streets, "
                f"{counts['zone']:,} zones, {counts['patrol_zone']:,} patrol zones, {counts['station']:,} stations, "
                f"{counts['unit']:,} units ({counts['available_units']:,} available), {counts['incident']:,} incidents")
     load = os.getloadavg()
@@ -126,7 +128,7 @@ def main(argv=None) -> int:
         rng = np.random.default_rng(args.seed)
         lons, lats = points_inside(shape, args.points, rng)
         wl, wt = points_inside(shape, single.WARMUP, np.random.default_rng(args.seed + 1))
-        points, warm = list(zip(lons, lats)), list(zip(wl, wt))
+        points, warm = list(zip(lons, lats, strict=True)), list(zip(wl, wt, strict=True))
 
         import logging
 

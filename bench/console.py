@@ -109,7 +109,8 @@ def heat_latency(report: Report, db, client: httpx.Client, auth: dict, repeat: i
                      (f"  rollup SQL alone, {label}", ms(r["p50"]), ms(r["p99"]), "", "1.00x"),
                      (f"  naive count over incidents, {label}", ms(nv["p50"]), ms(nv["p99"]), "",
                       ratio(nv["p50"], r["p50"]))]
-    report.table([f"heatmap (district viewport, zoom {HEAT_ZOOM}, resolution {resolution})", "p50 ms", "p99 ms", "incidents", "vs rollup SQL"], rows)
+    report.table([f"heatmap (district viewport, zoom {HEAT_ZOOM}, resolution {resolution})",
+                  "p50 ms", "p99 ms", "incidents", "vs rollup SQL"], rows)
     report.out("  target: p50 < 50 ms for 30 days")
 
 
@@ -230,7 +231,8 @@ def tiles(report: Report, db, app, client: httpx.Client, auth: dict) -> None:
                     continue
                 for bucket, collection, query in calls:
                     t0 = time.perf_counter()
-                    status, _, _ = tipg_client.get(f"/collections/{collection}/tiles/WebMercatorQuad/{z}/{x}/{y}", query)
+                    status, _, _ = tipg_client.get(
+                        f"/collections/{collection}/tiles/WebMercatorQuad/{z}/{x}/{y}", query)
                     got[bucket].append(time.perf_counter() - t0)
                     if status != 200:
                         raise RuntimeError(f"tipg tile {collection} {z}/{x}/{y} -> {status}")

@@ -143,7 +143,7 @@ def csv_chunk(ids, lons, lats, rows: list[dict], *, header: bool) -> str:
     w = csv.writer(out, lineterminator="\n")
     if header:
         w.writerow(("id", "lon", "lat", *ANSWER_COLUMNS))
-    for i, x, y, r in zip(ids, lons, lats, rows):
+    for i, x, y, r in zip(ids, lons, lats, rows, strict=True):
         w.writerow((i, f"{x:.7f}", f"{y:.7f}", *(r.get(c) or "" for c in ANSWER_COLUMNS)))
     return out.getvalue()
 
@@ -152,6 +152,6 @@ def geojson_chunk(ids, lons, lats, rows: list[dict], *, first: bool) -> bytes:
     """Features of one chunk, comma-joined; the caller writes the collection's head and tail."""
     feats = [orjson.dumps({"type": "Feature", "id": i, "geometry": {"type": "Point", "coordinates": [x, y]},
                            "properties": {c: r.get(c) for c in ANSWER_COLUMNS}})
-             for i, x, y, r in zip(ids, lons.tolist(), lats.tolist(), rows)]
+             for i, x, y, r in zip(ids, lons.tolist(), lats.tolist(), rows, strict=True)]
     body = b",".join(feats)
     return body if first or not body else b"," + body

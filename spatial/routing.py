@@ -228,7 +228,7 @@ async def _route_indexed(conn: AsyncConnection, snapshot, lons: np.ndarray, lats
             row["idx"] = idx
     finally:
         exact = await pending if pending is not None else []
-    for pos, row in zip(missing.tolist(), exact):
+    for pos, row in zip(missing.tolist(), exact, strict=True):
         row["idx"] = pos + 1
         rows[pos] = row
     return rows

@@ -121,7 +121,7 @@ def _foreign_boundaries(grids: Layer) -> np.ndarray:
     other = a != b
     a, b = a[other], b[other]
     shared_interior = ~shapely.touches(grids.geoms[a], grids.geoms[b])   # overlapping, within or containing
-    for x, y in zip(a[shared_interior].tolist(), b[shared_interior].tolist()):
+    for x, y in zip(a[shared_interior].tolist(), b[shared_interior].tolist(), strict=True):
         out[x] = shapely.union(out[x], shapely.boundary(grids.geoms[y]))
     return out
 
@@ -204,7 +204,7 @@ def _layers(rows) -> tuple[Layer, Layer]:
 
 
 def _envelope(envelope) -> dict:
-    return dict(zip(("xmin", "ymin", "xmax", "ymax"), envelope)) if envelope else \
+    return dict(zip(("xmin", "ymin", "xmax", "ymax"), envelope, strict=True)) if envelope else \
         {"xmin": None, "ymin": None, "xmax": None, "ymax": None}
 
 

@@ -117,7 +117,8 @@ def load_stations_units(conn: Connection, sample_dir: Path = SAMPLE_DIR) -> int:
              AS x(code, name, department_code, station_code, patrol_zone_code, status, lon, lat, age)
         ON CONFLICT (code) DO NOTHING
     """), {c: un[c].tolist() for c in ("code", "name", "department_code", "station_code", "patrol_zone_code", "status")}
-        | {"lon": un.geometry.x.tolist(), "lat": un.geometry.y.tolist(), "age": un["position_age_s"].astype(float).tolist()})
+        | {"lon": un.geometry.x.tolist(), "lat": un.geometry.y.tolist(),
+           "age": un["position_age_s"].astype(float).tolist()})
     return res.rowcount
 
 
@@ -160,7 +161,7 @@ def load_incidents(conn: Connection, sample_dir: Path = SAMPLE_DIR, progress: Ca
     progress(f"routing {len(df)} sample incidents (set-based)")
     routed = pd.DataFrame([dict(r._mapping) for r in conn.execute(
         text(sql.text("route_many")), {"lons": lons.tolist(), "lats": lats.tolist()})])
-    cells = [h3.latlng_to_cell(y, x, H3_RESOLUTION) for x, y in zip(lons, lats)]
+    cells = [h3.latlng_to_cell(y, x, H3_RESOLUTION) for x, y in zip(lons, lats, strict=True)]
 
     def col(name):
         return [None if pd.isna(v) else v for v in df[name].tolist()]
@@ -169,7 +170,8 @@ def load_incidents(conn: Connection, sample_dir: Path = SAMPLE_DIR, progress: Ca
     res = conn.execute(text("""
         WITH x AS (
             SELECT * FROM unnest(
-                CAST(:key AS text[]), CAST(:tracking AS text[]), CAST(:category AS text[]), CAST(:description AS text[]),
+                CAST(:key AS text[]), CAST(:tracking AS text[]), CAST(:category AS text[]),
+                CAST(:description AS text[]),
                 CAST(:lon AS float8[]), CAST(:lat AS float8[]), CAST(:accuracy AS float8[]), CAST(:source AS text[]),
                 CAST(:status AS text[]), CAST(:priority AS text[]), CAST(:reported AS timestamptz[]),
                 CAST(:closed AS timestamptz[]), CAST(:rating AS int[]), CAST(:h3 AS text[]),

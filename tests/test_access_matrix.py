@@ -49,7 +49,8 @@ SENDERS = frozenset({"admin", "dispatcher"})  # sending units needs seeing them
 UNIT_STEPS = frozenset({"admin", "dispatcher", "officer"})  # dispatchers record steps reported by radio
 VERIFIERS = frozenset({"admin", "dispatcher", "grid_worker"})
 SUPERVISORS = frozenset({"admin", "dispatcher", "analyst"})
-MAP_READERS = frozenset({"admin", "dispatcher", "grid_manager", "grid_worker", "analyst", "officer"})  # officers navigate by the map
+# officers navigate by the map
+MAP_READERS = frozenset({"admin", "dispatcher", "grid_manager", "grid_worker", "analyst", "officer"})
 
 # (method, path) -> PUBLIC or the exact set of roles the route admits (admin included).
 RULES: dict[tuple[str, str], str | frozenset[str]] = {

@@ -195,7 +195,8 @@ def world(client, engine, make_user, login):
     def fresh_refresh(where: str, name: str) -> Base:
         if (where, name) == ("json", "refresh_token") or where == "json_body":
             return Base(json={"refresh_token": "x" * 40})  # replaced by the hostile value: no login needed
-        res = client.post("/api/auth/token", data=dict(zip(("username", "password"), make_user("analyst", DISTRICT))))
+        user, password = make_user("analyst", DISTRICT)
+        res = client.post("/api/auth/token", data={"username": user, "password": password})
         assert res.status_code == 200, res.text
         return Base(json={"refresh_token": res.json()["refresh_token"]})
 

@@ -55,7 +55,8 @@ def test_filters_match_the_plain_count(client, admin, engine):
 
 def test_a_street_dispatcher_counts_only_its_street(client, make_user, login, engine):
     with engine.connect() as conn:
-        street = conn.execute(sa.text("SELECT street_code FROM incident GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")).scalar()
+        street = conn.execute(sa.text(
+            "SELECT street_code FROM incident GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")).scalar()
     headers = login(*make_user("dispatcher", street))
     assert served_counts(client, headers, resolution=8) == plain_counts(engine, 8, "street_code = :s", s=street)
 

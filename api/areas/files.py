@@ -182,7 +182,8 @@ async def _check_foreign_codes(conn: AsyncConnection, features: list[Feature], e
         if hit is None:
             continue
         if hit["is_current"]:  # a retired code may come back: its history goes on (the next version)
-            where = f"the {hit['kind']} under {hit['parent_code']}" if hit["kind"] != layer else f"under {hit['parent_code']}"
+            where = (f"the {hit['kind']} under {hit['parent_code']}" if hit["kind"] != layer
+                     else f"under {hit['parent_code']}")
             f.problems.append(Problem(f.row, "code", "code_in_use",
                                       f"code {f.code} is already {where}, not a {layer} under {parent}", [f.code]))
 

@@ -246,7 +246,8 @@ def _notice(request_id: str, tracking_code: str, flags: list[str]) -> str:
     notice = (f"已受理，查询码 {tracking_code}（请转告报料人，凭此查询办理进度）。"
               f"Received: tracking code {tracking_code} for the reporter; requests/{request_id} follows it.")
     if "unrouted" in flags:
-        notice += " 该位置不在任何网格内，由指挥中心人工分派。The place is outside every grid: the desk routes it by hand."
+        notice += (" 该位置不在任何网格内，由指挥中心人工分派。"
+                   "The place is outside every grid: the desk routes it by hand.")
     return notice
 
 

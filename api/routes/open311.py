@@ -61,7 +61,8 @@ async def service_list(fmt: Fmt, who: Public, conn: ConnDep, jurisdiction_id: Ju
 
 @router.get("/services/{service_code}.{fmt}", response_model=ServiceDefinition,
             responses=documented("service_definition"))
-async def service_definition(service_code: Annotated[str, Path(max_length=64)], fmt: Fmt, who: Public, conn: ConnDep, jurisdiction_id: Jurisdiction = None):
+async def service_definition(service_code: Annotated[str, Path(max_length=64)], fmt: Fmt, who: Public, conn: ConnDep,
+                             jurisdiction_id: Jurisdiction = None):
     """The attributes a request of this service may carry (none for most)."""
     await requests.jurisdiction(conn, jurisdiction_id)
     return formats.render(fmt, "service_definition", await services.definition(conn, service_code))
@@ -96,7 +97,8 @@ async def create_request(fmt: Fmt, form: Annotated[RequestForm, Form()], request
 
 @router.get("/requests/{service_request_id}.{fmt}", response_model=list[ServiceRequest],
             responses=documented("service_requests"))
-async def request_item(service_request_id: Annotated[str, Path(max_length=32)], fmt: Fmt, request: Request, who: Public, conn: ConnDep, jurisdiction_id: Jurisdiction = None):
+async def request_item(service_request_id: Annotated[str, Path(max_length=32)], fmt: Fmt, request: Request,
+                       who: Public, conn: ConnDep, jurisdiction_id: Jurisdiction = None):
     """One service request by its id (the tracking code)."""
     district = await requests.jurisdiction(conn, jurisdiction_id)
     return formats.render(fmt, "service_requests",

@@ -98,7 +98,7 @@ def row_problems(frame: gpd.GeoDataFrame) -> list[Problem]:
     valid = shapely.is_valid(geoms)
     codes = [text_value(v) for v in frame["code"]]
     rows_of: dict[str, list[int]] = {}
-    for row, code in zip(frame["row"], codes):
+    for row, code in zip(frame["row"], codes, strict=True):
         if code is not None:
             rows_of.setdefault(code, []).append(int(row))
     for i, row in enumerate(frame["row"]):
@@ -204,14 +204,14 @@ def basic_violations(children: list[dict], parent_geom, min_area: float = MIN_PI
     found: list[dict] = []
     geoms = [c["geometry"] for c in children]
     codes = [c["code"] for c in children]
-    for code, geom in zip(codes, geoms):
+    for code, geom in zip(codes, geoms, strict=True):
         outside = shapely.difference(geom, parent_geom)
         if shapely.area(outside) > min_area:
             found.append({"reason": "outside_parent", "detail": f"{code} reaches outside its parent",
                           "codes": [code], "geometry": outside})
     tree = shapely.STRtree(geoms)
     left, right = tree.query(geoms, predicate="intersects")
-    for i, j in zip(left, right):
+    for i, j in zip(left, right, strict=True):
         if i < j:
             overlap = shapely.intersection(geoms[i], geoms[j])
             if shapely.area(overlap) > min_area:

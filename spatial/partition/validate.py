@@ -162,7 +162,7 @@ def violations(children, parent_geom: BaseGeometry | None, *, min_area_m2: float
         if len(holes):
             area = square_metres(holes)
             tree = shapely.STRtree(good)
-            for hole, m2 in zip(holes, area):
+            for hole, m2 in zip(holes, area, strict=True):
                 around = good_codes[tree.query(hole, predicate="intersects")]
                 out.append(_v("gap", f"{m2:.1f} m² of the parent in no area", list(around), hole))
 
