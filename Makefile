@@ -56,8 +56,11 @@ gdal:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gdal-bin; \
 	  else echo "ogrinfo missing: run as root: apt-get install -y gdal-bin"; exit 1; fi; }
 
-lint:
-	$(VENV)/bin/python -m compileall -q api spatial sample_geodata tests bench
+# ruff on all the Python; mypy on the paths in pyproject.toml's [tool.mypy] (strict on spatial/ and api/auth/)
+lint: $(VENV)/.installed
+	$(VENV)/bin/pip install -q -e '.[lint]'
+	$(VENV)/bin/ruff check api spatial tests bench sample_geodata migrations
+	$(VENV)/bin/mypy
 
 clean-db:
 	-$(GRIDGOV) db stop

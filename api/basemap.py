@@ -34,7 +34,8 @@ def layers(settings: Settings) -> list[dict]:
         return [{"url": TIANDITU.replace("{layer}", layer) + key, "subdomains": "01234567", "max_zoom": 18,
                  "attribution": attribution or "天地图 © 国家地理信息公共服务平台"} for layer in ("vec", "cva")]
     if kind == "amap":
-        return [{"url": AMAP, "subdomains": "1234", "max_zoom": 18, "attribution": attribution or "© 高德地图 AutoNavi"}]
+        return [{"url": AMAP, "subdomains": "1234", "max_zoom": 18,
+                 "attribution": attribution or "© 高德地图 AutoNavi"}]
     if kind == "xyz":
         return [{"url": settings.basemap_url, "subdomains": "abc", "max_zoom": 19, "attribution": attribution}]
     if kind == "mbtiles":
@@ -124,7 +125,8 @@ def mbtiles_metadata(path: str) -> dict:
         bounds = [float(v) for v in rows["bounds"].split(",")] if rows.get("bounds") else None
     except ValueError:
         bounds = None
-    return {**rows, "format": fmt, "bounds": bounds if bounds and len(bounds) == 4 else None, "minzoom": int(rows.get("minzoom", zooms[0] or 0)),
+    return {**rows, "format": fmt, "bounds": bounds if bounds and len(bounds) == 4 else None,
+            "minzoom": int(rows.get("minzoom", zooms[0] or 0)),
             "maxzoom": int(rows.get("maxzoom", zooms[1] or MAX_ZOOM))}
 
 

@@ -387,7 +387,8 @@ def routing_index_rebuild():
     url = libpq_url(get_settings().url)
     with psycopg.connect(url) as conn:  # one transaction, committed on success
         count = rebuild(conn, progress=lambda m: typer.echo(f"  {m}"))
-    with psycopg.connect(url, autocommit=True) as conn:  # the replaced rows' space for the next rebuild, fresh statistics
+    # the replaced rows' space for the next rebuild, fresh statistics
+    with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE routing_cell")
     typer.echo(f"routing index rebuilt: {count:,} cells in {time.perf_counter() - started:.1f}s")
 
@@ -879,7 +880,7 @@ def import_layer(
     except ApiError as exc:
         if "report" in exc.extra:
             print_json(exc.extra["report"]) if as_json else _print_import_report(exc.extra["report"])
-            raise typer.Exit(ExitCode.FINDINGS)
+            raise typer.Exit(ExitCode.FINDINGS) from None
         fail(f"{exc.field + ': ' if exc.field else ''}{exc.detail}", ExitCode.USAGE)
     print_json(report) if as_json else _print_import_report(report)
     if report["summary"]["errors"]:

@@ -48,8 +48,10 @@ def explain(exc: BaseException) -> tuple[str, ExitCode] | None:
     from alembic.util import CommandError
     from pydantic import ValidationError
     from pydantic_settings import SettingsError
-    from sqlalchemy.exc import OperationalError as SqlAlchemyOperationalError
-    from sqlalchemy.exc import ProgrammingError as SqlAlchemyProgrammingError
+    from sqlalchemy.exc import (
+        OperationalError as SqlAlchemyOperationalError,
+        ProgrammingError as SqlAlchemyProgrammingError,
+    )
 
     from api.embedded_pg import ClusterError
     from api.errors import ApiError
@@ -65,7 +67,8 @@ def explain(exc: BaseException) -> tuple[str, ExitCode] | None:
         return f"refusing to start: {name}: cannot be read ({exc.__cause__ or exc})", ExitCode.ENVIRONMENT
     if isinstance(exc, SqlAlchemyOperationalError | SqlAlchemyProgrammingError) and exc.orig is not None:
         exc = exc.orig
-    if isinstance(exc, psycopg.errors.UndefinedTable | psycopg.errors.UndefinedFunction | psycopg.errors.UndefinedColumn):
+    undefined = psycopg.errors.UndefinedTable | psycopg.errors.UndefinedFunction | psycopg.errors.UndefinedColumn
+    if isinstance(exc, undefined):
         return (f"the database is not at this version of gridgov ({_first_line(exc)}); run `gridgov migrate`",
                 ExitCode.ENVIRONMENT)
     if isinstance(exc, psycopg.OperationalError | ConnectionError):

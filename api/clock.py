@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 _fixed: datetime | None = None
 
 
 def now() -> datetime:
     """The current moment (aware, UTC), or the one a test fixed."""
-    return _fixed if _fixed is not None else datetime.now(timezone.utc)
+    return _fixed if _fixed is not None else datetime.now(UTC)
 
 
 @contextmanager
@@ -27,7 +27,7 @@ def fixed(moment: datetime) -> Iterator[datetime]:
     global _fixed
     if moment.tzinfo is None:
         raise ValueError("give an aware datetime (with its time zone)")
-    before, _fixed = _fixed, moment.astimezone(timezone.utc)
+    before, _fixed = _fixed, moment.astimezone(UTC)
     try:
         yield _fixed
     finally:

@@ -95,6 +95,8 @@ class Pool(AsyncConnectionPool):
                     raise
 
     async def _probe(self) -> None:
+        # made with a conninfo string and a kwargs dict (make_pool), never the callables psycopg_pool also takes
+        assert isinstance(self.conninfo, str) and isinstance(self.kwargs, dict)
         conn = await psycopg.AsyncConnection.connect(self.conninfo, **{**self.kwargs, "connect_timeout": 2})
         await conn.close()
         self.unreachable = False
@@ -123,7 +125,9 @@ async def open_pool(pool: AsyncConnectionPool, settings: Settings) -> None:
     try:
         async with await psycopg.AsyncConnection.connect(libpq_url(settings.url), autocommit=True,
                                                          connect_timeout=5) as conn:
-            max_connections, reserved = await (await conn.execute(BUDGET_QUERY)).fetchone()
+            row = await (await conn.execute(BUDGET_QUERY)).fetchone()
+            assert row is not None  # a SELECT without FROM: one row
+            max_connections, reserved = row
     except psycopg.OperationalError as exc:
         log.warning("connection budget not checked at start (database not reachable: %s)", type(exc).__name__)
     else:
@@ -136,7 +140,9 @@ def check_budget_sync(settings: Settings) -> None:
     checked when the database is not reachable yet."""
     try:
         with psycopg.connect(libpq_url(settings.url), autocommit=True, connect_timeout=5) as conn:
-            max_connections, reserved = conn.execute(BUDGET_QUERY).fetchone()
+            row = conn.execute(BUDGET_QUERY).fetchone()
+            assert row is not None  # a SELECT without FROM: one row
+            max_connections, reserved = row
     except psycopg.OperationalError:
         return
     check_budget(settings, max_connections, reserved)

@@ -215,7 +215,8 @@ class EmbeddedCluster:
             self._wait_for_leftovers(say)
             offset = self.log.stat().st_size if self.log.exists() else 0
             res = subprocess.run(
-                _as_owner([str(bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", "start"]),
+                _as_owner([str(bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.log),
+                           "-w", "-t", "60", "start"]),
                 capture_output=True, text=True,
             )
             if res.returncode == 0:

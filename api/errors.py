@@ -138,8 +138,8 @@ def error_response(status: int, detail: str, errors: list[dict] | None = None,
                    path: str = "", code: str | None = None, params: dict | None = None) -> Response:
     standard = standard_error(path, status, detail, errors)
     if standard is not None:
-        code, media_type, body = standard
-        return Response(body, status_code=code, media_type=media_type, headers=headers)
+        standard_status, media_type, body = standard
+        return Response(body, status_code=standard_status, media_type=media_type, headers=headers)
     return JSONResponse(error_body(detail, errors, extra, code or status_code(status), params),
                         status_code=status, headers=headers)
 
@@ -216,7 +216,7 @@ def _document_error_body(app: FastAPI) -> None:
         app.openapi_schema = doc
         return doc
 
-    app.openapi = openapi
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to customise the schema
 
 
 def database_unreachable(exc: BaseException) -> bool:

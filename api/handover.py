@@ -17,7 +17,6 @@ from api.errors import NotFound
 from api.sqlfiles import sql
 
 
-
 def _t(value, tz: ZoneInfo) -> str:
     if value is None:
         return "—"
@@ -47,7 +46,8 @@ def render(case: dict, tz: ZoneInfo, lang: str | None = None) -> str:
     place = " / ".join(e(named(case, k)) for k in ("street_name", "community_name", "grid_name") if case[k])
     measures = "".join(f"<li>{_t(m['at'], tz)} {e(m['actor'])}: {e(m['note'])}</li>" for m in case["measures"]) \
         or "<li>—</li>"
-    units = "".join(f"<li>{e(named(u, 'department'))} · {e(u['unit'])} <small>({_t(u['dispatched_at'], tz)})</small></li>"
+    units = "".join(f"<li>{e(named(u, 'department'))} · {e(u['unit'])} "
+                    f"<small>({_t(u['dispatched_at'], tz)})</small></li>"
                     for u in case["units"]) or "<li>—</li>"
     call = case["department_call"]
     called = (f"{e(named(call, 'department'))} <small>{e(tr('handover.answer_by'))} {_t(call['answer_due_at'], tz)}"

@@ -15,7 +15,6 @@ import functools
 import hashlib
 import json
 import re
-from pathlib import Path
 
 from api.settings import PROJECT_ROOT
 

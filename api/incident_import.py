@@ -52,8 +52,9 @@ def _records(path: Path) -> list[dict]:
         import geopandas as gpd
 
         frame = gpd.read_file(path).to_crs(4326)
-        records = pd.DataFrame(frame.drop(columns="geometry")).astype(object).where(frame.notna(), "").to_dict("records")
-        for rec, geom in zip(records, frame.geometry):
+        records = (pd.DataFrame(frame.drop(columns="geometry")).astype(object)
+                   .where(frame.notna(), "").to_dict("records"))
+        for rec, geom in zip(records, frame.geometry, strict=True):
             if geom is not None and geom.geom_type == "Point":
                 rec["lon"], rec["lat"] = geom.x, geom.y
         return [{str(k).lower(): v for k, v in r.items()} for r in records]
@@ -136,7 +137,7 @@ async def apply(conn: AsyncConnection, loaded: Loaded, settings: Settings, *, sy
     async with conn.cursor() as cur:
         await cur.execute(sql.query("incident_import_stage"))
         async with cur.copy(f"COPY incident_import ({', '.join(COLUMNS)}) FROM STDIN") as copy:
-            for r, where in zip(rows, routed):
+            for r, where in zip(rows, routed, strict=True):
                 await copy.write_row((
                     new_tracking_code(), keyed_hash(settings.secret_key, "import", f"{system}\n{r['external']}"),
                     r["category_code"], r["description"], r["lon"], r["lat"], r["status"], r["priority"],

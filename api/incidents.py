@@ -13,15 +13,14 @@ import h3
 import orjson
 from psycopg import AsyncConnection
 
-from api import audit, clock, qr, units
-from api import contact as contact_box
+from api import audit, clock, contact as contact_box, qr, units
 from api.auth.policy import Capability, holds, reach
 from api.auth.principal import Principal
 from api.errors import Conflict, Forbidden, Invalid, NotFound
 from api.keyed import keyed_hash, keyed_token
+from api.schemas import IncidentIn
 from api.settings import Settings
 from api.sqlfiles import sql
-from api.schemas import IncidentIn
 from api.workflow import deadlines
 from spatial.routing import RoutingOptions, route_point
 

@@ -17,9 +17,30 @@ from api.auth.passwords import warm_up
 from api.db import make_pool, open_pool
 from api.live.hub import LiveHub, listening
 from api.requestlog import configure_logging
-from api.routes import (admin, area_files, areas, attachments, auth, basemap as basemap_routes, calendar, cases, catalog,
-                        handover, health, heat, incidents, live, ogc, open311, pages, posters, public, routing, tiles,
-                        units)
+from api.routes import (
+    admin,
+    area_files,
+    areas,
+    attachments,
+    auth,
+    basemap as basemap_routes,
+    calendar,
+    cases,
+    catalog,
+    handover,
+    health,
+    heat,
+    incidents,
+    live,
+    ogc,
+    open311,
+    pages,
+    posters,
+    public,
+    routing,
+    tiles,
+    units,
+)
 from api.settings import PROJECT_ROOT, Settings, get_settings
 from api.tiles.cache import TileCache
 from api.workflow import deadlines, supervision

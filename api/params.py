@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone as dt_timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from spatial.errors import InputError
@@ -38,8 +38,8 @@ def clamp_limit(limit: int, maximum: int) -> int:
 # PostgreSQL can hold after a conversion to UTC (a ±14:00 offset moves 9999-12-31 into year 10000)
 # and after a window's days or a deadline's hours are added or taken away. A time outside is a
 # 422 naming its parameter, before any conversion or arithmetic.
-EARLIEST = datetime(1970, 1, 1, tzinfo=dt_timezone.utc)
-LATEST = datetime(2200, 1, 1, tzinfo=dt_timezone.utc)  # excluded
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)  # excluded
 
 
 def check_time(value: datetime, field: str) -> datetime:

@@ -147,7 +147,8 @@ class Routing(BaseModel):
     category: CategoryRef
     patrol_zones: list[PatrolZoneRef]
     units: list[UnitPick] = Field(description="only units the caller may read (as /api/units)")
-    excluded: list[Excluded] = Field(description="units skipped per department; empty unless the caller reads all units")
+    excluded: list[Excluded] = Field(
+        description="units skipped per department; empty unless the caller reads all units")
 
 
 class PublicRouting(BaseModel):

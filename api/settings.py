@@ -111,7 +111,7 @@ class Settings(BaseSettings):
         return value.strip().rstrip("/")
 
     @model_validator(mode="after")
-    def _basemap(self) -> "Settings":
+    def _basemap(self) -> Settings:
         """A preset without what it needs is refused at start, naming the setting."""
         needs = {"tianditu": "tianditu_key", "xyz": "basemap_url", "mbtiles": "basemap_file"}
         missing = needs.get(self.basemap)
@@ -135,7 +135,8 @@ class Settings(BaseSettings):
 
     @property
     def url(self) -> str:
-        """URL of the database the app uses, with the psycopg 3 driver named (alembic's form; ``libpq_url`` for psycopg)."""
+        """URL of the database the app uses, with the psycopg 3 driver named (alembic's form;
+        ``libpq_url`` for psycopg)."""
         if self.database_url:
             return normalise_url(self.database_url)
         return (
@@ -144,7 +145,7 @@ class Settings(BaseSettings):
         )
 
     @model_validator(mode="after")
-    def _secrets(self) -> "Settings":
+    def _secrets(self) -> Settings:
         """Given secrets are checked; missing ones are generated (never in production)."""
         missing = [name for name in secrets_store.GENERATORS if getattr(self, name) is None]
         if missing and self.env == "production":
@@ -162,7 +163,7 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
-    def _production_address(self) -> "Settings":
+    def _production_address(self) -> Settings:
         """QR posters and every link that leaves the server need the address the public reaches."""
         if self.env == "production" and not self.public_url:
             raise ValueError("production needs GRIDGOV_PUBLIC_URL: the https address residents' phones reach "

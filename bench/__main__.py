@@ -8,7 +8,7 @@ import os
 import platform
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -41,7 +41,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--workers", type=int, default=0, help="app workers for sections 3 and 9 (0: one per usable core)")
     p.add_argument("--load-seconds", type=float, default=60.0, help="load test length (60 s)")
     p.add_argument("--load-rate", type=float, default=0.0,
-                   help=f"load test rate, reports/s (0: {LOAD_SHARE * 100:.0f}%% of the throughput measured in section 3)")
+                   help=f"load test rate, reports/s (0: {LOAD_SHARE * 100:.0f}%% of the throughput measured in "
+                        "section 3)")
     p.add_argument("--seed", type=int, default=20261121)
     p.add_argument("--in-place", action="store_true",
                    help="do not clone the database; work in it with a temporary user, cleaned up at the end")
@@ -68,11 +69,12 @@ def machine(report: Report, db, counts: dict) -> None:
     ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     with psycopg.connect(db.dsn, autocommit=True) as conn:
         pg = conn.execute("SHOW server_version").fetchone()[0]
-        postgis = conn.execute("SELECT postgis_lib_version(), postgis_geos_version(), postgis_proj_version()").fetchone()
+        postgis = conn.execute(
+            "SELECT postgis_lib_version(), postgis_geos_version(), postgis_proj_version()").fetchone()
         knobs = dict(conn.execute("""SELECT name, setting || coalesce(unit, '') FROM pg_settings
             WHERE name IN ('shared_buffers', 'work_mem', 'jit', 'max_parallel_workers_per_gather')""").fetchall())
     import shapely
-    report.out(f"gridgov bench  {datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC")
+    report.out(f"gridgov bench  {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC")
     report.out(f"machine     {platform.system()} {platform.release()} {platform.machine()}; {cpu}; "
                f"{cores} cores ({usable} usable); {ram:.1f} GiB RAM")
     report.out(f"python      {platform.python_implementation()} {platform.python_version()}; "
@@ -83,7 +85,8 @@ def machine(report: Report, db, counts: dict) -> None:
     report.out(f"database    PostgreSQL {pg}, PostGIS {postgis[0]} (GEOS {postgis[1]}, PROJ {postgis[2]}); "
                + ", ".join(f"{k} {v}" for k, v in sorted(knobs.items())))
     report.out(f"             {db.mode}")
-    report.out(f"data        {counts['grid']:,} grids, {counts['community']:,} communities, {counts['street']:,} streets, "
+    report.out(f"data        {counts['grid']:,} grids, {counts['community']:,} communities, "
+               f"{counts['street']:,} streets, "
                f"{counts['zone']:,} zones, {counts['patrol_zone']:,} patrol zones, {counts['station']:,} stations, "
                f"{counts['unit']:,} units ({counts['available_units']:,} available), {counts['incident']:,} incidents")
     load = os.getloadavg()
@@ -126,7 +129,7 @@ def main(argv=None) -> int:
         rng = np.random.default_rng(args.seed)
         lons, lats = points_inside(shape, args.points, rng)
         wl, wt = points_inside(shape, single.WARMUP, np.random.default_rng(args.seed + 1))
-        points, warm = list(zip(lons, lats)), list(zip(wl, wt))
+        points, warm = list(zip(lons, lats, strict=True)), list(zip(wl, wt, strict=True))
 
         import logging
 

@@ -61,7 +61,7 @@ def load_layers(settings) -> Layers:
             stations = pd.read_sql(sa.text("SELECT code, zone_code FROM station ORDER BY zone_code, code"), conn)
     finally:
         engine.dispose()
-    grids.sindex, zones.sindex  # build the STRtrees now (part of the one-off load)
+    _ = grids.sindex, zones.sindex  # build the STRtrees now (part of the one-off load)
     return Layers(grids=grids, zones=zones,
                   parent_of=tree.set_index("code")["parent_code"],
                   station_of=stations.drop_duplicates("zone_code").set_index("zone_code")["code"])
@@ -141,11 +141,9 @@ def engine_memory(db, n: int, seed: int) -> dict:
 
 def _engine_memory_main() -> int:
     """``python -m bench.bulk N SEED``: peak RSS of loading the index and routing N points, fresh process."""
-    from api.settings import Settings
     from api.db import tune
-    from api.settings import libpq_url
+    from api.settings import Settings, libpq_url
     from bench.common import PeakRss, district_shape, points_in_bbox
-
     from spatial.routing import route_many
     from spatial.routing_engine import ENGINE
 
@@ -248,11 +246,12 @@ def run(report: Report, db, shape, sizes: list[int], seed: int) -> dict:
              f"{(n / (gp_s + load_s)) / pg_rate:.2f}x", f"{mem['route_mib'] + mem['load_mib']:.0f}", ""],
         ]
         columns = ("idx", "grid_code", "community_code", "street_code", "district_code", "zone_code", "station_code")
-        eng_same = sum(1 for a, b in zip(pg_rows, eng_rows) if tuple(b[c] for c in columns) == tuple(a))
+        eng_same = sum(1 for a, b in zip(pg_rows, eng_rows, strict=True) if tuple(b[c] for c in columns) == tuple(a))
         gp_eng = (n / eng_s) / (n / gp_s)
         checks.append(f"  {n:>7,} points: routing index engine = PostGIS on every column for {eng_same:,}/{n:,}; "
                       f"{gp_eng:.2f}x geopandas sjoin (goal >= 3x); index load {eng_load_s:.2f} s, "
-                      f"{eng_mem['cells']:,} cells, {eng_mem['index_mib']:.0f} MiB arrays, peak RSS +{eng_mem['load_mib']:.0f} "
+                      f"{eng_mem['cells']:,} cells, {eng_mem['index_mib']:.0f} MiB arrays, "
+                      f"peak RSS +{eng_mem['load_mib']:.0f} "
                       f"MiB to load, +{eng_mem['route_mib']:.0f} MiB to route (row dicts included)")
         del eng_rows
         routed = sum(1 for r in pg_rows if r[1] is not None)
@@ -271,7 +270,8 @@ def run(report: Report, db, shape, sizes: list[int], seed: int) -> dict:
         mem = engine_memory(db, n, seed)   # the engine alone (PostGIS would take a minute per run)
         rows.append([f"{n:,}", "spatial.route_many, routing index (one run, fresh process)", f"{mem['route_s']:.3f}",
                      rate(n / mem["route_s"]), "", f"{mem['route_mib']:.0f}", ""])
-        checks.append(f"  {n:>7,} points: engine only, {mem['routed']:,} inside a grid; peak RSS +{mem['load_mib']:.0f} MiB "
+        checks.append(f"  {n:>7,} points: engine only, {mem['routed']:,} inside a grid; "
+                      f"peak RSS +{mem['load_mib']:.0f} MiB "
                       f"to load the index, +{mem['route_mib']:.0f} MiB to route (a list of {n:,} row dicts)")
         results["sizes_engine_only"] = {n: mem}
     conn.close()

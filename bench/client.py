@@ -38,7 +38,7 @@ async def post_all(url: str, clients: int, bodies: list[dict]) -> dict:
             errors.append(f"{status}: {content[:200].decode(errors='replace')}")
 
     try:
-        await asyncio.gather(*(post(c, b) for c, b in zip(connections, payloads[:clients])))
+        await asyncio.gather(*(post(c, b) for c, b in zip(connections, payloads[:clients], strict=False)))
         queue = iter(payloads[clients:])   # shared: each body is taken once
 
         async def worker(conn: AsyncConnection) -> None:

@@ -100,7 +100,7 @@ class PeakRss:
     only shows growth beyond every earlier peak of the process.
     """
 
-    def __enter__(self) -> "PeakRss":
+    def __enter__(self) -> PeakRss:
         self.exact = False
         try:
             with open("/proc/self/clear_refs", "w") as f:

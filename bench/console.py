@@ -14,7 +14,7 @@ import contextlib
 import os
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import h3
 import httpx
@@ -44,7 +44,7 @@ def generate(dsn: str, n: int, seed: int, report: Report) -> float:
         seeds = conn.execute("""SELECT category_code, ST_X(location), ST_Y(location), grid_code, community_code,
             street_code, district_code, zone_code, station_code, patrol_zone_code, tier FROM incident
             WHERE source <> 'open311' ORDER BY id""").fetchall()
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         # reports arrive in time order: so are they written (the heap and the rollup follow it)
         hours = rng.uniform(0, 365 * 24, n)
         hours = np.abs(hours - np.sin((hours % 24) / 24 * 2 * np.pi) * 3)  # more by day than by night
@@ -76,7 +76,7 @@ def generate(dsn: str, n: int, seed: int, report: Report) -> float:
 def heat_latency(report: Report, db, client: httpx.Client, auth: dict, repeat: int) -> None:
     """District-wide viewport, 30 days and a year: our route vs the rollup SQL alone vs a naive
     count over the incidents (the baseline the rollup replaces)."""
-    now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     rows = []
     with psycopg.connect(db.dsn, autocommit=True) as conn:
         rollup_q, _ = psycopg_sql("heat_cells")
@@ -109,7 +109,8 @@ def heat_latency(report: Report, db, client: httpx.Client, auth: dict, repeat: i
                      (f"  rollup SQL alone, {label}", ms(r["p50"]), ms(r["p99"]), "", "1.00x"),
                      (f"  naive count over incidents, {label}", ms(nv["p50"]), ms(nv["p99"]), "",
                       ratio(nv["p50"], r["p50"]))]
-    report.table([f"heatmap (district viewport, zoom {HEAT_ZOOM}, resolution {resolution})", "p50 ms", "p99 ms", "incidents", "vs rollup SQL"], rows)
+    report.table([f"heatmap (district viewport, zoom {HEAT_ZOOM}, resolution {resolution})",
+                  "p50 ms", "p99 ms", "incidents", "vs rollup SQL"], rows)
     report.out("  target: p50 < 50 ms for 30 days")
 
 
@@ -230,7 +231,8 @@ def tiles(report: Report, db, app, client: httpx.Client, auth: dict) -> None:
                     continue
                 for bucket, collection, query in calls:
                     t0 = time.perf_counter()
-                    status, _, _ = tipg_client.get(f"/collections/{collection}/tiles/WebMercatorQuad/{z}/{x}/{y}", query)
+                    status, _, _ = tipg_client.get(
+                        f"/collections/{collection}/tiles/WebMercatorQuad/{z}/{x}/{y}", query)
                     got[bucket].append(time.perf_counter() - t0)
                     if status != 200:
                         raise RuntimeError(f"tipg tile {collection} {z}/{x}/{y} -> {status}")

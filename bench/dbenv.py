@@ -55,7 +55,8 @@ def check_loaded(dsn: str) -> dict[str, int]:
             "SELECT kind, count(*) FROM area WHERE valid_to IS NULL GROUP BY kind").fetchall())
         counts = {k: int(kinds.get(k, 0)) for k in ("district", "street", "community", "grid", "zone", "patrol_zone")}
         for table in ("station", "unit", "incident", "category"):
-            counts[table] = conn.execute(pgsql.SQL("SELECT count(*) FROM {}").format(pgsql.Identifier(table))).fetchone()[0]
+            counts[table] = conn.execute(
+                pgsql.SQL("SELECT count(*) FROM {}").format(pgsql.Identifier(table))).fetchone()[0]
         counts["available_units"] = conn.execute(
             "SELECT count(*) FROM unit WHERE status = 'available'").fetchone()[0]
     return counts

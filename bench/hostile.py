@@ -197,18 +197,18 @@ def run(report: Report, db, seed: int = 20261121) -> None:
     zipped = million_points_zip()
     created = db.created_incidents
     rows = [
-        ("(a) one 12 MP phone JPEG (%.1f MB) (baseline)" % (len(phone) / 1e6),
+        (f"(a) one 12 MP phone JPEG ({len(phone) / 1e6:.1f} MB) (baseline)",
          lambda url, auth: _photo_calls(url, [phone], "p.jpg", "image/jpeg", created)),
         ("(b) four 12 MP phone JPEGs at once",
          lambda url, auth: _photo_calls(url, [phone[:-200] + bytes([i]) * 198 + phone[-2:] for i in range(4)],
                                         "p.jpg", "image/jpeg", created)),
-        ("(c) one 48 MP phone JPEG 8000x6000 (%.1f MB)" % (len(big) / 1e6),
+        (f"(c) one 48 MP phone JPEG 8000x6000 ({len(big) / 1e6:.1f} MB)",
          lambda url, auth: _photo_calls(url, [big], "p.jpg", "image/jpeg", created)),
-        ("(d) one hostile %dx%d RGBA PNG (%d kB)" % (HOSTILE_SIDE, HOSTILE_SIDE, len(bomb) // 1000),
+        (f"(d) one hostile {HOSTILE_SIDE}x{HOSTILE_SIDE} RGBA PNG ({len(bomb) // 1000} kB)",
          lambda url, auth: _photo_calls(url, [bomb], "p.png", "image/png", created)),
         ("(e) four hostile PNGs at once",
          lambda url, auth: _photo_calls(url, [bomb] * 4, "p.png", "image/png", created)),
-        ("(f) layer import: zipped shapefile of %s points (%.1f MB)" % (f"{IMPORT_POINTS:,}", len(zipped) / 1e6),
+        (f"(f) layer import: zipped shapefile of {IMPORT_POINTS:,} points ({len(zipped) / 1e6:.1f} MB)",
          lambda url, auth: _post_calls(url, auth, "/api/areas/import", files={
              "file": ("points.zip", zipped, "application/zip")}, params={
              "layer": "grid", "parent": street, "dry_run": "true"})),

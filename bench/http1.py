@@ -100,7 +100,7 @@ class Connection:
             self.sock.close()
             self.sock = None
 
-    def __enter__(self) -> "Connection":
+    def __enter__(self) -> Connection:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -155,11 +155,13 @@ def run(report: Report, db, base_url: str, points, category: str, n: int,
                   "of floor"], rows)
     report.out("  every request routes, inserts the incident, its first event and its audit row in one statement, "
                "and commits (fsync and synchronous_commit on)")
-    report.out(f"  service layer: api.incidents.report on an autocommit connection of the app's pool; raw floor: route_point.sql + "
+    report.out("  service layer: api.incidents.report on an autocommit connection of the app's pool; "
+               "raw floor: route_point.sql + "
                f"incident_insert.sql + commit through psycopg, {clients} threads in a child process (bench.raw_intake)")
     report.out(f"  HTTP clients: {clients} keep-alive connections from a child process (bench.client on the lean "
                "bench.http1 client: httpx spent 1.7 ms of CPU per POST on these 2 cores), "
-               f"{clients} warm-up requests; HTTP sequential: the same client in this process, {WARMUP} warm-up requests")
+               f"{clients} warm-up requests; HTTP sequential: the same client in this process, "
+               f"{WARMUP} warm-up requests")
     return result
 
 
@@ -195,5 +197,6 @@ def load_test(report: Report, db, served, points, category: str, rate: float, se
                f"5xx: {server_errors}; latency counted from when each request was due (open loop, "
                f"at most {connections} connections)")
     if rss:
-        report.out("  peak RSS per worker: " + ", ".join(f"pid {pid} {mib:.0f} MiB" for pid, mib in sorted(rss.items())))
+        report.out("  peak RSS per worker: "
+                   + ", ".join(f"pid {pid} {mib:.0f} MiB" for pid, mib in sorted(rss.items())))
     return {"lost": lost, "server_errors": server_errors, "latency": lat, "rss": rss, "statuses": statuses}

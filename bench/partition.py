@@ -26,7 +26,8 @@ EDITS = 10
 PLAIN_SQL_CHECK = """
 WITH c AS (SELECT id, geom FROM bench_cells)
 SELECT (SELECT count(*) FROM c WHERE NOT ST_IsValid(geom)) AS invalid,
-       (SELECT count(*) FROM c a JOIN c b ON a.id < b.id AND a.geom && b.geom AND ST_Overlaps(a.geom, b.geom)) AS overlaps,
+       (SELECT count(*) FROM c a JOIN c b
+          ON a.id < b.id AND a.geom && b.geom AND ST_Overlaps(a.geom, b.geom)) AS overlaps,
        (SELECT ST_Area(ST_Difference(ST_GeomFromWKB(%(parent)s, 4326), ST_Union(geom))) FROM c) AS gap_area
 """
 

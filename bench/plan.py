@@ -80,7 +80,8 @@ def run(report, dsn: str, params: dict, plan_path: Path) -> dict:
                          f"{custom_text}\n\n-- generic plan (prepared statement, 6th call on)\n{generic_text}\n",
                          encoding="utf-8")
     custom, s = summarise(custom_doc), summarise(generic_doc)
-    report.out(f"  route_point at ({params['lon']:.5f}, {params['lat']:.5f}), warm caches (full plans: {plan_path.name})")
+    report.out(f"  route_point at ({params['lon']:.5f}, {params['lat']:.5f}), warm caches "
+               f"(full plans: {plan_path.name})")
     report.table(["plan", "planning ms", "execution ms"], [
         ["custom (unprepared; first 5 calls per connection)", f"{custom['planning_ms']:.2f}",
          f"{custom['execution_ms']:.2f}"],

@@ -14,7 +14,7 @@ import secrets
 import sys
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import h3
 import psycopg
@@ -47,13 +47,14 @@ def run(dsn: str, clients: int, job: dict) -> dict:
         routing = shape_routing(doc, lon=body["lon"], lat=body["lat"], x=body["lon"], y=body["lat"],
                                 input_crs="wgs84", tolerance_m=opts["tolerance_m"])
         code = new_tracking_code()
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         row = conn.execute(insert_q, {
             "tracking_code": code, "idempotency_key": None, "request_hash": secrets.token_hex(16),
             "category": body["category"], "description": body["description"], "lon": body["lon"],
             "lat": body["lat"], "accuracy_m": body["accuracy_m"], "input_crs": "wgs84", "source": "web",
             "status": "received", "priority": "normal", "reported_at": now, "due_from": None, "due_at": None,
-            "deadline_spec": None, "due_provisional": False, "h3_cell": h3.latlng_to_cell(body["lat"], body["lon"], H3_RESOLUTION),
+            "deadline_spec": None, "due_provisional": False,
+            "h3_cell": h3.latlng_to_cell(body["lat"], body["lon"], H3_RESOLUTION),
             "routing": routing_json(routing), "reporter_contact": None,
             "reporter_token_hash": hash_token(secrets.token_urlsafe(24)),
             **written_with(routing, tracking_code=code, category=body["category"], source="web", who=REPORTER_WHO),

@@ -49,7 +49,8 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     numeric = [all(_is_number(r[i]) or r[i] in ("", "-") for r in cells[1:]) for i in range(len(headers))]
     lines = []
     for n, row in enumerate(cells):
-        parts = [c.rjust(w) if numeric[i] and n else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))]
+        parts = [c.rjust(w) if numeric[i] and n else c.ljust(w)
+                 for i, (c, w) in enumerate(zip(row, widths, strict=True))]
         lines.append("  ".join(parts).rstrip())
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))

@@ -6,7 +6,8 @@ from sqlalchemy import create_engine, pool
 from api.settings import get_settings
 
 config = context.config
-url = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option("sqlalchemy.url") or get_settings().url
+url = (context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option("sqlalchemy.url")
+       or get_settings().url)
 
 
 def run_migrations_offline() -> None:

@@ -559,7 +559,7 @@ def exact_faces(district, grid_cells):
     pt_idx, cell_idx = tree.query(reps, predicate="within")
     label = np.full(len(faces), -1)
     # lowest grid index wins where approximate cells overlap
-    for p, c in sorted(zip(pt_idx.tolist(), cell_idx.tolist()), reverse=True):
+    for p, c in sorted(zip(pt_idx.tolist(), cell_idx.tolist(), strict=True), reverse=True):
         label[p] = c
     return faces, label
 
@@ -643,7 +643,7 @@ def adjacency(polys) -> dict[int, dict[int, float]]:
     a, b = a[m], b[m]
     shared = shapely.length(shapely.intersection(shapely.boundary(polys[a]), shapely.boundary(polys[b])))
     adj: dict[int, dict[int, float]] = {i: {} for i in range(len(polys))}
-    for i, j, s in zip(a.tolist(), b.tolist(), shared.tolist()):
+    for i, j, s in zip(a.tolist(), b.tolist(), shared.tolist(), strict=True):
         if s > 0:
             adj[i][j] = s
             adj[j][i] = s
@@ -834,7 +834,7 @@ def build_patrol_zones(h: Hierarchy) -> list[dict]:
     label = [s if stems.count(s) == 1 else
              c.name if names.count(c.name) == 1 else
              _stem(STREETS[c.street]["name"]) + c.name
-             for s, c in zip(stems, h.communities)]
+             for s, c in zip(stems, h.communities, strict=True)]
     members = list(range(len(h.communities)))
     first = int(np.argmax(h.comm_hh))
     rows = []
@@ -864,7 +864,7 @@ def build_units(h: Hierarchy, patrol_zones, stations, comm_zone, rng) -> list[di
         rows = [p for p in patrol_zones if p["department_code"] == code]
         per_pz = _largest_remainder([h.comm_hh[p["members"]].sum() for p in rows], n_units, minimum=1)
         seq = 0
-        for p, n in zip(rows, per_pz):
+        for p, n in zip(rows, per_pz, strict=True):
             gidx = np.flatnonzero(np.isin(h.grid_owner, p["members"]))
             gw = h.grid_hh[gidx] / h.grid_hh[gidx].sum()
             for j in range(int(n)):
@@ -1032,7 +1032,7 @@ def build_incidents(rng, grid_geoms, grid_owner, grid_hh, communities) -> gpd.Ge
     t0 = REPORT_START
     iso = lambda s: (t0 + timedelta(seconds=int(s))).strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
     reported_iso = [iso(s) for s in reported]
-    closed_iso = [iso(s) if st == "closed" else None for s, st in zip(closed, status)]
+    closed_iso = [iso(s) if st == "closed" else None for s, st in zip(closed, status, strict=True)]
 
     desc = []
     for i in range(n):

@@ -10,7 +10,9 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import orjson
@@ -32,17 +34,21 @@ ANSWER_COLUMNS = ("grid_code", "community_code", "street_code", "district_code",
 LON_NAMES = ("lon", "lng", "long", "longitude", "x")
 LAT_NAMES = ("lat", "latitude", "y")
 
+Problem = dict[str, int | str]  # {"row": 2, "field": "lon", "reason": "..."}
+
 
 @dataclass
 class Points:
     ids: list[str]
     lons: np.ndarray
     lats: np.ndarray
-    problems: list[dict] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
 
 
-def check_point(row: int, lon, lat, problems: list[dict]) -> tuple[float, float]:
-    """The row's point as floats; what is wrong with it goes into ``problems``."""
+def check_point(row: int, lon: Any, lat: Any, problems: list[Problem]) -> tuple[float, float]:
+    """The row's point as floats; what is wrong with it goes into ``problems``.
+
+    ``lon`` and ``lat`` are whatever the file holds there (text, a JSON value, None): ``float`` tells."""
     try:
         x, y = float(lon), float(lat)
     except (TypeError, ValueError):
@@ -58,7 +64,7 @@ def check_point(row: int, lon, lat, problems: list[dict]) -> tuple[float, float]
     return x, y
 
 
-def _id(row: int, value, problems: list[dict]) -> str:
+def _id(row: int, value: object, problems: list[Problem]) -> str:
     """The row's id as text; a GeoJSON id must be a string or a number (RFC 7946), anything else
     (an object, a list nested 1,000 deep, a boolean) is the row's problem."""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
@@ -86,14 +92,17 @@ def read_csv(text: str) -> Points:
         raise InputError("file", f"row {reader.line_num}: {exc}") from None
 
 
-def _read_rows(reader: csv.DictReader) -> Points:
+def _read_rows(reader: csv.DictReader[str]) -> Points:
     header = {(h or "").strip().lower(): h for h in (reader.fieldnames or [])}
     lon_key = next((header[n] for n in LON_NAMES if n in header), None)
     lat_key = next((header[n] for n in LAT_NAMES if n in header), None)
     if lon_key is None or lat_key is None:
         raise InputError("file", "the CSV header must name a longitude and a latitude column (lon, lat)")
     id_key = header.get("id")
-    ids, lons, lats, problems = [], [], [], []
+    ids: list[str] = []
+    lons: list[float] = []
+    lats: list[float] = []
+    problems: list[Problem] = []
     for n, rec in enumerate(reader, start=2):  # row 1 is the header
         if len(ids) >= MAX_POINTS:
             raise InputError("file", f"at most {MAX_POINTS:,} points in one batch")
@@ -115,7 +124,10 @@ def read_geojson(data: bytes) -> Points:
     features = doc["features"]
     if len(features) > MAX_POINTS:
         raise InputError("file", f"at most {MAX_POINTS:,} points in one batch")
-    ids, lons, lats, problems = [], [], [], []
+    ids: list[str] = []
+    lons: list[float] = []
+    lats: list[float] = []
+    problems: list[Problem] = []
     for n, f in enumerate(features, start=1):
         geom = f.get("geometry") if isinstance(f, dict) else None
         coords = geom.get("coordinates") if isinstance(geom, dict) and geom.get("type") == "Point" else None
@@ -124,7 +136,9 @@ def read_geojson(data: bytes) -> Points:
             x = y = math.nan
         else:
             x, y = check_point(n, coords[0], coords[1], problems)
-        props = f.get("properties") if isinstance(f, dict) and isinstance(f.get("properties"), dict) else {}
+        props = f.get("properties") if isinstance(f, dict) else None
+        if not isinstance(props, dict):
+            props = {}
         fid = f.get("id") if isinstance(f, dict) else None
         ids.append(_id(n, fid if fid is not None else props.get("id", n), problems))
         lons.append(x)
@@ -138,20 +152,22 @@ def to_wgs84(points: Points, input_crs: str) -> Points:
     return points
 
 
-def csv_chunk(ids, lons, lats, rows: list[dict], *, header: bool) -> str:
+def csv_chunk(ids: Sequence[str], lons: np.ndarray, lats: np.ndarray, rows: list[dict[str, Any]], *,
+              header: bool) -> str:
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
     if header:
         w.writerow(("id", "lon", "lat", *ANSWER_COLUMNS))
-    for i, x, y, r in zip(ids, lons, lats, rows):
+    for i, x, y, r in zip(ids, lons, lats, rows, strict=True):
         w.writerow((i, f"{x:.7f}", f"{y:.7f}", *(r.get(c) or "" for c in ANSWER_COLUMNS)))
     return out.getvalue()
 
 
-def geojson_chunk(ids, lons, lats, rows: list[dict], *, first: bool) -> bytes:
+def geojson_chunk(ids: Sequence[str], lons: np.ndarray, lats: np.ndarray, rows: list[dict[str, Any]], *,
+                  first: bool) -> bytes:
     """Features of one chunk, comma-joined; the caller writes the collection's head and tail."""
     feats = [orjson.dumps({"type": "Feature", "id": i, "geometry": {"type": "Point", "coordinates": [x, y]},
                            "properties": {c: r.get(c) for c in ANSWER_COLUMNS}})
-             for i, x, y, r in zip(ids, lons.tolist(), lats.tolist(), rows)]
+             for i, x, y, r in zip(ids, lons.tolist(), lats.tolist(), rows, strict=True)]
     body = b",".join(feats)
     return body if first or not body else b"," + body

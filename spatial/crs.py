@@ -24,9 +24,14 @@ scalar input; ``float(x)`` gives a plain number).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, overload
 
 import numpy as np
 import shapely
+from numpy.typing import ArrayLike, NDArray
+
+if TYPE_CHECKING:  # the shapes shapely.transform takes (types-shapely)
+    from shapely._typing import GeoArray, OptGeoArrayLikeSeq, OptGeoT
 
 __all__ = [
     "A",
@@ -50,6 +55,10 @@ EE = 0.00669342162296594323
 #: Names accepted by :func:`to_wgs84`.
 CRS_NAMES = ("wgs84", "gcj02", "bd09")
 
+Coords = tuple[NDArray[np.float64], NDArray[np.float64]]
+#: A ``(lon, lat) -> (lon, lat)`` conversion of this module.
+Converter = Callable[[ArrayLike, ArrayLike], Coords]
+
 _X_PI = np.pi * 3000.0 / 180.0
 # Bounding box used by every published implementation for "inside China".
 _LON_MIN, _LON_MAX = 72.004, 137.8347
@@ -58,13 +67,12 @@ _INVERSE_TOL = 1e-9  # degrees
 _INVERSE_MAX_ITER = 50
 
 
-def _as_arrays(lon, lat) -> tuple[np.ndarray, np.ndarray]:
-    lon = np.asarray(lon, dtype=np.float64)
-    lat = np.asarray(lat, dtype=np.float64)
-    return np.broadcast_arrays(lon, lat)
+def _as_arrays(lon: ArrayLike, lat: ArrayLike) -> Coords:
+    lon_b, lat_b = np.broadcast_arrays(np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64))
+    return lon_b, lat_b
 
 
-def out_of_china(lon, lat) -> np.ndarray:
+def out_of_china(lon: ArrayLike, lat: ArrayLike) -> NDArray[np.bool_]:
     """Tell whether points lie outside the box where GCJ-02 applies.
 
     Parameters
@@ -114,7 +122,7 @@ def _delta(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return dlon, dlat
 
 
-def wgs84_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> Coords:
     """Convert WGS-84 coordinates to GCJ-02 (AMap, Tencent, Apple in China).
 
     Parameters
@@ -140,7 +148,7 @@ def wgs84_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
     return np.where(outside, lon, lon + dlon), np.where(outside, lat, lat + dlat)
 
 
-def gcj02_to_wgs84(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> Coords:
     """Convert GCJ-02 coordinates to WGS-84, exactly (iterative inverse).
 
     The forward transform is inverted by fixed-point iteration
@@ -182,7 +190,7 @@ def gcj02_to_wgs84(lon, lat) -> tuple[np.ndarray, np.ndarray]:
     return np.where(outside, glon, wlon), np.where(outside, glat, wlat)
 
 
-def gcj02_to_bd09(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+def gcj02_to_bd09(lon: ArrayLike, lat: ArrayLike) -> Coords:
     """Convert GCJ-02 coordinates to Baidu BD-09.
 
     Parameters
@@ -211,7 +219,7 @@ def gcj02_to_bd09(lon, lat) -> tuple[np.ndarray, np.ndarray]:
     return np.where(outside, x, blon), np.where(outside, y, blat)
 
 
-def bd09_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+def bd09_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> Coords:
     """Convert Baidu BD-09 coordinates to GCJ-02.
 
     This is the closed-form inverse published with the forward formula; it
@@ -245,7 +253,7 @@ def bd09_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
     return np.where(outside, blon, glon), np.where(outside, blat, glat)
 
 
-def wgs84_to_bd09(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+def wgs84_to_bd09(lon: ArrayLike, lat: ArrayLike) -> Coords:
     """Convert WGS-84 coordinates to Baidu BD-09 (via GCJ-02).
 
     Parameters
@@ -268,7 +276,7 @@ def wgs84_to_bd09(lon, lat) -> tuple[np.ndarray, np.ndarray]:
     return gcj02_to_bd09(*wgs84_to_gcj02(lon, lat))
 
 
-def bd09_to_wgs84(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+def bd09_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> Coords:
     """Convert Baidu BD-09 coordinates to WGS-84 (via GCJ-02, exact inverse).
 
     Parameters
@@ -291,14 +299,14 @@ def bd09_to_wgs84(lon, lat) -> tuple[np.ndarray, np.ndarray]:
     return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
 
 
-_TO_WGS84: dict[str, Callable] = {
+_TO_WGS84: dict[str, Converter] = {
     "wgs84": lambda lon, lat: _as_arrays(lon, lat),
     "gcj02": gcj02_to_wgs84,
     "bd09": bd09_to_wgs84,
 }
 
 
-def to_wgs84(lon, lat, crs: str) -> tuple[np.ndarray, np.ndarray]:
+def to_wgs84(lon: ArrayLike, lat: ArrayLike, crs: str) -> Coords:
     """Convert coordinates given in a named China datum to WGS-84.
 
     Parameters
@@ -338,7 +346,11 @@ def to_wgs84(lon, lat, crs: str) -> tuple[np.ndarray, np.ndarray]:
     return func(lon, lat)
 
 
-def transform_geometry(geom, func: Callable):
+@overload
+def transform_geometry(geom: OptGeoT, func: Converter) -> OptGeoT: ...
+@overload
+def transform_geometry(geom: OptGeoArrayLikeSeq, func: Converter) -> GeoArray: ...
+def transform_geometry(geom: OptGeoT | OptGeoArrayLikeSeq, func: Converter) -> OptGeoT | GeoArray:
     """Apply a coordinate conversion to shapely geometries.
 
     Parameters

@@ -13,6 +13,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import h3
 
@@ -20,6 +21,8 @@ FINE_RESOLUTION = 9   # the rollup's cells (api.incidents.H3_RESOLUTION)
 COARSEST = 5
 # map zoom -> hexagon resolution: about 20-40 px a hexagon on screen
 ZOOM_TO_RESOLUTION = {10: 5, 11: 6, 12: 7, 13: 8, 14: 9}
+
+GeoJSON = dict[str, Any]  # a GeoJSON object, as orjson writes it
 
 
 def resolution_for_zoom(zoom: int) -> int:
@@ -52,7 +55,7 @@ def aggregate(rows: Iterable[tuple[str, int]], resolution: int,
     return dict(counts)
 
 
-def hexagon(cell: str) -> dict:
+def hexagon(cell: str) -> GeoJSON:
     """The cell's outline as a GeoJSON Polygon (lon, lat; closed ring)."""
     ring = [[round(lng, 7), round(lat, 7)] for lat, lng in h3.cell_to_boundary(cell)]
     return {"type": "Polygon", "coordinates": [ring + ring[:1]]}
@@ -60,10 +63,11 @@ def hexagon(cell: str) -> dict:
 
 def centre(cell: str) -> tuple[float, float]:
     """The cell's centre as (lat, lon)."""
-    return h3.cell_to_latlng(cell)
+    latlng: tuple[float, float] = h3.cell_to_latlng(cell)
+    return latlng
 
 
-def feature_collection(counts: dict[str, int], resolution: int) -> dict:
+def feature_collection(counts: dict[str, int], resolution: int) -> GeoJSON:
     """Hexagons with their counts, largest first, as GeoJSON."""
     features = [{"type": "Feature", "id": cell, "geometry": hexagon(cell),
                  "properties": {"cell": cell, "count": n, "resolution": resolution}}
@@ -105,7 +109,7 @@ class WarningRule:
     alpha: float = 0.01
 
 
-def warnings(recent: dict[str, int], baseline: dict[str, int], rule: WarningRule) -> list[dict]:
+def warnings(recent: dict[str, int], baseline: dict[str, int], rule: WarningRule) -> list[dict[str, Any]]:
     """Places whose count in the recent window is significantly above their own baseline.
 
     ``recent`` and ``baseline`` map a place (a cell or a grid code) to its count in the last
@@ -118,7 +122,7 @@ def warnings(recent: dict[str, int], baseline: dict[str, int], rule: WarningRule
     [('a', 12, 2.0)]
     """
     days_baseline = rule.baseline_weeks * 7
-    out = []
+    out: list[dict[str, Any]] = []  # the caller adds the place's outline and names
     for place, observed in recent.items():
         if observed < rule.min_count:
             continue

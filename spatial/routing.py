@@ -12,14 +12,15 @@ import asyncio
 import json
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
+from numpy.typing import ArrayLike
 from psycopg import AsyncConnection
 
 from spatial import crs as datums
 from spatial.errors import InputError, OutsideServiceArea, SwappedCoordinates, UnknownCode
-from spatial.routing_engine import ENGINE
+from spatial.routing_engine import ENGINE, Snapshot
 from spatial.sqlfiles import sql
 
 INPUT_CRS = ("wgs84", "gcj02", "bd09")
@@ -137,6 +138,7 @@ async def route_point(
         "lon": x, "lat": y, "category": category, "tolerance_m": tolerance,
         "stale_s": options.stale_position_s, "k": options.units_per_department, **sight,
     })
+    assert row is not None  # one row: the document is built FROM (SELECT 1)
     doc = row["doc"] if isinstance(row["doc"], dict) else json.loads(row["doc"])
     shown = {u["code"] for u in doc["units"] if u.pop("shown")}
     if doc["category"] is None:
@@ -155,8 +157,9 @@ def only_units(routing: dict[str, Any], codes: set[str]) -> dict[str, Any]:
     return {**routing, "units": [u for u in routing["units"] if u["code"] in codes], "excluded": []}
 
 
-def shape_routing(doc: dict, *, lon, lat, x, y, input_crs, tolerance_m) -> dict[str, Any]:
-    flags = []
+def shape_routing(doc: dict[str, Any], *, lon: float, lat: float, x: float, y: float, input_crs: str,
+                  tolerance_m: float) -> dict[str, Any]:
+    flags: list[str] = []
     if doc["grid"] is None:
         flags.append("unrouted")
     if len(doc["covering_grids"]) > 1:
@@ -177,7 +180,7 @@ def shape_routing(doc: dict, *, lon, lat, x, y, input_crs, tolerance_m) -> dict[
     }
 
 
-async def route_many(conn: AsyncConnection, lons, lats) -> list[dict[str, Any]]:
+async def route_many(conn: AsyncConnection, lons: ArrayLike, lats: ArrayLike) -> list[dict[str, Any]]:
     """Route arrays of WGS-84 points: from the in-process routing index, boundary points in PostGIS.
 
     Batches of :data:`ENGINE_MIN_POINTS` or more use :mod:`spatial.routing_engine` (reloaded
@@ -212,7 +215,8 @@ async def _route_exact(conn: AsyncConnection, lons: np.ndarray, lats: np.ndarray
     return await sql.fetchall(conn, "route_many", {"lons": lons.tolist(), "lats": lats.tolist()})
 
 
-async def _route_indexed(conn: AsyncConnection, snapshot, lons: np.ndarray, lats: np.ndarray) -> list[dict[str, Any]]:
+async def _route_indexed(conn: AsyncConnection, snapshot: Snapshot, lons: np.ndarray,
+                         lats: np.ndarray) -> list[dict[str, Any]]:
     """Points in cells of the routing index from memory; the rest (boundary cells) exactly in PostGIS.
 
     The PostGIS query is sent first and runs while this process builds the other rows."""
@@ -223,12 +227,13 @@ async def _route_indexed(conn: AsyncConnection, snapshot, lons: np.ndarray, lats
         for _ in range(SEND_YIELDS if pending is not None else 0):
             await asyncio.sleep(0)       # let the query reach the server before the CPU-bound part
         # per pair a row template in route_many.sql's column order; the last one (-1) is overwritten below
-        rows = list(map(dict.copy, map(snapshot.rows.__getitem__, pair.tolist())))
+        templates = cast("tuple[dict[str, Any], ...]", snapshot.rows)  # pair is never one without a template
+        rows = list(map(dict.copy, map(templates.__getitem__, pair.tolist())))
         for idx, row in enumerate(rows, 1):
             row["idx"] = idx
     finally:
         exact = await pending if pending is not None else []
-    for pos, row in zip(missing.tolist(), exact):
+    for pos, row in zip(missing.tolist(), exact, strict=True):
         row["idx"] = pos + 1
         rows[pos] = row
     return rows

@@ -13,9 +13,12 @@ mistaken for a later one); :meth:`RoutingEngine.current` costs one small query.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from psycopg import AsyncConnection
 
 from spatial.routing_index import cell_coords, cell_index
@@ -26,14 +29,14 @@ _MASKS = ((16, 0x0000FFFF0000FFFF), (8, 0x00FF00FF00FF00FF), (4, 0x0F0F0F0F0F0F0
           (2, 0x3333333333333333), (1, 0x5555555555555555))
 
 
-def _spread(v: np.ndarray) -> np.ndarray:
+def _spread(v: np.ndarray) -> NDArray[np.uint64]:
     v = v.astype(np.uint64)
     for shift, mask in _MASKS:
         v = (v | (v << np.uint64(shift))) & np.uint64(mask)
     return v
 
 
-def morton(i: np.ndarray, j: np.ndarray) -> np.ndarray:
+def morton(i: np.ndarray, j: np.ndarray) -> NDArray[np.uint64]:
     """Interleave the bits of two non-negative integer arrays (< 2**32) into uint64 Morton codes."""
     return _spread(i) | (_spread(j) << np.uint64(1))
 
@@ -42,15 +45,16 @@ def morton(i: np.ndarray, j: np.ndarray) -> np.ndarray:
 class Snapshot:
     """One version of the routing index in memory."""
 
-    key: tuple               # (database, version)
+    key: tuple[str, int]     # (database, version)
     max_level: int
     lo: np.ndarray           # uint64, sorted: first Morton code (at max_level) of each cell
     hi: np.ndarray           # uint64: last Morton code of each cell
     pair: np.ndarray         # int32: index into answers per cell
-    answers: tuple           # per pair: dict of COLUMNS values, or None (ask PostGIS)
-    bounds: tuple            # (imin, imax, jmin, jmax) at max_level, inclusive
+    answers: tuple[dict[str, str | None] | None, ...]  # per pair: dict of COLUMNS values, or None (ask PostGIS)
+    bounds: tuple[int, int, int, int]  # (imin, imax, jmin, jmax) at max_level, inclusive
     usable: np.ndarray       # bool per pair, and a trailing False (for -1)
-    rows: tuple = ()         # per pair: {"idx": 0, **answer} (a row template), or None; and a trailing None
+    rows: tuple[dict[str, Any] | None, ...] = ()  # per pair: {"idx": 0, **answer} (a row template), or None
+                                                  # (lookup gives -1 there); and a trailing {} for -1
 
     @property
     def nbytes(self) -> int:
@@ -81,12 +85,14 @@ class Snapshot:
         return out
 
 
-def build_snapshot(rows) -> Snapshot:
+def build_snapshot(rows: Iterable[Mapping[str, Any]]) -> Snapshot:
     """A :class:`Snapshot` from the rows of ``routing_engine_load.sql``."""
     rows = list(rows)
     first = rows[0]
     max_level = int(first["max_level"])
-    parts, pairs, answers = [], [], []
+    parts: list[NDArray[np.int64]] = []
+    pairs: list[NDArray[np.int32]] = []
+    answers: list[dict[str, str | None] | None] = []
     for k, r in enumerate(r for r in rows if r["cells"] is not None):
         cells = np.frombuffer(bytes(r["cells"]), dtype=">i8").astype(np.int64)
         parts.append(cells)
@@ -117,8 +123,9 @@ class RoutingEngine:
     def __init__(self) -> None:
         self.snapshot: Snapshot | None = None
 
-    async def version(self, conn: AsyncConnection) -> tuple:
+    async def version(self, conn: AsyncConnection) -> tuple[str, int]:
         row = await sql.fetchone(conn, "routing_engine_version")
+        assert row is not None  # one row: routing_index_state has exactly one
         return (row["db"], int(row["version"]))
 
     async def current(self, conn: AsyncConnection, *, load: bool = True) -> Snapshot | None:

@@ -20,14 +20,17 @@ write and the rebuild the index has a hole, never a wrong answer.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import psycopg
 import shapely
+from numpy.typing import ArrayLike, NDArray
+from psycopg.rows import DictRow
 from shapely import STRtree
+from shapely.geometry.base import BaseGeometry
 
 from spatial.sqlfiles import sql
 
@@ -40,25 +43,25 @@ INSERT_CHUNK = 200_000
 INDEXED_KINDS = ("grid", "zone")
 
 
-def cell_ids(level, i, j) -> np.ndarray:
+def cell_ids(level: int, i: ArrayLike, j: ArrayLike) -> NDArray[np.int64]:
     """Pack level and integer coordinates into cell ids (int64)."""
     return (np.int64(level) << 50) | (np.asarray(i, dtype=np.int64) << 25) | np.asarray(j, dtype=np.int64)
 
 
-def cell_coords(cells) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def cell_coords(cells: ArrayLike) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
     """Inverse of :func:`cell_ids`: ``(level, i, j)`` arrays."""
-    cells = np.asarray(cells, dtype=np.int64)
-    return cells >> 50, (cells >> 25) & COORD_MASK, cells & COORD_MASK
+    ids = np.asarray(cells, dtype=np.int64)
+    return ids >> 50, (ids >> 25) & COORD_MASK, ids & COORD_MASK
 
 
-def cell_index(lons, lats, level: int) -> tuple[np.ndarray, np.ndarray]:
+def cell_index(lons: ArrayLike, lats: ArrayLike, level: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Integer cell coordinates of WGS-84 points at ``level`` (same arithmetic as the SQL)."""
     scale = 2.0 ** level
     return (np.floor((np.asarray(lons, dtype=np.float64) + 180.0) * scale).astype(np.int64),
             np.floor((np.asarray(lats, dtype=np.float64) + 90.0) * scale).astype(np.int64))
 
 
-def cell_boxes(level: int, i: np.ndarray, j: np.ndarray, margin: float = 0.0):
+def cell_boxes(level: int, i: np.ndarray, j: np.ndarray, margin: float = 0.0) -> NDArray[np.object_]:
     """Shapely boxes of cells at one level, widened by ``margin`` degrees."""
     size = 2.0 ** -level
     x0 = i * size - 180.0
@@ -73,7 +76,7 @@ class Layer:
     codes: np.ndarray
     geoms: np.ndarray
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         shapely.prepare(self.geoms)
         self.tree = STRtree(self.geoms)
 
@@ -83,15 +86,15 @@ class Cells:
     """Index rows: cell id, grid code, zone code (None: outside all), clearance in metres."""
 
     cell: np.ndarray
-    grid: list
-    zone: list
+    grid: list[str | None]
+    zone: list[str | None]
     clearance_m: np.ndarray
 
     def __len__(self) -> int:
         return len(self.cell)
 
 
-def _resolve(layer: Layer, boxes) -> tuple[np.ndarray, np.ndarray]:
+def _resolve(layer: Layer, boxes: NDArray[np.object_]) -> tuple[NDArray[np.bool_], NDArray[np.int64]]:
     """Per box: resolved? and the index of the one polygon it lies within (-1: touches none)."""
     n = len(boxes)
     hit_box, hit_geom = layer.tree.query(boxes, predicate="intersects")
@@ -105,12 +108,14 @@ def _resolve(layer: Layer, boxes) -> tuple[np.ndarray, np.ndarray]:
     return (count == 0) | (owner >= 0), owner
 
 
-def _metres_per_degree(lat_max: np.ndarray) -> np.ndarray:
+def _metres_per_degree(lat_max: np.ndarray) -> NDArray[np.float64]:
     """A lower bound of the metres in one degree (either axis) up to ``|lat| = lat_max`` on WGS-84."""
-    return 0.99 * np.minimum(111_319.49 * np.cos(np.radians(np.minimum(np.abs(lat_max), 89.0))), 110_574.0)
+    metres: NDArray[np.float64] = 0.99 * np.minimum(
+        111_319.49 * np.cos(np.radians(np.minimum(np.abs(lat_max), 89.0))), 110_574.0)
+    return metres
 
 
-def _foreign_boundaries(grids: Layer) -> np.ndarray:
+def _foreign_boundaries(grids: Layer) -> NDArray[np.object_]:
     """Per grid: its boundary plus the boundary of every grid overlapping its interior.
 
     The distance from a point inside grid A (and in no other grid) to any other grid B is at
@@ -121,8 +126,16 @@ def _foreign_boundaries(grids: Layer) -> np.ndarray:
     other = a != b
     a, b = a[other], b[other]
     shared_interior = ~shapely.touches(grids.geoms[a], grids.geoms[b])   # overlapping, within or containing
-    for x, y in zip(a[shared_interior].tolist(), b[shared_interior].tolist()):
+    for x, y in zip(a[shared_interior].tolist(), b[shared_interior].tolist(), strict=True):
         out[x] = shapely.union(out[x], shapely.boundary(grids.geoms[y]))
+    return out
+
+
+def _codes_at(layer: Layer, k: NDArray[np.int64]) -> NDArray[np.object_]:
+    """The layer's code at each index of ``k``, None where it is -1."""
+    out = np.full(len(k), None, dtype=object)
+    hit = k >= 0
+    out[hit] = layer.codes[k[hit]]
     return out
 
 
@@ -141,7 +154,10 @@ def build_cells(grids: Layer, zones: Layer, roots_i: np.ndarray, roots_j: np.nda
     Cells
         The resolved cells; boundary cells at :data:`MAX_LEVEL` are left out.
     """
-    out_cell, out_grid, out_zone, out_clear = [], [], [], []
+    out_cell: list[NDArray[np.int64]] = []
+    out_grid: list[NDArray[np.object_]] = []
+    out_zone: list[NDArray[np.object_]] = []
+    out_clear: list[NDArray[np.float32]] = []
     foreign = _foreign_boundaries(grids) if len(grids.geoms) else np.array([])
     i, j = np.asarray(roots_i, dtype=np.int64), np.asarray(roots_j, dtype=np.int64)
     for level in range(MIN_LEVEL, MAX_LEVEL + 1):
@@ -159,8 +175,8 @@ def build_cells(grids: Layer, zones: Layer, roots_i: np.ndarray, roots_j: np.nda
         if len(done):
             out_cell.append(cell_ids(level, i[done], j[done]))
             g, z = grid[done], zone[done]
-            out_grid.append(np.where(g >= 0, grids.codes[np.maximum(g, 0)] if len(grids.codes) else None, None))
-            out_zone.append(np.where(z >= 0, zones.codes[np.maximum(z, 0)] if len(zones.codes) else None, None))
+            out_grid.append(_codes_at(grids, g))
+            out_zone.append(_codes_at(zones, z))
             clear = np.zeros(len(done), dtype=np.float32)
             inside = np.flatnonzero(g >= 0)
             if len(inside):
@@ -183,38 +199,39 @@ def build_cells(grids: Layer, zones: Layer, roots_i: np.ndarray, roots_j: np.nda
                  np.concatenate(out_clear))
 
 
-def roots_for(bounds: tuple[float, float, float, float], ground=None) -> tuple[np.ndarray, np.ndarray]:
+def roots_for(bounds: tuple[float, ...],
+              ground: BaseGeometry | None = None) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Root cells (:data:`MIN_LEVEL`) over ``bounds``, only those touching ``ground`` if given."""
     xmin, ymin, xmax, ymax = bounds
     (i0, i1), (j0, j1) = cell_index([xmin - EPS_DEG, xmax + EPS_DEG], [ymin - EPS_DEG, ymax + EPS_DEG], MIN_LEVEL)
-    i, j = np.meshgrid(np.arange(i0, i1 + 1), np.arange(j0, j1 + 1))
-    i, j = i.ravel(), j.ravel()
+    grid_i, grid_j = np.meshgrid(np.arange(i0, i1 + 1), np.arange(j0, j1 + 1))
+    i, j = grid_i.ravel(), grid_j.ravel()
     if ground is not None:
         keep = shapely.intersects(cell_boxes(MIN_LEVEL, i, j, EPS_DEG), ground)
         i, j = i[keep], j[keep]
     return i, j
 
 
-def _layers(rows) -> tuple[Layer, Layer]:
-    def layer(kind):
+def _layers(rows: Sequence[Mapping[str, Any]]) -> tuple[Layer, Layer]:
+    def layer(kind: str) -> Layer:
         picked = [r for r in rows if r["kind"] == kind]
         return Layer(np.array([r["code"] for r in picked], dtype=object),
                      np.array(shapely.from_wkb([bytes(r["wkb"]) for r in picked]), dtype=object))
     return layer("grid"), layer("zone")
 
 
-def _envelope(envelope) -> dict:
-    return dict(zip(("xmin", "ymin", "xmax", "ymax"), envelope)) if envelope else \
+def _envelope(envelope: tuple[float, float, float, float] | None) -> dict[str, float | None]:
+    return dict(zip(("xmin", "ymin", "xmax", "ymax"), envelope, strict=True)) if envelope else \
         {"xmin": None, "ymin": None, "xmax": None, "ymax": None}
 
 
 # A step of the rebuild: (query name, parameters, whether its rows are wanted). The rebuild is
 # written once, as a generator of steps that receives each step's rows, and driven on a sync
 # connection (the command line's bulk work) or an async one (an area edit, in its transaction).
-Step = tuple[str, dict, bool]
+Step = tuple[str, dict[str, Any], bool]
 
 
-def _rebuild_steps(ground, say: Callable[[str], None]) -> Generator[Step, Any, int]:
+def _rebuild_steps(ground: BaseGeometry | None, say: Callable[[str], None]) -> Generator[Step, Any, int]:
     t0 = time.perf_counter()
     if ground is not None and ground.is_empty:
         return 0
@@ -252,7 +269,8 @@ def _rebuild_steps(ground, say: Callable[[str], None]) -> Generator[Step, Any, i
     return len(cells)
 
 
-def rebuild(conn: psycopg.Connection, ground=None, progress: Callable[[str], None] | None = None) -> int:
+def rebuild(conn: psycopg.Connection, ground: BaseGeometry | None = None,
+            progress: Callable[[str], None] | None = None) -> int:
     """Rebuild the index for all ground or the root cells touching ``ground``, in the caller's transaction.
 
     Parameters
@@ -276,25 +294,27 @@ def rebuild(conn: psycopg.Connection, ground=None, progress: Callable[[str], Non
     812345
     """
     steps = _rebuild_steps(ground, progress or (lambda _line: None))
-    rows = None
+    rows: list[DictRow] | int | None = None
     try:
         while True:
             name, params, wanted = steps.send(rows)
             rows = sql.fetchall_sync(conn, name, params) if wanted else sql.execute_sync(conn, name, params)
     except StopIteration as done:
-        return done.value
+        written: int = done.value
+        return written
 
 
-async def rebuild_async(conn: psycopg.AsyncConnection, ground=None) -> int:
+async def rebuild_async(conn: psycopg.AsyncConnection, ground: BaseGeometry | None = None) -> int:
     """:func:`rebuild` on an async connection (same transaction)."""
     steps = _rebuild_steps(ground, lambda _line: None)
-    rows = None
+    rows: list[DictRow] | int | None = None
     try:
         while True:
             name, params, wanted = steps.send(rows)
             rows = await sql.fetchall(conn, name, params) if wanted else await sql.execute(conn, name, params)
     except StopIteration as done:
-        return done.value
+        written: int = done.value
+        return written
 
 
 def is_empty(conn: psycopg.Connection) -> bool:

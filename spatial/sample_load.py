@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import h3
 import numpy as np
 import pandas as pd
+import psycopg
 import pyogrio
 import shapely
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
 
 from spatial import routing_index
@@ -29,11 +32,11 @@ AREA_LAYERS = ("district", "street", "community", "grid", "zone", "patrol_zone")
 H3_RESOLUTION = 9
 
 
-def _multi(geoms) -> list[str]:
+def _multi(geoms: Iterable[BaseGeometry]) -> list[str]:
     """WKB hex of MultiPolygons (Polygons promoted)."""
-    out = []
+    out: list[str] = []
     for g in geoms:
-        if g.geom_type == "Polygon":
+        if isinstance(g, shapely.Polygon):
             g = shapely.MultiPolygon([g])
         out.append(shapely.to_wkb(g, hex=True, output_dimension=2))
     return out
@@ -117,7 +120,8 @@ def load_stations_units(conn: Connection, sample_dir: Path = SAMPLE_DIR) -> int:
              AS x(code, name, department_code, station_code, patrol_zone_code, status, lon, lat, age)
         ON CONFLICT (code) DO NOTHING
     """), {c: un[c].tolist() for c in ("code", "name", "department_code", "station_code", "patrol_zone_code", "status")}
-        | {"lon": un.geometry.x.tolist(), "lat": un.geometry.y.tolist(), "age": un["position_age_s"].astype(float).tolist()})
+        | {"lon": un.geometry.x.tolist(), "lat": un.geometry.y.tolist(),
+           "age": un["position_age_s"].astype(float).tolist()})
     return res.rowcount
 
 
@@ -142,7 +146,7 @@ def refresh_unit_fixes(conn: Connection, sample_dir: Path = SAMPLE_DIR) -> int:
     return moved
 
 
-def _tracking_code(sample_id) -> str:
+def _tracking_code(sample_id: object) -> str:
     digest = hashlib.sha256(f"gridgov-sample-{sample_id}".encode()).hexdigest().upper()
     return f"XS-{digest[:4]}-{digest[4:8]}-{digest[8:12]}"
 
@@ -160,16 +164,17 @@ def load_incidents(conn: Connection, sample_dir: Path = SAMPLE_DIR, progress: Ca
     progress(f"routing {len(df)} sample incidents (set-based)")
     routed = pd.DataFrame([dict(r._mapping) for r in conn.execute(
         text(sql.text("route_many")), {"lons": lons.tolist(), "lats": lats.tolist()})])
-    cells = [h3.latlng_to_cell(y, x, H3_RESOLUTION) for x, y in zip(lons, lats)]
+    cells = [h3.latlng_to_cell(y, x, H3_RESOLUTION) for x, y in zip(lons, lats, strict=True)]
 
-    def col(name):
+    def col(name: str) -> list[Any]:
         return [None if pd.isna(v) else v for v in df[name].tolist()]
 
     progress(f"inserting {len(df)} sample incidents")
     res = conn.execute(text("""
         WITH x AS (
             SELECT * FROM unnest(
-                CAST(:key AS text[]), CAST(:tracking AS text[]), CAST(:category AS text[]), CAST(:description AS text[]),
+                CAST(:key AS text[]), CAST(:tracking AS text[]), CAST(:category AS text[]),
+                CAST(:description AS text[]),
                 CAST(:lon AS float8[]), CAST(:lat AS float8[]), CAST(:accuracy AS float8[]), CAST(:source AS text[]),
                 CAST(:status AS text[]), CAST(:priority AS text[]), CAST(:reported AS timestamptz[]),
                 CAST(:closed AS timestamptz[]), CAST(:rating AS int[]), CAST(:h3 AS text[]),
@@ -211,7 +216,8 @@ def load_incidents(conn: Connection, sample_dir: Path = SAMPLE_DIR, progress: Ca
     return int(res.scalar_one())
 
 
-def load_sample(conn: Connection, sample_dir: Path = SAMPLE_DIR, progress: Callable[[str], None] = print) -> dict:
+def load_sample(conn: Connection, sample_dir: Path = SAMPLE_DIR,
+                progress: Callable[[str], None] = print) -> dict[str, int]:
     """Load everything in one transaction (the caller's). Returns counts of new rows."""
     progress("loading departments and categories")
     load_catalog(conn, sample_dir)
@@ -221,6 +227,7 @@ def load_sample(conn: Connection, sample_dir: Path = SAMPLE_DIR, progress: Calla
     units = load_stations_units(conn, sample_dir)
     incidents = load_incidents(conn, sample_dir, progress)
     driver = conn.connection.driver_connection  # the psycopg connection, in the same transaction
+    assert isinstance(driver, psycopg.Connection)
     if areas or routing_index.is_empty(driver):
         progress("building the routing index")
         routing_index.rebuild(driver, progress=progress)

@@ -13,7 +13,6 @@ import socket
 import threading
 import time
 from contextlib import contextmanager
-from pathlib import Path
 
 import psycopg
 import pytest

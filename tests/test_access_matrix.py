@@ -22,9 +22,10 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 import jwt
 import pytest
@@ -48,7 +49,8 @@ SENDERS = frozenset({"admin", "dispatcher"})  # sending units needs seeing them
 UNIT_STEPS = frozenset({"admin", "dispatcher", "officer"})  # dispatchers record steps reported by radio
 VERIFIERS = frozenset({"admin", "dispatcher", "grid_worker"})
 SUPERVISORS = frozenset({"admin", "dispatcher", "analyst"})
-MAP_READERS = frozenset({"admin", "dispatcher", "grid_manager", "grid_worker", "analyst", "officer"})  # officers navigate by the map
+# officers navigate by the map
+MAP_READERS = frozenset({"admin", "dispatcher", "grid_manager", "grid_worker", "analyst", "officer"})
 
 # (method, path) -> PUBLIC or the exact set of roles the route admits (admin included).
 RULES: dict[tuple[str, str], str | frozenset[str]] = {
@@ -647,7 +649,7 @@ class Exact:
     times: set[datetime]
 
     @classmethod
-    def of(cls, engine) -> "Exact":
+    def of(cls, engine) -> Exact:
         with engine.connect() as conn:
             rows = conn.execute(sa.text("SELECT ST_X(location), ST_Y(location) FROM incident")).all()
             times = conn.execute(sa.text("""

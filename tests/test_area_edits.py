@@ -410,8 +410,7 @@ def test_a_reshape_with_coordinates_nested_too_deep_names_the_field(client, engi
     RecursionError in shapely before) and 1,000 more (past the JSON parser's limit) are refused
     naming the field too, never a 500."""
     code = sorted(grids_of(engine, communities[5]))[2]
-    body = ('{"op": "reshape", "code": "%s", "geometry": {"type": "Polygon", "coordinates": %s}}'
-            % (code, _nested(depth)))
+    body = f'{{"op": "reshape", "code": "{code}", "geometry": {{"type": "Polygon", "coordinates": {_nested(depth)}}}}}'
     res = client.post("/api/areas/edits/preview", content=body.encode(),
                       headers={**admin, "Content-Type": "application/json"})
     assert res.status_code == 422, res.text[:300]
@@ -463,4 +462,5 @@ def test_retiring_a_patrol_zone_hands_its_open_cases_to_the_neighbour_beat(clien
         event = _rows(conn, "SELECT data FROM incident_event WHERE incident_id = :i AND kind = 'rerouted'",
                       i=open_case["id"])
     assert beats == {open_case["id"]: p["heir"], closed["id"]: p["gone"]}
-    assert event and event[0]["data"]["from_patrol_zone"] == p["gone"] and event[0]["data"]["to_patrol_zone"] == p["heir"]
+    assert event and event[0]["data"]["from_patrol_zone"] == p["gone"]
+    assert event[0]["data"]["to_patrol_zone"] == p["heir"]

@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 import zipfile
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import geopandas as gpd
 import numpy as np
@@ -234,7 +234,7 @@ def test_changed_name_saves_the_next_version_and_as_of_export_shows_the_old(clie
     frame = _frame(_export(client, manager, street), ".gpkg", tmp_path)
     code, old_name = frame.loc[0, "code"], frame.loc[0, "name"]
     frame.loc[0, "name"] = old_name + "（更名）"
-    before = datetime.now(timezone.utc) - timedelta(seconds=1)
+    before = datetime.now(UTC) - timedelta(seconds=1)
     res = _import(client, manager, street, _write(frame, tmp_path), "x.gpkg", dry_run=False, reason="rename test")
     assert res.status_code == 200, res.text
     report = res.json()
@@ -479,7 +479,7 @@ def test_split_by_file_creates_new_codes_retires_the_old_and_as_of_export_shows_
                                "parent_code": [frame.loc[5, "parent_code"]] * 2}, geometry=[west, east], crs=4326)
     kept = frame.drop(index=5)[["code", "name", "parent_code", "geometry"]]
     edited = gpd.GeoDataFrame(list(kept.to_dict("records")) + list(halves.to_dict("records")), crs=4326)
-    before = datetime.now(timezone.utc) - timedelta(seconds=1)
+    before = datetime.now(UTC) - timedelta(seconds=1)
     res = _import(client, manager, street, _write(edited, tmp_path), "split.gpkg", dry_run=False,
                   retire_missing="true")
     assert res.status_code == 200, res.text

@@ -248,7 +248,7 @@ def test_fifty_desks_racing_for_one_unit_one_wins(client, live_server, place, ma
     statuses = [client.get(f"/api/incidents/{cid}", headers=desks[0]).json()["status"] for cid in ids]
     assert statuses.count("dispatched") == 1 and statuses.count("triaged") == 49
     # the desk may still send a busy unit when it says so
-    other = next(cid for cid, s in zip(ids, statuses) if s == "triaged")
+    other = next(cid for cid, s in zip(ids, statuses, strict=True) if s == "triaged")
     case = act(client, desks[0], other, "dispatch", units=[unit], allow_busy=True)
     assert case["assignments"][0]["exclusive"] is False
 

@@ -67,8 +67,8 @@ def files(tmp_path):
             info.size = len(data.encode())
             tar.addfile(info, io.BytesIO(data.encode()))
     return {"good_csv": good_csv, "header_only": header_only, "broken_json": broken_json, "not_gpkg": not_gpkg,
-            "grid": grid, "schedule": schedule, "archive": archive, "missing": tmp_path / "missing.csv", "under_a_file": a_file / "out",
-            "out": tmp_path}
+            "grid": grid, "schedule": schedule, "archive": archive, "missing": tmp_path / "missing.csv",
+            "under_a_file": a_file / "out", "out": tmp_path}
 
 
 def run(monkeypatch, capsys, url: str, argv: list[str]) -> tuple[int, str, str]:
@@ -112,7 +112,8 @@ def test_every_command_says_in_one_line_that_the_database_is_down(monkeypatch, c
         ("apikey", "list"): [], ("apikey", "revoke"): ["an app"],
         ("import",): [files["grid"], "--layer", "grid", "--parent", "330503"],
         ("export",): ["--layer", "grid", "--out", files["out"] / "grids.gpkg"],
-        ("categories",): [], ("secrets", "rotate"): ["contact"], ("backup",): [files["out"] / "new-backup.tar"], ("restore",): [files["archive"]],
+        ("categories",): [], ("secrets", "rotate"): ["contact"], ("backup",): [files["out"] / "new-backup.tar"],
+        ("restore",): [files["archive"]],
         ("db", "status"): [],
     }
     assert set(commands) | NOT_RUN == leaf_commands(), "a command was added: say here how it fails"

@@ -31,8 +31,9 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import quote, urlencode
 
 import pytest
@@ -160,11 +161,11 @@ class Base:
     json: dict[str, Any] | None = None
     form: dict[str, str] | None = None
     files: dict[str, bytes] | None = None
-    fresh: Callable[[str, str], "Base"] | None = None
+    fresh: Callable[[str, str], Base] | None = None
     csv: dict[str, str] | None = None  # a valid CSV row (column -> cell), for a body that may be CSV
     json_for: dict[str, dict[str, Any]] = field(default_factory=dict)  # property -> the body that has it
 
-    def for_request(self, where: str, name: str) -> "Base":
+    def for_request(self, where: str, name: str) -> Base:
         return self.fresh(where, name) if self.fresh else self
 
 
@@ -194,7 +195,8 @@ def world(client, engine, make_user, login):
     def fresh_refresh(where: str, name: str) -> Base:
         if (where, name) == ("json", "refresh_token") or where == "json_body":
             return Base(json={"refresh_token": "x" * 40})  # replaced by the hostile value: no login needed
-        res = client.post("/api/auth/token", data=dict(zip(("username", "password"), make_user("analyst", DISTRICT))))
+        user, password = make_user("analyst", DISTRICT)
+        res = client.post("/api/auth/token", data={"username": user, "password": password})
         assert res.status_code == 200, res.text
         return Base(json={"refresh_token": res.json()["refresh_token"]})
 

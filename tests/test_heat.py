@@ -4,7 +4,7 @@ date by every write; early warning flags a spike with its figures; repeat compla
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import h3
 import pytest
@@ -55,7 +55,8 @@ def test_filters_match_the_plain_count(client, admin, engine):
 
 def test_a_street_dispatcher_counts_only_its_street(client, make_user, login, engine):
     with engine.connect() as conn:
-        street = conn.execute(sa.text("SELECT street_code FROM incident GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")).scalar()
+        street = conn.execute(sa.text(
+            "SELECT street_code FROM incident GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")).scalar()
     headers = login(*make_user("dispatcher", street))
     assert served_counts(client, headers, resolution=8) == plain_counts(engine, 8, "street_code = :s", s=street)
 
@@ -115,7 +116,7 @@ def test_the_rollup_follows_every_write(client, admin, engine):
     with engine.connect() as conn:
         spot = conn.execute(sa.text("""SELECT ST_X(ST_PointOnSurface(geom)) AS lon, ST_Y(ST_PointOnSurface(geom)) AS lat
             FROM area WHERE kind = 'grid' AND valid_to IS NULL ORDER BY code LIMIT 1""")).mappings().one()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     window = {"from": (now - timedelta(hours=2)).isoformat(), "to": (now + timedelta(hours=2)).isoformat(),
               "resolution": 9, "category": "noise"}
     cell = h3.latlng_to_cell(spot["lat"], spot["lon"], 9)
@@ -190,7 +191,7 @@ def test_repeat_complaints_are_listed_per_grid(client, admin, engine):
         res = client.post("/api/incidents", json={"category": "illegal_parking", "lon": grid["lon"] + dx,
                                                   "lat": grid["lat"]})
         assert res.status_code == 201, res.text
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     doc = client.get("/api/heatmap/repeats", params={"from": (now - timedelta(hours=1)).isoformat(),
                                                      "to": (now + timedelta(hours=1)).isoformat()},
                      headers=admin).json()

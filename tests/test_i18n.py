@@ -189,7 +189,8 @@ def test_the_hand_over_sheet_is_written_in_the_language_asked_for(client, make_u
     headers = login(*make_user("dispatcher", "330503"))
     zh = client.get(f"/api/incidents/{cid}/handover", headers=headers).text
     en = client.get(f"/api/incidents/{cid}/handover?lang=en", headers=headers).text
-    by_header = client.get(f"/api/incidents/{cid}/handover", headers={**headers, "Accept-Language": "en-GB,en;q=0.9"}).text
+    by_header = client.get(f"/api/incidents/{cid}/handover",
+                           headers={**headers, "Accept-Language": "en-GB,en;q=0.9"}).text
     assert "交办单" in zh and "Hand-over sheet" not in zh and "lang='zh-CN'" in zh
     assert "Hand-over sheet" in en and "交办单" not in en and "lang='en'" in en
     assert by_header == en

@@ -8,8 +8,8 @@ import json
 import re
 import uuid
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 import chinese_calendar
 import h3
@@ -141,7 +141,8 @@ def test_report_outside_every_grid_is_kept_unrouted_with_nearest_grid(client, ad
         lon, lat = conn.execute(sa.text("""
             WITH v AS (SELECT (ST_DumpPoints(geom)).geom AS p FROM area WHERE kind = 'district' AND valid_to IS NULL),
                  e AS (SELECT p FROM v ORDER BY ST_X(p) DESC LIMIT 1)
-            SELECT ST_X(q), ST_Y(q) FROM (SELECT ST_Project(p::geography, 5000, radians(90))::geometry AS q FROM e) s""")).one()
+            SELECT ST_X(q), ST_Y(q)
+            FROM (SELECT ST_Project(p::geography, 5000, radians(90))::geometry AS q FROM e) s""")).one()
     before = count_incidents(engine)
     res = client.post("/api/incidents", json={"category": "garbage", "lon": lon, "lat": lat})
     assert res.status_code == 201, res.text

@@ -13,7 +13,6 @@ import time
 from datetime import datetime
 
 import httpx
-
 import pytest
 import sqlalchemy as sa
 
@@ -194,8 +193,10 @@ def test_unit_moves_reach_only_those_who_may_read_the_unit(live_server, http, ma
             JOIN area z ON z.code = st.zone_code AND z.valid_to IS NULL
             ORDER BY u.code LIMIT 1""")).mappings().one()
         outside = conn.execute(sa.text("""SELECT code FROM area WHERE kind = 'street' AND valid_to IS NULL
-            AND NOT (code = ANY(area_lineage(:zone))) ORDER BY code LIMIT 1"""), {"zone": unit["zone_code"]}).scalar_one()
-        spot = conn.execute(sa.text("""SELECT ST_X(ST_PointOnSurface(g.geom)) AS lon, ST_Y(ST_PointOnSurface(g.geom)) AS lat
+            AND NOT (code = ANY(area_lineage(:zone))) ORDER BY code LIMIT 1"""),
+            {"zone": unit["zone_code"]}).scalar_one()
+        spot = conn.execute(sa.text("""
+            SELECT ST_X(ST_PointOnSurface(g.geom)) AS lon, ST_Y(ST_PointOnSurface(g.geom)) AS lat
             FROM area g WHERE g.kind = 'grid' AND g.valid_to IS NULL AND :s = ANY(area_lineage(g.code))
             ORDER BY g.code LIMIT 1"""), {"s": outside}).mappings().one()
     admin = bearer(http, make_user, "admin", "330503")

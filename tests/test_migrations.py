@@ -36,4 +36,5 @@ def test_down_and_up_again_then_the_sample_reloads_as_a_no_op(database_url, engi
     assert "incidents 0" in out and "areas 0" in out, out
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM incident")).scalar_one() == before
-        assert conn.execute(sa.text("SELECT count(*) FROM incident WHERE idempotency_key LIKE 'sample:%'")).scalar_one() > 0
+        assert conn.execute(sa.text(
+            "SELECT count(*) FROM incident WHERE idempotency_key LIKE 'sample:%'")).scalar_one() > 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from datetime import UTC
 from urllib.parse import parse_qs, urlsplit
 
 import pyogrio
@@ -258,12 +259,12 @@ def test_ogr2ogr_copies_every_grid(live_server, gdal_env, grid_count, tmp_path):
 
 def test_datetime_instant_shows_the_boundaries_as_they_were(client, admin, engine):
     import json as _json
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     with engine.connect() as conn:
         g = conn.execute(sa.text("SELECT code, name, parent_code, ST_AsGeoJSON(geom, 15) AS geom FROM area "
                                  "WHERE kind = 'grid' AND valid_to IS NULL ORDER BY code DESC LIMIT 1")).one()
-    before = (datetime.now(timezone.utc) - timedelta(seconds=1)).isoformat()
+    before = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
     doc = {"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": _json.loads(g.geom),
                                                       "properties": {"code": g.code, "name": g.name + "（新）"}}]}
     res = client.post("/api/areas/import", params={"layer": "grid", "parent": g.parent_code, "dry_run": "false"},

@@ -11,7 +11,7 @@ import socket
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -26,7 +26,8 @@ BASE = "/open311/v2"
 DISTRICT = "330503"
 FORMATS = ("json", "xml")
 TRACKING = re.compile(r"^X[A-Z]-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$")
-CONTACT = {"email": "zhang.san@example.cn", "phone": "13800138000", "first_name": "Xiaolan-q7", "last_name": "Ouyang-q7",
+CONTACT = {"email": "zhang.san@example.cn", "phone": "13800138000", "first_name": "Xiaolan-q7",
+           "last_name": "Ouyang-q7",
            "account_id": "acct-778899", "device_id": "device-445566"}
 SECRET_TEXT = "楼道里堆满纸箱，住在302室的王阿姨说"  # a description: never published
 
@@ -182,7 +183,8 @@ def test_service_definitions(client, fmt):
 # --------------------------------------------------------------------------- posting a request
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_post_goes_through_intake_and_answers_a_public_id_and_the_tracking_code(client, engine, settings, api_key, point, fmt):
+def test_post_goes_through_intake_and_answers_a_public_id_and_the_tracking_code(client, engine, settings, api_key,
+                                                                                point, fmt):
     res = post(client, fmt, api_key=api_key, service_code="noise", description="夜里施工", **point,
                jurisdiction_id=DISTRICT)
     assert res.status_code == 201, res.text
@@ -355,7 +357,8 @@ def test_unknown_ids_tokens_and_jurisdictions_are_404(client, api_key, point, po
     expect_error(client.get(f"{BASE}/requests/XA-2345-6789-ABCD.{fmt}"), 404, fmt, "XA-2345-6789-ABCD")
     expect_error(client.get(f"{BASE}/tokens/not-a-token.{fmt}"), 404, fmt, "token")
     code = posted["service_request_id"]
-    for path in ("discovery", "services", "services/noise", "requests", f"requests/{code}", f"tokens/{posted['token']}"):
+    for path in ("discovery", "services", "services/noise", "requests", f"requests/{code}",
+                 f"tokens/{posted['token']}"):
         res = client.get(f"{BASE}/{path}.{fmt}", params={"jurisdiction_id": DISTRICT})
         assert res.status_code == 200, (path, res.text)
         if path != "discovery":  # discovery describes the endpoint, whatever the jurisdiction
@@ -414,7 +417,7 @@ def test_request_filters(client, api_key, point, posted, fmt):
     assert 0 < len(recent) <= 1000
     times = [datetime.fromisoformat(r["requested_datetime"]) for r in recent]
     assert times == sorted(times, reverse=True)
-    assert min(times) >= datetime.now(timezone.utc) - timedelta(days=90, hours=1)
+    assert min(times) >= datetime.now(UTC) - timedelta(days=90, hours=1)
 
 
 def test_date_window_uses_the_hour_shown(client, engine):
@@ -491,7 +494,7 @@ def test_georeport_client_unchanged(live_server, api_key, point, fmt):
         recent = client.get_service_requests(service_code="other", status="open")
         recent = recent if isinstance(recent, list) else [recent]
         assert code in {r["service_request_id"] for r in recent}
-        start = (datetime.now(timezone.utc) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        start = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
         assert client.get_service_requests(start_date=start, service_code="other")
 
     with pytest.raises(http.HTTPError) as failed:

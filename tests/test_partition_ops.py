@@ -6,8 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import shapely
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from shapely import LineString, box
 
 from spatial.errors import InputError

@@ -12,7 +12,6 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from api.main import create_app
-from api.settings import Settings
 
 DISTRICT = "330503"
 PHONE = "13912345678"

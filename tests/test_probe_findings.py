@@ -177,7 +177,8 @@ def test_login_time_does_not_tell_whether_a_username_exists(client, make_user, m
     hasher = passwords._hasher()
     checked: list[str] = []
     real_verify = hasher.verify
-    monkeypatch.setattr(hasher, "verify", lambda password, hashed: checked.append(hashed) or real_verify(password, hashed))
+    monkeypatch.setattr(hasher, "verify",
+                        lambda password, hashed: checked.append(hashed) or real_verify(password, hashed))
 
     def attempts(username):
         checked.clear()
@@ -376,7 +377,8 @@ def test_request_hash_is_keyed(client, engine, spot):
     from api.schemas import IncidentIn
     unkeyed = hashlib.sha256(json.dumps(IncidentIn(**body).model_dump(), sort_keys=True).encode()).hexdigest()
     with engine.connect() as conn:
-        stored = conn.execute(sa.text("SELECT request_hash, idempotency_key FROM incident ORDER BY id DESC LIMIT 1")).one()
+        stored = conn.execute(sa.text(
+            "SELECT request_hash, idempotency_key FROM incident ORDER BY id DESC LIMIT 1")).one()
     assert stored.request_hash != unkeyed and len(stored.request_hash) == 64
     assert stored.idempotency_key != key and key not in stored.idempotency_key
 

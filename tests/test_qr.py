@@ -168,7 +168,8 @@ def test_a_poster_of_a_grid_split_since_still_takes_reports_for_the_grids_that_t
     piece = next(f for f in saved.json()["affected"]["features"] if f["properties"]["change"] == "created")
     inside = shapely.geometry.shape(piece["geometry"]).representative_point()
     res = client.post("/api/incidents", json={"category": "garbage", "lon": inside.x, "lat": inside.y, "source": "qr",
-                                              "qr_grid": grid["code"], "qr_sig": qr.signature(settings.qr_key, grid["code"])})
+                                              "qr_grid": grid["code"],
+                                              "qr_sig": qr.signature(settings.qr_key, grid["code"])})
     assert res.status_code == 201, res.text
     routing = res.json()["routing"]
     assert routing["grid"]["code"] == piece["properties"]["code"]

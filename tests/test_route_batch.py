@@ -27,7 +27,8 @@ def points(engine):
         xmin, ymin, xmax, ymax = conn.execute(sa.text("""SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)
             FROM (SELECT ST_Extent(geom) e FROM area WHERE kind = 'district' AND valid_to IS NULL) x""")).one()
     rng = np.random.default_rng(7)
-    return [(float(x), float(y)) for x, y in zip(rng.uniform(xmin, xmax, 600), rng.uniform(ymin, ymax, 600))]
+    return [(float(x), float(y))
+            for x, y in zip(rng.uniform(xmin, xmax, 600), rng.uniform(ymin, ymax, 600), strict=True)]
 
 
 def covering_grid(engine, pts) -> list[str | None]:
@@ -55,7 +56,7 @@ def test_geojson_in_geojson_out_and_gcj02_converted(client, dispatcher, engine, 
     gx, gy = datums.wgs84_to_gcj02(np.array([p[0] for p in pts]), np.array([p[1] for p in pts]))
     doc = {"type": "FeatureCollection", "features": [
         {"type": "Feature", "id": f"f{i}", "geometry": {"type": "Point", "coordinates": [float(x), float(y)]},
-         "properties": {}} for i, (x, y) in enumerate(zip(gx, gy))]}
+         "properties": {}} for i, (x, y) in enumerate(zip(gx, gy, strict=True))]}
     res = client.post("/api/route/batch", params={"crs": "gcj02"}, content=orjson.dumps(doc),
                       headers={**dispatcher, "Content-Type": "application/geo+json"})
     assert res.status_code == 200, res.text

@@ -7,7 +7,6 @@ geopandas spatial join on the same layers.
 
 from __future__ import annotations
 
-import asyncio
 import math
 
 import geopandas as gpd
@@ -18,7 +17,7 @@ import sqlalchemy as sa
 from pyproj import Geod, Transformer
 
 from spatial import crs as datums
-from spatial.routing import RoutingOptions, route_many, route_point
+from spatial.routing import route_many, route_point
 from tests import pg_support as pg
 
 GEOD = Geod(ellps="WGS84")
@@ -74,7 +73,8 @@ def grids_utm(grids) -> gpd.GeoDataFrame:
 def parents(engine) -> dict[str, str | None]:
     with engine.connect() as conn:
         return dict(conn.execute(sa.text(
-            "SELECT code, parent_code FROM area WHERE valid_to IS NULL AND kind IN ('grid', 'community', 'street')")).all())
+            "SELECT code, parent_code FROM area WHERE valid_to IS NULL "
+            "AND kind IN ('grid', 'community', 'street')")).all())
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +139,7 @@ def test_points_inside_grids_get_their_grid_hierarchy_zone_and_station(
         return [await route_point(conn, p["lon"], p["lat"], CATEGORY) for p in interior_points]
 
     docs = run_async(settings, route_all)
-    for p, doc in zip(interior_points, docs):
+    for p, doc in zip(interior_points, docs, strict=True):
         here = shapely.Point(TO_UTM.transform(p["lon"], p["lat"]))
         gap = grids_utm.loc[grids_utm["code"] != p["code"]].distance(here).min()  # to any other grid
         assert abs(gap - 20.0) > 0.5, "ambiguous probe"
@@ -197,7 +197,7 @@ def edge_probe(grids_utm):
             lines = [g for g in shapely.get_parts(shared) if g.geom_type == "LineString"]
             for line in lines:
                 xy = np.asarray(line.coords)
-                for (x0, y0), (x1, y1) in zip(xy[:-1], xy[1:]):
+                for (x0, y0), (x1, y1) in zip(xy[:-1], xy[1:], strict=True):
                     length = math.hypot(x1 - x0, y1 - y0)
                     if length < 150:
                         continue
@@ -248,7 +248,7 @@ def test_gps_accuracy_widens_the_boundary_tolerance(client, headers, edge_probe,
     assert "near_boundary" in wide["flags"]
     cands = {c["code"]: c["distance_m"] for c in wide["candidates"]}
     assert cands[edge_probe["b"]] == pytest.approx(40.0, abs=0.2)
-    within = {c for c, g in zip(grids_utm["code"], grids_utm.geometry)
+    within = {c for c, g in zip(grids_utm["code"], grids_utm.geometry, strict=True)
               if g.distance(edge_probe["p40_utm"]) <= 59.5}
     assert within <= set(cands) and all(d <= 60.0 for d in cands.values())
 
@@ -315,7 +315,8 @@ def eligible_units(engine, department: str, stale_s: int):
             SELECT code, status, ST_X(position) AS lon, ST_Y(position) AS lat
             FROM unit
             WHERE department_code = :d AND status = 'available' AND position IS NOT NULL
-              AND position_at >= now() - make_interval(secs => :s)"""), {"d": department, "s": stale_s}).mappings().all()
+              AND position_at >= now() - make_interval(secs => :s)"""),
+            {"d": department, "s": stale_s}).mappings().all()
 
 
 @pytest.fixture(scope="module")
@@ -378,7 +379,8 @@ def test_a_busy_or_stale_unit_is_no_longer_picked(client, headers, engine, setti
                 conn.execute(sa.text("UPDATE unit SET position_at = now() - make_interval(secs => :s) WHERE code = :c"),
                              {"c": first["code"], "s": settings.stale_position_s + 60})
             else:
-                conn.execute(sa.text("UPDATE unit SET status = :st WHERE code = :c"), {"c": first["code"], "st": change})
+                conn.execute(sa.text("UPDATE unit SET status = :st WHERE code = :c"),
+                             {"c": first["code"], "st": change})
         after = get_route(client, headers, lon=lon, lat=lat, category=CATEGORY)
         codes = [u["code"] for u in after["units"] if u["department"] == dept]
         assert first["code"] not in codes

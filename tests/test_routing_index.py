@@ -49,7 +49,7 @@ async def exact_async(conn, xs, ys) -> list[tuple]:
 def route_point_grids(conn, xs, ys, tolerance_m=20.0) -> list[tuple]:
     """Grid and candidate codes from ``route_point.sql`` itself, one call per point."""
     out = []
-    for x, y in zip(xs, ys):
+    for x, y in zip(xs, ys, strict=True):
         doc = conn.execute(sa.text(sql.text("route_point")), {"lon": float(x), "lat": float(y), "category": "noise",
                                                 "tolerance_m": tolerance_m, "stale_s": 1800, "k": 1,
                                                 **EVERY_UNIT}).scalar_one()
@@ -68,7 +68,7 @@ CANDIDATES = sa.text("""
 def assert_route_point_agrees(conn, xs, ys, tolerance_m=20.0):
     got = route_point_grids(conn, xs, ys, tolerance_m)
     want = exact_sync(conn, xs, ys)
-    for (grid, candidates, covering), (exact_grid, _), x, y in zip(got, want, xs, ys):
+    for (grid, candidates, covering), (exact_grid, _), x, y in zip(got, want, xs, ys, strict=True):
         assert grid == exact_grid, (x, y)
         covers = conn.execute(sa.text(
             "SELECT coalesce(array_agg(code ORDER BY code), '{}') FROM area WHERE kind = 'grid' AND valid_to IS NULL "
@@ -117,7 +117,7 @@ def shared_edge_points(layers):
     tree = shapely.STRtree(geoms)
     a, b = tree.query(geoms, predicate="touches")
     lines = []
-    for i, j in zip(a.tolist(), b.tolist()):
+    for i, j in zip(a.tolist(), b.tolist(), strict=True):
         if i < j:
             shared = shapely.intersection(geoms[i].boundary, geoms[j].boundary)
             lines += [g for g in shapely.get_parts(shapely.line_merge(shared)) if g.geom_type == "LineString"]
@@ -335,7 +335,7 @@ def test_partition_edit_keeps_index_exact_in_transaction_after_commit_and_elsewh
                 assert ENGINE.snapshot.key == await ENGINE.version(conn)    # the engine reloaded in the transaction
                 assert [(r["grid_code"], r["zone_code"]) for r in fast] == await exact_async(conn, xs, ys)
                 assert fast == await _route_exact(conn, xs, ys)
-                assert {r["grid_code"] for r, s in zip(fast, inside_strip) if s} == {a["code"]}
+                assert {r["grid_code"] for r, s in zip(fast, inside_strip, strict=True) if s} == {a["code"]}
                 # the watcher's transaction does not see the edit yet: its engine copy stays as it was
                 assert (await other.current(watcher)).key == before_key
                 await watcher.rollback()
@@ -345,7 +345,7 @@ def test_partition_edit_keeps_index_exact_in_transaction_after_commit_and_elsewh
             assert snap.key != before_key
             pair = snap.lookup(xs, ys)
             exact = await exact_async(watcher, xs, ys)
-            for k, want in zip(pair.tolist(), exact):
+            for k, want in zip(pair.tolist(), exact, strict=True):
                 if k >= 0:
                     assert (snap.answers[k]["grid_code"], snap.answers[k]["zone_code"]) == want
             assert (pair >= 0).mean() > 0.8
@@ -363,8 +363,10 @@ def test_a_direct_area_update_leaves_a_hole_never_a_wrong_answer(settings, engin
         tx = conn.begin()
         # b swallows a without any rebuild: the triggers must drop the cells on a's and b's ground
         conn.execute(sa.text("UPDATE area SET geom = ST_Multi(ST_Union(geom, (SELECT geom FROM area WHERE code = :a "
-                             "AND valid_to IS NULL))) WHERE code = :b AND valid_to IS NULL"), {"a": a["code"], "b": b["code"]})
-        conn.execute(sa.text("UPDATE area SET valid_to = now() + interval '1 second' WHERE code = :a AND valid_to IS NULL"),
+                             "AND valid_to IS NULL))) WHERE code = :b AND valid_to IS NULL"),
+                     {"a": a["code"], "b": b["code"]})
+        conn.execute(sa.text("UPDATE area SET valid_to = now() + interval '1 second' "
+                             "WHERE code = :a AND valid_to IS NULL"),
                      {"a": a["code"]})
         left = conn.execute(sa.text(
             "SELECT count(*) FROM routing_cell WHERE grid_code = :a"), {"a": a["code"]}).scalar_one()
@@ -402,7 +404,7 @@ def _two_pairs_one_root(engine, layers):
     geoms = np.array([grids[c] for c in codes])
     tree = shapely.STRtree(geoms)
     a, b = tree.query(geoms, predicate="touches")
-    pairs = [(codes[i], codes[j]) for i, j in zip(a.tolist(), b.tolist())
+    pairs = [(codes[i], codes[j]) for i, j in zip(a.tolist(), b.tolist(), strict=True)
              if i < j and grids[codes[i]].boundary.intersection(grids[codes[j]].boundary).length > 0.002]
     for k, (x, y) in enumerate(pairs):
         for u, v in pairs[k + 1:]:

@@ -125,8 +125,8 @@ def test_zones_are_unions_of_whole_communities(layers):
     assert len(ci) == len(comm)
     inter = shapely.area(shapely.intersection(comm.geometry.values[ci], zone.geometry.values[zi]))
     np.testing.assert_allclose(inter, shapely.area(comm.geometry.values[ci]), rtol=1e-9)
-    street_of = dict(zip(zone.code, zone.street_code))
-    assert all(street_of[z] == p for z, p in zip(zone.code.values[zi], comm.parent_code.values[ci]))
+    street_of = dict(zip(zone.code, zone.street_code, strict=True))
+    assert all(street_of[z] == p for z, p in zip(zone.code.values[zi], comm.parent_code.values[ci], strict=True))
 
 
 def test_patrol_zones_partition_district_per_department(layers, catalog):
@@ -191,7 +191,7 @@ def test_households(layers):
     assert (grid.households > 0).all() and (comm.households > 0).all()
     sums = grid.groupby("parent_code").households.sum()
     assert (sums.reindex(comm.code).to_numpy() == comm.households.to_numpy()).all()
-    kind = grid.parent_code.map(dict(zip(comm.code, comm.kind)))
+    kind = grid.parent_code.map(dict(zip(comm.code, comm.kind, strict=True)))
     # urban grids: a few hundred households; rural grids fewer people, more land
     assert 200 <= grid.households[kind == "社区"].median() <= 450
     assert grid.households[kind == "村"].median() < grid.households[kind == "社区"].median()
@@ -233,8 +233,8 @@ def test_units(layers, catalog):
     known = {d["code"] for d in catalog["departments"]}
     assert set(unit.department_code) <= known and set(pz.department_code) <= known
     assert set(unit.station_code) <= set(station.code)
-    hosted = dict(zip(station.code, station.departments.str.split(",")))
-    for code, dept in zip(unit.station_code, unit.department_code):
+    hosted = dict(zip(station.code, station.departments.str.split(","), strict=True))
+    for code, dept in zip(unit.station_code, unit.department_code, strict=True):
         assert dept in hosted[code], f"{code} does not host {dept}"
     pz_i = pz.set_index("code")
     assert (pz_i.department_code.loc[unit.patrol_zone_code].to_numpy() == unit.department_code).all()
@@ -311,7 +311,7 @@ def test_incidents_cluster_where_people_live(layers):
     gi, pi = shapely.STRtree(grid.geometry.values).query(inc.geometry.values, predicate="within")[::-1]
     assert len(np.unique(pi)) == len(inc)  # every incident inside exactly one grid (interior)
     per_grid = np.bincount(gi, minlength=len(grid))
-    kind = grid.parent_code.map(dict(zip(comm.code, comm.kind))).to_numpy()
+    kind = grid.parent_code.map(dict(zip(comm.code, comm.kind, strict=True))).to_numpy()
     density = per_grid / shapely.area(grid.geometry.values)
     assert np.median(density[kind == "社区"]) > 2 * np.median(density[kind == "村"])
     assert np.corrcoef(per_grid, grid.households)[0, 1] > 0.5

@@ -184,7 +184,7 @@ def test_the_fast_lane_answers_as_the_route_does(client, admin, make_user, login
              (f"/tiles/grid/{z}/{x}/{y}.pbf?department=", admin, True),
              (f"/tiles/grid/{z}/{x}/{y}.pbf?other=1", admin, False),     # not the lane's: the route's
              (f"/tiles/grid/23/{x}/{y}.pbf", admin, False),             # zoom beyond 22: the route's 422
-             (f"/tiles/grid/3/9/1.pbf", admin, False),                  # x beyond 2^z - 1: 422
+             ("/tiles/grid/3/9/1.pbf", admin, False),                  # x beyond 2^z - 1: 422
              (f"/tiles/grid/{z}/{x}/{y}.pbf", {}, False),               # no token: 401
              (f"/tiles/grid/{z}/{x}/{y}.pbf", {"Authorization": "Bearer not-a-token"}, False)]
     lane = _fast_lane(client.app)

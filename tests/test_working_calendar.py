@@ -15,13 +15,11 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from chinese_calendar import constants
 from hypothesis import given, settings, strategies as st
 
-from chinese_calendar import constants
-
 from api.workflow import statutory
-from api.workflow.calendar import (PACKAGE_YEARS, CalendarNotCovered, Deadline, Due, WorkingCalendar,
-                                  parse_deadline)
+from api.workflow.calendar import PACKAGE_YEARS, CalendarNotCovered, Deadline, Due, WorkingCalendar, parse_deadline
 from api.workflow.schedule_file import ScheduleError, parse
 from tests.calendar_support import SCHEDULE_2031, YEAR, statutory_schedule
 

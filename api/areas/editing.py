@@ -16,8 +16,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import psycopg
 import shapely
-from shapely.geometry.base import BaseGeometry
 from psycopg import AsyncConnection
+from shapely.geometry.base import BaseGeometry
 
 from api.areas import schemas as s
 from api.areas.features import collection, feature, violation_features
@@ -64,11 +64,11 @@ class Area:
     geom: BaseGeometry | None
 
     @classmethod
-    def of(cls, row) -> "Area":
+    def of(cls, row) -> Area:
         return cls(row["code"], row["name"], row["name_en"], row["kind"], row["parent_code"], row["department_code"],
                    dict(row["attributes"] or {}), row["version"], shapely.from_wkb(bytes(row["wkb"])))
 
-    def same_layer(self, other: "Area") -> bool:
+    def same_layer(self, other: Area) -> bool:
         return (self.parent_code, self.kind, self.department_code) == \
             (other.parent_code, other.kind, other.department_code)
 
@@ -189,7 +189,7 @@ async def _follow(conn: AsyncConnection, plan: Plan, layer_before: dict[str, Bas
         return plan
     codes = list(layer_after)
     holder = owners(np.asarray([k.geom for k in kids], dtype=object), [layer_after[c] for c in codes])
-    new_parent = {k.code: (codes[h] if h >= 0 else k.parent_code) for k, h in zip(kids, holder)}
+    new_parent = {k.code: (codes[h] if h >= 0 else k.parent_code) for k, h in zip(kids, holder, strict=True)}
     for kid in kids:
         if new_parent[kid.code] != kid.parent_code:
             plan.changes.append(_change(kid, parent_code=new_parent[kid.code]))
@@ -211,7 +211,8 @@ async def _plan(conn: AsyncConnection, r: Reach, body, targets: dict[str, Area])
     try:
         return await _plan_op(conn, r, body, targets)
     except shapely.errors.GEOSException as e:  # a shape the overlay cannot handle: the drawing's fault
-        field = {"split": "line" if getattr(body, "line", None) else "polygon", "reshape": "geometry"}.get(body.op, "code")
+        field = {"split": "line" if getattr(body, "line", None) else "polygon",
+                 "reshape": "geometry"}.get(body.op, "code")
         raise InputError(field, f"the geometry engine could not apply this shape: {e}") from None
 
 
@@ -244,7 +245,7 @@ async def _plan_op(conn: AsyncConnection, r: Reach, body, targets: dict[str, Are
         names = body.names or [f"{first.name}-{i + 1}" for i in range(len(out.created))]
         created = [replace(first, code=c, name=n, name_en=f"{first.name_en}-{i + 1}" if first.name_en else None,
                            attributes={}, version=0, geom=g)
-                   for i, (c, n, g) in enumerate(zip(codes, names, out.created))]
+                   for i, (c, n, g) in enumerate(zip(codes, names, out.created, strict=True))]
     elif isinstance(body, s.MergeIn):
         for code, area in targets.items():
             if not area.same_layer(first):

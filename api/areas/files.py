@@ -33,8 +33,8 @@ from api.errors import Invalid, NotFound
 from api.sqlfiles import sql
 from api.text import check_nested
 from spatial.io import FORMATS, read_layer, write_layer
-from spatial.partition.topology import GRID as GRID_DEG  # the export's precision (7 decimals, about 1 cm)
 from spatial.io.check import Problem, partition_problems, require_columns, row_problems, text_value
+from spatial.partition.topology import GRID as GRID_DEG  # the export's precision (7 decimals, about 1 cm)
 
 LAYERS = ("district", "street", "community", "grid", "zone", "patrol_zone")
 IMPORTABLE = ("street", "community", "grid", "zone", "patrol_zone")
@@ -182,7 +182,8 @@ async def _check_foreign_codes(conn: AsyncConnection, features: list[Feature], e
         if hit is None:
             continue
         if hit["is_current"]:  # a retired code may come back: its history goes on (the next version)
-            where = f"the {hit['kind']} under {hit['parent_code']}" if hit["kind"] != layer else f"under {hit['parent_code']}"
+            where = (f"the {hit['kind']} under {hit['parent_code']}" if hit["kind"] != layer
+                     else f"under {hit['parent_code']}")
             f.problems.append(Problem(f.row, "code", "code_in_use",
                                       f"code {f.code} is already {where}, not a {layer} under {parent}", [f.code]))
 

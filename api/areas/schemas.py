@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 import numpy as np
 import shapely
@@ -53,7 +53,7 @@ class MultiPolygonIn(_Geometry):
     coordinates: list[list[list[Position]]]
 
 
-GeoJSONIn = Annotated[Union[LineStringIn, MultiLineStringIn, PolygonIn, MultiPolygonIn],
+GeoJSONIn = Annotated[LineStringIn | MultiLineStringIn | PolygonIn | MultiPolygonIn,
                       Field(discriminator="type", description="a GeoJSON geometry as drawn in the browser "
                                                                "(WGS-84 lon/lat)")]
 
@@ -185,7 +185,7 @@ class AttributesIn(EditBase):
     attributes: Roster
 
 
-EditIn = Annotated[Union[SplitIn, MergeIn, ReshapeIn, MoveIn, RenameIn, RetireIn, AttributesIn],
+EditIn = Annotated[SplitIn | MergeIn | ReshapeIn | MoveIn | RenameIn | RetireIn | AttributesIn,
                    Field(discriminator="op")]
 
 

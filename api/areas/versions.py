@@ -117,7 +117,7 @@ async def reroute(conn: AsyncConnection, ground, *, actor: str) -> int:
         return 0
     routed = await route_many(conn, [r["lon"] for r in found], [r["lat"] for r in found])
     moved, data = [], []
-    for row, new in zip(found, routed):
+    for row, new in zip(found, routed, strict=True):
         new = {**new, "patrol_zone_code": row["patrol_now"]}
         if all(row[k] == new[k] for k in SNAPSHOT if not (k == "district_code" and new[k] is None)):
             continue

@@ -23,6 +23,7 @@ from dataclasses import replace
 from typing import Annotated, Literal
 
 from fastapi import Depends, Header, Request
+from fastapi.routing import APIRoute
 from fastapi.security import OAuth2PasswordBearer
 from psycopg_pool import AsyncConnectionPool
 
@@ -114,23 +115,23 @@ class Access:
         self.limit = limit if public else None
 
     @classmethod
-    def anyone(cls, limit: RateLimit = "anonymous") -> "Access":
+    def anyone(cls, limit: RateLimit = "anonymous") -> Access:
         return cls(public=True, limit=limit)
 
     @property
     def roles(self) -> frozenset[str]:
         """The roles admitted, derived from the policy (for the route × role matrix)."""
-        return frozenset() if self.public else roles_with(self.capability)
+        return frozenset() if self.capability is None else roles_with(self.capability)
 
     def __repr__(self) -> str:
-        return f"Access(public, limit={self.limit})" if self.public else f"Access({self.capability.value})"
+        return f"Access(public, limit={self.limit})" if self.capability is None else f"Access({self.capability.value})"
 
     async def __call__(self, request: Request,
                        token: Annotated[str | None, Depends(oauth2)] = None,
                        device_secret: DeviceSecret = None) -> Principal:
         client = client_of(request)
         settings = request.app.state.settings
-        if self.public:
+        if self.capability is None:  # public=True: the constructor allows exactly one of the two
             device = device_of(request, device_secret)
             if self.limit == "always":
                 await _throttle(request, client, device)
@@ -154,7 +155,7 @@ class Access:
         return principal
 
 
-def rule_of(route) -> Access | None:
+def rule_of(route: APIRoute) -> Access | None:
     """The Access rule a route declared (searched through its dependencies)."""
     stack = list(route.dependant.dependencies)
     while stack:

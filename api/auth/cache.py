@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from api.auth.principal import Principal
 
@@ -59,6 +60,8 @@ class PrincipalCache:
         """Remember ``principal`` if nothing was invalidated since ``generation`` was read."""
         if not self.enabled or generation != self.generation:
             return
+        if principal.session_id is None or principal.user_id is None:  # only sessions are cached
+            return
         left = expires_at.timestamp() - time.time()  # the session's own end
         ttl = min(self.ttl_s, left)
         if ttl <= 0:
@@ -80,7 +83,7 @@ class PrincipalCache:
         for key in [k for k in self.entries if k[0] == session_id]:
             del self.entries[key]
 
-    def note(self, note: dict) -> None:
+    def note(self, note: dict[str, Any]) -> None:
         """One ``gridgov_cache`` notification (``sessions`` or ``users``), or ``all`` after a reconnect."""
         self.generation += 1
         if note.get("all") or not isinstance(note.get("ids"), list):

@@ -14,6 +14,7 @@ A role holds a capability with a *reach*:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -103,11 +104,11 @@ class Reach:
     def anything(self) -> bool:
         return self.everywhere or bool(self.areas) or self.unit is not None
 
-    def params(self, prefix: str = "") -> dict:
+    def params(self, prefix: str = "") -> dict[str, bool | list[str] | str | None]:
         return {f"{prefix}everywhere": self.everywhere, f"{prefix}scope": list(self.areas),
                 f"{prefix}unit": self.unit}
 
-    def covers(self, area_codes, unit_codes=()) -> bool:
+    def covers(self, area_codes: Iterable[str], unit_codes: Iterable[str] = ()) -> bool:
         """Whether a thing in these areas (any of its ancestors listed) or of these units is in reach."""
         if self.everywhere:
             return True

@@ -6,6 +6,7 @@ import re
 import secrets
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import jwt
 
@@ -13,17 +14,19 @@ ALGORITHM = "HS256"
 ISSUER = "gridgov"
 VERIFIED_MAX = 4096  # tokens whose signature this process checked, kept until they expire
 
+Claims = dict[str, Any]  # a JWT's payload, as JSON decodes it
+
 # (secret, token, type) -> claims. The same token string carries the same signature, so once
 # checked it needs only its expiry checked again: a request with a known token skips the HMAC
 # and PyJWT's parsing (about 0.13 ms). Revocation is the session's business (api.auth.cache).
-_verified: dict[tuple[str, str, str], dict] = {}
+_verified: dict[tuple[str, str, str], Claims] = {}
 
 
 class TokenError(ValueError):
     pass
 
 
-def _encode(secret: str, claims: dict, lifetime: timedelta) -> str:
+def _encode(secret: str, claims: Claims, lifetime: timedelta) -> str:
     now = datetime.now(UTC)
     return jwt.encode({**claims, "iss": ISSUER, "iat": now, "exp": now + lifetime}, secret, algorithm=ALGORITHM)
 
@@ -41,7 +44,7 @@ def new_id() -> str:
     return secrets.token_urlsafe(18)
 
 
-def decode(secret: str, token: str, expected_type: str) -> dict:
+def decode(secret: str, token: str, expected_type: str) -> Claims:
     key = (secret, token, expected_type)
     claims = _verified.get(key)
     if claims is not None:
@@ -56,7 +59,7 @@ def decode(secret: str, token: str, expected_type: str) -> dict:
     return claims
 
 
-def _verify(secret: str, token: str, expected_type: str) -> dict:
+def _verify(secret: str, token: str, expected_type: str) -> Claims:
     try:
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM], issuer=ISSUER,
                             options={"require": ["exp", "iat", "sub", "sid", "typ"]})
@@ -73,7 +76,7 @@ def _verify(secret: str, token: str, expected_type: str) -> dict:
 ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
-def _check_claim_types(claims: dict) -> None:
+def _check_claim_types(claims: Claims) -> None:
     """A correctly signed token can still carry odd claims (a list for ``sub``, a number for
     ``sid``): refuse them here as invalid tokens, before they reach a query."""
     sub, sid, jti = claims.get("sub"), claims.get("sid"), claims.get("jti")

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from typing import NoReturn, TypedDict
 
-from psycopg_pool import AsyncConnectionPool
 from psycopg import AsyncConnection
+from psycopg.rows import DictRow
+from psycopg_pool import AsyncConnectionPool
 
 from api import audit
 from api.auth import passwords, throttle, tokens
@@ -48,14 +50,16 @@ async def create_user(conn: AsyncConnection, username: str, password: str, *, di
         raise Conflict(f"user {username!r} already exists", field="username")
     await audit.record(conn, actor=actor, action="create", entity="user", entity_id=username,
                        after={"username": username, "display_name": display_name, "unit_code": unit_code})
-    return row["id"]
+    user_id: int = row["id"]
+    return user_id
 
 
 async def _user_id(conn: AsyncConnection, username: str) -> int:
     row = await sql.fetchone(conn, "auth_user_by_name", {"username": username})
     if row is None:
         raise NotFound(f"no user {username!r}", field="username")
-    return row["id"]
+    user_id: int = row["id"]
+    return user_id
 
 
 async def grant(conn: AsyncConnection, username: str, role: str, area_code: str, *, actor: str = "cli") -> None:
@@ -93,11 +97,19 @@ async def set_active(conn: AsyncConnection, username: str, active: bool, *, acto
     return ended
 
 
-async def list_users(conn: AsyncConnection) -> list[dict]:
+async def list_users(conn: AsyncConnection) -> list[DictRow]:
     return await sql.fetchall(conn, "auth_users")
 
 
-async def login(conn: AsyncConnection, settings: Settings, username: str, password: str, client: str) -> dict:
+class Tokens(TypedDict):
+    """What logging in and refreshing answer (``api.routes.auth.TokenPair``)."""
+    access_token: str
+    refresh_token: str
+    token_type: str
+    expires_in: int
+
+
+async def login(conn: AsyncConnection, settings: Settings, username: str, password: str, client: str) -> Tokens:
     """Check a password with constant cost and per-name back-off; a token pair on success."""
     username = normalise_username(username)
     if len(password) > passwords.MAX_LENGTH:
@@ -119,7 +131,7 @@ async def login(conn: AsyncConnection, settings: Settings, username: str, passwo
     return _token_pair(settings, row["id"], session_id, jti)
 
 
-async def _keep_and_fail(conn: AsyncConnection, error: ApiError) -> None:
+async def _keep_and_fail(conn: AsyncConnection, error: ApiError) -> NoReturn:
     """Commit what this request wrote (a revocation, a failed-login audit row), then fail.
 
     The request's transaction is rolled back on any error; these writes must survive it.
@@ -128,20 +140,27 @@ async def _keep_and_fail(conn: AsyncConnection, error: ApiError) -> None:
     raise error
 
 
-def _token_pair(settings: Settings, user_id: int, session_id: str, jti: str) -> dict:
+def _secret_key(settings: Settings) -> str:
+    """The key that signs tokens: ``Settings`` fills it when validated (given, or generated)."""
+    if settings.secret_key is None:
+        raise RuntimeError("settings without a secret_key")
+    return settings.secret_key
+
+
+def _token_pair(settings: Settings, user_id: int, session_id: str, jti: str) -> Tokens:
     return {
-        "access_token": tokens.access_token(settings.secret_key, user_id=user_id, session_id=session_id,
+        "access_token": tokens.access_token(_secret_key(settings), user_id=user_id, session_id=session_id,
                                             minutes=settings.access_token_minutes),
-        "refresh_token": tokens.refresh_token(settings.secret_key, user_id=user_id, session_id=session_id,
+        "refresh_token": tokens.refresh_token(_secret_key(settings), user_id=user_id, session_id=session_id,
                                               jti=jti, days=settings.refresh_token_days),
         "token_type": "bearer",
         "expires_in": settings.access_token_minutes * 60,
     }
 
 
-async def refresh(conn: AsyncConnection, settings: Settings, refresh_token: str, client: str) -> dict:
+async def refresh(conn: AsyncConnection, settings: Settings, refresh_token: str, client: str) -> Tokens:
     try:
-        claims = tokens.decode(settings.secret_key, refresh_token, "refresh")
+        claims = tokens.decode(_secret_key(settings), refresh_token, "refresh")
     except tokens.TokenError as exc:
         raise Unauthorized(str(exc), field="refresh_token", code="session_expired") from exc
     new_jti = tokens.new_id()
@@ -177,7 +196,7 @@ async def principal_for(pool: AsyncConnectionPool, settings: Settings, token: st
     route takes its own (``api.auth.access`` runs before ``api.db.get_conn``), so a request never
     waits for a second connection while holding one."""
     try:
-        claims = tokens.decode(settings.secret_key, token, "access")
+        claims = tokens.decode(_secret_key(settings), token, "access")
     except tokens.TokenError as exc:
         raise Unauthorized(str(exc), code="session_expired") from exc
     session_id, user_id = claims["sid"], int(claims["sub"])

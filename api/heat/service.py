@@ -8,7 +8,7 @@ own-unit reach is not a territory and shows no heat).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from psycopg import AsyncConnection
 
@@ -36,20 +36,20 @@ class Filters:
 
 
 def _floor_hour(t: datetime) -> datetime:
-    return t.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    return t.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
 def window(start: datetime | None, stop: datetime | None, settings: Settings, *,
            default_days: int = 30) -> tuple[datetime, datetime]:
     """Whole hours [start, stop) covering the asked window (the rollup's grain)."""
-    stop = parse_time(stop, settings.timezone, "to") or datetime.now(timezone.utc)
+    stop = parse_time(stop, settings.timezone, "to") or datetime.now(UTC)
     start = parse_time(start, settings.timezone, "from") or stop - timedelta(days=default_days)
     if start >= stop:
         raise Invalid("from must be before to", field="from")
     if stop - start > timedelta(days=MAX_WINDOW_DAYS):
         raise Invalid(f"the window may span at most {MAX_WINDOW_DAYS} days", field="from")
     lo, hi = _floor_hour(start), _floor_hour(stop)
-    return lo, hi if hi == stop.astimezone(timezone.utc) else hi + timedelta(hours=1)
+    return lo, hi if hi == stop.astimezone(UTC) else hi + timedelta(hours=1)
 
 
 def _codes(field: str, value: str | None, allowed) -> list[str] | None:

@@ -26,7 +26,7 @@ class Sight:
     units: Reach
 
     @classmethod
-    def of(cls, who: Principal) -> "Sight":
+    def of(cls, who: Principal) -> Sight:
         return cls(incidents=reach(who, Capability.READ_INCIDENTS),
                    details=reach(who, Capability.READ_INCIDENT_DETAILS),
                    units=reach(who, Capability.READ_UNITS))

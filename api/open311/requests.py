@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from pydantic import ValidationError
 from psycopg import AsyncConnection
+from pydantic import ValidationError
 
 from api import audit, incidents
 from api.auth.principal import Principal
@@ -92,7 +92,7 @@ def window(start_date: str | None, end_date: str | None, tz: str,
     elif end:
         start = end - MAX_SPAN
     else:
-        end = now or datetime.now(timezone.utc)
+        end = now or datetime.now(UTC)
         start = end - MAX_SPAN
     floor = start.replace(minute=0, second=0, microsecond=0)
     first = floor if floor == start else floor + HOUR  # the first whole hour at or after start
@@ -246,7 +246,8 @@ def _notice(request_id: str, tracking_code: str, flags: list[str]) -> str:
     notice = (f"已受理，查询码 {tracking_code}（请转告报料人，凭此查询办理进度）。"
               f"Received: tracking code {tracking_code} for the reporter; requests/{request_id} follows it.")
     if "unrouted" in flags:
-        notice += " 该位置不在任何网格内，由指挥中心人工分派。The place is outside every grid: the desk routes it by hand."
+        notice += (" 该位置不在任何网格内，由指挥中心人工分派。"
+                   "The place is outside every grid: the desk routes it by hand.")
     return notice
 
 

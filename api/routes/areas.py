@@ -41,7 +41,8 @@ async def preview_edit(who: AreaEditor, conn: ConnDep, body: Annotated[EditIn, B
 @router.post("/edits", response_model=EditResult, responses=REFUSED)
 async def save_edit(who: AreaEditor, conn: ConnDep, body: Annotated[EditIn, Body()],
                     if_match: Annotated[str | None, Header(alias="If-Match", max_length=2000,
-                                                           description='ETags of the named areas: "<code>@<version>"')] = None):
+                                                           description='ETags of the named areas: '
+                                                                       '"<code>@<version>"')] = None):
     """Save an edit as new versions of every affected area (If-Match required), re-routing open incidents."""
     return await _edit(conn, who, body, save=True, if_match=if_match)
 

@@ -13,8 +13,16 @@ from api.auth.policy import Capability
 from api.auth.principal import Principal
 from api.db import ConnDep
 from api.workflow import cases, deadlines, machine, views
-from api.workflow.schemas import (ActionIn, CaseDetail, MachineDocument, Notification, QueuePage,
-                                  Recommendations, UnitChoices, UnitTasks)
+from api.workflow.schemas import (
+    ActionIn,
+    CaseDetail,
+    MachineDocument,
+    Notification,
+    QueuePage,
+    Recommendations,
+    UnitChoices,
+    UnitTasks,
+)
 
 router = APIRouter(tags=["cases"])
 

@@ -11,12 +11,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Query, Request
 
-from api.public_address import public_base
 from api.auth.deps import Public, PublicAlwaysLimited
 from api.db import ConnDep
 from api.open311 import JURISDICTION_HELP, discovery as discovery_doc, formats, requests, services
-from api.open311.schemas import (Discovery, Open311Error, RequestCreated, RequestForm, Service, ServiceDefinition,
-                                 ServiceRequest, TokenAnswer)
+from api.open311.schemas import (
+    Discovery,
+    Open311Error,
+    RequestCreated,
+    RequestForm,
+    Service,
+    ServiceDefinition,
+    ServiceRequest,
+    TokenAnswer,
+)
+from api.public_address import public_base
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 
@@ -42,7 +50,8 @@ def documented(root: str, status: int = 200) -> dict:
 @router.get("/discovery.{fmt}", response_model=Discovery, responses=documented("discovery"))
 async def discovery(fmt: Fmt, request: Request, who: Public):
     """Where this endpoint is, its formats and how a client app gets a key."""
-    return formats.render(fmt, "discovery", discovery_doc.document(public_base(request.app.state.settings, request), request.app.state.settings))
+    settings = request.app.state.settings
+    return formats.render(fmt, "discovery", discovery_doc.document(public_base(settings, request), settings))
 
 
 @router.get("/services.{fmt}", response_model=list[Service], responses=documented("services"))
@@ -54,7 +63,8 @@ async def service_list(fmt: Fmt, who: Public, conn: ConnDep, jurisdiction_id: Ju
 
 @router.get("/services/{service_code}.{fmt}", response_model=ServiceDefinition,
             responses=documented("service_definition"))
-async def service_definition(service_code: Annotated[str, Path(max_length=64)], fmt: Fmt, who: Public, conn: ConnDep, jurisdiction_id: Jurisdiction = None):
+async def service_definition(service_code: Annotated[str, Path(max_length=64)], fmt: Fmt, who: Public, conn: ConnDep,
+                             jurisdiction_id: Jurisdiction = None):
     """The attributes a request of this service may carry (none for most)."""
     await requests.jurisdiction(conn, jurisdiction_id)
     return formats.render(fmt, "service_definition", await services.definition(conn, service_code))
@@ -89,7 +99,8 @@ async def create_request(fmt: Fmt, form: Annotated[RequestForm, Form()], request
 
 @router.get("/requests/{service_request_id}.{fmt}", response_model=list[ServiceRequest],
             responses=documented("service_requests"))
-async def request_item(service_request_id: Annotated[str, Path(max_length=32)], fmt: Fmt, request: Request, who: Public, conn: ConnDep, jurisdiction_id: Jurisdiction = None):
+async def request_item(service_request_id: Annotated[str, Path(max_length=32)], fmt: Fmt, request: Request,
+                       who: Public, conn: ConnDep, jurisdiction_id: Jurisdiction = None):
     """One service request by its id (the tracking code)."""
     district = await requests.jurisdiction(conn, jurisdiction_id)
     return formats.render(fmt, "service_requests",

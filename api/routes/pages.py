@@ -10,10 +10,9 @@ from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field
 
 from api import basemap, i18n
-from api.schemas import Catalogues
-from api.db import ConnDep
-
 from api.auth.deps import PublicUnlimited
+from api.db import ConnDep
+from api.schemas import Catalogues
 from api.settings import PROJECT_ROOT
 
 router = APIRouter(tags=["pages"], include_in_schema=False)

@@ -24,7 +24,8 @@ async def grid_poster(code: Annotated[str, Path(max_length=64, pattern=r"^[0-9A-
                       request: Request, who: MapReader, conn: ConnDep):
     """The A4 poster of a grid: its name, place and people, and the signed QR code of its report page."""
     settings = request.app.state.settings
-    found = await posters.of_area(conn, public_base(settings, request), settings.qr_key, code, scope=map_scope(who), only=True)
+    found = await posters.of_area(conn, public_base(settings, request), settings.qr_key, code, scope=map_scope(who),
+                                  only=True)
     if not found:
         raise NotFound(f"grid {code} not found", field="code")
     (grid, url), (render, media_type) = found[0], posters.RENDERERS[fmt]

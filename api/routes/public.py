@@ -10,7 +10,18 @@ from api import duplicates, reporters
 from api.auth.deps import Public, PublicAlwaysLimited
 from api.db import ConnDep
 from api.routes.attachments import Attachment
-from api.schemas import LonLat, Matches, MeToo, MeTooIn, PublicCase, GridCentre, PublicWhere, RatingIn, RatingOut, RouteQuery
+from api.schemas import (
+    GridCentre,
+    LonLat,
+    Matches,
+    MeToo,
+    MeTooIn,
+    PublicCase,
+    PublicWhere,
+    RatingIn,
+    RatingOut,
+    RouteQuery,
+)
 
 router = APIRouter(prefix="/api/public", tags=["public"])
 

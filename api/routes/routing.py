@@ -10,7 +10,7 @@ from fastapi.responses import StreamingResponse
 from api import routing_batch, routing_preview
 from api.auth.deps import RoutingPreviewer
 from api.db import ConnDep, pool_of
-from api.schemas import InputCrs, Routing, RouteQuery
+from api.schemas import InputCrs, RouteQuery, Routing
 
 router = APIRouter(prefix="/api", tags=["routing"])
 

@@ -11,12 +11,12 @@ from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import Response
 from fastapi.security.utils import get_authorization_scheme_param
 
-from api.public_address import public_base
 from api.auth.access import rule_of
 from api.auth.deps import IncidentReader, MapReader
 from api.db import ConnDep, pool_of
 from api.heat import service as heat_service
 from api.live.hub import listening
+from api.public_address import public_base
 from api.routes.heat import Codes, From, To
 from api.tiles import service
 from api.tiles.schemas import TileJSON

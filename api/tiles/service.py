@@ -8,8 +8,8 @@ import math
 
 import orjson
 import psycopg
-from psycopg_pool import AsyncConnectionPool
 from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
 
 from api.auth.principal import Principal
 from api.errors import Invalid

@@ -290,7 +290,8 @@ class Step:
                                           "deadline_spec", "deadline_flag", "due_provisional", "due_paused",
                                           "duplicate_of")}
         state.update(self.changes)
-        row = await sql.fetchone(self.conn, "case_update", {"id": self.case.id, "status": after, "at": self.at, **state})
+        row = await sql.fetchone(self.conn, "case_update",
+                                 {"id": self.case.id, "status": after, "at": self.at, **state})
         note = self.body.note or self.body.reason
         event_id = await add_event(self.conn, self.case.id, actor=self.who.actor, kind=self.rule.action,
                                    from_status=before, to_status=after, note=note, data=self.data, at=self.at)

@@ -28,7 +28,7 @@ def order_problems(deadlines: dict[str, str], calendar: WorkingCalendar | None =
     cal = calendar or WorkingCalendar()
     given = [(p, deadlines[p]) for p in PRIORITIES if deadlines.get(p)]
     problems = []
-    for (first, a), (second, b) in zip(given, given[1:]):
+    for (first, a), (second, b) in zip(given, given[1:], strict=False):
         spec_a, spec_b = parse_deadline(a), parse_deadline(b)
         for hour in range(7 * 24):
             start = PROBE_WEEK.replace(tzinfo=cal.tz) + timedelta(hours=hour)

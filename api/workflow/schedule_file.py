@@ -155,7 +155,8 @@ def _dates(doc: Mapping, key: str, years: set[int], problems: list[tuple[str, st
             problems.append((field, f"{_show(item)} is not a YYYY-MM-DD date"))
             continue
         if years and d.year not in years:
-            problems.append((field, f"{d} is in {d.year}, which is not in years ({', '.join(map(str, sorted(years)))})"))
+            problems.append((field, f"{d} is in {d.year}, which is not in years "
+                                    f"({', '.join(map(str, sorted(years)))})"))
         elif d in seen:
             problems.append((field, f"{d} is listed twice (also {key}[{seen[d]}])"))
         else:

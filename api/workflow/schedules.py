@@ -92,7 +92,8 @@ async def status(conn: AsyncConnection, settings: Settings, *, now: datetime | N
     today = today_in(settings, now)
     loaded = {r["year"]: r for r in await sql.fetchall(conn, "calendar_years")}
     cal = deadlines.base_calendar(settings).with_schedules(
-        YearSchedule(r["year"], frozenset(r["holidays"]), frozenset(r["workdays"]), r["notice"]) for r in loaded.values())
+        YearSchedule(r["year"], frozenset(r["holidays"]), frozenset(r["workdays"]), r["notice"])
+        for r in loaded.values())
     from_file = set(deadlines.base_calendar(settings).official)
     shown = set(range(today.year - SHOWN_AROUND[0], today.year + SHOWN_AROUND[1] + 1)) | set(loaded) | from_file
     years = []

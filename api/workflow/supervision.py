@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
@@ -44,7 +44,7 @@ async def tick(conn: AsyncConnection, *, now: datetime | None = None,
     got = await sql.scalar(conn, "advisory_xact_lock", {"key": LOCK_KEY})
     if not got:
         return None
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     settings = settings or get_settings()
     cal = await deadlines.calendar(conn, settings, fresh=True)
     recomputed = await recompute.provisional_deadlines(

@@ -35,7 +35,8 @@ async def case_view(conn: AsyncConnection, who: Principal, incident_id: int, set
     doc.update(
         owner_area=case.owners[0] if case.owners else None,
         due_from=case.row["due_from"], deadline_spec=case.row["deadline_spec"],
-        due_provisional=case.row["due_provisional"], deadline_flag=case.row["deadline_flag"], suspended_from=case.row["suspended_from"],
+        due_provisional=case.row["due_provisional"], deadline_flag=case.row["deadline_flag"],
+        suspended_from=case.row["suspended_from"],
         duplicate_of=case.row["duplicate_of"], supporters=case.row["supporters"],
         assignments=case.assignments,
         department_call=dict(call) if call else None,

@@ -95,7 +95,8 @@ def upgrade() -> None:
         joined_at timestamptz NOT NULL DEFAULT now()
     );
     CREATE INDEX incident_supporter_incident ON incident_supporter (incident_id);
-    CREATE UNIQUE INDEX incident_supporter_token ON incident_supporter (incident_id, token_hash) WHERE token_hash IS NOT NULL;
+    CREATE UNIQUE INDEX incident_supporter_token ON incident_supporter (incident_id, token_hash)
+        WHERE token_hash IS NOT NULL;
     CREATE INDEX incident_supporter_from ON incident_supporter (from_incident_id) WHERE from_incident_id IS NOT NULL;
 
     -- photos by content (EXIF stripped before storage), linked to a case and an event
@@ -167,7 +168,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute(f"""
+    op.execute("""
     DROP FUNCTION case_owners(text, text, text, text, text, text);
     CREATE OR REPLACE FUNCTION incident_in_reach(i incident, everywhere boolean, scope text[], own_unit text)
     RETURNS boolean LANGUAGE sql STABLE PARALLEL SAFE AS $$

@@ -69,12 +69,14 @@ BEGIN
         -- a row whose routing meaning is unchanged (same code, kind, currency and geometry) is skipped
         PERFORM routing_index_forget(ARRAY(
             SELECT o.geom FROM old_rows o JOIN new_rows n ON n.id = o.id
-            WHERE (o.kind IN ('grid', 'zone') AND o.valid_to IS NULL OR n.kind IN ('grid', 'zone') AND n.valid_to IS NULL)
+            WHERE (o.kind IN ('grid', 'zone') AND o.valid_to IS NULL
+                   OR n.kind IN ('grid', 'zone') AND n.valid_to IS NULL)
               AND NOT (o.code = n.code AND o.kind = n.kind AND (o.valid_to IS NULL) = (n.valid_to IS NULL)
                        AND o.geom ~= n.geom)
             UNION ALL
             SELECT n.geom FROM old_rows o JOIN new_rows n ON n.id = o.id
-            WHERE (o.kind IN ('grid', 'zone') AND o.valid_to IS NULL OR n.kind IN ('grid', 'zone') AND n.valid_to IS NULL)
+            WHERE (o.kind IN ('grid', 'zone') AND o.valid_to IS NULL
+                   OR n.kind IN ('grid', 'zone') AND n.valid_to IS NULL)
               AND NOT (o.code = n.code AND o.kind = n.kind AND (o.valid_to IS NULL) = (n.valid_to IS NULL)
                        AND o.geom ~= n.geom)));
     END IF;

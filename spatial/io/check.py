@@ -9,13 +9,18 @@ reason (self-intersection ...), a missing code or name, a code used twice. Parti
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field as dataclass_field
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from spatial.errors import InputError
+
+if TYPE_CHECKING:
+    from spatial.partition.validate import Violation
 
 REQUIRED_COLUMNS = ("code", "name")
 MAX_CODE_CHARS = 32
@@ -31,15 +36,16 @@ class Problem:
     field: str
     reason: str
     detail: str
-    codes: list[str] = field(default_factory=list)
+    codes: list[str] = dataclass_field(default_factory=list)  # `field` is the attribute above
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"row": self.row, "field": self.field, "reason": self.reason, "detail": self.detail,
                 "codes": self.codes}
 
 
-def text_value(value) -> str | None:
-    """A cell as clean text: None for blanks and NaN; integral floats without ``.0`` (shapefile codes)."""
+def text_value(value: Any) -> str | None:
+    """A cell (of any type a file's column holds) as clean text: None for blanks and NaN; integral
+    floats without ``.0`` (shapefile codes)."""
     if value is None:
         return None
     if isinstance(value, float):
@@ -98,7 +104,7 @@ def row_problems(frame: gpd.GeoDataFrame) -> list[Problem]:
     valid = shapely.is_valid(geoms)
     codes = [text_value(v) for v in frame["code"]]
     rows_of: dict[str, list[int]] = {}
-    for row, code in zip(frame["row"], codes):
+    for row, code in zip(frame["row"], codes, strict=True):
         if code is not None:
             rows_of.setdefault(code, []).append(int(row))
     for i, row in enumerate(frame["row"]):
@@ -133,8 +139,8 @@ def _c(code: str | None) -> list[str]:
     return [code] if code else []
 
 
-def partition_problems(children: list[dict], before: list[dict] | None, parent_code: str, parent_geom,
-                       rows: dict[str, int]) -> list[Problem]:
+def partition_problems(children: list[dict[str, Any]], before: list[dict[str, Any]] | None, parent_code: str,
+                       parent_geom: BaseGeometry, rows: dict[str, int]) -> list[Problem]:
     """Outside the parent, overlaps, gaps and slivers of ``children`` (the parent's whole new
     partition: imported features and the areas kept) that ``before`` (the current children)
     did not already have, mapped to the rows of the file.
@@ -157,7 +163,7 @@ def partition_problems(children: list[dict], before: list[dict] | None, parent_c
     list of Problem
         One per violation; ``row`` is the first involved row of the file (None for a gap).
     """
-    problems = []
+    problems: list[Problem] = []
     for v in _violations(children, before, parent_geom):
         involved = sorted(rows[c] for c in v.get("codes", []) if c in rows)
         where = f" (rows {', '.join(map(str, involved))})" if len(involved) > 1 else ""
@@ -169,7 +175,8 @@ def partition_problems(children: list[dict], before: list[dict] | None, parent_c
     return problems
 
 
-def _violations(children: list[dict], before: list[dict] | None, parent_geom) -> list[dict]:
+def _violations(children: list[dict[str, Any]], before: list[dict[str, Any]] | None,
+                parent_geom: BaseGeometry) -> list[Violation]:
     """The partition's validation (:mod:`spatial.partition.validate`), new violations only;
     the small check below when that module is absent."""
     try:
@@ -186,7 +193,8 @@ def _violations(children: list[dict], before: list[dict] | None, parent_geom) ->
 MIN_PIECE_DEG2 = 1e-9
 
 
-def basic_violations(children: list[dict], parent_geom, min_area: float = MIN_PIECE_DEG2) -> list[dict]:
+def basic_violations(children: list[dict[str, Any]], parent_geom: BaseGeometry,
+                     min_area: float = MIN_PIECE_DEG2) -> list[Violation]:
     """Outside the parent, overlaps between children and gaps in the parent (shapely only).
 
     A stand-in with the contract of :func:`spatial.partition.validate.violations` for when that
@@ -201,17 +209,17 @@ def basic_violations(children: list[dict], parent_geom, min_area: float = MIN_PI
     >>> sorted(v["reason"] for v in basic_violations(kids, parent))
     ['gap', 'overlap']
     """
-    found: list[dict] = []
+    found: list[Violation] = []
     geoms = [c["geometry"] for c in children]
     codes = [c["code"] for c in children]
-    for code, geom in zip(codes, geoms):
+    for code, geom in zip(codes, geoms, strict=True):
         outside = shapely.difference(geom, parent_geom)
         if shapely.area(outside) > min_area:
             found.append({"reason": "outside_parent", "detail": f"{code} reaches outside its parent",
                           "codes": [code], "geometry": outside})
     tree = shapely.STRtree(geoms)
     left, right = tree.query(geoms, predicate="intersects")
-    for i, j in zip(left, right):
+    for i, j in zip(left, right, strict=True):
         if i < j:
             overlap = shapely.intersection(geoms[i], geoms[j])
             if shapely.area(overlap) > min_area:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import cast
 
 import geopandas as gpd
 import pandas as pd
@@ -195,7 +196,8 @@ def _to_wgs84(geoms: gpd.GeoSeries, crs: CRS, source_crs: str | None) -> tuple[g
 
 
 def _check_lonlat(geoms: gpd.GeoSeries, crs: CRS) -> None:
-    present = geoms[~(geoms.isna() | geoms.is_empty)]
+    # a GeoSeries still (pandas-stubs 3 types a boolean selection as a plain Series)
+    present = cast(gpd.GeoSeries, geoms[~(geoms.isna() | geoms.is_empty)])
     if present.empty:
         return
     xmin, ymin, xmax, ymax = present.total_bounds

@@ -10,15 +10,26 @@ so the neighbours an edit re-draws share their new edges exactly.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
+from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
 from spatial.errors import InputError, UnknownCode
-from spatial.partition.topology import (GRID, POLYGONAL, dissolve, faces, owners, polygonal, same_shape,
-                                        shared_border, snap_to)
+from spatial.partition.topology import (
+    GRID,
+    POLYGONAL,
+    dissolve,
+    faces,
+    owners,
+    polygonal,
+    same_shape,
+    shared_border,
+    snap_to,
+)
 
 FREED = ("neighbours", "gaps")
 MAX_SPLIT_PIECES = 20  # a real split makes two pieces, a few at most; a zigzag of 4,000 vertices made 3,528
@@ -39,29 +50,30 @@ class Outcome:
     gaps: list[BaseGeometry] = field(default_factory=list)          # ground nobody owns any more
 
 
-def _member(children: dict, code: str, field_name: str = "code") -> BaseGeometry:
+def _member(children: dict[str, BaseGeometry], code: str, field_name: str = "code") -> BaseGeometry:
     if code not in children:
         raise UnknownCode(field_name, f"{code!r} is not one of the areas of this parent")
     return children[code]
 
 
-def _near(children: dict, region: BaseGeometry) -> list[str]:
+def _near(children: dict[str, BaseGeometry], region: BaseGeometry) -> list[str]:
     """Codes of the children whose bounding box meets ``region``'s."""
     codes = list(children)
     tree = shapely.STRtree(np.asarray([children[c] for c in codes], dtype=object))
     return sorted(codes[i] for i in tree.query(shapely.envelope(region)))
 
 
-def _reading_order(pieces) -> list[BaseGeometry]:
+def _reading_order(pieces: Sequence[BaseGeometry] | NDArray[np.object_]) -> list[BaseGeometry]:
     """North to south, then west to east, by a point inside each piece."""
     pts = shapely.point_on_surface(np.asarray(pieces, dtype=object))
     order = np.lexsort((np.round(shapely.get_x(pts), 7), -np.round(shapely.get_y(pts), 7)))
     return [pieces[i] for i in order]
 
 
-def _rebuilt(near: list[str], children: dict, fs: np.ndarray, final: np.ndarray, skip=()) -> dict:
+def _rebuilt(near: list[str], children: dict[str, BaseGeometry], fs: NDArray[np.object_], final: NDArray[np.int64],
+             skip: Collection[str] = ()) -> dict[str, BaseGeometry]:
     """New geometry of the near children whose faces changed."""
-    out = {}
+    out: dict[str, BaseGeometry] = {}
     for j, code in enumerate(near):
         if code in skip:
             continue

@@ -11,9 +11,11 @@ the client sent.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import numpy as np
 import shapely
+from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
 GRID = 1e-7  # degrees (about 1 cm): the stored coordinates' precision and GeoJSON's 7 decimals
@@ -22,7 +24,7 @@ M_PER_DEG = 111_320.0
 POLYGONAL = ("Polygon", "MultiPolygon")
 
 
-def polygonal(geom: BaseGeometry) -> BaseGeometry:
+def polygonal(geom: BaseGeometry | None) -> BaseGeometry:
     """The polygon parts of ``geom`` (an overlay may add lines or points) as a MultiPolygon.
 
     Examples
@@ -38,7 +40,7 @@ def polygonal(geom: BaseGeometry) -> BaseGeometry:
     return shapely.MultiPolygon(polys)
 
 
-def snap_to(drawn: BaseGeometry, areas, metres: float = SNAP_M) -> BaseGeometry:
+def snap_to(drawn: BaseGeometry, areas: Iterable[BaseGeometry | None], metres: float = SNAP_M) -> BaseGeometry:
     """``drawn`` with its vertices moved onto the areas' vertices within ``metres`` (and those
     vertices inserted into its segments), so an edge drawn along an existing one follows it exactly.
 
@@ -58,7 +60,7 @@ def snap_to(drawn: BaseGeometry, areas, metres: float = SNAP_M) -> BaseGeometry:
     return snapped if snapped.is_valid else drawn
 
 
-def faces(areas, lines=()) -> np.ndarray:
+def faces(areas: Iterable[BaseGeometry], lines: Iterable[BaseGeometry] = ()) -> NDArray[np.object_]:
     """The faces of the arrangement of ``areas``' boundaries and extra ``lines``.
 
     Parameters
@@ -82,7 +84,7 @@ def faces(areas, lines=()) -> np.ndarray:
     return shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
 
 
-def owners(pieces: np.ndarray, areas) -> np.ndarray:
+def owners(pieces: NDArray[np.object_], areas: Iterable[BaseGeometry | None]) -> NDArray[np.int64]:
     """Index into ``areas`` of the area holding most of each piece (-1: none holds half of it).
 
     Overlap areas, not a point inside each piece: a point on a thin sliver can fall on its edge.
@@ -99,7 +101,7 @@ def owners(pieces: np.ndarray, areas) -> np.ndarray:
     return out
 
 
-def dissolve(parts) -> BaseGeometry:
+def dissolve(parts: Iterable[BaseGeometry | None]) -> BaseGeometry:
     """Union of faces of one arrangement (they share exact edges) as a MultiPolygon."""
     parts = [p for p in parts if p is not None and not p.is_empty]
     if not parts:
@@ -107,7 +109,7 @@ def dissolve(parts) -> BaseGeometry:
     return polygonal(shapely.union_all(np.asarray(parts, dtype=object), grid_size=GRID))
 
 
-def shared_border(geom: BaseGeometry, others) -> np.ndarray:
+def shared_border(geom: BaseGeometry, others: Iterable[BaseGeometry]) -> NDArray[np.float64]:
     """Length (degrees) of the border ``geom`` shares with each of ``others``."""
     others = np.asarray(list(others), dtype=object)
     if len(others) == 0:

@@ -9,10 +9,21 @@ from the parent minus the union of the children, slivers from each part's area a
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 import shapely
+from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    from shapely._typing import OptGeoArrayLikeSeq
+    from typing_extensions import TypeIs
+
+    #: A GeoDataFrame with a ``code`` column, ``{"code", "geometry"}`` dicts or (code, geometry) pairs.
+    Children = gpd.GeoDataFrame | Iterable[dict[str, Any] | tuple[str, BaseGeometry | None]]
 
 REASONS = ("invalid_geometry", "multipart", "outside_parent", "overlap", "gap", "sliver")
 M_PER_DEG = 111_320.0
@@ -24,11 +35,23 @@ MIN_WIDTH_M = 1.0       # ... and so is one thinner than this (twice its area ov
 _WHERE = re.compile(r"\[\s*(-?[\d.eE+-]+)[\s,]+(-?[\d.eE+-]+)\s*\]")
 
 
-def _normalise(children) -> tuple[list[str], np.ndarray]:
+class Violation(TypedDict):
+    reason: str  # one of REASONS
+    detail: str
+    codes: list[str]
+    geometry: BaseGeometry  # where
+
+
+def _is_frame(children: Children) -> TypeIs[gpd.GeoDataFrame]:
+    return hasattr(children, "geometry") and hasattr(children, "columns")
+
+
+def _normalise(children: Children) -> tuple[list[str], NDArray[np.object_]]:
     """Codes and geometries from a GeoDataFrame (``code`` column), dicts or (code, geom) pairs."""
-    if hasattr(children, "geometry") and hasattr(children, "columns"):
+    if _is_frame(children):
         return [str(c) for c in children["code"]], np.asarray(children.geometry.values, dtype=object)
-    codes, geoms = [], []
+    codes: list[str] = []
+    geoms: list[BaseGeometry | None] = []
     for item in children:
         if isinstance(item, dict):
             codes.append(str(item["code"]))
@@ -44,14 +67,14 @@ def _lat(geoms: np.ndarray) -> np.ndarray:
     return np.nan_to_num((bounds[:, 1] + bounds[:, 3]) / 2)
 
 
-def square_metres(geoms) -> np.ndarray:
+def square_metres(geoms: OptGeoArrayLikeSeq) -> NDArray[np.float64]:
     """Approximate area in m² of lon/lat geometries (scaled at each one's latitude)."""
-    geoms = np.asarray(geoms, dtype=object)
-    if len(geoms) == 0:
+    arr = np.asarray(geoms, dtype=object)
+    if len(arr) == 0:
         return np.zeros(0)
-    lat = _lat(geoms)
-    scale = M_PER_DEG ** 2 * np.cos(np.radians(lat))
-    return shapely.area(geoms) * scale
+    lat = _lat(arr)
+    scale: NDArray[np.float64] = M_PER_DEG ** 2 * np.cos(np.radians(lat))
+    return shapely.area(arr) * scale
 
 
 def _widths_m(parts: np.ndarray) -> np.ndarray:
@@ -61,7 +84,7 @@ def _widths_m(parts: np.ndarray) -> np.ndarray:
         return np.where(perimeter > 0, 2 * square_metres(parts) / perimeter, 0.0)
 
 
-def significant(geoms, tolerance_m2: float = TOLERANCE_M2) -> np.ndarray:
+def significant(geoms: OptGeoArrayLikeSeq, tolerance_m2: float = TOLERANCE_M2) -> NDArray[np.object_]:
     """Each geometry reduced to its polygon parts above the tolerances (area and width)."""
     geoms = np.asarray(geoms, dtype=object)
     out = np.full(len(geoms), None, dtype=object)
@@ -79,7 +102,7 @@ def significant(geoms, tolerance_m2: float = TOLERANCE_M2) -> np.ndarray:
     return out
 
 
-def _v(reason: str, detail: str, codes, geometry) -> dict:
+def _v(reason: str, detail: str, codes: Iterable[str], geometry: BaseGeometry) -> Violation:
     return {"reason": reason, "detail": detail, "codes": sorted(codes), "geometry": geometry}
 
 
@@ -88,12 +111,12 @@ def _where(reason: str, geom: BaseGeometry) -> BaseGeometry:
     return shapely.Point(float(m.group(1)), float(m.group(2))) if m else geom
 
 
-def _polygonal_parts(geom) -> list:
+def _polygonal_parts(geom: BaseGeometry) -> list[BaseGeometry]:
     return [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon" and not p.is_empty]
 
 
-def violations(children, parent_geom: BaseGeometry | None, *, min_area_m2: float = MIN_AREA_M2,
-               min_width_m: float = MIN_WIDTH_M, tolerance_m2: float = TOLERANCE_M2) -> list[dict]:
+def violations(children: Children, parent_geom: BaseGeometry | None, *, min_area_m2: float = MIN_AREA_M2,
+               min_width_m: float = MIN_WIDTH_M, tolerance_m2: float = TOLERANCE_M2) -> list[Violation]:
     """Every violation among the children of one parent (one kind).
 
     Parameters
@@ -119,7 +142,7 @@ def violations(children, parent_geom: BaseGeometry | None, *, min_area_m2: float
     ['overlap']
     """
     codes, geoms = _normalise(children)
-    out: list[dict] = []
+    out: list[Violation] = []
     if len(geoms) == 0:
         return out
     codes_arr = np.asarray(codes, dtype=object)
@@ -162,7 +185,7 @@ def violations(children, parent_geom: BaseGeometry | None, *, min_area_m2: float
         if len(holes):
             area = square_metres(holes)
             tree = shapely.STRtree(good)
-            for hole, m2 in zip(holes, area):
+            for hole, m2 in zip(holes, area, strict=True):
                 around = good_codes[tree.query(hole, predicate="intersects")]
                 out.append(_v("gap", f"{m2:.1f} m² of the parent in no area", list(around), hole))
 
@@ -177,11 +200,12 @@ def violations(children, parent_geom: BaseGeometry | None, *, min_area_m2: float
     return out
 
 
-def new_violations(before: list[dict], after: list[dict], tolerance_m2: float = TOLERANCE_M2) -> list[dict]:
+def new_violations(before: list[Violation], after: list[Violation],
+                   tolerance_m2: float = TOLERANCE_M2) -> list[Violation]:
     """The violations of ``after`` that ``before`` did not have (a gap inside an old gap is old)."""
     seen = {(v["reason"], tuple(v["codes"])) for v in before if v["reason"] != "gap"}
     old_gaps = shapely.union_all([v["geometry"] for v in before if v["reason"] == "gap"])
-    fresh = []
+    fresh: list[Violation] = []
     for v in after:
         if v["reason"] == "gap":
             rest = shapely.difference(v["geometry"], old_gaps) if not old_gaps.is_empty else v["geometry"]

@@ -20,8 +20,8 @@ import sqlalchemy as sa
 
 from tests.cycle_support import CaseMaker
 from tests.e2e import test_map
-from tests.e2e.test_report import clear_grid_points
 from tests.e2e.test_map import DISTRICT, TIMEOUT_MS, browser, headers_for, http  # noqa: F401 (fixtures)
+from tests.e2e.test_report import clear_grid_points
 
 pytestmark = pytest.mark.e2e
 
@@ -48,7 +48,8 @@ def axe_violations(page, source: str) -> list[dict]:
         page.evaluate(source)  # a script evaluated by the protocol: no <script> tag for the CSP to refuse
     return page.evaluate("""async ([tags, exclude]) => {
         const context = exclude.length ? {include: [document], exclude} : document;
-        const result = await window.axe.run(context, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
+        const result = await window.axe.run(context, {runOnly: {type: 'tag', values: tags},
+                                                      resultTypes: ['violations']});
         return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
             nodes: v.nodes.map(n => ({target: n.target.join(' '), summary: n.failureSummary}))}));
     }""", [TAGS, EXCLUDE])
@@ -87,7 +88,8 @@ def world(http, make_user, spots, engine):  # noqa: F811
                 SELECT 1 FROM assignment a WHERE a.unit_code = u.code AND a.cleared_at IS NULL)
             ORDER BY md5(code || 'axe') LIMIT 1"""), {"busy": unit}).scalar_one()
     spot = spots[0]
-    maker = CaseMaker(http, admin, lon=spot["lon"], lat=spot["lat"], unit=unit, second_unit="", category="street_vendor")
+    maker = CaseMaker(http, admin, lon=spot["lon"], lat=spot["lat"], unit=unit, second_unit="",
+                      category="street_vendor")
     dispatched = maker.report()
     maker.bring(dispatched["id"], "dispatched")
     accepted = maker.report()  # the unit's second task, accepted: its phone opens the handle form

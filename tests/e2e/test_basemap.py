@@ -74,7 +74,8 @@ def test_a_gcj02_preset_puts_a_known_point_on_the_pixel_of_its_gcj02_position(br
     assert tile is not None, "the tile under the GCJ-02 position is not drawn"
     scale = tile["w"] / 256
     want = (tile["x"] + (gx % 256) * scale, tile["y"] + (gy % 256) * scale)
-    pin = page.evaluate("""() => { const r = document.querySelector('#report-map .leaflet-marker-icon').getBoundingClientRect();
+    pin = page.evaluate("""() => {
+        const r = document.querySelector('#report-map .leaflet-marker-icon').getBoundingClientRect();
         return [r.left + 12, r.top + 41]; }""")  # Leaflet's default pin: its tip is at (12, 41)
     assert abs(pin[0] - want[0]) <= 1.5 and abs(pin[1] - want[1]) <= 1.5, (pin, want)
     wx, wy = world_px(spot["lon"], spot["lat"], z)
@@ -145,7 +146,7 @@ def test_on_gcj02_tiles_the_consoles_vector_tiles_move_with_the_shift(browser, g
         const t = window.gridgovConsole.streetTiles.getContainer().style.transform;
         return [[c.lng, c.lat], m.getZoom(), t ? t.match(/-?[0-9.]+/g).map(Number) : [0, 0]]; }""")
     glon, glat = (float(v) for v in wgs84_to_gcj02(*centre))
-    want = [a - b for a, b in zip(world_px(glon, glat, z), world_px(*centre, z))]
+    want = [a - b for a, b in zip(world_px(glon, glat, z), world_px(*centre, z), strict=True)]
     assert moved == pytest.approx(want, abs=0.5) and abs(want[0]) > 1  # moved by the GCJ-02 offset at the centre
     web.assert_clean()
 

@@ -11,7 +11,6 @@ import pytest
 import sqlalchemy as sa
 
 from api import i18n
-
 from tests.cycle_support import png_bytes, two_street_spots
 from tests.e2e.test_map import DISTRICT, TIMEOUT_MS, Page, browser, headers_for, http  # noqa: F401 (fixtures)
 
@@ -163,7 +162,8 @@ def test_the_buttons_are_exactly_what_the_api_allows_this_user(
     cid = report(http, spot, category="noise")["id"]  # a community-tier case
     for role, area in (("dispatcher", DISTRICT), ("grid_worker", spot["grid"])):
         user = make_user(role, area)
-        allowed = [a["action"] for a in http.get(f"/api/incidents/{cid}", headers=headers_for(http, *user)).json()["actions"]]
+        allowed = [a["action"]
+                   for a in http.get(f"/api/incidents/{cid}", headers=headers_for(http, *user)).json()["actions"]]
         web = Page(browser, live_server)
         try:
             login(web, "/desk", *user)
@@ -193,7 +193,8 @@ def test_a_stale_page_is_told_the_case_moved(browser, live_server, http, make_us
         error.wait_for(state="visible")
         # the 409 is told in the page's language, from the catalogue (error.state_conflict), the
         # state by its name there: no English from the server in the Chinese page
-        assert error.inner_text() == catalogue("zh")["error.state_conflict"].format(state=catalogue("zh")["state.triaged"])
+        assert error.inner_text() == catalogue("zh")["error.state_conflict"].format(
+            state=catalogue("zh")["state.triaged"])
         assert not ENGLISH_WORD.search(error.inner_text())
         web.page.get_by_test_id("lang-toggle").click()  # the same refusal in English
         web.page.wait_for_function("() => document.documentElement.lang === 'en'")

@@ -58,7 +58,8 @@ class EditorPage(Page):
         """Page coordinates of a map point."""
         box = self.page.get_by_test_id("map").bounding_box()
         x, y = self.page.evaluate(
-            "([lat, lon]) => { const p = window.gridgovEditor.map.latLngToContainerPoint([lat, lon]); return [p.x, p.y]; }",
+            "([lat, lon]) => { const p = window.gridgovEditor.map.latLngToContainerPoint([lat, lon]); "
+            "return [p.x, p.y]; }",
             [lat, lon])
         return box["x"] + x, box["y"] + y
 
@@ -73,7 +74,8 @@ class EditorPage(Page):
     def select(self, grid: dict, *, shift: bool = False) -> None:
         point = inner_point(grid["geom"])
         self.click_map(point.x, point.y, shift=shift)
-        self.page.wait_for_function("code => document.body.dataset.selected.split(',').includes(code)", arg=grid["code"])
+        self.page.wait_for_function("code => document.body.dataset.selected.split(',').includes(code)",
+                                    arg=grid["code"])
         if not shift:  # its document (roster, ETag) has arrived
             self.page.wait_for_function("code => document.body.dataset.details === code", arg=grid["code"])
 
@@ -320,7 +322,8 @@ def test_a_stale_save_is_told_that_someone_else_saved_first(editor, make_user, e
     with engine.connect() as conn:
         other = conn.execute(sa.text("""
             SELECT parent_code FROM area WHERE kind = 'grid' AND valid_to IS NULL
-            GROUP BY parent_code HAVING count(*) BETWEEN 3 AND 9 ORDER BY md5(parent_code || 'stale') LIMIT 1""")).scalar_one()
+            GROUP BY parent_code HAVING count(*) BETWEEN 3 AND 9
+            ORDER BY md5(parent_code || 'stale') LIMIT 1""")).scalar_one()
     grid = grids_of(engine, other)[0]
     page = editor.page
     editor.open(*make_user("grid_manager", other))

@@ -17,8 +17,7 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from tests.e2e.test_map import (DISTRICT, TIMEOUT_MS, Page, browser, click_on_grid, headers_for,  # noqa: F401
-                                 http)
+from tests.e2e.test_map import DISTRICT, TIMEOUT_MS, Page, browser, click_on_grid, headers_for, http  # noqa: F401
 
 pytestmark = pytest.mark.e2e
 
