@@ -38,7 +38,8 @@ HEAT_ZOOM = 10   # the whole district on one screen
 
 def generate(dsn: str, n: int, seed: int, report: Report, *, open_cases: int = 0, prefix: str = "BN") -> float:
     """``n`` clustered incidents (source 'sample', closed but the newest ``open_cases``, which are
-    spread over the open states with a deadline 120 days on) with their rollup; returns seconds.
+    spread over the open states with a deadline 120 days from now: the
+    deadline scheduler flags none of them) with their rollup; returns seconds.
     ``prefix`` starts their tracking codes (one per call on the same database)."""
     from api.workflow.machine import OPEN, SUSPENDED
 
@@ -71,7 +72,7 @@ def generate(dsn: str, n: int, seed: int, report: Report, *, open_cases: int = 0
                     is_open = n - (done + k) <= open_cases   # the last written are the newest
                     copy.write_row((f"{prefix}-{done + k:09d}", s[0], f"SRID=4326;POINT({lon[k]:.7f} {lat[k]:.7f})",
                                     "sample", live[states[k]] if is_open else "closed", at,
-                                    at + timedelta(days=120) if is_open else None,
+                                    now + timedelta(days=120) if is_open else None,
                                     None if is_open else at + timedelta(hours=20),
                                     h3.latlng_to_cell(float(lat[k]), float(lon[k]), 9), *s[3:]))
             done += size

@@ -17,7 +17,7 @@ import numpy as np
 import psycopg
 import shapely
 
-from bench.report import Report, latency_stats, ms, ratio
+from bench.report import Report, latency_stats, ms, ratio, spread
 
 GRIDS = 10_000
 RUNS = 3
@@ -217,7 +217,6 @@ def save_floor(report: Report, dsn: str, client: httpx.Client, auth: dict, usern
         saves += times
         save_rounds.append(latency_stats(times)["p50"])
     r, h = latency_stats(raw), latency_stats(saves)
-    spread = lambda p50s: f"{min(p50s):.1f}-{max(p50s):.1f}"  # noqa: E731
     report.table([f"reshape save, {label}", "open cases", "in the 2 grids", "n", "p50 ms", "p50 per round",
                   "p95 ms", "vs (a)"], [
         ["(a) raw SQL floor: lock, close, insert 2 versions, lock the open cases inside, audit", f"{open_:,}",
