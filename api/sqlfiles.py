@@ -2,4 +2,4 @@
 
 from spatial.sqlfiles import SqlFiles
 
-sql = SqlFiles("api")
+sql = SqlFiles("api", planned_per_call=frozenset({"incident_list"}))

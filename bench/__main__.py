@@ -38,6 +38,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--category", default=None, help=f"category code (default {PREFERRED_CATEGORY} if present)")
     p.add_argument("--incidents", type=int, default=console.MILLION,
                    help="console: incidents generated in the bench clone for the heatmaps (1000000; 0 skips)")
+    p.add_argument("--scale", default="31000,8000",
+                   help="sections 5 and 7: incidents and open cases generated in the bench clone before the incident "
+                        "list and the area save are measured (31000,8000; 0 skips)")
     p.add_argument("--workers", type=int, default=0, help="app workers for sections 3 and 9 (0: one per usable core)")
     p.add_argument("--load-seconds", type=float, default=60.0, help="load test length (60 s)")
     p.add_argument("--load-rate", type=float, default=0.0,
@@ -107,6 +110,21 @@ def pick_category(dsn: str, wanted: str | None) -> tuple[str, list[str]]:
     else:
         code = PREFERRED_CATEGORY if PREFERRED_CATEGORY in codes else codes[0]
     return code, dict(rows)[code]
+
+
+def _scale(report: Report, db, args) -> tuple[int, int] | None:
+    """The bench clone brought to ``--scale`` incidents and open cases (issue 21's database);
+    None when skipped (0, or working in place: they would stay in the source database)."""
+    total, open_cases = (int(x) for x in args.scale.split(","))
+    if not total:
+        return None
+    if not db.cloned:
+        report.out("  working in place: no incidents generated for the incident list and the area save at scale")
+        return None
+    counts = console.scale_to(db.dsn, total, open_cases, args.seed, report)
+    report.out(f"  the clone now holds {counts[0]:,} incidents, {counts[1]:,} open (the incident list below, and "
+               "section 7's area saves, run on them)")
+    return counts
 
 
 def main(argv=None) -> int:
@@ -207,6 +225,10 @@ def main(argv=None) -> int:
                 httpx.Client(base_url=url, trust_env=False, timeout=60) as client:
             cycle.run(report, db, client, single.login(client, db.username, db.password), (lons, lats),
                       category, args.cycle)
+            report.out()
+            scaled = _scale(report, db, args)
+            if scaled:
+                cycle.incident_list(report, db, client, 20)
 
         report.section("6. The resident: photo intake and the report page's weight")
         with serve(create_app(db.settings)) as url, \
@@ -225,6 +247,10 @@ def main(argv=None) -> int:
         with serve(create_app(db.settings)) as url, \
                 httpx.Client(base_url=url, trust_env=False, timeout=60) as client:
             partition.run(report, db, client, single.login(client, db.username, db.password), shape)
+            if scaled:
+                report.out()
+                partition.save_floor(report, db.dsn, client, single.login(client, db.username, db.password),
+                                     db.username, f"{scaled[0]:,} incidents, {scaled[1]:,} open")
 
         report.section(f"8. The console: heatmaps over {args.incidents:,} more incidents, grid tiles vs tipg, "
                        "the live stream")

@@ -36,8 +36,14 @@ SSE_EVENTS = 40
 HEAT_ZOOM = 10   # the whole district on one screen
 
 
-def generate(dsn: str, n: int, seed: int, report: Report) -> float:
-    """``n`` clustered incidents (source 'sample', closed) with their rollup; returns seconds."""
+def generate(dsn: str, n: int, seed: int, report: Report, *, open_cases: int = 0, prefix: str = "BN") -> float:
+    """``n`` clustered incidents (source 'sample', closed but the newest ``open_cases``, which are
+    spread over the open states with a deadline 120 days from now: the
+    deadline scheduler flags none of them) with their rollup; returns seconds.
+    ``prefix`` starts their tracking codes (one per call on the same database)."""
+    from api.workflow.machine import OPEN, SUSPENDED
+
+    live = [s for s in OPEN if s != SUSPENDED]   # a suspended case needs the state it resumes to
     rng = np.random.default_rng(seed)
     started = time.perf_counter()
     with psycopg.connect(dsn, autocommit=True) as conn:
@@ -56,14 +62,18 @@ def generate(dsn: str, n: int, seed: int, report: Report) -> float:
             pick = rng.integers(0, len(seeds), size)
             lon = np.array([seeds[i][1] for i in pick]) + rng.normal(0, 0.0015, size)
             lat = np.array([seeds[i][2] for i in pick]) + rng.normal(0, 0.0013, size)
+            states = rng.integers(0, len(live), size)
             with conn.cursor() as cur, cur.copy("""COPY incident (tracking_code, category_code, location, source,
-                    status, reported_at, closed_at, h3_cell, grid_code, community_code, street_code, district_code,
-                    zone_code, station_code, patrol_zone_code, tier) FROM STDIN""") as copy:
+                    status, reported_at, due_at, closed_at, h3_cell, grid_code, community_code, street_code,
+                    district_code, zone_code, station_code, patrol_zone_code, tier) FROM STDIN""") as copy:
                 for k, i in enumerate(pick):
                     s = seeds[i]
                     at = now - timedelta(hours=float(hours[done + k]))
-                    copy.write_row((f"BN-{done + k:09d}", s[0], f"SRID=4326;POINT({lon[k]:.7f} {lat[k]:.7f})",
-                                    "sample", "closed", at, at + timedelta(hours=20),
+                    is_open = n - (done + k) <= open_cases   # the last written are the newest
+                    copy.write_row((f"{prefix}-{done + k:09d}", s[0], f"SRID=4326;POINT({lon[k]:.7f} {lat[k]:.7f})",
+                                    "sample", live[states[k]] if is_open else "closed", at,
+                                    now + timedelta(days=120) if is_open else None,
+                                    None if is_open else at + timedelta(hours=20),
                                     h3.latlng_to_cell(float(lat[k]), float(lon[k]), 9), *s[3:]))
             done += size
             report.out(f"  generated {done:>9,} / {n:,} incidents  [{'#' * (20 * done // n):<20}] "
@@ -317,3 +327,20 @@ def live(report: Report, db, app, spot, auth: dict) -> None:
     ])
     report.out(f"  {SSE_CLIENTS} clients connected to one worker, {SSE_EVENTS} reports one after another; "
                f"expected {SSE_CLIENTS * SSE_EVENTS} deliveries, got {a['n']}; target p99 < 500 ms")
+
+
+def scale_to(dsn: str, total: int, open_cases: int, seed: int, report: Report) -> tuple[int, int]:
+    """Generate incidents (:func:`generate`) until the database holds ``total`` of them, ``open_cases``
+    open (the newest); returns the counts reached. Nothing is generated when there are enough."""
+    from api.workflow.machine import ENDED
+
+    def counts() -> tuple[int, int]:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            return conn.execute("SELECT count(*), count(*) FILTER (WHERE status <> ALL(%s)) FROM incident",
+                                (list(ENDED),)).fetchone()
+
+    have, have_open = counts()
+    more = max(0, total - have)
+    if more:
+        generate(dsn, more, seed, report, open_cases=min(more, max(0, open_cases - have_open)), prefix="BS")
+    return counts()

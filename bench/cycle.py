@@ -9,7 +9,7 @@ import time
 import httpx
 import psycopg
 
-from bench.report import Report, latency_stats, ms, ratio
+from bench.report import Report, latency_stats, ms, ratio, spread
 
 WARMUP = 5
 ENDED = ("closed", "void", "duplicate", "not_responsible")
@@ -33,6 +33,15 @@ SELECT i.id, i.status, i.tier, i.priority, i.due_at, ST_X(i.location), ST_Y(i.lo
 FROM incident i
 WHERE i.district_code = %(district)s AND {status}
 ORDER BY i.due_at NULLS LAST, i.id DESC LIMIT 50"""
+
+
+# The baseline list: the newest page of the caller's district or street, without reach, count or joins.
+RAW_LIST = """
+SELECT i.id, i.status, i.tier, i.priority, i.reported_at, ST_X(i.location), ST_Y(i.location)
+FROM incident i
+WHERE i.{column} = %(code)s
+ORDER BY i.reported_at DESC, i.id DESC LIMIT 50"""
+ROUNDS = 3
 
 
 def _triaged_cases(settings, who, bodies: list[dict], created: list[int]) -> list[int]:
@@ -176,3 +185,84 @@ def run(report: Report, db, client: httpx.Client, auth: dict, points, category: 
                   "HTTP p95 ms", "HTTP / raw"], rows)
     report.out(f"  {total:,} incidents in the district; raw SQL: the page alone by district and status, no reach "
                f"function, no count, no category join; {q} runs each after {WARMUP} warm-up")
+
+
+def _timed_rounds(call, n: int, rounds: int = ROUNDS) -> tuple[list[float], list[float]]:
+    """``rounds`` × (``WARMUP`` untimed + ``n`` timed) calls: all timings, and each round's p50 (ms)."""
+    every, p50s = [], []
+    for _ in range(rounds):
+        times = []
+        for _ in range(WARMUP + n):
+            t0 = time.perf_counter()
+            call()
+            times.append(time.perf_counter() - t0)
+        every += times[WARMUP:]
+        p50s.append(latency_stats(times[WARMUP:])["p50"])
+    return every, p50s
+
+
+def incident_list(report: Report, db, client: httpx.Client, n: int) -> None:
+    """The first page of ``GET /api/incidents?limit=50`` for a district dispatcher, an analyst of the
+    district (coarse place and time) and a street's dispatcher, against the raw page of the same
+    area, the list's own statement (incident_list.sql on psycopg, prepared as the app's pool does),
+    and the district's desk queue (closed cases, newest first: the same rows with a count)."""
+    from api.auth.policy import Capability, reach
+    from api.auth.principal import Grant, Principal
+    from bench.common import psycopg_sql
+    from bench.dbenv import extra_account
+    from bench.single import login
+
+    with psycopg.connect(db.dsn, autocommit=True) as conn:
+        district = conn.execute("SELECT code FROM area WHERE kind = 'district' AND valid_to IS NULL "
+                                "ORDER BY code").fetchone()[0]
+        street = conn.execute("SELECT street_code FROM incident WHERE district_code = %s AND street_code IS NOT NULL "
+                              "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1", (district,)).fetchone()[0]
+        total, open_ = conn.execute("SELECT count(*), count(*) FILTER (WHERE status <> ALL(%s)) FROM incident",
+                                    (list(ENDED),)).fetchone()
+    callers = [("district dispatcher", "dispatcher", district, "district_code", (db.username, db.password)),
+               ("district analyst (coarse)", "analyst", district, "district_code",
+                extra_account(db, "analyst", "analyst", district)),
+               ("street dispatcher", "dispatcher", street, "street_code",
+                extra_account(db, "street", "dispatcher", street))]
+    from api.sqlfiles import sql as api_sql
+
+    statement, _ = psycopg_sql("incident_list", package="api")
+    # as the app's pool runs it: planned per call, or prepared from the 2nd run
+    prepare = False if "incident_list" in getattr(api_sql, "planned_per_call", ()) else None
+    filters = {"category": None, "status": None, "since": None, "until": None,
+               "xmin": None, "ymin": None, "xmax": None, "ymax": None, "limit": 50, "offset": 0}
+    rows = []
+    with psycopg.connect(db.dsn, autocommit=True) as raw, \
+            psycopg.connect(db.dsn, autocommit=True, prepare_threshold=1) as app_like:
+        for label, role, area, column, (user, password) in callers:
+            auth = login(client, user, password)
+            who = Principal(username=user, user_id=0, grants=(Grant(role, area),))
+            params = {**filters, **reach(who, Capability.READ_INCIDENTS).params(),
+                      **reach(who, Capability.READ_INCIDENT_DETAILS).params("d_")}
+            page, matched = RAW_LIST.format(column=column), []
+
+            def get(auth=auth, matched=matched):
+                res = client.get("/api/incidents", params={"limit": 50}, headers=auth)
+                if res.status_code != 200:
+                    raise RuntimeError(f"incidents -> {res.status_code}: {res.text[:300]}")
+                matched.append(res.json()["numberMatched"])
+
+            t_raw, _ = _timed_rounds(lambda page=page, area=area: raw.execute(page, {"code": area}).fetchall(), n)
+            t_sql, _ = _timed_rounds(lambda params=params: app_like.execute(statement, params, prepare=prepare)
+                                     .fetchall(), n)
+            t_http, r_http = _timed_rounds(get, n)
+            r, h = latency_stats(t_raw), latency_stats(t_http)
+            rows.append([label, f"{matched[-1]:,}", ms(r["p50"]), ms(latency_stats(t_sql)["p50"]), ms(h["p50"]),
+                         spread(r_http), ms(h["p95"]), ratio(h["p50"], r["p50"])])
+        auth = login(client, db.username, db.password)
+        t_queue, r_queue = _timed_rounds(lambda: client.get("/api/desk/queue", headers=auth, params={
+            "status": "closed", "sort": "newest", "limit": 50}).raise_for_status(), n)
+    q = latency_stats(t_queue)
+    rows.append(["GET /api/desk/queue?status=closed&sort=newest, district dispatcher", "", "", "", ms(q["p50"]),
+                 spread(r_queue), ms(q["p95"]), ""])
+    report.table(["GET /api/incidents?limit=50, first page", "matched", "raw page p50 ms", "list SQL p50 ms",
+                  "HTTP p50 ms", "HTTP p50 per round", "HTTP p95 ms", "HTTP / raw"], rows)
+    report.out(f"  {total:,} incidents, {open_:,} open; raw page: the newest 50 of the caller's district or street "
+               f"by an equality, no reach function, no count, no category join; list SQL: incident_list.sql as the "
+               f"app runs it (psycopg; {'planned per call' if prepare is False else 'prepared from the 2nd run'}); {ROUNDS} rounds of {n} runs after {WARMUP} "
+               f"warm-up each, p50 per round min-max")

@@ -33,6 +33,7 @@ class BenchDb:
     username: str = ""
     password: str = ""
     created_incidents: list[int] = field(default_factory=list)
+    accounts: list[str] = field(default_factory=list)   # more users (extra_account), removed at the end
 
 
 def _libpq(url) -> str:
@@ -130,6 +131,22 @@ def _create_user(db: BenchDb) -> None:
                      (uid,))
 
 
+def extra_account(db: BenchDb, suffix: str, role: str, area_code: str) -> tuple[str, str]:
+    """Another user with one grant (``role`` on ``area_code``); returns username and password."""
+    from api.auth.passwords import hash_password
+
+    username = f"{db.username}-{suffix}"
+    password = secrets.token_urlsafe(BENCH_PASSWORD_BYTES)
+    with psycopg.connect(db.dsn) as conn:
+        uid = conn.execute(
+            "INSERT INTO app_user (username, display_name, password_hash) VALUES (%s, 'bench', %s) RETURNING id",
+            (username, hash_password(password))).fetchone()[0]
+        conn.execute("INSERT INTO role_grant (user_id, role, area_code, granted_by) VALUES (%s, %s, %s, 'bench')",
+                     (uid, role, area_code))
+    db.accounts.append(username)
+    return username, password
+
+
 def _clean_in_place(db: BenchDb) -> None:
     if not db.username:
         return
@@ -137,6 +154,7 @@ def _clean_in_place(db: BenchDb) -> None:
     with psycopg.connect(db.dsn) as conn:
         conn.execute("DELETE FROM audit_log WHERE entity = 'incident' AND entity_id = ANY(%s)", (ids,))
         conn.execute("DELETE FROM incident WHERE id = ANY(%s)", (db.created_incidents,))  # events cascade
-        conn.execute("DELETE FROM audit_log WHERE actor = %s OR (entity IN ('user', 'session') AND entity_id = %s)",
-                     (db.username, db.username))
-        conn.execute("DELETE FROM app_user WHERE username = %s", (db.username,))  # grants, sessions cascade
+        for username in (db.username, *db.accounts):
+            conn.execute("DELETE FROM audit_log WHERE actor = %s OR (entity IN ('user', 'session') AND entity_id = %s)",
+                         (username, username))
+            conn.execute("DELETE FROM app_user WHERE username = %s", (username,))  # grants, sessions cascade

@@ -17,11 +17,12 @@ import numpy as np
 import psycopg
 import shapely
 
-from bench.report import Report, latency_stats, ms, ratio
+from bench.report import Report, latency_stats, ms, ratio, spread
 
 GRIDS = 10_000
 RUNS = 3
 EDITS = 10
+ROUNDS = 3
 
 PLAIN_SQL_CHECK = """
 WITH c AS (SELECT id, geom FROM bench_cells)
@@ -96,7 +97,8 @@ def _grant_editor(dsn: str, username: str) -> None:
     with psycopg.connect(dsn) as conn:
         conn.execute("""INSERT INTO role_grant (user_id, role, area_code, granted_by)
                         SELECT u.id, 'grid_manager', a.code, 'bench' FROM app_user u, area a
-                        WHERE u.username = %s AND a.kind = 'district' AND a.valid_to IS NULL""", (username,))
+                        WHERE u.username = %s AND a.kind = 'district' AND a.valid_to IS NULL
+                        ON CONFLICT DO NOTHING""", (username,))
 
 
 def _pair(dsn: str):
@@ -149,6 +151,82 @@ def editing(report: Report, dsn: str, client: httpx.Client, auth: dict, username
         rows.append([name, st["n"], ms(st["p50"]), ms(st["p95"]), ratio(st["p50"], base)])
     report.table(["reshape of one grid across its neighbour and back", "n", "p50 ms", "p95 ms", "vs (a)"], rows)
     report.out(f"  grid {a} into {b}; the saves alternate the two outlines, each with the ETag read just before")
+
+
+# The floor of a reshape save: the statements any save must run, by hand, in one transaction
+# (rolled back): lock and close the two current rows (the routing-index triggers fire), insert
+# their next versions, lock the open cases inside the changed ground, write the audit row.
+RAW_SAVE = [
+    ("SELECT id, version FROM area WHERE valid_to IS NULL AND code = ANY(%(codes)s) ORDER BY code FOR UPDATE", True),
+    ("UPDATE area SET valid_to = now() WHERE valid_to IS NULL AND code = ANY(%(codes)s)", False),
+    ("""INSERT INTO area (code, name, name_en, kind, parent_code, department_code, attributes, geom, version,
+                          valid_from, changed_by, reason)
+        SELECT a.code, a.name, a.name_en, a.kind, a.parent_code, a.department_code, a.attributes,
+               ST_Multi(ST_GeomFromWKB(n.wkb, 4326)), a.version + 1, now() + interval '1 microsecond', 'bench', 'bench'
+        FROM unnest(%(codes)s::text[], %(wkbs)s::bytea[]) AS n(code, wkb)
+        JOIN area a ON a.code = n.code AND a.valid_to = now()""", False),
+    ("""SELECT i.id FROM incident i
+        WHERE i.status NOT IN ('closed', 'void', 'duplicate', 'not_responsible')
+          AND ST_Intersects(i.location, ST_GeomFromWKB(%(ground)s, 4326)) ORDER BY i.id FOR UPDATE""", True),
+    ("INSERT INTO audit_log (actor, action, entity, entity_id) VALUES ('bench', 'area.reshape', 'area', 'bench')",
+     False),
+]
+
+
+def save_floor(report: Report, dsn: str, client: httpx.Client, auth: dict, username: str, label: str) -> None:
+    """One reshape save over HTTP (``POST /api/areas/edits``, the grid grown into its neighbour
+    and back) against :data:`RAW_SAVE`, on the database as it is (run it before and after many
+    open cases are added: the save should not grow with them)."""
+    from api.workflow.machine import ENDED
+
+    _grant_editor(dsn, username)
+    a, b, wa, wb, _ = _pair(dsn)
+    ga, gb = shapely.from_wkb(bytes(wa)), shapely.from_wkb(bytes(wb))
+    grown = ga.union(gb.intersection(ga.buffer(math.sqrt(gb.area) / 4, join_style="mitre")))
+    outlines = [shapely.geometry.mapping(grown), shapely.geometry.mapping(ga)]
+    changed = shapely.to_wkb(shapely.union_all([ga, gb]))
+    wkbs = [shapely.to_wkb(grown), shapely.to_wkb(gb.difference(grown, grid_size=1e-9))]
+    with psycopg.connect(dsn) as conn:
+        open_ = conn.execute("SELECT count(*) FROM incident WHERE status <> ALL(%s)", (list(ENDED),)).fetchone()[0]
+        inside = conn.execute(RAW_SAVE[3][0].replace("FOR UPDATE", ""), {"ground": changed}).rowcount
+        conn.rollback()
+        raw, raw_rounds = [], []
+        for _ in range(ROUNDS):
+            times = []
+            for _ in range(EDITS):
+                t = time.perf_counter()
+                with conn.transaction(force_rollback=True):
+                    for statement, fetch in RAW_SAVE:
+                        cur = conn.execute(statement, {"codes": [a, b], "wkbs": wkbs, "ground": changed})
+                        if fetch:
+                            cur.fetchall()
+                times.append(time.perf_counter() - t)
+            raw += times
+            raw_rounds.append(latency_stats(times)["p50"])
+    saves, save_rounds, rerouted = [], [], 0
+    for _ in range(ROUNDS):
+        times = []
+        for i in range(EDITS):
+            tag = client.get(f"/api/areas/{a}", headers=auth).headers["ETag"]
+            body = {"op": "reshape", "code": a, "geometry": outlines[i % 2], "reason": "bench"}
+            t = time.perf_counter()
+            res = client.post("/api/areas/edits", json=body, headers={**auth, "If-Match": tag})
+            times.append(time.perf_counter() - t)
+            if res.status_code != 200:
+                raise RuntimeError(res.text)
+            rerouted += res.json()["rerouted"]
+        saves += times
+        save_rounds.append(latency_stats(times)["p50"])
+    r, h = latency_stats(raw), latency_stats(saves)
+    report.table([f"reshape save, {label}", "open cases", "in the 2 grids", "n", "p50 ms", "p50 per round",
+                  "p95 ms", "vs (a)"], [
+        ["(a) raw SQL floor: lock, close, insert 2 versions, lock the open cases inside, audit", f"{open_:,}",
+         inside, r["n"], ms(r["p50"]), spread(raw_rounds), ms(r["p95"]), "1.00x"],
+        ["(b) POST /api/areas/edits (also rebuilds the routing cells, re-routes)", f"{open_:,}", inside, h["n"],
+         ms(h["p50"]), spread(save_rounds), ms(h["p95"]), ratio(h["p50"], r["p50"])],
+    ])
+    report.out(f"  grid {a} grown into {b} and back; {ROUNDS} rounds of {EDITS}; (a) rolled back each time; "
+               f"{rerouted} cases re-routed by the {h['n']} saves")
 
 
 def run(report: Report, db, client: httpx.Client, auth: dict, district) -> None:

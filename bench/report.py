@@ -78,5 +78,10 @@ def ratio(value: float, base: float) -> str:
     return f"{value / base:.2f}x" if base else "-"
 
 
+def spread(values: Sequence[float]) -> str:
+    """The range of repeated figures (each round's p50, in ms): ``min-max``."""
+    return f"{min(values):.1f}-{max(values):.1f}"
+
+
 def rate(value: float) -> str:
     return f"{value:,.0f}"

@@ -50,8 +50,13 @@ class SqlFiles:
     ``fetchone`` / ``fetchall`` / ``scalar`` / ``execute`` take the connection, the file's name
     and its parameters (a mapping, keywords, or both)."""
 
-    def __init__(self, package: str):
+    def __init__(self, package: str, planned_per_call: frozenset[str] = frozenset()):
         self.package = package
+        # queries never prepared: PostgreSQL plans them for each call's values. A prepared
+        # statement switches to a generic plan after five runs, and a generic plan cannot see
+        # that a caller's reach is one street (the GIN index on incident.areas) rather than
+        # the whole district (a scan): it scans for everyone.
+        self.planned_per_call = planned_per_call
         self._texts: dict[str, str] = {}
         self._queries: dict[str, str] = {}
 
@@ -68,6 +73,9 @@ class SqlFiles:
         self._texts[name] = text
         self._queries.pop(name, None)
 
+    def _prepare(self, name: str) -> bool | None:
+        return False if name in self.planned_per_call else None   # None: the connection's threshold
+
     def query(self, name: str) -> str:
         """The file in psycopg's form (``%(name)s`` placeholders), converted once."""
         found = self._queries.get(name)
@@ -79,21 +87,21 @@ class SqlFiles:
                        /, **kw: Any) -> DictRow | None:
         """The first row (None when there is none)."""
         async with conn.cursor(row_factory=dict_row) as cur:
-            await cur.execute(self.query(name), _merge(params, kw))
+            await cur.execute(self.query(name), _merge(params, kw), prepare=self._prepare(name))
             return await cur.fetchone()
 
     async def fetchall(self, conn: psycopg.AsyncConnection, name: str, params: Params = None,
                        /, **kw: Any) -> list[DictRow]:
         """Every row."""
         async with conn.cursor(row_factory=dict_row) as cur:
-            await cur.execute(self.query(name), _merge(params, kw))
+            await cur.execute(self.query(name), _merge(params, kw), prepare=self._prepare(name))
             return await cur.fetchall()
 
     async def scalar(self, conn: psycopg.AsyncConnection, name: str, params: Params = None,
                      /, **kw: Any) -> Any:
         """The first column of the first row (None when there is no row)."""
         async with conn.cursor(row_factory=tuple_row) as cur:
-            await cur.execute(self.query(name), _merge(params, kw))
+            await cur.execute(self.query(name), _merge(params, kw), prepare=self._prepare(name))
             row = await cur.fetchone()
             return None if row is None else row[0]
 
@@ -101,7 +109,7 @@ class SqlFiles:
                       /, **kw: Any) -> int:
         """Run a statement; the number of rows it touched."""
         async with conn.cursor(row_factory=tuple_row) as cur:
-            await cur.execute(self.query(name), _merge(params, kw))
+            await cur.execute(self.query(name), _merge(params, kw), prepare=self._prepare(name))
             return cur.rowcount
 
     # the sync twins, for the command line's bulk work on a ``psycopg.Connection``

@@ -92,13 +92,25 @@ def _ground(changes: list[dict], old: dict, picked) -> Any:
     return shapely.union_all(pieces) if pieces else None
 
 
-def _changed_ground(changes: list[dict], old: dict) -> Any:
-    """Where routing may change: old and new ground of areas whose geometry or parent changed."""
-    def changed(c, before) -> bool:
-        moved = before is not None and before["parent_code"] != c.get("parent_code")
-        return bool(c.get("retire") or c.get("geom") is not None or moved or before is None)
+CHANGED_MARGIN_DEG = 1e-7   # about 1 cm around the changed region: a point on a moved edge is in it
 
-    return _ground(changes, old, changed)
+
+def _changed_ground(changes: list[dict], old: dict) -> Any:
+    """Where routing may change: the whole ground of areas that are new, retired or moved to
+    another parent (every case on it changes hierarchy), and for a new outline under the same
+    parent only the ground that changed hands (old and new outline's symmetric difference, with
+    a centimetre's margin): a case elsewhere in the area keeps its codes, so it is not touched."""
+    pieces = []
+    for c in changes:
+        before = old.get(c["code"])
+        moved = before is not None and before["parent_code"] != c.get("parent_code")
+        if c.get("retire") or before is None or moved:
+            pieces += [g for g in (before and shapely.from_wkb(before["wkb"]), c.get("geom")) if g is not None]
+        elif c.get("geom") is not None:
+            was = shapely.from_wkb(before["wkb"])
+            pieces.append(shapely.symmetric_difference(was, c["geom"]).buffer(CHANGED_MARGIN_DEG))
+    pieces = [p for p in pieces if not p.is_empty]
+    return shapely.union_all(pieces) if pieces else None
 
 
 def _index_ground(changes: list[dict], old: dict) -> Any:
