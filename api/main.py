@@ -97,7 +97,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.principals = PrincipalCache(settings.auth_cache_s, trusted=lambda: listening(app))
     app.state.tiles = TileCache()  # rendered area tiles of this worker
     errors.install(app)
-    app.add_middleware(tiles.AreaTileFastLane)  # innermost: inside the request log and security headers
     security.install(app, settings)
     for module in ROUTERS:
         app.include_router(module.router)
