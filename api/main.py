@@ -16,7 +16,7 @@ from api.auth.cache import PrincipalCache
 from api.auth.passwords import warm_up
 from api.db import make_pool, open_pool
 from api.live.hub import LiveHub, listening
-from api.requestlog import configure_logging
+from api.requestlog import RequestLogMiddleware, configure_logging
 from api.routes import (admin, area_files, areas, attachments, auth, basemap as basemap_routes, calendar, cases, catalog, handover, heat,
                         incidents, live, ogc, open311, pages, posters, public, routing, tiles, units)
 from api.settings import PROJECT_ROOT, Settings, get_settings
@@ -98,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.tiles = TileCache()  # rendered area tiles of this worker
     errors.install(app)
     security.install(app, settings)
+    app.add_middleware(RequestLogMiddleware, settings=settings)  # outermost: logs every request, catches the rest
     for module in ROUTERS:
         app.include_router(module.router)
     web = PROJECT_ROOT / "web"
