@@ -9,8 +9,8 @@ from psycopg import AsyncConnection
 
 from api import audit
 from api.auth.principal import Principal
+from api.casefile import REPORTER, add_event, hash_token, new_tracking_code
 from api.errors import Conflict, Invalid, NotFound, TooManyRequests
-from api.incidents import REPORTER, add_event, hash_token, new_tracking_code
 from api.sqlfiles import sql
 from spatial.routing import to_wgs84_checked
 

@@ -1,7 +1,8 @@
 """One error hierarchy, mapped to HTTP statuses in one table; a catch-all for the rest.
 
 Every error body is JSON: ``{"detail": "...", "code": "...", "errors": [{"field": ..., "reason": ...}]}``,
-except under a standard's prefix, which gets that standard's error body (``STANDARD_PREFIXES``).
+except under a standard's prefix, which gets that standard's error body (registered by the
+standard's own routes: :func:`speak_standard`).
 The spatial core raises domain errors without HTTP statuses (``spatial.errors``); the
 services raise the :class:`ApiError` family; the database driver's connection failures
 become 503 with ``Retry-After``; anything else is logged with the request id and answered
@@ -17,6 +18,7 @@ a raise names a closer one where a person meets it (``login_wrong``, ``state_con
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import psycopg
 from fastapi import FastAPI, Request
@@ -121,15 +123,21 @@ def error_body(detail: str, errors: list[dict] | None = None, extra: dict | None
 
 
 # Where the app speaks a standard, its errors take the standard's body (GeoReport v2 under
-# /open311/: ``[{"code", "description"}]`` or ``<errors>``); the statuses stay this module's.
-STANDARD_PREFIXES = ("/open311/",)
+# /open311/, registered by api.routes.open311); the statuses stay this module's.
+ErrorFormat = Callable[[str, int, str, list[dict] | None], tuple[int, str, bytes]]
+STANDARDS: dict[str, ErrorFormat] = {}  # path prefix -> (path, status, detail, errors) -> its answer
+
+
+def speak_standard(prefix: str, error: ErrorFormat) -> None:
+    """Errors under ``prefix`` are answered by ``error``: (status, media type, body)."""
+    STANDARDS[prefix] = error
 
 
 def standard_error(path: str, status: int, detail: str, errors: list[dict] | None) -> tuple[int, str, bytes] | None:
     """(status, media type, body) of an error under a standard's prefix; None elsewhere."""
-    if path.startswith(STANDARD_PREFIXES):
-        from api.open311 import formats
-        return formats.error_bytes(path, status, detail, errors)
+    for prefix, error in STANDARDS.items():
+        if path.startswith(prefix):
+            return error(path, status, detail, errors)
     return None
 
 

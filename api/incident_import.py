@@ -16,7 +16,8 @@ import numpy as np
 from psycopg import AsyncConnection
 
 from api import audit
-from api.incidents import H3_RESOLUTION, new_tracking_code
+from api.casefile import new_tracking_code
+from api.incidents import H3_RESOLUTION
 from api.keyed import keyed_hash
 from api.params import check_time
 from api.settings import Settings

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import secrets
@@ -13,9 +12,10 @@ import h3
 import orjson
 from psycopg import AsyncConnection
 
-from api import audit, clock, contact as contact_box, qr, units
+from api import audit, clock, contact as contact_box, duplicates, qr, units
 from api.auth.policy import Capability, holds, reach
 from api.auth.principal import Principal
+from api.casefile import REPORTER, hash_token, new_tracking_code
 from api.errors import Conflict, Forbidden, Invalid, NotFound
 from api.keyed import keyed_hash, keyed_token
 from api.schemas import IncidentIn
@@ -26,23 +26,10 @@ from spatial.routing import RoutingOptions, route_point
 
 log = logging.getLogger("gridgov.incidents")
 
-TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L
 H3_RESOLUTION = 9
-REPORTER = "reporter"  # the actor of a public report's events: never an address or a name
 
 # sources only staff may claim, and the capability each needs
 STAFF_SOURCES = {"grid_worker": Capability.REPORT_PATROL, "hotline": Capability.REPORT_HOTLINE}
-
-
-def new_tracking_code() -> str:
-    """Unguessable, readable over the phone: ``XA-7K3M-9QXR-2PLD`` (about 60 bits)."""
-    body = "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(12))
-    return f"XA-{body[:4]}-{body[4:8]}-{body[8:]}"
-
-
-def hash_token(token: str) -> str:
-    """Reporter tokens carry 144+ random bits: a plain digest cannot be brute-forced."""
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def routing_options(settings: Settings) -> RoutingOptions:
@@ -108,8 +95,6 @@ async def report(conn: AsyncConnection, who: Principal, body: IncidentIn, settin
     Its one write is one statement (incident, first event, audit row), so ``POST /api/incidents``
     runs it on an autocommit connection: no BEGIN and COMMIT round trips, nothing half-written.
     """
-    from api import duplicates  # the duplicates module builds on this one
-
     check_report_rights(who, body)
     routing = await route_point(
         conn, body.lon, body.lat, body.category, accuracy_m=body.accuracy_m,
@@ -175,8 +160,6 @@ def written_with(routing: dict[str, Any], *, tracking_code: str, category: str, 
     """The parameters of ``incident_insert.sql`` that follow from the routing: the snapshot
     codes, the first case-file event and the audit row (written by the same statement), and the
     duplicate search it answers. A provisional deadline is named in the first event."""
-    from api import duplicates  # the duplicates module builds on this one
-
     event = {"source": source, "flags": routing["flags"]}
     if deadline and deadline.get("due_provisional"):
         event.update(due_at=deadline["due_at"], deadline_spec=deadline["deadline_spec"], due_provisional=True)
@@ -205,17 +188,6 @@ async def _deadline(conn: AsyncConnection, deadlines_of: dict | None, category: 
         due = None
     return {"due_at": due.at if due else None, "due_from": start if due else None,
             "deadline_spec": str(spec) if spec and due else None, "due_provisional": bool(due and due.provisional)}
-
-
-async def add_event(conn, incident_id: int, *, actor: str, kind: str, from_status: str | None = None,
-                    to_status: str | None = None, note: str | None = None, data: dict | None = None,
-                    at: datetime | None = None) -> int:
-    """Write one step into the case file (一事一档); returns the event id."""
-    return await sql.scalar(conn, "incident_event_insert", {
-        "incident_id": incident_id, "actor": actor, "kind": kind, "from_status": from_status,
-        "to_status": to_status, "note": note, "data": json.dumps(data or {}, ensure_ascii=False, default=str),
-        "at": at,
-    })
 
 
 def _reach_params(who: Principal) -> dict[str, Any]:

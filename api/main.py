@@ -16,7 +16,7 @@ from api.auth.cache import PrincipalCache
 from api.auth.passwords import warm_up
 from api.db import make_pool, open_pool
 from api.live.hub import LiveHub, listening
-from api.requestlog import configure_logging
+from api.requestlog import RequestLogMiddleware, configure_logging
 from api.routes import (
     admin,
     area_files,
@@ -119,8 +119,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.principals = PrincipalCache(settings.auth_cache_s, trusted=lambda: listening(app))
     app.state.tiles = TileCache()  # rendered area tiles of this worker
     errors.install(app)
-    app.add_middleware(tiles.AreaTileFastLane)  # innermost: inside the request log and security headers
     security.install(app, settings)
+    app.add_middleware(RequestLogMiddleware, settings=settings)  # logs every request, catches the rest
     public_address.install(app, settings)  # outermost: the caller behind a trusted proxy, for all of the above
     for module in ROUTERS:
         app.include_router(module.router)

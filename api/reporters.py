@@ -14,8 +14,8 @@ from psycopg import AsyncConnection
 from api import audit
 from api.auth import throttle
 from api.auth.principal import Principal
+from api.casefile import REPORTER, add_event, hash_token
 from api.errors import Conflict, Forbidden, NotFound
-from api.incidents import REPORTER, add_event, hash_token
 from api.schemas import RatingIn
 from api.settings import Settings
 from api.sqlfiles import sql

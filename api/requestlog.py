@@ -18,6 +18,7 @@ import time
 
 import orjson
 
+from api.errors import standard_error
 from api.security import response_headers
 
 log = logging.getLogger("gridgov.request")
@@ -110,11 +111,9 @@ class RequestLogMiddleware:
             log.exception("unhandled error", extra={"fields": {"request_id": request_id,
                                                                 "path": scope.get("path")}})
             if status == 0:  # nothing sent yet: answer JSON, with the security headers
-                from api.errors import standard_error
-
                 code, media_type, body = 500, "application/json", _error_body(request_id)
                 standard = standard_error(scope.get("path", ""), 500, json.loads(body)["detail"], [])
-                if standard is not None:  # under /open311/: the spec's error body
+                if standard is not None:  # under a standard's prefix (/open311/): its error body
                     code, media_type, body = standard
                 headers = [(b"content-type", media_type.encode()), (b"content-length", str(len(body)).encode()),
                            *response_headers(self.settings, scope.get("path", ""))]

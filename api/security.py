@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from api.errors import error_body, standard_error, status_code
 from api.settings import Settings
 from api.text import bad_text_reason
 
@@ -94,13 +95,11 @@ class SecurityMiddleware:
         await self._error(send, path, 422, field, reason, f"{field}: {reason}")
 
     async def _error(self, send, path: str, status: int, field: str, reason: str, detail: str):
-        from api.errors import error_body, standard_error, status_code
-
         body = json.dumps(error_body(detail, [{"field": field, "reason": reason}], code=status_code(status),
                                      params={"field": field})).encode()
         media_type = "application/json"
         standard = standard_error(path, status, detail, [{"field": field, "reason": reason}])
-        if standard is not None:  # under /open311/: the spec's error body
+        if standard is not None:  # under a standard's prefix (/open311/): its error body
             status, media_type, body = standard
         await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", media_type.encode()), (b"content-length", str(len(body)).encode()),
@@ -146,5 +145,3 @@ def install(app: FastAPI, settings: Settings) -> None:
                            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
                            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"])
     app.add_middleware(SecurityMiddleware, settings=settings)
-    from api.requestlog import RequestLogMiddleware  # outermost: logs every request, catches the rest
-    app.add_middleware(RequestLogMiddleware, settings=settings)

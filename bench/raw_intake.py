@@ -20,7 +20,8 @@ import h3
 import psycopg
 
 from api.auth.principal import anonymous
-from api.incidents import H3_RESOLUTION, hash_token, new_tracking_code, routing_json, written_with
+from api.casefile import hash_token, new_tracking_code
+from api.incidents import H3_RESOLUTION, routing_json, written_with
 from bench.common import psycopg_sql
 from spatial.routing import EVERY_UNIT, shape_routing
 

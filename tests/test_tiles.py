@@ -157,53 +157,42 @@ def test_tilejson_and_bad_tiles(client, admin):
     doc = client.get("/tiles/grid.json", headers=admin).json()
     assert doc["tilejson"] == "3.0.0" and doc["tiles"][0].endswith("/tiles/grid/{z}/{x}/{y}.pbf")
     assert doc["vector_layers"][0]["id"] == "grid"
-    assert client.get("/tiles/grid/3/9/1.pbf", headers=admin).status_code == 422  # x beyond 2^z - 1
     assert client.get("/tiles/planet/3/1/1.pbf", headers=admin).status_code == 422
     assert client.get("/tiles/grid/3/1/1.pbf").status_code == 401
 
 
-def _fast_lane(app):
-    from api.routes.tiles import AreaTileFastLane
+@pytest.mark.parametrize("layer", ["grid", "hexagons"])
+@pytest.mark.parametrize("address, field", [("3/9/1", "x"), ("3/1/8", "y"), ("23/0/0", "z"), ("-1/0/0", "z"),
+                                            ("3/-1/0", "x"), ("3/a/0", "x"), ("0/0/0", None), ("3/7/7", None)])
+def test_a_tile_address_is_checked_once_for_every_layer(client, admin, layer, address, field):
+    """z within 0..22, x and y within 0..2^z - 1: a 422 naming the field, the same for area and
+    hexagon tiles; the caller is checked first (no token: 401 whatever the address)."""
+    res = client.get(f"/tiles/{layer}/{address}.pbf", headers=admin)
+    if field is None:
+        assert res.status_code == 200, res.text
+    else:
+        assert res.status_code == 422, res.text
+        assert [e["field"] for e in res.json()["errors"]] == [field], res.json()
+    assert client.get(f"/tiles/{layer}/{address}.pbf").status_code == 401
 
-    layer = app.middleware_stack
-    while not isinstance(layer, AreaTileFastLane):
-        layer = layer.app
-    return layer
 
-
-def test_the_fast_lane_answers_as_the_route_does(client, admin, make_user, login, centre):
-    """Well-formed area-tile requests are answered before FastAPI routes them (api.routes.tiles
-    .AreaTileFastLane): the same status, body and headers as the route itself gives; every
-    other request goes on to the route, errors included."""
-    street_manager = login(*make_user("grid_manager", centre["street"]))
-    z = 15
+def test_query_parameters_of_an_area_tile(client, admin, centre):
+    """?department= narrows patrol zones to one department's; an unknown parameter is ignored; a
+    long department or If-None-Match is a 422."""
+    z = 13
     x, y = tile_of(centre["lon"], centre["lat"], z)
-    cases = [(f"/tiles/grid/{z}/{x}/{y}.pbf", admin, True),
-             (f"/tiles/grid/{z}/{x}/{y}.pbf", street_manager, True),   # a narrower scope: its own tile
-             (f"/tiles/patrol_zone/{z}/{x}/{y}.pbf?department=police", admin, True),
-             (f"/tiles/grid/{z}/{x}/{y}.pbf?department=", admin, True),
-             (f"/tiles/grid/{z}/{x}/{y}.pbf?other=1", admin, False),     # not the lane's: the route's
-             (f"/tiles/grid/23/{x}/{y}.pbf", admin, False),             # zoom beyond 22: the route's 422
-             ("/tiles/grid/3/9/1.pbf", admin, False),                  # x beyond 2^z - 1: 422
-             (f"/tiles/grid/{z}/{x}/{y}.pbf", {}, False),               # no token: 401
-             (f"/tiles/grid/{z}/{x}/{y}.pbf", {"Authorization": "Bearer not-a-token"}, False)]
-    lane = _fast_lane(client.app)
-    for url, headers, in_lane in cases:
-        before = lane.served
-        fast = client.get(url, headers=headers)
-        assert lane.served - before == (1 if in_lane else 0), url
-        client.app.state.tile_fast_lane = False
-        try:
-            routed = client.get(url, headers=headers)
-            revalidated = client.get(url, headers={**headers, "If-None-Match": fast.headers.get("etag", "")})
-        finally:
-            client.app.state.tile_fast_lane = True
-        assert lane.served - before == (1 if in_lane else 0), url
-        assert (fast.status_code, fast.content) == (routed.status_code, routed.content), url
-        drop = {"x-request-id", "date"}
-        assert {k: v for k, v in fast.headers.items() if k not in drop} == \
-               {k: v for k, v in routed.headers.items() if k not in drop}, url
-        if fast.status_code == 200:
-            again = client.get(url, headers={**headers, "If-None-Match": fast.headers["etag"]})
-            assert again.status_code == revalidated.status_code == 304 and again.content == b"", url
-    assert client.get(f"/tiles/grid/{z}/{x}/{y}.pbf?other=1", headers=admin).status_code == 200  # as before
+    url = f"/tiles/patrol_zone/{z}/{x}/{y}.pbf"
+    every = client.get(url, headers=admin)
+    assert every.status_code == 200
+
+    def departments(res) -> list[str]:
+        return [f["properties"]["department"]
+                for f in mapbox_vector_tile.decode(res.content).get("patrol_zone", {}).get("features", [])]
+
+    assert "police" in departments(every) and set(departments(every)) != {"police"}
+    assert set(departments(client.get(url, params={"department": "police"}, headers=admin))) == {"police"}
+    assert client.get(url, params={"other": "1"}, headers=admin).content == every.content
+    assert client.get(url, params={"department": "x" * 33}, headers=admin).status_code == 422
+    assert client.get(url, headers={**admin, "If-None-Match": "x" * 201}).status_code == 422
+    again = client.get(url, headers={**admin, "If-None-Match": f'"other", {every.headers["etag"]}'})
+    assert again.status_code == 304 and again.headers["etag"] == every.headers["etag"]

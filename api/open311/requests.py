@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from psycopg import AsyncConnection
 from pydantic import ValidationError
 
-from api import audit, incidents
+from api import audit, casefile, incidents
 from api.auth.principal import Principal
 from api.errors import Invalid, NotFound
 from api.open311 import clients, services
@@ -265,7 +265,7 @@ async def create(conn: AsyncConnection, who: Principal, settings: Settings, form
     request_id = await sql.scalar(conn, "open311_request_link",
                                      {"id": doc["id"], "client_id": client["id"], "token": token})
     # the link is kept in the case file and never fetched (no request to the internet)
-    await incidents.add_event(conn, doc["id"], actor=incidents.REPORTER, kind=INTAKE_EVENT, data={
+    await casefile.add_event(conn, doc["id"], actor=casefile.REPORTER, kind=INTAKE_EVENT, data={
         "client": client["name"], "media_url": media_url, "attributes": attributes,
         "address_string": form.address_string, "address_id": form.address_id})
     await audit.record(conn, actor=f"open311:{client['name']}", action="open311_request", entity="incident",

@@ -1,7 +1,7 @@
 """Open311 GeoReport v2 (``/open311/v2/``): every endpoint in ``.json`` and ``.xml``.
 
 Thin: parse, authorise, call one service (``api.open311``), render in the format the path
-asks for. Errors under /open311 take the spec's body (``api.errors.STANDARD_PREFIXES``):
+asks for. Errors under /open311 take the spec's body (registered here with ``api.errors``):
 ``[{"code": 400, "description": "..."}]`` or ``<errors><error>...``, with 400 for bad input.
 """
 
@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Query, Request
 
+from api import errors
 from api.auth.deps import Public, PublicAlwaysLimited
 from api.db import ConnDep
 from api.open311 import JURISDICTION_HELP, discovery as discovery_doc, formats, requests, services
@@ -27,6 +28,8 @@ from api.open311.schemas import (
 from api.public_address import public_base
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
+# every error under /open311/ (an unknown version or path too, a 413, a 500) takes the spec's body
+errors.speak_standard("/open311/", formats.error_bytes)
 
 Fmt = Annotated[formats.Format, Path(description="json or xml")]
 Jurisdiction = Annotated[str | None, Query(max_length=32, description=JURISDICTION_HELP)]

@@ -12,7 +12,6 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from api.auth.principal import Principal
-from api.errors import Invalid
 from api.heat import service as heat_service
 from api.layers import map_scope
 from api.settings import Settings
@@ -27,14 +26,6 @@ MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
 FIELDS = {"code": "String", "name": "String", "name_en": "String", "kind": "String", "parent_code": "String",
           "department": "String", "version": "Number"}
 HEX_FIELDS = {"cell": "String", "count": "Number"}
-
-
-def check_tile(z: int, x: int, y: int) -> None:
-    n = 1 << z
-    if not 0 <= x < n:
-        raise Invalid(f"x must be within 0..{n - 1} at zoom {z}", field="x")
-    if not 0 <= y < n:
-        raise Invalid(f"y must be within 0..{n - 1} at zoom {z}", field="y")
 
 
 def tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
@@ -65,10 +56,9 @@ async def _fingerprint(conn: psycopg.AsyncConnection, cache: TileCache, notes_ar
 
 async def area_tile(pool: AsyncConnectionPool, cache: TileCache, who: Principal, layer: str, z: int, x: int,
                     y: int, department: str | None, *, notes_arrive: bool = False) -> tuple[bytes, str]:
-    """One area tile, drawn on a connection of ``pool`` (the app's pool, statements in autocommit);
+    """One area tile (z/x/y checked by the route), drawn on a connection of ``pool`` (the app's pool, statements in autocommit);
     ``notes_arrive``: this worker is listening for boundary changes right now. A tile this
     worker drew since the last boundary change is served without a connection."""
-    check_tile(z, x, y)
     scope = map_scope(who)
 
     def key_of(fingerprint: str) -> tuple:
@@ -107,7 +97,6 @@ async def _visible(conn: psycopg.AsyncConnection, cache: TileCache, scope: list[
 
 async def hexagon_tile(conn: AsyncConnection, who: Principal, settings: Settings, z: int, x: int, y: int, *,
                        start, stop, f: heat_service.Filters) -> tuple[bytes, str]:
-    check_tile(z, x, y)
     resolution = heat.resolution_for_zoom(z)
     west, south, east, north = tile_bounds(z, x, y)
     pad_x, pad_y = (east - west) / 2, (north - south) / 2  # hexagons centred just outside still overlap

@@ -21,8 +21,8 @@ from psycopg import AsyncConnection
 from api import audit, clock
 from api.auth.policy import Capability, reach
 from api.auth.principal import Principal
+from api.casefile import add_event
 from api.errors import Conflict, Forbidden, Invalid, NotFound
-from api.incidents import add_event
 from api.params import parse_time
 from api.settings import Settings
 from api.sqlfiles import sql
