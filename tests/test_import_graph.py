@@ -124,7 +124,8 @@ def _one_cycle(graph: dict[str, dict[str, int]], component: list[str]) -> list[s
 
 
 def describe(graph: dict[str, dict[str, int]], cycle: list[str]) -> str:
-    return " -> ".join(f"{a} (line {graph[a][b]})" for a, b in zip(cycle, cycle[1:])) + f" -> {cycle[-1]}"
+    steps = zip(cycle, cycle[1:], strict=False)  # each module and the next on the cycle
+    return " -> ".join(f"{a} (line {graph[a][b]})" for a, b in steps) + f" -> {cycle[-1]}"
 
 
 def test_the_packages_import_each_other_without_cycles():
