@@ -57,8 +57,9 @@ async def _fingerprint(conn: psycopg.AsyncConnection, cache: TileCache, notes_ar
 async def area_tile(pool: AsyncConnectionPool, cache: TileCache, who: Principal, layer: str, z: int, x: int,
                     y: int, department: str | None, *, notes_arrive: bool = False) -> tuple[bytes, str]:
     """One area tile (z/x/y checked by the route), drawn on a connection of ``pool`` (the app's
-    pool, statements in autocommit); ``notes_arrive``: this worker is listening for boundary changes right now. A tile this
-    worker drew since the last boundary change is served without a connection."""
+    pool, statements in autocommit); ``notes_arrive``: this worker is listening for boundary
+    changes right now. A tile this worker drew since the last boundary change is served without
+    a connection."""
     scope = map_scope(who)
 
     def key_of(fingerprint: str) -> tuple:
