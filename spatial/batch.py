@@ -54,6 +54,7 @@ def check_point(row: int, lon: Any, lat: Any, problems: list[Problem]) -> tuple[
     except (TypeError, ValueError):
         problems.append({"row": row, "field": "lon/lat", "reason": "must be numbers"})
         return math.nan, math.nan
+    x, y = datums.representable(x), datums.representable(y)
     if not (math.isfinite(x) and math.isfinite(y)):
         problems.append({"row": row, "field": "lon/lat", "reason": "must be finite numbers"})
     elif abs(x) > 180 or abs(y) > 90:

@@ -23,6 +23,7 @@ scalar input; ``float(x)`` gives a plain number).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, overload
 
@@ -380,3 +381,10 @@ def transform_geometry(geom: OptGeoT | OptGeoArrayLikeSeq, func: Converter) -> O
         return np.column_stack([lon, lat])
 
     return shapely.transform(geom, _apply)
+
+
+def representable(value: float) -> float:
+    """The coordinate as PostgreSQL can take it: a subnormal float (5e-324) is refused by
+    float8 input ("underflow"), and is 0 degrees to within a nanometre anyway."""
+    value = float(value)
+    return 0.0 if abs(value) < sys.float_info.min else value

@@ -61,9 +61,10 @@ def to_wgs84(lon: float, lat: float, input_crs: str) -> tuple[float, float]:
     if input_crs not in INPUT_CRS:
         raise InputError("crs", f"unknown coordinate system {input_crs!r}; use one of {', '.join(INPUT_CRS)}")
     if input_crs == "wgs84":
-        return float(lon), float(lat)
+        return datums.representable(lon), datums.representable(lat)
     x, y = datums.to_wgs84(lon, lat, input_crs)
-    return float(x), float(y)
+    return datums.representable(x), datums.representable(y)
+
 
 
 def to_wgs84_checked(lon: float, lat: float, input_crs: str = "wgs84") -> tuple[float, float]:

@@ -216,3 +216,14 @@ def test_the_first_and_last_accepted_times_pass(client, admin, path, params, fie
                 else {"from": "2199-12-30T23:59:59Z", "to": value}
         res = client.get(path, params={**params, **asked}, headers=admin)
         assert res.status_code in (200, 404), f"{asked}: {res.status_code} {res.text[:300]}"
+
+
+@pytest.mark.parametrize("lon, lat", [(120.4263, -5e-324), (5e-324, 30.8727), (120.4263, 2.2e-308)])
+def test_a_subnormal_coordinate_is_answered_not_a_server_error(client, admin, lon, lat):
+    """PostgreSQL's float8 input refuses a subnormal (5e-324: "underflow"); the app reads it as
+    the 0 degrees it is (schemathesis found the 500)."""
+    res = client.get("/api/route", params={"lon": lon, "lat": lat, "category": "noise"}, headers=admin)
+    assert res.status_code < 500 and res.headers["content-type"].startswith("application/json"), res.text
+    csv = f"id,lon,lat\na,{lon},{lat}\n"
+    res = client.post("/api/route/batch", content=csv, headers={**admin, "Content-Type": "text/csv"})
+    assert res.status_code < 500, res.text
