@@ -271,10 +271,10 @@ def test_escalation_grid_to_district_with_deadlines_across_national_day(
     from api.workflow import cases
     from api.workflow.schemas import ActionIn
 
-    cid = report(client, place)["id"]  # street vending: grid tier; normal = 1wd, high = 4wh
-    with engine.begin() as conn:  # reported on Wednesday 30 September 2026, 15:00 in Nanxun
-        conn.execute(sa.text("UPDATE incident SET reported_at = :t WHERE id = :id"),
-                     {"t": local(2026, 9, 30, 15, 0), "id": cid})
+    from api import clock
+
+    with clock.fixed(local(2026, 9, 30, 15, 0)):  # reported on Wednesday 30 September 2026, 15:00 in Nanxun
+        cid = report(client, place)["id"]  # street vending: grid tier; normal = 1wd, high = 4wh
     desk = Principal(username="desk-d", user_id=10**9, grants=(Grant("dispatcher", DISTRICT),))
 
     async def walk(conn):
