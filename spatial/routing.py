@@ -63,7 +63,7 @@ def to_wgs84(lon: float, lat: float, input_crs: str) -> tuple[float, float]:
     if input_crs == "wgs84":
         return datums.representable(lon), datums.representable(lat)
     x, y = datums.to_wgs84(lon, lat, input_crs)
-    return datums.representable(x), datums.representable(y)
+    return datums.representable(float(x)), datums.representable(float(y))
 
 
 

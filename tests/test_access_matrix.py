@@ -38,6 +38,7 @@ from api.auth import tokens
 from api.auth.access import Access, rule_of
 from tests.calendar_support import statutory_schedule
 from tests.cycle_support import CaseMaker, png_bytes
+from tests.open311_support import issue_open311_key
 
 DISTRICT = "330503"
 PNG = png_bytes()
@@ -380,14 +381,9 @@ _OPEN311: dict[str, str] = {}
 
 
 def _open311_key(w) -> str:
-    """One client app's api_key for the run (only its keyed digest stored, as `gridgov apikey add` does)."""
+    """One client app's api_key for the run, issued by the service `gridgov apikey add` calls."""
     if "key" not in _OPEN311:
-        from api.open311.clients import key_digest
-        key = f"o311_matrix-{id(w)}"
-        with w.engine.begin() as conn:
-            conn.execute(sa.text("INSERT INTO open311_client (name, key_hash) VALUES (:n, :h)"),
-                         {"n": key, "h": key_digest(w.client.app.state.settings.secret_key, key)})
-        _OPEN311["key"] = key
+        _OPEN311["key"] = issue_open311_key(w.client.app.state.settings, f"matrix-{id(w)}")
     return _OPEN311["key"]
 
 

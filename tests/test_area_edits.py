@@ -15,6 +15,8 @@ import shapely
 import sqlalchemy as sa
 from shapely.geometry import mapping
 
+from tests.cycle_support import CaseMaker
+
 STREET = "330503108"
 
 
@@ -212,7 +214,8 @@ def test_merge_retire_rename_roster(client, engine, make_user, login, communitie
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"].startswith("attributes")
 
 
-def test_move_grid_to_neighbour_community_reroutes_open_incident(client, engine, make_user, login, communities):
+def test_move_grid_to_neighbour_community_reroutes_open_incident(client, engine, make_user, login, communities,
+                                                                  admin):
     street_manager = login(*make_user("grid_manager", STREET))
     comms = {c: community_geom(engine, c) for c in communities}
     # a grid of one community that borders another community
@@ -233,9 +236,8 @@ def test_move_grid_to_neighbour_community_reroutes_open_incident(client, engine,
     inc = client.post("/api/incidents", json={"lon": point.x, "lat": point.y, "category": "dispute"})
     assert inc.status_code in (200, 201), inc.text
     closed = client.post("/api/incidents", json={"lon": point.x, "lat": point.y + 1e-6, "category": "dispute"})
-    with engine.begin() as conn:
-        conn.execute(sa.text("UPDATE incident SET status = 'closed', closed_at = now() WHERE tracking_code = :t"),
-                     {"t": closed.json()["tracking_code"]})
+    assert closed.status_code == 201, closed.text
+    CaseMaker(client, admin, lon=point.x, lat=point.y, unit="", second_unit="").close_at_desk(closed.json()["id"])
     # a manager of the old community alone may not redraw the communities
     own = login(*make_user("grid_manager", old_parent))
     res = client.post("/api/areas/edits/preview", json={"op": "move", "code": code, "parent": new_parent}, headers=own)
@@ -339,6 +341,7 @@ def test_validation_reports_injected_overlap_and_gap(client, engine, admin, comm
     grids = grids_of(engine, community)
     victim = sorted(grids)[0]
     g = grids[victim]["geom"]
+    # direct SQL: the edit API refuses overlaps and gaps, so only SQL can break the partition
     with engine.begin() as conn:
         conn.execute(sa.text(
             "INSERT INTO area (code, name, kind, parent_code, geom) VALUES ('TEST-OVERLAP', 'bad', 'grid', :p, "
@@ -447,9 +450,8 @@ def test_retiring_a_patrol_zone_hands_its_open_cases_to_the_neighbour_beat(clien
     p = pair[0]
     open_case = client.post("/api/incidents", json={"lon": p["lon"], "lat": p["lat"], "category": "noise"}).json()
     closed = client.post("/api/incidents", json={"lon": p["lon"], "lat": p["lat"] + 1e-6, "category": "noise"}).json()
-    with engine.begin() as conn:
-        conn.execute(sa.text("UPDATE incident SET status = 'closed', closed_at = now() WHERE id = :i"),
-                     {"i": closed["id"]})
+    CaseMaker(client, admin, lon=p["lon"], lat=p["lat"], unit="", second_unit="").close_at_desk(closed["id"])
+    with engine.connect() as conn:
         before = conn.execute(sa.text("SELECT patrol_zone_code FROM incident WHERE id = :i"),
                               {"i": open_case["id"]}).scalar_one()
     assert before == p["gone"]

@@ -18,17 +18,18 @@ from api.main import create_app
 from api.settings import libpq_url
 
 DISTRICT = "330503"
-BOUND_S = 2.0  # how long another worker may still accept a revoked token
+GUARD_S = 20.0  # a hang guard, not a speed claim: well under B's 60 s cache life, so a refusal
+               # within it comes from the invalidation note, never from the entry expiring
+               # (how fast the note travels is for `make bench`)
 
 
-def _wait(condition, timeout: float, what: str) -> float:
-    """Poll ``condition`` until true; the seconds it took (AssertionError after ``timeout``)."""
+def _wait(condition, timeout: float, what: str) -> None:
+    """Poll ``condition`` until true (AssertionError after ``timeout``, a hang guard)."""
     started = time.monotonic()
     while not condition():
         if time.monotonic() - started > timeout:
             raise AssertionError(f"not within {timeout} s: {what}")
         time.sleep(0.02)
-    return time.monotonic() - started
 
 
 @pytest.fixture
@@ -90,9 +91,8 @@ def test_logout_on_one_worker_stops_the_token_on_the_other(workers, make_user):
     auth = _login(a, *make_user("dispatcher", DISTRICT))
     assert b.get("/api/auth/me", headers=auth).status_code == 200 and _cached_on(b, auth)
     assert a.post("/api/auth/logout", headers=auth).status_code == 204
-    took = _wait(lambda: b.get("/api/auth/me", headers=auth).status_code == 401, BOUND_S,
-                 "B refuses the logged-out token")
-    assert took < BOUND_S
+    _wait(lambda: b.get("/api/auth/me", headers=auth).status_code == 401, GUARD_S,
+          "B refuses the logged-out token")
     assert a.get("/api/auth/me", headers=auth).status_code == 401  # and A at once
 
 
@@ -110,9 +110,8 @@ def test_deactivation_through_one_worker_stops_the_token_on_the_other(workers, m
     auth = _login(a, username, password)
     assert b.get("/api/auth/me", headers=auth).status_code == 200 and _cached_on(b, auth)
     _through(a, lambda conn: users.set_active(conn, username, False, actor="test"))
-    took = _wait(lambda: b.get("/api/auth/me", headers=auth).status_code == 401, BOUND_S,
-                 "B refuses the deactivated account")
-    assert took < BOUND_S
+    _wait(lambda: b.get("/api/auth/me", headers=auth).status_code == 401, GUARD_S,
+          "B refuses the deactivated account")
 
 
 def test_a_removed_grant_is_refused_on_the_other_worker(workers, make_user):
@@ -125,9 +124,8 @@ def test_a_removed_grant_is_refused_on_the_other_worker(workers, make_user):
     spot = {"lon": lon, "lat": lat, "category": "street_vendor"}
     assert b.get("/api/route", params=spot, headers=auth).status_code == 200 and _cached_on(b, auth)
     _through(a, lambda conn: users.revoke(conn, username, "dispatcher", DISTRICT, actor="test"))
-    took = _wait(lambda: b.get("/api/route", params=spot, headers=auth).status_code == 403, BOUND_S,
-                 "B refuses the caller without the grant")
-    assert took < BOUND_S
+    _wait(lambda: b.get("/api/route", params=spot, headers=auth).status_code == 403, GUARD_S,
+          "B refuses the caller without the grant")
 
 
 def test_while_the_listener_is_down_the_cache_is_not_trusted(workers, make_user):

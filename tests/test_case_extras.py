@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 from PIL import Image
 from pyproj import Geod
 
-from api import i18n
+from api import clock, i18n
 from tests.cycle_support import CaseMaker, png_bytes
 
 DISTRICT = "330503"
@@ -290,10 +291,10 @@ def test_a_nearby_open_case_of_the_same_kind_is_offered_and_nothing_personal_lea
     second = client.post("/api/incidents", json={"category": "garbage", "lon": near[0], "lat": near[1]}).json()
     assert first_public in [c["public_id"] for c in second["candidates"]]
     assert all("id" not in c for c in second["candidates"])  # an anonymous reporter: public ids only
-    with engine.begin() as conn:  # 73 hours old: no longer the same problem
-        conn.execute(sa.text("UPDATE incident SET reported_at = now() - interval '73 hours' WHERE id = :id"),
-                     {"id": first["id"]})
-    assert first_public not in [c["public_id"] for c in offered(client, "garbage", *near)]
+    with clock.fixed(datetime.now(UTC) - timedelta(hours=73)):  # 73 hours old: no longer the same problem
+        stale = client.post("/api/incidents", json={"category": "garbage", "lon": cases.lon, "lat": cases.lat}).json()
+    now_offered = [c["public_id"] for c in offered(client, "garbage", *near)]
+    assert first_public in now_offered and public_id_of(engine, stale["id"]) not in now_offered
     bad = client.get("/api/public/matches", params={"lon": near[0], "lat": near[1], "category": "nope"})
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "category"
 

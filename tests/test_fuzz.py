@@ -45,6 +45,7 @@ from api.main import create_app
 from api.settings import Settings
 from tests.calendar_support import statutory_schedule
 from tests.cycle_support import ACTION_SETUP, CaseMaker, png_bytes
+from tests.open311_support import issue_open311_key
 
 DISTRICT = "330503"
 PNG = png_bytes()
@@ -183,9 +184,8 @@ def world(client, engine, make_user, login):
         res = client.post("/api/incidents", json={"category": "noise", **point})
         assert res.status_code == 201, res.text
         case = res.json()
-        if resolved:  # a rating needs a resolved case; staff resolve it (no public route does)
-            with engine.begin() as conn:
-                conn.execute(sa.text("UPDATE incident SET status = 'closed' WHERE id = :id"), {"id": case["id"]})
+        if resolved:  # a rating needs a closed case; the desk closes it through the API (no public route does)
+            cases.close_at_desk(case["id"])
         return case
 
     def fresh_login(where: str, name: str) -> Base:
@@ -327,12 +327,7 @@ def world(client, engine, make_user, login):
 
 def open311_bases(client, engine, point: dict) -> dict[tuple[str, str], Base]:
     """Valid examples of the Open311 operations: a client app's key and one request posted with it."""
-    from api.open311.clients import key_digest
-
-    key = f"o311_fuzz-{id(client)}"
-    with engine.begin() as conn:
-        conn.execute(sa.text("INSERT INTO open311_client (name, key_hash) VALUES (:n, :h)"),
-                     {"n": key, "h": key_digest(client.app.state.settings.secret_key, key)})
+    key = issue_open311_key(client.app.state.settings, f"fuzz-{id(client)}")
     form = {"api_key": key, "service_code": "noise", "lat": str(point["lat"]), "long": str(point["lon"])}
     res = client.post("/open311/v2/requests.json", data=form)
     assert res.status_code == 201, res.text

@@ -154,7 +154,7 @@ def test_only_committed_changes_are_announced(live_server, http, make_user, stre
     try:
         victim = report(http, streets[0])
         client.wait_for(reported(victim))
-        with engine.connect() as conn:
+        with engine.connect() as conn:  # direct SQL: a rolled-back event is a state no API call leaves behind
             tx = conn.begin()
             ghost = conn.execute(sa.text("""INSERT INTO incident_event (incident_id, actor, kind, note)
                 VALUES (:id, 'test', 'note', 'rolled back') RETURNING id"""), {"id": victim}).scalar_one()

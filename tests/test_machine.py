@@ -154,8 +154,4 @@ def test_random_actions_by_every_role_only_move_cases_along_the_table(client, en
             SELECT i.status, (SELECT to_status FROM incident_event e WHERE e.incident_id = i.id
                               AND e.to_status IS NOT NULL ORDER BY e.at DESC, e.id DESC LIMIT 1)
             FROM incident i WHERE i.id = :id"""), {"id": cid}).one()
-        # free the unit for the next example
-        conn.execute(sa.text("UPDATE assignment SET cleared_at = now(), cleared_reason = 'withdrawn' "
-                             "WHERE incident_id = :id AND cleared_at IS NULL"), {"id": cid})
-        conn.commit()
     assert db_state == state == last

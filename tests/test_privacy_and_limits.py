@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from api.main import create_app
+from tests.cycle_support import CaseMaker, police_units
 
 DISTRICT = "330503"
 PHONE = "13912345678"
@@ -57,6 +58,13 @@ def dispatcher(make_user, login, place):
 @pytest.fixture(scope="module")
 def admin(make_user, login):
     return login(*make_user("admin", DISTRICT))
+
+
+@pytest.fixture(scope="module")
+def desk(client, engine, admin, place) -> CaseMaker:
+    """Walks a report through the case cycle as an admin (to close it before a rating)."""
+    unit, second = police_units(engine)
+    return CaseMaker(client, admin, lon=place["lon"], lat=place["lat"], unit=unit, second_unit=second)
 
 
 # --------------------------------------------------------------------------- reporter privacy
@@ -136,7 +144,7 @@ def test_public_tracking_rounds_the_location(client, engine, case):
     assert "description" not in doc and "reporter_token" not in json.dumps(doc)
 
 
-def test_rating_only_when_closed_and_once(client, engine, place):
+def test_rating_only_when_closed_and_once(client, engine, place, desk):
     case = report(client, place)
     url = f"/api/public/incidents/{case['tracking_code']}/rating"
     token = {"X-Reporter-Token": case["reporter_token"]}
@@ -144,10 +152,7 @@ def test_rating_only_when_closed_and_once(client, engine, place):
     assert early.status_code == 409
     assert client.post(url, json={"rating": 5}, headers={"X-Reporter-Token": "wrong-token-123"}).status_code == 404
 
-    with engine.begin() as conn:
-        # Direct SQL: the app cannot close cases or assign units yet; the lifecycle issue replaces this.
-        conn.execute(sa.text("UPDATE incident SET status = 'closed', closed_at = now() WHERE id = :id"),
-                     {"id": case["id"]})
+    desk.close_at_desk(case["id"])
     ok = client.post(url, json={"rating": 4, "comment": "处理及时"}, headers=token)
     assert ok.status_code == 200, ok.text
     again = client.post(url, json={"rating": 1}, headers=token)
@@ -165,7 +170,7 @@ def _audit(engine, **where) -> list:
         return list(conn.execute(sa.text(f"SELECT * FROM audit_log WHERE {cond} ORDER BY id"), where))
 
 
-def test_every_write_is_audited(client, engine, place, admin, make_user, login, settings):
+def test_every_write_is_audited(client, engine, place, admin, desk, make_user, login, settings):
     # incident create (anonymous: the actor is "public", the address is kept in its own column)
     case = report(client, place, contact=PHONE)
     (row,) = _audit(engine, entity="incident", entity_id=str(case["id"]), action="create")
@@ -173,9 +178,7 @@ def test_every_write_is_audited(client, engine, place, admin, make_user, login, 
     assert row.after["tracking_code"] == case["tracking_code"] and row.before is None
 
     # rating
-    with engine.begin() as conn:
-        # Direct SQL: the app cannot close cases or assign units yet; the lifecycle issue replaces this.
-        conn.execute(sa.text("UPDATE incident SET status = 'closed' WHERE id = :id"), {"id": case["id"]})
+    desk.close_at_desk(case["id"])
     client.post(f"/api/public/incidents/{case['tracking_code']}/rating", json={"rating": 3},
                 headers={"X-Reporter-Token": case["reporter_token"]})
     (row,) = _audit(engine, entity="incident", entity_id=str(case["id"]), action="rate")

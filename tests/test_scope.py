@@ -9,6 +9,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from tests.cycle_support import CaseMaker
+
 DISTRICT = "330503"
 PHONE = "13800138000"
 
@@ -182,13 +184,16 @@ def officer_unit(engine):
     return _all(engine, "SELECT code FROM unit WHERE department_code = 'police' ORDER BY code DESC LIMIT 2")
 
 
-def test_officer_sees_only_their_units_tasks(client, engine, make_user, login, officer_unit):
+def test_officer_sees_only_their_units_tasks(client, engine, make_user, login, officer_unit, street_a):
+    """Two cases of its own, each dispatched through the API: one to the officer's unit, one to another."""
     unit, other_unit = officer_unit[0].code, officer_unit[1].code
-    task, not_task = (r.id for r in _all(engine, "SELECT id FROM incident ORDER BY id DESC LIMIT 2"))
-    with engine.begin() as conn:
-        # Direct SQL: the app cannot close cases or assign units yet; the lifecycle issue replaces this.
-        conn.execute(sa.text("INSERT INTO assignment (incident_id, unit_code) VALUES (:i, :u), (:j, :v)"),
-                     {"i": task, "u": unit, "j": not_task, "v": other_unit})
+    lon, lat = point_in(engine, street_a)
+    cases = CaseMaker(client, login(*make_user("admin", DISTRICT)), lon=lon, lat=lat, unit=unit, second_unit=other_unit,
+                      category="street_vendor")
+    task, not_task = cases.report()["id"], cases.report()["id"]
+    cases.bring(task, "dispatched")
+    cases.act(not_task, "triage")
+    cases.act(not_task, "dispatch", units=[other_unit], allow_busy=True)
     expected = {r.incident_id for r in _all(engine, "SELECT incident_id FROM assignment WHERE unit_code = :u",
                                             u=unit)}
     headers = login(*make_user("officer", DISTRICT, unit=unit))
