@@ -37,7 +37,7 @@ class BackupError(Exception):
 
 
 def _tables(conn: psycopg.Connection) -> list[str]:
-    return [r[0] for r in conn.execute(sql.text("backup_tables")).fetchall()]
+    return [r["name"] for r in sql.fetchall_sync(conn, "backup_tables")]
 
 
 def table_counts(conn: psycopg.Connection) -> dict[str, int]:

@@ -452,3 +452,13 @@ def test_bulk_routing_agrees_with_a_geopandas_spatial_join(settings, grids, zone
             assert r["community_code"] == parents[r["grid_code"]]
             assert r["street_code"] == parents[r["community_code"]]
             assert r["district_code"] == DISTRICT
+
+
+def test_a_zone_has_one_workstation(db):
+    """The bulk router pairs each point with one routing row: a zone with a second station would
+    give its points two. The database refuses the second station (migration 0022)."""
+    zone, = db.execute(sa.text("SELECT zone_code FROM station ORDER BY code LIMIT 1")).one()
+    with pytest.raises(sa.exc.IntegrityError, match="station_zone"):
+        db.execute(sa.text("INSERT INTO station (code, name, zone_code, departments, geom) "
+                           "SELECT code || '-2', name || ' 2', zone_code, departments, geom FROM station "
+                           "WHERE zone_code = :z"), {"z": zone})
