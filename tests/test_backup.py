@@ -8,12 +8,11 @@ import stat
 
 import psycopg
 import pytest
-from sqlalchemy.engine import make_url
 
 from api.backup import read_manifest
 from api.cli_exit import ExitCode
 from api.settings import libpq_url
-from tests.conftest import _admin_dsn
+from tests.pg_support import scratch_database
 from tests.test_cli_exits import fresh_settings, run, said_in_one_line  # noqa: F401 (fixture)
 
 TABLES = """SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -31,15 +30,8 @@ def fingerprint(url: str) -> dict[str, tuple[int, int]]:
 
 @pytest.fixture
 def empty_database(database_url):
-    url = make_url(database_url)
-    name = f"{url.database}_restored"
-    admin = _admin_dsn(database_url)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
-    yield url.set(database=name).render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database(database_url, "restored", template=None) as url:
+        yield url
 
 
 def test_a_backup_restores_into_an_empty_database_table_for_table(monkeypatch, capsys, database_url,

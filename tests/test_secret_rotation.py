@@ -10,13 +10,12 @@ import psycopg
 import pytest
 from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
-from sqlalchemy.engine import make_url
 
 from api import contact
 from api.cli_exit import ExitCode
 from api.main import create_app
 from api.settings import libpq_url
-from tests.conftest import _admin_dsn
+from tests.pg_support import sample_database, scratch_database
 from tests.test_cli_exits import fresh_settings, run, said_in_one_line  # noqa: F401 (fixture)
 
 PHONE = "13800138000"
@@ -25,19 +24,11 @@ PHONE = "13800138000"
 @pytest.fixture
 def own_database(database_url, settings):
     """A copy of the sample database with one report that left a phone number."""
-    url = make_url(settings.model_copy(update={"database_url": None}).url)  # the sample database
-    name = f"{make_url(database_url).database}_keys"
-    admin = _admin_dsn(database_url)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{url.database}"')
-    own = make_url(database_url).set(database=name).render_as_string(hide_password=False)
-    with TestClient(create_app(settings.model_copy(update={"database_url": own}))) as c:
-        res = c.post("/api/incidents", json={"category": "noise", "lon": 120.42, "lat": 30.87, "contact": PHONE})
-        assert res.status_code == 201, res.text
-    yield own, res.json()["id"]
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database(database_url, "keys", template=sample_database(settings)) as own:
+        with TestClient(create_app(settings.model_copy(update={"database_url": own}))) as c:
+            res = c.post("/api/incidents", json={"category": "noise", "lon": 120.42, "lat": 30.87, "contact": PHONE})
+            assert res.status_code == 201, res.text
+        yield own, res.json()["id"]
 
 
 def sealed(url: str) -> dict[int, bytes]:
