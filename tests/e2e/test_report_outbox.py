@@ -11,6 +11,7 @@ import re
 import httpx
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from api.main import create_app
 from tests.conftest import served
@@ -143,9 +144,10 @@ def test_a_refused_report_stays_with_its_reason_until_the_resident_discards_it(
         assert page.evaluate(OUTBOX) == [{"state": "failed", "description": text}]
 
         page.get_by_test_id("report-edit").click()  # editing puts it back in the form and keeps it meanwhile
+        # the form is filled once the outbox (IndexedDB) has answered: wait for it, as a resident does
+        expect(page.get_by_test_id("report-description")).to_have_value(text)
+        expect(page.get_by_test_id("report-category")).to_have_value("sewage")
         assert page.get_by_test_id("report-form").is_visible()
-        assert page.get_by_test_id("report-description").input_value() == text
-        assert page.get_by_test_id("report-category").input_value() == "sewage"
         assert failed.count() == 1
 
         page.get_by_test_id("report-discard").click()  # discarding asks once more
