@@ -119,29 +119,21 @@ def editing(report: Report, dsn: str, client: httpx.Client, auth: dict, username
     _grant_editor(dsn, username)
     a, b, wa, wb, wp = _pair(dsn)
     ga, gb, parent = (shapely.from_wkb(bytes(w)) for w in (wa, wb, wp))
-    grown = ga.union(gb.intersection(ga.buffer(math.sqrt(gb.area) / 4, join_style="mitre")))
-    outlines = [shapely.geometry.mapping(grown), shapely.geometry.mapping(ga)]
+    grown, outlines = _grown(ga, gb)
     kids = {a: ga, b: gb}
     pure = []
     for i in range(EDITS):
         t = time.perf_counter()
         ops.reshape(kids, parent, a, grown if i % 2 == 0 else ga)
         pure.append(time.perf_counter() - t)
-    preview, save = [], []
+    preview = []
     for i in range(EDITS):
         body = {"op": "reshape", "code": a, "geometry": outlines[i % 2]}
         t = time.perf_counter()
         res = client.post("/api/areas/edits/preview", json=body, headers=auth)
         preview.append(time.perf_counter() - t)
         res.raise_for_status()
-    for i in range(EDITS):
-        tag = client.get(f"/api/areas/{a}", headers=auth).headers["ETag"]
-        body = {"op": "reshape", "code": a, "geometry": outlines[i % 2], "reason": "bench"}
-        t = time.perf_counter()
-        res = client.post("/api/areas/edits", json=body, headers={**auth, "If-Match": tag})
-        save.append(time.perf_counter() - t)
-        if res.status_code != 200:
-            raise RuntimeError(res.text)
+    save, _ = _timed_saves(client, auth, a, outlines)
     base = latency_stats(pure)["p50"]
     rows = []
     for name, times in (("(a) spatial.partition.ops.reshape, two grids (pure shapely)", pure),
@@ -182,8 +174,7 @@ def save_floor(report: Report, dsn: str, client: httpx.Client, auth: dict, usern
     _grant_editor(dsn, username)
     a, b, wa, wb, _ = _pair(dsn)
     ga, gb = shapely.from_wkb(bytes(wa)), shapely.from_wkb(bytes(wb))
-    grown = ga.union(gb.intersection(ga.buffer(math.sqrt(gb.area) / 4, join_style="mitre")))
-    outlines = [shapely.geometry.mapping(grown), shapely.geometry.mapping(ga)]
+    grown, outlines = _grown(ga, gb)
     changed = shapely.to_wkb(shapely.union_all([ga, gb]))
     wkbs = [shapely.to_wkb(grown), shapely.to_wkb(gb.difference(grown, grid_size=1e-9))]
     with psycopg.connect(dsn) as conn:
@@ -205,16 +196,8 @@ def save_floor(report: Report, dsn: str, client: httpx.Client, auth: dict, usern
             raw_rounds.append(latency_stats(times)["p50"])
     saves, save_rounds, rerouted = [], [], 0
     for _ in range(ROUNDS):
-        times = []
-        for i in range(EDITS):
-            tag = client.get(f"/api/areas/{a}", headers=auth).headers["ETag"]
-            body = {"op": "reshape", "code": a, "geometry": outlines[i % 2], "reason": "bench"}
-            t = time.perf_counter()
-            res = client.post("/api/areas/edits", json=body, headers={**auth, "If-Match": tag})
-            times.append(time.perf_counter() - t)
-            if res.status_code != 200:
-                raise RuntimeError(res.text)
-            rerouted += res.json()["rerouted"]
+        times, moved = _timed_saves(client, auth, a, outlines)
+        rerouted += moved
         saves += times
         save_rounds.append(latency_stats(times)["p50"])
     r, h = latency_stats(raw), latency_stats(saves)
@@ -227,6 +210,27 @@ def save_floor(report: Report, dsn: str, client: httpx.Client, auth: dict, usern
     ])
     report.out(f"  grid {a} grown into {b} and back; {ROUNDS} rounds of {EDITS}; (a) rolled back each time; "
                f"{rerouted} cases re-routed by the {h['n']} saves")
+
+
+def _grown(ga, gb):
+    """Grid a grown into a quarter of its neighbour b: (the grown shape, [grown, a] as GeoJSON)."""
+    grown = ga.union(gb.intersection(ga.buffer(math.sqrt(gb.area) / 4, join_style="mitre")))
+    return grown, [shapely.geometry.mapping(grown), shapely.geometry.mapping(ga)]
+
+
+def _timed_saves(client: httpx.Client, auth: dict, code: str, outlines: list) -> tuple[list[float], int]:
+    """EDITS reshape saves of ``code`` over HTTP, alternating the outlines: (each one's time, cases re-routed)."""
+    times, rerouted = [], 0
+    for i in range(EDITS):
+        tag = client.get(f"/api/areas/{code}", headers=auth).headers["ETag"]
+        body = {"op": "reshape", "code": code, "geometry": outlines[i % 2], "reason": "bench"}
+        t = time.perf_counter()
+        res = client.post("/api/areas/edits", json=body, headers={**auth, "If-Match": tag})
+        times.append(time.perf_counter() - t)
+        if res.status_code != 200:
+            raise RuntimeError(res.text)
+        rerouted += res.json()["rerouted"]
+    return times, rerouted
 
 
 def run(report: Report, db, client: httpx.Client, auth: dict, district) -> None:
