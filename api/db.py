@@ -187,6 +187,16 @@ async def _ping_if_idle(conn: psycopg.AsyncConnection) -> None:
     _last_use[conn] = now
 
 
+async def answers(pool: AsyncConnectionPool, timeout_s: float) -> bool:
+    """Whether the database answers a statement on a connection of ``pool`` within ``timeout_s``."""
+    try:
+        async with asyncio.timeout(timeout_s), pool.connection() as conn:
+            await conn.execute("SELECT 1")
+    except Exception:  # noqa: BLE001 - any failure is "does not answer"
+        return False
+    return True
+
+
 def pool_of(app) -> Pool:
     """The pool of the server this request runs in. A pool belongs to the event loop that opened
     it; a worker has one. The tests serve one app object twice (TestClient beside uvicorn, two
