@@ -52,18 +52,19 @@ def _revision(conn: psycopg.Connection) -> str | None:
         return None
 
 
-def code_head() -> str:
+def _scripts():
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
-    return ScriptDirectory.from_config(Config(str(PROJECT_ROOT / "alembic.ini"))).get_current_head()
+    return ScriptDirectory.from_config(Config(str(PROJECT_ROOT / "alembic.ini")))
+
+
+def code_head() -> str:
+    return _scripts().get_current_head()
 
 
 def _known_revisions() -> set[str]:
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
-
-    return {r.revision for r in ScriptDirectory.from_config(Config(str(PROJECT_ROOT / "alembic.ini"))).walk_revisions()}
+    return {r.revision for r in _scripts().walk_revisions()}
 
 
 def _run(args: list[str], what: str) -> None:
