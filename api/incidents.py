@@ -22,7 +22,7 @@ from api.schemas import IncidentIn
 from api.settings import Settings
 from api.sqlfiles import sql
 from api.workflow import deadlines
-from spatial.routing import RoutingOptions, route_point
+from spatial.routing import RoutingOptions, check_in_service_area, route_point
 
 log = logging.getLogger("gridgov.incidents")
 
@@ -100,6 +100,8 @@ async def report(conn: AsyncConnection, who: Principal, body: IncidentIn, settin
         conn, body.lon, body.lat, body.category, accuracy_m=body.accuracy_m,
         input_crs=body.crs, options=routing_options(settings),
     )
+    if "unrouted" in routing["flags"]:  # by the border, kept for the desk; far away, refused
+        await check_in_service_area(conn, routing["point"]["lon"], routing["point"]["lat"], settings.report_margin_m)
     if body.qr_grid is not None:  # kept and flagged for the desk, never silently trusted
         routing["flags"] += await qr.flags(conn, settings.qr_key, body.qr_grid, body.qr_sig,
                                            routing["point"]["lon"], routing["point"]["lat"],

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     stale_position_s: int = 1800
     units_per_department: int = 3
     unit_position_margin_m: float = 50_000.0  # unit fixes farther than this from every district are refused
+    # reports outside every grid but within this of a district are kept for the desk (a phone's fix
+    # by the border); farther ones are refused, naming the distance (a wrong point, or not ours)
+    report_margin_m: float = Field(default=10_000.0, ge=0)
 
     # limits
     max_body_bytes: int = 1_000_000

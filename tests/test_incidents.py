@@ -158,6 +158,19 @@ def test_report_outside_every_grid_is_kept_unrouted_with_nearest_grid(client, ad
     assert "unrouted" in inc["routing"]["flags"]
 
 
+def test_report_far_from_every_district_is_refused_and_nothing_is_written(client, admin, engine):
+    """A point 1,000 km away is a wrong fix or not this service's matter: 422 naming the field."""
+    before = count_incidents(engine)
+    res = client.post("/api/incidents", json={"category": "garbage", "lon": 116.397, "lat": 39.909})  # Beijing
+    assert res.status_code == 422, res.text
+    assert [e["field"] for e in res.json()["errors"]] == ["lon"]
+    assert "km from the nearest district" in res.json()["errors"][0]["reason"]
+    hotline = client.post("/api/incidents", json={"category": "garbage", "lon": 116.397, "lat": 39.909,
+                                                   "source": "hotline"}, headers=admin)
+    assert hotline.status_code == 422, hotline.text
+    assert count_incidents(engine) == before
+
+
 def test_report_is_committed_before_the_answer_is_sent(settings, spots, engine):
     """A phone that got 201 will not retry: by then the report must be stored, not about to be."""
     from api.main import create_app

@@ -220,7 +220,13 @@ def test_post_goes_through_intake_and_answers_a_public_id_and_the_tracking_code(
 
 
 def test_a_point_outside_every_grid_is_kept_for_the_desk(client, engine, api_key):
-    res = post(client, api_key=api_key, service_code="garbage", lat="31.2304", long="121.4737")  # Shanghai
+    with engine.connect() as conn:  # 3 km east of the district's easternmost point
+        lon, lat = conn.execute(sa.text("""
+            WITH v AS (SELECT (ST_DumpPoints(geom)).geom AS p FROM area WHERE kind = 'district' AND valid_to IS NULL),
+                 e AS (SELECT p FROM v ORDER BY ST_X(p) DESC LIMIT 1)
+            SELECT ST_X(q), ST_Y(q) FROM (SELECT ST_Project(p::geography, 3000, radians(90))::geometry AS q FROM e) s
+            """)).one()
+    res = post(client, api_key=api_key, service_code="garbage", lat=f"{lat:.6f}", long=f"{lon:.6f}")
     assert res.status_code == 201, res.text
     [doc] = res.json()
     assert "outside every grid" in doc["service_notice"]
@@ -317,6 +323,7 @@ def test_bad_requests_are_400_in_the_spec_format(client, api_key, point, fmt):
         ({"api_key": api_key, "service_code": "noise", "lat": point["lat"]}, "long"),
         ({**ok, "lat": "95", "long": "120.4"}, "lat"),
         ({**ok, "lat": "30.8", "long": "200"}, "lon"),
+        ({**ok, "lat": "39.909", "long": "116.397"}, "from the nearest district"),  # Beijing
         ({**ok, "lat": point["long"], "long": point["lat"]}, "swapped"),
         ({**ok, "lat": "abc"}, "lat"),
         ({**ok, "lat": "NaN"}, "lat"),
