@@ -28,6 +28,7 @@ from spatial.sqlfiles import sql
 
 SAMPLE_DIR = Path(__file__).resolve().parents[1] / "sample_geodata"
 GPKG = "nanxun.gpkg"
+HISTORY = "history.json"  # since when the sample's ground holds, and the grids split since
 AREA_LAYERS = ("district", "street", "community", "grid", "zone", "patrol_zone")
 H3_RESOLUTION = 9
 
@@ -61,8 +62,15 @@ def load_catalog(conn: Connection, sample_dir: Path = SAMPLE_DIR) -> None:
          for c in catalog["categories"]])
 
 
+def read_history(sample_dir: Path = SAMPLE_DIR) -> dict[str, Any]:
+    return dict(json.loads((sample_dir / HISTORY).read_text(encoding="utf-8")))
+
+
 def load_areas(conn: Connection, sample_dir: Path = SAMPLE_DIR) -> int:
+    """The sample's areas as they are now, valid since the history's ``ground_since``, then its
+    splits (:func:`load_history`)."""
     added = 0
+    since = read_history(sample_dir)["ground_since"]
     district_code = str(read_layer("district", sample_dir)["code"].iloc[0])
     for kind in AREA_LAYERS:
         df = read_layer(kind, sample_dir)
@@ -76,9 +84,10 @@ def load_areas(conn: Connection, sample_dir: Path = SAMPLE_DIR) -> int:
         else:  # patrol zones hang under the district, for scope checks
             parent = pd.Series([district_code] * len(df))
         res = conn.execute(text("""
-            INSERT INTO area (code, name, name_en, kind, parent_code, department_code, attributes, geom, changed_by)
+            INSERT INTO area (code, name, name_en, kind, parent_code, department_code, attributes, geom, changed_by,
+                              valid_from)
             SELECT x.code, x.name, x.name_en, :kind, x.parent_code, x.department_code, CAST(x.attributes AS jsonb),
-                   ST_SetSRID(CAST(x.wkb AS geometry), 4326), 'sample'
+                   ST_SetSRID(CAST(x.wkb AS geometry), 4326), 'sample', CAST(:since AS timestamptz)
             FROM unnest(CAST(:code AS text[]), CAST(:name AS text[]), CAST(:name_en AS text[]),
                         CAST(:parent_code AS text[]), CAST(:department_code AS text[]),
                         CAST(:attributes AS text[]), CAST(:wkb AS text[]))
@@ -86,7 +95,7 @@ def load_areas(conn: Connection, sample_dir: Path = SAMPLE_DIR) -> int:
             -- any version: an area edited or retired since is not brought back
             WHERE NOT EXISTS (SELECT 1 FROM area a WHERE a.code = x.code)
         """), {
-            "kind": kind,
+            "kind": kind, "since": since,
             "code": df["code"].tolist(), "name": df["name"].tolist(),
             "name_en": df["name_en"].tolist() if "name_en" in df.columns else [None] * len(df),
             "parent_code": [None if pd.isna(p) else p for p in parent.tolist()],
@@ -95,6 +104,26 @@ def load_areas(conn: Connection, sample_dir: Path = SAMPLE_DIR) -> int:
         })
         added += res.rowcount
     return added
+
+
+def load_history(conn: Connection, sample_dir: Path = SAMPLE_DIR) -> int:
+    """The sample's grid splits: before each, the old grid covered the new one's ground too
+    (version 1), and the sample's reports made there then belonged to it. Idempotent."""
+    history, done = read_history(sample_dir), 0
+    for split in history["splits"]:
+        params = {"from": split["from"], "new": split["new"], "at": split["at"], "reason": split["reason"],
+                  "since": history["ground_since"]}
+        if conn.execute(text(sql.text("sample_split_retire")), params).rowcount:
+            conn.execute(text(sql.text("sample_split_before")), params)
+            done += 1
+    return done
+
+
+def reroute_history(conn: Connection, sample_dir: Path = SAMPLE_DIR) -> None:
+    """The sample's reports in a split-off grid's ground, made before the split, go to the old grid."""
+    for split in read_history(sample_dir)["splits"]:
+        conn.execute(text(sql.text("sample_split_incidents")), {"from": split["from"], "new": split["new"],
+                                                                "at": split["at"]})
 
 
 def load_stations_units(conn: Connection, sample_dir: Path = SAMPLE_DIR) -> int:
@@ -223,9 +252,12 @@ def load_sample(conn: Connection, sample_dir: Path = SAMPLE_DIR,
     load_catalog(conn, sample_dir)
     progress("loading areas (district, streets, communities, grids, zones, patrol zones)")
     areas = load_areas(conn, sample_dir)
+    load_history(conn, sample_dir)
     progress("loading workstations and units")
     units = load_stations_units(conn, sample_dir)
     incidents = load_incidents(conn, sample_dir, progress)
+    if incidents:
+        reroute_history(conn, sample_dir)
     driver = conn.connection.driver_connection  # the psycopg connection, in the same transaction
     assert isinstance(driver, psycopg.Connection)
     if areas or routing_index.is_empty(driver):
