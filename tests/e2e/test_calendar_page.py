@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 
+from playwright.sync_api import expect
+
 from api.workflow.calendar import PACKAGE_YEARS
 from tests.calendar_support import statutory_schedule
 from tests.e2e.test_map import DISTRICT, Page, browser, headers_for, http  # noqa: F401 (fixtures)
@@ -59,8 +61,9 @@ def test_the_admin_sees_official_and_provisional_years_and_loads_a_schedule(
         assert "官方（已导入）" in page.locator(f"[data-testid=cal-year][data-year='{YEAR}']").inner_text()
 
         page.get_by_test_id("lang-toggle").click()
-        assert "Official (loaded)" in page.locator(f"[data-testid=cal-year][data-year='{YEAR}']").inner_text()
-        assert "Provisional" in page.locator(f"[data-testid=cal-year][data-year='{provisional['year']}']").inner_text()
+        expect(page.locator(f"[data-testid=cal-year][data-year='{YEAR}']")).to_contain_text("Official (loaded)")
+        expect(page.locator(f"[data-testid=cal-year][data-year='{provisional['year']}']")).to_contain_text(
+            "Provisional")
         assert web.page_errors == [] and web.csp_violations() == []
         # the one error the browser logs is the refused file's answer
         assert web.console_errors == ["Failed to load resource: the server responded with a status of 422 "

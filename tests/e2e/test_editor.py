@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 from shapely import wkb
 from shapely.geometry import LineString, Point, Polygon, shape
 from shapely.ops import linemerge, polylabel
@@ -160,7 +161,7 @@ def test_a_read_only_account_sees_the_grids_but_no_tools(editor, make_user, comm
     assert int(page.evaluate("document.body.dataset.gridsLoaded")) == len(grids)
     editor.look_at(grids[0]["geom"])
     editor.select(grids[0])
-    assert page.get_by_test_id("selected-code").inner_text() == grids[0]["code"]
+    expect(page.get_by_test_id("selected-code")).to_have_text(grids[0]["code"])
     assert page.get_by_test_id("roster-leader").is_disabled()  # the roster is shown, not editable
     assert page.get_by_test_id("roster-apply").count() == 0
     with page.expect_download() as got:  # the grid's QR poster, fetched with the caller's token
@@ -241,7 +242,7 @@ def test_a_manager_splits_a_grid_and_redraws_another_across_its_neighbour(
     with page.expect_download() as got:
         page.get_by_test_id("reprint-poster").first.click()
     assert got.value.suggested_filename.endswith(".pdf")
-    assert big["code"] in page.get_by_test_id("status").inner_text()
+    expect(page.get_by_test_id("status")).to_contain_text(big["code"])
     now = grids_of(engine, community)
     with engine.connect() as conn:
         between = conn.execute(sa.text("SELECT now()")).scalar_one().isoformat()
@@ -342,9 +343,9 @@ def test_a_stale_save_is_told_that_someone_else_saved_first(editor, make_user, e
 
     assert editor.save() == "conflict"
     status = page.get_by_test_id("status")
-    assert status.get_attribute("data-kind") == "conflict"
-    assert "其他人已先保存" in status.inner_text()
-    assert f"{grid['code']}@{grid['version'] + 1}" in status.inner_text()  # the version that won
+    expect(status).to_have_attribute("data-kind", "conflict")
+    expect(status).to_contain_text("其他人已先保存")
+    expect(status).to_contain_text(f"{grid['code']}@{grid['version'] + 1}")  # the version that won
     assert page.get_by_test_id("pending-step").count() == 0
     page.wait_for_function("code => window.gridgovEditor.index.get(code)?.feature.properties.name === '别人的名字'",
                            arg=grid["code"])
@@ -373,7 +374,7 @@ def test_the_files_panel_exports_the_grids_and_dry_runs_them_back_unchanged(edit
     page.get_by_test_id("imp-parent").fill("")
     page.get_by_test_id("import-dry-run").click()
     page.wait_for_selector("[data-kind=warn]")
-    assert "上级编码" in page.locator("#ed-status").inner_text()
+    expect(page.locator("#ed-status")).to_contain_text("上级编码")
     page.get_by_test_id("imp-parent").fill(community)
     page.get_by_test_id("import-dry-run").click()
     report = page.locator("[data-testid=import-report] > .notice")

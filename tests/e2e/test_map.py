@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 from shapely.geometry import shape
 
 CHROMIUM = "/usr/bin/chromium"
@@ -153,8 +154,8 @@ def test_wrong_password_stays_on_login(web, district_dispatcher):
     assert web.page.evaluate("sessionStorage.getItem('gridgov.tokens')") is None
     assert "用户名或密码错误" in error.text_content()
     web.page.get_by_test_id("lang-toggle-login").click()  # 中/EN
-    assert web.page.get_by_test_id("login-submit").text_content() == "Log in"
-    assert error.text_content() == "Wrong username or password"
+    expect(web.page.get_by_test_id("login-submit")).to_have_text("Log in")
+    expect(error).to_have_text("Wrong username or password")
     assert web.page_errors == [] and web.csp_violations() == []
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from tests.e2e.test_desk import login, report, spot  # noqa: F401 (fixture)
 from tests.e2e.test_map import DISTRICT, Page, browser, http  # noqa: F401 (fixtures)
@@ -87,8 +88,8 @@ def test_the_same_login_card_on_every_staff_page(browser, live_server, dispatche
         error.wait_for(state="visible")
         assert "用户名或密码错误" in error.inner_text()
         page.get_by_test_id("lang-toggle-login").click()
-        assert error.inner_text() == "Wrong username or password"
-        assert page.get_by_test_id("login-submit").inner_text() == "Log in"
+        expect(error).to_have_text("Wrong username or password")
+        expect(page.get_by_test_id("login-submit")).to_have_text("Log in")
         page.get_by_test_id("lang-toggle-login").click()
         page.get_by_test_id("login-password").fill(dispatcher[1])
         page.get_by_test_id("login-submit").click()
@@ -109,7 +110,7 @@ def test_a_failed_queue_on_the_desk_is_shown_translated_and_retried(browser, liv
         alert.wait_for(state="visible")
         assert "事件队列加载失败" in alert.inner_text() and "boom (test)" in alert.inner_text()
         page.get_by_test_id("lang-toggle").click()
-        assert "The case queue failed to load" in alert.inner_text()
+        expect(alert).to_contain_text("The case queue failed to load")
         page.get_by_test_id("lang-toggle").click()
         recover(web, failing, "事件队列加载失败")
         page.locator("[data-testid=queue-row]").first.wait_for()
@@ -177,7 +178,7 @@ def test_an_officer_opening_the_desk_is_told_it_is_not_theirs_and_may_sign_out(
         assert page.get_by_test_id("notifications").is_hidden()
         assert asked == []  # the page asked for nothing it may not have
         page.get_by_test_id("lang-toggle").click()
-        assert "dispatch desk" in message.inner_text()
+        expect(message).to_contain_text("dispatch desk")
         page.get_by_test_id("noaccess-logout").click()
         page.get_by_test_id("login-form").wait_for(state="visible")
         assert page.evaluate("sessionStorage.getItem('gridgov.tokens')") is None

@@ -16,6 +16,7 @@ import json
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from tests.e2e.test_map import DISTRICT, TIMEOUT_MS, Page, browser, click_on_grid, headers_for, http  # noqa: F401
 
@@ -150,7 +151,7 @@ def test_each_role_gets_its_map(browser, live_server, http, accounts, police_uni
             assert page.get_by_test_id("route-error").count() == 0
             assert page.get_by_test_id("category-select").is_hidden()
             page.get_by_test_id("lang-toggle").click()  # 中/EN
-            assert "Routing preview is not available for this account" in note.text_content()
+            expect(note).to_contain_text("Routing preview is not available for this account")
         web.assert_clean()
     finally:
         web.context.close()
@@ -180,7 +181,7 @@ def test_no_map_permission_message_only_without_read_map(browser, live_server, a
                 or "/api/incidents" in u or "/api/route" in u] == []
         assert page.get_by_test_id("layer-control").locator("input").count() == 0
         page.get_by_test_id("lang-toggle").click()
-        assert note.text_content() == "Your account may not view the map."
+        expect(note).to_have_text("Your account may not view the map.")
         web.assert_clean()
     finally:
         web.context.close()
