@@ -322,7 +322,7 @@ def _check_deadline_order() -> None:
 
 @app.command("refresh-units")
 def refresh_units():
-    """Give the sample units fresh simulated GPS fixes (demo heartbeat)."""
+    """Give the sample units fresh simulated GPS fixes (then the server's demo heartbeat keeps them moving)."""
     from spatial.sample_load import refresh_unit_fixes
 
     n = _sync_transaction(refresh_unit_fixes)

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api import clock, errors, metrics, public_address, security
+from api import clock, demo_heartbeat, errors, metrics, public_address, security
 from api.auth.access import RateLimiter
 from api.auth.cache import PrincipalCache
 from api.auth.passwords import warm_up
@@ -102,7 +102,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await _warn_about_the_calendar(pool, settings)
         scheduler = None
         if settings.supervision_interval_s > 0:
-            scheduler = asyncio.create_task(supervision.run_forever(pool, settings, app.state.scheduler))
+            extras = (demo_heartbeat.heartbeat,) if settings.heartbeat_on else ()  # the same timer
+            scheduler = asyncio.create_task(supervision.run_forever(pool, settings, app.state.scheduler, extras))
         yield
         if scheduler is not None:
             scheduler.cancel()
