@@ -322,7 +322,7 @@ def _check_deadline_order() -> None:
 
 @app.command("refresh-units")
 def refresh_units():
-    """Give the sample units fresh simulated GPS fixes (demo heartbeat)."""
+    """Give the sample units fresh simulated GPS fixes (then the server's demo heartbeat keeps them moving)."""
     from spatial.sample_load import refresh_unit_fixes
 
     n = _sync_transaction(refresh_unit_fixes)
@@ -795,6 +795,30 @@ def user_list(as_json: bool = AS_JSON):
         state = "" if u["active"] else " (inactive)"
         unit = f" unit={u['unit_code']}" if u["unit_code"] else ""
         typer.echo(f"{u['username']}{state}{unit}\t{', '.join(u['grants']) or '-'}")
+
+
+@user_app.command("token")
+def user_token(username: str,
+               days: int = typer.Option(365, help="how long the token is valid (1 to 3650 days)"),
+               out: Path = typer.Option(None, "--out", help="write the token to this file (mode 600) "
+                                                          "instead of printing it"),
+               overwrite: bool = OVERWRITE):
+    """A long-lived bearer token for a monitoring account whose only role is operator (Prometheus
+    scraping /metrics); it ends after --days or when the account is deactivated."""
+    from api.auth import users
+
+    if out is not None:
+        refuse_existing(out, overwrite=overwrite)
+    settings = get_settings()
+    token = _in_transaction(lambda conn: users.scraper_token(conn, settings, username, days))
+    if out is None:
+        typer.echo(token)
+        return
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # never readable by others, not even briefly
+    with os.fdopen(fd, "w") as f:
+        f.write(token + "\n")
+    out.chmod(0o600)
+    typer.echo(f"wrote a {days}-day token for {username} to {out} (mode 600)", err=True)
 
 
 apikey_app = typer.Typer(help="Open311 client apps and their API keys", no_args_is_help=True)

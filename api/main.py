@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api import clock, errors, public_address, security
+from api import clock, demo_heartbeat, errors, metrics, public_address, security
 from api.auth.access import RateLimiter
 from api.auth.cache import PrincipalCache
 from api.auth.passwords import warm_up
@@ -32,6 +32,7 @@ from api.routes import (
     heat,
     incidents,
     live,
+    metrics as metrics_routes,
     ogc,
     open311,
     pages,
@@ -56,7 +57,7 @@ VENDOR = {  # URL path -> directory in web/node_modules (installed by `npm ci`)
 # Matched in this order, one by one: the hot paths first (tiles, routing, intake). area_files
 # before areas: /api/areas/export and /import are not area codes.
 ROUTERS = (tiles, routing, incidents, auth, catalog, area_files, areas, ogc, posters, cases, attachments, handover,
-           public, basemap_routes, units, admin, calendar, open311, live, heat, pages, health)
+           public, basemap_routes, units, admin, calendar, open311, live, heat, pages, health, metrics_routes)
 
 
 async def _warn_about_the_calendar(pool, settings: Settings) -> None:
@@ -101,7 +102,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await _warn_about_the_calendar(pool, settings)
         scheduler = None
         if settings.supervision_interval_s > 0:
-            scheduler = asyncio.create_task(supervision.run_forever(pool, settings))
+            extras = (demo_heartbeat.heartbeat,) if settings.heartbeat_on else ()  # the same timer
+            scheduler = asyncio.create_task(supervision.run_forever(pool, settings, app.state.scheduler, extras))
         yield
         if scheduler is not None:
             scheduler.cancel()
@@ -118,7 +120,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.rate_limiter = RateLimiter(settings.public_rate_per_minute, settings.public_ip_rate_per_minute)
     app.state.principals = PrincipalCache(settings.auth_cache_s, trusted=lambda: listening(app))
     app.state.tiles = TileCache()  # rendered area tiles of this worker
+    app.state.scheduler = supervision.Rounds()  # the scheduler loop's last round (/metrics)
     errors.install(app)
+    metrics.install(app)  # innermost middleware: sees the route the router matched
     security.install(app, settings)
     app.add_middleware(RequestLogMiddleware, settings=settings)  # logs every request, catches the rest
     public_address.install(app, settings)  # outermost: the caller behind a trusted proxy, for all of the above

@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     calendar_file: Path | None = None  # holidays of years the chinesecalendar package does not cover yet
     department_answer_deadline: str = "1wd"  # 乡呼县应: a called district department answers within
     supervision_interval_s: int = 60   # how often the deadline scheduler looks
+    # the demo heartbeat (api.demo_heartbeat): the sample's units keep moving on the scheduler's timer.
+    # Unset: on in development (`make run`), off in test and production; true in production is refused
+    demo_heartbeat: bool | None = None
+    demo_heartbeat_s: int = Field(default=300, ge=30)  # a unit whose fix is older than this takes a step
     # base maps (README "Base maps"): the offline base drawn from the project's own outlines is
     # always there; a preset adds tiles under it
     basemap: Literal["offline", "tianditu", "amap", "xyz", "mbtiles"] = "offline"
@@ -163,6 +167,18 @@ class Settings(BaseSettings):
                 check(getattr(self, name))
             except secrets_store.SecretsError as exc:
                 raise ValueError(str(exc)) from None
+        return self
+
+    @property
+    def heartbeat_on(self) -> bool:
+        """Whether the demo heartbeat moves the sample's units (GRIDGOV_DEMO_HEARTBEAT)."""
+        return self.env == "development" if self.demo_heartbeat is None else self.demo_heartbeat
+
+    @model_validator(mode="after")
+    def _no_demo_in_production(self) -> Settings:
+        if self.env == "production" and self.demo_heartbeat:
+            raise ValueError("GRIDGOV_DEMO_HEARTBEAT moves the sample's units with made-up fixes: "
+                             "not in production (unset it)")
         return self
 
     @model_validator(mode="after")

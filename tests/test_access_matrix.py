@@ -5,7 +5,7 @@ route without an entry, a route that lost its ``Access`` rule, or a rule that ch
 without this table changing all fail here. Each route is then called with valid minimal
 parameters by
 
-* each role (admin, dispatcher, grid_manager, grid_worker, officer, analyst), every one
+* each role (admin, dispatcher, grid_manager, grid_worker, officer, analyst, operator), every one
   granted over the district ``330503`` (the officer linked to a police unit),
 * an out-of-scope dispatcher (granted over another street than the target incident and unit),
 * a user with an account but no grants,
@@ -42,8 +42,9 @@ from tests.open311_support import issue_open311_key
 
 DISTRICT = "330503"
 PNG = png_bytes()
-ROLES = ("admin", "dispatcher", "grid_manager", "grid_worker", "officer", "analyst")
-STAFF = frozenset(ROLES)
+# operator: the monitoring's account, which reads /metrics and nothing else (every other route: 403)
+ROLES = ("admin", "dispatcher", "grid_manager", "grid_worker", "officer", "analyst", "operator")
+STAFF = frozenset(ROLES) - {"operator"}
 PUBLIC = "public"
 DESKS = frozenset({"admin", "dispatcher", "grid_worker"})  # grid workers: the desk of grid-tier matters
 SENDERS = frozenset({"admin", "dispatcher"})  # sending units needs seeing them
@@ -93,6 +94,7 @@ RULES: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/i18n.json"): PUBLIC,
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/readyz"): PUBLIC,
+    ("GET", "/metrics"): frozenset({"admin", "operator"}),  # read_metrics: activity, for the monitoring
     ("GET", "/docs"): PUBLIC,
     # the command-room cycle
     ("GET", "/api/workflow/machine"): STAFF,
@@ -405,6 +407,7 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], dict]] = {
     ("POST", "/api/auth/refresh"): _refresh,
     ("POST", "/api/auth/logout"): lambda w, c: {"fresh_session": True},
     ("GET", "/api/auth/me"): lambda w, c: {},
+    ("GET", "/metrics"): lambda w, c: {},
     ("GET", "/api/categories"): lambda w, c: {},
     ("GET", "/api/departments"): lambda w, c: {},
     ("GET", "/api/areas"): lambda w, c: {"params": {"kind": "street"}},

@@ -268,6 +268,7 @@ def world(client, engine, make_user, login):
         ("GET", "/api/categories"): Base(),
         ("GET", "/healthz"): Base(),
         ("GET", "/readyz"): Base(),
+        ("GET", "/metrics"): Base(),
         ("GET", "/api/departments"): Base(),
         ("GET", "/api/areas"): Base(query={"kind": "street"}),
         ("GET", "/api/stations"): Base(),

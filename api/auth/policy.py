@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from api.auth.principal import Principal
 
-ROLES = ("admin", "dispatcher", "grid_manager", "grid_worker", "officer", "analyst")
+# ``operator``: the monitoring's account (a Prometheus scraper), holding READ_METRICS and nothing else
+ROLES = ("admin", "dispatcher", "grid_manager", "grid_worker", "officer", "analyst", "operator")
 AREA = "area"
 OWN_UNIT = "own_unit"
 
@@ -47,6 +48,7 @@ class Capability(StrEnum):
     SUPERVISE_CASES = "supervise_cases"          # supervision notes (督办)
     EDIT_AREAS = "edit_areas"                    # split, merge, reshape, move, retire areas; rosters
     MANAGE_CALENDAR = "manage_calendar"          # the official holiday schedules: see them, load a year's
+    READ_METRICS = "read_metrics"                # Prometheus metrics at /metrics: activity, never an incident
 
 
 _STAFF = ("dispatcher", "grid_manager", "grid_worker", "officer", "analyst")
@@ -80,6 +82,11 @@ POLICY: dict[Capability, dict[str, str]] = {
     # one calendar for the whole deployment: administrators only (the district desks are told
     # when its official data runs out, and see each provisional deadline on its case)
     Capability.MANAGE_CALENDAR: {},
+    # request counts and latencies, the pool, the scheduler, live clients: no incident, but how busy
+    # the desks are. A scraper is not a person: the ``operator`` role holds this and nothing else
+    # (not even SESSION), so the long-lived token a Prometheus server keeps (``gridgov user token``)
+    # can do nothing else; no staff role holds it (admin does, as everything)
+    Capability.READ_METRICS: {"operator": AREA},
 }
 
 

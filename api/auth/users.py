@@ -131,6 +131,41 @@ async def login(conn: AsyncConnection, settings: Settings, username: str, passwo
     return _token_pair(settings, row["id"], session_id, jti)
 
 
+SCRAPER_ROLES = frozenset({"operator"})  # what an account may hold to get a long-lived token
+SCRAPER_DAYS_MAX = 3650
+
+
+async def scraper_token(conn: AsyncConnection, settings: Settings, username: str, days: int, *,
+                        actor: str = "cli") -> str:
+    """A long-lived access token for a monitoring account (a Prometheus server's credential), in a
+    session of its own that ends after ``days`` (or with ``gridgov user deactivate``).
+
+    Only for an active account whose every grant is ``operator``: that role reads ``/metrics``
+    and nothing else (api/auth/policy.py), so a token left in a scraper's configuration for a
+    year can do nothing else. Staff log in and refresh as before."""
+    username = normalise_username(username)
+    if not 1 <= days <= SCRAPER_DAYS_MAX:
+        raise Invalid(f"days must be between 1 and {SCRAPER_DAYS_MAX}", field="days")
+    row = await sql.fetchone(conn, "auth_user_by_name", {"username": username})
+    if row is None:
+        raise NotFound(f"no user {username!r}", field="username")
+    if not row["active"]:
+        raise Invalid(f"{username} is deactivated (gridgov user activate {username})", field="username")
+    roles = {r["role"] for r in await sql.fetchall(conn, "auth_user_roles", {"user_id": row["id"]})}
+    if not roles or roles - SCRAPER_ROLES:
+        held = ", ".join(sorted(roles)) or "none"
+        raise Invalid(f"a long-lived token is only for an account whose only role is operator ({username} "
+                      f"holds: {held}); gridgov user grant {username} operator AREA", field="username")
+    session_id = tokens.new_id()
+    lifetime = timedelta(days=days)
+    await sql.execute(conn, "auth_session_insert", {
+        "id": session_id, "user_id": row["id"], "jti": tokens.new_id(), "expires_at": datetime.now(UTC) + lifetime})
+    await audit.record(conn, actor=actor, action="scraper_token", entity="session", entity_id=session_id,
+                       after={"username": username, "days": days})
+    return tokens.access_token(_secret_key(settings), user_id=row["id"], session_id=session_id,
+                               minutes=days * 24 * 60)
+
+
 async def _keep_and_fail(conn: AsyncConnection, error: ApiError) -> NoReturn:
     """Commit what this request wrote (a revocation, a failed-login audit row), then fail.
 

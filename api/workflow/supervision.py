@@ -18,6 +18,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from psycopg import AsyncConnection
@@ -82,16 +85,74 @@ async def warn_desks(conn: AsyncConnection, cal: WorkingCalendar, now: datetime)
     return len(told)
 
 
-async def run_forever(pool: AsyncConnectionPool, settings: Settings) -> None:
-    """The scheduler loop of one app worker (cancelled at shutdown)."""
+@dataclass
+class Rounds:
+    """What this worker's scheduler loop did last (read by ``/metrics``, api.metrics).
+
+    ``finished_at`` is the wall-clock end of the last round (None before the first), whether it
+    failed, how long it took; ``outcomes`` counts rounds as ``done`` (this worker held the lock),
+    ``skipped`` (another worker did it) or ``failed``. :meth:`wait_for` lets a test wait for a
+    round of the running loop without sleeping."""
+
+    enabled: bool = False
+    finished_at: float | None = None
+    duration_s: float | None = None
+    failed: bool = False
+    outcomes: dict[str, int] = field(default_factory=lambda: dict.fromkeys(("done", "skipped", "failed"), 0))
+    _changed: asyncio.Condition | None = field(default=None, repr=False)
+
+    @property
+    def count(self) -> int:
+        return sum(self.outcomes.values())
+
+    async def record(self, outcome: str, started: float) -> None:
+        self.finished_at = time.time()
+        self.duration_s = time.perf_counter() - started
+        self.failed = outcome == "failed"
+        self.outcomes[outcome] += 1
+        async with self._condition():
+            self._condition().notify_all()
+
+    async def wait_for(self, count: int) -> None:
+        """Return once ``count`` rounds have finished (in the loop's event loop)."""
+        async with self._condition():
+            await self._condition().wait_for(lambda: self.count >= count)
+
+    def _condition(self) -> asyncio.Condition:
+        if self._changed is None:
+            self._changed = asyncio.Condition()
+        return self._changed
+
+
+Extra = Callable[[AsyncConnectionPool, Settings], Awaitable[None]]
+
+
+async def run_forever(pool: AsyncConnectionPool, settings: Settings, rounds: Rounds | None = None,
+                      extras: tuple[Extra, ...] = ()) -> None:
+    """The scheduler loop of one app worker (cancelled at shutdown). ``extras`` run after each
+    round on the same timer (the demo heartbeat, api.demo_heartbeat), each taking its own
+    transaction and lock; one that fails is logged and does not fail the round."""
+    rounds = rounds if rounds is not None else Rounds()
+    rounds.enabled = True
     while True:
+        started = time.perf_counter()
+        outcome = "failed"
         try:
             async with pool.connection() as conn, conn.transaction():
                 raised = await tick(conn, settings=settings)
+            outcome = "skipped" if raised is None else "done"
             if raised:
                 log.info("supervision round: %s", raised)
         except asyncio.CancelledError:
             raise
         except Exception:  # a round that fails (database restarting) is retried next round
             log.exception("supervision round failed")
+        for extra in extras:
+            try:
+                await extra(pool, settings)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("scheduler: %s failed", getattr(extra, "__name__", extra))
+        await rounds.record(outcome, started)
         await asyncio.sleep(settings.supervision_interval_s)
