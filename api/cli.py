@@ -245,6 +245,40 @@ def district_add(code: str = typer.Argument(..., help="the county-level statisti
                f"gridgov import streets.gpkg --layer street --parent {done['code']}")
 
 
+def _print_district_settings(rows: list[dict]) -> None:
+    for r in rows:
+        own = f"  (its own: {', '.join(r['own'])})" if r["own"] else "  (the instance's)"
+        typer.echo(f"{r['district']} {r['name']}: office hours {r['office_hours']}, a called department answers "
+                   f"within {r['department_answer_deadline']}{own}")
+
+
+@district_app.command("settings")
+def district_settings(code: str = typer.Argument(None, help="one district (default: every district)"),
+                      as_json: bool = AS_JSON):
+    """Each district's settings as they count: its own, else the instance's."""
+    from api import district_settings as own
+
+    rows = _in_transaction(lambda conn: own.show(conn, get_settings(), code))
+    print_json(rows) if as_json else _print_district_settings(rows)
+
+
+@district_app.command("set")
+def district_set(code: str = typer.Argument(..., help="the district's code, e.g. 330502"),
+                 office_hours: str = typer.Option(None, "--office-hours",
+                                                  help="its working day, HH:MM-HH:MM (e.g. 08:30-17:30)"),
+                 answer_deadline: str = typer.Option(None, "--answer-deadline",
+                                                     help="how long a called department has to answer: Nh, Nwh, Nwd"),
+                 reset: bool = typer.Option(False, "--reset", help="back to the instance's settings"),
+                 as_json: bool = AS_JSON):
+    """Give a district settings of its own; deadlines set from now on count them."""
+    from api import district_settings as own
+
+    row = _in_transaction(lambda conn: own.change(conn, _cli_admin(), get_settings(), code,
+                                                  office_hours=office_hours, answer_deadline=answer_deadline,
+                                                  reset=reset))
+    print_json(row) if as_json else _print_district_settings([row])
+
+
 secrets_app = typer.Typer(help="The instance's keys", no_args_is_help=True)
 app.add_typer(secrets_app, name="secrets")
 

@@ -116,7 +116,8 @@ async def report(conn: AsyncConnection, who: Principal, body: IncidentIn, settin
     reported_at = clock.now()
     deadlines_of = routing["category"].pop("deadlines")  # read with the routing: one round trip less
     tracking_code = new_tracking_code()
-    deadline = await _deadline(conn, deadlines_of, body.category, body.priority, reported_at, settings)
+    deadline = await _deadline(conn, deadlines_of, body.category, body.priority, reported_at, settings,
+                               _snapshot_codes(routing)["district_code"])
     params = {
         "reported_at": reported_at, **deadline,
         "tracking_code": tracking_code, "idempotency_key": key,
@@ -178,13 +179,13 @@ def written_with(routing: dict[str, Any], *, tracking_code: str, category: str, 
 
 
 async def _deadline(conn: AsyncConnection, deadlines_of: dict | None, category: str, priority: str,
-                    start: datetime, settings: Settings) -> dict[str, Any]:
+                    start: datetime, settings: Settings, district: str | None) -> dict[str, Any]:
     """The case's deadline from the moment it comes in (the category × priority spec on the
     working calendar), marked provisional when it counted a day of a year without an official
     schedule; none, logged, only where no calendar can count at all."""
     spec = deadlines.spec_for(deadlines_of, priority)
     try:
-        due = await deadlines.due(conn, settings, start, spec)
+        due = await deadlines.due(conn, settings, start, spec, district=district)
     except deadlines.CalendarNotCovered as e:
         log.error("report of %s: no deadline: %s", category, e)
         due = None

@@ -114,6 +114,7 @@ def test_every_command_says_in_one_line_that_the_database_is_down(monkeypatch, c
         ("import",): [files["grid"], "--layer", "grid", "--parent", "330503"],
         ("export",): ["--layer", "grid", "--out", files["out"] / "grids.gpkg"],
         ("categories",): [], ("secrets", "rotate"): ["contact"], ("district", "add"): ["330502"],
+        ("district", "settings"): [], ("district", "set"): ["330503", "--office-hours", "08:30-17:30"],
         ("backup",): [files["out"] / "new-backup.tar"],
         ("restore",): [files["archive"]],
         ("db", "status"): [],

@@ -45,6 +45,11 @@ NOT_RUN = {
     "gridgov validate 330502": "tests/test_districts.py",
     "gridgov user add zhang --password-stdin && gridgov user grant zhang dispatcher 330502":
         "after Wuxing's onboarding: tests/test_districts.py",
+    "gridgov district set 330502 --office-hours 08:30-17:30": "after Wuxing's onboarding: "
+                                                              "tests/test_district_settings.py (Nanxun's hours)",
+    "gridgov user add prometheus && gridgov user grant prometheus operator 330502":
+        "Wuxing's scraper: tests/test_metrics.py makes an operator and its token with these commands",
+    "gridgov user token prometheus --days 365 --out /etc/prometheus/gridgov.token": "tests/test_metrics.py",
     "gridgov import amap.geojson --layer grid --parent 330503108001 --crs gcj02":
         "a file traced on AMap: tests/test_area_files.py (gcj02 import)",
     "gridgov restore gridgov-2026-12-07.tar": "needs an empty database: tests/test_backup.py",

@@ -3,7 +3,7 @@
 -- :official_years, only those whose every year from the start of the clock to the deadline
 -- (local years, :tz) has an official schedule now; NULL: all of them. The partial index
 -- incident_open_provisional holds exactly these rows.
-SELECT i.id, i.status, i.due_at, i.due_from, i.deadline_spec, i.due_paused, i.deadline_flag
+SELECT i.id, i.status, i.due_at, i.due_from, i.deadline_spec, i.due_paused, i.deadline_flag, i.district_code
 FROM incident i
 WHERE i.due_provisional AND i.status NOT IN ('closed', 'void', 'duplicate', 'not_responsible')
   AND i.due_from IS NOT NULL AND i.deadline_spec IS NOT NULL

@@ -258,7 +258,7 @@ class Step:
         counted a day of a year without an official schedule (or none, loudly)."""
         spec = deadlines.spec_for(self.row["deadlines"], priority)
         try:
-            due = await deadlines.due(self.conn, self.settings, start, spec)
+            due = await deadlines.due(self.conn, self.settings, start, spec, district=self.row["district_code"])
         except deadlines.CalendarNotCovered as e:
             log.error("case %s: no deadline: %s", self.case.id, e)
             self.data["deadline_unavailable"] = str(e)
@@ -486,9 +486,10 @@ async def _call_department(step: Step, owners: list[str]) -> None:
         raise Invalid("escalating to the district tier calls a department: name it", field="department")
     if (await sql.fetchone(step.conn, "department_exists", {"code": code})) is None:
         raise Invalid(f"unknown department {code!r}", field="department")
-    spec = deadlines.parse_deadline(step.settings.department_answer_deadline)
+    district = step.row["district_code"]
+    spec = await deadlines.answer_spec(step.conn, step.settings, district)
     try:
-        answer_due = await deadlines.due(step.conn, step.settings, step.at, spec)
+        answer_due = await deadlines.due(step.conn, step.settings, step.at, spec, district=district)
     except deadlines.CalendarNotCovered as e:
         log.error("case %s: no answer deadline: %s", step.case.id, e)
         step.data["deadline_unavailable"] = str(e)

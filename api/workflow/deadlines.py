@@ -1,7 +1,9 @@
 """Case deadlines: the category × priority spec, counted on the working calendar.
 
-The calendar is the settings' (time zone, office hours, ``GRIDGOV_CALENDAR_FILE``) with the
-official schedules loaded into the database (``calendar_year``, migration 0019) on top. Each
+The calendar is the settings' (time zone, office hours, ``GRIDGOV_CALENDAR_FILE``; a district
+may keep office hours and a department answer deadline of its own: ``district_settings``,
+:mod:`api.district_settings`) with the official schedules loaded into the database
+(``calendar_year``, migration 0019) on top. Each
 worker keeps the loaded schedules in memory: a load sends a ``gridgov_cache`` note
 ``{"t": "calendar"}`` from its transaction and every worker forgets them (:func:`forget`), and
 they are re-read at least every ``MAX_AGE_S`` in any case (a process without a listening
@@ -15,6 +17,8 @@ says so (:class:`~api.workflow.calendar.Due`); the services store that mark with
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from time import monotonic
@@ -29,8 +33,8 @@ from api.workflow.schedule_file import YearSchedule
 
 log = logging.getLogger("gridgov.deadlines")
 
-__all__ = ["CalendarNotCovered", "Deadline", "Due", "base_calendar", "calendar", "coverage_warning", "due",
-           "forget", "parse_deadline", "spec_for", "WARN_DAYS"]
+__all__ = ["CalendarNotCovered", "Calendars", "Deadline", "Due", "answer_spec", "base_calendar", "calendar",
+           "calendars", "coverage_warning", "due", "forget", "parse_deadline", "spec_for", "WARN_DAYS"]
 
 WARN_DAYS = 60  # the district desks are told this long before the official data runs out
 MAX_AGE_S = 60.0  # a worker re-reads the loaded schedules at least this often
@@ -46,11 +50,24 @@ def _calendar(tz: str, start: str, end: str, path: str | None) -> WorkingCalenda
     return WorkingCalendar.from_file(path, **kw) if path else WorkingCalendar(**kw)
 
 
-def base_calendar(settings: Settings) -> WorkingCalendar:
+def base_calendar(settings: Settings, own: Mapping | None = None) -> WorkingCalendar:
     """The calendar the settings describe (office hours, time zone, ``GRIDGOV_CALENDAR_FILE``),
+    with a district's own office hours (``own``, its ``district_settings`` row) where it has them,
     without the schedules loaded into the database."""
     path = str(settings.calendar_file) if settings.calendar_file else None
-    return _calendar(settings.timezone, settings.working_day_start, settings.working_day_end, path)
+    start, end = settings.working_day_start, settings.working_day_end
+    if own is not None:
+        start = own["working_day_start"].isoformat("minutes") if own["working_day_start"] else start
+        end = own["working_day_end"].isoformat("minutes") if own["working_day_end"] else end
+    return _calendar(settings.timezone, start, end, path)
+
+
+def _answer_spec(settings: Settings, own: Mapping | None) -> Deadline:
+    return parse_deadline((own or {}).get("department_answer_deadline") or settings.department_answer_deadline)
+
+
+async def _own(conn: AsyncConnection, district: str | None) -> dict | None:
+    return None if district is None else await sql.fetchone(conn, "district_settings_one", {"code": district})
 
 
 @lru_cache(maxsize=16)
@@ -84,10 +101,17 @@ async def loaded_schedules(conn: AsyncConnection) -> tuple[YearSchedule, ...]:
                               notice=r["notice"]) for r in rows)
 
 
-async def calendar(conn: AsyncConnection, settings: Settings, *, fresh: bool = False) -> WorkingCalendar:
-    """The working calendar: the settings' with the loaded official schedules (``fresh``: read
-    them now, inside the caller's transaction, instead of this worker's copy)."""
-    base = base_calendar(settings)
+async def calendar(conn: AsyncConnection, settings: Settings, *, fresh: bool = False,
+                   district: str | None = None) -> WorkingCalendar:
+    """The working calendar: the settings' (``district``'s office hours where it has its own) with
+    the loaded official schedules (``fresh``: read them now, inside the caller's transaction,
+    instead of this worker's copy)."""
+    base = base_calendar(settings, await _own(conn, district))
+    return await _with_loaded(conn, settings, base, fresh=fresh)
+
+
+async def _with_loaded(conn: AsyncConnection, settings: Settings, base: WorkingCalendar, *,
+                       fresh: bool) -> WorkingCalendar:
     if fresh:
         return _with(base, await loaded_schedules(conn))
     entry = _loaded.setdefault(settings.url, _Loaded())
@@ -106,12 +130,40 @@ def spec_for(deadlines: dict | None, priority: str) -> Deadline | None:
     return parse_deadline(text) if text else None
 
 
-async def due(conn: AsyncConnection, settings: Settings, start: datetime, spec: Deadline | None) -> Due | None:
-    """When a case started at ``start`` is due and whether that is provisional; None without a
-    spec. Raises CalendarNotCovered only where not even the provisional calendar counts."""
+async def due(conn: AsyncConnection, settings: Settings, start: datetime, spec: Deadline | None, *,
+              district: str | None = None) -> Due | None:
+    """When a case of ``district`` started at ``start`` is due and whether that is provisional;
+    None without a spec. Raises CalendarNotCovered only where not even the provisional calendar
+    counts."""
     if spec is None:
         return None
-    return (await calendar(conn, settings)).deadline(start, spec)
+    return (await calendar(conn, settings, district=district)).deadline(start, spec)
+
+
+async def answer_spec(conn: AsyncConnection, settings: Settings, district: str | None) -> Deadline:
+    """How long a department called by a case of ``district`` has to answer (乡呼县应)."""
+    return _answer_spec(settings, await _own(conn, district))
+
+
+@dataclass(frozen=True)
+class Calendars:
+    """The calendars of every district at once (the rounds that recompute many cases' deadlines):
+    ``of(district)`` its calendar and department answer deadline, the instance's for the rest."""
+
+    default: WorkingCalendar
+    answer_default: Deadline
+    districts: dict[str, tuple[WorkingCalendar, Deadline]] = field(default_factory=dict)
+
+    def of(self, district: str | None) -> tuple[WorkingCalendar, Deadline]:
+        return self.districts.get(district or "", (self.default, self.answer_default))
+
+
+async def calendars(conn: AsyncConnection, settings: Settings) -> Calendars:
+    """Every district's calendar with the official schedules read now, in the caller's transaction."""
+    schedules = await loaded_schedules(conn)
+    own = {r["district_code"]: (_with(base_calendar(settings, r), schedules), _answer_spec(settings, r))
+           for r in await sql.fetchall(conn, "district_settings_all")}
+    return Calendars(_with(base_calendar(settings), schedules), _answer_spec(settings, None), own)
 
 
 def coverage_warning(cal: WorkingCalendar, today: date, *, days: int = WARN_DAYS) -> str | None:

@@ -21,7 +21,8 @@ from typing import Any
 from psycopg import AsyncConnection
 
 from api.sqlfiles import sql
-from api.workflow.calendar import CalendarNotCovered, Deadline, WorkingCalendar, parse_deadline
+from api.workflow.calendar import CalendarNotCovered, WorkingCalendar, parse_deadline
+from api.workflow.deadlines import Calendars
 
 log = logging.getLogger("gridgov.deadlines")
 
@@ -53,16 +54,18 @@ def _all_official(cal: WorkingCalendar, start: datetime, end: datetime) -> bool:
     return all(cal.is_official(y) for y in range(first, last + 1))
 
 
-async def provisional_deadlines(conn: AsyncConnection, cal: WorkingCalendar, *, answer_spec: Deadline,
+async def provisional_deadlines(conn: AsyncConnection, cals: Calendars, *,
                                 now: datetime, actor: str, why: dict[str, Any],
                                 only_now_official: bool = False) -> int:
-    """Recompute every provisional deadline of the open cases on ``cal``, in the caller's
-    transaction; returns how many cases changed. ``only_now_official``: only the deadlines whose
-    every counted year has an official schedule now (the scheduler's round: cheap when none has)."""
-    years = cal.official_years() if only_now_official else None
+    """Recompute every provisional deadline of the open cases, each on its district's calendar
+    (``cals``), in the caller's transaction; returns how many cases changed. ``only_now_official``:
+    only the deadlines whose every counted year has an official schedule now (the scheduler's
+    round: cheap when none has)."""
+    years = cals.default.official_years() if only_now_official else None
     changes: dict[int, _Change] = {}
     for r in await sql.fetchall(conn, "deadlines_provisional", {
-            "official_years": years, "tz": str(cal.tz)}):
+            "official_years": years, "tz": str(cals.default.tz)}):
+        cal, _ = cals.of(r["district_code"])
         try:
             due = cal.deadline(r["due_from"], parse_deadline(r["deadline_spec"]))
         except (CalendarNotCovered, ValueError) as e:
@@ -77,6 +80,7 @@ async def provisional_deadlines(conn: AsyncConnection, cal: WorkingCalendar, *, 
         c.data.update(previous_due_at=r["due_at"], due_at=at, deadline_spec=r["deadline_spec"],
                       due_provisional=due.provisional)
     for r in await sql.fetchall(conn, "answer_deadlines_provisional"):
+        cal, answer_spec = cals.of(r["district_code"])
         try:
             due = cal.deadline(r["called_at"], answer_spec)
         except CalendarNotCovered as e:

@@ -65,10 +65,11 @@ async def load(conn: AsyncConnection, who: Principal, doc: Any, settings: Settin
         years.append({"year": s.year, "change": change, "holidays": len(s.holidays), "workdays": len(s.workdays)})
     written = [y["year"] for y in years if y["change"] != "unchanged"]
     recomputed = 0
-    cal = await deadlines.calendar(conn, settings, fresh=True)
+    cals = await deadlines.calendars(conn, settings)
+    cal = cals.default
     if written:
         recomputed = await recompute.provisional_deadlines(
-            conn, cal, answer_spec=deadlines.parse_deadline(settings.department_answer_deadline), now=now,
+            conn, cals, now=now,
             actor=who.actor, why={"reason": "official_schedule_loaded", "years": written})
         await audit.record(
             conn, actor=who.actor, action="load_calendar", entity="calendar_year",

@@ -49,9 +49,10 @@ async def tick(conn: AsyncConnection, *, now: datetime | None = None,
         return None
     now = now or datetime.now(UTC)
     settings = settings or get_settings()
-    cal = await deadlines.calendar(conn, settings, fresh=True)
+    cals = await deadlines.calendars(conn, settings)
+    cal = cals.default
     recomputed = await recompute.provisional_deadlines(
-        conn, cal, answer_spec=deadlines.parse_deadline(settings.department_answer_deadline), now=now,
+        conn, cals, now=now,
         actor=machine.SYSTEM, why={"reason": "official_schedule_known"}, only_now_official=True)
     states = _sources("flag_overdue")
     assert states == _sources("flag_near_due")
