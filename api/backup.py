@@ -154,8 +154,9 @@ def _take_secrets(settings: Settings, archived: dict[str, str]) -> list[str]:
     hash key existed keyed its digests with its token key: that is its hash key."""
     archived = {**{new: archived[old] for new, old in secrets_store.UPGRADED_FROM.items()
                    if new not in archived and old in archived}, **archived}
+    overlap = settings.qr_overlap_until.isoformat() if settings.qr_overlap_until else None
     mine = {**{n: getattr(settings, n) for n in archived if n in secrets_store.GENERATORS},
-            secrets_store.QR_OVERLAP_UNTIL: settings.qr_overlap_until.isoformat() if settings.qr_overlap_until else None}
+            secrets_store.QR_OVERLAP_UNTIL: overlap}
     differ = [name for name, value in archived.items() if mine.get(name) != value]
     from_environment = [n for n in differ if os.environ.get(f"GRIDGOV_{n.upper()}") or settings.env == "production"]
     stored = [n for n in differ if n not in from_environment]

@@ -6,10 +6,9 @@ qr: nothing in the database changes; the rotation and its overlap are in the aud
 from __future__ import annotations
 
 from collections.abc import Callable
-
-from cryptography.fernet import InvalidToken
 from datetime import datetime
 
+from cryptography.fernet import InvalidToken
 from psycopg import AsyncConnection
 
 from api import audit, contact
