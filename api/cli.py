@@ -257,7 +257,7 @@ def _from_environment(name: str) -> bool:
     return bool(os.environ.get(f"GRIDGOV_{name.upper()}")) or get_settings().env == "production"
 
 
-@rotate_app.command("contact")
+@rotate_app.command("contact", short_help="the key that encrypts reporters' contacts (re-encrypts them)")
 def secrets_rotate_contact():
     """Rotate the key that encrypts reporters' contacts: every stored contact is re-encrypted under
     a new key in one transaction. With the keys in .gridgov/secrets.json the new key is made and
@@ -299,7 +299,7 @@ def secrets_rotate_contact():
         typer.echo(f"{n:,} contact(s) re-encrypted under a new key, kept in {store}: restart the server")
 
 
-@rotate_app.command("jwt")
+@rotate_app.command("jwt", short_help="the key that signs tokens: every session ends")
 def secrets_rotate_jwt():
     """Rotate the key that signs access and refresh tokens: every session ends at once (old tokens
     are refused), everyone logs in again. The stored digests (Open311 API keys, phones, imported
@@ -327,7 +327,7 @@ def secrets_rotate_jwt():
                    f"(everyone logs in again; Open311 API keys keep working)")
 
 
-@rotate_app.command("qr")
+@rotate_app.command("qr", short_help="the posters' key: old posters work until the overlap ends")
 def secrets_rotate_qr(
     overlap_days: int = typer.Option(180, "--overlap-days", min=0, max=3650,
                                      help="how long posters signed with the old key are still accepted"),
@@ -454,7 +454,7 @@ def qr(ctx: typer.Context,
                f"(links to {public_base(settings)}/report)")
 
 
-@qr_app.command("stale")
+@qr_app.command("stale", short_help="grids whose posters carry a rotated-out key: reprint them")
 def qr_stale(
     since: datetime = typer.Option(None, "--since", formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
                                    help="only scans from then on (in GRIDGOV_TIMEZONE), e.g. the last reprint"),

@@ -24,7 +24,6 @@ import segno
 
 SIGNATURE_BYTES = 12  # 96 bits: short enough for a small QR, far beyond guessing
 MISMATCH_M = 200      # a QR report farther than this from its grid is flagged
-OLD_POSTER = ("previous", "expired")  # routing.qr.key of a poster signed with a rotated-out key
 
 Signed = Literal["current", "previous", "expired", "bad"]
 
