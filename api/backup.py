@@ -1,7 +1,8 @@
 """``gridgov backup`` and ``gridgov restore``: the database (``pg_dump``'s custom format) with the
-secrets that read it (the contact key decrypts reporters' contacts, the QR key signs the posters
-on the walls), in one tar archive of mode 600, and a manifest (gridgov's migration revision, the
-rows of every table) against which a restore checks itself.
+secrets that read it (the contact key decrypts reporters' contacts, the hash key keys the stored
+digests of API keys and phones, the QR key signs the posters on the walls), in one tar archive
+of mode 600, and a manifest (gridgov's migration revision, the rows of every table) against
+which a restore checks itself.
 
 A restore goes into an empty database only, at a revision this gridgov knows; afterwards every
 table's rows are counted against the manifest."""
@@ -91,6 +92,8 @@ def backup(settings: Settings, out: Path, say: Say = lambda m: None) -> dict:
         _run([str(pg_bindir() / "pg_dump"), "--format=custom", "--no-owner", "--no-privileges",
               f"--file={dump}", f"--dbname={url}"], "pg_dump")
         secrets = {name: getattr(settings, name) for name in secrets_store.GENERATORS}
+        if settings.qr_overlap_until is not None:  # posters signed with the previous QR key: accepted until
+            secrets[secrets_store.QR_OVERLAP_UNTIL] = settings.qr_overlap_until.isoformat()
         fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # it holds the keys: the owner only
         with os.fdopen(fd, "wb") as f, tarfile.open(fileobj=f, mode="w") as tar:
             for name, data in ((MANIFEST, json.dumps(manifest, indent=2).encode()),
@@ -147,8 +150,14 @@ def restore(settings: Settings, archive: Path, say: Say = lambda m: None) -> dic
 
 def _take_secrets(settings: Settings, archived: dict[str, str]) -> list[str]:
     """The archive's keys become this instance's when they live in its secrets file; those given
-    by the environment are named for the operator to set (returned)."""
-    differ = [name for name, value in archived.items() if getattr(settings, name) != value]
+    by the environment are named for the operator to set (returned). An archive from before the
+    hash key existed keyed its digests with its token key: that is its hash key."""
+    archived = {**{new: archived[old] for new, old in secrets_store.UPGRADED_FROM.items()
+                   if new not in archived and old in archived}, **archived}
+    overlap = settings.qr_overlap_until.isoformat() if settings.qr_overlap_until else None
+    mine = {**{n: getattr(settings, n) for n in archived if n in secrets_store.GENERATORS},
+            secrets_store.QR_OVERLAP_UNTIL: overlap}
+    differ = [name for name, value in archived.items() if mine.get(name) != value]
     from_environment = [n for n in differ if os.environ.get(f"GRIDGOV_{n.upper()}") or settings.env == "production"]
     stored = [n for n in differ if n not in from_environment]
     if stored:

@@ -281,22 +281,29 @@ def district_set(code: str = typer.Argument(..., help="the district's code, e.g.
 
 secrets_app = typer.Typer(help="The instance's keys", no_args_is_help=True)
 app.add_typer(secrets_app, name="secrets")
+rotate_app = typer.Typer(help="Rotate a key: contact, jwt (the token key) or qr (the posters' key)",
+                         no_args_is_help=True)
+secrets_app.add_typer(rotate_app, name="rotate")
 
 
-@secrets_app.command("rotate")
-def secrets_rotate(which: str = typer.Argument(..., help="contact: the key that encrypts reporters' contacts")):
-    """Rotate a key. contact: every stored contact is re-encrypted under a new key in one
-    transaction. With the keys in .gridgov/secrets.json the new key is made and kept there;
-    with GRIDGOV_CONTACT_KEY from the environment, give NEW,OLD there, run this, then set NEW alone."""
+def _from_environment(name: str) -> bool:
+    """Whether a key comes from the environment (production: always), not .gridgov/secrets.json."""
+    return bool(os.environ.get(f"GRIDGOV_{name.upper()}")) or get_settings().env == "production"
+
+
+@rotate_app.command("contact", short_help="the key that encrypts reporters' contacts (re-encrypts them)")
+def secrets_rotate_contact():
+    """Rotate the key that encrypts reporters' contacts: every stored contact is re-encrypted under
+    a new key in one transaction. With the keys in .gridgov/secrets.json the new key is made and
+    kept there; with GRIDGOV_CONTACT_KEY from the environment, give NEW,OLD there, run this, then
+    set NEW alone."""
     from cryptography.fernet import Fernet
 
     from api import contact, secret_rotation, secrets_store
 
-    if which != "contact":
-        fail(f"cannot rotate {which!r}: only 'contact' is rotated by this command", ExitCode.USAGE)
     settings = get_settings()
     keys = contact.keys_of(settings.contact_key)
-    from_environment = bool(os.environ.get("GRIDGOV_CONTACT_KEY")) or settings.env == "production"
+    from_environment = _from_environment("contact_key")
     store = settings.data_dir / secrets_store.FILE_NAME
     if from_environment:
         if len(keys) < 2:
@@ -324,6 +331,84 @@ def secrets_rotate(which: str = typer.Argument(..., help="contact: the key that 
     else:
         secrets_store.keep(settings.data_dir, {"contact_key": keys[0]})
         typer.echo(f"{n:,} contact(s) re-encrypted under a new key, kept in {store}: restart the server")
+
+
+@rotate_app.command("jwt", short_help="the key that signs tokens: every session ends")
+def secrets_rotate_jwt():
+    """Rotate the key that signs access and refresh tokens: every session ends at once (old tokens
+    are refused), everyone logs in again. The stored digests (Open311 API keys, phones, imported
+    ids) are keyed with GRIDGOV_HASH_KEY and stay valid. With the keys in .gridgov/secrets.json
+    the new key is made and kept there; with GRIDGOV_SECRET_KEY from the environment, set a new
+    one there after this."""
+    from api import secret_rotation, secrets_store
+
+    settings = get_settings()
+    from_environment = _from_environment("secret_key")
+    store = settings.data_dir / secrets_store.FILE_NAME
+
+    async def work(conn):
+        ended = await secret_rotation.end_sessions(conn)  # the database answers before the secrets file changes
+        if not from_environment:
+            secrets_store.keep(settings.data_dir, {"secret_key": secrets_store.GENERATORS["secret_key"]()})
+        return ended
+
+    n = _in_transaction(work)
+    if from_environment:
+        typer.echo(f"{n:,} session(s) ended: now set GRIDGOV_SECRET_KEY to a new random value (openssl rand -hex 32), "
+                   f"keep GRIDGOV_HASH_KEY as it is, and restart the server")
+    else:
+        typer.echo(f"{n:,} session(s) ended; a new token key is kept in {store}: restart the server "
+                   f"(everyone logs in again; Open311 API keys keep working)")
+
+
+@rotate_app.command("qr", short_help="the posters' key: old posters work until the overlap ends")
+def secrets_rotate_qr(
+    overlap_days: int = typer.Option(180, "--overlap-days", min=0, max=3650,
+                                     help="how long posters signed with the old key are still accepted"),
+    force: bool = typer.Option(False, "--force", help="rotate again while an earlier overlap runs: posters "
+                                                      "signed with the key before the old one are refused at once"),
+):
+    """Rotate the key that signs the grids' QR posters: new posters are signed with a new key, and
+    posters signed with the old one keep working for --overlap-days, then are flagged like a bad
+    signature. Grids whose old posters are still scanned: gridgov qr stale (reprint them with
+    gridgov qr --area CODE). With the keys in .gridgov/secrets.json the new key and the end of the
+    overlap are kept there; from the environment, set GRIDGOV_QR_KEY=NEW,OLD and
+    GRIDGOV_QR_OVERLAP_UNTIL first, then run this to record it."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from api import clock, qr, secret_rotation, secrets_store
+
+    settings = get_settings()
+    keys = qr.keys_of(settings.qr_key or "", settings.qr_overlap_until)
+    from_environment = _from_environment("qr_key")
+    store = settings.data_dir / secrets_store.FILE_NAME
+    local = ZoneInfo(settings.timezone)
+    until = clock.now() + timedelta(days=overlap_days)
+    if from_environment:
+        if keys.previous is None or keys.previous_until is None:
+            fail(f"GRIDGOV_QR_KEY comes from the environment: set it to NEW,OLD (NEW: openssl rand -hex 32) and "
+                 f"GRIDGOV_QR_OVERLAP_UNTIL={until.astimezone(local):%Y-%m-%d} (until then posters signed with OLD "
+                 f"are accepted), restart the server, then run this to record it", ExitCode.USAGE)
+        until = keys.previous_until
+    elif keys.previous is not None and keys.previous_until is not None and clock.now() < keys.previous_until \
+            and not force:
+        fail(f"posters signed with the key before the current one are accepted until "
+             f"{keys.previous_until.astimezone(local):%Y-%m-%d %H:%M}: rotating again refuses them at once "
+             f"(reprint the grids gridgov qr stale lists first, or give --force)", ExitCode.USAGE)
+    new = secrets_store.GENERATORS["qr_key"]()
+
+    async def work(conn):
+        await secret_rotation.record_qr_rotation(conn, until)  # the database answers before the file changes
+        if not from_environment:
+            secrets_store.keep(settings.data_dir, {"qr_key": f"{new},{keys.current}",
+                                                   secrets_store.QR_OVERLAP_UNTIL: until.isoformat()})
+
+    _in_transaction(work)
+    where = "the environment's first key" if from_environment else f"a new key, kept in {store}"
+    typer.echo(f"new posters are signed with {where}; posters signed with the old key are accepted until "
+               f"{until.astimezone(local):%Y-%m-%d %H:%M}, then flagged like a bad signature: restart the server, "
+               f"then reprint the grids `gridgov qr stale` lists with `gridgov qr --area CODE`")
 
 
 @app.command("load-sample")
@@ -363,14 +448,25 @@ def refresh_units():
     typer.echo(f"refreshed {n} unit positions")
 
 
-@app.command()
-def qr(area: str = typer.Option(..., "--area", help="a grid, or a community, street or district: all its grids"),
+qr_app = typer.Typer(help="The grids' QR posters")
+app.add_typer(qr_app, name="qr")
+
+
+@qr_app.callback(invoke_without_command=True)
+def qr(ctx: typer.Context,
+       area: str = typer.Option(None, "--area", help="a grid, or a community, street or district: all its grids"),
        out: Path = typer.Option(Path("posters"), "--out", help="folder for the posters"),
        fmt: str = typer.Option("both", "--format", help="svg, pdf or both"), overwrite: bool = OVERWRITE):
-    """Write the printable A4 QR poster (SVG and PDF) of each grid: its signed link to the report page."""
+    """Write the printable A4 QR poster (SVG and PDF) of each grid: its signed link to the report page.
+    `gridgov qr stale`: the grids whose posters were signed with a rotated-out key."""
     from api import posters
     from api.public_address import public_base
 
+    if ctx.invoked_subcommand is not None:
+        return
+    if area is None:
+        fail("--area is needed: the grid, community, street or district whose posters to write "
+             "(or `gridgov qr stale`)", ExitCode.USAGE)
     formats = {"both": ("svg", "pdf"), "svg": ("svg",), "pdf": ("pdf",)}.get(fmt)
     if formats is None:
         fail(f"--format must be svg, pdf or both, not {fmt!r}", ExitCode.USAGE)
@@ -390,6 +486,37 @@ def qr(area: str = typer.Option(..., "--area", help="a grid, or a community, str
                 (out / f"poster-{grid['code']}.{f}").write_bytes(content)
     typer.echo(f"{len(made)} grid poster(s) ({', '.join(formats)}) written to {out}/ "
                f"(links to {public_base(settings)}/report)")
+
+
+@qr_app.command("stale", short_help="grids whose posters carry a rotated-out key: reprint them")
+def qr_stale(
+    since: datetime = typer.Option(None, "--since", formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+                                   help="only scans from then on (in GRIDGOV_TIMEZONE), e.g. the last reprint"),
+    as_json: bool = AS_JSON,
+):
+    """The grids whose reports came through posters signed with a rotated-out QR key (gridgov
+    secrets rotate qr), with the last such scan: reprint them with gridgov qr --area CODE.
+    Exit 1 when there are any."""
+    from zoneinfo import ZoneInfo
+
+    from api import qr as qr_codes
+
+    settings = get_settings()
+    local = ZoneInfo(settings.timezone)
+    start = since.replace(tzinfo=local) if since is not None else None
+    rows = _in_transaction(lambda conn: qr_codes.stale(conn, start))
+    if as_json:
+        print_json({"since": start, "grids": rows})
+        raise typer.Exit(ExitCode.FINDINGS if rows else ExitCode.DONE)
+    for r in rows:
+        typer.echo(f"  {r['grid_code']:<16} {r['name'] or '(no current grid)'}: {r['scans']} scan(s), last "
+                   f"{r['last_scan_at'].astimezone(local):%Y-%m-%d %H:%M}"
+                   + (f", {r['refused']} after the overlap (flagged)" if r["refused"] else ""))
+    if not rows:
+        typer.echo("no reports came through posters signed with an old key")
+        return
+    typer.echo(f"{len(rows)} grid(s) with old posters on the walls: reprint them with gridgov qr --area CODE")
+    raise typer.Exit(ExitCode.FINDINGS)
 
 
 report_app = typer.Typer(help="Reports written to files", no_args_is_help=True)
@@ -865,7 +992,7 @@ def apikey_add(name: str = typer.Argument(..., help="the client app's name")):
     from api.open311 import clients
 
     settings = get_settings()
-    key = _in_transaction(lambda conn: clients.add(conn, settings.secret_key, name))
+    key = _in_transaction(lambda conn: clients.add(conn, settings.hash_key, name))
     typer.echo(f"created client {name.strip()}; api_key (shown once): {key}")
 
 

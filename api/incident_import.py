@@ -140,7 +140,7 @@ async def apply(conn: AsyncConnection, loaded: Loaded, settings: Settings, *, sy
         async with cur.copy(f"COPY incident_import ({', '.join(COLUMNS)}) FROM STDIN") as copy:
             for r, where in zip(rows, routed, strict=True):
                 await copy.write_row((
-                    new_tracking_code(), keyed_hash(settings.secret_key, "import", f"{system}\n{r['external']}"),
+                    new_tracking_code(), keyed_hash(settings.hash_key, "import", f"{system}\n{r['external']}"),
                     r["category_code"], r["description"], r["lon"], r["lat"], r["status"], r["priority"],
                     r["reported_at"], r["closed_at"], h3.latlng_to_cell(r["lat"], r["lon"], H3_RESOLUTION),
                     *(where[k] for k in SNAPSHOT)))

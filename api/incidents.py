@@ -103,10 +103,11 @@ async def report(conn: AsyncConnection, who: Principal, body: IncidentIn, settin
     if "unrouted" in routing["flags"]:  # by the border, kept for the desk; far away, refused
         await check_in_service_area(conn, routing["point"]["lon"], routing["point"]["lat"], settings.report_margin_m)
     if body.qr_grid is not None:  # kept and flagged for the desk, never silently trusted
-        routing["flags"] += await qr.flags(conn, settings.qr_key, body.qr_grid, body.qr_sig,
-                                           routing["point"]["lon"], routing["point"]["lat"],
-                                           (routing.get("grid") or {}).get("code"))
-    secret = settings.secret_key
+        signed = qr.keys_of(settings.qr_key, settings.qr_overlap_until).signed(body.qr_grid, body.qr_sig, clock.now())
+        routing["qr"] = {"grid": body.qr_grid, "key": signed}  # old posters are listed for reprint (qr stale)
+        routing["flags"] += await qr.flags(conn, signed, body.qr_grid, routing["point"]["lon"],
+                                           routing["point"]["lat"], (routing.get("grid") or {}).get("code"))
+    secret = settings.hash_key  # kept when the token key rotates: retries and fingerprints still match
     key = None
     if idempotency_key is not None:
         key = keyed_hash(secret, "idempotency-key", f"{idempotency_space(who)}\n{idempotency_key}")

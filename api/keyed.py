@@ -1,7 +1,9 @@
-"""Keyed hashes (HMAC-SHA256 under a key derived from the app secret), one label per use.
+"""Keyed hashes (HMAC-SHA256 under a key derived from the hash key, ``GRIDGOV_HASH_KEY``), one label per use.
 
 Stored fingerprints of what callers send (an Idempotency-Key, a report body that holds a
-phone number) are keyed, so a copy of the database does not let anyone brute-force them.
+phone number, an Open311 API key, a phone's secret, an imported id) are keyed, so a copy of the
+database does not let anyone brute-force them. The hash key is not the token key: rotating that
+(every session ends) leaves these valid.
 """
 
 from __future__ import annotations

@@ -117,9 +117,10 @@ async def of_area(conn, base_url: str, key: str, area_code: str, scope: list[str
                   *, only: bool = False) -> list[tuple[dict, str]]:
     """(grid, signed report URL) for a grid, or every grid under a community, street or district
     (``only``: the grid ``area_code`` itself, or nothing); ``scope``: the caller's map scope
-    (None: everywhere, for the command line)."""
+    (None: everywhere, for the command line). ``key``: ``GRIDGOV_QR_KEY``, whose first key signs."""
     from api.sqlfiles import sql
 
     params = {"code": area_code, "scope": scope, "only": only}
     rows = await sql.fetchall(conn, "grid_poster", params)
-    return [(g, qr.report_url(base_url, key, g["code"])) for g in rows]
+    signing = qr.keys_of(key).current
+    return [(g, qr.report_url(base_url, signing, g["code"])) for g in rows]

@@ -22,10 +22,18 @@ MIN_SECRET_LENGTH = 32
 
 # setting name -> how to make a new one
 GENERATORS = {
-    "secret_key": lambda: secrets.token_urlsafe(48),   # signs access/refresh tokens, keys hashes
+    "secret_key": lambda: secrets.token_urlsafe(48),   # signs access/refresh tokens (rotated: sessions end)
+    "hash_key": lambda: secrets.token_urlsafe(48),     # keys the stored digests (API keys, devices, imports)
     "contact_key": lambda: Fernet.generate_key().decode(),  # encrypts reporters' contact details
     "qr_key": lambda: secrets.token_urlsafe(48),       # signs the grid QR codes on the walls
 }
+
+
+# a key added by a newer version that must take an existing key's value on an install made before
+# it: the digests stored so far were keyed with the token key, and stay valid under the hash key
+UPGRADED_FROM = {"hash_key": "secret_key"}
+# kept with the keys, not secret: when the previous QR key stops being accepted (a rotation)
+QR_OVERLAP_UNTIL = "qr_overlap_until"
 
 
 class SecretsError(ValueError):
@@ -51,13 +59,22 @@ def check_contact_key(value: str) -> None:
                            "print(Fernet.generate_key().decode())')") from exc
 
 
-def check_qr_key(value: str) -> None:
+def check_hash_key(value: str) -> None:
     if len(value) < MIN_SECRET_LENGTH:
-        raise SecretsError(f"GRIDGOV_QR_KEY must be a random string of {MIN_SECRET_LENGTH}+ characters "
-                           "(it signs the printed QR codes: keep it when other keys rotate)")
+        raise SecretsError(f"GRIDGOV_HASH_KEY must be a random string of {MIN_SECRET_LENGTH}+ characters "
+                           "(an install from before it existed sets it to its GRIDGOV_SECRET_KEY)")
 
 
-CHECKS = {"secret_key": check_secret_key, "contact_key": check_contact_key, "qr_key": check_qr_key}
+def check_qr_key(value: str) -> None:
+    """One key, or NEW,OLD during a rotation (NEW signs; OLD is accepted until the overlap ends)."""
+    keys = [k.strip() for k in value.split(",")]
+    if len(keys) > 2 or any(len(k) < MIN_SECRET_LENGTH for k in keys):
+        raise SecretsError(f"GRIDGOV_QR_KEY must be a random string of {MIN_SECRET_LENGTH}+ characters, or NEW,OLD "
+                           "during a rotation (it signs the printed QR codes: keep it when other keys rotate)")
+
+
+CHECKS = {"secret_key": check_secret_key, "hash_key": check_hash_key, "contact_key": check_contact_key,
+          "qr_key": check_qr_key}
 
 
 def load_or_create(data_dir: Path) -> dict[str, str]:
@@ -65,7 +82,8 @@ def load_or_create(data_dir: Path) -> dict[str, str]:
     path = data_dir / FILE_NAME
     if path.exists():
         stored = json.loads(path.read_text())
-        missing = {k: make() for k, make in GENERATORS.items() if k not in stored}
+        missing = {k: stored[UPGRADED_FROM[k]] if UPGRADED_FROM.get(k) in stored else make()
+                   for k, make in GENERATORS.items() if k not in stored}
         if not missing:
             return stored
         stored.update(missing)  # a key added by a newer version: extend the file

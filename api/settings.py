@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -40,9 +41,11 @@ class Settings(BaseSettings):
 
     # secrets: from the environment, else generated once into .gridgov/secrets.json
     # (development and test only; production refuses to start without them)
-    secret_key: str | None = Field(default=None, repr=False)
+    secret_key: str | None = Field(default=None, repr=False)  # signs the tokens: rotating it ends every session
+    hash_key: str | None = Field(default=None, repr=False)  # keys stored digests: API keys, phones, imported ids
     contact_key: str | None = Field(default=None, repr=False)
-    qr_key: str | None = Field(default=None, repr=False)
+    qr_key: str | None = Field(default=None, repr=False)  # NEW,OLD during a rotation: OLD accepted until
+    qr_overlap_until: datetime | None = None  # ... this time (ISO 8601; without an offset: in GRIDGOV_TIMEZONE)
     # the address residents' phones and other systems reach: every link that leaves the server
     # (QR posters, Open311 discovery, TileJSON, OGC links, exports); required in production
     public_url: str | None = None
@@ -154,6 +157,10 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _secrets(self) -> Settings:
         """Given secrets are checked; missing ones are generated (never in production)."""
+        if self.secret_key is not None and self.hash_key is None:  # never guessed: the digests depend on it
+            raise ValueError("GRIDGOV_SECRET_KEY is given but GRIDGOV_HASH_KEY is not: it keys the stored digests "
+                             "(Open311 API keys, phones, imported ids); an install from before it existed sets "
+                             "it to its current GRIDGOV_SECRET_KEY, a new one to another 32+ random characters")
         missing = [name for name in secrets_store.GENERATORS if getattr(self, name) is None]
         if missing and self.env == "production":
             raise ValueError("production needs its secrets from the environment: set "
@@ -162,12 +169,26 @@ class Settings(BaseSettings):
             stored = secrets_store.load_or_create(self.data_dir)
             for name in missing:
                 object.__setattr__(self, name, stored[name])
+            if "qr_key" in missing and self.qr_overlap_until is None and stored.get(secrets_store.QR_OVERLAP_UNTIL):
+                object.__setattr__(self, "qr_overlap_until",
+                                   datetime.fromisoformat(stored[secrets_store.QR_OVERLAP_UNTIL]))
         for name, check in secrets_store.CHECKS.items():
             try:
                 check(getattr(self, name))
             except secrets_store.SecretsError as exc:
                 raise ValueError(str(exc)) from None
+        self._qr_overlap()
         return self
+
+    def _qr_overlap(self) -> None:
+        """NEW,OLD QR keys need the end of the overlap; a time without an offset is in ``timezone``."""
+        if self.qr_overlap_until is not None and self.qr_overlap_until.tzinfo is None:
+            from zoneinfo import ZoneInfo
+
+            object.__setattr__(self, "qr_overlap_until", self.qr_overlap_until.replace(tzinfo=ZoneInfo(self.timezone)))
+        if "," in (self.qr_key or "") and self.qr_overlap_until is None:
+            raise ValueError("GRIDGOV_QR_KEY=NEW,OLD needs GRIDGOV_QR_OVERLAP_UNTIL: until when posters signed "
+                             "with OLD are accepted (e.g. 2027-06-30)")
 
     @property
     def heartbeat_on(self) -> bool:

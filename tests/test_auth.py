@@ -275,6 +275,7 @@ def test_production_is_read_from_the_environment(clean_env):
     with pytest.raises(ValidationError):
         Settings()
     clean_env.setenv("GRIDGOV_SECRET_KEY", "e" + os.urandom(24).hex())
+    clean_env.setenv("GRIDGOV_HASH_KEY", "h" + os.urandom(24).hex())
     clean_env.setenv("GRIDGOV_CONTACT_KEY", Fernet.generate_key().decode())
     with pytest.raises(ValidationError, match="GRIDGOV_QR_KEY"):
         Settings()

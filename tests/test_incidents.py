@@ -217,7 +217,7 @@ def stored_key(settings, key: str, namespace: str = "address:127.0.0.1") -> str:
     """How an Idempotency-Key is kept: a keyed hash, per caller (an anonymous caller without a
     phone secret: per address; these tests call from loopback)."""
     from api.keyed import keyed_hash
-    return keyed_hash(settings.secret_key, "idempotency-key", f"{namespace}\n{key}")
+    return keyed_hash(settings.hash_key, "idempotency-key", f"{namespace}\n{key}")
 
 
 def test_concurrent_retries_with_one_idempotency_key_make_one_incident(live_server, spots, engine, settings):

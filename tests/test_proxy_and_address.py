@@ -67,7 +67,8 @@ def test_the_public_url_starts_every_link_that_leaves_the_server(settings, clien
     ({"env": "production"}, "GRIDGOV_PUBLIC_URL"),
 ])
 def test_a_bad_address_setting_is_refused_naming_it(clean_env, tmp_path, given, words):
-    secrets = {"secret_key": "s" * 40, "contact_key": Fernet.generate_key().decode(), "qr_key": "q" * 40}
+    secrets = {"secret_key": "s" * 40, "hash_key": "h" * 40, "contact_key": Fernet.generate_key().decode(),
+               "qr_key": "q" * 40}
     with pytest.raises(ValidationError, match=words.replace("(", r"\(").replace(")", r"\)")):
         Settings(home=tmp_path, **secrets, **given)
 

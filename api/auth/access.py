@@ -81,7 +81,7 @@ def device_of(request: Request, secret: str | None) -> str | None:
     """The keyed hash that names a phone (never the secret itself), or None without one."""
     if secret is None:
         return None
-    return keyed_hash(request.app.state.settings.secret_key, "device", secret)[:32]
+    return keyed_hash(request.app.state.settings.hash_key, "device", secret)[:32]
 
 
 async def _throttle(request: Request, client: str, device: str | None) -> None:

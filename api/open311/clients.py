@@ -1,9 +1,9 @@
 """Open311 client apps and their API keys (``gridgov apikey add|list|revoke``).
 
 A key is shown once, when it is issued; the database keeps only its keyed digest
-(:func:`api.keyed.keyed_hash` under the app secret), so a copy of the database does not
-reveal or let anyone brute-force a key. A revoked client keeps its row: the requests it
-posted still name it.
+(:func:`api.keyed.keyed_hash` under ``GRIDGOV_HASH_KEY``, kept when the token key rotates), so
+a copy of the database does not reveal or let anyone brute-force a key. A revoked client keeps
+its row: the requests it posted still name it.
 """
 
 from __future__ import annotations

@@ -256,7 +256,7 @@ async def create(conn: AsyncConnection, who: Principal, settings: Settings, form
     """POST requests: the jurisdiction (404), the client app's key (403), the form (400), then
     one incident through the incident service, linked to the client app."""
     await jurisdiction(conn, form.jurisdiction_id)
-    client = await clients.authenticate(conn, settings.secret_key, form.api_key)
+    client = await clients.authenticate(conn, settings.hash_key, form.api_key)
     body = _incident_in(form)
     media_url = _media_url(form.media_url)
     attributes = services.check_attributes(form.service_code, attributes_from(form_items))
