@@ -13,6 +13,7 @@ from pathlib import Path
 import typer
 
 from api.cli_exit import ExitCode, explain
+from api.cli_roster import roster_app
 from api.settings import PROJECT_ROOT, get_settings, libpq_url
 
 app = typer.Typer(help="gridgov: grid-based grassroots governance on PostGIS", no_args_is_help=True,
@@ -21,6 +22,7 @@ db_app = typer.Typer(help="The database: embedded PostgreSQL cluster or DATABASE
 app.add_typer(db_app, name="db")
 user_app = typer.Typer(help="Accounts and their role grants", no_args_is_help=True)
 app.add_typer(user_app, name="user")
+app.add_typer(roster_app, name="roster")
 
 
 def fail(message: str, code: int = ExitCode.FINDINGS):

@@ -1,0 +1,70 @@
+"""``gridgov roster``: a district's people and catalogue from CSV or XLSX files (``api.roster``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from api.cli_exit import ExitCode
+
+roster_app = typer.Typer(help="A district's departments, categories, stations, units and accounts from CSV or "
+                              "XLSX files (gridgov roster template KIND writes one to fill)", no_args_is_help=True)
+
+KIND_HELP = "departments, categories, stations, units or accounts (default: told by the header row)"
+
+
+def _print_report(report: dict) -> None:
+    what = f"{report['file']}: {report['rows']} row(s) of {report['kind']}"
+    for p in report["problems"]:
+        typer.secho(f"  row {p['row']}, {p['column']}: {p['reason']}", fg=typer.colors.RED)
+    if report["problems"]:
+        typer.echo(f"{what}: {len(report['problems'])} problem(s); nothing written")
+        return
+    for code, changes in report["updated"].items():
+        typer.echo(f"  {code}: " + "; ".join(f"{c} {before!r} -> {after!r}" for c, (before, after) in changes.items()))
+    counts = f"{len(report['added'])} added, {len(report['updated'])} updated, {len(report['unchanged'])} unchanged"
+    typer.echo(f"{what}: no problems; would be {counts} (dry run: nothing written)" if report["dry_run"]
+               else f"{what}: {counts}")
+    if report["credentials"]:
+        typer.echo(f"one-time passwords of the {len(report['added'])} new account(s): {report['credentials']} "
+                   f"(mode 600; give each person theirs)")
+
+
+@roster_app.command("import")
+def roster_import(
+    file: Path = typer.Argument(..., help="a filled template: .csv (UTF-8) or .xlsx"),
+    kind: str = typer.Option(None, "--kind", help=KIND_HELP),
+    dry_run: bool = typer.Option(False, "--dry-run", help="only list every row's problems (exit 1 when any)"),
+    as_json: bool = typer.Option(False, "--json", help="print the report as JSON (for scripts)"),
+):
+    """Check every row (all problems listed by row and column), then add or update by code in one
+    transaction, or write nothing. Importing the same file again changes nothing. New accounts
+    get a one-time password each, written to .gridgov/roster-credentials.txt (mode 600)."""
+    from api.cli import _cli_admin, _in_transaction, fail, print_json
+    from api.roster.service import import_file
+    from api.settings import get_settings
+
+    if not file.is_file():
+        fail(f"{file}: no such file", ExitCode.USAGE)
+    settings = get_settings()
+    report = _in_transaction(lambda conn: import_file(conn, _cli_admin(), file, kind=kind, dry_run=dry_run,
+                                                      data_dir=settings.data_dir))
+    print_json(report) if as_json else _print_report(report)
+    if report["problems"]:
+        raise typer.Exit(ExitCode.FINDINGS)
+
+
+@roster_app.command("template")
+def roster_template(
+    kind: str = typer.Argument(..., help="departments, categories, stations, units or accounts"),
+    out: Path = typer.Option(..., "--out", help="FILE.xlsx or FILE.csv"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="replace the file if it exists"),
+):
+    """Write a template with its filled example (Wuxing, 330502): replace the rows with your own."""
+    from api.cli import refuse_existing
+    from api.roster.templates import write_template
+
+    refuse_existing(out, overwrite=overwrite)
+    n = write_template(kind, out)
+    typer.echo(f"wrote {out}: the {kind} columns and {n} example row(s)")
