@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from api.cli_exit import ExitCode
+from api.cli_support import AS_JSON, OVERWRITE, cli_admin, fail, in_transaction, print_json, refuse_existing
 
 roster_app = typer.Typer(help="A district's departments, categories, stations, units and accounts from CSV or "
                               "XLSX files (gridgov roster template KIND writes one to fill)", no_args_is_help=True)
@@ -36,19 +37,18 @@ def roster_import(
     file: Path = typer.Argument(..., help="a filled template: .csv (UTF-8) or .xlsx"),
     kind: str = typer.Option(None, "--kind", help=KIND_HELP),
     dry_run: bool = typer.Option(False, "--dry-run", help="only list every row's problems (exit 1 when any)"),
-    as_json: bool = typer.Option(False, "--json", help="print the report as JSON (for scripts)"),
+    as_json: bool = AS_JSON,
 ):
     """Check every row (all problems listed by row and column), then add or update by code in one
     transaction, or write nothing. Importing the same file again changes nothing. New accounts
     get a one-time password each, written to .gridgov/roster-credentials.txt (mode 600)."""
-    from api.cli import _cli_admin, _in_transaction, fail, print_json
     from api.roster.service import import_file
     from api.settings import get_settings
 
     if not file.is_file():
         fail(f"{file}: no such file", ExitCode.USAGE)
     settings = get_settings()
-    report = _in_transaction(lambda conn: import_file(conn, _cli_admin(), file, kind=kind, dry_run=dry_run,
+    report = in_transaction(lambda conn: import_file(conn, cli_admin(), file, kind=kind, dry_run=dry_run,
                                                       data_dir=settings.data_dir))
     print_json(report) if as_json else _print_report(report)
     if report["problems"]:
@@ -59,10 +59,9 @@ def roster_import(
 def roster_template(
     kind: str = typer.Argument(..., help="departments, categories, stations, units or accounts"),
     out: Path = typer.Option(..., "--out", help="FILE.xlsx or FILE.csv"),
-    overwrite: bool = typer.Option(False, "--overwrite", help="replace the file if it exists"),
+    overwrite: bool = OVERWRITE,
 ):
     """Write a template with its filled example (Wuxing, 330502): replace the rows with your own."""
-    from api.cli import refuse_existing
     from api.roster.templates import write_template
 
     refuse_existing(out, overwrite=overwrite)

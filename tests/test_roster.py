@@ -19,7 +19,7 @@ from api.main import create_app
 from api.roster.columns import KINDS, template_path
 from api.roster.reading import read_table
 from api.settings import libpq_url
-from tests.district_support import COMMUNITY, WUXING, ZONES, halves
+from tests.district_support import COMMUNITY, ZONES, halves
 from tests.pg_support import sample_database, scratch_database
 from tests.test_cli_exits import fresh_settings, run, said_in_one_line  # noqa: F401 (fixture)
 
