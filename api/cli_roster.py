@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 import typer
@@ -36,7 +38,7 @@ def _print_report(report: dict) -> None:
 def roster_import(
     file: Path = typer.Argument(..., help="a filled template: .csv (UTF-8) or .xlsx"),
     kind: str = typer.Option(None, "--kind", help=KIND_HELP),
-    dry_run: bool = typer.Option(False, "--dry-run", help="only list every row's problems (exit 1 when any)"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="check, and say what would change; write nothing (exit 1 on problems)"),
     as_json: bool = AS_JSON,
 ):
     """Check every row (all problems listed by row and column), then add or update by code in one
@@ -48,8 +50,17 @@ def roster_import(
     if not file.is_file():
         fail(f"{file}: no such file", ExitCode.USAGE)
     settings = get_settings()
-    report = in_transaction(lambda conn: import_file(conn, cli_admin(), file, kind=kind, dry_run=dry_run,
-                                                      data_dir=settings.data_dir))
+    with ExitStack() as stack:
+        bars: list = []
+
+        def progress(done: int, total: int) -> None:  # shown once the rows are checked and written
+            if not bars:
+                bars.append(stack.enter_context(typer.progressbar(length=total, label=f"writing {total} row(s)",
+                                                                  file=sys.stderr)))
+            bars[0].update(done - bars[0].pos)
+
+        report = in_transaction(lambda conn: import_file(conn, cli_admin(), file, kind=kind, dry_run=dry_run,
+                                                          data_dir=settings.data_dir, progress=progress))
     print_json(report) if as_json else _print_report(report)
     if report["problems"]:
         raise typer.Exit(ExitCode.FINDINGS)

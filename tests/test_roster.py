@@ -86,6 +86,12 @@ def test_a_district_gets_its_people_and_catalogue_from_the_templates(monkeypatch
     code, out, _ = run(monkeypatch, capsys, own_database, ["roster", "import", template_path("units")])
     assert code == ExitCode.DONE and "0 added, 0 updated, 3 unchanged" in out  # as a person reads it
 
+    changed = tmp_path / "categories.csv"  # the normal deadline of waterlogging made two working days
+    changed.write_text(template_path("categories").read_text().replace("2h,8wh,1wd,3wd", "2h,8wh,2wd,3wd"))
+    code, report, _ = roster(monkeypatch, capsys, own_database, changed)
+    assert code == ExitCode.DONE and counts(report) == (0, 1, 1), report
+    assert report["updated"]["waterlogging"]["deadlines"][1]["normal"] == "2wd"
+
     credentials = home / "roster-credentials.txt"
     assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
     passwords = {line.split("\t")[0]: line.split("\t")[1] for line in credentials.read_text().splitlines()
@@ -96,7 +102,7 @@ def test_a_district_gets_its_people_and_catalogue_from_the_templates(monkeypatch
     inside = west.representative_point()
     with TestClient(create_app(settings.model_copy(update={"database_url": own_database}))) as c:
         catalogue = {x["code"]: x for x in c.get("/api/categories").json()}  # public: residents pick from it
-        assert catalogue["waterlogging"]["deadlines"] == {"urgent": "2h", "high": "8wh", "normal": "1wd", "low": "3wd"}
+        assert catalogue["waterlogging"]["deadlines"] == {"urgent": "2h", "high": "8wh", "normal": "2wd", "low": "3wd"}
         assert catalogue["waterlogging"]["departments"] == ["water", "enforcement"]
         assert "noise" in catalogue  # the sample's categories stay
         assert {"water", "housing", "police"} <= {d["code"] for d in c.get("/api/departments").json()}
@@ -127,8 +133,8 @@ def test_a_district_gets_its_people_and_catalogue_from_the_templates(monkeypatch
     with psycopg.connect(libpq_url(own_database)) as conn:
         audited = conn.execute("SELECT entity_id, after->'added' FROM audit_log WHERE action = 'roster.import' "
                                "ORDER BY id").fetchall()
-    assert [a[0] for a in audited] == [k for kind in KINDS for k in (kind, kind)] + ["units"]  # one an import,
-    assert [a[1] for a in audited][-2:] == [[], []]  # none of a dry run; the second of a file added nothing
+    assert [a[0] for a in audited] == [k for kind in KINDS for k in (kind, kind)] + ["units", "categories"]
+    assert [a[1] for a in audited][-3:] == [[], [], []]  # one an import, none a dry run
 
 
 def test_a_file_with_bad_rows_is_refused_whole_naming_every_row(monkeypatch, capsys, own_database, home, tmp_path):

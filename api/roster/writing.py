@@ -8,6 +8,7 @@ gets a one-time random password, returned to be written to the credentials file.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,8 @@ from psycopg import AsyncConnection
 from api import audit
 from api.auth import passwords, users
 from api.sqlfiles import sql
+
+Progress = Callable[[int, int], None]  # (rows done, rows)
 
 # per kind: the SQL that reads the rows there are, and the columns compared
 COMPARED = {
@@ -48,12 +51,15 @@ def _params(kind: str, record: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
-async def upsert(conn: AsyncConnection, kind: str, records: list[dict[str, Any]]) -> Outcome:
+async def upsert(conn: AsyncConnection, kind: str, records: list[dict[str, Any]],
+                 progress: Progress | None = None) -> Outcome:
     """Departments, categories, stations or units: new codes added, changed ones updated."""
     reader, columns = COMPARED[kind]
     there = {r["code"]: dict(r) for r in await sql.fetchall(conn, reader, {"codes": [r["code"] for r in records]})}
     out = Outcome()
-    for record in records:
+    for i, record in enumerate(records, 1):
+        if progress is not None:
+            progress(i, len(records))
         before = there.get(record["code"])
         changes = _differences(before, record, columns) if before else None
         if before is not None and not changes:
@@ -70,14 +76,17 @@ async def upsert(conn: AsyncConnection, kind: str, records: list[dict[str, Any]]
     return out
 
 
-async def accounts(conn: AsyncConnection, records: list[dict[str, Any]], *, actor: str) -> Outcome:
+async def accounts(conn: AsyncConnection, records: list[dict[str, Any]], *, actor: str,
+                   progress: Progress | None = None) -> Outcome:
     """New accounts made with a random password each; an account there has its name and unit set
     as the file says and gains the file's grants it lacks (grants are never taken away here:
     ``gridgov user revoke`` does that)."""
     there = {r["username"]: dict(r) for r in await sql.fetchall(
         conn, "roster_accounts", {"usernames": [r["username"] for r in records]})}
     out = Outcome()
-    for record in records:
+    for i, record in enumerate(records, 1):
+        if progress is not None:
+            progress(i, len(records))
         username, before = record["username"], there.get(record["username"])
         if before is None:
             password = passwords.random_password()
@@ -86,7 +95,7 @@ async def accounts(conn: AsyncConnection, records: list[dict[str, Any]], *, acto
             out.new_passwords.append((username, password))
             held: set[tuple[str, str]] = set()
         else:
-            held = {tuple(g.split("|", 1)) for g in before["grants"]}  # type: ignore[misc]
+            held = {(role, area) for role, area in (g.split("|", 1) for g in before["grants"])}
         changes = _differences(before, record, ("display_name", "unit_code")) if before else {}
         if changes:
             await sql.execute(conn, "roster_account_update", record)
