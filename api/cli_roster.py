@@ -30,7 +30,7 @@ def _print_report(report: dict) -> None:
     typer.echo(f"{what}: no problems; would be {counts} (dry run: nothing written)" if report["dry_run"]
                else f"{what}: {counts}")
     if report["credentials"]:
-        typer.echo(f"one-time passwords of the {len(report['added'])} new account(s): {report['credentials']} "
+        typer.echo(f"random passwords of the {len(report['added'])} new account(s): {report['credentials']} "
                    f"(mode 600; give each person theirs)")
 
 
@@ -38,12 +38,13 @@ def _print_report(report: dict) -> None:
 def roster_import(
     file: Path = typer.Argument(..., help="a filled template: .csv (UTF-8) or .xlsx"),
     kind: str = typer.Option(None, "--kind", help=KIND_HELP),
-    dry_run: bool = typer.Option(False, "--dry-run", help="check, and say what would change; write nothing (exit 1 on problems)"),
+    dry_run: bool = typer.Option(False, "--dry-run",
+                                 help="check, and say what would change; write nothing (exit 1 on problems)"),
     as_json: bool = AS_JSON,
 ):
     """Check every row (all problems listed by row and column), then add or update by code in one
     transaction, or write nothing. Importing the same file again changes nothing. New accounts
-    get a one-time password each, written to .gridgov/roster-credentials.txt (mode 600)."""
+    get a random password each, written to .gridgov/roster-credentials.txt (mode 600)."""
     from api.roster.service import import_file
     from api.settings import get_settings
 

@@ -21,7 +21,7 @@ from spatial.errors import InputError
 
 CREDENTIALS_FILE = "roster-credentials.txt"
 LOCK_KEY = 0x726F73746572  # "roster": one import at a time, so two cannot add the same code at once
-CREDENTIALS_HEADER = ("# gridgov accounts from roster files: one-time passwords, shown nowhere else; "
+CREDENTIALS_HEADER = ("# gridgov accounts from roster files: random passwords, shown nowhere else; "
                       "give each to its person, then delete the line\n# username\tpassword\trole@area\n")
 
 
@@ -49,7 +49,7 @@ async def import_file(conn: AsyncConnection, who: Principal, path: Path, *, kind
     """Check ``path`` and, unless any row has a problem, write it (a dry run writes in a savepoint it
     rolls back: it says what would change). The report: kind, rows, problems (row, column,
     reason), added / updated / unchanged and, for accounts made now, the credentials file that
-    holds their one-time passwords. ``progress(done, total)`` is told of each row written
+    holds their random passwords. ``progress(done, total)`` is told of each row written
     (an account takes a password hash: about 0.2 s)."""
     table = read_table(path)
     kind = kind_of(table, kind, path.name)

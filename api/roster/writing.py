@@ -2,7 +2,7 @@
 
 A row equal to what the database holds is left alone (a second import of the same file changes
 nothing). Accounts go through :mod:`api.auth.users` (each with its own audit row); a new account
-gets a one-time random password, returned to be written to the credentials file.
+gets a random password, returned to be written to the credentials file.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class Outcome:
     added: list[str] = field(default_factory=list)
     updated: dict[str, dict[str, list[Any]]] = field(default_factory=dict)  # code -> column -> [before, after]
     unchanged: list[str] = field(default_factory=list)
-    new_passwords: list[tuple[str, str]] = field(default_factory=list)  # (username, one-time password)
+    new_passwords: list[tuple[str, str]] = field(default_factory=list)  # (username, random password)
 
 
 def _differences(before: dict[str, Any], after: dict[str, Any], columns: tuple[str, ...]) -> dict[str, list[Any]]:
