@@ -176,6 +176,18 @@ def test_a_file_with_bad_rows_is_refused_whole_naming_every_row(monkeypatch, cap
                                                           (4, "five_matters"), (4, "high")}, problems
     assert "ends after normal" in problems[(4, "high")]
 
+    units = tmp_path / "bad-units.csv"
+    units.write_text("code,name,department,station,patrol_zone,lon,lat\n"
+                     "WX-x-1,远方,police,330502-S01,,116.4,39.9\n"  # Beijing
+                     "WX-x-2,无站,police,330502-S99,,,\n"
+                     "WX-x-3,错区,police,330502-S01,PZ-market-01,,\n"  # Nanxun's market patrol zone
+                     "WX-x-4,半个,nosuch,,,120.0,\n")
+    code, report, _ = roster(monkeypatch, capsys, own_database, units)
+    problems = {(p["row"], p["column"]): p["reason"] for p in report["problems"]}
+    assert code == ExitCode.FINDINGS and set(problems) == {(2, "lon"), (3, "station"), (4, "patrol_zone"),
+                                                          (5, "department"), (5, "lat")}, problems
+    assert "outside every district" in problems[(2, "lon")] and "market's, not police's" in problems[(4, "patrol_zone")]
+
     accounts = tmp_path / "bad-accounts.xlsx"
     from openpyxl import Workbook
 
