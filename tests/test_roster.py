@@ -68,6 +68,8 @@ def onboarded(monkeypatch, capsys, url, tmp_path):
 def test_a_district_gets_its_people_and_catalogue_from_the_templates(monkeypatch, capsys, own_database, settings,
                                                                      home, tmp_path):
     outline = onboarded(monkeypatch, capsys, own_database, tmp_path)
+    with psycopg.connect(libpq_url(own_database)) as conn:
+        audited_before = conn.execute("SELECT coalesce(max(id), 0) FROM audit_log").fetchone()[0]
     stations_xlsx = tmp_path / "stations.xlsx"
     code, out, err = run(monkeypatch, capsys, own_database, ["roster", "template", "stations", "--out", stations_xlsx])
     assert code == ExitCode.DONE and stations_xlsx.stat().st_size > 0, out + err
@@ -85,6 +87,12 @@ def test_a_district_gets_its_people_and_catalogue_from_the_templates(monkeypatch
         assert code == ExitCode.DONE and counts(again) == (0, 0, sum(FIRST[kind])), (kind, again)
     code, out, _ = run(monkeypatch, capsys, own_database, ["roster", "import", template_path("units")])
     assert code == ExitCode.DONE and "0 added, 0 updated, 3 unchanged" in out  # as a person reads it
+
+    fewer = tmp_path / "units-names.csv"  # without the optional columns: the units keep their stations
+    fewer.write_text("code,name,department\n" + "".join(
+        f"{r['code']},{r['name']},{r['department']}\n" for _, r in read_table(template_path("units")).rows))
+    code, report, _ = roster(monkeypatch, capsys, own_database, fewer)
+    assert code == ExitCode.DONE and counts(report) == (0, 0, 3), report
 
     changed = tmp_path / "categories.csv"  # the normal deadline of waterlogging made two working days
     changed.write_text(template_path("categories").read_text().replace("2h,8wh,1wd,3wd", "2h,8wh,2wd,3wd"))
@@ -132,9 +140,9 @@ def test_a_district_gets_its_people_and_catalogue_from_the_templates(monkeypatch
 
     with psycopg.connect(libpq_url(own_database)) as conn:
         audited = conn.execute("SELECT entity_id, after->'added' FROM audit_log WHERE action = 'roster.import' "
-                               "ORDER BY id").fetchall()
-    assert [a[0] for a in audited] == [k for kind in KINDS for k in (kind, kind)] + ["units", "categories"]
-    assert [a[1] for a in audited][-3:] == [[], [], []]  # one an import, none a dry run
+                               "AND id > %s ORDER BY id", (audited_before,)).fetchall()
+    assert [a[0] for a in audited] == [k for kind in KINDS for k in (kind, kind)] + ["units", "units", "categories"]
+    assert [a[1] for a in audited][-4:] == [[], [], [], []]  # one an import, none a dry run
 
 
 def test_a_file_with_bad_rows_is_refused_whole_naming_every_row(monkeypatch, capsys, own_database, home, tmp_path):

@@ -20,6 +20,7 @@ from api.sqlfiles import sql
 from spatial.errors import InputError
 
 CREDENTIALS_FILE = "roster-credentials.txt"
+RECORD_KEY = {"name": "display_name", "unit": "unit_code"}  # accounts' columns as app_user names them
 LOCK_KEY = 0x726F73746572  # "roster": one import at a time, so two cannot add the same code at once
 CREDENTIALS_HEADER = ("# gridgov accounts from roster files: random passwords, shown nowhere else; "
                       "give each to its person, then delete the line\n# username\tpassword\trole@area\n")
@@ -64,11 +65,12 @@ async def import_file(conn: AsyncConnection, who: Principal, path: Path, *, kind
         report["problems"].append({"row": 1, "column": "-", "reason": "no rows below the header"})
     if report["problems"]:
         return report
+    absent = frozenset(RECORD_KEY.get(c, c) for c in names(kind) if c not in table.headers)
     async with conn.transaction(force_rollback=dry_run):  # a dry run says what it would change, then forgets it
         if kind == "accounts":
-            done = await writing.accounts(conn, checked.records, actor=who.actor, progress=progress)
+            done = await writing.accounts(conn, checked.records, actor=who.actor, absent=absent, progress=progress)
         else:
-            done = await writing.upsert(conn, kind, checked.records, progress=progress)
+            done = await writing.upsert(conn, kind, checked.records, absent=absent, progress=progress)
         report.update(written=not dry_run, added=done.added, updated=done.updated, unchanged=done.unchanged)
         await audit.record(conn, actor=who.actor, action="roster.import", entity="roster", entity_id=kind,
                            after={"file": path.name, "added": done.added, "updated": done.updated,

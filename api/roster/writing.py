@@ -51,9 +51,18 @@ def _params(kind: str, record: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
-async def upsert(conn: AsyncConnection, kind: str, records: list[dict[str, Any]],
-                 progress: Progress | None = None) -> Outcome:
-    """Departments, categories, stations or units: new codes added, changed ones updated."""
+def _kept(record: dict[str, Any], before: dict[str, Any] | None, absent: frozenset[str]) -> dict[str, Any]:
+    """The record with what a row there has in the columns the file lacks (a file without the
+    optional ``station`` column does not take every unit off its station)."""
+    if before is None:
+        return record
+    return {**record, **{k: before[k] for k in absent if k in before}}
+
+
+async def upsert(conn: AsyncConnection, kind: str, records: list[dict[str, Any]], *,
+                 absent: frozenset[str] = frozenset(), progress: Progress | None = None) -> Outcome:
+    """Departments, categories, stations or units: new codes added, changed ones updated (in the
+    columns the file has: ``absent`` names the optional ones it lacks)."""
     reader, columns = COMPARED[kind]
     there = {r["code"]: dict(r) for r in await sql.fetchall(conn, reader, {"codes": [r["code"] for r in records]})}
     out = Outcome()
@@ -61,6 +70,7 @@ async def upsert(conn: AsyncConnection, kind: str, records: list[dict[str, Any]]
         if progress is not None:
             progress(i, len(records))
         before = there.get(record["code"])
+        record = _kept(record, before, absent)
         changes = _differences(before, record, columns) if before else None
         if before is not None and not changes:
             out.unchanged.append(record["code"])
@@ -77,7 +87,7 @@ async def upsert(conn: AsyncConnection, kind: str, records: list[dict[str, Any]]
 
 
 async def accounts(conn: AsyncConnection, records: list[dict[str, Any]], *, actor: str,
-                   progress: Progress | None = None) -> Outcome:
+                   absent: frozenset[str] = frozenset(), progress: Progress | None = None) -> Outcome:
     """New accounts made with a random password each; an account there has its name and unit set
     as the file says and gains the file's grants it lacks (grants are never taken away here:
     ``gridgov user revoke`` does that)."""
@@ -88,6 +98,7 @@ async def accounts(conn: AsyncConnection, records: list[dict[str, Any]], *, acto
         if progress is not None:
             progress(i, len(records))
         username, before = record["username"], there.get(record["username"])
+        record = _kept(record, before, absent)
         if before is None:
             password = passwords.random_password()
             await users.create_user(conn, username, password, display_name=record["display_name"],
