@@ -13,6 +13,17 @@ from pathlib import Path
 import typer
 
 from api.cli_exit import ExitCode, explain
+from api.cli_roster import roster_app
+from api.cli_support import (
+    AS_JSON,
+    OVERWRITE,
+    cli_admin as _cli_admin,
+    connect as _connect,
+    fail,
+    in_transaction as _in_transaction,
+    print_json,
+    refuse_existing,
+)
 from api.settings import PROJECT_ROOT, get_settings, libpq_url
 
 app = typer.Typer(help="gridgov: grid-based grassroots governance on PostGIS", no_args_is_help=True,
@@ -21,28 +32,7 @@ db_app = typer.Typer(help="The database: embedded PostgreSQL cluster or DATABASE
 app.add_typer(db_app, name="db")
 user_app = typer.Typer(help="Accounts and their role grants", no_args_is_help=True)
 app.add_typer(user_app, name="user")
-
-
-def fail(message: str, code: int = ExitCode.FINDINGS):
-    typer.secho(message, fg=typer.colors.RED, err=True)
-    raise typer.Exit(int(code))
-
-
-AS_JSON = typer.Option(False, "--json", help="print the result as JSON (for scripts)")
-OVERWRITE = typer.Option(False, "--overwrite", help="replace output files that exist already")
-
-
-def print_json(doc) -> None:
-    json.dump(doc, sys.stdout, ensure_ascii=False, indent=2, default=str)
-    sys.stdout.write("\n")
-
-
-def refuse_existing(*paths: Path, overwrite: bool) -> None:
-    """Outputs are never overwritten silently (checked before any work is done)."""
-    there = [str(p) for p in paths if p.exists()]
-    if there and not overwrite:
-        fail(f"{', '.join(there[:3])}{' ...' if len(there) > 3 else ''} exists already: "
-             f"--overwrite replaces it, or choose another name", ExitCode.USAGE)
+app.add_typer(roster_app, name="roster")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -151,28 +141,6 @@ def _sync_transaction(work):
             return work(conn)
     finally:
         engine.dispose()
-
-
-async def _connect(url: str):
-    """A psycopg connection for one command: its statements in one transaction (``async with``
-    commits it, or rolls it back on error), tuned like the app's (``api.db.tune``)."""
-    import psycopg
-
-    from api.db import tune
-
-    conn = await psycopg.AsyncConnection.connect(libpq_url(url))
-    tune(conn)
-    return conn
-
-
-def _in_transaction(work):
-    """Run ``await work(conn)`` in one transaction on the configured database."""
-
-    async def run():
-        async with await _connect(get_settings().url) as conn:  # committed on success, rolled back on error
-            return await work(conn)
-
-    return asyncio.run(run())  # input errors and a database that is down end in one line (main)
 
 
 @app.command()
@@ -1020,15 +988,6 @@ def apikey_revoke(name: str):
 
 
 # ---------------------------------------------------------------- layer files (import / export)
-
-def _cli_admin():
-    """The command line acts as an admin (whoever runs it owns the database); audited as cli:<user>."""
-    import getpass
-
-    from api.auth.principal import Grant, Principal
-
-    return Principal(username=f"cli:{getpass.getuser()}", user_id=0, grants=(Grant("admin", "*"),), client="cli")
-
 
 def _print_import_report(report: dict) -> None:
     s = report["summary"]

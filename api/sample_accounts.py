@@ -54,9 +54,10 @@ async def create_sample_accounts(conn: AsyncConnection, data_dir: Path) -> tuple
 HEADER = "# gridgov sample accounts (random passwords, shown nowhere else)\n# username\tpassword\trole@area\n"
 
 
-def record_passwords(path: Path, lines: list[str]) -> None:
+def record_passwords(path: Path, lines: list[str], header: str = HEADER) -> None:
     """Write new accounts' lines to the credentials file (mode 600), replacing any earlier line
-    of the same username (an account made anew after the database was reset has a new password)."""
+    of the same username (an account made anew after the database was reset has a new password).
+    ``header``: the file's comment lines (the roster import keeps its own file)."""
     renewed = {line.split("\t", 1)[0] for line in lines}
     kept = []
     if path.exists():
@@ -65,5 +66,5 @@ def record_passwords(path: Path, lines: list[str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(HEADER + "\n".join(kept + lines) + "\n")
+        f.write(header + "\n".join(kept + lines) + "\n")
     os.chmod(path, 0o600)

@@ -120,6 +120,7 @@ def test_every_command_says_in_one_line_that_the_database_is_down(monkeypatch, c
         ("backup",): [files["out"] / "new-backup.tar"],
         ("restore",): [files["archive"]],
         ("db", "status"): [],
+        ("roster", "import"): [files["good_csv"]], ("roster", "template"): ["units", "--out", files["out"] / "u.xlsx"],
     }
     assert set(commands) | NOT_RUN == leaf_commands(), "a command was added: say here how it fails"
     get_settings()  # the instance's keys, made now
@@ -131,6 +132,8 @@ def test_every_command_says_in_one_line_that_the_database_is_down(monkeypatch, c
             assert code == ExitCode.ENVIRONMENT and "NOT reachable" in said_in_one_line(out), (out, err)
         elif path == ("db", "stop"):  # nothing embedded to stop: a usage error, said as such
             assert code == ExitCode.USAGE and "DATABASE_URL" in said_in_one_line(err)
+        elif path == ("roster", "template"):  # it needs no database: the template is written
+            assert code == ExitCode.DONE and (files["out"] / "u.xlsx").is_file(), (out, err)
         else:
             line = said_in_one_line(err)
             assert code == ExitCode.ENVIRONMENT and "database is not reachable" in line \
@@ -166,6 +169,10 @@ def test_a_bad_file_or_argument_is_one_line_and_writes_nothing(monkeypatch, caps
         (["user", "grant", "nobody-at-all", "dispatcher", "330503"], ExitCode.USAGE, "nobody-at-all"),
         (["validate", "nowhere"], ExitCode.USAGE, "nowhere"),
         (["migrate", "no-such-revision"], ExitCode.USAGE, "no-such-revision"),
+        (["roster", "import", f["missing"]], ExitCode.USAGE, "no such file"),
+        (["roster", "import", f["good_csv"]], ExitCode.USAGE, "--kind"),
+        (["roster", "import", f["not_gpkg"]], ExitCode.USAGE, ".csv"),
+        (["roster", "import", f["header_only"], "--kind", "stations"], ExitCode.USAGE, "unknown column(s) id"),
     ]
     for argv, expected, words in cases:
         code, out, err = run(monkeypatch, capsys, database_url, argv)

@@ -7,15 +7,14 @@ keeps working. Runs on a database of its own."""
 from __future__ import annotations
 
 import io
-import json
 
 import pytest
-import shapely
 from fastapi.testclient import TestClient
 
 from api.cli_exit import ExitCode
 from api.main import create_app
 from spatial.outlines import official_outline
+from tests.district_support import layer_file, quarters
 from tests.pg_support import sample_database, scratch_database
 from tests.test_cli_exits import fresh_settings, run, said_in_one_line  # noqa: F401 (fixture)
 
@@ -28,22 +27,6 @@ PASSWORD = "wuxing-dispatcher-pw-1"
 def own_database(database_url, settings):
     with scratch_database(database_url, "districts", template=sample_database(settings)) as url:
         yield url
-
-
-def layer_file(path, features: list[tuple[str, str, shapely.Geometry]]) -> None:
-    """A GeoJSON layer as another system exports it: code, name and the outline."""
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"code": code, "name": name, "source_system": "legacy-gis"},
-         "geometry": json.loads(shapely.to_geojson(geom))} for code, name, geom in features]}, ensure_ascii=False))
-
-
-def quarters(outline: shapely.MultiPolygon) -> list[shapely.Geometry]:
-    """The outline cut in four at its centre: the old system's four grids."""
-    x0, y0, x1, y1 = outline.bounds
-    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    boxes = [shapely.box(x0, y0, cx, cy), shapely.box(cx, y0, x1, cy), shapely.box(x0, cy, cx, y1),
-             shapely.box(cx, cy, x1, y1)]
-    return [shapely.intersection(outline, b) for b in boxes]
 
 
 def test_a_second_district_goes_live_beside_nanxun(monkeypatch, capsys, own_database, settings, tmp_path):
