@@ -50,6 +50,10 @@ NOT_RUN = {
     "gridgov user add prometheus && gridgov user grant prometheus operator 330502":
         "Wuxing's scraper: tests/test_metrics.py makes an operator and its token with these commands",
     "gridgov user token prometheus --days 365 --out /etc/prometheus/gridgov.token": "tests/test_metrics.py",
+    "gridgov roster import departments.csv --dry-run": "a district's own files: tests/test_roster.py imports "
+                                                       "every template into Wuxing (dry run, apply, again)",
+    "gridgov roster import departments.csv": "tests/test_roster.py",
+    "gridgov roster import stations.xlsx --kind stations --json": "tests/test_roster.py (stations as XLSX)",
     "gridgov import amap.geojson --layer grid --parent 330503108001 --crs gcj02":
         "a file traced on AMap: tests/test_area_files.py (gcj02 import)",
     "gridgov restore gridgov-2026-12-07.tar": "needs an empty database: tests/test_backup.py",
@@ -73,8 +77,8 @@ def blocks() -> list[tuple[str, list[str]]]:
 
 
 def without_comment(line: str) -> str:
-    """The line without its trailing `# comment` (a `#` after two spaces, outside quotes)."""
-    return re.split(r"\s{2,}#\s", line, maxsplit=1)[0].strip()
+    """The line without its trailing `# comment` (a `#` after a space, as bash reads it)."""
+    return re.split(r"\s+#(?:\s|$)", line, maxsplit=1)[0].strip()
 
 
 def gridgov_lines() -> list[str]:
