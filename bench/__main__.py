@@ -17,7 +17,21 @@ import numpy as np
 import psycopg
 
 from api.settings import Settings
-from bench import bulk, console, cycle, goals, hostile, http1, intake, login, partition, plan, reporter, single
+from bench import (
+    bulk,
+    console,
+    cycle,
+    goals,
+    hostile,
+    http1,
+    intake,
+    login,
+    metrics_cost,
+    partition,
+    plan,
+    reporter,
+    single,
+)
 from bench.common import district_shape, points_inside, serve
 from bench.dbenv import bench_database, check_loaded
 from bench.report import RESULTS_DIR, Report
@@ -242,6 +256,9 @@ def main(argv=None) -> int:
 
         report.section("6b. Hostile requests: one worker's peak memory and CPU (photos, a layer file, a split)")
         hostile.run(report, db, args.seed)
+
+        report.section("6c. What /metrics costs: every request counted and timed, against the same app without")
+        metrics_cost.run(report, db)
 
         report.section("7. The partition: validating 10,000 grids; one reshape preview and save")
         with serve(create_app(db.settings)) as url, \
