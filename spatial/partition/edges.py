@@ -2,11 +2,12 @@
 
 A district's own files never match the official outline exactly: along the parent's edge a
 feature sticks out by a metre here and stops short of it there. A piece that lies along the
-outline (it touches it and no point of it is farther from it than the tolerance) is fixed: an overhang is clipped off its feature, a gap is filled by
-the features beside it (split between them where several border it: each part of the gap
-goes to the feature whose edge is nearest, then to the one sharing the longest border with
-it). Each fix is returned for the report. Wider pieces, and everything away from the outline
-(gaps and overlaps between siblings), are left for the partition check to refuse.
+outline (it touches it and no point of it is farther from it than the tolerance) is fixed:
+an overhang is clipped off its feature, a gap is filled by the features beside it (split
+between them where several border it: each part of the gap goes to the feature whose edge is
+nearest, then to the one sharing the longest border with it). Each fix is returned for the
+report. Wider pieces, and everything away from the outline (gaps and overlaps between
+siblings), are left for the partition check to refuse.
 
 A piece's width is how far it reaches from the outline (the largest distance of a point of
 its edge from it), measured in metres on a plane tangent at the parent's centre.
@@ -22,7 +23,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from spatial.partition.topology import M_PER_DEG, polygonal, shared_border
-from spatial.partition.validate import TOLERANCE_M2, TOLERANCE_WIDTH_M, significant
+from spatial.partition.validate import significant
 
 DEFAULT_M = 5.0   # the default edge tolerance of an import
 MAX_M = 50.0      # more than this is not a file's imprecision but another outline
@@ -43,7 +44,7 @@ class _Plane:
     """Lon/lat to metres on a plane tangent at ``lat`` (for measuring only: the geometries kept
     and returned are never transformed)."""
 
-    def __init__(self, origin: tuple[float, float]):
+    def __init__(self, origin: tuple[float, ...]):
         self.origin = np.asarray(origin, dtype=float)
         self.scale = np.asarray([M_PER_DEG * math.cos(math.radians(origin[1])), M_PER_DEG])
 
@@ -198,8 +199,8 @@ def snap_to_outline(parent: BaseGeometry, editable: list[BaseGeometry], fixed: l
             if significant([part])[0] is not None:  # else a crumb of the cut: filled, not listed
                 reach = min(reach_m(part_m, outline_m), width)  # a part of a gap reaches no farther than it
                 fixes.append({"index": owner, "fix": GAP, "area_m2": m2, "width_m": reach, "geometry": part})
-    for i, parts in gained.items():
-        out[i] = _one(shapely.union_all([out[i], *parts]), out[i])
+    for owner, parts in gained.items():
+        out[owner] = _one(shapely.union_all([out[owner], *parts]), out[owner])
     return out, fixes
 
 
