@@ -13,6 +13,7 @@ import json
 
 import pytest
 import shapely
+import sqlalchemy as sa
 
 from api.cli_exit import ExitCode
 from tests.test_cli_exits import fresh_settings, run  # noqa: F401 (fixture)
@@ -31,12 +32,19 @@ def admin(make_user, login):
 
 
 @pytest.fixture(scope="module")
-def community(client, admin) -> dict:
-    """A community with 6 to 12 grids (among the last streets by code), its outline and its
-    grids, as the API gives them."""
+def community(client, admin, engine) -> dict:
+    """A community with 6 to 12 grids, its outline and its grids, as the API gives them; not in
+    the street test_area_files edits (the one with the fewest grids)."""
+    with engine.connect() as conn:  # test_area_files's `street` fixture
+        edited = conn.execute(sa.text("""
+            SELECT c.parent_code FROM area g JOIN area c ON c.code = g.parent_code AND c.valid_to IS NULL
+            WHERE g.kind = 'grid' AND g.valid_to IS NULL AND c.kind = 'community'
+            GROUP BY c.parent_code ORDER BY count(*), c.parent_code LIMIT 1""")).scalar()
     streets = client.get("/api/areas", params={"kind": "street"}, headers=admin).json()["features"]
     grid_counts = {}
-    for s in sorted(streets, key=lambda f: f["properties"]["code"], reverse=True)[:3]:
+    for s in sorted(streets, key=lambda f: f["properties"]["code"], reverse=True):
+        if s["properties"]["code"] == edited:
+            continue
         for c in client.get("/api/areas", params={"kind": "community", "parent": s["properties"]["code"]},
                             headers=admin).json()["features"]:
             code = c["properties"]["code"]
@@ -133,6 +141,22 @@ def test_stored_grids_that_only_stick_out_come_back_unchanged(client, manager, c
     assert clipped_only
     assert {f["row"]: f["change"] for f in report["features"] if f["row"] in clipped_only} == \
         dict.fromkeys(clipped_only, "unchanged")
+
+
+def test_a_narrow_gap_between_two_grids_is_not_snapped_but_refused(client, manager, community):
+    """Only the parent's outline is snapped: a metre between two of the file's own grids, even
+    where it reaches the outline, is the grid manager's to settle."""
+    grids = community["grids"]
+    a, b = next((i, j) for i in range(len(grids)) for j in range(len(grids)) if i != j
+                and shapely.length(shapely.intersection(grids[i][2].boundary, grids[j][2].boundary)) * M_PER_DEG > 50)
+    shrunk = shapely.difference(grids[a][2], shapely.buffer(grids[b][2], 1 / M_PER_DEG))
+    features = [{"type": "Feature", "properties": {"code": code, "name": name},
+                 "geometry": json.loads(shapely.to_geojson(shrunk if k == a else geom))}
+                for k, (code, name, geom) in enumerate(grids)]
+    content = json.dumps({"type": "FeatureCollection", "features": features}).encode()
+    report = _import(client, manager, community, content).json()
+    assert report["summary"]["errors"] > 0 and a + 1 in _rows_with(report, "gap"), report
+    assert not [x for x in report["snapped"] if x["fix"] == "gap_filled"], report["snapped"]
 
 
 def test_cli_lists_the_fixes_and_refuses_a_bad_tolerance(monkeypatch, capsys, database_url, community, tmp_path):
