@@ -22,13 +22,15 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from spatial.partition.topology import M_PER_DEG, polygonal, shared_border
+from spatial.partition.topology import GRID, M_PER_DEG, owners, polygonal, shared_border
 from spatial.partition.validate import significant
 
 DEFAULT_M = 5.0   # the default edge tolerance of an import
 MAX_M = 50.0      # more than this is not a file's imprecision but another outline
 TOUCH_M = 0.05    # a piece this close to the outline touches it (rounding)
-STEP_M = 0.5      # a piece's reach is measured at points this far apart along its edge
+STEP_M = 1.0      # a piece's reach is measured at its vertices and points this far apart along its edge,
+                  # or half the tolerance when that is more (its edge is the file's, tracing the outline)
+HAIR_DEG = GRID / 10  # edges of two overlays that miss by less than this are one edge
 OVERHANG, GAP = "overhang_clipped", "gap_filled"
 
 
@@ -85,7 +87,7 @@ def _fixable(pieces: list[BaseGeometry], plane: _Plane, outline_m: BaseGeometry,
         if kept is None:
             continue  # rounding: the partition check ignores it too
         piece_m = plane.metres(piece)
-        width = reach_m(piece_m, outline_m)
+        width = reach_m(piece_m, outline_m, max(STEP_M, tolerance_m / 2))
         if width <= tolerance_m:
             out.append((piece, float(shapely.area(piece_m)), width))
     return out
@@ -95,27 +97,46 @@ def _parts(geom: BaseGeometry) -> list[BaseGeometry]:
     return list(shapely.get_parts(polygonal(geom)))
 
 
-def _split(gap: BaseGeometry, neighbours: list[BaseGeometry], step_deg: float) -> list[tuple[int, BaseGeometry]]:
-    """The gap cut between its neighbours: each point to the neighbour whose edge is nearest
-    (Voronoi cells of points along each neighbour's edge beside the gap)."""
-    zone = shapely.buffer(gap, step_deg / 10)
-    coords, owner = [], []
-    for k, geom in enumerate(neighbours):
-        edge = shapely.segmentize(shapely.intersection(shapely.boundary(geom), zone), step_deg)
-        xy = shapely.get_coordinates(edge)
-        coords.append(xy)
-        owner.append(np.full(len(xy), k))
-    xy, who = np.concatenate(coords), np.concatenate(owner)
-    xy, first = np.unique(np.round(xy, 9), axis=0, return_index=True)
-    who = who[first]
-    if len(set(who.tolist())) < 2:
-        return [(int(who[0]), gap)] if len(who) else []
-    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(xy), extend_to=zone, ordered=True))
+def _split(gap: BaseGeometry, neighbours: list[BaseGeometry], outline: BaseGeometry,
+           touch_deg: float) -> list[tuple[int, BaseGeometry]]:
+    """The gap cut between its neighbours where their shared border meets it, straight across
+    to the outline (the border's nearest way on); each piece to the neighbour sharing the longest border with it (the
+    nearest when it shares none)."""
+    cuts = []
+    for a in range(len(neighbours)):
+        for b in range(a + 1, len(neighbours)):
+            common = shapely.intersection(shapely.boundary(neighbours[a]), shapely.boundary(neighbours[b]))
+            if common.is_empty:
+                continue
+            for x, y in np.unique(np.round(shapely.get_coordinates(common), 9), axis=0):
+                meet = shapely.Point(x, y)
+                if shapely.distance(meet, gap) <= touch_deg:
+                    cuts.append(_across(meet, outline, touch_deg))
+    cuts = [c for c in cuts if c is not None]
+    pieces = [gap]
+    if cuts:  # the faces of the gap's outline and the cuts noded as they are (not on a grid: the gap's
+        # edges stay those of its neighbours), the ones inside the gap by area (shapely.ops.split
+        # decides by a point, which can fall on a thin face's edge and drop it)
+        noded = shapely.union_all(np.asarray([shapely.boundary(gap), *cuts], dtype=object))
+        cells = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
+        pieces = list(cells[owners(cells, [gap]) == 0])
+    arr = np.asarray(neighbours, dtype=object)
     out = []
-    for k in np.unique(who):
-        mine = shapely.intersection(gap, shapely.union_all(cells[who == k]))
-        out += [(int(k), part) for part in _parts(mine)]
+    for piece in _parts(shapely.GeometryCollection(pieces)):
+        border = shared_border(piece, arr)
+        k = int(np.argmax(border)) if border.max() > 0 else int(np.argmin(shapely.distance(piece, arr)))
+        out.append((k, piece))
     return out
+
+
+def _across(meet: BaseGeometry, outline: BaseGeometry, past_deg: float) -> BaseGeometry | None:
+    """The line from ``meet`` to the nearest point of the outline, a little longer at both ends."""
+    x0, y0, x1, y1 = shapely.get_coordinates(shapely.shortest_line(meet, outline)).ravel()
+    length = math.hypot(x1 - x0, y1 - y0)
+    if length == 0:
+        return None
+    dx, dy = (x1 - x0) / length * past_deg * 4, (y1 - y0) / length * past_deg * 4
+    return shapely.LineString([(x0 - dx, y0 - dy), (x1 + dx, y1 + dy)])
 
 
 def _claimants(gap: BaseGeometry, near: list[int], children: np.ndarray, end_on_deg: float) -> list[int]:
@@ -178,7 +199,6 @@ def snap_to_outline(parent: BaseGeometry, editable: list[BaseGeometry], fixed: l
     if not gaps:
         return out, fixes
     tree = shapely.STRtree(children)
-    step = plane.degrees(max(tolerance_m / 2, 0.5))
     touch = plane.degrees(TOUCH_M)
     gained: dict[int, list[BaseGeometry]] = {}
     for gap, _, width in gaps:
@@ -187,10 +207,12 @@ def snap_to_outline(parent: BaseGeometry, editable: list[BaseGeometry], fixed: l
         if not any(k < len(out) for k in near):
             continue  # beside kept areas only: not the file's to fill
         neighbours = [children[k] for k in near]
-        split = [(0, gap)] if len(near) == 1 else _split(gap, neighbours, step)
-        for k, part in split:
-            border = shared_border(part, neighbours)
-            owner = near[int(np.argmax(border))] if len(border) and border.max() > 0 else near[k]
+        x0, y0, x1, y1 = gap.bounds
+        pad = plane.degrees(tolerance_m + 1)
+        outline = shapely.clip_by_rect(shapely.boundary(parent), x0 - pad, y0 - pad, x1 + pad, y1 + pad)
+        cut = [(0, gap)] if len(near) == 1 else _split(gap, neighbours, outline, touch)
+        for k, part in cut:
+            owner = near[k]
             if owner >= len(out):
                 continue
             part_m = plane.metres(part)
@@ -200,8 +222,22 @@ def snap_to_outline(parent: BaseGeometry, editable: list[BaseGeometry], fixed: l
                 reach = min(reach_m(part_m, outline_m), width)  # a part of a gap reaches no farther than it
                 fixes.append({"index": owner, "fix": GAP, "area_m2": m2, "width_m": reach, "geometry": part})
     for owner, parts in gained.items():
-        out[owner] = _one(shapely.union_all([out[owner], *parts]), out[owner])
+        out[owner] = _merged(out[owner], parts)
     return out, fixes
+
+
+def _merged(geom: BaseGeometry, parts: list[BaseGeometry]) -> BaseGeometry:
+    """``geom`` with the gap parts beside it. Their shared edge comes out of two overlays and may
+    miss by a hair (the union then keeps the part apart): snapped onto ``geom`` first, and put
+    on the stored coordinates' grid when even that leaves more parts than ``geom`` had."""
+    had = len(_parts(geom))
+    merged = _one(shapely.union_all([geom, *parts]), geom)
+    if len(_parts(merged)) <= had:
+        return merged
+    merged = _one(shapely.union_all([geom, *shapely.snap(parts, geom, HAIR_DEG)]), geom)
+    if len(_parts(merged)) <= had:
+        return merged
+    return _one(shapely.union_all([geom, *parts], grid_size=GRID), geom)
 
 
 def _one(geom: BaseGeometry, before: BaseGeometry) -> BaseGeometry:
