@@ -3,10 +3,10 @@
 A district's own files never match the official outline exactly: along the parent's edge a
 feature sticks out by a metre here and stops short of it there. A piece that lies along the
 outline (it touches it and no point of it is farther from it than the tolerance) is fixed:
-an overhang is clipped off its feature, a gap is filled by the features beside it (split
-between them where several border it: each part of the gap goes to the feature whose edge is
-nearest, then to the one sharing the longest border with it). Each fix is returned for the
-report. Wider pieces, and everything away from the outline (gaps and overlaps between
+an overhang is clipped off its feature, a gap is filled by the features beside it (where
+several border it, it is cut where their shared border meets it, straight across to the
+outline, and each piece goes to the feature sharing the longest border with it). Each fix is
+returned for the report. Wider pieces, and everything away from the outline (gaps and overlaps between
 siblings), are left for the partition check to refuse.
 
 A piece's width is how far it reaches from the outline (the largest distance of a point of
@@ -100,8 +100,8 @@ def _parts(geom: BaseGeometry) -> list[BaseGeometry]:
 def _split(gap: BaseGeometry, neighbours: list[BaseGeometry], outline: BaseGeometry,
            touch_deg: float) -> list[tuple[int, BaseGeometry]]:
     """The gap cut between its neighbours where their shared border meets it, straight across
-    to the outline (the border's nearest way on); each piece to the neighbour sharing the longest border with it (the
-    nearest when it shares none)."""
+    to the outline (the border's nearest way on); each piece to the neighbour sharing the
+    longest border with it (the nearest when it shares none)."""
     cuts = []
     for a in range(len(neighbours)):
         for b in range(a + 1, len(neighbours)):
