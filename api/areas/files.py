@@ -299,7 +299,8 @@ def _partition(features: list[Feature], existing: dict[str, Area], retired: set[
         anchor = shapely.union_all([shapely.boundary(holder.geom)] + [shapely.boundary(k["geometry"]) for k in kept])
         still = {id(f) for f in same_ground}
         moved = [f for f in mine if id(f) not in still]
-        mended = _snap_edges(moved, kept, holder.geom, tolerance_m, fixes)
+        mended = _snap_edges(moved, kept, holder.geom, tolerance_m, fixes,
+                             [existing[f.code].geom if f.code in existing else None for f in moved])
         for f in moved:
             f.geom = storable(f.geom, anchor)
         for f in mended:
@@ -311,13 +312,15 @@ def _partition(features: list[Feature], existing: dict[str, Area], retired: set[
     return problems, fixes
 
 
-def _snap_edges(moved: list[Feature], kept: list[dict], parent_geom, tolerance_m: float, fixes: list[dict]) -> list:
-    """Snap the moved features onto the parent's outline (:func:`spatial.partition.edges.snap_to_outline`),
-    adding each fix to ``fixes`` as the report lists it; the features that were fixed."""
+def _snap_edges(moved: list[Feature], kept: list[dict], parent_geom, tolerance_m: float, fixes: list[dict],
+                stored: list) -> list:
+    """Snap the moved features onto the parent's outline (:func:`spatial.partition.edges.snap_to_outline`;
+    ``stored``: each one's current ground or None), adding each fix to ``fixes`` as the report
+    lists it; the features that were fixed."""
     if tolerance_m <= 0 or not moved:
         return []
     geoms, found = edges.snap_to_outline(parent_geom, [f.geom for f in moved], [k["geometry"] for k in kept],
-                                         tolerance_m)
+                                         tolerance_m, stored)
     for f, geom in zip(moved, geoms, strict=True):
         f.geom = geom
     for fix in found:

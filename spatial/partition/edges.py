@@ -129,6 +129,20 @@ def _split(gap: BaseGeometry, neighbours: list[BaseGeometry], outline: BaseGeome
     return out
 
 
+def _by_ground(gap: BaseGeometry, neighbours: list[BaseGeometry], ground: list[BaseGeometry | None],
+               touch_deg: float) -> list[tuple[int, BaseGeometry]]:
+    """The parts of the gap that each neighbour's stored ground held and that touch the neighbour
+    as the file has it (index into ``neighbours``)."""
+    out = []
+    for k, geom in enumerate(ground):
+        if geom is None or not shapely.intersects(gap, geom):
+            continue
+        held = np.asarray(_parts(shapely.intersection(gap, geom)), dtype=object)
+        held = held[significant(held) != None] if len(held) else held  # noqa: E711 (element-wise)
+        out += [(k, p) for p in held if shapely.dwithin(p, neighbours[k], touch_deg)]
+    return out
+
+
 def _across(meet: BaseGeometry, outline: BaseGeometry, past_deg: float) -> BaseGeometry | None:
     """The line from ``meet`` to the nearest point of the outline, a little longer at both ends."""
     x0, y0, x1, y1 = shapely.get_coordinates(shapely.shortest_line(meet, outline)).ravel()
@@ -150,7 +164,8 @@ def _claimants(gap: BaseGeometry, near: list[int], children: np.ndarray, end_on_
 
 
 def snap_to_outline(parent: BaseGeometry, editable: list[BaseGeometry], fixed: list[BaseGeometry],
-                    tolerance_m: float) -> tuple[list[BaseGeometry], list[Fix]]:
+                    tolerance_m: float, stored: list[BaseGeometry | None] | None = None,
+                    ) -> tuple[list[BaseGeometry], list[Fix]]:
     """Clip the narrow overhangs of ``editable`` off ``parent`` and fill the narrow gaps along its
     outline with the editable features beside them.
 
@@ -163,6 +178,11 @@ def snap_to_outline(parent: BaseGeometry, editable: list[BaseGeometry], fixed: l
         The parent's other children (kept as they are; a gap beside them is left alone).
     tolerance_m : float
         The widest overhang or gap fixed, in metres (0: none).
+    stored : list of geometries or None, optional
+        The current ground of each editable feature (None: a new one). A gap is first given
+        back by it (the part of the gap each one held), so that a file that differs from the
+        stored areas only along the outline comes back as the stored areas; the rest is cut
+        between the neighbours.
 
     Returns
     -------
@@ -210,7 +230,10 @@ def snap_to_outline(parent: BaseGeometry, editable: list[BaseGeometry], fixed: l
         x0, y0, x1, y1 = gap.bounds
         pad = plane.degrees(tolerance_m + 1)
         outline = shapely.clip_by_rect(shapely.boundary(parent), x0 - pad, y0 - pad, x1 + pad, y1 + pad)
-        cut = [(0, gap)] if len(near) == 1 else _split(gap, neighbours, outline, touch)
+        cut = _by_ground(gap, neighbours, [stored[k] if stored and k < len(out) else None for k in near], touch)
+        rest = _parts(shapely.difference(gap, shapely.union_all([p for _, p in cut]))) if cut else [gap]
+        for piece in rest:
+            cut += [(0, piece)] if len(near) == 1 else _split(piece, neighbours, outline, touch)
         for k, part in cut:
             owner = near[k]
             if owner >= len(out):
