@@ -1004,6 +1004,13 @@ def _print_import_report(report: dict) -> None:
             typer.echo(f"  row {f['row']} {f['code']}: changed {', '.join(f['changed'])}")
     for p in report["layer_problems"]:
         typer.secho(f"  {p['reason']}: {p['detail']}", fg=typer.colors.RED)
+    fixes = report.get("snapped") or []
+    if fixes:
+        typer.echo(f"  snapped to the parent's outline (tolerance {report['snap_tolerance_m']:g} m): {len(fixes)}")
+    for x in fixes:
+        what = "overhang clipped" if x["fix"] == "overhang_clipped" else "gap filled"
+        typer.secho(f"  row {x['row']} {x['code'] or '-'}: {what}: {x['area_m2']:.1f} m², up to {x['width_m']:.2f} m "
+                    f"from the outline of {x['parent_code']}, at {x['lon']:.6f},{x['lat']:.6f}", fg=typer.colors.YELLOW)
     if report["missing"]:
         typer.echo(f"  missing from the file: {', '.join(report['missing'][:50])}"
                    f"{' ...' if len(report['missing']) > 50 else ''}"
@@ -1021,9 +1028,13 @@ def import_layer(
     reason: str = typer.Option(None, "--reason", help="the note kept with the new versions"),
     retire_missing: bool = typer.Option(False, "--retire-missing",
                                         help="retire the areas under the parent that the file lacks"),
+    snap_tolerance: float = typer.Option(5.0, "--snap-tolerance", metavar="M",
+                                         help="overhangs and gaps along the parent's outline no wider than M metres "
+                                              "are fixed and listed (0: none; at most 50)"),
     as_json: bool = AS_JSON,
 ):
-    """Import a layer file: check every feature (problems listed with their row), then save all
+    """Import a layer file: check every feature (problems listed with their row), snap overhangs
+    and gaps along the parent's outline within --snap-tolerance (each fix listed), then save all
     changes as new versions in one transaction, or nothing."""
     from rich.progress import Progress
 
@@ -1033,13 +1044,18 @@ def import_layer(
 
     labels = {"read": "read the file", "compare": "compare features", "validate": "check the partition",
               "save": "save versions"}
+    try:
+        files.snap_tolerance(snap_tolerance)
+    except ApiError as exc:
+        fail(f"--snap-tolerance: {exc.detail}", ExitCode.USAGE)
     settings = get_settings()
 
     async def run(say):
         async with await _connect(settings.url) as conn:  # committed on success, rolled back on error
             return await files.import_layer(conn, _cli_admin(), path=file, filename=file.name, layer=layer,
                                             parent=parent, dry_run=dry_run, source_crs=crs, reason=reason,
-                                            retire_missing=retire_missing, progress=say)
+                                            retire_missing=retire_missing, snap_tolerance_m=snap_tolerance,
+                                            progress=say)
 
     try:
         with Progress(transient=True) as bar:

@@ -157,6 +157,8 @@ def test_a_bad_file_or_argument_is_one_line_and_writes_nothing(monkeypatch, caps
         (["calendar", "load", f["broken_json"]], ExitCode.USAGE, "not JSON"),
         (["import", f["broken_json"], "--layer", "grid", "--parent", "330503"], ExitCode.USAGE, "not valid GeoJSON"),
         (["import", f["not_gpkg"], "--layer", "grid", "--parent", "330503"], ExitCode.USAGE, "the content does not"),
+        (["import", f["grid"], "--layer", "grid", "--parent", "330503", "--snap-tolerance", "80"], ExitCode.USAGE,
+         "--snap-tolerance"),
         (["export", "--layer", "grid", "--out", f["under_a_file"] / "g.gpkg"], ExitCode.USAGE, "g.gpkg"),
         (["report", "heatmap", "--from", "2001-01-01", "--to", "2001-01-02", "--out", f["out"] / "empty.html"],
          ExitCode.FINDINGS, "no reports from 2001-01-01"),

@@ -35,6 +35,23 @@ class LayerProblem(BaseModel):
     rows: list[int]
 
 
+class SnapFix(BaseModel):
+    """One fix along a parent's outline, for the grid manager to look at: a part of a feature
+    sticking out of the parent clipped off, or a gap between the features and the parent's edge
+    filled by the feature beside it."""
+
+    row: int = Field(description="the feature's row in the file")
+    code: str | None
+    parent_code: str | None = Field(description="the parent whose outline it was snapped to")
+    fix: Literal["overhang_clipped", "gap_filled"]
+    area_m2: float = Field(description="the piece clipped off or added, m²")
+    width_m: float = Field(description="how far the piece reaches from the parent's outline, m "
+                                       "(at most the import's snap_tolerance_m)")
+    lon: float = Field(description="a point on the piece (WGS-84)")
+    lat: float
+    geometry: dict = Field(description="the piece as a GeoJSON geometry (WGS-84)")
+
+
 class ImportSummary(BaseModel):
     features: int
     created: int
@@ -43,6 +60,7 @@ class ImportSummary(BaseModel):
     retired: int
     missing: int = Field(description="areas of the layer under the parent that the file lacks")
     errors: int = Field(description="features with at least one problem, plus layer problems")
+    snapped: int = Field(0, description="overhangs clipped and gaps filled along the parents' outlines")
 
 
 class ImportReport(BaseModel):
@@ -60,4 +78,7 @@ class ImportReport(BaseModel):
     layer_problems: list[LayerProblem]
     versions: dict[str, int] = Field(default_factory=dict, description="saved: code -> its new version")
     rerouted: int = 0
+    snap_tolerance_m: float = Field(description="the widest overhang or gap along a parent's outline that was "
+                                                "fixed, m (0: none)")
+    snapped: list[SnapFix] = Field(default_factory=list, description="every fix along the parents' outlines")
     message: str

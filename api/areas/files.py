@@ -8,6 +8,11 @@ version, unchanged ones nothing). Areas of the layer under the parent that the f
 reported, and retired only when asked (``retire_missing``). A file with any problem writes
 nothing.
 
+Along each parent's outline the file's new and changed areas are snapped within
+``snap_tolerance_m`` metres (:mod:`spatial.partition.edges`): narrow overhangs clipped, narrow
+gaps filled by the areas beside them, each fix listed in the report (``snapped``) and kept in
+the apply's audit row. Wider ones, and gaps or overlaps between siblings, stay problems.
+
 Export runs the one layer query (``spatial/sql/areas_geojson.sql``: the caller's map scope,
 ``as_of``) and writes the result with :func:`spatial.io.write_layer`.
 """
@@ -34,6 +39,7 @@ from api.sqlfiles import sql
 from api.text import check_nested
 from spatial.io import FORMATS, read_layer, write_layer
 from spatial.io.check import Problem, partition_problems, require_columns, row_problems, text_value
+from spatial.partition import edges
 from spatial.partition.topology import GRID as GRID_DEG  # the export's precision (7 decimals, about 1 cm)
 
 LAYERS = ("district", "street", "community", "grid", "zone", "patrol_zone")
@@ -44,7 +50,20 @@ SAME_GEOMETRY_DEG = 1e-6  # about 0.1 m: the export's 7 decimals and format roun
 EXPORT_COLUMNS = ("code", "name", "name_en", "kind", "parent_code", "department", "version", "valid_from",
                   "valid_to", "households", "attributes")
 
+SNAP_TOLERANCE_M = edges.DEFAULT_M  # the default edge tolerance (metres) of an import
+MAX_SNAP_TOLERANCE_M = edges.MAX_M
+
 Progress = Callable[[str, int, int], None]
+
+
+def snap_tolerance(value: float) -> float:
+    """The edge tolerance of an import, in metres: 0 (off) to :data:`MAX_SNAP_TOLERANCE_M`.
+
+    Raises ``Invalid`` naming ``snap_tolerance_m`` otherwise (NaN too)."""
+    if not isinstance(value, int | float) or not 0 <= value <= MAX_SNAP_TOLERANCE_M:
+        raise Invalid(f"the edge tolerance must be 0 (off) to {MAX_SNAP_TOLERANCE_M:g} metres, not {value!r}",
+                      field="snap_tolerance_m")
+    return float(value)
 
 
 @dataclass
@@ -238,12 +257,14 @@ def _diff(f: Feature, old: Area | None, layer: str) -> None:
 
 
 def _partition(features: list[Feature], existing: dict[str, Area], retired: set[str], candidates: dict[str, Area],
-               layer: str) -> list[Problem]:
+               layer: str, tolerance_m: float = 0.0) -> tuple[list[Problem], list[dict]]:
     """Validate the new partition of every parent whose children change (new violations only).
 
-    Unchanged features stand in with their stored geometry; changed and new ones are snapped
-    to their kept neighbours and the parent within :data:`SAME_GEOMETRY_DEG`, so that a file's
-    rounding (7 decimals, a format round trip) leaves no hairline gap or overlap."""
+    Unchanged features stand in with their stored geometry; changed and new ones are first
+    snapped onto the parent's outline within ``tolerance_m`` metres (the fixes are returned,
+    see :func:`_snap_edges`), then to their kept neighbours and the parent within
+    :data:`SAME_GEOMETRY_DEG`, so that a file's rounding (7 decimals, a format round trip)
+    leaves no hairline gap or overlap."""
     rows = {f.code: f.row for f in features if f.code}
     in_file = {f.code for f in features if f.code}
 
@@ -260,6 +281,7 @@ def _partition(features: list[Feature], existing: dict[str, Area], retired: set[
     for code in retired:
         touched.add(key(existing[code].parent_code, existing[code].department_code))
     problems: list[Problem] = []
+    fixes: list[dict] = []
     for parent_code, department in sorted(touched, key=lambda k: (k[0] or "", k[1] or "")):
         holder = candidates.get(parent_code)
         if holder is None:
@@ -277,19 +299,59 @@ def _partition(features: list[Feature], existing: dict[str, Area], retired: set[
         anchor = shapely.union_all([shapely.boundary(holder.geom)] + [shapely.boundary(k["geometry"]) for k in kept])
         still = {id(f) for f in same_ground}
         moved = [f for f in mine if id(f) not in still]
+        mended = _snap_edges(moved, kept, holder.geom, tolerance_m, fixes,
+                             [existing[f.code].geom if f.code in existing else None for f in moved])
         for f in moved:
             f.geom = storable(f.geom, anchor)
+        for f in mended:
+            _same_ground_again(f, existing.get(f.code) if f.code else None)
         after = kept + [{"code": f.code, "geometry": f.geom} for f in moved]
         before = [{"code": a.code, "geometry": a.geom} for a in existing.values()
                   if key(a.parent_code, a.department_code) == (parent_code, department)]
         problems += partition_problems(after, before, parent_code, holder.geom, rows)
-    return problems
+    return problems, fixes
+
+
+def _snap_edges(moved: list[Feature], kept: list[dict], parent_geom, tolerance_m: float, fixes: list[dict],
+                stored: list) -> list:
+    """Snap the moved features onto the parent's outline (:func:`spatial.partition.edges.snap_to_outline`;
+    ``stored``: each one's current ground or None), adding each fix to ``fixes`` as the report
+    lists it; the features that were fixed."""
+    if tolerance_m <= 0 or not moved:
+        return []
+    geoms, found = edges.snap_to_outline(parent_geom, [f.geom for f in moved], [k["geometry"] for k in kept],
+                                         tolerance_m, stored)
+    for f, geom in zip(moved, geoms, strict=True):
+        f.geom = geom
+    for fix in found:
+        f = moved[fix["index"]]
+        where = shapely.point_on_surface(fix["geometry"])
+        fixes.append({"row": f.row, "code": f.code, "parent_code": f.parent_code, "fix": fix["fix"],
+                      "area_m2": round(fix["area_m2"], 2), "width_m": round(fix["width_m"], 2),
+                      "lon": round(where.x, 7), "lat": round(where.y, 7),
+                      "geometry": json.loads(shapely.to_geojson(shapely.set_precision(fix["geometry"], GRID_DEG)))})
+    return list({id(moved[x["index"]]): moved[x["index"]] for x in found}.values())
+
+
+def _same_ground_again(f: Feature, old: Area | None) -> None:
+    """A feature whose file geometry only differed along the parent's edge may be its stored
+    ground once snapped: then its geometry is unchanged (and with nothing else, the feature)."""
+    if old is None or "geometry" not in f.changed or not same_geometry(f.geom, old.geom):
+        return
+    f.geom = old.geom
+    f.changed = [c for c in f.changed if c != "geometry"]
+    if not f.changed:
+        f.change = "unchanged"
 
 
 async def import_layer(conn: AsyncConnection, who: Principal, *, path: Path, filename: str | None, layer: str,
                        parent: str, dry_run: bool, source_crs: str | None = None, reason: str | None = None,
-                       retire_missing: bool = False, progress: Progress | None = None) -> dict:
+                       retire_missing: bool = False, snap_tolerance_m: float = SNAP_TOLERANCE_M,
+                       progress: Progress | None = None) -> dict:
     """Check a layer file against the areas under ``parent`` and, unless ``dry_run``, save it.
+
+    Overhangs and gaps along each parent's outline no wider than ``snap_tolerance_m`` metres
+    (0: none) are fixed and listed in the report's ``snapped``.
 
     Returns the report (:class:`api.areas.file_models.ImportReport`). Raises ``Invalid`` (422,
     the report in the body) when an apply finds problems: nothing is written then.
@@ -297,6 +359,7 @@ async def import_layer(conn: AsyncConnection, who: Principal, *, path: Path, fil
     say = progress or (lambda stage, done, total: None)
     if layer not in IMPORTABLE:
         raise Invalid(f"layer {layer!r} cannot be imported: one of {', '.join(IMPORTABLE)}", field="layer")
+    tolerance_m = snap_tolerance(snap_tolerance_m)
     edit = reach(who, Capability.EDIT_AREAS)
     row = await sql.fetchone(conn, "area_files_parent", {"code": parent, **edit.params()})
     if row is None:
@@ -329,7 +392,8 @@ async def import_layer(conn: AsyncConnection, who: Principal, *, path: Path, fil
     missing = sorted(set(existing) - in_file)
     retired = set(missing) if retire_missing else set()
     say("validate", 0, 1)
-    layer_problems = _partition(features, existing, retired, {c.code: c for c in candidates}, layer)
+    layer_problems, snapped = _partition(features, existing, retired, {c.code: c for c in candidates}, layer,
+                                         tolerance_m)
     say("validate", 1, 1)
     by_row = {f.row: f for f in features}
     loose = []
@@ -351,11 +415,11 @@ async def import_layer(conn: AsyncConnection, who: Principal, *, path: Path, fil
         "missing": missing, "retire_missing": retire_missing,
         "layer_problems": [{"reason": p.reason, "detail": p.detail, "codes": p.codes,
                             "rows": sorted(rows_of[c] for c in p.codes if c in rows_of)} for p in loose],
-        "versions": {}, "rerouted": 0,
+        "versions": {}, "rerouted": 0, "snap_tolerance_m": tolerance_m, "snapped": snapped,
     }
     counts = {k: sum(1 for f in report["features"] if f["change"] == k) for k in ("created", "changed", "unchanged")}
     report["summary"] = {"features": len(features), **counts, "retired": len(retired), "missing": len(missing),
-                         "errors": errors}
+                         "errors": errors, "snapped": len(snapped)}
     if errors:
         report["message"] = f"{errors} problem(s): nothing {'would be' if dry_run else 'was'} saved"
         if not dry_run:
@@ -372,7 +436,10 @@ async def import_layer(conn: AsyncConnection, who: Principal, *, path: Path, fil
     from api.areas.versions import save_versions  # the partition helper's versioned write
 
     saved = await save_versions(conn, actor=who.actor, reason=reason or f"import of {filename or 'a file'}",
-                                changes=changes, action="area.import", client=who.client or None)
+                                changes=changes, action="area.import", client=who.client or None,
+                                audit_extra={"snap_tolerance_m": tolerance_m,
+                                             "snapped": [{k: v for k, v in x.items() if k != "geometry"}
+                                                         for x in snapped]})
     say("save", len(changes), len(changes))
     report.update(applied=True, versions=dict(saved.get("versions", {})), rerouted=int(saved.get("rerouted", 0)),
                   message=f"saved {len(changes)} area(s) in one transaction")

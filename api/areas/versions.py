@@ -27,7 +27,8 @@ def _hex(geom) -> str | None:
 
 
 async def save_versions(conn: AsyncConnection, *, actor: str, reason: str | None, changes: list[dict],
-                        action: str = "area.edit", client: str | None = None) -> dict:
+                        action: str = "area.edit", client: str | None = None,
+                        audit_extra: dict | None = None) -> dict:
     """Save new versions of areas in the caller's transaction.
 
     Parameters
@@ -41,6 +42,8 @@ async def save_versions(conn: AsyncConnection, *, actor: str, reason: str | None
     -------
     dict
         ``{"versions": {code: version}, "rerouted": int}`` (a retired code: its last version).
+
+    ``audit_extra`` is added to the audit row's ``after`` (an import's edge fixes).
     """
     if not changes:
         return {"versions": {}, "rerouted": 0}
@@ -75,7 +78,8 @@ async def save_versions(conn: AsyncConnection, *, actor: str, reason: str | None
     rerouted = await reroute(conn, ground, actor=actor) if ground is not None else 0
     await audit.record(conn, actor=actor, action=action, entity="area", entity_id=",".join(sorted(codes))[:500],
                        before={c: r["version"] for c, r in locked.items()},
-                       after={"versions": versions, "reason": reason, "rerouted": rerouted}, client=client)
+                       after={"versions": versions, "reason": reason, "rerouted": rerouted, **(audit_extra or {})},
+                       client=client)
     return {"versions": versions, "rerouted": rerouted}
 
 

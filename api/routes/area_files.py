@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 
 from api.areas import files
@@ -41,6 +41,10 @@ async def import_layer(
     reason: str | None = Query(None, max_length=500, description="the note kept with the new versions"),
     file: UploadFile = File(description=f"GeoJSON, GeoPackage, zipped Shapefile or KML, at most "
                                         f"{files.MAX_IMPORT_BYTES // 1_000_000} MB"),
+    snap_tolerance_m: float = Form(files.SNAP_TOLERANCE_M,
+                                   description=f"overhangs and gaps along the parent's outline no wider than this "
+                                               f"(metres, 0 to {files.MAX_SNAP_TOLERANCE_M:g}; 0: none) are fixed "
+                                               f"and listed in the report"),
 ):
     """Check a layer file feature by feature (each problem with its row) and, with dry_run=false,
     save it as new versions in one transaction: all or nothing."""
@@ -53,7 +57,7 @@ async def import_layer(
         path = save_upload(data, Path(tmp), file.filename)
         return await files.import_layer(conn, who, path=path, filename=file.filename, layer=layer, parent=parent,
                                         dry_run=dry_run, source_crs=crs, reason=reason,
-                                        retire_missing=retire_missing)
+                                        retire_missing=retire_missing, snap_tolerance_m=snap_tolerance_m)
 
 
 @router.get("/export", response_class=Response, responses=FILE_CONTENT)

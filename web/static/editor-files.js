@@ -199,6 +199,19 @@ export class FilesPanel {
         : s ? t("ed.files.report_bad", { n: s.features, bad: problems.length || 1 })
           : [t("ed.files.refused"), problems.length ? null : ` ${body.detail || ""}`],  // refused before reading
       counts ? h("div", { class: "small" }, counts) : null,
-      problems.length ? h("ul", {}, problems.map((p) => h("li", { dataset: { testid: "import-problem" } }, line(p)))) : null);
+      problems.length ? h("ul", {}, problems.map((p) => h("li", { dataset: { testid: "import-problem" } }, line(p)))) : null,
+      this.fixesView(body));
+  }
+
+  /** The fixes along the parents' outlines (snap_tolerance_m), each for the grid manager to look at. */
+  fixesView(body) {
+    const fixes = body.snapped || [];
+    if (!fixes.length) return null;
+    const line = (x) => [t("ed.files.row", { row: x.row }), x.code, tOr(`ed.snap.${x.fix}`, x.fix),
+      t("ed.files.snap_line", { area: x.area_m2.toFixed(1), width: x.width_m.toFixed(2),
+        lon: x.lon.toFixed(6), lat: x.lat.toFixed(6) })].filter((v) => v).join(" · ");
+    return h("div", { class: "small", dataset: { testid: "import-snapped" } },
+      t("ed.files.snapped", { n: fixes.length, m: body.snap_tolerance_m }),
+      h("ul", {}, fixes.map((x) => h("li", { dataset: { testid: "import-fix" } }, line(x)))));
   }
 }
