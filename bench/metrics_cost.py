@@ -75,7 +75,7 @@ def run(report: Report, db: BenchDb, rounds: int = 5, per_round: int = 400) -> N
     for path, _, _ in PATHS:
         with_, without = latency_stats(times[(path, True)]), latency_stats(times[(path, False)])
         rows.append([path, with_["n"], ms(without["p50"]), ms(with_["p50"]), ms(without["p95"]), ms(with_["p95"]),
-                     f"{(with_['p50'] - without['p50']) * 1e6:+.0f} µs", ratio(with_["p50"], without["p50"])])
+                     f"{(with_['p50'] - without['p50']) * 1e3:+.0f} µs", ratio(with_["p50"], without["p50"])])
     report.table(["request", "n", "without p50 ms", "with p50", "without p95", "with p95", "added at p50",
                   "with / without"], rows)
     s = latency_stats(scrape)
