@@ -8,11 +8,7 @@ Run alone: ``python -m bench.metrics_cost`` (``make bench`` runs it as section 6
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
-import time
-from pathlib import Path
 
 import httpx
 import psycopg
@@ -21,12 +17,12 @@ from api.metrics.requests import RequestMetricsMiddleware
 from api.settings import Settings
 from bench import http1
 from bench.common import serve
-from bench.dbenv import BenchDb, bench_database, extra_account
-from bench.report import RESULTS_DIR, Report, latency_stats, ms, ratio
-from bench.single import login
+from bench.dbenv import BenchDb, extra_account
+from bench.report import RESULTS_DIR, Report, latency_stats, ms, ratio, standalone
+from bench.single import login, timed_gets
 
 PATHS = (("/api/bench-no-such-route", 404, False), ("/healthz", 200, False), ("/api/auth/me", 200, True))
-WARMUP = 200
+WARMUP = 100
 
 
 def _app(settings: Settings, *, counted: bool):
@@ -36,17 +32,6 @@ def _app(settings: Settings, *, counted: bool):
     if not counted:  # the stack is built at the first request: drop the middleware before it
         app.user_middleware = [m for m in app.user_middleware if m.cls is not RequestMetricsMiddleware]
     return app
-
-
-def _timed(conn: http1.Connection, path: str, status: int, headers: dict, n: int) -> list[float]:
-    times = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        got, _, content = conn.get(path, headers=headers)
-        times.append(time.perf_counter() - t0)
-        if got != status:
-            raise RuntimeError(f"GET {path} -> {got}: {content[:200]!r}")
-    return times
 
 
 def run(report: Report, db: BenchDb, rounds: int = 5, per_round: int = 400) -> None:
@@ -62,15 +47,15 @@ def run(report: Report, db: BenchDb, rounds: int = 5, per_round: int = 400) -> N
         with httpx.Client(base_url=on, trust_env=False, timeout=60) as client:
             auth = login(client, db.username, db.password)
             scraper = login(client, *extra_account(db, "metrics", "operator", district))
-        with http1.Connection(on) as c_on, http1.Connection(off) as c_off:
-            for conn in (c_on, c_off):
-                for path, status, needs in PATHS:
-                    _timed(conn, path, status, auth if needs else {}, WARMUP)
-            for _ in range(rounds):
-                for counted, conn in ((True, c_on), (False, c_off)):
+        for _ in range(rounds):
+            for counted, url in ((True, on), (False, off)):
+                # a connection a round: an idle keep-alive one is closed by uvicorn after 5 s
+                with http1.Connection(url) as conn:
                     for path, status, needs in PATHS:
-                        times[(path, counted)] += _timed(conn, path, status, auth if needs else {}, per_round)
-                scrape += _timed(c_on, "/metrics", 200, scraper, 20)
+                        timed_gets(conn, path, auth if needs else {}, status, WARMUP)
+                        times[(path, counted)] += timed_gets(conn, path, auth if needs else {}, status, per_round)
+                    if counted:
+                        scrape += timed_gets(conn, "/metrics", scraper, 200, 20)
     rows = []
     for path, _, _ in PATHS:
         with_, without = latency_stats(times[(path, True)]), latency_stats(times[(path, False)])
@@ -81,26 +66,12 @@ def run(report: Report, db: BenchDb, rounds: int = 5, per_round: int = 400) -> N
     s = latency_stats(scrape)
     report.out(f"  one scrape of /metrics (an operator's token; every route's series so far): p50 {ms(s['p50'])} ms, "
                f"p95 {ms(s['p95'])} ms over {s['n']}")
-    report.out(f"  {rounds} alternating rounds of {per_round} requests a path, after {WARMUP} warm-up each; "
-               "uvicorn in a thread of this process, one keep-alive connection per app")
+    report.out(f"  {rounds} alternating rounds of {per_round} requests a path, each after {WARMUP} warm-up ones; "
+               "uvicorn in a thread of this process, one keep-alive connection an app a round")
 
 
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m bench.metrics_cost", description=__doc__)
-    p.add_argument("--rounds", type=int, default=5)
-    p.add_argument("--out", default=str(RESULTS_DIR / "metrics_cost.txt"))
-    args = p.parse_args(argv)
-    report = Report()
-    load = os.getloadavg()
-    report.out(f"bench.metrics_cost  {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())} UTC; {os.cpu_count()} "
-               f"cores; load average at start {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}")
-    with bench_database(Settings(), public_rate_per_minute=10**9) as db:
-        report.out(f"  {db.mode}")
-        run(report, db, args.rounds)
-    load = os.getloadavg()
-    report.out(f"  load average at end {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}")
-    report.save(Path(args.out))
-    return 0
+def main() -> int:
+    return standalone("python -m bench.metrics_cost", __doc__, run, RESULTS_DIR / "metrics_cost.txt")
 
 
 if __name__ == "__main__":

@@ -85,3 +85,30 @@ def spread(values: Sequence[float]) -> str:
 
 def rate(value: float) -> str:
     return f"{value:,.0f}"
+
+
+def standalone(prog: str, description: str | None, run, default_out: Path) -> int:
+    """``python -m bench.<section>``: run one section alone (``run(report, db, rounds)``) on a clone
+    of the sample database, with the machine's load before and after, saved to ``--out``."""
+    import argparse
+    import os
+    import time
+
+    from api.settings import Settings
+    from bench.dbenv import bench_database
+
+    p = argparse.ArgumentParser(prog=prog, description=description)
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--out", default=str(default_out))
+    args = p.parse_args()
+    report = Report()
+    load = os.getloadavg()
+    report.out(f"{prog.removeprefix('python -m ')}  {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())} UTC; "
+               f"{os.cpu_count()} cores; load average at start {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}")
+    with bench_database(Settings(), public_rate_per_minute=10**9) as db:
+        report.out(f"  {db.mode}")
+        run(report, db, args.rounds)
+    load = os.getloadavg()
+    report.out(f"  load average at end {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}")
+    report.save(Path(args.out))
+    return 0

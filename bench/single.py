@@ -126,20 +126,25 @@ def http_latency(conn: http1.Connection, auth: dict, points, warm, category: str
     return times, grids
 
 
+def timed_gets(conn: http1.Connection, path: str, headers: dict, status: int, n: int) -> list[float]:
+    """``n`` GETs of ``path`` on one keep-alive connection: each one's seconds (any other status
+    than ``status`` is an error)."""
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        got, _, content = conn.get(path, headers=headers)
+        times.append(time.perf_counter() - t0)
+        if got != status:
+            raise RuntimeError(f"GET {path} -> {got}: {content[:300]!r}")
+    return times
+
+
 def http_floor_latency(conn: http1.Connection, auth: dict, n: int) -> tuple[list[float], list[float]]:
     """Reference points for (c): an unknown path (404: HTTP stack and middleware, no database) and
     ``GET /api/auth/me`` (plus token check, session query, one transaction; no routing)."""
     def timed(path, headers, status):
-        for _ in range(WARMUP):
-            conn.get(path, headers=headers)
-        times = []
-        for _ in range(n):
-            t0 = time.perf_counter()
-            got, _, content = conn.get(path, headers=headers)
-            times.append(time.perf_counter() - t0)
-            if got != status:
-                raise RuntimeError(f"GET {path} -> {got}: {content[:300]!r}")
-        return times
+        timed_gets(conn, path, headers, status, WARMUP)
+        return timed_gets(conn, path, headers, status, n)
 
     return timed("/api/bench-no-such-route", {}, 404), timed("/api/auth/me", auth, 200)
 

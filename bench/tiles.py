@@ -11,24 +11,19 @@ drawn one).
 
 from __future__ import annotations
 
-import argparse
 import gc
 import logging
-import os
 import sys
 import time
-from pathlib import Path
 
 import httpx
 import numpy as np
 import psycopg
 
-from api.settings import Settings
 from bench import http1
 from bench.common import serve
 from bench.console import TILE_ZOOMS, TIPG_GRID_VIEW, _tile_list, _tipg_grid_view, tipg_server
-from bench.dbenv import bench_database
-from bench.report import RESULTS_DIR, Report, ratio
+from bench.report import RESULTS_DIR, Report, ratio, standalone
 from bench.single import login
 
 
@@ -107,22 +102,8 @@ def run(report: Report, db, rounds: int) -> None:
                "process; target: tipg / ours drawn >= 2.5 at every zoom")
 
 
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m bench.tiles", description=__doc__)
-    p.add_argument("--rounds", type=int, default=5)
-    p.add_argument("--out", default=str(RESULTS_DIR / "tiles.txt"))
-    args = p.parse_args(argv)
-    report = Report()
-    load = os.getloadavg()
-    report.out(f"bench.tiles  {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())} UTC; "
-               f"{os.cpu_count()} cores; load average at start {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}")
-    with bench_database(Settings(), public_rate_per_minute=10**9) as db:
-        report.out(f"  {db.mode}")
-        run(report, db, args.rounds)
-    load = os.getloadavg()
-    report.out(f"  load average at end {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}")
-    report.save(Path(args.out))
-    return 0
+def main() -> int:
+    return standalone("python -m bench.tiles", __doc__, run, RESULTS_DIR / "tiles.txt")
 
 
 if __name__ == "__main__":
