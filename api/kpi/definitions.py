@@ -198,7 +198,7 @@ KPIS: tuple[Kpi, ...] = (
         signal=True, beside=("repeat_complaints", "received"),
         counts="reports merged into another case (a merge can hide a repeat complaint)",
         event="the merge event (state duplicate)", excludes="reports unmerged since", unit="cases"),
-    Kpi("extended_twice", "多次延期", "Deadline extended more than once", "count", "accepted", "extended_twice",
+    Kpi("extended_twice", "多次延期", "Deadline extended more than once", "count", "received", "extended_twice",
         signal=True, beside=("on_time_rate", "open_overdue"),
         counts="cases whose deadline was extended two or more times", event="the extend event",
         excludes="single extensions", unit="cases"),
