@@ -17,7 +17,7 @@ import numpy as np
 import psycopg
 
 from api.settings import Settings
-from bench import bulk, console, cycle, goals, hostile, http1, intake, login, partition, plan, reporter, single
+from bench import bulk, console, cycle, goals, hostile, http1, intake, kpis, login, partition, plan, reporter, single
 from bench.common import district_shape, points_inside, serve
 from bench.dbenv import bench_database, check_loaded
 from bench.report import RESULTS_DIR, Report
@@ -268,6 +268,13 @@ def main(argv=None) -> int:
             console.tiles(report, db, console_app, client, auth)
         console.live(report, db, create_app(db.settings), (float(lons[0]), float(lats[0])),
                      auth)
+
+        # 10 ------------------------------------------------------------------------------
+        report.section("10. KPIs (api.kpi): every KPI for the district over one year, every street at once, "
+                       "a drill-down page (on the incidents of section 8)")
+        with serve(create_app(db.settings)) as url, \
+                httpx.Client(base_url=url, trust_env=False, timeout=1200) as client:
+            kpis.run(report, db, client, single.login(client, db.username, db.password), n=3)
 
         # 4 -------------------------------------------------------------------------------
         report.section("4. Plan check: EXPLAIN (ANALYZE, BUFFERS) route_point.sql")

@@ -25,7 +25,8 @@ RAW_STREETS = """SELECT street_code, count(*), count(*) FILTER (WHERE status = '
     count(*) FILTER (WHERE status = 'closed' AND closed_at <= due_at)
 FROM incident WHERE district_code = %(area)s AND reported_at >= %(start)s AND reported_at < %(stop)s
 GROUP BY 1"""
-RAW_PAGE = """SELECT id, tracking_code, category_code, status, tier, reported_at, closed_at, ST_X(location), ST_Y(location)
+RAW_PAGE = """SELECT id, tracking_code, category_code, status, tier, reported_at, closed_at,
+    ST_X(location), ST_Y(location)
 FROM incident WHERE district_code = %(area)s AND reported_at >= %(start)s AND reported_at < %(stop)s
   AND status = 'closed' ORDER BY reported_at DESC, id DESC LIMIT %(limit)s"""
 

@@ -10,8 +10,8 @@ the day of the report (``1wd``).
 
 from __future__ import annotations
 
-import io
 import csv
+import io
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -238,7 +238,8 @@ def _sample_codes(engine) -> list[str]:
     with engine.connect() as conn:
         return [DISTRICT, *conn.execute(sa.text(
             "(SELECT code FROM area WHERE kind = 'street' AND valid_to IS NULL ORDER BY code LIMIT 3) UNION ALL "
-            "(SELECT code FROM area WHERE kind IN ('community', 'zone') AND valid_to IS NULL ORDER BY md5(code) LIMIT 4)"
+            "(SELECT code FROM area WHERE kind IN ('community', 'zone') AND valid_to IS NULL "
+            "ORDER BY md5(code) LIMIT 4)"
         )).scalars()]
 
 

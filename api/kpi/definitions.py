@@ -60,8 +60,9 @@ PARTS: tuple[Part, ...] = (
     Part("repeat", "f.status <> 'duplicate' AND f.repeats_closed_case"),
     # integrity signals
     Part("dispatched_closed", "f.closed_ever AND f.dispatched_at IS NOT NULL"),
-    Part("quick_close_no_photo", f"f.closed_ever AND f.dispatched_at IS NOT NULL AND NOT f.has_handling_photo "
-                                 f"AND f.first_closed_at - f.dispatched_at <= interval '{QUICK_CLOSE_MINUTES} minutes'"),
+    Part("quick_close_no_photo",
+         f"f.closed_ever AND f.dispatched_at IS NOT NULL AND NOT f.has_handling_photo "
+         f"AND f.first_closed_at - f.dispatched_at <= interval '{QUICK_CLOSE_MINUTES} minutes'"),
     Part("closed_then_reopened", "f.closed_ever AND f.reopenings > 0"),
     Part("verification_failed", "f.verification_failures > 0"),
     Part("withdrawn_by_desk", "f.status IN ('void', 'not_responsible')"),

@@ -37,7 +37,8 @@ def render() -> str:
     out = [
         "# KPIs (绩效指标)", "",
         "<!-- generated from api/kpi/definitions.py by `gridgov kpis doc --out docs/kpis.md`; do not edit -->", "",
-        "Every figure below is served by `GET /api/kpis` (all at once), `GET /api/kpis/{key}/series?by=day|week|month`,",
+        "Every figure below is served by `GET /api/kpis` (all at once),",
+        "`GET /api/kpis/{key}/series?by=day|week|month`,",
         "`GET /api/kpis/areas?level=street` (every area of a level at once) and exported by `GET /api/kpis.csv` /",
         "`GET /api/kpis.xlsx`. Each figure links to the cases it counted: `GET /api/kpis/{key}/cases?part=numerator`,",
         "`part=denominator`, or `part=rest` (in the denominator and not in the numerator: the late cases of the",
