@@ -160,6 +160,21 @@ def test_hand_worked_figures(client, admin, world, grid):
     assert listed(client, admin, "handling_time", "denominator", **params) == {w[x] for x in "ABCD"}
 
 
+def test_per_area_tables_add_up_and_name_the_owning_desk(client, admin, world, grid, spots):
+    params = {"category": CATEGORY, **WINDOW}
+    res = client.get("/api/kpis/areas", params={**params, "level": "street"}, headers=admin)
+    assert res.status_code == 200, res.text
+    streets = {a["area_code"]: {k["key"]: k for k in a["kpis"]} for a in res.json()["areas"]}
+    total = figures(client, admin, area=DISTRICT, **params)
+    for key in ("received", "closed", "on_time_rate", "withdrawn_by_desk"):
+        assert sum(s[key]["numerator"] for s in streets.values()) == total[key]["numerator"], key
+    assert streets[spots[0]["street"]]["received"]["numerator"] >= 6
+    res = client.get("/api/kpis/areas", params={**params, "area": grid, "level": "desk"}, headers=admin)
+    desks = {a["area_code"]: {k["key"]: k["numerator"] for k in a["kpis"]} for a in res.json()["areas"]}
+    # E was voided by the grid's desk (a grid-tier case); C is owned by its street's desk now
+    assert desks[grid]["withdrawn_by_desk"] == 1 and desks[spots[0]["street"]]["received"] == 1
+
+
 def test_series_by_week_adds_up_to_the_window(client, admin, world, grid):
     res = client.get("/api/kpis/received/series", params={"area": grid, "category": CATEGORY, "by": "week",
                                                           **WINDOW}, headers=admin)

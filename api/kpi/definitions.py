@@ -192,8 +192,8 @@ KPIS: tuple[Kpi, ...] = (
         event="the reject event", excludes="cases never handled", unit="cases"),
     Kpi("withdrawn_by_desk", "作废与非本部门", "Voided or found not ours", "count", "received", "withdrawn_by_desk",
         signal=True, beside=("accepted", "closure_rate"),
-        counts="reports the desk voided or found not its own; filter by an area for the desk that would own them "
-               "(the drill-down shows each case's grid, community, zone and street)",
+        counts="reports the desk voided or found not its own; per desk that would own them (the area at the "
+               "case's tier): GET /api/kpis/areas?level=desk",
         event="the void and not_responsible events (state)", excludes="nothing", unit="cases"),
     Kpi("merged_duplicates", "合并为重复", "Merged as duplicates", "count", "received", "merged",
         signal=True, beside=("repeat_complaints", "received"),

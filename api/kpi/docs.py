@@ -56,6 +56,8 @@ def render() -> str:
         "  case, or owning a unit sent to it), `unit` (sent to it). A dispatcher of one street asking for the",
         "  district gets the figures of their street, and the drill-down lists those same cases. An unknown code",
         "  is a 422 naming the field; an unknown KPI a 404.",
+        "- **Per area**: `GET /api/kpis/areas?level=grid|community|zone|street|district|desk` gives every KPI",
+        "  per area of the level in one query (`desk`: the area whose desk owns the case at its tier).",
         "- **Trends**: `by=day|week|month` groups by the local date of the report (weeks start on Monday);",
         "  periods without cases are left out.",
         "- **Drill-down lists** show cases as `/api/incidents` does: outside the caller's detail reach, the place",

@@ -29,8 +29,9 @@ from spatial.sqlfiles import SqlFiles
 MAX_WINDOW_DAYS = 3 * 366 + 1  # three years
 DEFAULT_WINDOW_DAYS = 365
 PERIODS = ("day", "week", "month")
+# desk: the area whose desk owns the case at its tier now (case_owners), e.g. who voided it
 LEVELS = {"grid": "grid_code", "community": "community_code", "zone": "zone_code", "street": "street_code",
-          "district": "district_code"}
+          "district": "district_code", "desk": "desk_code"}
 DRILL_PARTS = ("numerator", "denominator", "rest")  # rest: in the denominator, not in the numerator
 
 # planned for each call's values: a reach of one street must use the areas index (see SqlFiles)
@@ -44,7 +45,8 @@ sql = SqlFiles("api", planned_per_call=frozenset(_NAMES))
 def _cases_step() -> str:
     cols = ",\n       ".join(f"({p.sql}) AS {p.key}" for p in PARTS)
     return (f", cases AS (\n    SELECT f.id, f.reported_at, f.grid_code, f.community_code, f.street_code, f.zone_code,"
-            f" f.district_code,\n       {cols}\n    FROM facts f\n)\n")
+            f" f.district_code,\n       (case_owners(f.tier, f.grid_code, f.community_code, f.zone_code, f.street_code,"
+            f" f.district_code))[1] AS desk_code,\n       {cols}\n    FROM facts f\n)\n")
 
 
 def _aggregates() -> str:

@@ -99,11 +99,13 @@ async def definitions(who: KpiReader):
 
 @router.get("/areas", response_model=KpiAreas)
 async def by_area(request: Request, who: KpiReader, conn: ConnDep,
-                  level: Annotated[str, Query(max_length=16, description="grid, community, zone, street or "
-                                                                         "district")] = "street",
+                  level: Annotated[str, Query(max_length=16, description="grid, community, zone, street, "
+                                                                         "district, or desk (the area whose desk "
+                                                                         "owns the case at its tier)")] = "street",
                   start: From = None, stop: To = None, area: Code = None, category: Code = None,
                   department: Code = None, unit: Code = None):
-    """Every KPI per area of one level in one query (all streets at once: the choropleth)."""
+    """Every KPI per area of one level in one query (all streets at once: the choropleth); ``desk``
+    groups by the desk that owns each case at its tier (voids and "not ours" by the desk)."""
     s = await _scope(conn, request, start, stop, area, category, department, unit)
     rows = await service.by_area(conn, who, request.app.state.settings, s, level)
     window, filters = _echo(s)
