@@ -179,8 +179,10 @@ def kpi(key: str) -> Kpi:
 
 async def _params(conn: AsyncConnection, who: Principal, settings: Settings, s: Scope) -> dict[str, Any]:
     # the planner's cost of a district's year calls for JIT compilation, which took longer (4 s on
-    # the sample) than the query; off for this transaction (or this statement, in autocommit)
-    await conn.execute("SET LOCAL jit = off" if conn.info.transaction_status else "SET jit = off")
+    # the sample) than the query itself: off for the request's transaction (a connection in
+    # autocommit, outside the app, is left as it is)
+    if not conn.autocommit:
+        await conn.execute("SET LOCAL jit = off")
     cal = await deadlines.calendar(conn, settings)
     now = clock.now()
     first = s.start.astimezone(cal.tz).date()
