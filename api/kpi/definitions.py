@@ -206,10 +206,21 @@ KPIS: tuple[Kpi, ...] = (
 )
 KPI_BY_KEY = {k.key: k for k in KPIS}
 
-# signals the issue names whose events do not exist (yet): said in the docs rather than invented
-NOT_YET = (
-    "Department calls answered late but before a reminder: the call table keeps the answer time and deadline only; "
-    "reminders are not recorded.",
+# what the figures cannot see, said in the docs rather than papered over
+LIMITS = (
+    "Every signal above has its event: dispatch and close (quick closes), handling photos (linked to "
+    "the unit's handle event), reopen / reopen_on_rating, reject, void / not_responsible, merge, extend. None "
+    "is left out for want of an event.",
+    "History loaded in bulk has no dispatch, arrival or handling report: the sample keeps the report and the "
+    "close, so response time and the quick-close signal are empty over it and its handling time runs from the "
+    "report to the close; a file imported with `gridgov import-incidents` keeps one event (imported) in its final "
+    "state, so its cases count as received, accepted, closed and so on, but are not measured for handling time.",
+    "A desk that resolves a case itself (resolve) attaches no photo: the quick-close signal looks at dispatched "
+    "cases only.",
+    "A merge that hides a repeat is counted as a merge (merged_duplicates); whether the merged report would have "
+    "been a repeat complaint is not worked out.",
+    "Figures that depend on the current time (open overdue, undecided department calls) are as of each request: "
+    "a figure and its list asked for a moment apart can differ by a case crossing its deadline in between.",
 )
 
 for _k in KPIS:

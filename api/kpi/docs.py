@@ -74,8 +74,8 @@ def render() -> str:
     for k in d.KPIS:
         if k.signal:
             out += _entry(k)
-    out += ["### Not computed (no event records them yet)", ""]
-    out += [f"- {n}" for n in d.NOT_YET] + [""]
+    out += ["## Limits", ""]
+    out += [f"- {n}" for n in d.LIMITS] + [""]
     out += ["## The per-case SQL", "",
             "One row per case in scope and window, with its facts (`facts`) and one column per part",
             "(`cases`); the figures aggregate these columns and the lists filter on them.", "",

@@ -62,7 +62,8 @@ WITH scoped AS (
         SELECT bool_or(e.kind = 'triage') AS triaged_ever,
                coalesce(bool_or(e.to_status = 'closed'), false) AS closed_ever,
                coalesce(bool_or(e.to_status IN ('handled', 'closed')), false) AS handled_ever,
-               min(e.at) FILTER (WHERE e.to_status IN ('handled', 'closed')) AS handled_at,
+               -- an imported case's one event carries its final state at the time of the report: no handling time
+               min(e.at) FILTER (WHERE e.to_status IN ('handled', 'closed') AND e.kind <> 'imported') AS handled_at,
                min(e.at) FILTER (WHERE e.to_status = 'closed') AS first_closed_at,
                count(*) FILTER (WHERE e.kind = 'escalate') AS escalations,
                count(*) FILTER (WHERE e.kind = 'extend') AS extensions,
