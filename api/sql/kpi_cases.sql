@@ -27,25 +27,8 @@ WITH scoped AS (
                       WHERE a.incident_id = i.id AND u.department_code = CAST(:department AS text)))
       AND (CAST(:unit AS text) IS NULL
            OR EXISTS (SELECT FROM assignment a WHERE a.incident_id = i.id AND a.unit_code = CAST(:unit AS text)))
-), facts AS (
+), base AS (
     SELECT s.*, ev.*, asg.*, calls.*,
-           -- the working seconds from the report to the first handling report: the working time
-           -- elapsed by each moment (working time before its local day, plus the office time
-           -- of that day so far) taken from a per-day table of the calendar
-           (SELECT w.hi - w.lo FROM (
-                SELECT (SELECT (CAST(:cal_cum AS float8[]))[x.i] + CASE WHEN (CAST(:cal_work AS boolean[]))[x.i]
-                                   THEN least(greatest(extract(epoch FROM x.t::time - CAST(:day_start AS time)), 0),
-                                              CAST(:office_s AS float8)) ELSE 0 END
-                        FROM (SELECT (ev.handled_at AT TIME ZONE CAST(:tz AS text))::date
-                                     - CAST(:cal_first AS date) + 1 AS i,
-                                     ev.handled_at AT TIME ZONE CAST(:tz AS text) AS t) x) AS hi,
-                       (SELECT (CAST(:cal_cum AS float8[]))[x.i] + CASE WHEN (CAST(:cal_work AS boolean[]))[x.i]
-                                   THEN least(greatest(extract(epoch FROM x.t::time - CAST(:day_start AS time)), 0),
-                                              CAST(:office_s AS float8)) ELSE 0 END
-                        FROM (SELECT (s.reported_at AT TIME ZONE CAST(:tz AS text))::date
-                                     - CAST(:cal_first AS date) + 1 AS i,
-                                     s.reported_at AT TIME ZONE CAST(:tz AS text) AS t) x) AS lo
-            ) w) AS handling_work_s,
            -- a photo linked to a unit's handling report (回单)
            EXISTS (SELECT FROM incident_attachment p JOIN incident_event pe ON pe.id = p.event_id
                    WHERE p.incident_id = s.id AND pe.kind IN ('handle', 'resolve')) AS has_handling_photo,
@@ -86,4 +69,25 @@ WITH scoped AS (
                    AS calls_on_time
         FROM department_call c WHERE c.incident_id = s.id
     ) calls ON true
+), facts AS (
+    SELECT b.*,
+           -- the working seconds from the report to the first handling report: the working time
+           -- elapsed by each moment (before its local day, plus the office time of that day so far),
+           -- looked up in the calendar's per-day arrays (an expression, not a join: joined, the
+           -- planner probed the calendar once per case)
+           ((CAST(:cal_cum AS float8[]))[(b.handled_at AT TIME ZONE CAST(:tz AS text))::date
+                                        - CAST(:cal_first AS date) + 1]
+            + CASE WHEN (CAST(:cal_work AS boolean[]))[(b.handled_at AT TIME ZONE CAST(:tz AS text))::date
+                                                       - CAST(:cal_first AS date) + 1]
+                   THEN least(greatest(extract(epoch FROM (b.handled_at AT TIME ZONE CAST(:tz AS text))::time
+                                                          - CAST(:day_start AS time)), 0), CAST(:office_s AS float8))
+                   ELSE 0 END)
+           - ((CAST(:cal_cum AS float8[]))[(b.reported_at AT TIME ZONE CAST(:tz AS text))::date
+                                        - CAST(:cal_first AS date) + 1]
+            + CASE WHEN (CAST(:cal_work AS boolean[]))[(b.reported_at AT TIME ZONE CAST(:tz AS text))::date
+                                                       - CAST(:cal_first AS date) + 1]
+                   THEN least(greatest(extract(epoch FROM (b.reported_at AT TIME ZONE CAST(:tz AS text))::time
+                                                          - CAST(:day_start AS time)), 0), CAST(:office_s AS float8))
+                   ELSE 0 END) AS handling_work_s
+    FROM base b
 )
