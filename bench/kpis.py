@@ -65,7 +65,7 @@ def _app_params(settings, who, start, stop, area):
     return asyncio.run(get())
 
 
-def run(report: Report, db, client: httpx.Client, auth: dict, n: int = 5) -> None:
+def run(report: Report, db, client: httpx.Client, auth: dict, n: int = 5, warm: int = 1) -> None:
     from api.auth.principal import Grant, Principal
     from api.kpi import service
 
@@ -106,14 +106,14 @@ def run(report: Report, db, client: httpx.Client, auth: dict, n: int = 5) -> Non
              http("/api/kpis/closed/cases", {"part": "numerator", "limit": 1000}, key="page")),
         ]
         for label, raw_call, sql_call, http_call in cases:
-            r, s, h = (latency_stats(_times(c, n)) for c in (raw_call, sql_call, http_call))
+            r, s, h = (latency_stats(_times(c, n, warm)) for c in (raw_call, sql_call, http_call))
             rows.append([label, ms(r["p50"]), ms(s["p50"]), ms(h["p50"]), ms(h["p95"]), ratio(h["p50"], r["p50"])])
     received = next(k for k in matched["table"]["kpis"] if k["key"] == "received")["numerator"]
     report.table(["request", "raw p50 ms", "app SQL p50 ms", "HTTP p50 ms", "HTTP p95 ms", "HTTP / raw"], rows)
     report.out(f"  district {district}, reported {start:%Y-%m-%d %H:%M} to {stop:%Y-%m-%d %H:%M} UTC: {received:,} "
                f"cases; {len(matched['areas']['areas'])} streets; the page lists "
                f"{matched['page']['numberReturned']:,} of {matched['page']['numberMatched']:,}")
-    report.out(f"  {n} timed runs each after one warm-up; raw: three counts (received, closed, on time) by district "
+    report.out(f"  {n} timed run(s) each after {warm} warm-up(s); raw: three counts (received, closed, on time) by district "
                "and window, no per-case facts, no reach function, no percentiles; app SQL: the API's statement with "
                "its parameters (jit off, planned per call); a page: at most page_limit_max (1,000) cases")
 
