@@ -115,7 +115,7 @@ def run(report: Report, db, client: httpx.Client, auth: dict, n: int = 5, warm: 
                f"{matched['page']['numberReturned']:,} of {matched['page']['numberMatched']:,}")
     report.out(f"  {n} timed run(s) each after {warm} warm-up(s); raw: three counts (received, closed, on time) "
                "by district and window, no per-case facts, no reach function, no percentiles; app SQL: the API's "
-               "statement with its parameters (jit off, planned per call); a page: at most page_limit_max (1,000) cases")
+               "statement with its parameters (jit off, planned per call); a page: at most page_limit_max (1,000)")
 
 
 def main() -> int:
