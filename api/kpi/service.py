@@ -81,9 +81,13 @@ def _define() -> None:
 _define()
 
 
+_drills: set[str] = set()  # the drill-down statements defined so far (one per part, or part minus part)
+
+
 def _drill_name(part: str, minus: str | None) -> str:
     name = f"kpi_drill_{part}" + (f"_rest_{minus}" if minus else "")
-    if name not in sql._texts:
+    if name not in _drills:
+        _drills.add(name)
         where = f"c.{part}" + (f" AND NOT coalesce(c.{minus}, false)" if minus else "")
         sql.define(name, cases_sql() + f"""
 , listed AS (SELECT c.id, c.reported_at FROM cases c WHERE {where})
