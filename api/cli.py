@@ -533,6 +533,25 @@ def report_heatmap(
                f"(resolution {summary['resolution']}, busiest {summary['max']})")
 
 
+kpis_app = typer.Typer(help="KPIs: their definitions (api.kpi)", no_args_is_help=True)
+app.add_typer(kpis_app, name="kpis")
+
+
+@kpis_app.command("doc")
+def kpis_doc(out: Path = typer.Option(..., "--out", help="the Markdown file to write (docs/kpis.md)"),
+             overwrite: bool = OVERWRITE):
+    """Write every KPI's definition and SQL as Markdown (no database needed)."""
+    from api.kpi import docs
+
+    refuse_existing(out, overwrite=overwrite)
+    text = docs.render()
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        fail(f"{out}: {exc.strerror}", ExitCode.USAGE)
+    typer.echo(f"{out}: {text.count(chr(10) + '### ')} definitions")
+
+
 routing_index_app = typer.Typer(help="The routing index: cells that answer point-in-grid without a polygon test")
 app.add_typer(routing_index_app, name="routing-index")
 

@@ -25,6 +25,7 @@ from bench import (
     hostile,
     http1,
     intake,
+    kpis,
     login,
     metrics_cost,
     partition,
@@ -285,6 +286,14 @@ def main(argv=None) -> int:
             console.tiles(report, db, console_app, client, auth)
         console.live(report, db, create_app(db.settings), (float(lons[0]), float(lats[0])),
                      auth)
+
+        # 10 ------------------------------------------------------------------------------
+        report.section("10. KPIs (api.kpi): every KPI for the district over one year, every street at once, "
+                       "a drill-down page (on the incidents of section 8)")
+        with serve(create_app(db.settings)) as url, \
+                httpx.Client(base_url=url, trust_env=False, timeout=1200) as client:
+            # one run each: over a million incidents a district's year takes minutes (no per-case facts table yet)
+            kpis.run(report, db, client, single.login(client, db.username, db.password), n=1, warm=0)
 
         # 4 -------------------------------------------------------------------------------
         report.section("4. Plan check: EXPLAIN (ANALYZE, BUFFERS) route_point.sql")

@@ -51,6 +51,7 @@ SENDERS = frozenset({"admin", "dispatcher"})  # sending units needs seeing them
 UNIT_STEPS = frozenset({"admin", "dispatcher", "officer"})  # dispatchers record steps reported by radio
 VERIFIERS = frozenset({"admin", "dispatcher", "grid_worker"})
 SUPERVISORS = frozenset({"admin", "dispatcher", "analyst"})
+KPI_READERS = frozenset({"admin", "dispatcher", "analyst", "grid_manager"})  # read_kpis
 # officers navigate by the map
 MAP_READERS = frozenset({"admin", "dispatcher", "grid_manager", "grid_worker", "analyst", "officer"})
 
@@ -73,6 +74,12 @@ RULES: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/api/heatmap"): STAFF,
     ("GET", "/api/heatmap/warnings"): STAFF,
     ("GET", "/api/heatmap/repeats"): STAFF,
+    ("GET", "/api/kpis"): KPI_READERS,
+    ("GET", "/api/kpis.{fmt}"): KPI_READERS,
+    ("GET", "/api/kpis/definitions"): KPI_READERS,
+    ("GET", "/api/kpis/areas"): KPI_READERS,
+    ("GET", "/api/kpis/{key}/series"): KPI_READERS,
+    ("GET", "/api/kpis/{key}/cases"): KPI_READERS,
     ("GET", "/tiles/hexagons/{z}/{x}/{y}.pbf"): STAFF,
     ("GET", "/tiles/{layer}/{z}/{x}/{y}.pbf"): MAP_READERS,
     ("GET", "/tiles/{layer}.json"): MAP_READERS,
@@ -422,6 +429,16 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], dict]] = {
     ("GET", "/api/heatmap"): lambda w, c: {"params": {"zoom": 12, "category": "dispute", "status": "open"}},
     ("GET", "/api/heatmap/warnings"): lambda w, c: {"params": {"by": "cell"}},
     ("GET", "/api/heatmap/repeats"): lambda w, c: {"params": {"days": 7}},
+    # a day's window keeps the matrix fast; the figures themselves: tests/test_kpis.py
+    ("GET", "/api/kpis"): lambda w, c: {"params": {"from": "2026-10-30", "to": "2026-10-31"}},
+    ("GET", "/api/kpis.{fmt}"): lambda w, c: {"url": "/api/kpis.xlsx", "params": {"from": "2026-10-30",
+                                                                                 "to": "2026-10-31"}},
+    ("GET", "/api/kpis/definitions"): lambda w, c: {},
+    ("GET", "/api/kpis/areas"): lambda w, c: {"params": {"from": "2026-10-30", "to": "2026-10-31"}},
+    ("GET", "/api/kpis/{key}/series"): lambda w, c: {"url": "/api/kpis/closure_rate/series",
+                                                     "params": {"from": "2026-10-30", "to": "2026-10-31", "by": "day"}},
+    ("GET", "/api/kpis/{key}/cases"): lambda w, c: {"url": "/api/kpis/closure_rate/cases",
+                                                    "params": {"from": "2026-10-30", "to": "2026-10-31"}},
     ("GET", "/tiles/hexagons/{z}/{x}/{y}.pbf"): lambda w, c: {"url": "/tiles/hexagons/11/1708/839.pbf"},
     ("GET", "/tiles/{layer}/{z}/{x}/{y}.pbf"): lambda w, c: {"url": "/tiles/grid/12/3416/1679.pbf"},
     ("GET", "/tiles/{layer}.json"): lambda w, c: {"url": "/tiles/grid.json"},

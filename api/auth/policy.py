@@ -49,6 +49,7 @@ class Capability(StrEnum):
     EDIT_AREAS = "edit_areas"                    # split, merge, reshape, move, retire areas; rosters
     MANAGE_CALENDAR = "manage_calendar"          # the official holiday schedules: see them, load a year's
     READ_METRICS = "read_metrics"                # Prometheus metrics at /metrics: activity, never an incident
+    READ_KPIS = "read_kpis"                      # KPI figures, trends, their drill-down lists and exports
 
 
 _STAFF = ("dispatcher", "grid_manager", "grid_worker", "officer", "analyst")
@@ -87,6 +88,8 @@ POLICY: dict[Capability, dict[str, str]] = {
     # (not even SESSION), so the long-lived token a Prometheus server keeps (``gridgov user token``)
     # can do nothing else; no staff role holds it (admin does, as everything)
     Capability.READ_METRICS: {"operator": AREA},
+    # KPIs count the cases in the holder's areas (api.kpi): the command room, analysts, grid managers
+    Capability.READ_KPIS: {"dispatcher": AREA, "analyst": AREA, "grid_manager": AREA},
 }
 
 
