@@ -194,6 +194,11 @@ async def _deadline(conn: AsyncConnection, deadlines_of: dict | None, category: 
             "deadline_spec": str(spec) if spec and due else None, "due_provisional": bool(due and due.provisional)}
 
 
+# the list: the cases the filters match in the caller's reach, shown a page at a time by the
+# one page every list of cases uses (case_page.sql; the KPI drill-downs append it too)
+sql.define("incident_list", sql.text("incident_list_cases") + sql.text("case_page"))
+
+
 def _reach_params(who: Principal) -> dict[str, Any]:
     """Bound parameters: what the caller may list, and what they may see in detail."""
     return {**reach(who, Capability.READ_INCIDENTS).params(),

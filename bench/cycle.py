@@ -208,7 +208,6 @@ def incident_list(report: Report, db, client: httpx.Client, n: int) -> None:
     and the district's desk queue (closed cases, newest first: the same rows with a count)."""
     from api.auth.policy import Capability, reach
     from api.auth.principal import Grant, Principal
-    from bench.common import psycopg_sql
     from bench.dbenv import extra_account
     from bench.single import login
 
@@ -224,9 +223,10 @@ def incident_list(report: Report, db, client: httpx.Client, n: int) -> None:
                 extra_account(db, "analyst", "analyst", district)),
                ("street dispatcher", "dispatcher", street, "street_code",
                 extra_account(db, "street", "dispatcher", street))]
+    import api.incidents  # noqa: F401 (it composes the list's statement: incident_list_cases + case_page)
     from api.sqlfiles import sql as api_sql
 
-    statement, _ = psycopg_sql("incident_list", package="api")
+    statement = api_sql.query("incident_list")
     # as the app's pool runs it: planned per call, or prepared from the 2nd run
     prepare = False if "incident_list" in getattr(api_sql, "planned_per_call", ()) else None
     filters = {"category": None, "status": None, "since": None, "until": None,
@@ -263,6 +263,6 @@ def incident_list(report: Report, db, client: httpx.Client, n: int) -> None:
     report.table(["GET /api/incidents?limit=50, first page", "matched", "raw page p50 ms", "list SQL p50 ms",
                   "HTTP p50 ms", "HTTP p50 per round", "HTTP p95 ms", "HTTP / raw"], rows)
     report.out(f"  {total:,} incidents, {open_:,} open; raw page: the newest 50 of the caller's district or street "
-               f"by an equality, no reach function, no count, no category join; list SQL: incident_list.sql as the "
-               f"app runs it (psycopg; {'planned per call' if prepare is False else 'prepared from the 2nd run'}); "
+               f"by an equality, no reach function, no count, no category join; list SQL: incident_list_cases.sql "
+               f"+ case_page.sql as the app runs it (psycopg; {'planned per call' if prepare is False else 'prepared from the 2nd run'}); "
                f"{ROUNDS} rounds of {n} runs after {WARMUP} warm-up each, p50 per round min-max")

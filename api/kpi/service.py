@@ -91,26 +91,7 @@ def _drill_name(part: str, minus: str | None) -> str:
         where = f"c.{part}" + (f" AND NOT coalesce(c.{minus}, false)" if minus else "")
         sql.define(name, cases_sql() + f"""
 , listed AS (SELECT c.id, c.reported_at FROM cases c WHERE {where})
-SELECT total.number_matched, page.*
-FROM (SELECT count(*) AS number_matched FROM listed) total
-LEFT JOIN LATERAL (
-    SELECT p.id, p.detailed, p.tracking_code, p.category_code, cat.name AS category_name, p.description,
-           shown_coordinate(ST_X(p.location), p.detailed) AS lon, shown_coordinate(ST_Y(p.location), p.detailed) AS lat,
-           p.source, p.status, p.priority, p.tier, shown_time(p.reported_at, p.detailed) AS reported_at,
-           shown_time(p.due_at, p.detailed) AS due_at, shown_time(p.closed_at, p.detailed) AS closed_at,
-           p.grid_code, p.community_code, p.street_code, p.district_code, p.zone_code, p.station_code,
-           p.near_boundary, p.unrouted, p.rating
-    FROM (SELECT l.id, l.reported_at FROM listed l ORDER BY l.reported_at DESC, l.id DESC
-          LIMIT CAST(:limit AS int) OFFSET CAST(:offset AS int)) k
-    CROSS JOIN LATERAL (
-        SELECT i.*, incident_in_reach(i.id, i.areas, CAST(:d_everywhere AS boolean), CAST(:d_scope AS text[]),
-                                      CAST(:d_unit AS text)) AS detailed
-        FROM incident i WHERE i.id = k.id
-    ) p
-    JOIN category cat ON cat.code = p.category_code
-    ORDER BY k.reported_at DESC, k.id DESC
-) page ON true
-""")
+""" + sql.text("case_page"))
     return name
 
 

@@ -1,11 +1,12 @@
--- One page of incidents in the caller's reach, with the number matched (also past the end).
+-- The incidents in the caller's reach that the filters match, as `listed (id, reported_at)`;
+-- api.incidents appends case_page.sql, the page every list of cases is shown by.
 -- Reach: everywhere/scope/unit (may list), d_everywhere/d_scope/d_unit (may see in detail);
 -- rows outside the detail reach show and are filtered by coarse place and time.
 -- Filters are optional (NULL = none): category, status, since, until, xmin..ymax.
 -- As in desk_queue.sql, the matching set stays narrow (id and the sort keys): it is counted and
 -- sorted whole, so carrying every column through it (and computing the shown values of every
 -- row) cost ten times the page; the page's 50 rows are read and coarsened afterwards.
-WITH matched AS (
+WITH listed AS (
     SELECT i.id, i.reported_at
     FROM incident i
     WHERE incident_in_reach(i.id, i.areas, CAST(:everywhere AS boolean), CAST(:scope AS text[]), CAST(:unit AS text))
@@ -31,23 +32,3 @@ WITH matched AS (
                  AND (CAST(:xmin AS float8) IS NULL OR (s.lon BETWEEN CAST(:xmin AS float8) AND CAST(:xmax AS float8)
                                                         AND s.lat BETWEEN CAST(:ymin AS float8) AND CAST(:ymax AS float8)))))
 )
-SELECT total.number_matched, page.*
-FROM (SELECT count(*) AS number_matched FROM matched) total
-LEFT JOIN LATERAL (
-    SELECT p.id, p.detailed, p.tracking_code, p.category_code, c.name AS category_name, p.description,
-           shown_coordinate(ST_X(p.location), p.detailed) AS lon, shown_coordinate(ST_Y(p.location), p.detailed) AS lat,
-           p.source, p.status, p.priority, p.tier, shown_time(p.reported_at, p.detailed) AS reported_at,
-           shown_time(p.due_at, p.detailed) AS due_at, shown_time(p.closed_at, p.detailed) AS closed_at,
-           p.grid_code, p.community_code, p.street_code, p.district_code, p.zone_code, p.station_code,
-           p.near_boundary, p.unrouted, p.rating
-    FROM (SELECT m.id, m.reported_at FROM matched m
-          ORDER BY m.reported_at DESC, m.id DESC
-          LIMIT CAST(:limit AS int) OFFSET CAST(:offset AS int)) k
-    CROSS JOIN LATERAL (
-        SELECT i.*, incident_in_reach(i.id, i.areas, CAST(:d_everywhere AS boolean), CAST(:d_scope AS text[]),
-                                      CAST(:d_unit AS text)) AS detailed
-        FROM incident i WHERE i.id = k.id
-    ) p
-    JOIN category c ON c.code = p.category_code
-    ORDER BY k.reported_at DESC, k.id DESC
-) page ON true
