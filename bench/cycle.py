@@ -264,5 +264,6 @@ def incident_list(report: Report, db, client: httpx.Client, n: int) -> None:
                   "HTTP p50 ms", "HTTP p50 per round", "HTTP p95 ms", "HTTP / raw"], rows)
     report.out(f"  {total:,} incidents, {open_:,} open; raw page: the newest 50 of the caller's district or street "
                f"by an equality, no reach function, no count, no category join; list SQL: incident_list_cases.sql "
-               f"+ case_page.sql as the app runs it (psycopg; {'planned per call' if prepare is False else 'prepared from the 2nd run'}); "
+               f"+ case_page.sql as the app runs it (psycopg; "
+               f"{'planned per call' if prepare is False else 'prepared from the 2nd run'}); "
                f"{ROUNDS} rounds of {n} runs after {WARMUP} warm-up each, p50 per round min-max")
