@@ -14,6 +14,7 @@ import typer
 
 from api.cli_exit import ExitCode, explain
 from api.cli_roster import roster_app
+from api.cli_survey import survey_app
 from api.cli_support import (
     AS_JSON,
     OVERWRITE,
@@ -33,6 +34,7 @@ app.add_typer(db_app, name="db")
 user_app = typer.Typer(help="Accounts and their role grants", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(roster_app, name="roster")
+app.add_typer(survey_app, name="survey")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -49,6 +49,8 @@ class Capability(StrEnum):
     EDIT_AREAS = "edit_areas"                    # split, merge, reshape, move, retire areas; rosters
     MANAGE_CALENDAR = "manage_calendar"          # the official holiday schedules: see them, load a year's
     READ_METRICS = "read_metrics"                # Prometheus metrics at /metrics: activity, never an incident
+    READ_SURVEYS = "read_surveys"                # satisfaction survey scores with their counts, periods
+    MANAGE_SURVEYS = "manage_surveys"            # open and close survey periods, follow-up items (整改事项)
 
 
 _STAFF = ("dispatcher", "grid_manager", "grid_worker", "officer", "analyst")
@@ -87,6 +89,9 @@ POLICY: dict[Capability, dict[str, str]] = {
     # (not even SESSION), so the long-lived token a Prometheus server keeps (``gridgov user token``)
     # can do nothing else; no staff role holds it (admin does, as everything)
     Capability.READ_METRICS: {"operator": AREA},
+    # a street's survey scores with their counts: the leaders' and the analysts' (the public sees aggregates)
+    Capability.READ_SURVEYS: {"dispatcher": AREA, "grid_manager": AREA, "analyst": AREA},
+    Capability.MANAGE_SURVEYS: {"analyst": AREA},
 }
 
 
