@@ -3,8 +3,8 @@
 不满意 = 40, 非常不满意 = 20, i.e. the mean score × 20).
 
 With each: the number of answers and a 95% confidence interval of the mean by Student's t
-(mean ± t(0.975, n−1) · s / √n; none under 2 answers). An indicator's answers are the phones that
-scored it; a dimension's and the street's, each phone's mean over the questions it answered
+(mean ± t(0.975, n−1) · s / √n, clipped to the scale; none under 2 answers). An indicator's
+answers are the phones that scored it; a dimension's and the street's, each phone's mean over the questions it answered
 there (so one phone counts once). Fewer than :data:`TOO_FEW` answers: marked ``too_few`` and
 never ranked. The public sees no count under :data:`PUBLIC_MIN` (nor the score it would reveal).
 """
@@ -27,15 +27,17 @@ LOWEST = 3        # the lowest ranked indicators of a street: candidates for fol
 CONFIDENCE = 0.95
 
 
-def summary(n: int, mean: float | None, sd: float | None, points: float) -> dict[str, Any]:
-    """n, mean (1–5), score (points) and its 95% t interval, and whether n is too few."""
+def summary(n: int, mean: float | None, sd: float | None, points: float,
+            scale: tuple[int, int] = (1, 5)) -> dict[str, Any]:
+    """n, mean (1–5), score (points) and its 95% t interval (clipped to the scale), and whether n is too few."""
     if not n or mean is None:
         return {"n": 0, "mean": None, "score": None, "ci_low": None, "ci_high": None, "too_few": True}
     mean = float(mean)
     low = high = None
     if n >= 2 and sd is not None:
         half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1)) * float(sd) / math.sqrt(n)
-        low, high = round((mean - half) * points, 2), round((mean + half) * points, 2)
+        low = round(max(mean - half, scale[0]) * points, 2)
+        high = round(min(mean + half, scale[1]) * points, 2)
     return {"n": n, "mean": round(mean, 4), "score": round(mean * points, 2), "ci_low": low, "ci_high": high,
             "too_few": n < TOO_FEW}
 
@@ -56,7 +58,7 @@ async def of_period(conn: AsyncConnection, settings: Settings, period: dict[str,
 
     def of(level: str, code: str | None) -> dict[str, Any]:
         r = found.get((level, code)) or {}
-        return summary(int(r.get("n") or 0), r.get("mean"), r.get("sd"), points)
+        return summary(int(r.get("n") or 0), r.get("mean"), r.get("sd"), points, tpl.scale)
 
     dimensions = []
     indicators = []
