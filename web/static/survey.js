@@ -53,7 +53,7 @@ function render() {
         ...[1, 2, 3, 4, 5].map((n) => h("label", {},
           h("input", { type: "radio", name: i.code, value: String(n), checked: chosen[i.code] === n,
             dataset: { testid: `score-${i.code}-${n}` } }),
-          t(`survey.scale.${n}`))))))));
+          t(`survey.scale.${n}`)))))))));
 }
 
 /** The scores chosen on the page: indicator code -> 1..5. */
