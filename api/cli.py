@@ -14,7 +14,6 @@ import typer
 
 from api.cli_exit import ExitCode, explain
 from api.cli_roster import roster_app
-from api.cli_survey import survey_app
 from api.cli_support import (
     AS_JSON,
     OVERWRITE,
@@ -25,6 +24,7 @@ from api.cli_support import (
     print_json,
     refuse_existing,
 )
+from api.cli_survey import survey_app
 from api.settings import PROJECT_ROOT, get_settings, libpq_url
 
 app = typer.Typer(help="gridgov: grid-based grassroots governance on PostGIS", no_args_is_help=True,

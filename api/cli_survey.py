@@ -103,9 +103,10 @@ def survey_poster(street: str = typer.Option(..., "--street", help="the street's
     from api.settings import get_settings
     from api.surveys import periods, poster
 
-    formats = {"both": ("svg", "pdf"), "svg": ("svg",), "pdf": ("pdf",)}.get(fmt)
-    if formats is None:
+    choices: dict[str, tuple[str, ...]] = {"both": ("svg", "pdf"), "svg": ("svg",), "pdf": ("pdf",)}
+    if fmt not in choices:
         fail(f"--format must be svg, pdf or both, not {fmt!r}", ExitCode.USAGE)
+    formats = choices[fmt]
     settings = get_settings()
     found = in_transaction(lambda conn: periods.street(conn, street))
     files = [out / f"survey-{street}.{f}" for f in formats]

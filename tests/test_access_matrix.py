@@ -613,7 +613,8 @@ REQUESTS.update({
     ("GET", "/api/public/surveys/{street}"): lambda w, c: {
         "url": f"/api/public/surveys/{SURVEY_STREET}", "params": {"sig": _survey_sig(w)}},
     ("POST", "/api/public/surveys/{street}/answers"): lambda w, c: (_survey_period(w), {
-        "url": f"/api/public/surveys/{SURVEY_STREET}/answers", "headers": {"X-Device-Secret": secrets.token_urlsafe(32)},
+        "url": f"/api/public/surveys/{SURVEY_STREET}/answers",
+        "headers": {"X-Device-Secret": secrets.token_urlsafe(32)},  # a phone of its own every call
         "json": {"sig": _survey_sig(w), "scores": {"parking": 3}}})[1],
     ("GET", "/api/public/surveys/{street}/scores"): lambda w, c: {"url": f"/api/public/surveys/{SURVEY_STREET}/scores"},
     ("POST", "/api/surveys/periods"): _new_period,

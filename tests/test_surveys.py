@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from api import qr
 from api.cli_support import cli_admin
+from api.errors import Forbidden
 from api.surveys import periods
 from api.surveys.answers import link_code
 from api.surveys.poster import survey_url
@@ -252,3 +253,47 @@ def test_the_poster_link_opens_the_survey(client, admin, settings):
     # the signature of one street does not open another's survey
     res = client.get(f"/api/public/surveys/{STREETS['hand']}?{query}")
     assert res.status_code == 403 and res.json()["errors"][0]["field"] == "sig"
+
+
+def test_the_printed_poster_scans_back_to_a_link_that_opens_the_survey(client, settings, monkeypatch, capsys,
+                                                                          database_url, tmp_path):
+    """`gridgov survey poster` (the PDF rendered as a printer would, pdftoppm) carries the signed
+    link; the link it decodes to opens the street's survey."""
+    import subprocess
+
+    from tests.test_cli_exits import run
+    from tests.test_qr import decode_qr
+
+    street = STREETS["answers"]
+    monkeypatch.setenv("GRIDGOV_QR_KEY", settings.qr_key)
+    monkeypatch.setenv("GRIDGOV_PUBLIC_URL", "https://gridgov.example")
+    code, out, err = run(monkeypatch, capsys, database_url, ["survey", "poster", "--street", street,
+                                                             "--out", tmp_path])
+    assert code == 0, err
+    assert (tmp_path / f"survey-{street}.svg").read_text().startswith("<svg")
+    subprocess.run(["pdftoppm", "-r", "100", "-png", "-singlefile", str(tmp_path / f"survey-{street}.pdf"),
+                    str(tmp_path / "page")], check=True, timeout=60)
+    [url] = decode_qr(tmp_path / "page.png")
+    assert url == survey_url("https://gridgov.example", settings.qr_key, street)
+    assert client.get(f"/api/public/surveys/{street}?{url.split('?', 1)[1]}").status_code == 200
+    code, _, err = run(monkeypatch, capsys, database_url, ["survey", "poster", "--street", street, "--out", tmp_path])
+    assert code == 2 and "--overwrite" in err  # never replaced silently
+
+
+def test_after_a_key_rotation_old_posters_work_until_the_overlap_ends(settings):
+    from datetime import UTC, datetime
+
+    from api import clock
+    from api.surveys import answers
+
+    street = STREETS["answers"]
+    old = sig(settings, street)
+    rotated = settings.model_copy(update={"qr_key": f"{'n' * 40},{settings.qr_key}",
+                                          "qr_overlap_until": datetime(2030, 1, 1, tzinfo=UTC)})
+    with clock.fixed(datetime(2029, 12, 31, tzinfo=UTC)):
+        assert answers.check_link(rotated, street, old) == "previous"
+    with clock.fixed(datetime(2030, 1, 2, tzinfo=UTC)):
+        with pytest.raises(Forbidden) as refused:
+            answers.check_link(rotated, street, old)
+        assert refused.value.field == "sig"
+    assert answers.check_link(rotated, street, qr.signature("n" * 40, link_code(street))) == "current"

@@ -21,6 +21,13 @@ STATUSES = ("planned", "in_progress", "done")
 SHOWN = ("id", "period_id", "indicator", "owner", "measures", "deadline", "status", "progress")
 
 
+async def _one(conn: AsyncConnection, followup_id: int) -> dict[str, Any]:
+    row = await sql.fetchone(conn, "survey_followup_get", {"id": followup_id})
+    if row is None:
+        raise NotFound(f"no follow-up item {followup_id}", field="followup")
+    return row
+
+
 async def add(conn: AsyncConnection, who: Principal, settings: Settings, period_id: int, *, indicator: str,
               owner: str, measures: str, deadline: date) -> dict[str, Any]:
     period = await periods.get(conn, settings, period_id, who, Capability.MANAGE_SURVEYS)
@@ -36,7 +43,7 @@ async def add(conn: AsyncConnection, who: Principal, settings: Settings, period_
     fid = await sql.scalar(conn, "survey_followup_insert", {
         "period": period_id, "indicator": indicator, "owner": owner, "measures": measures.strip(),
         "deadline": deadline, "actor": who.actor})
-    row = await sql.fetchone(conn, "survey_followup_get", {"id": fid})
+    row = await _one(conn, fid)
     await audit.record(conn, actor=who.actor, action="survey_followup_add", entity="survey_followup", entity_id=fid,
                        after={k: row[k] for k in SHOWN}, client=who.client)
     return {k: row[k] for k in SHOWN}
@@ -53,7 +60,7 @@ async def update(conn: AsyncConnection, who: Principal, followup_id: int, *, sta
         raise Invalid(f"status is one of {', '.join(STATUSES)}, not {status!r}", field="status")
     await sql.execute(conn, "survey_followup_update", {"id": followup_id, "status": status, "progress": progress,
                                                        "actor": who.actor})
-    after = await sql.fetchone(conn, "survey_followup_get", {"id": followup_id})
+    after = await _one(conn, followup_id)
     await audit.record(conn, actor=who.actor, action="survey_followup_update", entity="survey_followup",
                        entity_id=followup_id, before={k: before[k] for k in ("status", "progress")},
                        after={k: after[k] for k in ("status", "progress")}, client=who.client)

@@ -10,8 +10,8 @@ from api import qr
 from api.posters import HEIGHT_MM, QR_MM, QR_TOP_MM, Line, render_pdf, render_svg
 from api.surveys.answers import link_code
 
-STEPS = ("1. 用手机扫描二维码，打开测评页面", "2. 按维度为每项指标打分（1–5分），不了解的可以不答",
-         "3. 匿名作答，不收集姓名、电话和位置；同一部手机再答一次会替换上一次的答案")
+STEPS = ("1. 用手机扫描二维码，打开测评页面", "2. 为每项指标打1至5分，不了解的可不答",
+         "3. 匿名作答：不收集姓名、电话和位置", "4. 每部手机每期一份答卷，再答会替换上次")
 
 
 def survey_url(base_url: str, key_setting: str, street_code: str) -> str:
