@@ -149,6 +149,8 @@ RULES: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/api/public/surveys/{street}"): PUBLIC,
     ("POST", "/api/public/surveys/{street}/answers"): PUBLIC,
     ("GET", "/api/public/surveys/{street}/scores"): PUBLIC,
+    ("GET", "/api/public/surveys"): PUBLIC,
+    ("GET", "/api/surveys/ranking"): SURVEY_READERS,
     ("POST", "/api/surveys/periods"): SURVEY_MANAGERS,
     ("GET", "/api/surveys/periods/{period_id}/scores"): SURVEY_READERS,
     ("POST", "/api/surveys/periods/{period_id}/followups"): SURVEY_MANAGERS,
@@ -618,6 +620,8 @@ REQUESTS.update({
         "json": {"sig": _survey_sig(w), "scores": {"parking": 3}}})[1],
     ("GET", "/api/public/surveys/{street}/scores"): lambda w, c: {"url": f"/api/public/surveys/{SURVEY_STREET}/scores"},
     ("POST", "/api/surveys/periods"): _new_period,
+    ("GET", "/api/public/surveys"): lambda w, c: {},
+    ("GET", "/api/surveys/ranking"): lambda w, c: {"params": {"on": "2026-12-01"}},
     ("GET", "/api/surveys/periods/{period_id}/scores"): lambda w, c: {
         "url": f"/api/surveys/periods/{_survey_period(w)}/scores"},
     ("POST", "/api/surveys/periods/{period_id}/followups"): lambda w, c: {

@@ -189,7 +189,7 @@ def test_scores_and_intervals_worked_by_hand(client, admin, settings):
     assert all(i["n"] is None for d in public["dimensions"] for i in d["indicators"])
 
 
-def test_enough_answers_are_ranked_and_shown(client, admin, settings):
+def test_enough_answers_are_ranked_and_shown(client, admin, settings, make_user, login):
     street = STREETS["ranked"]
     period = open_survey(client, admin, settings, street)
     for k in range(30):
@@ -209,6 +209,20 @@ def test_enough_answers_are_ranked_and_shown(client, admin, settings):
     pub = {i["code"]: i for d in public["dimensions"] for i in d["indicators"]}
     assert pub["garbage_sorting"]["n"] == 30 and pub["dog_keeping"]["n"] == 29
     assert pub["openness"]["withheld"]
+    # the streets side by side: only those with enough answers ranked, in the caller's reach
+    # the street's overall: each phone's mean over garbage, parking (and dogs, for 29 of them)
+    means = [((5 if k % 2 else 4) + (2 if k % 3 else 3) + (1 if k else 0)) / (3 if k else 2) for k in range(30)]
+    ranking = client.get("/api/surveys/ranking", headers=admin).json()["streets"]
+    row = next(r for r in ranking if r["street"] == street)
+    assert row["n"] == 30 and row["score"] == approx(sum(means) / 30 * 20) and isinstance(row["rank"], int)
+    assert all(r["rank"] is None for r in ranking if r["too_few"])
+    ranks = [r["rank"] for r in ranking if r["rank"] is not None]
+    assert ranks == list(range(1, len(ranks) + 1))
+    elsewhere = client.get("/api/surveys/ranking", headers=login(*make_user("analyst", STREETS["hand"]))).json()
+    assert street not in {r["street"] for r in elsewhere["streets"]}
+    public_ranking = client.get("/api/public/surveys").json()["streets"]
+    assert all(r["n"] is None or r["n"] >= 5 for r in public_ranking)
+    assert next(r for r in public_ranking if r["street"] == street)["rank"] == row["rank"]  # admin: all streets too
 
 
 def test_followups_are_public_without_staff_names(client, admin, settings, make_user, login):

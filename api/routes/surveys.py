@@ -3,6 +3,7 @@ answer per phone) and its aggregate scores; the staff's periods, scores and foll
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
@@ -20,6 +21,7 @@ from api.surveys.schemas import (
     Period,
     PeriodIn,
     PublicScores,
+    Ranking,
     Scores,
     SurveyForm,
 )
@@ -53,6 +55,24 @@ async def public_scores(street: Street, request: Request, who: Public, conn: Con
         return {"street": street, "scores": None}
     return {"street": street, "scores": {**scores.public(doc),
                                          "followups": await followups.of_period(conn, doc["period"]["id"])}}
+
+
+@router.get("/api/public/surveys", response_model=Ranking)
+async def public_ranking(request: Request, who: Public, conn: ConnDep,
+                         on: Annotated[date | None, Query(description="a day of the periods (default today)")] = None):
+    """Every street surveyed on a day, for everyone: overall and dimension scores, no count under 5;
+    streets with too few answers are shown unranked."""
+    settings = request.app.state.settings
+    return await scores.ranking(conn, settings, on or periods.today(settings), public_view=True)
+
+
+@router.get("/api/surveys/ranking", response_model=Ranking)
+async def ranking(request: Request, who: SurveyReader, conn: ConnDep,
+                  on: Annotated[date | None, Query(description="a day of the periods (default today)")] = None):
+    """The streets in the caller's reach surveyed on a day, ranked by their overall score (too few
+    answers: shown, never ranked)."""
+    settings = request.app.state.settings
+    return await scores.ranking(conn, settings, on or periods.today(settings), who)
 
 
 @router.post("/api/surveys/periods", response_model=Period, status_code=201)

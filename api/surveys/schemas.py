@@ -142,3 +142,17 @@ class FollowUp(BaseModel):
     deadline: date
     status: str
     progress: str
+
+
+class StreetRank(Score):
+    street: str
+    street_name: str | None
+    street_name_en: str | None
+    period: PeriodState
+    rank: int | None = Field(description="1 = best among the streets with enough answers; none: too few")
+    dimensions: list[dict[str, Any]] = Field(description="each dimension's score (code, names, n, score, CI)")
+
+
+class Ranking(BaseModel):
+    on: date
+    streets: list[StreetRank]

@@ -12,11 +12,14 @@ never ranked. The public sees no count under :data:`PUBLIC_MIN` (nor the score i
 from __future__ import annotations
 
 import math
+from datetime import date
 from typing import Any
 
 from psycopg import AsyncConnection
 from scipy import stats
 
+from api.auth.policy import Capability
+from api.auth.principal import Principal
 from api.settings import Settings
 from api.sqlfiles import sql
 from api.surveys import periods, template
@@ -98,3 +101,27 @@ async def of_street(conn: AsyncConnection, settings: Settings, street_code: str)
     if period is None:
         return None
     return await of_period(conn, settings, await periods.get(conn, settings, period["id"]))
+
+
+async def ranking(conn: AsyncConnection, settings: Settings, on: date, who: Principal | None = None,
+                  public_view: bool = False) -> dict[str, Any]:
+    """Every street surveyed on day ``on`` (in the caller's reach): its overall score, n and
+    interval, ranked best first among the streets with enough answers (the others: rank None)."""
+    rows = await sql.fetchall(conn, "survey_periods_on", {"on": on, "today": periods.today(settings)})
+    streets = []
+    for period in rows:
+        if not periods.in_reach(who, Capability.READ_SURVEYS, period["lineage"]):
+            continue
+        doc = await of_period(conn, settings, period)
+        if public_view:
+            doc = public(doc)
+        streets.append({"street": doc["street"], "street_name": doc["street_name"],
+                        "street_name_en": doc["street_name_en"], "period": doc["period"], **doc["overall"],
+                        "dimensions": [{k: d[k] for k in d if k != "indicators"} for d in doc["dimensions"]]})
+    ranked = sorted((s for s in streets if not s["too_few"] and s["mean"] is not None),
+                    key=lambda s: (-s["mean"], s["street"]))
+    for rank, s in enumerate(ranked, 1):
+        s["rank"] = rank
+    for s in streets:
+        s.setdefault("rank", None)
+    return {"on": on, "streets": sorted(streets, key=lambda s: (s["rank"] is None, s["rank"] or 0, s["street"]))}
