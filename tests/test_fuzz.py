@@ -357,7 +357,7 @@ def survey_bases(client, admin: dict[str, str]) -> dict[tuple[str, str], Base]:
     days = iter(range(1, 1_000_000))
 
     def fresh_period(where: str, name: str) -> Base:
-        opens = day.replace(year=2200) + timedelta(days=3 * next(days))
+        opens = day.replace(year=2150) + timedelta(days=3 * next(days) % 15000)
         return Base(json={"street": FUZZ_STREET, "opens": str(opens), "closes": str(opens + timedelta(days=1))})
 
     def fresh_answer(where: str, name: str) -> Base:

@@ -143,6 +143,11 @@ def test_overlapping_periods_are_refused(client, admin, settings):
     res = client.post("/api/surveys/periods", headers=admin, json={
         "street": "330503100001", "opens": str(today), "closes": str(today)})  # a community, not a street
     assert res.status_code == 404 and res.json()["errors"][0]["field"] == "street"
+    res = client.post("/api/surveys/periods", headers=admin, json={
+        "street": street, "opens": "2300-01-01", "closes": "2300-03-31"})  # past the days the app takes
+    assert res.status_code == 422 and {e["field"] for e in res.json()["errors"]} == {"opens", "closes"}
+    res = client.get("/api/surveys/ranking", headers=admin, params={"on": "1969-12-31"})
+    assert res.status_code == 422 and res.json()["errors"][0]["field"] == "on"
 
 
 def approx(x):

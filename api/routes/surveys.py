@@ -13,6 +13,8 @@ from api.auth.deps import Public, PublicAlwaysLimited, SurveyManager, SurveyRead
 from api.db import ConnDep
 from api.surveys import answers, followups, periods, scores
 from api.surveys.schemas import (
+    END_DAY,
+    FIRST_DAY,
     AnswerIn,
     AnswerOut,
     FollowUp,
@@ -59,7 +61,8 @@ async def public_scores(street: Street, request: Request, who: Public, conn: Con
 
 @router.get("/api/public/surveys", response_model=Ranking)
 async def public_ranking(request: Request, who: Public, conn: ConnDep,
-                         on: Annotated[date | None, Query(description="a day of the periods (default today)")] = None):
+                         on: Annotated[date | None, Query(ge=FIRST_DAY, lt=END_DAY,
+                                                        description="a day of the periods (default today)")] = None):
     """Every street surveyed on a day, for everyone: overall and dimension scores, no count under 5;
     streets with too few answers are shown unranked."""
     settings = request.app.state.settings
@@ -68,7 +71,8 @@ async def public_ranking(request: Request, who: Public, conn: ConnDep,
 
 @router.get("/api/surveys/ranking", response_model=Ranking)
 async def ranking(request: Request, who: SurveyReader, conn: ConnDep,
-                  on: Annotated[date | None, Query(description="a day of the periods (default today)")] = None):
+                  on: Annotated[date | None, Query(ge=FIRST_DAY, lt=END_DAY,
+                                                   description="a day of the periods (default today)")] = None):
     """The streets in the caller's reach surveyed on a day, ranked by their overall score (too few
     answers: shown, never ranked)."""
     settings = request.app.state.settings

@@ -10,6 +10,12 @@ from pydantic import BaseModel, Field, StrictInt
 from api.schemas import Strict
 
 StreetCode = Field(max_length=64, pattern=r"^[0-9A-Za-z_-]+$")
+# the days a caller sends lie where every time the app takes does (README "Layout": 1970 to 2200)
+FIRST_DAY, END_DAY = date(1970, 1, 1), date(2200, 1, 1)
+
+
+def Day(description: str) -> Any:  # noqa: N802 - a Field factory, named like the type it constrains
+    return Field(ge=FIRST_DAY, lt=END_DAY, description=description)
 Signature = Field(max_length=64, pattern=r"^[A-Za-z0-9_-]*$", description="the link's signature (from the poster)")
 
 
@@ -43,8 +49,8 @@ class SurveyForm(BaseModel):
 
 class PeriodIn(Strict):
     street: str = StreetCode
-    opens: date
-    closes: date = Field(description="the last day of the period (included)")
+    opens: date = Day("the first day of the period")
+    closes: date = Day("the last day of the period (included)")
 
 
 class Period(BaseModel):
@@ -125,7 +131,7 @@ class FollowUpIn(Strict):
     indicator: str = Field(max_length=64)
     owner: str = Field(max_length=64, description="a department or unit code")
     measures: str = Field(min_length=1, max_length=2000)
-    deadline: date
+    deadline: date = Day("the day the measures are due")
 
 
 class FollowUpPatch(Strict):
