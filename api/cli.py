@@ -24,6 +24,7 @@ from api.cli_support import (
     print_json,
     refuse_existing,
 )
+from api.cli_survey import survey_app
 from api.settings import PROJECT_ROOT, get_settings, libpq_url
 
 app = typer.Typer(help="gridgov: grid-based grassroots governance on PostGIS", no_args_is_help=True,
@@ -33,6 +34,7 @@ app.add_typer(db_app, name="db")
 user_app = typer.Typer(help="Accounts and their role grants", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(roster_app, name="roster")
+app.add_typer(survey_app, name="survey")
 
 
 def main(argv: list[str] | None = None) -> None:

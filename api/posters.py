@@ -57,10 +57,15 @@ def _svg_text(ln: Line) -> str:
 
 def svg(url: str, grid: dict) -> str:
     """The poster as an SVG document sized in millimetres (prints at A4 from a browser)."""
+    return render_svg(url, layout(grid))
+
+
+def render_svg(url: str, lines: list[Line]) -> str:
+    """A poster of these lines around the QR code of ``url``, as SVG (any poster: grid or survey)."""
     code = qr.qr_code(url)
     modules = code.symbol_size(scale=1, border=QUIET_ZONE)[0]
     symbol = code.svg_inline(scale=QR_MM / modules, border=QUIET_ZONE, omitsize=False, dark="#000", light="#fff")
-    text = "".join(_svg_text(ln) for ln in layout(grid))
+    text = "".join(_svg_text(ln) for ln in lines)
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH_MM}mm" height="{HEIGHT_MM}mm" '
             f'viewBox="0 0 {WIDTH_MM} {HEIGHT_MM}" '
             f'font-family="Noto Sans CJK SC, Source Han Sans SC, WenQuanYi Micro Hei, Microsoft YaHei, sans-serif">'
@@ -72,6 +77,11 @@ def svg(url: str, grid: dict) -> str:
 
 def pdf(url: str, grid: dict) -> bytes:
     """The same poster as a one-page A4 PDF (reportlab; the QR drawn as vector squares)."""
+    return render_pdf(url, layout(grid), f"浔安码 {grid.get('name') or ''} {grid.get('code') or ''}".strip())
+
+
+def render_pdf(url: str, lines: list[Line], title: str) -> bytes:
+    """A poster of these lines around the QR code of ``url``, as a one-page A4 PDF."""
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import mm
     from reportlab.pdfbase import pdfmetrics
@@ -82,12 +92,12 @@ def pdf(url: str, grid: dict) -> bytes:
         pdfmetrics.registerFont(UnicodeCIDFont(PDF_FONT))
     out = io.BytesIO()
     page = canvas.Canvas(out, pagesize=A4, invariant=1)  # invariant: the same poster gives the same bytes
-    page.setTitle(f"浔安码 {grid.get('name') or ''} {grid.get('code') or ''}".strip())
+    page.setTitle(title)
     height = A4[1]
     page.setStrokeColorRGB(0xC8 / 255, 0x10 / 255, 0x2E / 255)
     page.setLineWidth(1.5 * mm)
     page.rect(8 * mm, 8 * mm, (WIDTH_MM - 16) * mm, (HEIGHT_MM - 16) * mm)
-    for ln in layout(grid):
+    for ln in lines:
         page.setFont(PDF_FONT, ln.size * mm)  # the SVG's font sizes are in millimetres too
         y = height - ln.y_mm * mm
         if ln.centred:

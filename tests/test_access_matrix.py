@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import jwt
@@ -54,6 +55,8 @@ SUPERVISORS = frozenset({"admin", "dispatcher", "analyst"})
 KPI_READERS = frozenset({"admin", "dispatcher", "analyst", "grid_manager"})  # read_kpis
 # officers navigate by the map
 MAP_READERS = frozenset({"admin", "dispatcher", "grid_manager", "grid_worker", "analyst", "officer"})
+SURVEY_READERS = frozenset({"admin", "dispatcher", "grid_manager", "analyst"})  # read_surveys
+SURVEY_MANAGERS = frozenset({"admin", "analyst"})  # manage_surveys
 
 # (method, path) -> PUBLIC or the exact set of roles the route admits (admin included).
 RULES: dict[tuple[str, str], str | frozenset[str]] = {
@@ -148,6 +151,17 @@ RULES: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/api/areas/{code}/validation"): MAP_READERS,
     ("POST", "/api/areas/edits/preview"): frozenset({"admin", "grid_manager"}),  # edit_areas
     ("POST", "/api/areas/edits"): frozenset({"admin", "grid_manager"}),
+    # resident satisfaction surveys: the phone's survey and the public scores; the staff's periods and items
+    ("GET", "/survey"): PUBLIC,
+    ("GET", "/api/public/surveys/{street}"): PUBLIC,
+    ("POST", "/api/public/surveys/{street}/answers"): PUBLIC,
+    ("GET", "/api/public/surveys/{street}/scores"): PUBLIC,
+    ("GET", "/api/public/surveys"): PUBLIC,
+    ("GET", "/api/surveys/ranking"): SURVEY_READERS,
+    ("POST", "/api/surveys/periods"): SURVEY_MANAGERS,
+    ("GET", "/api/surveys/periods/{period_id}/scores"): SURVEY_READERS,
+    ("POST", "/api/surveys/periods/{period_id}/followups"): SURVEY_MANAGERS,
+    ("PATCH", "/api/surveys/followups/{followup_id}"): SURVEY_MANAGERS,
 }
 
 # Each action of the cycle and the roles that may take it (the state and body of the
@@ -169,6 +183,8 @@ SUCCESS = {key: 200 for key in RULES} | {
     ("POST", "/api/auth/logout"): 204,
     ("POST", "/api/incidents"): 201,
     ("POST", "/api/incidents/{incident_id}/attachments"): 201,
+    ("POST", "/api/surveys/periods"): 201,
+    ("POST", "/api/surveys/periods/{period_id}/followups"): 201,
     ("POST", "/api/public/incidents/{public_id}/me-too"): 201,
     ("POST", "/api/public/incidents/{tracking_code}/attachments"): 201,
     ("POST", "/open311/v2/requests.{fmt}"): 201,
@@ -184,6 +200,7 @@ SCOPED_OBJECT = {("GET", "/api/incidents/{incident_id}"), ("POST", "/api/units/{
                  ("GET", "/api/attachments/{sha256}")} | {
     ("POST", f"/api/incidents/{{incident_id}}/actions/{a}") for a in ACTIONS}
 SCOPED_OBJECT |= {("GET", "/ogc/collections/{collection_id}/items/{code}"), ("GET", "/api/areas/export")}
+SCOPED_OBJECT |= {("GET", "/api/surveys/periods/{period_id}/scores")}
 SCOPED_OBJECT |= {("GET", "/api/areas/{code}"), ("GET", "/api/areas/{code}/history"),
                   ("GET", "/api/areas/{code}/validation")}
 
@@ -566,6 +583,69 @@ REQUESTS.update({
     ("GET", "/api/areas/{code}/validation"): lambda w, c: {"url": f"/api/areas/{_grid_parent(w)}/validation"},
     ("POST", "/api/areas/edits/preview"): lambda w, c: _area_rename(w, c, save=False),
     ("POST", "/api/areas/edits"): lambda w, c: _area_rename(w, c, save=True),
+})
+# a street no test module's own survey uses, never the out-of-scope dispatcher's (the lowest code)
+SURVEY_STREET = "330503108"
+_SURVEY: dict[str, int] = {}
+
+
+def _survey_period(w) -> int:
+    """The matrix's survey period: open today on SURVEY_STREET, opened once by the admin."""
+    if "period" not in _SURVEY:
+        from api.surveys.periods import today
+
+        day = today(w.client.app.state.settings)
+        res = w.client.post("/api/surveys/periods", headers=w.headers["admin"], json={
+            "street": SURVEY_STREET, "opens": str(day), "closes": str(day + timedelta(days=30))})
+        assert res.status_code == 201, res.text
+        _SURVEY["period"] = res.json()["id"]
+    return _SURVEY["period"]
+
+
+def _survey_sig(w) -> str:
+    from api import qr
+    from api.surveys.answers import link_code
+
+    return qr.signature(qr.keys_of(w.client.app.state.settings.qr_key).current, link_code(SURVEY_STREET))
+
+
+def _new_period(w, c) -> dict:
+    """Two days of their own in the far future for every call (periods of a street never overlap)."""
+    _survey_period(w)
+    n = _SURVEY["next"] = _SURVEY.get("next", 0) + 1
+    opens = date(2100, 1, 1) + timedelta(days=3 * n)
+    return {"json": {"street": SURVEY_STREET, "opens": str(opens), "closes": str(opens + timedelta(days=1))}}
+
+
+def _followup(w) -> int:
+    if "followup" not in _SURVEY:
+        res = w.client.post(f"/api/surveys/periods/{_survey_period(w)}/followups", headers=w.headers["admin"],
+                            json={"indicator": "parking", "owner": "enforcement", "measures": "m",
+                                  "deadline": "2099-12-31"})
+        assert res.status_code == 201, res.text
+        _SURVEY["followup"] = res.json()["id"]
+    return _SURVEY["followup"]
+
+
+REQUESTS.update({
+    ("GET", "/survey"): lambda w, c: {"params": {"s": SURVEY_STREET, "sig": "x"}},
+    ("GET", "/api/public/surveys/{street}"): lambda w, c: {
+        "url": f"/api/public/surveys/{SURVEY_STREET}", "params": {"sig": _survey_sig(w)}},
+    ("POST", "/api/public/surveys/{street}/answers"): lambda w, c: (_survey_period(w), {
+        "url": f"/api/public/surveys/{SURVEY_STREET}/answers",
+        "headers": {"X-Device-Secret": secrets.token_urlsafe(32)},  # a phone of its own every call
+        "json": {"sig": _survey_sig(w), "scores": {"parking": 3}}})[1],
+    ("GET", "/api/public/surveys/{street}/scores"): lambda w, c: {"url": f"/api/public/surveys/{SURVEY_STREET}/scores"},
+    ("POST", "/api/surveys/periods"): _new_period,
+    ("GET", "/api/public/surveys"): lambda w, c: {},
+    ("GET", "/api/surveys/ranking"): lambda w, c: {"params": {"on": "2026-12-01"}},
+    ("GET", "/api/surveys/periods/{period_id}/scores"): lambda w, c: {
+        "url": f"/api/surveys/periods/{_survey_period(w)}/scores"},
+    ("POST", "/api/surveys/periods/{period_id}/followups"): lambda w, c: {
+        "url": f"/api/surveys/periods/{_survey_period(w)}/followups",
+        "json": {"indicator": "parking", "owner": "enforcement", "measures": f"m {c}", "deadline": "2099-12-31"}},
+    ("PATCH", "/api/surveys/followups/{followup_id}"): lambda w, c: {
+        "url": f"/api/surveys/followups/{_followup(w)}", "json": {"progress": f"{c} {time.monotonic_ns()}"}},
 })
 for _action in ACTIONS:
     REQUESTS[("POST", f"/api/incidents/{{incident_id}}/actions/{_action}")] = (

@@ -122,6 +122,12 @@ def test_every_command_says_in_one_line_that_the_database_is_down(monkeypatch, c
         ("db", "status"): [],
         ("roster", "import"): [files["good_csv"]], ("roster", "template"): ["units", "--out", files["out"] / "u.xlsx"],
         ("kpis", "doc"): ["--out", files["out"] / "kpis.md"],
+        ("survey", "open"): ["--street", "330503100", "--from", "2026-10-01", "--to", "2026-12-31"],
+        ("survey", "close"): ["1"], ("survey", "list"): [], ("survey", "scores"): ["1"],
+        ("survey", "poster"): ["--street", "330503100", "--out", files["out"]],
+        ("survey", "followup"): ["1", "--indicator", "parking", "--owner", "enforcement", "--measures", "m",
+                                 "--deadline", "2027-03-31"],
+        ("survey", "progress"): ["1", "--status", "done"],
     }
     assert set(commands) | NOT_RUN == leaf_commands(), "a command was added: say here how it fails"
     get_settings.cache_clear()  # another module's test may have left the settings of another home cached
@@ -179,6 +185,14 @@ def test_a_bad_file_or_argument_is_one_line_and_writes_nothing(monkeypatch, caps
         (["roster", "import", f["good_csv"]], ExitCode.USAGE, "--kind"),
         (["roster", "import", f["not_gpkg"]], ExitCode.USAGE, ".csv"),
         (["roster", "import", f["header_only"], "--kind", "stations"], ExitCode.USAGE, "unknown column(s) id"),
+        (["survey", "open", "--street", "nowhere", "--from", "2026-10-01", "--to", "2026-12-31"], ExitCode.USAGE,
+         "nowhere"),
+        (["survey", "open", "--street", "330503100", "--from", "2026-10-01", "--to", "2026-09-30"], ExitCode.USAGE,
+         "before it starts"),
+        (["survey", "poster", "--street", "330503100", "--out", f["under_a_file"]], ExitCode.USAGE, "a-file"),
+        (["survey", "poster", "--street", "nowhere"], ExitCode.USAGE, "nowhere"),
+        (["survey", "scores", "999999999"], ExitCode.USAGE, "999999999"),
+        (["survey", "progress", "999999999", "--status", "done"], ExitCode.USAGE, "999999999"),
     ]
     for argv, expected, words in cases:
         code, out, err = run(monkeypatch, capsys, database_url, argv)

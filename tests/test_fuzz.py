@@ -325,7 +325,59 @@ def world(client, engine, make_user, login):
     bases.update(open311_bases(client, engine, point))
     bases.update(layer_bases(engine, grid))
     bases.update(edit_bases(engine, grid))
-    return {"client": client, "bases": bases, "admin": login(*admin_account)}
+    admin = login(*admin_account)
+    bases.update(survey_bases(client, admin))
+    return {"client": client, "bases": bases, "admin": admin}
+
+
+FUZZ_STREET = "330503100"  # no other module's survey: periods of a street never overlap
+
+
+def survey_bases(client, admin: dict[str, str]) -> dict[tuple[str, str], Base]:
+    """Valid examples of the survey operations: a period open today on a street of its own, an
+    answer from a new phone each time, a follow-up item; new periods on days of their own."""
+    from datetime import timedelta
+
+    from api import qr
+    from api.surveys.answers import link_code
+    from api.surveys.periods import today
+
+    settings = client.app.state.settings
+    day = today(settings)
+    res = client.post("/api/surveys/periods", headers=admin, json={
+        "street": FUZZ_STREET, "opens": str(day), "closes": str(day + timedelta(days=30))})
+    assert res.status_code == 201, res.text
+    period = str(res.json()["id"])
+    res = client.post(f"/api/surveys/periods/{period}/followups", headers=admin, json={
+        "indicator": "parking", "owner": "enforcement", "measures": "fuzz", "deadline": "2099-12-31"})
+    assert res.status_code == 201, res.text
+    item = str(res.json()["id"])
+    sig = qr.signature(qr.keys_of(settings.qr_key).current, link_code(FUZZ_STREET))
+    street = {"street": FUZZ_STREET}
+    days = iter(range(1, 1_000_000))
+
+    def fresh_period(where: str, name: str) -> Base:
+        opens = day.replace(year=2150) + timedelta(days=3 * next(days) % 15000)
+        return Base(json={"street": FUZZ_STREET, "opens": str(opens), "closes": str(opens + timedelta(days=1))})
+
+    def fresh_answer(where: str, name: str) -> Base:
+        return Base(path=street, json={"sig": sig, "scores": {"parking": 4, "dog_keeping": 2}},
+                    headers={"X-Device-Secret": secrets.token_urlsafe(32)})
+
+    return {
+        ("GET", "/api/public/surveys/{street}"): Base(path=street, query={"sig": sig},
+                                                      headers={"X-Device-Secret": secrets.token_urlsafe(32)}),
+        ("POST", "/api/public/surveys/{street}/answers"): Base(fresh=fresh_answer),
+        ("GET", "/api/public/surveys/{street}/scores"): Base(path=street),
+        ("GET", "/api/public/surveys"): Base(query={"on": str(day)}),
+        ("GET", "/api/surveys/ranking"): Base(query={"on": str(day)}),
+        ("POST", "/api/surveys/periods"): Base(fresh=fresh_period),
+        ("GET", "/api/surveys/periods/{period_id}/scores"): Base(path={"period_id": period}),
+        ("POST", "/api/surveys/periods/{period_id}/followups"): Base(path={"period_id": period}, json={
+            "indicator": "parking", "owner": "enforcement", "measures": "fuzz", "deadline": "2099-12-31"}),
+        ("PATCH", "/api/surveys/followups/{followup_id}"): Base(path={"followup_id": item},
+                                                                json={"status": "in_progress", "progress": "fuzz"}),
+    }
 
 
 def open311_bases(client, engine, point: dict) -> dict[tuple[str, str], Base]:

@@ -50,6 +50,8 @@ class Capability(StrEnum):
     MANAGE_CALENDAR = "manage_calendar"          # the official holiday schedules: see them, load a year's
     READ_METRICS = "read_metrics"                # Prometheus metrics at /metrics: activity, never an incident
     READ_KPIS = "read_kpis"                      # KPI figures, trends, their drill-down lists and exports
+    READ_SURVEYS = "read_surveys"                # satisfaction survey scores with their counts, periods
+    MANAGE_SURVEYS = "manage_surveys"            # open and close survey periods, follow-up items (整改事项)
 
 
 _STAFF = ("dispatcher", "grid_manager", "grid_worker", "officer", "analyst")
@@ -90,6 +92,9 @@ POLICY: dict[Capability, dict[str, str]] = {
     Capability.READ_METRICS: {"operator": AREA},
     # KPIs count the cases in the holder's areas (api.kpi): the command room, analysts, grid managers
     Capability.READ_KPIS: {"dispatcher": AREA, "analyst": AREA, "grid_manager": AREA},
+    # a street's survey scores with their counts: the leaders' and the analysts' (the public sees aggregates)
+    Capability.READ_SURVEYS: {"dispatcher": AREA, "grid_manager": AREA, "analyst": AREA},
+    Capability.MANAGE_SURVEYS: {"analyst": AREA},
 }
 
 

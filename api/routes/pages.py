@@ -72,6 +72,12 @@ async def report_page(who: PublicUnlimited):
     return FileResponse(WEB / "report.html", media_type="text/html; charset=utf-8")
 
 
+@router.get("/survey")
+async def survey_page(who: PublicUnlimited):
+    """A street's satisfaction survey on a phone (满意度测评; the signed link of its poster, no login)."""
+    return FileResponse(WEB / "survey.html", media_type="text/html; charset=utf-8")
+
+
 @router.get("/track/{code}")
 async def track_page(code: str, who: PublicUnlimited):
     """Follow a report and rate it (the secret is kept by the phone that reported)."""
