@@ -36,6 +36,7 @@ from api.routes import (
     ogc,
     open311,
     pages,
+    places,
     posters,
     public,
     routing,
@@ -56,8 +57,8 @@ VENDOR = {  # URL path -> directory in web/node_modules (installed by `npm ci`)
 }
 # Matched in this order, one by one: the hot paths first (tiles, routing, intake). area_files
 # before areas: /api/areas/export and /import are not area codes.
-ROUTERS = (tiles, routing, incidents, auth, catalog, area_files, areas, ogc, posters, cases, attachments, handover,
-           public, basemap_routes, units, admin, calendar, open311, live, heat, pages, health, metrics_routes)
+ROUTERS = (tiles, routing, incidents, auth, catalog, area_files, areas, places, ogc, posters, cases, attachments,
+           handover, public, basemap_routes, units, admin, calendar, open311, live, heat, pages, health, metrics_routes)
 
 
 async def _warn_about_the_calendar(pool, settings: Settings) -> None:

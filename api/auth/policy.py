@@ -49,6 +49,9 @@ class Capability(StrEnum):
     EDIT_AREAS = "edit_areas"                    # split, merge, reshape, move, retire areas; rosters
     MANAGE_CALENDAR = "manage_calendar"          # the official holiday schedules: see them, load a year's
     READ_METRICS = "read_metrics"                # Prometheus metrics at /metrics: activity, never an incident
+    READ_PLACES = "read_places"                  # the places register and grid aggregates (民情地图), no contact
+    EDIT_PLACES = "edit_places"                  # add, change, retire and import places; set grid aggregates
+    READ_PLACE_CONTACT = "read_place_contact"    # a place's responsible person's contact (audited)
 
 
 _STAFF = ("dispatcher", "grid_manager", "grid_worker", "officer", "analyst")
@@ -87,6 +90,12 @@ POLICY: dict[Capability, dict[str, str]] = {
     # (not even SESSION), so the long-lived token a Prometheus server keeps (``gridgov user token``)
     # can do nothing else; no staff role holds it (admin does, as everything)
     Capability.READ_METRICS: {"operator": AREA},
+    # the ground a grid knows (底数清、情况明): every desk of the area reads it; officers see the map only
+    Capability.READ_PLACES: {"dispatcher": AREA, "grid_manager": AREA, "grid_worker": AREA, "analyst": AREA},
+    # kept by those who walk the grid and those who draw it
+    Capability.EDIT_PLACES: {"grid_manager": AREA, "grid_worker": AREA},
+    # a person's phone number: as reporters' contacts, those who call people back
+    Capability.READ_PLACE_CONTACT: {"dispatcher": AREA, "grid_worker": AREA},
 }
 
 
