@@ -216,3 +216,55 @@ def test_grid_aggregates_are_counts_summed_up_the_tree(client, admin, worker_a, 
     assert doc["totals"]["households"] >= 120 and GRID_A in {g["grid_code"] for g in doc["grids"]}
     assert client.get("/api/places/aggregates", headers=manager_b,
                       params={"area": STREET_A}).json()["totals"]["grids"] == 0
+
+
+def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    import math
+    n = 1 << z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return x, y
+
+
+def test_ogc_collection_pages_within_scope(client, admin, worker_a, manager_b):
+    for i in range(3):
+        assert client.post("/api/places", headers=worker_a, json=place(f"T-O{i}")).status_code == 201
+    cols = client.get("/ogc/collections", headers=worker_a).json()
+    assert "place" in {c["id"] for c in cols["collections"]}
+    page = client.get("/ogc/collections/place/items", headers=worker_a, params={"limit": 2}).json()
+    assert page["numberReturned"] == 2 and page["numberMatched"] >= 3
+    nxt = [link["href"] for link in page["links"] if link["rel"] == "next"]
+    assert nxt and "offset=2" in nxt[0]
+    second = client.get("/ogc/collections/place/items", headers=worker_a, params={"limit": 2, "offset": 2}).json()
+    assert not {f["id"] for f in page["features"]} & {f["id"] for f in second["features"]}
+    everything = client.get("/ogc/collections/place/items", headers=worker_a, params={"limit": 1000}).json()
+    assert all(f["properties"]["street_code"] == STREET_A for f in everything["features"])
+    text = json.dumps(everything)
+    assert "13800000001" not in text and '"contact"' not in text
+    one = client.get("/ogc/collections/place/items/T-O1", headers=worker_a)
+    assert one.status_code == 200 and one.json()["geometry"]["type"] == "Point"
+    assert client.get("/ogc/collections/place/items/T-O1", headers=manager_b).status_code == 404
+    theirs = client.get("/ogc/collections/place/items", headers=manager_b, params={"limit": 1000}).json()
+    assert "T-O1" not in {f["id"] for f in theirs["features"]}
+    refused = client.get("/ogc/collections/place/items", headers=worker_a, params={"datetime": "2026-01-01T00:00:00Z"})
+    assert refused.status_code == 422 and "datetime" in refused.text
+
+
+def test_the_places_tile_shows_the_place_and_never_a_contact(client, worker_a, manager_b):
+    import mapbox_vector_tile
+
+    assert client.post("/api/places", headers=worker_a, json=place("T-T1")).status_code == 201
+    x, y = _tile_of(*POINT_A, 16)
+    res = client.get(f"/tiles/places/16/{x}/{y}.pbf", headers=worker_a)
+    assert res.status_code == 200, res.text
+    layers = mapbox_vector_tile.decode(res.content)
+    props = [f["properties"] for f in layers["places"]["features"]]
+    assert "T-T1" in {p["code"] for p in props}
+    assert all(set(p) == {"code", "name", "category", "risk_level", "grid_code", "version"} for p in props)
+    assert b"13800000001" not in res.content and "王五".encode() not in res.content
+    theirs = client.get(f"/tiles/places/16/{x}/{y}.pbf", headers=manager_b)
+    assert theirs.status_code == 200 and not theirs.content
+    assert client.get(f"/tiles/places/16/{x}/{y}.pbf", headers=worker_a,
+                      params={"category": "nope"}).json()["errors"][0]["field"].startswith("category")
+    assert client.get("/tiles/places/2/9/0.pbf", headers=worker_a).json()["errors"][0]["field"] == "x"
+    assert client.get("/tiles/places.json", headers=worker_a).json()["vector_layers"][0]["id"] == "places"

@@ -205,3 +205,25 @@ def as_feature(place: dict[str, Any]) -> dict[str, Any]:
              if k not in ("lon", "lat", "contact")}
     return {"type": "Feature", "id": place["code"],
             "geometry": {"type": "Point", "coordinates": [place["lon"], place["lat"]]}, "properties": props}
+
+
+async def layer_page(conn: AsyncConnection, who: Principal, *, bbox: dict | None = None, code: str | None = None,
+                     limit: int | None = 100, offset: int = 0, extent: bool = False) -> dict[str, Any]:
+    """The places as a layer for the OGC API: a FeatureCollection page with numberMatched (and,
+    with ``extent``, the bbox of every place in reach). Scoped by read_places; never a contact."""
+    r = reach(who, Capability.READ_PLACES)
+    if code is not None:
+        rows, _ = await search(conn, who, bbox=bbox or dict.fromkeys(("xmin", "ymin", "xmax", "ymax")), q=code,
+                               limit=None)
+        places = [p for p in rows if p["code"] == code][:1]
+        matched = len(places)
+    else:
+        places, matched = await search(conn, who, bbox=bbox or dict.fromkeys(("xmin", "ymin", "xmax", "ymax")),
+                                       limit=limit, offset=offset)
+    doc: dict[str, Any] = {"type": "FeatureCollection", "features": [as_feature(p) for p in places],
+                           "numberMatched": matched, "numberReturned": len(places)}
+    if extent:
+        box = await sql.fetchone(conn, "place_extent", _reach_params(r))
+        if box and box["xmin"] is not None:
+            doc["bbox"] = [float(box[k]) for k in ("xmin", "ymin", "xmax", "ymax")]
+    return doc
