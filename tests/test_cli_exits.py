@@ -121,6 +121,10 @@ def test_every_command_says_in_one_line_that_the_database_is_down(monkeypatch, c
         ("restore",): [files["archive"]],
         ("db", "status"): [],
         ("roster", "import"): [files["good_csv"]], ("roster", "template"): ["units", "--out", files["out"] / "u.xlsx"],
+        ("places", "import"): [files["good_csv"]], ("places", "export"): ["--out", files["out"] / "places.gpkg"],
+        ("places", "aggregate"): ["330503001001001", "--as-of", "2026-11-30", "--source", "survey",
+                                  "--households", "10"],
+        ("places", "aggregates"): [],
     }
     assert set(commands) | NOT_RUN == leaf_commands(), "a command was added: say here how it fails"
     get_settings()  # the instance's keys, made now
@@ -138,7 +142,7 @@ def test_every_command_says_in_one_line_that_the_database_is_down(monkeypatch, c
             line = said_in_one_line(err)
             assert code == ExitCode.ENVIRONMENT and "database is not reachable" in line \
                 and "DATABASE_URL" in line, (path, code, line)
-    assert not any((files["out"] / name).exists() for name in ("routed.csv", "h.html", "new-backup.tar"))
+    assert not any((files["out"] / name).exists() for name in ("routed.csv", "h.html", "new-backup.tar", "places.gpkg"))
     stored = json.loads((tmp_path / "home" / ".gridgov" / "secrets.json").read_text())
     assert stored == keys  # a rotation that could not reach the database changed no key
 
@@ -173,6 +177,15 @@ def test_a_bad_file_or_argument_is_one_line_and_writes_nothing(monkeypatch, caps
         (["roster", "import", f["good_csv"]], ExitCode.USAGE, "--kind"),
         (["roster", "import", f["not_gpkg"]], ExitCode.USAGE, ".csv"),
         (["roster", "import", f["header_only"], "--kind", "stations"], ExitCode.USAGE, "unknown column(s) id"),
+        (["places", "import", f["missing"]], ExitCode.USAGE, "no such file"),
+        (["places", "import", f["good_csv"]], ExitCode.USAGE, "unknown column(s) id, reported_at"),
+        (["places", "import", f["not_gpkg"]], ExitCode.USAGE, "the content does not"),
+        (["places", "import", f["grid"], "--crs", "epsg:4549"], ExitCode.USAGE, "crs"),
+        (["places", "export", "--out", f["out"] / "places.kml"], ExitCode.USAGE, ".geojson or .gpkg"),
+        (["places", "aggregate", "330503001001001", "--as-of", "30/11/2026", "--source", "x"], ExitCode.USAGE,
+         "--as-of"),
+        (["places", "aggregate", "330503001001001", "--as-of", "2026-11-30", "--source", "x", "--households", "-1"],
+         ExitCode.USAGE, "households"),
     ]
     for argv, expected, words in cases:
         code, out, err = run(monkeypatch, capsys, database_url, argv)

@@ -268,3 +268,34 @@ def test_the_places_tile_shows_the_place_and_never_a_contact(client, worker_a, m
                       params={"category": "nope"}).json()["errors"][0]["field"].startswith("category")
     assert client.get("/tiles/places/2/9/0.pbf", headers=worker_a).json()["errors"][0]["field"] == "x"
     assert client.get("/tiles/places.json", headers=worker_a).json()["vector_layers"][0]["id"] == "places"
+
+
+def test_the_command_line_imports_exports_and_keeps_counts(monkeypatch, capsys, database_url, tmp_path):
+    from api.cli_exit import ExitCode
+    from tests.test_cli_exits import run
+
+    x, y = POINT_A
+    gx, gy = (float(v) for v in datums.wgs84_to_gcj02(x, y))
+    src = tmp_path / "p.csv"
+    src.write_bytes(_csv([["T-C1", "药店", "shop", "", "", "", "13600000004", "", repr(gx), repr(gy)],
+                          ["T-C2", "修车", "shop", "", "", "", "", "", "120.9", "31.9"]]))
+    code, out, _ = run(monkeypatch, capsys, database_url, ["places", "import", src, "--crs", "gcj02", "--json"])
+    report = json.loads(out)
+    assert code == ExitCode.FINDINGS and [(p["row"], p["column"]) for p in report["problems"]] == [(3, "lon")]
+    src.write_bytes(_csv([["T-C1", "药店", "shop", "", "", "", "13600000004", "", repr(gx), repr(gy)]]))
+    code, out, _ = run(monkeypatch, capsys, database_url, ["places", "import", src, "--crs", "gcj02", "--dry-run"])
+    assert code == ExitCode.DONE and "would be 1 added" in out
+    code, out, _ = run(monkeypatch, capsys, database_url, ["places", "import", src, "--crs", "gcj02"])
+    assert code == ExitCode.DONE and "1 added" in out
+    target = tmp_path / "grid.geojson"
+    code, out, _ = run(monkeypatch, capsys, database_url, ["places", "export", "--out", target, "--area", GRID_A])
+    assert code == ExitCode.DONE and target.is_file()
+    exported = json.loads(target.read_text())
+    assert "T-C1" in {f["properties"]["code"] for f in exported["features"]} and "13600000004" not in target.read_text()
+    code, _, err = run(monkeypatch, capsys, database_url, ["places", "export", "--out", target])
+    assert code == ExitCode.USAGE and "--overwrite" in err
+    code, out, _ = run(monkeypatch, capsys, database_url, ["places", "aggregate", GRID_A, "--as-of", "2026-10-01",
+                                                           "--source", "survey", "--elderly-alone", "4", "--json"])
+    assert code == ExitCode.DONE and json.loads(out)["elderly_alone"] == 4
+    code, out, _ = run(monkeypatch, capsys, database_url, ["places", "aggregates", GRID_A, "--json"])
+    assert code == ExitCode.DONE and json.loads(out)["totals"]["places"]["shop"] >= 1
