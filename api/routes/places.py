@@ -36,7 +36,8 @@ from spatial.io.formats import save_upload
 
 router = APIRouter(prefix="/api/places", tags=["places"])
 
-CodePath = Annotated[str, PathParam(max_length=32, pattern=r"^[0-9A-Za-z_-]+$", description="a code")]
+CODE = r"^[0-9A-Za-z_-]+$"
+CodePath = Annotated[str, PathParam(max_length=32, pattern=CODE, description="a code")]
 
 EXPORT_CONTENT = {200: {"content": {FORMATS[f].media_type: {} for f in files.EXPORT_FORMATS},
                         "description": "the places file (no contact in it)"}}
@@ -48,7 +49,7 @@ async def list_places(
     bbox: str | None = Query(None, max_length=200, description="xmin,ymin,xmax,ymax (WGS-84)"),
     category: list[Category] | None = Query(None, description="one or more categories"),
     risk: list[RiskLevel] | None = Query(None, description="one or more risk levels"),
-    area: str | None = Query(None, max_length=32, description="only places in this area (grid, community ...)"),
+    area: str | None = Query(None, max_length=32, pattern=CODE, description="only places in this area (grid, community ...)"),
     q: str | None = Query(None, max_length=100, description="name, address or code contains"),
     limit: int = Query(100, description="page size (clamped to the maximum)"),
     offset: int = Query(0, ge=0, le=10_000_000),
@@ -99,7 +100,7 @@ async def import_places(
 async def export_places(
     who: PlaceReader, conn: ConnDep,
     format: Literal["geojson", "gpkg"] = Query("geojson", description="geojson or gpkg"),
-    area: str | None = Query(None, max_length=32, description="only the places in this area"),
+    area: str | None = Query(None, max_length=32, pattern=CODE, description="only the places in this area"),
     category: list[Category] | None = Query(None, description="one or more categories"),
 ):
     """The current places in the caller's areas as a file; contacts are never exported."""
@@ -110,7 +111,7 @@ async def export_places(
 
 @router.get("/aggregates", response_model=Aggregates)
 async def grid_aggregates(who: PlaceReader, conn: ConnDep,
-                          area: str | None = Query(None, max_length=32, description="sum the grids under it")):
+                          area: str | None = Query(None, max_length=32, pattern=CODE, description="sum the grids under it")):
     """Each grid's latest counts (households, residents, elderly living alone) and their sums."""
     return await aggregates.show(conn, who, area)
 
