@@ -299,3 +299,19 @@ def test_the_command_line_imports_exports_and_keeps_counts(monkeypatch, capsys, 
     assert code == ExitCode.DONE and json.loads(out)["elderly_alone"] == 4
     code, out, _ = run(monkeypatch, capsys, database_url, ["places", "aggregates", GRID_A, "--json"])
     assert code == ExitCode.DONE and json.loads(out)["totals"]["places"]["shop"] >= 1
+
+
+def test_the_grid_roster_holds_1_2_3_n_each_with_their_area(client, make_user, login):
+    manager = login(*make_user("grid_manager", STREET_A))
+    roster = {"leader": "张三", "full_time": ["李四"], "part_time": ["王五", "赵六"],
+              "stairwell_leaders": [{"name": "李娜", "area": "3幢2单元"}, {"name": "周七", "area": "5幢1单元"}],
+              "block_leaders": [{"name": "孙八", "area": "东片"}]}
+    bad = client.post("/api/areas/edits/preview", headers=manager, json={
+        "op": "attributes", "code": GRID_A, "attributes": {"stairwell_leaders": [{"name": "李娜"}]}})
+    assert bad.status_code == 422 and "stairwell_leaders.0.area" in bad.json()["errors"][0]["field"]
+    tag = client.get(f"/api/areas/{GRID_A}", headers=manager).headers["ETag"]
+    res = client.post("/api/areas/edits", headers={**manager, "If-Match": tag},
+                      json={"op": "attributes", "code": GRID_A, "attributes": roster})
+    assert res.status_code == 200, res.text
+    saved = client.get(f"/api/areas/{GRID_A}", headers=manager).json()["properties"]["attributes"]
+    assert saved["stairwell_leaders"] == roster["stairwell_leaders"] and saved["block_leaders"][0]["area"] == "东片"
