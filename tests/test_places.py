@@ -315,3 +315,12 @@ def test_the_grid_roster_holds_1_2_3_n_each_with_their_area(client, make_user, l
     assert res.status_code == 200, res.text
     saved = client.get(f"/api/areas/{GRID_A}", headers=manager).json()["properties"]["attributes"]
     assert saved["stairwell_leaders"] == roster["stairwell_leaders"] and saved["block_leaders"][0]["area"] == "东片"
+
+
+def test_an_exported_file_imports_back_unchanged_and_keeps_the_contacts(client, admin, worker_a):
+    assert client.post("/api/places", headers=worker_a, json=place("T-R1")).status_code == 201
+    out = client.get("/api/places/export", headers=admin, params={"format": "gpkg", "area": GRID_A})
+    res = client.post("/api/places/import", headers=admin, data={"dry_run": "false"},
+                      files={"file": ("back.gpkg", out.content, "application/geopackage+sqlite3")}).json()
+    assert not res["problems"] and not res["added"] and not res["updated"] and "T-R1" in res["unchanged"], res
+    assert client.get("/api/places/T-R1", headers=worker_a).json()["contact"] == "13800000001"

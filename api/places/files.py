@@ -34,6 +34,8 @@ BY_NAME = {zh: code for code, (zh, _) in CATEGORIES.items()}
 RISK_NAMES = {"低": "low", "中": "medium", "高": "high"}
 LIMITS = {"name": 200, "address": 300, "responsible": 100, "contact": 100}
 SAME_POINT_DEG = 1e-7
+# a column the file lacks keeps the stored value (an export has no contact: importing it back clears none)
+KEPT_WHEN_ABSENT = ("address", "licences", "responsible", "contact", "risk_level")
 
 
 def _split_licences(text: str) -> list[str]:
@@ -123,12 +125,16 @@ async def import_places(conn: AsyncConnection, who: Principal, settings: Setting
         if row.problems or i not in points:
             continue
         x, y, r = points[i]
-        if old is not None and _same(old, doc, x, y, doc["contact"], settings.contact_key or ""):
+        kept = [c for c in KEPT_WHEN_ABSENT if c not in read.columns] if old is not None else []
+        doc.update({c: old[c] for c in kept if c != "contact"})  # type: ignore[index]
+        key = settings.contact_key or ""
+        contact = contact_box.unseal(key, old["contact"]) if "contact" in kept else doc["contact"]  # type: ignore[index]
+        if old is not None and _same(old, doc, x, y, contact, key):
             unchanged.append(doc["code"])
             continue
         (updated if old is not None else added).append(doc["code"])
-        writes.append(service.row_values(doc["code"], doc, x, y, r,
-                                         contact_box.seal(settings.contact_key, doc["contact"])))
+        sealed = old["contact"] if "contact" in kept else contact_box.seal(settings.contact_key, doc["contact"])  # type: ignore[index]
+        writes.append(service.row_values(doc["code"], doc, x, y, r, sealed))
     problems = [{"row": r.number, "column": col, "reason": why} for r in rows for col, why in r.problems]
     if not rows:
         problems.append({"row": 1, "column": "-", "reason": "no rows below the header"})

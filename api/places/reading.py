@@ -15,6 +15,8 @@ from spatial.io import read_layer
 COLUMNS = ("code", "name", "category", "address", "licences", "responsible", "contact", "risk_level")
 REQUIRED = ("code", "name", "category")
 TABLE_COLUMNS = (*COLUMNS, "lon", "lat")
+# what an export adds and an import works out itself: read past, so an exported file imports back
+DERIVED = ("version", "grid_code", "community_code", "street_code", "district_code", "zone_code", "valid_from")
 # what read_layer is told of the file's coordinates (None: what the file declares)
 LAYER_CRS = {"wgs84": None, "cgcs2000": "EPSG:4490", "gcj02": "gcj02", "bd09": "bd09"}
 
@@ -33,10 +35,11 @@ class PlacesFile:
     format: str                 # csv | xlsx | geojson | gpkg
     rows: list[Row]
     converted_by_reader: bool   # the layer reader converted to WGS-84 already
+    columns: frozenset[str]     # the place columns the file has (an absent one keeps what is stored)
 
 
 def _header(headers: list[str], allowed: tuple[str, ...], required: tuple[str, ...], name: str) -> None:
-    unknown = [h for h in headers if h not in allowed]
+    unknown = [h for h in headers if h not in allowed and h not in DERIVED]
     lacking = [c for c in required if c not in headers]
     if unknown or lacking:
         said = ([f"unknown column(s) {', '.join(unknown)}"] if unknown else []) + \
@@ -71,7 +74,8 @@ def _table(path: Path, name: str) -> PlacesFile:
         if number in table.overflowing:
             row.problems.append(("-", "more cells than the header has columns"))
         rows.append(row)
-    return PlacesFile(path.suffix.lower().lstrip("."), rows, converted_by_reader=False)
+    return PlacesFile(path.suffix.lower().lstrip("."), rows, converted_by_reader=False,
+                      columns=frozenset(table.headers) & set(COLUMNS))
 
 
 def _text(value: object) -> str:
@@ -100,7 +104,7 @@ def _layer(path: Path, name: str, crs: str) -> PlacesFile:
         else:
             row.lon, row.lat = float(geom.x), float(geom.y)
         rows.append(row)
-    return PlacesFile(layer.format.key, rows, converted_by_reader=True)
+    return PlacesFile(layer.format.key, rows, converted_by_reader=True, columns=frozenset(headers) & set(COLUMNS))
 
 
 def read_places(path: Path, *, name: str | None = None, crs: str = "wgs84") -> PlacesFile:
