@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -101,23 +101,28 @@ async def import_places(conn: AsyncConnection, who: Principal, settings: Setting
     await sql.execute(conn, "advisory_xact_lock_wait", {"key": LOCK_KEY})
     seen: dict[str, int] = {}
     docs = [_check_fields(r, seen) for r in rows]
-    located = [i for i, r in enumerate(rows) if r.lon is not None and r.lat is not None]
-    lons, lats = [rows[i].lon for i in located], [rows[i].lat for i in located]
+    located = [(i, r.lon, r.lat) for i, r in enumerate(rows) if r.lon is not None and r.lat is not None]
+    lons: list[float] = [lon for _, lon, _ in located]
+    lats: list[float] = [lat for _, _, lat in located]
     if not read.converted_by_reader:
-        lons, lats = service.to_wgs84(lons, lats, crs)  # type: ignore[arg-type]
-    routed = await service.route(conn, lons, lats)  # type: ignore[arg-type]
+        lons, lats = service.to_wgs84(lons, lats, crs)
+    routed = await service.route(conn, lons, lats)
     points: dict[int, tuple[float, float, dict[str, Any]]] = {}
     editable = reach(who, Capability.EDIT_PLACES)
-    for i, x, y, r in zip(located, lons, lats, routed, strict=True):
+    for (i, _, _), x, y, r in zip(located, lons, lats, routed, strict=True):
         if r["grid_code"] is None:
             rows[i].problems.append(("lon", "outside every district: the point is on no grid served here"))
         elif not editable.covers(service.areas_of(r)):
             rows[i].problems.append(("lon", "outside the areas you keep places for"))
         else:
-            points[i] = (x, y, r)  # type: ignore[assignment]
+            points[i] = (x, y, r)
     codes = [d["code"] for d in docs if d["code"]]
     current = {r["code"]: r for r in await sql.fetchall(conn, "place_current_lock", {"codes": codes})}
-    added, updated, unchanged, writes = [], [], [], []
+    added: list[str] = []
+    updated: list[str] = []
+    unchanged: list[str] = []
+    writes: list[dict[str, Any]] = []
+    key = service.contact_key(settings)
     for i, (row, doc) in enumerate(zip(rows, docs, strict=True)):
         old = current.get(doc["code"])
         if old is not None and not editable.covers(old["areas"]):
@@ -125,15 +130,18 @@ async def import_places(conn: AsyncConnection, who: Principal, settings: Setting
         if row.problems or i not in points:
             continue
         x, y, r = points[i]
-        kept = [c for c in KEPT_WHEN_ABSENT if c not in read.columns] if old is not None else []
-        doc.update({c: old[c] for c in kept if c != "contact"})  # type: ignore[index]
-        key = settings.contact_key or ""
-        contact = contact_box.unseal(key, old["contact"]) if "contact" in kept else doc["contact"]  # type: ignore[index]
-        if old is not None and _same(old, doc, x, y, contact, key):
+        if old is None:
+            added.append(doc["code"])
+            writes.append(service.row_values(doc["code"], doc, x, y, r, contact_box.seal(key, doc["contact"])))
+            continue
+        kept = [c for c in KEPT_WHEN_ABSENT if c not in read.columns]
+        doc.update({c: old[c] for c in kept if c != "contact"})
+        contact = contact_box.unseal(key, old["contact"]) if "contact" in kept else doc["contact"]
+        if _same(old, doc, x, y, contact, key):
             unchanged.append(doc["code"])
             continue
-        (updated if old is not None else added).append(doc["code"])
-        sealed = old["contact"] if "contact" in kept else contact_box.seal(settings.contact_key, doc["contact"])  # type: ignore[index]
+        updated.append(doc["code"])
+        sealed = old["contact"] if "contact" in kept else contact_box.seal(key, doc["contact"])
         writes.append(service.row_values(doc["code"], doc, x, y, r, sealed))
     problems = [{"row": r.number, "column": col, "reason": why} for r in rows for col, why in r.problems]
     if not rows:
@@ -155,7 +163,7 @@ async def import_places(conn: AsyncConnection, who: Principal, settings: Setting
 
 
 async def export_places(conn: AsyncConnection, who: Principal, *, fmt: str, area: str | None = None,
-                        categories: list[str] | None = None) -> tuple[bytes, str]:
+                        categories: Sequence[str] | None = None) -> tuple[bytes, str]:
     """The current places in reach (under ``area``) as a GeoJSON or GeoPackage file, never a
     contact. Returns ``(content, file name)``."""
     if fmt not in EXPORT_FORMATS:

@@ -5,6 +5,7 @@ holding ``read_place_contact`` over the place, and each such read audited."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,11 @@ from spatial.routing import check_coordinates, route_many
 
 ROUTED = ("grid_code", "community_code", "street_code", "district_code", "zone_code")
 FIELDS = ("category", "name", "address", "licences", "responsible", "risk_level")
+
+
+def contact_key(settings: Settings) -> str:
+    """The key(s) sealing contacts (always set by the settings: from the environment or the secrets file)."""
+    return settings.contact_key or ""
 
 
 def to_wgs84(lons: list[float], lats: list[float], crs: str) -> tuple[list[float], list[float]]:
@@ -100,7 +106,7 @@ async def create(conn: AsyncConnection, who: Principal, settings: Settings, body
         raise InputError("code", f"a place {body.code} exists already: change it instead")
     doc = body.model_dump()
     doc["licences"] = [v.strip() for v in body.licences or []]
-    row = row_values(body.code, doc, x, y, routed, contact_box.seal(settings.contact_key, body.contact))
+    row = row_values(body.code, doc, x, y, routed, contact_box.seal(contact_key(settings), body.contact))
     versions = await insert_versions(conn, [row], actor=who.actor, reason=body.reason)
     await audit.record(conn, actor=who.actor, action="place.create", entity="place", entity_id=body.code,
                        after={**_audit_view(row), "version": versions[body.code]}, client=who.client)
@@ -125,7 +131,7 @@ async def update(conn: AsyncConnection, who: Principal, settings: Settings, code
         if doc[k] is None:
             raise InputError(k, "may not be cleared")
     doc["licences"] = [v.strip() for v in doc["licences"] or []]
-    sealed = old["contact"] if "contact" not in sent else contact_box.seal(settings.contact_key, body.contact)
+    sealed = old["contact"] if "contact" not in sent else contact_box.seal(contact_key(settings), body.contact)
     row = row_values(code, doc, x, y, routed, sealed)
     versions = await insert_versions(conn, [row], actor=who.actor, reason=body.reason)
     await audit.record(conn, actor=who.actor, action="place.update", entity="place", entity_id=code,
@@ -176,7 +182,7 @@ async def read_one(conn: AsyncConnection, who: Principal, settings: Settings, co
         raise NotFound(f"place {code} was retired (its history is at /api/places/{code}/history)", field="code")
     out = _place(last)
     if last["contact"] and reach(who, Capability.READ_PLACE_CONTACT).covers(last["areas"]):
-        out["contact"] = contact_box.unseal(settings.contact_key, last["contact"])
+        out["contact"] = contact_box.unseal(contact_key(settings), last["contact"])
         if audit_contact:
             await audit.record(conn, actor=who.actor, action="read_contact", entity="place", entity_id=code,
                                client=who.client)
@@ -188,14 +194,14 @@ async def history(conn: AsyncConnection, who: Principal, code: str) -> dict[str,
     return {"code": code, "versions": [_place(r) for r in await _versions(conn, who, code)]}
 
 
-async def search(conn: AsyncConnection, who: Principal, *, bbox: dict, categories: list[str] | None = None,
-                 risks: list[str] | None = None, area: str | None = None, q: str | None = None,
+async def search(conn: AsyncConnection, who: Principal, *, bbox: dict, categories: Sequence[str] | None = None,
+                 risks: Sequence[str] | None = None, area: str | None = None, q: str | None = None,
                  limit: int | None = 100, offset: int = 0,
                  capability: Capability = Capability.READ_PLACES) -> tuple[list[dict[str, Any]], int]:
     """Current places in reach, filtered, ordered by code: (page, matched before paging)."""
     rows = await sql.fetchall(conn, "place_list", {
-        **_reach_params(reach(who, capability)), **bbox, "categories": categories or None,
-        "risks": risks or None, "area": area, "q": q or None, "limit": limit, "offset": offset})
+        **_reach_params(reach(who, capability)), **bbox, "categories": list(categories) if categories else None,
+        "risks": list(risks) if risks else None, "area": area, "q": q or None, "limit": limit, "offset": offset})
     matched = int(rows[0]["matched"]) if rows else 0
     return [_place(r) for r in rows if r["code"] is not None], matched
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, File, Form, Path as PathParam, Query, Request, UploadFile
 from fastapi.responses import Response
@@ -39,8 +39,9 @@ router = APIRouter(prefix="/api/places", tags=["places"])
 CODE = r"^[0-9A-Za-z_-]+$"
 CodePath = Annotated[str, PathParam(max_length=32, pattern=CODE, description="a code")]
 
-EXPORT_CONTENT = {200: {"content": {FORMATS[f].media_type: {} for f in files.EXPORT_FORMATS},
-                        "description": "the places file (no contact in it)"}}
+EXPORT_CONTENT: dict[int | str, dict[str, Any]] = {
+    200: {"content": {FORMATS[f].media_type: {} for f in files.EXPORT_FORMATS},
+          "description": "the places file (no contact in it)"}}
 
 
 @router.get("", response_model=PlaceCollection, response_class=GeoJSONResponse)
@@ -49,7 +50,8 @@ async def list_places(
     bbox: str | None = Query(None, max_length=200, description="xmin,ymin,xmax,ymax (WGS-84)"),
     category: list[Category] | None = Query(None, description="one or more categories"),
     risk: list[RiskLevel] | None = Query(None, description="one or more risk levels"),
-    area: str | None = Query(None, max_length=32, pattern=CODE, description="only places in this area (grid, community ...)"),
+    area: str | None = Query(None, max_length=32, pattern=CODE,
+                             description="only places in this area (grid, community ...)"),
     q: str | None = Query(None, max_length=100, description="name, address or code contains"),
     limit: int = Query(100, description="page size (clamped to the maximum)"),
     offset: int = Query(0, ge=0, le=10_000_000),
@@ -111,7 +113,8 @@ async def export_places(
 
 @router.get("/aggregates", response_model=Aggregates)
 async def grid_aggregates(who: PlaceReader, conn: ConnDep,
-                          area: str | None = Query(None, max_length=32, pattern=CODE, description="sum the grids under it")):
+                          area: str | None = Query(None, max_length=32, pattern=CODE,
+                                                   description="sum the grids under it")):
     """Each grid's latest counts (households, residents, elderly living alone) and their sums."""
     return await aggregates.show(conn, who, area)
 
