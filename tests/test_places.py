@@ -123,6 +123,9 @@ def test_bad_input_is_a_4xx_naming_the_field_and_writes_nothing(client, engine, 
     assert res.status_code == 201
     again = client.post("/api/places", headers=admin, json=place("T-P5"))
     assert again.status_code == 422 and again.json()["errors"][0]["field"] == "code"
+    empty = client.patch("/api/places/T-P5", headers=admin, json={"reason": "nothing"})
+    assert empty.status_code == 422 and empty.json()["errors"][0]["field"] == "body"
+    assert len(client.get("/api/places/T-P5/history", headers=admin).json()["versions"]) == 1
 
 
 def _csv(rows: list[list[str]]) -> bytes:

@@ -121,6 +121,9 @@ async def update(conn: AsyncConnection, who: Principal, settings: Settings, code
         raise NotFound(f"no current place {code} within your reach", field="code")
     _may_edit(who, old["areas"], f"place {code}")
     sent = body.model_dump(exclude_unset=True)
+    if not set(sent) - {"crs", "reason"}:
+        raise InputError("body", "say what changes: category, name, address, licences, responsible, contact, "
+                                 "risk_level or lon and lat")
     if body.lon is not None and body.lat is not None:
         x, y, routed = await _locate(conn, body.lon, body.lat, body.crs)
         _may_edit(who, areas_of(routed), "the new point")
