@@ -47,10 +47,13 @@ def places_import(
         fail(f"{file}: no such file", ExitCode.USAGE)
     settings = get_settings()
     with ExitStack() as stack:
-        def progress(done: int, total: int) -> None:
-            if done == 0:
-                stack.enter_context(typer.progressbar(length=total, label=f"writing {total} place(s)",
-                                                      file=sys.stderr))
+        bars: list = []
+
+        def progress(done: int, total: int) -> None:  # shown once the rows are checked, while they are written
+            if not bars:
+                bars.append(stack.enter_context(typer.progressbar(length=total, label=f"writing {total} place(s)",
+                                                                  file=sys.stderr)))
+            bars[0].update(done - bars[0].pos)
 
         report = in_transaction(lambda conn: import_places(conn, cli_admin(), settings, file, crs=crs,
                                                            dry_run=dry_run, reason=reason, progress=progress))
