@@ -13,6 +13,7 @@ from pathlib import Path
 import typer
 
 from api.cli_exit import ExitCode, explain
+from api.cli_places import places_app
 from api.cli_roster import roster_app
 from api.cli_support import (
     AS_JSON,
@@ -35,6 +36,7 @@ user_app = typer.Typer(help="Accounts and their role grants", no_args_is_help=Tr
 app.add_typer(user_app, name="user")
 app.add_typer(roster_app, name="roster")
 app.add_typer(survey_app, name="survey")
+app.add_typer(places_app, name="places")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -37,6 +37,7 @@ from api.routes import (
     ogc,
     open311,
     pages,
+    places,
     posters,
     public,
     routing,
@@ -58,9 +59,9 @@ VENDOR = {  # URL path -> directory in web/node_modules (installed by `npm ci`)
 }
 # Matched in this order, one by one: the hot paths first (tiles, routing, intake). area_files
 # before areas: /api/areas/export and /import are not area codes.
-ROUTERS = (tiles, routing, incidents, auth, catalog, area_files, areas, ogc, posters, cases, attachments, handover,
-           public, basemap_routes, units, admin, calendar, open311, live, heat, kpis, pages, health, metrics_routes,
-           surveys)
+ROUTERS = (tiles, routing, incidents, auth, catalog, area_files, areas, places, ogc, posters, cases, attachments,
+           handover, public, basemap_routes, units, admin, calendar, open311, live, heat, kpis, pages, health,
+           metrics_routes, surveys)
 
 
 async def _warn_about_the_calendar(pool, settings: Settings) -> None:

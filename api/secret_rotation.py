@@ -24,20 +24,24 @@ class RotationError(Exception):
 async def reseal_contacts(conn: AsyncConnection, keys: str, progress: Callable[[int], None] = lambda n: None) -> int:
     """Re-encrypt every stored contact under the first of ``keys`` (comma-separated Fernet keys,
     each of which may read the old ones), in the caller's transaction. Returns how many."""
-    done, after, unreadable = 0, 0, 0
-    while rows := await sql.fetchall(conn, "contacts_sealed", {"after_id": after, "batch": BATCH}):
-        ids, sealed = [], []
-        for row in rows:
-            try:
-                sealed.append(contact.reseal(keys, row["reporter_contact"]))
-                ids.append(row["id"])
-            except InvalidToken:
-                unreadable += 1
-        if ids:
-            await sql.execute(conn, "contacts_reseal", {"ids": ids, "sealed": sealed})
-        done += len(ids)
-        after = rows[-1]["id"]
-        progress(done)
+    done, unreadable = 0, 0
+    # reporters' contacts, then the places register's (api.places): the same key seals both
+    for sealed_sql, reseal_sql in (("contacts_sealed", "contacts_reseal"),
+                                   ("place_contacts_sealed", "place_contacts_reseal")):
+        after = 0
+        while rows := await sql.fetchall(conn, sealed_sql, {"after_id": after, "batch": BATCH}):
+            ids, sealed = [], []
+            for row in rows:
+                try:
+                    sealed.append(contact.reseal(keys, row["reporter_contact"]))
+                    ids.append(row["id"])
+                except InvalidToken:
+                    unreadable += 1
+            if ids:
+                await sql.execute(conn, reseal_sql, {"ids": ids, "sealed": sealed})
+            done += len(ids)
+            after = rows[-1]["id"]
+            progress(done)
     if unreadable:
         raise RotationError(f"{unreadable} stored contact(s) cannot be read with any of the keys given: nothing "
                             f"changed (GRIDGOV_CONTACT_KEY=NEW,OLD must include the key they were sealed with)")

@@ -126,6 +126,11 @@ def reroute_history(conn: Connection, sample_dir: Path = SAMPLE_DIR) -> None:
                                                                 "at": split["at"]})
 
 
+def load_places(conn: Connection, sample_dir: Path = SAMPLE_DIR) -> int:
+    """The sample's places register: 200 places drawn in the grids with a fixed seed (no contact). Idempotent."""
+    return conn.execute(text(sql.text("sample_places")), {"since": read_history(sample_dir)["ground_since"]}).rowcount
+
+
 def load_stations_units(conn: Connection, sample_dir: Path = SAMPLE_DIR) -> int:
     st = read_layer("station", sample_dir)
     conn.execute(text("""
@@ -258,19 +263,21 @@ def load_sample(conn: Connection, sample_dir: Path = SAMPLE_DIR,
     incidents = load_incidents(conn, sample_dir, progress)
     if incidents:
         reroute_history(conn, sample_dir)
+    progress("loading the places register")
+    places = load_places(conn, sample_dir)
     driver = conn.connection.driver_connection  # the psycopg connection, in the same transaction
     assert isinstance(driver, psycopg.Connection)
     if areas or routing_index.is_empty(driver):
         progress("building the routing index")
         routing_index.rebuild(driver, progress=progress)
         conn.execute(text("ANALYZE routing_cell"))
-    if areas or units or incidents:
+    if areas or units or incidents or places:
         # planner statistics now, not whenever autovacuum gets to it: without them bulk
         # routing over the fresh tables ran three times slower in the bench
         progress("analysing the loaded tables")
         for table in ANALYSED_TABLES:
             conn.execute(text(f"ANALYZE {table}"))
-    return {"areas": areas, "units": units, "incidents": incidents}
+    return {"areas": areas, "units": units, "incidents": incidents, "places": places}
 
 
-ANALYSED_TABLES = ("area", "station", "unit", "incident", "incident_event")
+ANALYSED_TABLES = ("area", "station", "unit", "incident", "incident_event", "place")

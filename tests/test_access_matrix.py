@@ -57,6 +57,8 @@ KPI_READERS = frozenset({"admin", "dispatcher", "analyst", "grid_manager"})  # r
 MAP_READERS = frozenset({"admin", "dispatcher", "grid_manager", "grid_worker", "analyst", "officer"})
 SURVEY_READERS = frozenset({"admin", "dispatcher", "grid_manager", "analyst"})  # read_surveys
 SURVEY_MANAGERS = frozenset({"admin", "analyst"})  # manage_surveys
+PLACE_READERS = MAP_READERS - {"officer"}  # read_places: the ground every desk of the area knows
+PLACE_EDITORS = frozenset({"admin", "grid_manager", "grid_worker"})  # edit_places
 
 # (method, path) -> PUBLIC or the exact set of roles the route admits (admin included).
 RULES: dict[tuple[str, str], str | frozenset[str]] = {
@@ -162,6 +164,18 @@ RULES: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/api/surveys/periods/{period_id}/scores"): SURVEY_READERS,
     ("POST", "/api/surveys/periods/{period_id}/followups"): SURVEY_MANAGERS,
     ("PATCH", "/api/surveys/followups/{followup_id}"): SURVEY_MANAGERS,
+    # the places register (民情地图) and grid aggregates
+    ("GET", "/api/places"): PLACE_READERS,
+    ("POST", "/api/places"): PLACE_EDITORS,
+    ("POST", "/api/places/import"): PLACE_EDITORS,
+    ("GET", "/api/places/export"): PLACE_READERS,
+    ("GET", "/api/places/aggregates"): PLACE_READERS,
+    ("PUT", "/api/places/aggregates/{grid}"): PLACE_EDITORS,
+    ("GET", "/api/places/{code}"): PLACE_READERS,
+    ("PATCH", "/api/places/{code}"): PLACE_EDITORS,
+    ("DELETE", "/api/places/{code}"): PLACE_EDITORS,
+    ("GET", "/api/places/{code}/history"): PLACE_READERS,
+    ("GET", "/tiles/places/{z}/{x}/{y}.pbf"): PLACE_READERS,
 }
 
 # Each action of the cycle and the roles that may take it (the state and body of the
@@ -182,6 +196,7 @@ SUCCESS = {key: 200 for key in RULES} | {
     ("GET", "/basemap/{z}/{x}/{y}"): 404,  # no local base-map file in the tests' app (test_basemap serves one)
     ("POST", "/api/auth/logout"): 204,
     ("POST", "/api/incidents"): 201,
+    ("POST", "/api/places"): 201,
     ("POST", "/api/incidents/{incident_id}/attachments"): 201,
     ("POST", "/api/surveys/periods"): 201,
     ("POST", "/api/surveys/periods/{period_id}/followups"): 201,
@@ -203,6 +218,7 @@ SCOPED_OBJECT |= {("GET", "/ogc/collections/{collection_id}/items/{code}"), ("GE
 SCOPED_OBJECT |= {("GET", "/api/surveys/periods/{period_id}/scores")}
 SCOPED_OBJECT |= {("GET", "/api/areas/{code}"), ("GET", "/api/areas/{code}/history"),
                   ("GET", "/api/areas/{code}/validation")}
+SCOPED_OBJECT |= {("GET", "/api/places/{code}"), ("GET", "/api/places/{code}/history")}
 
 # Routes outside the Access scheme, each for a documented reason.
 UNRULED = {
@@ -652,6 +668,44 @@ for _action in ACTIONS:
         lambda action: lambda w, c: w.case_for(action) if expected_status(
             ("POST", f"/api/incidents/{{incident_id}}/actions/{action}"), c) not in (401, 403)
         else {"url": f"/api/incidents/{w.incident_id}/actions/{action}", "json": {}})(_action)
+
+
+def _new_place(w, c) -> dict:
+    """A place body of its own: on a rounded point near the target incident (no incident's exact place)."""
+    return {"code": f"M-{c}-{time.monotonic_ns() % 10**12}", "category": "shop", "name": "matrix shop",
+            "contact": "13800000009", "lon": round(w.lon, 3), "lat": round(w.lat, 3)}
+
+
+def _a_place(w, c) -> str:
+    """A place the admin made, for the requests that read, change or retire one."""
+    res = w.client.post("/api/places", headers=w.headers["admin"], json=_new_place(w, f"{c}-base"))
+    assert res.status_code == 201, res.text
+    return res.json()["code"]
+
+
+def _places_file(w, c) -> dict:
+    body = _new_place(w, f"{c}-file")
+    row = ",".join(str(body[k]) for k in ("code", "name", "category", "lon", "lat"))
+    return {"url": "/api/places/import", "data": {"dry_run": "false"},
+            "files": {"file": ("p.csv", f"code,name,category,lon,lat\n{row}\n".encode(), "text/csv")}}
+
+
+REQUESTS.update({
+    ("GET", "/api/places"): lambda w, c: {"params": {"limit": 5}},
+    ("POST", "/api/places"): lambda w, c: {"json": _new_place(w, c)},
+    ("POST", "/api/places/import"): _places_file,
+    ("GET", "/api/places/export"): lambda w, c: {"params": {"format": "geojson"}},
+    ("GET", "/api/places/aggregates"): lambda w, c: {},
+    ("PUT", "/api/places/aggregates/{grid}"): lambda w, c: {
+        "url": f"/api/places/aggregates/{w.grid_code}",
+        "json": {"as_of": "2026-11-30", "source": f"matrix {c}", "households": 10}},
+    ("GET", "/api/places/{code}"): lambda w, c: {"url": f"/api/places/{_a_place(w, c)}"},
+    ("PATCH", "/api/places/{code}"): lambda w, c: {"url": f"/api/places/{_a_place(w, c)}",
+                                                   "json": {"risk_level": "high"}},
+    ("DELETE", "/api/places/{code}"): lambda w, c: {"url": f"/api/places/{_a_place(w, c)}"},
+    ("GET", "/api/places/{code}/history"): lambda w, c: {"url": f"/api/places/{_a_place(w, c)}/history"},
+    ("GET", "/tiles/places/{z}/{x}/{y}.pbf"): lambda w, c: {"url": "/tiles/places/12/3416/1679.pbf"},
+})
 
 
 def test_every_route_has_a_request():

@@ -128,6 +128,10 @@ def test_every_command_says_in_one_line_that_the_database_is_down(monkeypatch, c
         ("survey", "followup"): ["1", "--indicator", "parking", "--owner", "enforcement", "--measures", "m",
                                  "--deadline", "2027-03-31"],
         ("survey", "progress"): ["1", "--status", "done"],
+        ("places", "import"): [files["good_csv"]], ("places", "export"): ["--out", files["out"] / "places.gpkg"],
+        ("places", "aggregate"): ["330503001001001", "--as-of", "2026-11-30", "--source", "survey",
+                                  "--households", "10"],
+        ("places", "aggregates"): [],
     }
     assert set(commands) | NOT_RUN == leaf_commands(), "a command was added: say here how it fails"
     get_settings.cache_clear()  # another module's test may have left the settings of another home cached
@@ -148,7 +152,7 @@ def test_every_command_says_in_one_line_that_the_database_is_down(monkeypatch, c
             line = said_in_one_line(err)
             assert code == ExitCode.ENVIRONMENT and "database is not reachable" in line \
                 and "DATABASE_URL" in line, (path, code, line)
-    assert not any((files["out"] / name).exists() for name in ("routed.csv", "h.html", "new-backup.tar"))
+    assert not any((files["out"] / name).exists() for name in ("routed.csv", "h.html", "new-backup.tar", "places.gpkg"))
     stored = json.loads((tmp_path / "home" / ".gridgov" / "secrets.json").read_text())
     assert stored == keys  # a rotation that could not reach the database changed no key
 
@@ -193,6 +197,15 @@ def test_a_bad_file_or_argument_is_one_line_and_writes_nothing(monkeypatch, caps
         (["survey", "poster", "--street", "nowhere"], ExitCode.USAGE, "nowhere"),
         (["survey", "scores", "999999999"], ExitCode.USAGE, "999999999"),
         (["survey", "progress", "999999999", "--status", "done"], ExitCode.USAGE, "999999999"),
+        (["places", "import", f["missing"]], ExitCode.USAGE, "no such file"),
+        (["places", "import", f["good_csv"]], ExitCode.USAGE, "unknown column(s) id, reported_at"),
+        (["places", "import", f["not_gpkg"]], ExitCode.USAGE, "the content does not"),
+        (["places", "import", f["grid"], "--crs", "epsg:4549"], ExitCode.USAGE, "crs"),
+        (["places", "export", "--out", f["out"] / "places.kml"], ExitCode.USAGE, ".geojson or .gpkg"),
+        (["places", "aggregate", "330503001001001", "--as-of", "30/11/2026", "--source", "x"], ExitCode.USAGE,
+         "--as-of"),
+        (["places", "aggregate", "330503001001001", "--as-of", "2026-11-30", "--source", "x", "--households", "-1"],
+         ExitCode.USAGE, "households"),
     ]
     for argv, expected, words in cases:
         code, out, err = run(monkeypatch, capsys, database_url, argv)

@@ -327,6 +327,7 @@ def world(client, engine, make_user, login):
     bases.update(edit_bases(engine, grid))
     admin = login(*admin_account)
     bases.update(survey_bases(client, admin))
+    bases.update(place_bases(client, admin, point, grid))
     return {"client": client, "bases": bases, "admin": admin}
 
 
@@ -459,6 +460,44 @@ def edit_bases(engine, grid: str) -> dict[tuple[str, str], Base]:
         ("GET", "/api/areas/{code}/validation"): Base(path={"code": parent}),
         ("POST", "/api/areas/edits/preview"): Base(json=rename, json_for=variants),
         ("POST", "/api/areas/edits"): Base(fresh=fresh_save),
+    }
+
+
+def place_bases(client, admin: dict[str, str], point: dict, grid: str) -> dict[tuple[str, str], Base]:
+    """Valid examples of the places register: a new place per request where one is used up (a
+    code is created once, a retired place is gone), one kept place to read and change."""
+    counter = iter(range(10**9))
+
+    def new_place() -> dict:
+        return {"code": f"FZ-{secrets.token_hex(4)}-{next(counter)}", "category": "shop", "name": "fuzz shop",
+                "contact": "13800000000", "licences": ["A1"], "risk_level": "low", **point}
+
+    def made() -> str:
+        res = client.post("/api/places", headers=admin, json=new_place())
+        assert res.status_code == 201, res.text
+        return res.json()["code"]
+
+    kept = made()
+    layer = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {
+        "code": "FZ-FILE", "name": "fuzz", "category": "shop"},
+        "geometry": {"type": "Point", "coordinates": [point["lon"], point["lat"]]}}]}
+    return {
+        ("GET", "/api/places"): Base(query={"limit": "2", "category": "shop", "risk": "low", "area": grid, "q": "fuzz",
+                                            "bbox": "120,30.5,120.6,31"}),
+        ("POST", "/api/places"): Base(fresh=lambda where, name: Base(json=new_place())),
+        ("POST", "/api/places/import"): Base(files={"file": json.dumps(layer).encode()}),
+        ("GET", "/api/places/export"): Base(query={"format": "geojson", "area": grid, "category": "shop"}),
+        ("GET", "/api/places/aggregates"): Base(query={"area": grid}),
+        ("PUT", "/api/places/aggregates/{grid}"): Base(path={"grid": grid}, json={
+            "as_of": "2026-11-30", "source": "fuzz", "households": 1, "registered_residents": 2,
+            "non_local_residents": 3, "elderly_alone": 0}),
+        ("GET", "/api/places/{code}"): Base(path={"code": kept}),
+        ("PATCH", "/api/places/{code}"): Base(path={"code": kept}, json={"risk_level": "medium", "name": "fuzz"}),
+        ("DELETE", "/api/places/{code}"): Base(fresh=lambda where, name: Base(path={"code": made()},
+                                                                              query={"reason": "fuzz"})),
+        ("GET", "/api/places/{code}/history"): Base(path={"code": kept}),
+        ("GET", "/tiles/places/{z}/{x}/{y}.pbf"): Base(path={"z": "12", "x": "3416", "y": "1679"},
+                                                       query={"category": "shop"}, headers={"If-None-Match": '"x"'}),
     }
 
 

@@ -37,9 +37,30 @@ def own_database(database_url, settings):
     """A copy of the sample database with one report that left a phone number."""
     with scratch_database(database_url, "keys", template=sample_database(settings)) as own:
         with TestClient(create_app(settings.model_copy(update={"database_url": own}))) as c:
+            admin = {"Authorization": "Bearer " + c.post("/api/auth/token", data=dict(zip(
+                ("username", "password"), _admin(own), strict=True))).json()["access_token"]}
+            shop = c.post("/api/places", headers=admin, json={"code": "K-1", "category": "shop", "name": "shop",
+                                                              "contact": PHONE, "lon": 120.42, "lat": 30.87})
+            assert shop.status_code == 201, shop.text
             res = c.post("/api/incidents", json={"category": "noise", "lon": 120.42, "lat": 30.87, "contact": PHONE})
             assert res.status_code == 201, res.text
         yield own, res.json()["id"]
+
+
+def _admin(url: str) -> tuple[str, str]:
+    """An admin account in the scratch database (for a place with a contact)."""
+    from api.auth.passwords import hash_password
+
+    with psycopg.connect(libpq_url(url)) as conn:
+        uid = conn.execute("INSERT INTO app_user (username, password_hash) VALUES ('keys-admin', %s) RETURNING id",
+                           (hash_password("keys-admin-password"),)).fetchone()[0]
+        conn.execute("INSERT INTO role_grant (user_id, role, area_code) VALUES (%s, 'admin', '330503')", (uid,))
+    return "keys-admin", "keys-admin-password"
+
+
+def place_sealed(url: str) -> bytes:
+    with psycopg.connect(libpq_url(url)) as conn:
+        return bytes(conn.execute("SELECT contact FROM place WHERE code = 'K-1'").fetchone()[0])
 
 
 def sealed(url: str) -> dict[int, bytes]:
@@ -63,8 +84,9 @@ def test_keys_kept_in_the_secrets_file_are_rotated_there(monkeypatch, capsys, ow
     assert code == ExitCode.DONE, err
     new = json.loads((home / ".gridgov" / "secrets.json").read_text())["contact_key"]
     after = sealed(url)
-    assert new != old and "," not in new and set(after) == set(before) and f"{len(before):,} contact(s)" in out
+    assert new != old and "," not in new and set(after) == set(before) and f"{len(before) + 1:,} contact(s)" in out
     assert contact.unseal(new, after[case]) == PHONE and contact.unseal(old, after[case]) is None
+    assert contact.unseal(new, place_sealed(url)) == PHONE  # the places register's contacts too
     assert all(contact.unseal(new, after[i]) == contact.unseal(old, before[i]) for i in before)
 
 

@@ -148,14 +148,24 @@ class RetireIn(EditBase):
     to: list[Code] = Field(min_length=1, max_length=20)
 
 
+class AreaPerson(Strict):
+    """One of the grid's N: a stairwell or block leader and the part of the grid they look after."""
+
+    name: Person
+    area: str = Field(min_length=1, max_length=50, description="their stairwell, building or block (3幢2单元)")
+
+
 class Roster(Strict):
-    """The grid's people and numbers (1+2+3+N: a leader, full-time and part-time workers)."""
+    """The grid's people and numbers (1+2+3+N: a grid leader, full-time and part-time grid
+    workers, and the N: stairwell leaders 楼道长 and block leaders 片组长, each with their area)."""
 
     model_config = ConfigDict(extra="allow", allow_inf_nan=False)
 
     leader: Person | None = None
     full_time: list[Person] = Field(default_factory=list, max_length=20)
     part_time: list[Person] = Field(default_factory=list, max_length=50)
+    stairwell_leaders: list[AreaPerson] = Field(default_factory=list, max_length=300)
+    block_leaders: list[AreaPerson] = Field(default_factory=list, max_length=100)
     households: int | None = Field(None, ge=0, le=1_000_000)
     population: int | None = Field(None, ge=0, le=10_000_000)
 

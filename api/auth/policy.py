@@ -52,6 +52,9 @@ class Capability(StrEnum):
     READ_KPIS = "read_kpis"                      # KPI figures, trends, their drill-down lists and exports
     READ_SURVEYS = "read_surveys"                # satisfaction survey scores with their counts, periods
     MANAGE_SURVEYS = "manage_surveys"            # open and close survey periods, follow-up items (整改事项)
+    READ_PLACES = "read_places"                  # the places register and grid aggregates (民情地图), no contact
+    EDIT_PLACES = "edit_places"                  # add, change, retire and import places; set grid aggregates
+    READ_PLACE_CONTACT = "read_place_contact"    # a place's responsible person's contact (audited)
 
 
 _STAFF = ("dispatcher", "grid_manager", "grid_worker", "officer", "analyst")
@@ -95,6 +98,12 @@ POLICY: dict[Capability, dict[str, str]] = {
     # a street's survey scores with their counts: the leaders' and the analysts' (the public sees aggregates)
     Capability.READ_SURVEYS: {"dispatcher": AREA, "grid_manager": AREA, "analyst": AREA},
     Capability.MANAGE_SURVEYS: {"analyst": AREA},
+    # the ground a grid knows (底数清、情况明): every desk of the area reads it; officers see the map only
+    Capability.READ_PLACES: {"dispatcher": AREA, "grid_manager": AREA, "grid_worker": AREA, "analyst": AREA},
+    # kept by those who walk the grid and those who draw it
+    Capability.EDIT_PLACES: {"grid_manager": AREA, "grid_worker": AREA},
+    # a person's phone number: as reporters' contacts, those who call people back
+    Capability.READ_PLACE_CONTACT: {"dispatcher": AREA, "grid_worker": AREA},
 }
 
 

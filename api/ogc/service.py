@@ -8,9 +8,10 @@ from psycopg import AsyncConnection
 from starlette.requests import Request
 
 from api.auth.principal import Principal
-from api.errors import NotFound
-from api.layers import layer_page
+from api.errors import Invalid, NotFound
+from api.layers import layer_page as area_layer_page
 from api.ogc.links import GEOJSON, JSON, OPENAPI, same_query, url
+from api.places import service as places
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 CONFORMANCE = [
@@ -26,7 +27,9 @@ COLLECTIONS = {
     "grid": ("网格 Grid", "基层治理网格 · governance grids"),
     "zone": ("工作站辖区 Zone", "联动工作站辖区 · linkage workstation territories"),
     "patrol_zone": ("巡区 Patrol zone", "各部门巡区 · patrol zones of each department"),
+    "place": ("场所 Place", "民情地图的场所 (企业、商铺、出租房 ...) · the places register, no contact details"),
 }
+PLACES = "place"  # not an area kind: scoped by read_places (api.places.service), current versions only
 DEFAULT_LIMIT = 100
 
 
@@ -53,6 +56,17 @@ def conformance() -> dict:
 def _known(collection_id: str) -> None:
     if collection_id not in COLLECTIONS:
         raise NotFound(f"no collection {collection_id!r}: one of {', '.join(COLLECTIONS)}", field="collection_id")
+
+
+async def layer_page(conn: AsyncConnection, who: Principal, *, kind: str, as_of: datetime | None = None,
+                     **kw) -> dict:
+    """One collection's page: an area kind, or the places register."""
+    if kind != PLACES:
+        return await area_layer_page(conn, who, kind=kind, as_of=as_of, **kw)
+    if as_of is not None:
+        raise Invalid("places are served as they are now: their versions are at /api/places/{code}/history",
+                      field="datetime")
+    return await places.layer_page(conn, who, **kw)
 
 
 async def _collection(conn: AsyncConnection, who: Principal, request: Request, collection_id: str) -> dict:

@@ -26,7 +26,7 @@ FORMATS = {"json", "geojson", "application/json", "application/geo+json"}
 MAX_OFFSET = 10_000_000
 GEOJSON_DOC = {200: {"content": {"application/geo+json": {}}}}
 F = Query(None, max_length=40, description="json (the only format; tolerated for clients that send it)")
-CollectionId = Path(max_length=32, description="district, street, community, grid, zone or patrol_zone")
+CollectionId = Path(max_length=32, description="district, street, community, grid, zone, patrol_zone or place")
 When = Query(None, alias="datetime", max_length=64,
              description="an instant (ISO-8601, e.g. 2026-11-30T10:00:00+08:00): the areas as they were then")
 

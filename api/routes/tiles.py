@@ -7,11 +7,12 @@ from typing import Annotated, Literal, NamedTuple
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import Response
 
-from api.auth.deps import IncidentReader, MapReader
+from api.auth.deps import IncidentReader, MapReader, PlaceReader
 from api.db import ConnDep, pool_of
 from api.errors import Invalid
 from api.heat import service as heat_service
 from api.live.hub import listening
+from api.places.schemas import Category
 from api.public_address import public_base
 from api.routes.heat import Codes, From, To
 from api.tiles import service
@@ -67,6 +68,14 @@ async def hexagon_tile(request: Request, who: IncidentReader, tile: Tile, conn: 
     return _answer(drawn, etag, if_none_match)
 
 
+@router.get("/places/{z}/{x}/{y}.pbf", response_class=Response, responses=TILE)
+async def place_tile(who: PlaceReader, tile: Tile, conn: ConnDep, if_none_match: IfNoneMatch = None,
+                     category: Annotated[list[Category] | None, Query(description="one or more categories")] = None):
+    """Current places in the caller's areas (read_places): code, name, category, risk level, grid; never a contact."""
+    drawn, etag = await service.place_tile(conn, who, *tile, category)
+    return _answer(drawn, etag, if_none_match)
+
+
 @router.get("/{layer}/{z}/{x}/{y}.pbf", response_class=Response, responses=TILE)
 async def area_tile(layer: AreaLayer, request: Request, who: MapReader, tile: Tile,
                     if_none_match: IfNoneMatch = None,
@@ -80,7 +89,7 @@ async def area_tile(layer: AreaLayer, request: Request, who: MapReader, tile: Ti
 
 
 @router.get("/{layer}.json", response_model=TileJSON)
-async def tilejson(layer: AreaLayer | Literal["hexagons"], request: Request, who: MapReader):
+async def tilejson(layer: AreaLayer | Literal["hexagons", "places"], request: Request, who: MapReader):
     """TileJSON 3.0.0 of a layer (for MapLibre, QGIS, Leaflet.VectorGrid); its tile URLs on the
     address the caller used."""
     return service.tilejson(public_base(request.app.state.settings, request), layer)

@@ -11,10 +11,12 @@ import psycopg
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
+from api.auth.policy import Capability, reach
 from api.auth.principal import Principal
 from api.heat import service as heat_service
 from api.layers import map_scope
 from api.settings import Settings
+from api.sqlfiles import sql as api_sql
 from api.tiles.cache import TileCache
 from spatial import heat
 from spatial.sqlfiles import sql
@@ -26,6 +28,8 @@ MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
 FIELDS = {"code": "String", "name": "String", "name_en": "String", "kind": "String", "parent_code": "String",
           "department": "String", "version": "Number"}
 HEX_FIELDS = {"cell": "String", "count": "Number"}
+PLACE_FIELDS = {"code": "String", "name": "String", "category": "String", "risk_level": "String",
+                "grid_code": "String", "version": "Number"}
 
 
 def tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
@@ -110,9 +114,19 @@ async def hexagon_tile(conn: AsyncConnection, who: Principal, settings: Settings
     return tile, etag_of("hexagons", hashlib.sha1(tile).hexdigest())
 
 
+async def place_tile(conn: AsyncConnection, who: Principal, z: int, x: int, y: int,
+                     categories: list[str] | None) -> tuple[bytes, str]:
+    """The places in the caller's reach (read_places) in one tile; the ETag is the tile's hash."""
+    r = reach(who, Capability.READ_PLACES)
+    tile = bytes(await api_sql.scalar(conn, "tile_places", {
+        "z": z, "x": x, "y": y, "everywhere": r.everywhere, "scope": list(r.areas),
+        "categories": categories or None}) or b"")
+    return tile, etag_of("places", hashlib.sha1(tile).hexdigest())
+
+
 def tilejson(base_url: str, layer: str) -> dict:
     """TileJSON 3.0.0 of one layer (the district's bounds are the sample's; clients zoom to data)."""
-    fields = HEX_FIELDS if layer == "hexagons" else FIELDS
+    fields = HEX_FIELDS if layer == "hexagons" else PLACE_FIELDS if layer == "places" else FIELDS
     return {"tilejson": "3.0.0", "name": f"gridgov {layer}", "scheme": "xyz",
             "tiles": [f"{base_url.rstrip('/')}/tiles/{layer}/{{z}}/{{x}}/{{y}}.pbf"],
             "minzoom": 0, "maxzoom": MAX_ZOOM, "vector_layers": [{"id": layer, "fields": fields}]}

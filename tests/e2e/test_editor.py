@@ -211,6 +211,8 @@ def test_a_manager_splits_a_grid_and_redraws_another_across_its_neighbour(
     editor.select(first)
     page.get_by_test_id("roster-leader").fill("王建国")
     page.get_by_test_id("roster-full_time").fill("李娜\n张伟")
+    page.get_by_test_id("roster-stairwell_leaders").fill("赵敏 3幢2单元\n钱多 5幢")  # name, then their area
+    page.get_by_test_id("roster-block_leaders").fill("孙立：东片")
     page.get_by_test_id("roster-apply").click()
     assert editor.wait_preview() == "shown", page.get_by_test_id("status").inner_text()
     assert editor.affected() == {first["code"]: "changed"}

@@ -21,11 +21,13 @@ const PLAY_STEP_MS = 1200;
 const ENDED = new Set(["closed", "void", "duplicate", "not_responsible"]);
 const NEW_STATES = new Set(["received", "reopened", "returned"]);
 const STATE_COLOURS = { new: "#e5302a", working: "#f5a300" };
+const RISK_COLOURS = { low: "#2f8f5b", medium: "#f5a300", high: "#c2185b" };
 const RAMP = ["#fff5eb", "#fdd0a2", "#fd8d3c", "#e6550d", "#a63603"];
 
 const cons = {
   me: null, map: null, categories: [], incidents: new Map(), units: new Map(), cluster: null, unitLayer: null,
-  heatLayer: null, warningLayer: null, gridTiles: null, streetTiles: null, live: null, heatTimer: null,
+  heatLayer: null, warningLayer: null, gridTiles: null, streetTiles: null, placeTiles: null,
+  placeControl: null, live: null, heatTimer: null,
   playing: null, tab: "queue", framed: false,
 };
 window.gridgovConsole = cons;  // for tests and for the curious: the page's state
@@ -45,6 +47,13 @@ function makeMap(config) {
     vectorTileLayerStyles: { [layer]: style }, ...extra });
   cons.streetTiles = tiles("street", { weight: 2, color: "#2c4a78", fill: false }).addTo(map);
   cons.gridTiles = tiles("grid", { weight: 0.7, color: "#6f7f90", fill: false }, { minZoom: 12 }).addTo(map);
+  if (cons.me.capabilities.includes("read_places")) {  // the places register (民情地图), by risk level; off at first
+    const look = (p) => ({ radius: 4, fill: true, fillOpacity: 0.9, fillColor: RISK_COLOURS[p.risk_level] || RISK_COLOURS.low,
+      color: "#ffffff", weight: 1 });
+    cons.placeTiles = tiles("places", look, { minZoom: 13 });
+  }
+  cons.map = map;
+  placesControl();
   cons.cluster = L.markerClusterGroup({ disableClusteringAtZoom: UNCLUSTERED_ZOOM, maxClusterRadius: 50, chunkedLoading: true,
     iconCreateFunction: clusterIcon }).addTo(map);
   cons.unitLayer = L.layerGroup().addTo(map);
@@ -52,6 +61,15 @@ function makeMap(config) {
     interactive: false }).addTo(map);
   map.on("moveend", () => scheduleHeat());
   cons.map = map;
+}
+
+/** The overlay switch of the places layer, in the page's language (drawn again when it changes). */
+function placesControl() {
+  if (!cons.placeTiles) return;
+  if (cons.placeControl) cons.placeControl.remove();
+  cons.placeControl = L.control.layers(null, { [t("console.places")]: cons.placeTiles },
+    { collapsed: false, position: "topleft" }).addTo(cons.map);
+  cons.placeControl.getContainer().dataset.testid = "places-toggle";
 }
 
 function clusterIcon(group) {
@@ -426,6 +444,7 @@ startPage({
     renderQueue();
     showLiveState(cons.live?.current);
     scheduleHeat(0);  // the legend under the map
+    placesControl();
     if (cons.tab === "warnings") attempt("load.warnings", loadWarnings);
     if (cons.tab === "repeats") attempt("load.repeats", loadRepeats);
     if (cons.map) cons.map.closePopup();  // popups and tooltips are drawn again when opened

@@ -541,6 +541,19 @@ function lines(v) {
   return Array.isArray(v) ? v.join("\n") : String(v ?? "");
 }
 
+/** Stairwell or block leaders ([{name, area}]) as lines "name area". */
+function areaLines(v) {
+  return Array.isArray(v) ? v.map((p) => (p && typeof p === "object" ? `${p.name} ${p.area}` : String(p))).join("\n") : "";
+}
+
+/** Lines "name area" (the first word is the name) as [{name, area}]; a line without an area is left to the server to refuse. */
+function areaPeople(v) {
+  return String(v || "").split(/\n+/).map((s) => s.trim()).filter(Boolean).map((line) => {
+    const [name, ...rest] = line.split(/[\s:：]+/);
+    return { name, area: rest.join(" ") };
+  });
+}
+
 function renderSelection() {
   const el = $("ed-selection");
   const code = primary();
@@ -589,6 +602,8 @@ function renderRoster() {
     field("ed.f.leader", h("input", { name: "leader", value: a.leader || "", maxlength: "50", disabled: readOnly, dataset: { testid: "roster-leader" } })),
     field("ed.f.full_time", h("textarea", { name: "full_time", rows: "2", disabled: readOnly, placeholder: t("ed.roster.list_hint"), dataset: { testid: "roster-full_time" } }, lines(a.full_time))),
     field("ed.f.part_time", h("textarea", { name: "part_time", rows: "2", disabled: readOnly, placeholder: t("ed.roster.list_hint"), dataset: { testid: "roster-part_time" } }, lines(a.part_time))),
+    field("ed.f.stairwell_leaders", h("textarea", { name: "stairwell_leaders", rows: "2", disabled: readOnly, placeholder: t("ed.roster.area_hint"), dataset: { testid: "roster-stairwell_leaders" } }, areaLines(a.stairwell_leaders))),
+    field("ed.f.block_leaders", h("textarea", { name: "block_leaders", rows: "2", disabled: readOnly, placeholder: t("ed.roster.area_hint"), dataset: { testid: "roster-block_leaders" } }, areaLines(a.block_leaders))),
     h("div", { class: "ed-row" }, field("ed.f.households", num("households", p.households ?? a.households)),
       field("ed.f.population", num("population", a.population))),
     readOnly ? null : h("button", { type: "submit", class: "btn-action", dataset: { testid: "roster-apply" }, disabled: ed.busy || null }, t("ed.roster.apply")));
@@ -606,6 +621,8 @@ function onRosterSubmit(ev) {
   if (!attributes.leader) delete attributes.leader;
   attributes.full_time = people(form.get("full_time"));
   attributes.part_time = people(form.get("part_time"));
+  attributes.stairwell_leaders = areaPeople(form.get("stairwell_leaders"));
+  attributes.block_leaders = areaPeople(form.get("block_leaders"));
   for (const k of ["households", "population"]) {
     const v = String(form.get(k) || "").trim();
     if (v === "") delete attributes[k];
