@@ -134,8 +134,12 @@ def test_a_closed_period_takes_no_answer(client, admin, settings, engine):
 def test_overlapping_periods_are_refused(client, admin, settings):
     street = STREETS["answers"]
     today = periods.today(settings)
+    later = today + timedelta(days=400)  # days no other test opens: this test stands on its own
     res = client.post("/api/surveys/periods", headers=admin, json={
-        "street": street, "opens": str(today), "closes": str(today + timedelta(days=5))})
+        "street": street, "opens": str(later), "closes": str(later + timedelta(days=10))})
+    assert res.status_code == 201, res.text
+    res = client.post("/api/surveys/periods", headers=admin, json={
+        "street": street, "opens": str(later + timedelta(days=5)), "closes": str(later + timedelta(days=20))})
     assert res.status_code == 409 and res.json()["errors"][0]["field"] == "opens"
     res = client.post("/api/surveys/periods", headers=admin, json={
         "street": street, "opens": str(today), "closes": str(today - timedelta(days=5))})
