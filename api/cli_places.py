@@ -10,7 +10,16 @@ from pathlib import Path
 import typer
 
 from api.cli_exit import ExitCode
-from api.cli_support import AS_JSON, OVERWRITE, cli_admin, fail, in_transaction, print_json, refuse_existing
+from api.cli_support import (
+    AS_JSON,
+    OVERWRITE,
+    cli_admin,
+    fail,
+    in_transaction,
+    print_json,
+    print_rows_report,
+    refuse_existing,
+)
 
 places_app = typer.Typer(help="The places register (民情地图): import and export places, grid aggregates",
                          no_args_is_help=True)
@@ -19,15 +28,8 @@ CRS_HELP = "what the file's lon/lat are in: wgs84 or cgcs2000 (as is), gcj02 (AM
 
 
 def _print_report(report: dict) -> None:
-    what = f"{report['file']}: {report['rows']} row(s) of places ({report['format']}, {report['crs']})"
-    for p in report["problems"]:
-        typer.secho(f"  row {p['row']}, {p['column']}: {p['reason']}", fg=typer.colors.RED)
-    if report["problems"]:
-        typer.echo(f"{what}: {len(report['problems'])} problem(s); nothing written")
-        return
-    counts = f"{len(report['added'])} added, {len(report['updated'])} updated, {len(report['unchanged'])} unchanged"
-    typer.echo(f"{what}: no problems; would be {counts} (dry run: nothing written)" if report["dry_run"]
-               else f"{what}: {counts}")
+    print_rows_report(report, f"{report['file']}: {report['rows']} row(s) of places "
+                              f"({report['format']}, {report['crs']})")
 
 
 @places_app.command("import")

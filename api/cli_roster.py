@@ -9,7 +9,16 @@ from pathlib import Path
 import typer
 
 from api.cli_exit import ExitCode
-from api.cli_support import AS_JSON, OVERWRITE, cli_admin, fail, in_transaction, print_json, refuse_existing
+from api.cli_support import (
+    AS_JSON,
+    OVERWRITE,
+    cli_admin,
+    fail,
+    in_transaction,
+    print_json,
+    print_rows_report,
+    refuse_existing,
+)
 
 roster_app = typer.Typer(help="A district's departments, categories, stations, units and accounts from CSV or "
                               "XLSX files (gridgov roster template KIND writes one to fill)", no_args_is_help=True)
@@ -17,19 +26,14 @@ roster_app = typer.Typer(help="A district's departments, categories, stations, u
 KIND_HELP = "departments, categories, stations, units or accounts (default: told by the header row)"
 
 
-def _print_report(report: dict) -> None:
-    what = f"{report['file']}: {report['rows']} row(s) of {report['kind']}"
-    for p in report["problems"]:
-        typer.secho(f"  row {p['row']}, {p['column']}: {p['reason']}", fg=typer.colors.RED)
-    if report["problems"]:
-        typer.echo(f"{what}: {len(report['problems'])} problem(s); nothing written")
-        return
+def _print_changes(report: dict) -> None:
     for code, changes in report["updated"].items():
         typer.echo(f"  {code}: " + "; ".join(f"{c} {before!r} -> {after!r}" for c, (before, after) in changes.items()))
-    counts = f"{len(report['added'])} added, {len(report['updated'])} updated, {len(report['unchanged'])} unchanged"
-    typer.echo(f"{what}: no problems; would be {counts} (dry run: nothing written)" if report["dry_run"]
-               else f"{what}: {counts}")
-    if report["credentials"]:
+
+
+def _print_report(report: dict) -> None:
+    print_rows_report(report, f"{report['file']}: {report['rows']} row(s) of {report['kind']}", _print_changes)
+    if not report["problems"] and report["credentials"]:
         typer.echo(f"random passwords of the {len(report['added'])} new account(s): {report['credentials']} "
                    f"(mode 600; give each person theirs)")
 

@@ -66,3 +66,19 @@ def cli_admin():
     from api.auth.principal import Grant, Principal
 
     return Principal(username=f"cli:{getpass.getuser()}", user_id=0, grants=(Grant("admin", "*"),), client="cli")
+
+
+def print_rows_report(report: dict, what: str, details=None) -> None:
+    """A file import's report (roster, places): every problem by row and column, or the counts of
+    what was (a dry run: would be) added, updated and left unchanged; ``details`` prints what
+    comes between the problems and the counts (the changed values)."""
+    for p in report["problems"]:
+        typer.secho(f"  row {p['row']}, {p['column']}: {p['reason']}", fg=typer.colors.RED)
+    if report["problems"]:
+        typer.echo(f"{what}: {len(report['problems'])} problem(s); nothing written")
+        return
+    if details is not None:
+        details(report)
+    counts = f"{len(report['added'])} added, {len(report['updated'])} updated, {len(report['unchanged'])} unchanged"
+    typer.echo(f"{what}: no problems; would be {counts} (dry run: nothing written)" if report["dry_run"]
+               else f"{what}: {counts}")

@@ -65,7 +65,7 @@ async def open_period(conn: AsyncConnection, who: Principal, settings: Settings,
 
 async def get(conn: AsyncConnection, settings: Settings, period_id: int, who: Principal | None = None,
               capability: Capability = Capability.READ_SURVEYS) -> dict[str, Any]:
-    row = await sql.fetchone(conn, "survey_period_get", {"id": period_id, "today": today(settings)})
+    row = await sql.fetchone(conn, "survey_periods", {"id": period_id, "street": None, "today": today(settings)})
     if row is None or not in_reach(who, capability, row["lineage"]):
         raise NotFound(f"no survey period {period_id}", field="period")
     return row
@@ -73,7 +73,7 @@ async def get(conn: AsyncConnection, settings: Settings, period_id: int, who: Pr
 
 async def listing(conn: AsyncConnection, settings: Settings, street_code: str | None = None,
                   who: Principal | None = None) -> list[dict[str, Any]]:
-    rows = await sql.fetchall(conn, "survey_periods", {"street": street_code, "today": today(settings)})
+    rows = await sql.fetchall(conn, "survey_periods", {"id": None, "street": street_code, "today": today(settings)})
     return [r for r in rows if in_reach(who, Capability.READ_SURVEYS, r["lineage"])]
 
 

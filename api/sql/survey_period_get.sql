@@ -1,8 +1,0 @@
--- One period with its street (state: open on :today, not yet open, or closed).
-SELECT p.id, p.street_code, a.name AS street_name, a.name_en AS street_name_en, area_lineage(p.street_code) AS lineage,
-       p.template_code, p.opens, p.closes, p.closed_at, p.created_at,
-       CASE WHEN p.closed_at IS NOT NULL OR CAST(:today AS date) > p.closes THEN 'closed'
-            WHEN CAST(:today AS date) < p.opens THEN 'scheduled' ELSE 'open' END AS state,
-       (SELECT count(*) FROM survey_answer s WHERE s.period_id = p.id) AS answers
-FROM survey_period p LEFT JOIN area a ON a.code = p.street_code AND a.valid_to IS NULL
-WHERE p.id = :id
