@@ -328,6 +328,7 @@ def world(client, engine, make_user, login):
     admin = login(*admin_account)
     bases.update(survey_bases(client, admin))
     bases.update(place_bases(client, admin, point, grid))
+    bases.update(kpi_bases(grid))
     return {"client": client, "bases": bases, "admin": admin}
 
 
@@ -498,6 +499,20 @@ def place_bases(client, admin: dict[str, str], point: dict, grid: str) -> dict[t
         ("GET", "/api/places/{code}/history"): Base(path={"code": kept}),
         ("GET", "/tiles/places/{z}/{x}/{y}.pbf"): Base(path={"z": "12", "x": "3416", "y": "1679"},
                                                        query={"category": "shop"}, headers={"If-None-Match": '"x"'}),
+    }
+
+
+def kpi_bases(grid: str) -> dict[tuple[str, str], Base]:
+    """Valid examples of the KPI operations: a quarter of the sample's year over one grid."""
+    window = {"from": "2026-01-01", "to": "2026-04-01", "area": grid, "category": "noise", "department": "police"}
+    return {
+        ("GET", "/api/kpis"): Base(query=window),
+        ("GET", "/api/kpis.{fmt}"): Base(path={"fmt": "csv"}, query=window),
+        ("GET", "/api/kpis/definitions"): Base(),
+        ("GET", "/api/kpis/areas"): Base(query={**window, "level": "street"}),
+        ("GET", "/api/kpis/{key}/series"): Base(path={"key": "closure_rate"}, query={**window, "by": "month"}),
+        ("GET", "/api/kpis/{key}/cases"): Base(path={"key": "closure_rate"},
+                                               query={**window, "part": "denominator", "limit": "5", "offset": "0"}),
     }
 
 
