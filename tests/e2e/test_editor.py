@@ -49,11 +49,16 @@ class EditorPage(Page):
     def look_at(self, geom) -> None:
         """Fit the map on ``geom`` (shapely, lon/lat) without animation, clear of the drawing hint bar."""
         xmin, ymin, xmax, ymax = geom.bounds
-        self.page.evaluate("""([s, w, n, e]) => new Promise(done => {
+        # first let the page's own opening zoom finish: Leaflet ends a zoom animation by moving to
+        # its target, over any view set meanwhile (on a loaded machine, after the click was aimed)
+        self.page.evaluate("""async ([s, w, n, e]) => {
             const map = window.gridgovEditor.map;
-            map.once('moveend', () => done());
-            map.fitBounds([[s, w], [n, e]], {animate: false, paddingTopLeft: [60, 90], paddingBottomRight: [40, 40]});
-        })""", [ymin, xmin, ymax, xmax])
+            if (map._animatingZoom) await new Promise(done => map.once('zoomend', () => done()));
+            await new Promise(done => {
+                map.once('moveend', () => done());
+                map.fitBounds([[s, w], [n, e]], {animate: false, paddingTopLeft: [60, 90], paddingBottomRight: [40, 40]});
+            });
+        }""", [ymin, xmin, ymax, xmax])
 
     def xy(self, lon: float, lat: float) -> tuple[float, float]:
         """Page coordinates of a map point."""

@@ -195,7 +195,9 @@ async function loadLayers({ fit = false } = {}) {
   renderCount();
   if (fit && n) {
     const b = ed.layers.grids.getBounds();
-    if (b.isValid()) ed.map.fitBounds(b, { padding: [16, 16] });
+    // not animated: Leaflet ends a zoom animation by moving to its target, over whatever view the
+    // user (or a later fit) set meanwhile (Leaflet issue #1289)
+    if (b.isValid()) ed.map.fitBounds(b, { padding: [16, 16], animate: false });
   }
   drawPreview();
   drawSelection();
