@@ -69,8 +69,11 @@ async def change(conn: AsyncConnection, who: Principal, settings: Settings, code
                  reset: bool = False) -> dict[str, Any]:
     """Set (or with ``reset`` drop) a district's own settings in the caller's transaction, with
     the audit row; returns its settings as they count now."""
-    [current] = await show(conn, settings, code)
+    [district] = [d for d in await sql.fetchall(conn, "districts_current") if d["code"] == code] or [None]
+    if district is None:
+        raise NotFound(f"no district {code}", field="district")
     row = await sql.fetchone(conn, "district_settings_one", {"code": code}) or {}
+    current = _effective(settings, code, district["name"], row)
     start, end = row.get("working_day_start"), row.get("working_day_end")
     answer = row.get("department_answer_deadline")
     if reset:
@@ -84,9 +87,9 @@ async def change(conn: AsyncConnection, who: Principal, settings: Settings, code
             raise Invalid(str(exc), field="answer_deadline") from None
     if not reset and office_hours is None and answer_deadline is None:
         raise Invalid("say what to set: --office-hours, --answer-deadline or --reset", field="settings")
-    await sql.execute(conn, "district_settings_upsert", {
+    written = await sql.fetchone(conn, "district_settings_upsert", {
         "code": code, "start": start, "end": end, "answer": answer, "actor": who.actor})
-    [after] = await show(conn, settings, code)
+    after = _effective(settings, code, district["name"], written)
     kept = ("office_hours", "department_answer_deadline", "own")
     await audit.record(conn, actor=who.actor, action="district_settings", entity="area", entity_id=code,
                        before={k: current[k] for k in kept}, after={k: after[k] for k in kept}, client=who.client)

@@ -6,3 +6,4 @@ ON CONFLICT (district_code) DO UPDATE
 SET working_day_start = EXCLUDED.working_day_start, working_day_end = EXCLUDED.working_day_end,
     department_answer_deadline = EXCLUDED.department_answer_deadline, updated_at = now(),
     updated_by = EXCLUDED.updated_by
+RETURNING district_code, working_day_start, working_day_end, department_answer_deadline, updated_at, updated_by

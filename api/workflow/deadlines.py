@@ -4,10 +4,11 @@ The calendar is the settings' (time zone, office hours, ``GRIDGOV_CALENDAR_FILE`
 may keep office hours and a department answer deadline of its own: ``district_settings``,
 :mod:`api.district_settings`) with the official schedules loaded into the database
 (``calendar_year``, migration 0019) on top. Each
-worker keeps the loaded schedules in memory: a load sends a ``gridgov_cache`` note
-``{"t": "calendar"}`` from its transaction and every worker forgets them (:func:`forget`), and
-they are re-read at least every ``MAX_AGE_S`` in any case (a process without a listening
-connection, such as the command line, hears no note).
+worker keeps the loaded schedules and the districts' own settings in memory: a write to either
+table sends a ``gridgov_cache`` note ``{"t": "calendar"}`` from its transaction (their triggers,
+migrations 0019 and 0033) and every worker forgets them (:func:`forget`), and they are re-read at
+least every ``MAX_AGE_S`` in any case (a process without a listening connection, such as the
+command line, hears no note).
 
 A year without an official schedule is counted on the provisional calendar and the deadline
 says so (:class:`~api.workflow.calendar.Due`); the services store that mark with the case.
@@ -66,20 +67,24 @@ def _answer_spec(settings: Settings, own: Mapping | None) -> Deadline:
     return parse_deadline((own or {}).get("department_answer_deadline") or settings.department_answer_deadline)
 
 
-async def _own(conn: AsyncConnection, district: str | None) -> dict | None:
-    return None if district is None else await sql.fetchone(conn, "district_settings_one", {"code": district})
-
-
 @lru_cache(maxsize=16)
 def _with(base: WorkingCalendar, schedules: tuple[YearSchedule, ...]) -> WorkingCalendar:
     return base.with_schedules(schedules)
 
 
+@dataclass(frozen=True)
+class _Read:
+    """What this module reads from the database: the official schedules and the districts' own settings."""
+
+    schedules: tuple[YearSchedule, ...]
+    own: dict[str, dict]
+
+
 class _Loaded:
-    """The loaded schedules of one database, as this worker last read them."""
+    """One database's :class:`_Read`, as this worker last read it."""
 
     def __init__(self):
-        self.schedules: tuple[YearSchedule, ...] | None = None
+        self.read: _Read | None = None
         self.read_at = 0.0
         self.generation = 0
 
@@ -91,7 +96,7 @@ def forget(note: dict | None = None) -> None:
     """A ``gridgov_cache`` "calendar" note (or the listener lost: notes may have been missed)."""
     for entry in _loaded.values():
         entry.generation += 1
-        entry.schedules = None
+        entry.read = None
 
 
 async def loaded_schedules(conn: AsyncConnection) -> tuple[YearSchedule, ...]:
@@ -101,27 +106,33 @@ async def loaded_schedules(conn: AsyncConnection) -> tuple[YearSchedule, ...]:
                               notice=r["notice"]) for r in rows)
 
 
+async def _read_now(conn: AsyncConnection) -> _Read:
+    own = {r["district_code"]: r for r in await sql.fetchall(conn, "district_settings_all")}
+    return _Read(await loaded_schedules(conn), own)
+
+
+async def _current(conn: AsyncConnection, settings: Settings, *, fresh: bool) -> _Read:
+    """``fresh``: read now, inside the caller's transaction; else this worker's copy (read when
+    it has none or it is older than ``MAX_AGE_S``)."""
+    if fresh:
+        return await _read_now(conn)
+    entry = _loaded.setdefault(settings.url, _Loaded())
+    if entry.read is None or monotonic() - entry.read_at > MAX_AGE_S:
+        generation = entry.generation
+        read = await _read_now(conn)
+        if generation == entry.generation:  # no note arrived while reading: keep it
+            entry.read, entry.read_at = read, monotonic()
+        return read
+    return entry.read
+
+
 async def calendar(conn: AsyncConnection, settings: Settings, *, fresh: bool = False,
                    district: str | None = None) -> WorkingCalendar:
     """The working calendar: the settings' (``district``'s office hours where it has its own) with
-    the loaded official schedules (``fresh``: read them now, inside the caller's transaction,
+    the loaded official schedules (``fresh``: read both now, inside the caller's transaction,
     instead of this worker's copy)."""
-    base = base_calendar(settings, await _own(conn, district))
-    return await _with_loaded(conn, settings, base, fresh=fresh)
-
-
-async def _with_loaded(conn: AsyncConnection, settings: Settings, base: WorkingCalendar, *,
-                       fresh: bool) -> WorkingCalendar:
-    if fresh:
-        return _with(base, await loaded_schedules(conn))
-    entry = _loaded.setdefault(settings.url, _Loaded())
-    if entry.schedules is None or monotonic() - entry.read_at > MAX_AGE_S:
-        generation = entry.generation
-        schedules = await loaded_schedules(conn)
-        if generation == entry.generation:  # no note arrived while reading: keep them
-            entry.schedules, entry.read_at = schedules, monotonic()
-        return _with(base, schedules)
-    return _with(base, entry.schedules)
+    read = await _current(conn, settings, fresh=fresh)
+    return _with(base_calendar(settings, read.own.get(district or "")), read.schedules)
 
 
 def spec_for(deadlines: dict | None, priority: str) -> Deadline | None:
@@ -142,7 +153,8 @@ async def due(conn: AsyncConnection, settings: Settings, start: datetime, spec: 
 
 async def answer_spec(conn: AsyncConnection, settings: Settings, district: str | None) -> Deadline:
     """How long a department called by a case of ``district`` has to answer (乡呼县应)."""
-    return _answer_spec(settings, await _own(conn, district))
+    read = await _current(conn, settings, fresh=False)
+    return _answer_spec(settings, read.own.get(district or ""))
 
 
 @dataclass(frozen=True)
@@ -160,10 +172,10 @@ class Calendars:
 
 async def calendars(conn: AsyncConnection, settings: Settings) -> Calendars:
     """Every district's calendar with the official schedules read now, in the caller's transaction."""
-    schedules = await loaded_schedules(conn)
-    own = {r["district_code"]: (_with(base_calendar(settings, r), schedules), _answer_spec(settings, r))
-           for r in await sql.fetchall(conn, "district_settings_all")}
-    return Calendars(_with(base_calendar(settings), schedules), _answer_spec(settings, None), own)
+    read = await _read_now(conn)
+    own = {code: (_with(base_calendar(settings, r), read.schedules), _answer_spec(settings, r))
+           for code, r in read.own.items()}
+    return Calendars(_with(base_calendar(settings), read.schedules), _answer_spec(settings, None), own)
 
 
 def coverage_warning(cal: WorkingCalendar, today: date, *, days: int = WARN_DAYS) -> str | None:
