@@ -349,7 +349,8 @@ async function start() {
 }
 
 if ("serviceWorker" in navigator) {
-  // without it the page still works online; only opening it offline later is lost: nothing to tell the resident
-  navigator.serviceWorker.register("/sw.js").catch(() => {});
+  // without it the page still works online; only opening it offline later is lost: nothing to tell
+  // the resident, but whoever looks at the console sees why
+  navigator.serviceWorker.register("/sw.js").catch((e) => console.warn("offline copy of the page not kept:", e));
 }
 startPage({ session: false, onReady: start, onLang: () => page.onLang?.() });
