@@ -898,6 +898,19 @@ def user_add(username: str,
     typer.echo(f"created {username}" + ("" if password_stdin else f"; password (shown once): {password}"))
 
 
+@user_app.command("password")
+def user_password(username: str,
+                  password_stdin: bool = typer.Option(False, "--password-stdin", help="read the password from stdin")):
+    """Give an account a new password (forgotten, or a post handed over); its sessions end at once.
+    Without --password-stdin a random password is generated and printed once."""
+    from api.auth import passwords, users
+
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else passwords.random_password()
+    ended = _in_transaction(lambda conn: users.set_password(conn, username, password))
+    typer.echo(f"new password for {username}; ended {ended} session(s)"
+               + ("" if password_stdin else f"; password (shown once): {password}"))
+
+
 @user_app.command("grant")
 def user_grant(username: str, role: str, area: str = typer.Argument(..., help="area code: the scope")):
     """Grant a role over an area and everything under it."""

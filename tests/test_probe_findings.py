@@ -496,6 +496,33 @@ def test_deactivation_ends_sessions_and_refresh(client, database_url, make_user,
     assert client.post("/api/auth/token", data={"username": username, "password": password}).status_code == 200
 
 
+def test_a_new_password_ends_the_old_one_and_its_sessions(client, database_url, make_user, engine):
+    username, password = make_user("dispatcher", DISTRICT)
+    pair = client.post("/api/auth/token", data={"username": username, "password": password}).json()
+    bearer = {"Authorization": f"Bearer {pair['access_token']}"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDGOV_") and k != "DATABASE_URL"}
+    env["DATABASE_URL"] = libpq_url(database_url)
+    new = "a-new-password-for-the-post-7"
+    res = subprocess.run([str(GRIDGOV), "user", "password", username, "--password-stdin"], input=new + "\n",
+                         env=env, capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert "ended 1 session" in res.stdout and new not in res.stdout
+    assert client.get("/api/auth/me", headers=bearer).status_code == 401  # whoever held the old one is out
+    assert client.post("/api/auth/refresh", json={"refresh_token": pair["refresh_token"]}).status_code == 401
+    assert client.post("/api/auth/token", data={"username": username, "password": password}).status_code == 401
+    assert client.post("/api/auth/token", data={"username": username, "password": new}).status_code == 200
+    with engine.connect() as conn:
+        row = conn.execute(sa.text("SELECT after FROM audit_log WHERE entity = 'user' AND entity_id = :u "
+                                   "AND action = 'set_password'"), {"u": username}).one()
+    assert row.after == {"sessions_ended": 1}  # never the password, nor its hash
+    res = subprocess.run([str(GRIDGOV), "user", "password", "nobody-here"], env=env, capture_output=True,
+                         text=True, timeout=60)
+    assert res.returncode == 2 and "nobody-here" in res.stderr and "Traceback" not in res.stderr
+    res = subprocess.run([str(GRIDGOV), "user", "password", username, "--password-stdin"], input="short\n",
+                         env=env, capture_output=True, text=True, timeout=60)
+    assert res.returncode == 2 and "password" in res.stderr
+
+
 def test_number_matched_past_the_end(client, callers):
     first = client.get("/api/incidents", params={"category": "noise", "limit": 1}, headers=callers["admin"]).json()
     total = first["numberMatched"]

@@ -97,6 +97,22 @@ async def set_active(conn: AsyncConnection, username: str, active: bool, *, acto
     return ended
 
 
+async def set_password(conn: AsyncConnection, username: str, password: str, *, actor: str = "cli") -> int:
+    """A new password (an administrator's reset: forgotten, or handed to someone else); every
+    session of the account ends at once, so whoever held the old one is out. Returns sessions ended."""
+    try:
+        password_hash = passwords.hash_password(password)
+    except ValueError as exc:
+        raise Invalid(str(exc), field="password") from exc
+    row = await sql.fetchone(conn, "auth_user_set_password", {"username": username, "password_hash": password_hash})
+    if row is None:
+        raise NotFound(f"no user {username!r}", field="username")
+    ended = await sql.execute(conn, "auth_sessions_revoke_user", {"user_id": row["id"]})
+    await audit.record(conn, actor=actor, action="set_password", entity="user", entity_id=username,
+                       after={"sessions_ended": ended})
+    return ended
+
+
 async def list_users(conn: AsyncConnection) -> list[DictRow]:
     return await sql.fetchall(conn, "auth_users")
 

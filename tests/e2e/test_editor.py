@@ -56,7 +56,8 @@ class EditorPage(Page):
             if (map._animatingZoom) await new Promise(done => map.once('zoomend', () => done()));
             await new Promise(done => {
                 map.once('moveend', () => done());
-                map.fitBounds([[s, w], [n, e]], {animate: false, paddingTopLeft: [60, 90], paddingBottomRight: [40, 40]});
+                map.fitBounds([[s, w], [n, e]],
+                              {animate: false, paddingTopLeft: [60, 90], paddingBottomRight: [40, 40]});
             });
         }""", [ymin, xmin, ymax, xmax])
 
