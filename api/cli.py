@@ -135,16 +135,15 @@ def migrate(revision: str = typer.Argument("head")):
 
 
 def _sync_transaction(work):
-    """Run ``work(conn)`` in one transaction on a sync SQLAlchemy engine: the sample loaders'
-    bulk geometry writes (``spatial.sample_load``), the one use of SQLAlchemy outside alembic."""
-    from sqlalchemy import create_engine
+    """Run ``work(conn)`` in one transaction on a sync psycopg connection: the sample loaders'
+    bulk geometry writes (``spatial.sample_load``), which need no event loop."""
+    import psycopg
 
-    engine = create_engine(get_settings().url)
-    try:
-        with engine.begin() as conn:
-            return work(conn)
-    finally:
-        engine.dispose()
+    from api.db import tune
+
+    with psycopg.connect(libpq_url(get_settings().url)) as conn:  # commits on a clean exit
+        tune(conn)
+        return work(conn)
 
 
 @app.command()

@@ -110,7 +110,7 @@ def _refresh_unit_fixes(settings: Settings) -> None:
     engine = sa.create_engine(settings.url)
     try:
         with engine.begin() as conn:
-            refresh_unit_fixes(conn)
+            refresh_unit_fixes(conn.connection.driver_connection)
     finally:
         engine.dispose()
 

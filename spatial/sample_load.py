@@ -17,11 +17,10 @@ import geopandas as gpd
 import h3
 import numpy as np
 import pandas as pd
-import psycopg
 import pyogrio
 import shapely
+from psycopg import Connection
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Connection, text
 
 from spatial import routing_index
 from spatial.sqlfiles import sql
@@ -49,17 +48,11 @@ def read_layer(name: str, sample_dir: Path = SAMPLE_DIR) -> gpd.GeoDataFrame:
 
 def load_catalog(conn: Connection, sample_dir: Path = SAMPLE_DIR) -> None:
     catalog = json.loads((sample_dir / "catalog.json").read_text(encoding="utf-8"))
-    conn.execute(text("""
-        INSERT INTO department (code, name, name_en) VALUES (:code, :name, :name_en)
-        ON CONFLICT (code) DO NOTHING"""), catalog["departments"])
-    conn.execute(text("""
-        INSERT INTO category (code, name, name_en, departments, default_tier, deadline_hours, deadlines, five_matters)
-        VALUES (:code, :name, :name_en, :departments, :default_tier, CAST(:deadline_hours AS jsonb),
-                CAST(:deadlines AS jsonb), :five_matters)
-        ON CONFLICT (code) DO UPDATE SET deadlines = excluded.deadlines, deadline_hours = excluded.deadline_hours
-        WHERE category.deadlines IS DISTINCT FROM excluded.deadlines"""),  # a corrected sample reaches old copies
-        [{**c, "deadline_hours": json.dumps(c["deadline_hours"]), "deadlines": json.dumps(c["deadlines"])}
-         for c in catalog["categories"]])
+    with conn.cursor() as cur:
+        cur.executemany(sql.query("sample_departments"), catalog["departments"])
+        cur.executemany(sql.query("sample_categories"), [
+            {**c, "deadline_hours": json.dumps(c["deadline_hours"]), "deadlines": json.dumps(c["deadlines"])}
+            for c in catalog["categories"]])
 
 
 def read_history(sample_dir: Path = SAMPLE_DIR) -> dict[str, Any]:
@@ -83,18 +76,7 @@ def load_areas(conn: Connection, sample_dir: Path = SAMPLE_DIR) -> int:
             parent = df["street_code"]
         else:  # patrol zones hang under the district, for scope checks
             parent = pd.Series([district_code] * len(df))
-        res = conn.execute(text("""
-            INSERT INTO area (code, name, name_en, kind, parent_code, department_code, attributes, geom, changed_by,
-                              valid_from)
-            SELECT x.code, x.name, x.name_en, :kind, x.parent_code, x.department_code, CAST(x.attributes AS jsonb),
-                   ST_SetSRID(CAST(x.wkb AS geometry), 4326), 'sample', CAST(:since AS timestamptz)
-            FROM unnest(CAST(:code AS text[]), CAST(:name AS text[]), CAST(:name_en AS text[]),
-                        CAST(:parent_code AS text[]), CAST(:department_code AS text[]),
-                        CAST(:attributes AS text[]), CAST(:wkb AS text[]))
-                 AS x(code, name, name_en, parent_code, department_code, attributes, wkb)
-            -- any version: an area edited or retired since is not brought back
-            WHERE NOT EXISTS (SELECT 1 FROM area a WHERE a.code = x.code)
-        """), {
+        added += sql.execute_sync(conn, "sample_areas", {
             "kind": kind, "since": since,
             "code": df["code"].tolist(), "name": df["name"].tolist(),
             "name_en": df["name_en"].tolist() if "name_en" in df.columns else [None] * len(df),
@@ -102,7 +84,6 @@ def load_areas(conn: Connection, sample_dir: Path = SAMPLE_DIR) -> int:
             "department_code": df["department_code"].tolist() if "department_code" in df.columns else [None] * len(df),
             "attributes": attrs, "wkb": _multi(df.geometry),
         })
-        added += res.rowcount
     return added
 
 
@@ -113,8 +94,8 @@ def load_history(conn: Connection, sample_dir: Path = SAMPLE_DIR) -> int:
     for split in history["splits"]:
         params = {"from": split["from"], "new": split["new"], "at": split["at"], "reason": split["reason"],
                   "since": history["ground_since"]}
-        if conn.execute(text(sql.text("sample_split_retire")), params).rowcount:
-            conn.execute(text(sql.text("sample_split_before")), params)
+        if sql.execute_sync(conn, "sample_split_retire", params):
+            sql.execute_sync(conn, "sample_split_before", params)
             done += 1
     return done
 
@@ -122,41 +103,24 @@ def load_history(conn: Connection, sample_dir: Path = SAMPLE_DIR) -> int:
 def reroute_history(conn: Connection, sample_dir: Path = SAMPLE_DIR) -> None:
     """The sample's reports in a split-off grid's ground, made before the split, go to the old grid."""
     for split in read_history(sample_dir)["splits"]:
-        conn.execute(text(sql.text("sample_split_incidents")), {"from": split["from"], "new": split["new"],
-                                                                "at": split["at"]})
+        sql.execute_sync(conn, "sample_split_incidents",
+                         {"from": split["from"], "new": split["new"], "at": split["at"]})
 
 
 def load_places(conn: Connection, sample_dir: Path = SAMPLE_DIR) -> int:
     """The sample's places register: 200 places drawn in the grids with a fixed seed (no contact). Idempotent."""
-    return conn.execute(text(sql.text("sample_places")), {"since": read_history(sample_dir)["ground_since"]}).rowcount
+    return sql.execute_sync(conn, "sample_places", {"since": read_history(sample_dir)["ground_since"]})
 
 
 def load_stations_units(conn: Connection, sample_dir: Path = SAMPLE_DIR) -> int:
     st = read_layer("station", sample_dir)
-    conn.execute(text("""
-        INSERT INTO station (code, name, zone_code, departments, geom)
-        SELECT x.code, x.name, x.zone_code, string_to_array(x.departments, ','),
-               ST_SetSRID(ST_MakePoint(x.lon, x.lat), 4326)
-        FROM unnest(CAST(:code AS text[]), CAST(:name AS text[]), CAST(:zone_code AS text[]),
-                    CAST(:departments AS text[]), CAST(:lon AS float8[]), CAST(:lat AS float8[]))
-             AS x(code, name, zone_code, departments, lon, lat)
-        ON CONFLICT (code) DO NOTHING
-    """), {"code": st["code"].tolist(), "name": st["name"].tolist(), "zone_code": st["zone_code"].tolist(),
-           "departments": st["departments"].tolist(), "lon": st.geometry.x.tolist(), "lat": st.geometry.y.tolist()})
+    sql.execute_sync(conn, "sample_stations", {c: st[c].tolist() for c in ("code", "name", "zone_code", "departments")}
+                     | {"lon": st.geometry.x.tolist(), "lat": st.geometry.y.tolist()})
     un = read_layer("unit", sample_dir)
-    res = conn.execute(text("""
-        INSERT INTO unit (code, name, department_code, station_code, patrol_zone_code, status, position, position_at)
-        SELECT x.code, x.name, x.department_code, x.station_code, x.patrol_zone_code, x.status,
-               ST_SetSRID(ST_MakePoint(x.lon, x.lat), 4326), now() - make_interval(secs => x.age)
-        FROM unnest(CAST(:code AS text[]), CAST(:name AS text[]), CAST(:department_code AS text[]),
-                    CAST(:station_code AS text[]), CAST(:patrol_zone_code AS text[]), CAST(:status AS text[]),
-                    CAST(:lon AS float8[]), CAST(:lat AS float8[]), CAST(:age AS float8[]))
-             AS x(code, name, department_code, station_code, patrol_zone_code, status, lon, lat, age)
-        ON CONFLICT (code) DO NOTHING
-    """), {c: un[c].tolist() for c in ("code", "name", "department_code", "station_code", "patrol_zone_code", "status")}
-        | {"lon": un.geometry.x.tolist(), "lat": un.geometry.y.tolist(),
-           "age": un["position_age_s"].astype(float).tolist()})
-    return res.rowcount
+    columns = ("code", "name", "department_code", "station_code", "patrol_zone_code", "status")
+    return sql.execute_sync(conn, "sample_units", {c: un[c].tolist() for c in columns}
+                            | {"lon": un.geometry.x.tolist(), "lat": un.geometry.y.tolist(),
+                               "age": un["position_age_s"].astype(float).tolist()})
 
 
 def refresh_unit_fixes(conn: Connection, sample_dir: Path = SAMPLE_DIR) -> int:
@@ -171,12 +135,9 @@ def refresh_unit_fixes(conn: Connection, sample_dir: Path = SAMPLE_DIR) -> int:
     positions moved one hour after an ANALYZE, 0 generic / 320 custom plans).
     """
     un = read_layer("unit", sample_dir)
-    moved = conn.execute(text("""
-        UPDATE unit u SET position_at = now() - make_interval(secs => x.age)
-        FROM unnest(CAST(:code AS text[]), CAST(:age AS float8[])) AS x(code, age)
-        WHERE u.code = x.code
-    """), {"code": un["code"].tolist(), "age": un["position_age_s"].astype(float).tolist()}).rowcount
-    conn.execute(text("ANALYZE unit"))
+    moved = sql.execute_sync(conn, "sample_unit_fixes",
+                             {"code": un["code"].tolist(), "age": un["position_age_s"].astype(float).tolist()})
+    conn.execute("ANALYZE unit")
     return moved
 
 
@@ -188,54 +149,21 @@ def _tracking_code(sample_id: object) -> str:
 def load_incidents(conn: Connection, sample_dir: Path = SAMPLE_DIR, progress: Callable[[str], None] = print) -> int:
     df = read_layer("incident", sample_dir)
     keys = [f"sample:{s}" for s in df["sample_id"]]
-    present = set(conn.execute(text("SELECT idempotency_key FROM incident WHERE idempotency_key = ANY(:k)"),
-                               {"k": keys}).scalars())
+    present = {r["idempotency_key"] for r in sql.fetchall_sync(conn, "sample_incidents_present", {"k": keys})}
     mask = np.array([k not in present for k in keys])
     df = df[mask].reset_index(drop=True)
     if df.empty:
         return 0
     lons, lats = df.geometry.x.to_numpy(), df.geometry.y.to_numpy()
     progress(f"routing {len(df)} sample incidents (set-based)")
-    routed = pd.DataFrame([dict(r._mapping) for r in conn.execute(
-        text(sql.text("route_many")), {"lons": lons.tolist(), "lats": lats.tolist()})])
+    routed = pd.DataFrame(sql.fetchall_sync(conn, "route_many", {"lons": lons.tolist(), "lats": lats.tolist()}))
     cells = [h3.latlng_to_cell(y, x, H3_RESOLUTION) for x, y in zip(lons, lats, strict=True)]
 
     def col(name: str) -> list[Any]:
         return [None if pd.isna(v) else v for v in df[name].tolist()]
 
     progress(f"inserting {len(df)} sample incidents")
-    res = conn.execute(text("""
-        WITH x AS (
-            SELECT * FROM unnest(
-                CAST(:key AS text[]), CAST(:tracking AS text[]), CAST(:category AS text[]),
-                CAST(:description AS text[]),
-                CAST(:lon AS float8[]), CAST(:lat AS float8[]), CAST(:accuracy AS float8[]), CAST(:source AS text[]),
-                CAST(:status AS text[]), CAST(:priority AS text[]), CAST(:reported AS timestamptz[]),
-                CAST(:closed AS timestamptz[]), CAST(:rating AS int[]), CAST(:h3 AS text[]),
-                CAST(:grid AS text[]), CAST(:community AS text[]), CAST(:street AS text[]), CAST(:district AS text[]),
-                CAST(:zone AS text[]), CAST(:station AS text[]))
-            AS t(key, tracking, category, description, lon, lat, accuracy, source, status, priority, reported,
-                 closed, rating, h3, grid, community, street, district, zone, station)
-        ), ins AS (
-            INSERT INTO incident (idempotency_key, tracking_code, category_code, description, location, accuracy_m,
-                source, status, priority, tier, reported_at, due_from, due_at, closed_at, rating, h3_cell, grid_code,
-                community_code, street_code, district_code, zone_code, station_code, unrouted, created_at)
-            SELECT x.key, x.tracking, x.category, x.description, ST_SetSRID(ST_MakePoint(x.lon, x.lat), 4326),
-                   x.accuracy, x.source, x.status, x.priority, c.default_tier, x.reported, x.reported,
-                   x.reported + make_interval(hours => CAST(c.deadline_hours ->> x.priority AS int)),
-                   x.closed, x.rating, x.h3, x.grid, x.community, x.street, x.district, x.zone, x.station,
-                   x.grid IS NULL, x.reported
-            FROM x JOIN category c ON c.code = x.category
-            ON CONFLICT (idempotency_key) DO NOTHING
-            RETURNING id, status, reported_at, closed_at
-        ), ev AS (
-            INSERT INTO incident_event (incident_id, at, actor, kind, to_status)
-            SELECT id, reported_at, 'sample', 'reported', 'received' FROM ins
-            UNION ALL
-            SELECT id, closed_at, 'sample', 'closed', 'closed' FROM ins WHERE closed_at IS NOT NULL
-        )
-        SELECT count(*) FROM ins
-    """), {
+    [row] = sql.fetchall_sync(conn, "sample_incidents", {
         "key": [f"sample:{s}" for s in df["sample_id"]],
         "tracking": [_tracking_code(s) for s in df["sample_id"]],
         "category": col("category_code"), "description": col("description"),
@@ -247,7 +175,7 @@ def load_incidents(conn: Connection, sample_dir: Path = SAMPLE_DIR, progress: Ca
         "street": routed["street_code"].tolist(), "district": routed["district_code"].tolist(),
         "zone": routed["zone_code"].tolist(), "station": routed["station_code"].tolist(),
     })
-    return int(res.scalar_one())
+    return int(row["count"])
 
 
 def load_sample(conn: Connection, sample_dir: Path = SAMPLE_DIR,
@@ -265,18 +193,16 @@ def load_sample(conn: Connection, sample_dir: Path = SAMPLE_DIR,
         reroute_history(conn, sample_dir)
     progress("loading the places register")
     places = load_places(conn, sample_dir)
-    driver = conn.connection.driver_connection  # the psycopg connection, in the same transaction
-    assert isinstance(driver, psycopg.Connection)
-    if areas or routing_index.is_empty(driver):
+    if areas or routing_index.is_empty(conn):
         progress("building the routing index")
-        routing_index.rebuild(driver, progress=progress)
-        conn.execute(text("ANALYZE routing_cell"))
+        routing_index.rebuild(conn, progress=progress)
+        conn.execute("ANALYZE routing_cell")
     if areas or units or incidents or places:
         # planner statistics now, not whenever autovacuum gets to it: without them bulk
         # routing over the fresh tables ran three times slower in the bench
         progress("analysing the loaded tables")
         for table in ANALYSED_TABLES:
-            conn.execute(text(f"ANALYZE {table}"))
+            conn.execute(f"ANALYZE {table}")  # noqa: S608 - the module's own table names
     return {"areas": areas, "units": units, "incidents": incidents, "places": places}
 
 

@@ -90,7 +90,7 @@ def engine(settings):
     eng = sa.create_engine(settings.url)
     with eng.begin() as conn:  # fresh simulated GPS fixes for the sample units
         from spatial.sample_load import refresh_unit_fixes
-        refresh_unit_fixes(conn)
+        refresh_unit_fixes(conn.connection.driver_connection)
     yield eng
     eng.dispose()
 

@@ -28,7 +28,7 @@ def demo_db(database_url, settings):
     with scratch_database(database_url, "heartbeat", template=sample_database(settings)) as url:
         engine = sa.create_engine(Settings(env="test", database_url=url).url)
         with engine.begin() as conn:
-            refresh_unit_fixes(conn)
+            refresh_unit_fixes(conn.connection.driver_connection)
             conn.execute(sa.text("UPDATE unit SET position_at = position_at - interval '1 hour'"))
         yield url, engine
         engine.dispose()
