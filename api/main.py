@@ -100,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         hub.on_cache("sessions", app.state.principals.note)
         hub.on_cache("users", app.state.principals.note)
         hub.on_cache("areas", app.state.tiles.boundaries_changed)
+        hub.on_cache("places", app.state.place_tiles.boundaries_changed)
         hub.on_cache("calendar", deadlines.forget)
         hub.start()
         await warm_up()
@@ -124,6 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.rate_limiter = RateLimiter(settings.public_rate_per_minute, settings.public_ip_rate_per_minute)
     app.state.principals = PrincipalCache(settings.auth_cache_s, trusted=lambda: listening(app))
     app.state.tiles = TileCache()  # rendered area tiles of this worker
+    app.state.place_tiles = TileCache(max_bytes=16 * 1024 * 1024)  # and places tiles
     app.state.scheduler = supervision.Rounds()  # the scheduler loop's last round (/metrics)
     errors.install(app)
     metrics.install(app)  # innermost middleware: sees the route the router matched

@@ -29,6 +29,7 @@ from bench import (
     login,
     metrics_cost,
     partition,
+    places,
     plan,
     reporter,
     single,
@@ -286,6 +287,11 @@ def main(argv=None) -> int:
             console.tiles(report, db, console_app, client, auth)
         console.live(report, db, create_app(db.settings), (float(lons[0]), float(lats[0])),
                      auth)
+
+        report.section(f"8b. The places register's tiles at the seed's density ({places.PLACES:,} places) vs tipg")
+        places_app = create_app(db.settings)
+        with serve(places_app) as url, httpx.Client(base_url=url, trust_env=False, timeout=120) as client:
+            places.tiles(report, db, places_app, client, single.login(client, db.username, db.password))
 
         # 10 ------------------------------------------------------------------------------
         report.section("10. KPIs (api.kpi): every KPI for the district over one year, every street at once, "

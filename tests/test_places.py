@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -271,6 +272,25 @@ def test_the_places_tile_shows_the_place_and_never_a_contact(client, worker_a, m
                       params={"category": "nope"}).json()["errors"][0]["field"].startswith("category")
     assert client.get("/tiles/places/2/9/0.pbf", headers=worker_a).json()["errors"][0]["field"] == "x"
     assert client.get("/tiles/places.json", headers=worker_a).json()["vector_layers"][0]["id"] == "places"
+
+
+def test_a_kept_tile_gives_way_to_a_new_place_at_once(client, worker_a):
+    """The worker keeps the places tiles it drew; a place written anywhere (here: through the
+    API; a note from the database in any case) makes the next request draw the tile again."""
+    import mapbox_vector_tile
+
+    x, y = _tile_of(*POINT_A, 15)
+    path = f"/tiles/places/15/{x}/{y}.pbf"
+    first = client.get(path, headers=worker_a)
+    assert first.status_code == 200, first.text
+    assert client.get(path, headers={**worker_a, "If-None-Match": first.headers["etag"]}).status_code == 304
+    assert client.post("/api/places", headers=worker_a, json=place("T-T2")).status_code == 201
+    deadline = time.monotonic() + 5  # the note reaches this worker within moments
+    while (now := client.get(path, headers=worker_a)).headers["etag"] == first.headers["etag"]:
+        assert time.monotonic() < deadline, "the tile kept showing the places as they were"
+        time.sleep(0.05)
+    codes = {f["properties"]["code"] for f in mapbox_vector_tile.decode(now.content)["places"]["features"]}
+    assert "T-T2" in codes
 
 
 def test_the_command_line_imports_exports_and_keeps_counts(monkeypatch, capsys, database_url, tmp_path):

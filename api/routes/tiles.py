@@ -69,10 +69,12 @@ async def hexagon_tile(request: Request, who: IncidentReader, tile: Tile, conn: 
 
 
 @router.get("/places/{z}/{x}/{y}.pbf", response_class=Response, responses=TILE)
-async def place_tile(who: PlaceReader, tile: Tile, conn: ConnDep, if_none_match: IfNoneMatch = None,
+async def place_tile(request: Request, who: PlaceReader, tile: Tile, if_none_match: IfNoneMatch = None,
                      category: Annotated[list[Category] | None, Query(description="one or more categories")] = None):
     """Current places in the caller's areas (read_places): code, name, category, risk level, grid; never a contact."""
-    drawn, etag = await service.place_tile(conn, who, *tile, category)
+    app = request.app
+    drawn, etag = await service.place_tile(pool_of(app), app.state.place_tiles, who, *tile, category,
+                                           notes_arrive=listening(app))
     return _answer(drawn, etag, if_none_match)
 
 

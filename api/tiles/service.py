@@ -114,14 +114,27 @@ async def hexagon_tile(conn: AsyncConnection, who: Principal, settings: Settings
     return tile, etag_of("hexagons", hashlib.sha1(tile).hexdigest())
 
 
-async def place_tile(conn: AsyncConnection, who: Principal, z: int, x: int, y: int,
-                     categories: list[str] | None) -> tuple[bytes, str]:
-    """The places in the caller's reach (read_places) in one tile; the ETag is the tile's hash."""
+async def place_tile(pool: AsyncConnectionPool, cache: TileCache, who: Principal, z: int, x: int, y: int,
+                     categories: list[str] | None, *, notes_arrive: bool = False) -> tuple[bytes, str]:
+    """The places in the caller's reach (read_places) in one tile; the ETag is the tile's hash
+    (the same on every worker). ``cache`` keeps the tiles this worker drew while it hears the
+    notes of place writes (``notes_arrive``); a note makes every older tile unreachable."""
     r = reach(who, Capability.READ_PLACES)
-    tile = bytes(await api_sql.scalar(conn, "tile_places", {
-        "z": z, "x": x, "y": y, "everywhere": r.everywhere, "scope": list(r.areas),
-        "categories": categories or None}) or b"")
-    return tile, etag_of("places", hashlib.sha1(tile).hexdigest())
+    generation = cache.generation
+    key = (z, x, y, tuple(sorted(categories)) if categories else None,
+           True if r.everywhere else tuple(sorted(r.areas)), generation)
+    if notes_arrive:
+        drawn = cache.get(key)
+        if drawn is not None:
+            return drawn
+    async with pool.connection() as conn:
+        tile = bytes(await api_sql.scalar(conn, "tile_places", {
+            "z": z, "x": x, "y": y, "everywhere": r.everywhere, "scope": list(r.areas),
+            "categories": categories or None}) or b"")
+    drawn = tile, etag_of("places", hashlib.sha1(tile).hexdigest())
+    if notes_arrive and cache.generation == generation:  # no write heard while drawing: keep it
+        cache.put(key, *drawn)
+    return drawn
 
 
 def tilejson(base_url: str, layer: str) -> dict:
