@@ -114,7 +114,7 @@ async def disclosure(conn: AsyncConnection, settings: Settings, month: Month) ->
                               "total": _cell(per_district.get(code, {}), total_hidden), "streets": out_streets})
     return {"month": month.label, "complete": month.complete, "window": {"from": month.start, "to": month.stop},
             "minimum": suppress.MIN_COUNT,
-            "method": ("counts under 5 are shown as <5, and so is at least one more street of the same district "
+            "method": ("counts of 1 to 4 are shown as <5 (a zero is shown), and so is at least one more street of the same district "
                        "(the smallest) so that the district total minus the shown streets never gives one street's "
                        "count; a rate is shown when its denominator is at least 5 (rounded to 0.1%)"),
             "districts": out_districts}
