@@ -31,6 +31,9 @@ RATES = ("closure_rate", "on_time_rate", "satisfaction", "settled_street")
 PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")  # a mobile number typed into a free text
 PHONE_MASK = "[号码已隐去]"
 SUPPRESSED = "<5"
+METHOD = ("counts of 1 to 4 are shown as <5 (a zero is shown), and so is at least one more street of the same "
+          "district (the smallest) so that the district total minus the shown streets never gives one street's "
+          "count; a rate is shown when its denominator is at least 5 (rounded to 0.1%)")
 
 
 def public_reader(district_codes: list[str]) -> Principal:
@@ -114,9 +117,7 @@ async def disclosure(conn: AsyncConnection, settings: Settings, month: Month) ->
                               "total": _cell(per_district.get(code, {}), total_hidden), "streets": out_streets})
     return {"month": month.label, "complete": month.complete, "window": {"from": month.start, "to": month.stop},
             "minimum": suppress.MIN_COUNT,
-            "method": ("counts of 1 to 4 are shown as <5 (a zero is shown), and so is at least one more street of the same district "
-                       "(the smallest) so that the district total minus the shown streets never gives one street's "
-                       "count; a rate is shown when its denominator is at least 5 (rounded to 0.1%)"),
+            "method": METHOD,
             "districts": out_districts}
 
 

@@ -42,7 +42,8 @@ async def disclosure(request: Request, who: Public, conn: ConnDep,
     return _cached(request, doc, "application/json", 3600 if m.complete else 300, Disclosure)
 
 
-@router.get("/streets", response_model=FeatureCollection, responses={**GEOJSON_CONTENT, 304: {}})
+@router.get("/streets", response_model=FeatureCollection,
+            responses={200: GEOJSON_CONTENT[200], 304: {"description": "not modified"}})
 async def street_outlines(request: Request, who: PublicUnlimited, conn: ConnDep):
     """The current streets' outlines (simplified polygons, no label points) for the disclosure's map."""
     return _cached(request, await service.outlines(conn), "application/geo+json", 3600)

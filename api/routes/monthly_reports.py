@@ -19,7 +19,7 @@ router = APIRouter(prefix="/api/reports", tags=["kpis"])
     200: {"content": {"text/html": {}, monthly.PDF_TYPE: {}}, "description": "the report file"}})
 async def monthly_report(request: Request, who: KpiReader, conn: ConnDep,
                          fmt: Annotated[Literal["html", "pdf"], Path(description="html or pdf")],
-                         area: Annotated[str, Query(max_length=64, description="an area code (counted over the cases in your reach)")],
+                         area: Annotated[str, Query(max_length=64, description="an area code (cases in your reach)")],
                          month: Annotated[str, Query(max_length=7, description="YYYY-MM")],
                          lang: Annotated[Literal["zh", "en"], Query(description="the report's language")] = "zh"):
     """An area's monthly report: KPI table, on-time closure of the areas one level down (a map),
