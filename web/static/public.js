@@ -85,8 +85,9 @@ function renderMap() {
     },
   }).addTo(map);
   const fmt = (v) => (figure === "received" ? String(Math.round(v)) : pct(v));
-  replace($("public-legend"), ...breaks.map((b, i) => h("span", {}, h("i", { style: `background:${RAMP[i]}` }),
-    `≥ ${fmt(b)}`)), h("span", {}, h("i", { style: `background:${NONE}` }), t("public.nodata")));
+  const swatch = (c) => { const i = h("i"); i.style.background = c; return i; };  // CSSOM: no inline style
+  replace($("public-legend"), ...breaks.map((b, i) => h("span", {}, swatch(RAMP[i]), `≥ ${fmt(b)}`)),
+    h("span", {}, swatch(NONE), t("public.nodata")));
 }
 
 function scoreText(sc) {
