@@ -71,9 +71,13 @@ def test_the_table_and_map_equal_the_api_and_every_response_is_clean(browser, li
         page = p.page
         doc = http.get("/api/public/disclosure", params={"month": "2026-09"}).json()
         streets = [s for d in doc["districts"] for s in d["streets"]]
+        headers = page.get_by_test_id("public-table").locator("thead th").all_inner_texts()
         for s in streets:
-            cell = page.get_by_test_id(f"row-{s['code']}").locator("td[data-figure='received']")
-            assert cell.inner_text() == s["received_shown"]
+            row = page.get_by_test_id(f"row-{s['code']}")
+            assert row.locator("td[data-figure='received']").inner_text() == s["received_shown"]
+            cells = row.locator("td").all_inner_texts()  # each figure under its own heading
+            assert cells[headers.index("按期办结率")] == f"{s['on_time_rate'] * 100:.1f}%"
+            assert cells[headers.index("办结率")] == f"{s['closure_rate'] * 100:.1f}%"
         total = page.get_by_test_id(f"total-{DISTRICT}").locator("td[data-figure='on_time_rate']").inner_text()
         assert total == f"{doc['districts'][0]['total']['on_time_rate'] * 100:.1f}%"
         assert page.locator(".public-map path.leaflet-interactive").count() >= len(streets)

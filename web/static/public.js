@@ -9,7 +9,7 @@ import { createMap } from "./map.js";
 import { attempt, startPage } from "./page.js";
 
 const $ = (id) => document.getElementById(id);
-const RATES = ["on_time_rate", "closure_rate", "satisfaction", "settled_street"];
+const RATES = ["closure_rate", "on_time_rate", "satisfaction", "settled_street"];  // the table's column order
 const FIGURES = ["received", ...RATES];
 const RAMP = ["#f7fbff", "#c6dbef", "#6baed6", "#2171b5", "#08306b"];
 const NONE = "#e0e0e0";
@@ -17,8 +17,9 @@ let doc = null;
 let map = null;
 let layer = null;
 let outlines = null;
+let fitted = false;
 
-const pct = (v) => (v === null || v === undefined ? t("public.nodata") : `${(v * 100).toFixed(1)}%`);
+const pct = (v) => (v === null || v === undefined ? "—" : `${(v * 100).toFixed(1)}%`);  // —: not shown
 
 async function getJson(url) {
   const res = await fetch(url, { headers: { Accept: "application/json" } });
@@ -84,6 +85,10 @@ function renderMap() {
       l.bindTooltip(escapeHtml(`${localName(f.properties)}: ${s ? shown(s, figure) : t("public.nodata")}`));
     },
   }).addTo(map);
+  if (!fitted && layer.getBounds().isValid()) {
+    map.fitBounds(layer.getBounds(), { padding: [8, 8] });
+    fitted = true;
+  }
   const fmt = (v) => (figure === "received" ? String(Math.round(v)) : pct(v));
   const swatch = (c) => { const i = h("i"); i.style.background = c; return i; };  // CSSOM: no inline style
   replace($("public-legend"), ...breaks.map((b, i) => h("span", {}, swatch(RAMP[i]), `≥ ${fmt(b)}`)),
@@ -149,7 +154,7 @@ startPage({
     fillFigures();
     $("public-figure").addEventListener("change", renderMap);
     $("public-month").addEventListener("change", () => attempt("load.disclosure", load));
-    map = await createMap($("public-map"));
+    map = await createMap($("public-map"), { zoomSnap: 0.25 });
     await attempt("load.disclosure", async () => {
       outlines = await getJson("/api/public/disclosure/streets");
       await load();
