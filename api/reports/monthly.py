@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import io
+import threading
 from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,6 +18,7 @@ from api import clock, i18n
 from api.reports import monthly_charts as charts, offline
 
 PDF_TYPE = "application/pdf"
+_PLOTTING = threading.Lock()
 HTML_TYPE = "text/html; charset=utf-8"
 
 
@@ -46,7 +48,13 @@ def shown(f: dict[str, Any]) -> str:
 
 
 def pictures(data: dict[str, Any], lang: str) -> dict[str, bytes]:
-    """The report's PNGs: map, trend of cases received, trend of rates, top categories."""
+    """The report's PNGs: map, trend of cases received, trend of rates, top categories (one
+    report's at a time: pyplot's state is the process's; the API calls this in a worker thread)."""
+    with _PLOTTING:
+        return _pictures(data, lang)
+
+
+def _pictures(data: dict[str, Any], lang: str) -> dict[str, bytes]:
     t = i18n.t
     level = t(f"report.monthly.level.{data['level']}", lang)
     names = {f["key"]: (f["name_zh"] if lang == "zh" else f["name_en"]) for f in data["kpis"]}
@@ -88,6 +96,14 @@ def _folium_map(data: dict[str, Any], lang: str) -> str:
         layer.add_to(m)
         m.fit_bounds(layer.get_bounds())
     return offline.inline(m.get_root().render())
+
+
+def _legend() -> str:
+    steps = [0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
+    return "".join(f'<span style="display:inline-block;width:14px;height:10px;margin:0 3px 0 10px;'
+                   f'background:{charts.colour(v)}"></span>{v:.0%}' for v in steps) + \
+        f'<span style="display:inline-block;width:14px;height:10px;margin:0 3px 0 10px;' \
+        f'background:{charts.NO_DATA}"></span>—'
 
 
 def _data_uri(png: bytes) -> str:
@@ -135,6 +151,7 @@ img {{ max-width: 100%; }}
 <table id="report-kpis">{head}{rows}</table>
 <h2>{escape(t('report.monthly.map', lang, level=level))}</h2>
 <iframe id="report-map" title="map" srcdoc="{escape(_folium_map(data, lang))}"></iframe>
+<p class="muted">{_legend()}</p>
 <h2>{escape(t('report.monthly.trend', lang))}</h2>
 {imgs}
 </body></html>

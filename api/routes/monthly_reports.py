@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from api.auth.deps import KpiReader
 from api.db import ConnDep
@@ -29,10 +30,10 @@ async def monthly_report(request: Request, who: KpiReader, conn: ConnDep,
     m = months.parse(month, settings.timezone)
     row = await monthly_data.area(conn, area)
     data = await monthly_data.gather(conn, who, settings, row, m)
-    pngs = monthly.pictures(data, lang)
+    # drawing and typesetting take a second or two of CPU: in a worker thread, not on the event loop
+    pngs = await run_in_threadpool(monthly.pictures, data, lang)
     name = monthly.file_name(row["code"], m.label, fmt)
     headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "private, no-store"}
-    if fmt == "html":
-        return Response(monthly.html(data, pngs, lang, settings.timezone), media_type=monthly.HTML_TYPE,
-                        headers=headers)
-    return Response(monthly.pdf(data, pngs, lang, settings.timezone), media_type=monthly.PDF_TYPE, headers=headers)
+    render = monthly.html if fmt == "html" else monthly.pdf
+    body = await run_in_threadpool(render, data, pngs, lang, settings.timezone)
+    return Response(body, media_type=monthly.HTML_TYPE if fmt == "html" else monthly.PDF_TYPE, headers=headers)
