@@ -14,6 +14,7 @@ import typer
 
 from api.cli_exit import ExitCode, explain
 from api.cli_places import places_app
+from api.cli_report import report_monthly
 from api.cli_roster import roster_app
 from api.cli_support import (
     AS_JSON,
@@ -534,6 +535,9 @@ def report_heatmap(
     out.write_text(page, encoding="utf-8")
     typer.echo(f"{out}: {summary['total']} reports in {summary['hexagons']} hexagons "
                f"(resolution {summary['resolution']}, busiest {summary['max']})")
+
+
+report_app.command("monthly")(report_monthly)
 
 
 kpis_app = typer.Typer(help="KPIs: their definitions (api.kpi)", no_args_is_help=True)

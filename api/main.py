@@ -27,6 +27,7 @@ from api.routes import (
     calendar,
     cases,
     catalog,
+    disclosure,
     handover,
     health,
     heat,
@@ -34,6 +35,7 @@ from api.routes import (
     kpis,
     live,
     metrics as metrics_routes,
+    monthly_reports,
     ogc,
     open311,
     pages,
@@ -61,7 +63,7 @@ VENDOR = {  # URL path -> directory in web/node_modules (installed by `npm ci`)
 # before areas: /api/areas/export and /import are not area codes.
 ROUTERS = (tiles, routing, incidents, auth, catalog, area_files, areas, places, ogc, posters, cases, attachments,
            handover, public, basemap_routes, units, admin, calendar, open311, live, heat, kpis, pages, health,
-           metrics_routes, surveys)
+           metrics_routes, surveys, disclosure, monthly_reports)
 
 
 async def _warn_about_the_calendar(pool, settings: Settings) -> None:

@@ -511,6 +511,9 @@ def kpi_bases(grid: str) -> dict[tuple[str, str], Base]:
         ("GET", "/api/kpis/definitions"): Base(),
         ("GET", "/api/kpis/areas"): Base(query={**window, "level": "street"}),
         ("GET", "/api/kpis/{key}/series"): Base(path={"key": "closure_rate"}, query={**window, "by": "month"}),
+        ("GET", "/api/reports/monthly.{fmt}"): Base(path={"fmt": "html"}, query={"area": grid, "month": "2026-03"}),
+        ("GET", "/api/public/disclosure"): Base(query={"month": "2026-03"}),
+        ("GET", "/api/public/disclosure/streets"): Base(),
         ("GET", "/api/kpis/{key}/cases"): Base(path={"key": "closure_rate"},
                                                query={**window, "part": "denominator", "limit": "5", "offset": "0"}),
     }

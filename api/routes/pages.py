@@ -78,6 +78,12 @@ async def survey_page(who: PublicUnlimited):
     return FileResponse(WEB / "survey.html", media_type="text/html; charset=utf-8")
 
 
+@router.get("/public")
+async def public_page(who: PublicUnlimited):
+    """The public disclosure (公示): each street's figures, survey scores and follow-ups (no login)."""
+    return FileResponse(WEB / "public.html", media_type="text/html; charset=utf-8")
+
+
 @router.get("/track/{code}")
 async def track_page(code: str, who: PublicUnlimited):
     """Follow a report and rate it (the secret is kept by the phone that reported)."""
