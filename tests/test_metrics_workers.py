@@ -2,7 +2,7 @@
 
 The server runs as a subprocess on a free port against a copy of the sample database, with an
 operator's long-lived token made by the command line; it shares its values in
-``.gridgov/run/metrics-<pid>/`` (api.metrics_dir, api.metrics.shared), which is gone after it stops.
+``.gridgov/run/metrics-<pid>/`` (api.metrics_dir, api.metrics.shared), which is gone after it stops. A killed worker's live series are swept, its counts kept.
 """
 
 from __future__ import annotations
@@ -108,6 +108,26 @@ def test_every_scrape_sums_both_workers_and_the_directory_goes_with_the_server(
             assert value(families, "gridgov_live_listening") == 1  # every worker listens
             assert value(families, "gridgov_scheduler_enabled") == 0
             assert "process_cpu_seconds_total" not in families  # one process's: left out, see gridgov_worker_*
+
+        # a worker killed (it cannot mark itself dead): uvicorn starts another, the others sweep
+        # the dead one's live series within a publishing round, its counts stay
+        killed = min(workers)
+        os.kill(int(killed), signal.SIGKILL)
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                families = scrape(url, auth)
+                now = pids(families, "gridgov_worker_resident_memory_bytes")
+                if killed not in now and len(now) == 2 and value(families, "gridgov_db_pool_max") == 2 * POOL_SIZE:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the killed worker's series stayed: {now}: {log.read_text()[-3000:]}")
+            time.sleep(0.5)
+        assert value(families, "gridgov_http_requests_total", method="GET", route="/healthz",
+                     status="200") == REQUESTS
+        assert value(families, "gridgov_live_listening") == 1
 
         proc.send_signal(signal.SIGINT)
         assert proc.wait(60) == 0
