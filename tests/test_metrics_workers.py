@@ -2,7 +2,8 @@
 
 The server runs as a subprocess on a free port against a copy of the sample database, with an
 operator's long-lived token made by the command line; it shares its values in
-``.gridgov/run/metrics-<pid>/`` (api.metrics_dir, api.metrics.shared), which is gone after it stops. A killed worker's live series are swept, its counts kept.
+``.gridgov/run/metrics-<pid>/`` (api.metrics_dir, api.metrics.shared), which is gone after it
+stops. A killed worker's live series are swept by the others, its counts kept.
 """
 
 from __future__ import annotations
