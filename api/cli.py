@@ -835,8 +835,13 @@ def serve(host: str = typer.Option(None), port: int = typer.Option(None), reload
     """Serve the app (map at /, OpenAPI docs at /docs), one worker process per core by default.
 
     The workers share only the database: sessions, rate limits and the scheduler's rounds live
-    there, and each worker's caches follow the NOTIFYs of migration 0013."""
+    there, and each worker's caches follow the NOTIFYs of migration 0013; and, for /metrics, a
+    directory of their values (api.metrics_dir), removed when serve exits."""
+    import contextlib
+
     import uvicorn
+
+    from api import metrics_dir
 
     settings = _calendarget_settings()
     host = host or settings.host
@@ -850,9 +855,12 @@ def serve(host: str = typer.Option(None), port: int = typer.Option(None), reload
     except PoolDoesNotFit as exc:
         fail(f"refusing to start: {exc}", ExitCode.ENVIRONMENT)
     typer.echo(f"gridgov on http://{host}:{port}  (map /, API docs /docs); {workers} worker(s)")
-    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, reload=reload, workers=workers,
-                loop="uvloop", http="httptools",
-                proxy_headers=False, log_level="info", access_log=False)  # gridgov logs each request as JSON
+    with contextlib.ExitStack() as stack:
+        if workers > 1:  # /metrics sums the workers: they share their values in files (api.metrics.shared)
+            stack.enter_context(metrics_dir.shared_by_workers(settings.data_dir))
+        uvicorn.run("api.main:create_app", factory=True, host=host, port=port, reload=reload, workers=workers,
+                    loop="uvloop", http="httptools",
+                    proxy_headers=False, log_level="info", access_log=False)  # gridgov logs each request as JSON
 
 
 @app.command()

@@ -111,7 +111,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.supervision_interval_s > 0:
             extras = (demo_heartbeat.heartbeat,) if settings.heartbeat_on else ()  # the same timer
             scheduler = asyncio.create_task(supervision.run_forever(pool, settings, app.state.scheduler, extras))
+        publishing = metrics.shared.start(app)  # with several workers: this one's state, for every scrape
         yield
+        await metrics.shared.stop(publishing)  # and its live gauges vanish
         if scheduler is not None:
             scheduler.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -259,8 +259,9 @@ def main(argv=None) -> int:
         report.section("6b. Hostile requests: one worker's peak memory and CPU (photos, a layer file, a split)")
         hostile.run(report, db, args.seed)
 
-        report.section("6c. What /metrics costs: every request counted and timed, against the same app without")
-        metrics_cost.run(report, db)
+        report.section("6c. What /metrics costs: every request counted and timed, against the same app without; "
+                       "one worker against two sharing their values")
+        metrics_cost.run_all(report, db)
 
         report.section("7. The partition: validating 10,000 grids; one reshape preview and save")
         with serve(create_app(db.settings)) as url, \

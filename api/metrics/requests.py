@@ -21,7 +21,7 @@ BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.
 
 
 class RequestMetrics:
-    def __init__(self, registry: CollectorRegistry):
+    def __init__(self, registry: CollectorRegistry | None):
         self.count = Counter("gridgov_http_requests", "HTTP requests answered, by method, route template and status",
                              ["method", "route", "status"], registry=registry)
         self.latency = Histogram("gridgov_http_request_duration_seconds",

@@ -26,6 +26,18 @@ POOL_COUNTERS = {
 }
 
 
+def pool_stats(app: FastAPI) -> dict[str, int] | None:
+    """psycopg_pool's counts of the pool of the server running now (None before it started)."""
+    pool = None
+    pools = getattr(app.state, "pools", {})
+    try:  # the pool of the server this code runs in (api.db.pool_of)
+        pool = pools.get(asyncio.get_running_loop())
+    except RuntimeError:
+        pass
+    pool = pool or getattr(app.state, "pool", None)
+    return None if pool is None else pool.get_stats()
+
+
 class AppState(Collector):
     def __init__(self, app: FastAPI):
         self.app = app
@@ -36,16 +48,9 @@ class AppState(Collector):
         yield from self._live()
 
     def _pool(self) -> Iterator[Metric]:
-        pool = None
-        pools = getattr(self.app.state, "pools", {})
-        try:  # the pool of the server this scrape runs in (api.db.pool_of)
-            pool = pools.get(asyncio.get_running_loop())
-        except RuntimeError:
-            pass
-        pool = pool or getattr(self.app.state, "pool", None)
-        if pool is None:
+        stats = pool_stats(self.app)
+        if stats is None:
             return
-        stats = pool.get_stats()
         for key, (name, doc) in POOL_GAUGES.items():
             yield GaugeMetricFamily(name, doc, value=stats.get(key, 0))
         busy = stats.get("pool_size", 0) - stats.get("pool_available", 0)
