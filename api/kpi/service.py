@@ -33,9 +33,16 @@ PERIODS = ("day", "week", "month")
 LEVELS = {"grid": "grid_code", "community": "community_code", "zone": "zone_code", "street": "street_code",
           "district": "district_code", "desk": "desk_code"}
 DRILL_PARTS = ("numerator", "denominator", "rest")  # rest: in the denominator, not in the numerator
+# a duration KPI's distribution (the dashboard's histogram): bin edges in seconds of its measure;
+# the last bin is open (at or above the last edge)
+HISTOGRAM_EDGES = {
+    "response_s": (0, 60, 120, 180, 240, 300, 420, 600, 900, 1200, 1800, 3600),
+    "handling_work_s": tuple(h * 3600 for h in (0, 1, 2, 4, 8, 16, 24, 40, 80, 160)),
+}
 
 # planned for each call's values: a reach of one street must use the areas index (see SqlFiles)
-_NAMES = ("kpi_figures", "kpi_series", "kpi_areas", *(f"kpi_drill_{p.key}" for p in PARTS),
+_NAMES = ("kpi_figures", "kpi_series", "kpi_areas", "kpi_categories",
+          *(f"kpi_histogram_{m}" for m in HISTOGRAM_EDGES), *(f"kpi_drill_{p.key}" for p in PARTS),
           *(f"kpi_drill_{p.key}_rest_{q.key}" for p in PARTS for q in PARTS))
 sql = SqlFiles("api", planned_per_call=frozenset(_NAMES))
 
@@ -45,7 +52,8 @@ sql = SqlFiles("api", planned_per_call=frozenset(_NAMES))
 def _cases_step() -> str:
     cols = ",\n       ".join(f"({p.sql}) AS {p.key}" for p in PARTS)
     return (f", cases AS (\n    SELECT f.id, f.reported_at, f.grid_code, f.community_code, f.street_code, f.zone_code,"
-            f" f.district_code,\n       (case_owners(f.tier, f.grid_code, f.community_code, f.zone_code, f.street_code,"
+            f" f.district_code, f.category_code,\n       (case_owners(f.tier, f.grid_code, f.community_code,"
+            f" f.zone_code, f.street_code,"
             f" f.district_code))[1] AS desk_code,\n       {cols}\n    FROM facts f\n)\n")
 
 
@@ -76,6 +84,13 @@ def _define() -> None:
     sql.define("kpi_areas", base + (
         f"SELECT CASE CAST(:level AS text) {level_cases} END AS area_code,\n       {_aggregates()}\n"
         "FROM cases c\nGROUP BY 1 ORDER BY 1 NULLS LAST\n"))
+    sql.define("kpi_categories", base + (
+        f"SELECT c.category_code,\n       {_aggregates()}\nFROM cases c\nGROUP BY 1 ORDER BY count(*) DESC, 1\n"))
+    for m in HISTOGRAM_EDGES:
+        # the same column the duration KPI's median is taken over: one definition of the time
+        sql.define(f"kpi_histogram_{m}", base + (
+            f"SELECT width_bucket(c.{m}, CAST(:edges AS float8[])) AS bin, count(*) AS cases\n"
+            f"FROM cases c WHERE c.{m} IS NOT NULL\nGROUP BY 1 ORDER BY 1\n"))
 
 
 _define()
@@ -246,6 +261,27 @@ async def by_area(conn: AsyncConnection, who: Principal, settings: Settings, s: 
         raise Invalid(f"must be one of {', '.join(LEVELS)}", field="level")
     rows = await sql.fetchall(conn, "kpi_areas", {**await _params(conn, who, settings, s), "level": level})
     return [{"area_code": r["area_code"], "kpis": [_figure(k, r) for k in KPIS]} for r in rows]
+
+
+async def by_category(conn: AsyncConnection, who: Principal, settings: Settings,
+                      s: Scope) -> list[dict[str, Any]]:
+    """Every KPI per category (most cases first), in one query: the dashboard's top categories."""
+    rows = await sql.fetchall(conn, "kpi_categories", await _params(conn, who, settings, s))
+    return [{"category_code": r["category_code"], "kpis": [_figure(k, r) for k in KPIS]} for r in rows]
+
+
+async def histogram(conn: AsyncConnection, who: Principal, settings: Settings, s: Scope,
+                    k: Kpi) -> list[dict[str, Any]]:
+    """How a duration KPI's measured cases spread over bins of its measure (seconds): every bin,
+    empty ones too; the counts add up to the KPI's denominator."""
+    if k.measure not in HISTOGRAM_EDGES:
+        raise Invalid(f"{k.key} is not a duration: only durations have a distribution", field="key")
+    edges = HISTOGRAM_EDGES[k.measure]
+    rows = await sql.fetchall(conn, f"kpi_histogram_{k.measure}",
+                              {**await _params(conn, who, settings, s), "edges": [float(e) for e in edges]})
+    counts = {int(r["bin"]): int(r["cases"]) for r in rows}
+    return [{"lo": lo, "hi": edges[i + 1] if i + 1 < len(edges) else None, "cases": counts.get(i + 1, 0)}
+            for i, lo in enumerate(edges)]
 
 
 def drill_part(k: Kpi, part: str) -> tuple[str, str | None]:

@@ -14,7 +14,7 @@ from api.geojson import GEOJSON_CONTENT, GeoJSONResponse
 from api.incidents import as_feature
 from api.kpi import export, service
 from api.kpi.definitions import KPIS, PART_BY_KEY
-from api.kpi.schemas import KpiAreas, KpiDefinition, KpiSeries, KpiTable
+from api.kpi.schemas import KpiAreas, KpiCategories, KpiDefinition, KpiHistogram, KpiSeries, KpiTable
 from api.params import clamp_limit
 from api.schemas import IncidentCollection
 
@@ -110,6 +110,32 @@ async def by_area(request: Request, who: KpiReader, conn: ConnDep,
     rows = await service.by_area(conn, who, request.app.state.settings, s, level)
     window, filters = _echo(s)
     return {"level": level, "window": window, "filters": filters, "areas": rows}
+
+
+@router.get("/categories", response_model=KpiCategories)
+async def by_category(request: Request, who: KpiReader, conn: ConnDep, start: From = None, stop: To = None,
+                      area: Code = None, category: Code = None, department: Code = None, unit: Code = None):
+    """Every KPI per category, most cases first (the dashboard's top categories); a category's
+    cases are ``/api/kpis/{key}/cases`` with ``category`` set."""
+    s = await _scope(conn, request, start, stop, area, category, department, unit)
+    rows = await service.by_category(conn, who, request.app.state.settings, s)
+    window, filters = _echo(s)
+    return {"window": window, "filters": filters, "categories": rows}
+
+
+@router.get("/{key}/histogram", response_model=KpiHistogram)
+async def histogram(key: Key, request: Request, who: KpiReader, conn: ConnDep, start: From = None,
+                    stop: To = None, area: Code = None, category: Code = None, department: Code = None,
+                    unit: Code = None):
+    """A duration KPI's distribution (response_time, handling_time): its measured cases per bin of
+    seconds, over the same per-case time its median is taken of; the bins add up to ``measured``
+    (the KPI's denominator, listed by ``/api/kpis/{key}/cases?part=denominator``)."""
+    k = service.kpi(key)
+    s = await _scope(conn, request, start, stop, area, category, department, unit)
+    bins = await service.histogram(conn, who, request.app.state.settings, s, k)
+    window, filters = _echo(s)
+    return {"key": k.key, "window": window, "filters": filters, "measured": sum(b["cases"] for b in bins),
+            "bins": bins}
 
 
 @router.get("/{key}/series", response_model=KpiSeries)
