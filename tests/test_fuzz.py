@@ -512,6 +512,7 @@ def kpi_bases(grid: str) -> dict[tuple[str, str], Base]:
         ("GET", "/api/kpis/areas"): Base(query={**window, "level": "street"}),
         ("GET", "/api/kpis/{key}/series"): Base(path={"key": "closure_rate"}, query={**window, "by": "month"}),
         ("GET", "/api/kpis/categories"): Base(query=window),
+        ("GET", "/api/kpis/series"): Base(query={**window, "by": "week"}),
         ("GET", "/api/kpis/{key}/histogram"): Base(path={"key": "response_time"}, query=window),
         ("GET", "/api/kpis/{key}/cases"): Base(path={"key": "closure_rate"},
                                                query={**window, "part": "denominator", "limit": "5", "offset": "0"}),

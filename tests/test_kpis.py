@@ -201,6 +201,17 @@ def test_the_histogram_bins_the_measured_cases(client, admin, world, grid):
     assert doc["bins"][-1]["hi"] is None and doc["bins"][0]["lo"] == 0
 
 
+def test_every_kpis_series_in_one_answer_equals_the_single_series(client, admin, world, grid):
+    params = {"area": grid, "category": CATEGORY, "by": "week", **WINDOW}
+    res = client.get("/api/kpis/series", params=params, headers=admin)
+    assert res.status_code == 200, res.text
+    every = {p["period"]: {k["key"]: k for k in p["kpis"]} for p in res.json()["points"]}
+    for key in ("received", "on_time_rate", "handling_time"):
+        one = client.get(f"/api/kpis/{key}/series", params=params, headers=admin).json()["points"]
+        assert {p["period"]: (p["numerator"], p["denominator"], p["value"]) for p in one} == \
+            {day: (k[key]["numerator"], k[key]["denominator"], k[key]["value"]) for day, k in every.items()}
+
+
 def test_series_by_week_adds_up_to_the_window(client, admin, world, grid):
     res = client.get("/api/kpis/received/series", params={"area": grid, "category": CATEGORY, "by": "week",
                                                           **WINDOW}, headers=admin)
@@ -264,6 +275,7 @@ def test_exports_read_back_equal_the_api(client, admin, world, grid):
     ("/api/kpis/closure_rate/cases", {"part": "everything"}, 422, "part", "one of"),
     ("/api/kpis/handling_time/cases", {"part": "numerator"}, 422, "part", "duration"),
     ("/api/kpis/closure_rate/series", {"by": "year"}, 422, "by", "one of"),
+    ("/api/kpis/series", {"by": "year"}, 422, "by", "one of"),
     ("/api/kpis/areas", {"level": "planet"}, 422, "level", "one of"),
     ("/api/kpis/closure_rate/histogram", {}, 422, "key", "not a duration"),
     ("/api/kpis/no_such_kpi/histogram", {}, 404, "key", "unknown"),

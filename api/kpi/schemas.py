@@ -109,3 +109,15 @@ class KpiHistogram(BaseModel):
     filters: dict[str, str | None]
     measured: int        # the KPI's denominator: the bins add up to it
     bins: list[HistogramBin]
+
+
+class AllSeriesPoint(BaseModel):
+    period: date
+    kpis: list[KpiFigure]
+
+
+class KpiAllSeries(BaseModel):
+    by: str
+    window: dict[str, datetime]
+    filters: dict[str, str | None]
+    points: list[AllSeriesPoint]

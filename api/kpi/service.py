@@ -254,6 +254,15 @@ async def series(conn: AsyncConnection, who: Principal, settings: Settings, s: S
             for r in rows]
 
 
+async def series_all(conn: AsyncConnection, who: Principal, settings: Settings, s: Scope,
+                     period: str) -> list[dict[str, Any]]:
+    """Every KPI per day, week or month, in one query (the dashboard's sparklines)."""
+    if period not in PERIODS:
+        raise Invalid(f"must be one of {', '.join(PERIODS)}", field="by")
+    rows = await sql.fetchall(conn, "kpi_series", {**await _params(conn, who, settings, s), "period": period})
+    return [{"period": r["period"], "kpis": [_figure(k, r) for k in KPIS]} for r in rows]
+
+
 async def by_area(conn: AsyncConnection, who: Principal, settings: Settings, s: Scope,
                   level: str) -> list[dict[str, Any]]:
     """Every KPI per area of one level (all streets at once: the choropleth), in one query."""

@@ -14,7 +14,7 @@ from api.geojson import GEOJSON_CONTENT, GeoJSONResponse
 from api.incidents import as_feature
 from api.kpi import export, service
 from api.kpi.definitions import KPIS, PART_BY_KEY
-from api.kpi.schemas import KpiAreas, KpiCategories, KpiDefinition, KpiHistogram, KpiSeries, KpiTable
+from api.kpi.schemas import KpiAllSeries, KpiAreas, KpiCategories, KpiDefinition, KpiHistogram, KpiSeries, KpiTable
 from api.params import clamp_limit
 from api.schemas import IncidentCollection
 
@@ -110,6 +110,19 @@ async def by_area(request: Request, who: KpiReader, conn: ConnDep,
     rows = await service.by_area(conn, who, request.app.state.settings, s, level)
     window, filters = _echo(s)
     return {"level": level, "window": window, "filters": filters, "areas": rows}
+
+
+@router.get("/series", response_model=KpiAllSeries)
+async def series_all(request: Request, who: KpiReader, conn: ConnDep,
+                     by: Annotated[str, Query(max_length=8, description="day, week or month")] = "month",
+                     start: From = None, stop: To = None, area: Code = None, category: Code = None,
+                     department: Code = None, unit: Code = None):
+    """Every KPI per day, week or month in one query (the dashboard's trends); one KPI alone:
+    ``/api/kpis/{key}/series``."""
+    s = await _scope(conn, request, start, stop, area, category, department, unit)
+    window, filters = _echo(s)
+    return {"by": by, "window": window, "filters": filters,
+            "points": await service.series_all(conn, who, request.app.state.settings, s, by)}
 
 
 @router.get("/categories", response_model=KpiCategories)

@@ -102,13 +102,14 @@ async function load() {
   const keys = TILES.map((x) => x.key);
   const [table, series, cats, hist] = await Promise.all([
     attempt("dash.load.kpis", () => api(`/api/kpis?${qs(q)}`)),
-    Promise.all(keys.map((k) => attempt("dash.load.series", () => api(`/api/kpis/${k}/series?${qs({ ...q, by })}`)))),
+    attempt("dash.load.series", () => api(`/api/kpis/series?${qs({ ...q, by })}`)),
     attempt("dash.load.categories", () => api(`/api/kpis/categories?${qs(q)}`)),
     attempt("dash.load.response", () => api(`/api/kpis/response_time/histogram?${qs(q)}`)),
   ]);
   if (seq !== dash.seq) return;  // a later choice is loading already
   dash.figures = new Map((table?.kpis || []).map((f) => [f.key, f]));
-  dash.series = new Map(keys.map((k, i) => [k, { by, points: series[i]?.points || [] }]));
+  const periods = (series?.points || []).map((p) => ({ period: p.period, byKey: new Map(p.kpis.map((f) => [f.key, f])) }));
+  dash.series = new Map(keys.map((k) => [k, { by, points: periods.map((p) => ({ period: p.period, ...p.byKey.get(k) })) }]));
   dash.categories = cats?.categories || [];
   dash.histogram = hist;
   renderTiles();
