@@ -27,7 +27,8 @@ const LOWER_IS_BETTER = new Set(["open_overdue", "response_time", "handling_time
   "escalations"]);
 
 const dash = {
-  me: null, query: {}, figures: new Map(), series: new Map(), categories: [], categoryNames: new Map(),
+  me: null, query: {}, figures: new Map(), series: new Map(), categories: [], categoryNames: new Map(), streets: [],
+  definitions: [],
   histogram: null, areas: null, areaKpis: new Map(), map: null, layer: null, charts: new Map(),
   drill: null, seq: 0,
 };
@@ -92,43 +93,58 @@ function duration(seconds) {
 
 // ---------------------------------------------------------------- loading
 
+/** Load every part of the page for the picked window and area. Each part renders itself when it
+ * arrives; one that fails is reported with a retry that loads and renders it again. */
 async function load() {
   const seq = ++dash.seq;
   document.body.dataset.dashReady = "0";
   const q = currentQuery();
   dash.query = q;
   $("d-period").textContent = t("dash.period", { from: q.from, to: iso(addDays(new Date(`${q.to}T00:00`), -1)) });
+  const fresh = () => dash.query === q;  // a later choice has not replaced this one
   const by = seriesPeriod(q);
   const keys = TILES.map((x) => x.key);
-  const [table, series, cats, hist] = await Promise.all([
-    attempt("dash.load.kpis", () => api(`/api/kpis?${qs(q)}`)),
-    attempt("dash.load.series", () => api(`/api/kpis/series?${qs({ ...q, by })}`)),
-    attempt("dash.load.categories", () => api(`/api/kpis/categories?${qs(q)}`)),
-    attempt("dash.load.response", () => api(`/api/kpis/response_time/histogram?${qs(q)}`)),
+  await Promise.all([
+    attempt("dash.load.kpis", async () => {
+      const table = await api(`/api/kpis?${qs(q)}`);
+      if (!fresh()) return;
+      dash.figures = new Map(table.kpis.map((f) => [f.key, f]));
+      renderTiles();
+      renderMap();
+    }),
+    attempt("dash.load.series", async () => {
+      const series = await api(`/api/kpis/series?${qs({ ...q, by })}`);
+      if (!fresh()) return;
+      const periods = series.points.map((p) => ({ period: p.period, byKey: new Map(p.kpis.map((f) => [f.key, f])) }));
+      dash.series = new Map(keys.map((k) => [k, { by, points: periods.map((p) => ({ period: p.period, ...p.byKey.get(k) })) }]));
+      renderTiles();
+    }),
+    attempt("dash.load.categories", async () => {
+      const cats = await api(`/api/kpis/categories?${qs(q)}`);
+      if (!fresh()) return;
+      dash.categories = cats.categories;
+      renderCategories();
+    }),
+    attempt("dash.load.response", async () => {
+      const hist = await api(`/api/kpis/response_time/histogram?${qs(q)}`);
+      if (!fresh()) return;
+      dash.histogram = hist;
+      renderHistogram();
+    }),
+    attempt("dash.load.map", () => loadMap(q)),
   ]);
-  if (seq !== dash.seq) return;  // a later choice is loading already
-  dash.figures = new Map((table?.kpis || []).map((f) => [f.key, f]));
-  const periods = (series?.points || []).map((p) => ({ period: p.period, byKey: new Map(p.kpis.map((f) => [f.key, f])) }));
-  dash.series = new Map(keys.map((k) => [k, { by, points: periods.map((p) => ({ period: p.period, ...p.byKey.get(k) })) }]));
-  dash.categories = cats?.categories || [];
-  dash.histogram = hist;
-  renderTiles();
-  renderCategories();
-  renderHistogram();
-  await loadMap(seq);
-  if (seq !== dash.seq) return;
-  document.body.dataset.dashReady = "1";
+  if (seq === dash.seq) document.body.dataset.dashReady = "1";
 }
 
-async function loadMap(seq) {
+async function loadMap(q) {
   const level = $("d-level").value;
   const [areas, values] = await Promise.all([
-    attempt("dash.load.map", () => api(`/api/areas?kind=${level}`)),
-    attempt("dash.load.map", () => api(`/api/kpis/areas?${qs({ ...dash.query, level })}`)),
+    api(`/api/areas?kind=${level}`),
+    api(`/api/kpis/areas?${qs({ ...q, level })}`),
   ]);
-  if (seq !== dash.seq) return;
+  if (dash.query !== q) return;
   dash.areas = areas;
-  dash.areaKpis = new Map((values?.areas || []).map((a) => [a.area_code, new Map(a.kpis.map((f) => [f.key, f]))]));
+  dash.areaKpis = new Map(values.areas.map((a) => [a.area_code, new Map(a.kpis.map((f) => [f.key, f]))]));
   renderMap();
 }
 
@@ -417,13 +433,10 @@ function fromHash() {
 
 async function fillPickers() {
   const [streets, cats, defs] = await Promise.all([
-    attempt("dash.load.areas", () => api("/api/areas?kind=street")),
-    attempt("dash.load.categories", () => api("/api/categories")),
-    attempt("dash.load.kpis", () => api("/api/kpis/definitions")),
-  ]);
-  dash.categoryNames = new Map((cats || []).map((c) => [c.code, c]));
-  dash.streets = (streets?.features || []).map((f) => f.properties);
-  dash.definitions = defs || [];
+    api("/api/areas?kind=street"), api("/api/categories"), api("/api/kpis/definitions")]);
+  dash.categoryNames = new Map(cats.map((c) => [c.code, c]));
+  dash.streets = streets.features.map((f) => f.properties);
+  dash.definitions = defs;
   renderPickers();
 }
 
@@ -459,7 +472,7 @@ function wireControls() {
     load();
   });
   for (const id of ["d-from", "d-to", "d-area"]) $(id).addEventListener("change", () => load());
-  $("d-level").addEventListener("change", () => attempt("dash.load.map", () => loadMap(dash.seq)));
+  $("d-level").addEventListener("change", () => attempt("dash.load.map", () => loadMap(dash.query)));
   $("d-map-kpi").addEventListener("change", renderMap);
   $("dash-cases-close").addEventListener("click", closeCases);
   $("dash-prev").addEventListener("click", () => { dash.drill.offset = Math.max(0, dash.drill.offset - PAGE_SIZE); showCases(); });
@@ -490,7 +503,7 @@ startPage({
   async onReady(me) {
     dash.me = me;
     wireControls();
-    await fillPickers();
+    await attempt("dash.load.areas", fillPickers);
     dash.map = await createMap($("dash-map"), { zoomControl: true });
     await load();
     fromHash();
