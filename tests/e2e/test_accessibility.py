@@ -3,7 +3,8 @@ violation: the map (login screen, logged in, a routing preview), the desk (login
 case open, the dispatch form), the console (queue, warnings), the officer's phone (tasks, the
 handle form, no task), the grid editor (with and without a grid selected), the calendar, the
 hand-over sheet, the leaders' dashboard (tiles, map and charts; a figure's cases), the resident's
-report form (also with the me-too offer open and with the sent card) and the tracking page (with and without the secret). Eight states are checked in English too.
+report form (also with the me-too offer open and with the sent card) and the tracking page (with
+and without the secret). Eight states are checked in English too.
 The Leaflet maps are checked with the rest of each page.
 
 axe-core is a dev dependency (web/package.json): it is read from web/node_modules and evaluated

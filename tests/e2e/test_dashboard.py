@@ -57,7 +57,8 @@ def wait_cases(page, key: str, part: str) -> dict:
 
 def no_sideways_scroll(page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    assert page.evaluate("(() => { const d = document.querySelector('.dash'); return d.scrollWidth <= d.clientWidth; })()")
+    assert page.evaluate("(() => { const d = document.querySelector('.dash');"
+                         " return d.scrollWidth <= d.clientWidth; })()")
 
 
 def test_tiles_equal_the_api_and_a_figure_opens_exactly_its_cases(browser, live_server, http, dispatcher):  # noqa: F811
@@ -95,7 +96,8 @@ def test_tiles_equal_the_api_and_a_figure_opens_exactly_its_cases(browser, live_
                           headers=headers).json()
         assert late["ids"] == [c["id"] for c in listed["features"]]
         first = late["ids"][0]
-        assert page.locator(f"[data-testid=dash-case][data-id='{first}'] a").get_attribute("href") == f"/desk#case={first}"
+        link = page.locator(f"[data-testid=dash-case][data-id='{first}'] a")
+        assert link.get_attribute("href") == f"/desk#case={first}"
         assert "#cases?key=on_time_rate&part=rest" in page.url
         page.get_by_test_id("dash-next").click()
         page.wait_for_function("ids => { const el = document.querySelector('[data-testid=dash-case]');"
@@ -141,7 +143,8 @@ def test_the_choropleth_has_one_shape_per_street_and_a_click_rescopes(browser, l
         no_sideways_scroll(page)
         target = STREET
         page.evaluate("""(code) => { const g = window.gridgovDashboard;
-            g.layer.eachLayer(l => { if (l.feature.properties.code === code) g.map.fitBounds(l.getBounds()); }); }""", target)
+            g.layer.eachLayer(l => { if (l.feature.properties.code === code) g.map.fitBounds(l.getBounds()); });
+        }""", target)
         box = page.locator(f"path.dash-area[data-code='{target}']").bounding_box()
         xy = page.evaluate("""(code) => { const g = window.gridgovDashboard; let p = null;
             g.layer.eachLayer(l => { if (l.feature.properties.code === code) {
