@@ -179,6 +179,7 @@ def test_english_replaces_the_chinese(browser, live_server, dispatcher):  # noqa
         assert name.text_content() == "Received"
         assert page.get_by_test_id("dash-window").locator("option[value=this_month]").text_content() == "This month"
         assert page.locator("[data-testid=dash-area] option[value='']").text_content() == "All in my reach"
+        assert " to " in page.get_by_test_id("dash-period").text_content()
         no_sideways_scroll(page)
         web.assert_clean()
     finally:

@@ -93,6 +93,11 @@ function duration(seconds) {
 
 // ---------------------------------------------------------------- loading
 
+function renderPeriod() {
+  const q = dash.query;
+  $("d-period").textContent = t("dash.period", { from: q.from, to: iso(addDays(new Date(`${q.to}T00:00`), -1)) });
+}
+
 /** Load every part of the page for the picked window and area. Each part renders itself when it
  * arrives; one that fails is reported with a retry that loads and renders it again. */
 async function load() {
@@ -100,7 +105,7 @@ async function load() {
   document.body.dataset.dashReady = "0";
   const q = currentQuery();
   dash.query = q;
-  $("d-period").textContent = t("dash.period", { from: q.from, to: iso(addDays(new Date(`${q.to}T00:00`), -1)) });
+  renderPeriod();
   const fresh = () => dash.query === q;  // a later choice has not replaced this one
   const by = seriesPeriod(q);
   const keys = TILES.map((x) => x.key);
@@ -489,6 +494,7 @@ function wireControls() {
 }
 
 function onLang() {
+  renderPeriod();
   renderPickers();
   renderTiles();
   renderCategories();
