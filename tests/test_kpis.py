@@ -199,6 +199,13 @@ def test_the_histogram_bins_the_measured_cases(client, admin, world, grid):
     assert doc["measured"] == 4 == figures(client, admin, area=grid, category=CATEGORY,
                                            **WINDOW)["handling_time"]["denominator"]
     assert doc["bins"][-1]["hi"] is None and doc["bins"][0]["lo"] == 0
+    # a bin's cases: the drill-down of the measured cases with the time in [min_s, max_s)
+    params = {"area": grid, "category": CATEGORY, "part": "denominator", **WINDOW}
+    res = client.get("/api/kpis/handling_time/cases", params={**params, "min_s": H, "max_s": 2 * H}, headers=admin)
+    assert res.status_code == 200, res.text
+    assert {c["id"] for c in res.json()["features"]} == {world["C"], world["D"]} and res.json()["numberMatched"] == 2
+    res = client.get("/api/kpis/handling_time/cases", params={**params, "min_s": 16 * H}, headers=admin)
+    assert {c["id"] for c in res.json()["features"]} == {world["B"]}
 
 
 def test_every_kpis_series_in_one_answer_equals_the_single_series(client, admin, world, grid):
@@ -278,6 +285,10 @@ def test_exports_read_back_equal_the_api(client, admin, world, grid):
     ("/api/kpis/series", {"by": "year"}, 422, "by", "one of"),
     ("/api/kpis/areas", {"level": "planet"}, 422, "level", "one of"),
     ("/api/kpis/closure_rate/histogram", {}, 422, "key", "not a duration"),
+    ("/api/kpis/closure_rate/cases", {"part": "denominator", "min_s": "60"}, 422, "min_s", "not a duration"),
+    ("/api/kpis/handling_time/cases", {"part": "numerator", "max_s": "60"}, 422, "part", "denominator"),
+    ("/api/kpis/handling_time/cases", {"part": "denominator", "min_s": "60", "max_s": "60"}, 422, "max_s", "more"),
+    ("/api/kpis/handling_time/cases", {"part": "denominator", "min_s": "-1"}, 422, "min_s", ""),
     ("/api/kpis/no_such_kpi/histogram", {}, 404, "key", "unknown"),
     ("/api/kpis/categories", {"category": "unicorns"}, 422, "category", "unknown"),
 ])

@@ -42,7 +42,8 @@ HISTOGRAM_EDGES = {
 
 # planned for each call's values: a reach of one street must use the areas index (see SqlFiles)
 _NAMES = ("kpi_figures", "kpi_series", "kpi_areas", "kpi_categories",
-          *(f"kpi_histogram_{m}" for m in HISTOGRAM_EDGES), *(f"kpi_drill_{p.key}" for p in PARTS),
+          *(f"kpi_histogram_{m}" for m in HISTOGRAM_EDGES), *(f"kpi_drill_range_{m}" for m in HISTOGRAM_EDGES),
+          *(f"kpi_drill_{p.key}" for p in PARTS),
           *(f"kpi_drill_{p.key}_rest_{q.key}" for p in PARTS for q in PARTS))
 sql = SqlFiles("api", planned_per_call=frozenset(_NAMES))
 
@@ -106,6 +107,19 @@ def _drill_name(part: str, minus: str | None) -> str:
         where = f"c.{part}" + (f" AND NOT coalesce(c.{minus}, false)" if minus else "")
         sql.define(name, cases_sql() + f"""
 , listed AS (SELECT c.id, c.reported_at FROM cases c WHERE {where})
+""" + sql.text("case_page"))
+    return name
+
+
+def _range_name(measure: str) -> str:
+    """The drill-down of a duration KPI's measured cases with the measure in [:lo, :hi) (a histogram bin)."""
+    name = f"kpi_drill_range_{measure}"
+    if name not in _drills:
+        _drills.add(name)
+        sql.define(name, cases_sql() + f"""
+, listed AS (SELECT c.id, c.reported_at FROM cases c
+             WHERE c.{measure} >= CAST(:lo AS float8)
+               AND (CAST(:hi AS float8) IS NULL OR c.{measure} < CAST(:hi AS float8)))
 """ + sql.text("case_page"))
     return name
 
@@ -307,14 +321,38 @@ def drill_part(k: Kpi, part: str) -> tuple[str, str | None]:
 
 
 async def cases(conn: AsyncConnection, who: Principal, settings: Settings, s: Scope, k: Kpi, part: str, *,
-                limit: int, offset: int) -> tuple[list[dict], int]:
+                limit: int, offset: int, min_s: float | None = None,
+                max_s: float | None = None) -> tuple[list[dict], int]:
     """One page of the cases a figure counted (newest first) and how many there are; shown as in
-    ``/api/incidents`` (place to ~100 m and time to the hour outside the caller's detail reach)."""
+    ``/api/incidents`` (place to ~100 m and time to the hour outside the caller's detail reach).
+    ``min_s``/``max_s``: a duration KPI's measured cases with the measure in [min_s, max_s) (a
+    histogram bin)."""
+    if min_s is not None or max_s is not None:
+        return await _cases_in_range(conn, who, settings, s, k, part, limit=limit, offset=offset,
+                                     lo=min_s or 0.0, hi=max_s, field="min_s" if min_s is not None else "max_s")
     from api.incidents import _summary  # the list's own shown rule
 
     col, minus = drill_part(k, part)
     params = {**await _params(conn, who, settings, s), **reach(who, Capability.READ_INCIDENT_DETAILS).params("d_"),
               "limit": limit, "offset": offset}
     rows = await sql.fetchall(conn, _drill_name(col, minus), params)
+    matched = rows[0]["number_matched"] if rows else 0
+    return [_summary(r) for r in rows if r["id"] is not None], matched
+
+
+async def _cases_in_range(conn: AsyncConnection, who: Principal, settings: Settings, s: Scope, k: Kpi, part: str, *,
+                          limit: int, offset: int, lo: float, hi: float | None,
+                          field: str) -> tuple[list[dict], int]:
+    from api.incidents import _summary
+
+    if k.measure is None:
+        raise Invalid(f"{k.key} is not a duration: only a duration's cases have a range", field=field)
+    if part != "denominator":
+        raise Invalid("a range lists measured cases: part must be denominator", field="part")
+    if hi is not None and hi <= lo:
+        raise Invalid("must be more than min_s", field="max_s")
+    params = {**await _params(conn, who, settings, s), **reach(who, Capability.READ_INCIDENT_DETAILS).params("d_"),
+              "limit": limit, "offset": offset, "lo": float(lo), "hi": None if hi is None else float(hi)}
+    rows = await sql.fetchall(conn, _range_name(k.measure), params)
     matched = rows[0]["number_matched"] if rows else 0
     return [_summary(r) for r in rows if r["id"] is not None], matched

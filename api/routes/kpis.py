@@ -172,14 +172,20 @@ async def cases(key: Key, request: Request, who: KpiReader, conn: ConnDep,
                 start: From = None, stop: To = None, area: Code = None, category: Code = None,
                 department: Code = None, unit: Code = None,
                 limit: int = Query(100, ge=1, le=2**31 - 1, description="page size, clamped to the server maximum"),
-                offset: int = Query(0, ge=0, le=10_000_000)):
+                offset: int = Query(0, ge=0, le=10_000_000),
+                min_s: float | None = Query(None, ge=0, le=10**9, description="duration KPIs: measured at least "
+                                                                              "this many seconds (a histogram bin)"),
+                max_s: float | None = Query(None, gt=0, le=10**9, description="duration KPIs: measured less than "
+                                                                             "this many seconds")):
     """The cases a figure counted, newest first, as ``/api/incidents`` shows them (``numberMatched``
-    equals the figure's numerator or denominator for the same parameters)."""
+    equals the figure's numerator or denominator for the same parameters; with ``min_s``/``max_s``,
+    a histogram bin's count)."""
     k = service.kpi(key)
     settings = request.app.state.settings
     s = await _scope(conn, request, start, stop, area, category, department, unit)
     limit = clamp_limit(limit, settings.page_limit_max)
-    rows, matched = await service.cases(conn, who, settings, s, k, part, limit=limit, offset=offset)
+    rows, matched = await service.cases(conn, who, settings, s, k, part, limit=limit, offset=offset,
+                                        min_s=min_s, max_s=max_s)
     links = []
     if offset + len(rows) < matched:
         links.append({"rel": "next", "type": "application/geo+json",

@@ -1,13 +1,15 @@
 """The leaders' dashboard (/dashboard) in headless Chromium: the tiles show what the KPI API
 gives the same caller, a figure opens exactly the cases it counted, the choropleth draws one
 shape per street in reach and a click on one rescopes the page, a bar of the top categories
-opens its cases, English replaces the Chinese, and a big screen (1920×1080) or a laptop
-(1366×768) never scrolls sideways."""
+opens its cases, a bin of the response-time histogram opens the cases measured in it, English
+replaces the Chinese, and a big screen (1920×1080) or a laptop (1366×768) never scrolls sideways."""
 
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
+from tests.cycle_support import CaseMaker, police_units
 from tests.e2e.test_desk import login
 from tests.e2e.test_map import DISTRICT, Page, browser, headers_for, http  # noqa: F401 (fixtures)
 
@@ -181,6 +183,47 @@ def test_english_replaces_the_chinese(browser, live_server, dispatcher):  # noqa
         assert page.locator("[data-testid=dash-area] option[value='']").text_content() == "All in my reach"
         assert " to " in page.get_by_test_id("dash-period").text_content()
         no_sideways_scroll(page)
+        web.assert_clean()
+    finally:
+        web.context.close()
+
+
+@pytest.fixture(scope="module")
+def arrived(http, make_user, engine):  # noqa: F811
+    """A case of the street a unit reached seconds after its dispatch: a response time to bin."""
+    admin = headers_for(http, *make_user("admin", DISTRICT))
+    with engine.connect() as conn:
+        lon, lat = conn.execute(sa.text(
+            "SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM area "
+            "WHERE kind = 'grid' AND valid_to IS NULL AND code LIKE :street || '%' ORDER BY code LIMIT 1"),
+            {"street": STREET}).one()
+    units = police_units(engine)
+    maker = CaseMaker(http, admin, lon=lon, lat=lat, unit=units[0], second_unit=units[1], category="street_vendor")
+    case = maker.report()
+    maker.bring(case["id"], "accepted")
+    maker.act(case["id"], "arrive")
+    return case["id"]
+
+
+def test_a_bin_of_the_response_times_opens_the_cases_measured_in_it(
+        browser, live_server, http, dispatcher, arrived):  # noqa: F811
+    user, headers = dispatcher
+    web = Page(browser, live_server, viewport=BIG)
+    try:
+        open_dashboard(web, user)
+        page = web.page
+        query = page.evaluate("window.gridgovDashboard.query")
+        hist = http.get("/api/kpis/response_time/histogram", params=query, headers=headers).json()
+        assert hist["measured"] >= 1
+        assert page.get_by_test_id("dash-response").get_attribute("data-measured") == str(hist["measured"])
+        index, b = next((i, b) for i, b in enumerate(hist["bins"]) if b["cases"])
+        xy = page.evaluate("""([i, value]) => window.gridgovDashboard.charts.get('dash-response')
+            .convertToPixel({seriesIndex: 0}, [i, value / 2])""", [index, b["cases"]])
+        page.get_by_test_id("dash-response").click(position={"x": xy[0], "y": xy[1]})
+        shown_cases = wait_cases(page, "response_time", "denominator")
+        assert shown_cases["count"] == b["cases"]
+        assert arrived in shown_cases["ids"]
+        assert f"min_s={b['lo']:g}" in page.url
         web.assert_clean()
     finally:
         web.context.close()

@@ -299,8 +299,11 @@ function renderHistogram() {
       itemStyle: { color: b.hi !== null && b.hi <= 300 ? "#66bb6a" : "#ffa726" } })) }],
   }, true);
   c.off("click");
-  // the bins' cases together are the measured cases of the response time
-  c.on("click", () => openCases({ key: "response_time", part: "denominator" }));
+  // a bin: the measured cases with their response time in it (the same per-case time as the median)
+  c.on("click", (p) => {
+    const b = bins[p.dataIndex];
+    if (b) openCases({ key: "response_time", part: "denominator", min_s: b.lo, max_s: b.hi ?? undefined });
+  });
 }
 
 // ---------------------------------------------------------------- the choropleth
@@ -372,7 +375,8 @@ function rescope(code, name) {
 
 function openCases(drill) {
   dash.drill = { ...drill, offset: 0 };
-  const hash = qs({ key: drill.key, part: drill.part, category: drill.category, from: drill.from, to: drill.to });
+  const hash = qs({ key: drill.key, part: drill.part, category: drill.category, from: drill.from, to: drill.to,
+    min_s: drill.min_s, max_s: drill.max_s });
   history.replaceState(null, "", `#cases?${hash}`);
   return showCases();
 }
@@ -380,7 +384,7 @@ function openCases(drill) {
 async function showCases() {
   const d = dash.drill;
   const params = { ...dash.query, ...(d.from ? { from: d.from, to: d.to } : {}), category: d.category,
-    part: d.part, limit: PAGE_SIZE, offset: d.offset };
+    part: d.part, min_s: d.min_s, max_s: d.max_s, limit: PAGE_SIZE, offset: d.offset };
   const panel = $("dash-cases");
   panel.hidden = false;
   panel.dataset.ready = "0";
@@ -414,7 +418,8 @@ function renderCasesTitle() {
   const f = dash.figures.get(d.key);
   const cat = d.category ? ` · ${localName(dash.categoryNames.get(d.category)) || d.category}` : "";
   const when = d.from ? ` · ${d.from} – ${iso(addDays(new Date(`${d.to}T00:00`), -1))}` : "";
-  $("dash-cases-title").textContent = `${f ? kpiName(f) : d.key} · ${t(`dash.part.${d.part}`)}${cat}${when}`;
+  const bin = d.min_s !== undefined ? ` · ${binLabel({ lo: d.min_s, hi: d.max_s ?? null })} ${t("dash.minutes.axis")}` : "";
+  $("dash-cases-title").textContent = `${f ? kpiName(f) : d.key} · ${t(`dash.part.${d.part}`)}${cat}${when}${bin}`;
   if (d.matched !== undefined) $("dash-cases-count").textContent = t("dash.cases.count", { n: int(d.matched) });
 }
 
@@ -429,8 +434,9 @@ function fromHash() {
   if (!m) return;
   const p = new URLSearchParams(m[1]);
   if (p.get("key") && p.get("part")) {
+    const num = (name) => (p.get(name) ? Number(p.get(name)) : undefined);
     openCases({ key: p.get("key"), part: p.get("part"), category: p.get("category") || undefined,
-      from: p.get("from") || undefined, to: p.get("to") || undefined });
+      from: p.get("from") || undefined, to: p.get("to") || undefined, min_s: num("min_s"), max_s: num("max_s") });
   }
 }
 
