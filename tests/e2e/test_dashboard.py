@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from shapely.geometry import shape
 
 from tests.cycle_support import CaseMaker, police_units
 from tests.e2e.test_desk import login
@@ -144,15 +145,13 @@ def test_the_choropleth_has_one_shape_per_street_and_a_click_rescopes(browser, l
         assert page.get_by_test_id("dash-legend").locator("li").count() >= 2
         no_sideways_scroll(page)
         target = STREET
-        page.evaluate("""(code) => { const g = window.gridgovDashboard;
-            g.layer.eachLayer(l => { if (l.feature.properties.code === code) g.map.fitBounds(l.getBounds()); });
-        }""", target)
-        box = page.locator(f"path.dash-area[data-code='{target}']").bounding_box()
-        xy = page.evaluate("""(code) => { const g = window.gridgovDashboard; let p = null;
-            g.layer.eachLayer(l => { if (l.feature.properties.code === code) {
-                const c = l.getBounds().getCenter(); p = g.map.latLngToContainerPoint(c); } });
-            return [p.x, p.y]; }""", target)
-        assert box is not None
+        inside = shape(next(f for f in streets if f["id"] == target)["geometry"]).representative_point()
+        xy = page.evaluate("""([code, lat, lon]) => { const g = window.gridgovDashboard;
+            g.layer.eachLayer(l => { if (l.feature.properties.code === code)
+                g.map.fitBounds(l.getBounds(), {animate: false}); });
+            const p = g.map.latLngToContainerPoint([lat, lon]);
+            return [p.x, p.y]; }""", [target, inside.y, inside.x])
+        assert page.locator(f"path.dash-area[data-code='{target}']").count() == 1
         page.evaluate("document.body.dataset.dashReady = 'clicked'")
         page.get_by_test_id("dash-map").click(position={"x": xy[0], "y": xy[1]})
         page.wait_for_selector("body[data-dash-ready='1']", timeout=LOAD_MS)
