@@ -58,6 +58,7 @@ VENDOR = {  # URL path -> directory in web/node_modules (installed by `npm ci`)
     "/vendor/markercluster": "leaflet.markercluster/dist",
     "/vendor/leaflet-heat": "leaflet.heat/dist",
     "/vendor/swagger-ui": "swagger-ui-dist",
+    "/vendor/echarts": "echarts/dist",  # the dashboard's charts (Apache ECharts)
 }
 # Matched in this order, one by one: the hot paths first (tiles, routing, intake). area_files
 # before areas: /api/areas/export and /import are not area codes.

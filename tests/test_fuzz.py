@@ -514,6 +514,9 @@ def kpi_bases(grid: str) -> dict[tuple[str, str], Base]:
         ("GET", "/api/reports/monthly.{fmt}"): Base(path={"fmt": "html"}, query={"area": grid, "month": "2026-03"}),
         ("GET", "/api/public/disclosure"): Base(query={"month": "2026-03"}),
         ("GET", "/api/public/disclosure/streets"): Base(),
+        ("GET", "/api/kpis/categories"): Base(query=window),
+        ("GET", "/api/kpis/series"): Base(query={**window, "by": "week"}),
+        ("GET", "/api/kpis/{key}/histogram"): Base(path={"key": "response_time"}, query=window),
         ("GET", "/api/kpis/{key}/cases"): Base(path={"key": "closure_rate"},
                                                query={**window, "part": "denominator", "limit": "5", "offset": "0"}),
     }

@@ -175,6 +175,50 @@ def test_per_area_tables_add_up_and_name_the_owning_desk(client, admin, world, g
     assert desks[grid]["withdrawn_by_desk"] == 1 and desks[spots[0]["street"]]["received"] == 1
 
 
+def test_per_category_tables_add_up_to_the_figures(client, admin, world, grid):
+    res = client.get("/api/kpis/categories", params={"area": grid, **WINDOW}, headers=admin)
+    assert res.status_code == 200, res.text
+    rows = {r["category_code"]: {k["key"]: k for k in r["kpis"]} for r in res.json()["categories"]}
+    total = figures(client, admin, area=grid, **WINDOW)
+    for key in ("received", "closed", "on_time_rate", "open_overdue"):
+        assert sum(r[key]["numerator"] for r in rows.values()) == total[key]["numerator"], key
+    vendor = rows[CATEGORY]
+    assert (vendor["on_time_rate"]["numerator"], vendor["on_time_rate"]["denominator"]) == (2, 3)
+    received = [r["received"]["numerator"] for r in rows.values()]
+    assert received == sorted(received, reverse=True)  # most cases first
+
+
+def test_the_histogram_bins_the_measured_cases(client, admin, world, grid):
+    res = client.get("/api/kpis/handling_time/histogram", params={"area": grid, "category": CATEGORY, **WINDOW},
+                     headers=admin)
+    assert res.status_code == 200, res.text
+    doc = res.json()
+    # handling in working hours: C 1 h, D 1 h, A 14 h, B 16 h (test_hand_worked_figures)
+    got = {(b["lo"] / H, None if b["hi"] is None else b["hi"] / H): b["cases"] for b in doc["bins"] if b["cases"]}
+    assert got == {(1, 2): 2, (8, 16): 1, (16, 24): 1}
+    assert doc["measured"] == 4 == figures(client, admin, area=grid, category=CATEGORY,
+                                           **WINDOW)["handling_time"]["denominator"]
+    assert doc["bins"][-1]["hi"] is None and doc["bins"][0]["lo"] == 0
+    # a bin's cases: the drill-down of the measured cases with the time in [min_s, max_s)
+    params = {"area": grid, "category": CATEGORY, "part": "denominator", **WINDOW}
+    res = client.get("/api/kpis/handling_time/cases", params={**params, "min_s": H, "max_s": 2 * H}, headers=admin)
+    assert res.status_code == 200, res.text
+    assert {c["id"] for c in res.json()["features"]} == {world["C"], world["D"]} and res.json()["numberMatched"] == 2
+    res = client.get("/api/kpis/handling_time/cases", params={**params, "min_s": 16 * H}, headers=admin)
+    assert {c["id"] for c in res.json()["features"]} == {world["B"]}
+
+
+def test_every_kpis_series_in_one_answer_equals_the_single_series(client, admin, world, grid):
+    params = {"area": grid, "category": CATEGORY, "by": "week", **WINDOW}
+    res = client.get("/api/kpis/series", params=params, headers=admin)
+    assert res.status_code == 200, res.text
+    every = {p["period"]: {k["key"]: k for k in p["kpis"]} for p in res.json()["points"]}
+    for key in ("received", "on_time_rate", "handling_time"):
+        one = client.get(f"/api/kpis/{key}/series", params=params, headers=admin).json()["points"]
+        assert {p["period"]: (p["numerator"], p["denominator"], p["value"]) for p in one} == \
+            {day: (k[key]["numerator"], k[key]["denominator"], k[key]["value"]) for day, k in every.items()}
+
+
 def test_series_by_week_adds_up_to_the_window(client, admin, world, grid):
     res = client.get("/api/kpis/received/series", params={"area": grid, "category": CATEGORY, "by": "week",
                                                           **WINDOW}, headers=admin)
@@ -238,7 +282,15 @@ def test_exports_read_back_equal_the_api(client, admin, world, grid):
     ("/api/kpis/closure_rate/cases", {"part": "everything"}, 422, "part", "one of"),
     ("/api/kpis/handling_time/cases", {"part": "numerator"}, 422, "part", "duration"),
     ("/api/kpis/closure_rate/series", {"by": "year"}, 422, "by", "one of"),
+    ("/api/kpis/series", {"by": "year"}, 422, "by", "one of"),
     ("/api/kpis/areas", {"level": "planet"}, 422, "level", "one of"),
+    ("/api/kpis/closure_rate/histogram", {}, 422, "key", "not a duration"),
+    ("/api/kpis/closure_rate/cases", {"part": "denominator", "min_s": "60"}, 422, "min_s", "not a duration"),
+    ("/api/kpis/handling_time/cases", {"part": "numerator", "max_s": "60"}, 422, "part", "denominator"),
+    ("/api/kpis/handling_time/cases", {"part": "denominator", "min_s": "60", "max_s": "60"}, 422, "max_s", "more"),
+    ("/api/kpis/handling_time/cases", {"part": "denominator", "min_s": "-1"}, 422, "min_s", ""),
+    ("/api/kpis/no_such_kpi/histogram", {}, 404, "key", "unknown"),
+    ("/api/kpis/categories", {"category": "unicorns"}, 422, "category", "unknown"),
 ])
 def test_bad_input_names_the_field(client, admin, url, params, status, field, words):
     assert_field_error(client.get(url, params=params, headers=admin), status, field, words)

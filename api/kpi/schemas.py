@@ -84,3 +84,40 @@ class KpiDefinition(BaseModel):
     denominator_sql: str
     measure_sql: str | None
     beside: list[str]
+
+
+class CategoryRow(BaseModel):
+    category_code: str
+    kpis: list[KpiFigure]
+
+
+class KpiCategories(BaseModel):
+    window: dict[str, datetime]
+    filters: dict[str, str | None]
+    categories: list[CategoryRow]
+
+
+class HistogramBin(BaseModel):
+    lo: float            # seconds, inclusive
+    hi: float | None     # seconds, exclusive; None: the open last bin
+    cases: int
+
+
+class KpiHistogram(BaseModel):
+    key: str
+    window: dict[str, datetime]
+    filters: dict[str, str | None]
+    measured: int        # the KPI's denominator: the bins add up to it
+    bins: list[HistogramBin]
+
+
+class AllSeriesPoint(BaseModel):
+    period: date
+    kpis: list[KpiFigure]
+
+
+class KpiAllSeries(BaseModel):
+    by: str
+    window: dict[str, datetime]
+    filters: dict[str, str | None]
+    points: list[AllSeriesPoint]

@@ -33,9 +33,17 @@ PERIODS = ("day", "week", "month")
 LEVELS = {"grid": "grid_code", "community": "community_code", "zone": "zone_code", "street": "street_code",
           "district": "district_code", "desk": "desk_code"}
 DRILL_PARTS = ("numerator", "denominator", "rest")  # rest: in the denominator, not in the numerator
+# a duration KPI's distribution (the dashboard's histogram): bin edges in seconds of its measure;
+# the last bin is open (at or above the last edge)
+HISTOGRAM_EDGES = {
+    "response_s": (0, 60, 120, 180, 240, 300, 420, 600, 900, 1200, 1800, 3600),
+    "handling_work_s": tuple(h * 3600 for h in (0, 1, 2, 4, 8, 16, 24, 40, 80, 160)),
+}
 
 # planned for each call's values: a reach of one street must use the areas index (see SqlFiles)
-_NAMES = ("kpi_figures", "kpi_series", "kpi_areas", *(f"kpi_drill_{p.key}" for p in PARTS),
+_NAMES = ("kpi_figures", "kpi_series", "kpi_areas", "kpi_categories",
+          *(f"kpi_histogram_{m}" for m in HISTOGRAM_EDGES), *(f"kpi_drill_range_{m}" for m in HISTOGRAM_EDGES),
+          *(f"kpi_drill_{p.key}" for p in PARTS),
           *(f"kpi_drill_{p.key}_rest_{q.key}" for p in PARTS for q in PARTS))
 sql = SqlFiles("api", planned_per_call=frozenset(_NAMES))
 
@@ -45,7 +53,8 @@ sql = SqlFiles("api", planned_per_call=frozenset(_NAMES))
 def _cases_step() -> str:
     cols = ",\n       ".join(f"({p.sql}) AS {p.key}" for p in PARTS)
     return (f", cases AS (\n    SELECT f.id, f.reported_at, f.grid_code, f.community_code, f.street_code, f.zone_code,"
-            f" f.district_code,\n       (case_owners(f.tier, f.grid_code, f.community_code, f.zone_code, f.street_code,"
+            f" f.district_code, f.category_code,\n       (case_owners(f.tier, f.grid_code, f.community_code,"
+            f" f.zone_code, f.street_code,"
             f" f.district_code))[1] AS desk_code,\n       {cols}\n    FROM facts f\n)\n")
 
 
@@ -76,6 +85,13 @@ def _define() -> None:
     sql.define("kpi_areas", base + (
         f"SELECT CASE CAST(:level AS text) {level_cases} END AS area_code,\n       {_aggregates()}\n"
         "FROM cases c\nGROUP BY 1 ORDER BY 1 NULLS LAST\n"))
+    sql.define("kpi_categories", base + (
+        f"SELECT c.category_code,\n       {_aggregates()}\nFROM cases c\nGROUP BY 1 ORDER BY count(*) DESC, 1\n"))
+    for m in HISTOGRAM_EDGES:
+        # the same column the duration KPI's median is taken over: one definition of the time
+        sql.define(f"kpi_histogram_{m}", base + (
+            f"SELECT width_bucket(c.{m}, CAST(:edges AS float8[])) AS bin, count(*) AS cases\n"
+            f"FROM cases c WHERE c.{m} IS NOT NULL\nGROUP BY 1 ORDER BY 1\n"))
 
 
 _define()
@@ -91,6 +107,19 @@ def _drill_name(part: str, minus: str | None) -> str:
         where = f"c.{part}" + (f" AND NOT coalesce(c.{minus}, false)" if minus else "")
         sql.define(name, cases_sql() + f"""
 , listed AS (SELECT c.id, c.reported_at FROM cases c WHERE {where})
+""" + sql.text("case_page"))
+    return name
+
+
+def _range_name(measure: str) -> str:
+    """The drill-down of a duration KPI's measured cases with the measure in [:lo, :hi) (a histogram bin)."""
+    name = f"kpi_drill_range_{measure}"
+    if name not in _drills:
+        _drills.add(name)
+        sql.define(name, cases_sql() + f"""
+, listed AS (SELECT c.id, c.reported_at FROM cases c
+             WHERE c.{measure} >= CAST(:lo AS float8)
+               AND (CAST(:hi AS float8) IS NULL OR c.{measure} < CAST(:hi AS float8)))
 """ + sql.text("case_page"))
     return name
 
@@ -239,6 +268,15 @@ async def series(conn: AsyncConnection, who: Principal, settings: Settings, s: S
             for r in rows]
 
 
+async def series_all(conn: AsyncConnection, who: Principal, settings: Settings, s: Scope,
+                     period: str) -> list[dict[str, Any]]:
+    """Every KPI per day, week or month, in one query (the dashboard's sparklines)."""
+    if period not in PERIODS:
+        raise Invalid(f"must be one of {', '.join(PERIODS)}", field="by")
+    rows = await sql.fetchall(conn, "kpi_series", {**await _params(conn, who, settings, s), "period": period})
+    return [{"period": r["period"], "kpis": [_figure(k, r) for k in KPIS]} for r in rows]
+
+
 async def by_area(conn: AsyncConnection, who: Principal, settings: Settings, s: Scope,
                   level: str) -> list[dict[str, Any]]:
     """Every KPI per area of one level (all streets at once: the choropleth), in one query."""
@@ -246,6 +284,27 @@ async def by_area(conn: AsyncConnection, who: Principal, settings: Settings, s: 
         raise Invalid(f"must be one of {', '.join(LEVELS)}", field="level")
     rows = await sql.fetchall(conn, "kpi_areas", {**await _params(conn, who, settings, s), "level": level})
     return [{"area_code": r["area_code"], "kpis": [_figure(k, r) for k in KPIS]} for r in rows]
+
+
+async def by_category(conn: AsyncConnection, who: Principal, settings: Settings,
+                      s: Scope) -> list[dict[str, Any]]:
+    """Every KPI per category (most cases first), in one query: the dashboard's top categories."""
+    rows = await sql.fetchall(conn, "kpi_categories", await _params(conn, who, settings, s))
+    return [{"category_code": r["category_code"], "kpis": [_figure(k, r) for k in KPIS]} for r in rows]
+
+
+async def histogram(conn: AsyncConnection, who: Principal, settings: Settings, s: Scope,
+                    k: Kpi) -> list[dict[str, Any]]:
+    """How a duration KPI's measured cases spread over bins of its measure (seconds): every bin,
+    empty ones too; the counts add up to the KPI's denominator."""
+    if k.measure not in HISTOGRAM_EDGES:
+        raise Invalid(f"{k.key} is not a duration: only durations have a distribution", field="key")
+    edges = HISTOGRAM_EDGES[k.measure]
+    rows = await sql.fetchall(conn, f"kpi_histogram_{k.measure}",
+                              {**await _params(conn, who, settings, s), "edges": [float(e) for e in edges]})
+    counts = {int(r["bin"]): int(r["cases"]) for r in rows}
+    return [{"lo": lo, "hi": edges[i + 1] if i + 1 < len(edges) else None, "cases": counts.get(i + 1, 0)}
+            for i, lo in enumerate(edges)]
 
 
 def drill_part(k: Kpi, part: str) -> tuple[str, str | None]:
@@ -262,14 +321,38 @@ def drill_part(k: Kpi, part: str) -> tuple[str, str | None]:
 
 
 async def cases(conn: AsyncConnection, who: Principal, settings: Settings, s: Scope, k: Kpi, part: str, *,
-                limit: int, offset: int) -> tuple[list[dict], int]:
+                limit: int, offset: int, min_s: float | None = None,
+                max_s: float | None = None) -> tuple[list[dict], int]:
     """One page of the cases a figure counted (newest first) and how many there are; shown as in
-    ``/api/incidents`` (place to ~100 m and time to the hour outside the caller's detail reach)."""
+    ``/api/incidents`` (place to ~100 m and time to the hour outside the caller's detail reach).
+    ``min_s``/``max_s``: a duration KPI's measured cases with the measure in [min_s, max_s) (a
+    histogram bin)."""
+    if min_s is not None or max_s is not None:
+        return await _cases_in_range(conn, who, settings, s, k, part, limit=limit, offset=offset,
+                                     lo=min_s or 0.0, hi=max_s, field="min_s" if min_s is not None else "max_s")
     from api.incidents import _summary  # the list's own shown rule
 
     col, minus = drill_part(k, part)
     params = {**await _params(conn, who, settings, s), **reach(who, Capability.READ_INCIDENT_DETAILS).params("d_"),
               "limit": limit, "offset": offset}
     rows = await sql.fetchall(conn, _drill_name(col, minus), params)
+    matched = rows[0]["number_matched"] if rows else 0
+    return [_summary(r) for r in rows if r["id"] is not None], matched
+
+
+async def _cases_in_range(conn: AsyncConnection, who: Principal, settings: Settings, s: Scope, k: Kpi, part: str, *,
+                          limit: int, offset: int, lo: float, hi: float | None,
+                          field: str) -> tuple[list[dict], int]:
+    from api.incidents import _summary
+
+    if k.measure is None:
+        raise Invalid(f"{k.key} is not a duration: only a duration's cases have a range", field=field)
+    if part != "denominator":
+        raise Invalid("a range lists measured cases: part must be denominator", field="part")
+    if hi is not None and hi <= lo:
+        raise Invalid("must be more than min_s", field="max_s")
+    params = {**await _params(conn, who, settings, s), **reach(who, Capability.READ_INCIDENT_DETAILS).params("d_"),
+              "limit": limit, "offset": offset, "lo": float(lo), "hi": None if hi is None else float(hi)}
+    rows = await sql.fetchall(conn, _range_name(k.measure), params)
     matched = rows[0]["number_matched"] if rows else 0
     return [_summary(r) for r in rows if r["id"] is not None], matched

@@ -14,7 +14,7 @@ from api.geojson import GEOJSON_CONTENT, GeoJSONResponse
 from api.incidents import as_feature
 from api.kpi import export, service
 from api.kpi.definitions import KPIS, PART_BY_KEY
-from api.kpi.schemas import KpiAreas, KpiDefinition, KpiSeries, KpiTable
+from api.kpi.schemas import KpiAllSeries, KpiAreas, KpiCategories, KpiDefinition, KpiHistogram, KpiSeries, KpiTable
 from api.params import clamp_limit
 from api.schemas import IncidentCollection
 
@@ -112,6 +112,45 @@ async def by_area(request: Request, who: KpiReader, conn: ConnDep,
     return {"level": level, "window": window, "filters": filters, "areas": rows}
 
 
+@router.get("/series", response_model=KpiAllSeries)
+async def series_all(request: Request, who: KpiReader, conn: ConnDep,
+                     by: Annotated[str, Query(max_length=8, description="day, week or month")] = "month",
+                     start: From = None, stop: To = None, area: Code = None, category: Code = None,
+                     department: Code = None, unit: Code = None):
+    """Every KPI per day, week or month in one query (the dashboard's trends); one KPI alone:
+    ``/api/kpis/{key}/series``."""
+    s = await _scope(conn, request, start, stop, area, category, department, unit)
+    window, filters = _echo(s)
+    return {"by": by, "window": window, "filters": filters,
+            "points": await service.series_all(conn, who, request.app.state.settings, s, by)}
+
+
+@router.get("/categories", response_model=KpiCategories)
+async def by_category(request: Request, who: KpiReader, conn: ConnDep, start: From = None, stop: To = None,
+                      area: Code = None, category: Code = None, department: Code = None, unit: Code = None):
+    """Every KPI per category, most cases first (the dashboard's top categories); a category's
+    cases are ``/api/kpis/{key}/cases`` with ``category`` set."""
+    s = await _scope(conn, request, start, stop, area, category, department, unit)
+    rows = await service.by_category(conn, who, request.app.state.settings, s)
+    window, filters = _echo(s)
+    return {"window": window, "filters": filters, "categories": rows}
+
+
+@router.get("/{key}/histogram", response_model=KpiHistogram)
+async def histogram(key: Key, request: Request, who: KpiReader, conn: ConnDep, start: From = None,
+                    stop: To = None, area: Code = None, category: Code = None, department: Code = None,
+                    unit: Code = None):
+    """A duration KPI's distribution (response_time, handling_time): its measured cases per bin of
+    seconds, over the same per-case time its median is taken of; the bins add up to ``measured``
+    (the KPI's denominator, listed by ``/api/kpis/{key}/cases?part=denominator``)."""
+    k = service.kpi(key)
+    s = await _scope(conn, request, start, stop, area, category, department, unit)
+    bins = await service.histogram(conn, who, request.app.state.settings, s, k)
+    window, filters = _echo(s)
+    return {"key": k.key, "window": window, "filters": filters, "measured": sum(b["cases"] for b in bins),
+            "bins": bins}
+
+
 @router.get("/{key}/series", response_model=KpiSeries)
 async def series(key: Key, request: Request, who: KpiReader, conn: ConnDep,
                  by: Annotated[str, Query(max_length=8, description="day, week or month")] = "month",
@@ -133,14 +172,20 @@ async def cases(key: Key, request: Request, who: KpiReader, conn: ConnDep,
                 start: From = None, stop: To = None, area: Code = None, category: Code = None,
                 department: Code = None, unit: Code = None,
                 limit: int = Query(100, ge=1, le=2**31 - 1, description="page size, clamped to the server maximum"),
-                offset: int = Query(0, ge=0, le=10_000_000)):
+                offset: int = Query(0, ge=0, le=10_000_000),
+                min_s: float | None = Query(None, ge=0, le=10**9, description="duration KPIs: measured at least "
+                                                                              "this many seconds (a histogram bin)"),
+                max_s: float | None = Query(None, gt=0, le=10**9, description="duration KPIs: measured less than "
+                                                                             "this many seconds")):
     """The cases a figure counted, newest first, as ``/api/incidents`` shows them (``numberMatched``
-    equals the figure's numerator or denominator for the same parameters)."""
+    equals the figure's numerator or denominator for the same parameters; with ``min_s``/``max_s``,
+    a histogram bin's count)."""
     k = service.kpi(key)
     settings = request.app.state.settings
     s = await _scope(conn, request, start, stop, area, category, department, unit)
     limit = clamp_limit(limit, settings.page_limit_max)
-    rows, matched = await service.cases(conn, who, settings, s, k, part, limit=limit, offset=offset)
+    rows, matched = await service.cases(conn, who, settings, s, k, part, limit=limit, offset=offset,
+                                        min_s=min_s, max_s=max_s)
     links = []
     if offset + len(rows) < matched:
         links.append({"rel": "next", "type": "application/geo+json",

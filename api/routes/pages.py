@@ -54,6 +54,13 @@ async def console_page(who: PublicUnlimited):
     return FileResponse(WEB / "console.html", media_type="text/html; charset=utf-8")
 
 
+@router.get("/dashboard")
+async def dashboard_page(who: PublicUnlimited):
+    """The leaders' big screen (大屏): KPI tiles with trends, a choropleth, top categories and
+    response times, every figure down to its cases (the page logs in itself; READ_KPIS)."""
+    return FileResponse(WEB / "dashboard.html", media_type="text/html; charset=utf-8")
+
+
 @router.get("/editor")
 async def editor_page(who: PublicUnlimited):
     """The grid manager's editor: split, merge, redraw, roster, history (the page logs in itself)."""

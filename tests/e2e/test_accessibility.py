@@ -2,8 +2,9 @@
 violation: the map (login screen, logged in, a routing preview), the desk (login card, queue, a
 case open, the dispatch form), the console (queue, warnings), the officer's phone (tasks, the
 handle form, no task), the grid editor (with and without a grid selected), the calendar, the
-hand-over sheet, the resident's report form (also with the me-too offer open and with the sent
-card) and the tracking page (with and without the secret). Seven states are checked in English too.
+hand-over sheet, the leaders' dashboard (tiles, map and charts; a figure's cases), the resident's
+report form (also with the me-too offer open and with the sent card) and the tracking page (with
+and without the secret). Eight states are checked in English too.
 The Leaflet maps are checked with the rest of each page.
 
 axe-core is a dev dependency (web/package.json): it is read from web/node_modules and evaluated
@@ -273,6 +274,17 @@ def track_secret(page, base, w):
     page.get_by_test_id("rating-form").wait_for(state="visible")
 
 
+def dashboard(page, base, w):
+    log_in(page, base, "/dashboard", w["dispatcher"])
+    page.wait_for_selector("body[data-dash-ready='1']")
+
+
+def dashboard_cases(page, base, w):
+    dashboard(page, base, w)
+    page.locator("[data-testid=tile][data-key=on_time_rate] [data-testid=tile-numerator]").click()
+    page.wait_for_selector("[data-testid=dash-cases][data-ready='1']")
+
+
 STATES = {
     "map-login": (DESKTOP, None, map_login),
     "map": (DESKTOP, None, map_in),
@@ -295,8 +307,10 @@ STATES = {
     "report-sent": (PHONE, 2, report_sent),
     "track": (PHONE, None, track_plain),
     "track-secret": (PHONE, None, track_secret),
+    "dashboard": ({"width": 1920, "height": 1080}, None, dashboard),
+    "dashboard-cases": (LAPTOP, None, dashboard_cases),
 }
-ENGLISH = {"map-login", "desk-case", "console", "unit", "report-me-too", "report-sent", "track-secret"}
+ENGLISH = {"map-login", "desk-case", "console", "unit", "report-me-too", "report-sent", "track-secret", "dashboard"}
 CASES = [pytest.param(name, "zh", id=name) for name in STATES] + [
     pytest.param(name, "en", id=f"{name}-en") for name in STATES if name in ENGLISH]
 

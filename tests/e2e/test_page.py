@@ -13,7 +13,7 @@ from tests.e2e.test_map import DISTRICT, Page, browser, http  # noqa: F401 (fixt
 
 pytestmark = pytest.mark.e2e
 
-STAFF_PAGES = ["/", "/desk", "/console", "/unit", "/editor", "/admin/calendar", "/handover/1"]
+STAFF_PAGES = ["/", "/desk", "/console", "/unit", "/editor", "/admin/calendar", "/handover/1", "/dashboard"]
 CARD = ["login-form", "login-username", "login-password", "login-submit", "lang-toggle-login"]
 
 
@@ -128,6 +128,20 @@ def test_a_failed_load_on_the_console_is_shown_and_retried(browser, live_server,
         page.wait_for_selector("body[data-console-ready='1']")  # the rest of the page still works
         recover(web, failing, "事件点位加载失败")
         page.locator("[data-testid=console-row]").first.wait_for()
+        assert_no_page_errors(web)
+    finally:
+        web.context.close()
+
+
+def test_a_failed_chart_on_the_dashboard_is_shown_and_retried(browser, live_server, dispatcher):  # noqa: F811
+    web = Page(browser, live_server)
+    try:
+        failing = Failing(web.page, "**/api/kpis/categories*")
+        login(web, "/dashboard", *dispatcher)
+        page = web.page
+        page.wait_for_selector("body[data-dash-ready='1']", timeout=180_000)  # the rest of the page still works
+        recover(web, failing, "事件类别加载失败")
+        page.wait_for_function("() => Number(document.querySelector('[data-testid=dash-categories]').dataset.bars) > 0")
         assert_no_page_errors(web)
     finally:
         web.context.close()
