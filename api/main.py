@@ -41,6 +41,7 @@ from api.routes import (
     posters,
     public,
     routing,
+    patrols,
     surveys,
     tiles,
     units,
@@ -61,7 +62,7 @@ VENDOR = {  # URL path -> directory in web/node_modules (installed by `npm ci`)
 # before areas: /api/areas/export and /import are not area codes.
 ROUTERS = (tiles, routing, incidents, auth, catalog, area_files, areas, places, ogc, posters, cases, attachments,
            handover, public, basemap_routes, units, admin, calendar, open311, live, heat, kpis, pages, health,
-           metrics_routes, surveys)
+           metrics_routes, surveys, patrols)
 
 
 async def _warn_about_the_calendar(pool, settings: Settings) -> None:
@@ -79,6 +80,7 @@ async def _warn_about_the_calendar(pool, settings: Settings) -> None:
 
 
 from api import basemap  # noqa: E402
+from api.patrols import retention  # noqa: E402
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -106,7 +108,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await _warn_about_the_calendar(pool, settings)
         scheduler = None
         if settings.supervision_interval_s > 0:
-            extras = (demo_heartbeat.heartbeat,) if settings.heartbeat_on else ()  # the same timer
+            extras = (retention.retention_round,)  # the same timer: patrol tracks past retention
+            extras += (demo_heartbeat.heartbeat,) if settings.heartbeat_on else ()
             scheduler = asyncio.create_task(supervision.run_forever(pool, settings, app.state.scheduler, extras))
         yield
         if scheduler is not None:
