@@ -1,9 +1,10 @@
-"""A patrol's figures: length, duration and coverage of its grid, worked out in PostGIS from the track.
+"""A patrol's figures: duration and coverage of its grid, worked out in PostGIS from the track (the
+length is summed as fixes arrive: :mod:`api.patrols.track`).
 
 Coverage, as the README says: a place is *visited* when the track passes within
 :data:`VISIT_DISTANCE_M` (30 m) of it, geodesic distance, whatever the fix's accuracy; the *area*
 covered is the part of the grid within :data:`BUFFER_M` (50 m) of the track, buffered and measured in
-the grid's UTM zone. Kept on the patrol when it ends (they outlive the track's retention).
+the grid's UTM zone; both on the track simplified to about a metre (patrol_figures.sql). Kept on the patrol when it ends (they outlive the track's retention).
 """
 
 from __future__ import annotations
@@ -30,8 +31,7 @@ async def store(conn: AsyncConnection, ids: Sequence[int]) -> int:
     rows = await compute(conn, ids)
     if rows:
         await sql.execute(conn, "patrol_figures_store", {
-            "ids": [r["id"] for r in rows], "lengths": [r["length_m"] for r in rows],
-            "durations": [r["duration_s"] for r in rows], "totals": [r["places_total"] for r in rows],
+            "ids": [r["id"] for r in rows], "durations": [r["duration_s"] for r in rows], "totals": [r["places_total"] for r in rows],
             "visited": json.dumps([r["places_visited"] for r in rows]), "shares": [r["area_share"] for r in rows]})
     return len(rows)
 

@@ -35,7 +35,7 @@ async def read_one(conn: AsyncConnection, who: Principal, patrol_id: int) -> dic
     doc = dict(row)
     if doc["ended_at"] is None and doc["track_kept"]:
         for live in await figures.compute(conn, [patrol_id]):
-            doc.update(length_m=live["length_m"], duration_s=live["duration_s"],
+            doc.update(duration_s=live["duration_s"],
                        places_total=live["places_total"], visited=live["places_visited"],
                        area_share=live["area_share"])
     doc["visited"] = doc.get("visited") or []

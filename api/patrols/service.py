@@ -65,7 +65,7 @@ async def add_fixes(conn: AsyncConnection, who: Principal, settings: Settings, p
     row = await own_open(conn, who, patrol_id)
     last = None if row["last_at"] is None else (row["last_lon"], row["last_lat"], row["last_at"])
     fixes = body.positions
-    track.check_batch(fixes, started_at=row["started_at"], now=clock.now(),
+    walked = track.check_batch(fixes, started_at=row["started_at"], now=clock.now(),
                       max_speed_mps=settings.patrol_max_speed_mps, last=last)
     lons, lats = [f.lon for f in fixes], [f.lat for f in fixes]
     far = await sql.fetchone(conn, "patrol_fixes_far", {"lons": lons, "lats": lats,
@@ -76,7 +76,7 @@ async def add_fixes(conn: AsyncConnection, who: Principal, settings: Settings, p
                                  f"(at most {settings.patrol_margin_m / 1000:g} km allowed)")
     out = await sql.fetchone(conn, "patrol_append", {
         "id": patrol_id, "lons": lons, "lats": lats, "ats": [f.at.timestamp() for f in fixes],
-        "accuracies": [f.accuracy for f in fixes]})
+        "accuracies": [f.accuracy for f in fixes], "added_m": walked})
     await audit.record(conn, actor=who.actor, action="patrol.fixes", entity="patrol", entity_id=patrol_id,
                        after={"fixes": len(fixes), "first_at": fixes[0].at, "last_at": fixes[-1].at},
                        client=who.client)

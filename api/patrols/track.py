@@ -27,9 +27,11 @@ def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
 
 
 def check_batch(fixes: Sequence[Fix], *, started_at: datetime, now: datetime, max_speed_mps: float,
-                last: tuple[float, float, datetime] | None) -> None:
-    """Refuse the batch naming its first bad fix; ``last`` is the stored last fix (lon, lat, at)."""
+                last: tuple[float, float, datetime] | None) -> float:
+    """Refuse the batch naming its first bad fix; ``last`` is the stored last fix (lon, lat, at).
+    Returns the metres the batch adds to the track (from the stored last fix on)."""
     previous = last
+    walked = 0.0
     for i, fix in enumerate(fixes):
         name = f"positions.{i}"
         try:
@@ -48,7 +50,9 @@ def check_batch(fixes: Sequence[Fix], *, started_at: datetime, now: datetime, ma
                                                f"previous fix ({at.isoformat()})")
             metres = distance_m(lon, lat, fix.lon, fix.lat)
             speed = metres / (fix.at - at).total_seconds()
+            walked += metres
             if speed > max_speed_mps:
                 raise InputError(f"{name}.lon", f"a jump of {metres:,.0f} m in {(fix.at - at).total_seconds():g} s "
                                                 f"({speed:,.0f} m/s; at most {max_speed_mps:g} m/s): a wrong fix")
         previous = (fix.lon, fix.lat, fix.at)
+    return walked

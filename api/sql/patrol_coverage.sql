@@ -6,7 +6,7 @@
 WITH p AS (
     SELECT p.*, to_char(p.started_at AT TIME ZONE 'Asia/Shanghai', 'IYYY-"W"IW') AS week
     FROM patrol p
-    WHERE p.ended_at IS NOT NULL AND p.length_m IS NOT NULL
+    WHERE p.ended_at IS NOT NULL AND p.places_total IS NOT NULL
       AND (CAST(:everywhere AS boolean) OR p.areas && CAST(:scope AS text[])
            OR (CAST(:own AS boolean) AND p.worker = CAST(:me AS text)))
       AND (CAST(:area AS text) IS NULL OR CAST(:area AS text) = ANY(p.areas))
@@ -19,7 +19,7 @@ WITH p AS (
 SELECT k.key, k.grid_code,
        CASE WHEN CAST(:by AS text) = 'week' THEN NULL ELSE min(k.worker) END AS worker,
        CASE WHEN CAST(:by AS text) = 'worker' THEN NULL ELSE min(k.week) END AS week,
-       count(*)::int AS patrols, sum(k.length_m) AS length_m, sum(coalesce(k.duration_s, 0)) AS duration_s,
+       count(*)::int AS patrols, sum(coalesce(k.length_m, 0)) AS length_m, sum(coalesce(k.duration_s, 0)) AS duration_s,
        max(k.places_total) AS places_total,
        (SELECT count(DISTINCT v)::int FROM k k2, unnest(k2.places_visited) v
         WHERE k2.key = k.key AND k2.grid_code = k.grid_code) AS places_visited,
