@@ -217,7 +217,8 @@ def test_tracks_are_seen_only_by_supervisors_in_scope_and_the_worker(client, wor
     end(client, worker, pid, t + timedelta(minutes=2))
     for who in (worker, manager, dispatcher):
         assert client.get(f"/api/patrols/{pid}", headers=who).status_code == 200
-        assert pid in [p["id"] for p in client.get("/api/patrols", headers=who, params={"area": GRID}).json()["patrols"]]
+        listed = client.get("/api/patrols", headers=who, params={"area": GRID}).json()["patrols"]
+        assert pid in [p["id"] for p in listed]
     for who in (other_manager, worker2):  # another street's manager; a colleague in the same grid
         assert client.get(f"/api/patrols/{pid}", headers=who).status_code == 404
         assert pid not in [p["id"] for p in client.get("/api/patrols", headers=who).json()["patrols"]]
@@ -234,7 +235,8 @@ def test_retention_drops_the_track_and_keeps_the_summary(client, settings, engin
     before = end(client, worker, pid, t + timedelta(minutes=5))
     day = timedelta(days=settings.patrol_retention_days)
     assert pid not in pg.in_transaction(settings, lambda c: retention.drop_expired(c, settings, now=t + day))
-    dropped = pg.in_transaction(settings, lambda c: retention.drop_expired(c, settings, now=t + day + timedelta(hours=1)))
+    later = t + day + timedelta(hours=1)
+    dropped = pg.in_transaction(settings, lambda c: retention.drop_expired(c, settings, now=later))
     assert pid in dropped
     assert track_of(engine, pid)[1] is None
     after = client.get(f"/api/patrols/{pid}", headers=manager).json()
@@ -260,8 +262,8 @@ def test_stale_grids_are_listed_for_the_communitys_desk(client, worker, dispatch
 def linked(engine, pid: int) -> tuple[int, int]:
     """Reports linked to the patrol, and incidents in all."""
     with engine.connect() as conn:
-        return (conn.execute(sa.text("SELECT count(*) FROM patrol_report WHERE patrol_id = :p"), {"p": pid}).scalar_one(),
-                conn.execute(sa.text("SELECT count(*) FROM incident")).scalar_one())
+        links = conn.execute(sa.text("SELECT count(*) FROM patrol_report WHERE patrol_id = :p"), {"p": pid})
+        return links.scalar_one(), conn.execute(sa.text("SELECT count(*) FROM incident")).scalar_one()
 
 
 def test_a_report_on_patrol_is_linked_to_its_fix_and_a_micro_matter_closes_at_grid_tier(
@@ -300,7 +302,8 @@ def test_a_report_on_patrol_is_linked_to_its_fix_and_a_micro_matter_closes_at_gr
         steps = conn.execute(sa.text("SELECT action FROM audit_log WHERE entity = 'incident' AND entity_id = :i "
                                      "ORDER BY id"), {"i": str(settled["id"])}).scalars().all()
     assert tuple(row) == ("closed", "grid")
-    assert [s for s in steps if s in ("triage", "resolve", "verify", "close")] == ["triage", "resolve", "verify", "close"]
+    settle = ["triage", "resolve", "verify", "close"]
+    assert [s for s in steps if s in settle] == settle
     end(client, worker, pid, now + timedelta(minutes=1))
     # a report to an ended patrol: refused, nothing written
     res = client.post(f"/api/patrols/{pid}/reports", headers=worker, json=body)

@@ -2,9 +2,10 @@
 length is summed as fixes arrive: :mod:`api.patrols.track`).
 
 Coverage, as the README says: a place is *visited* when the track passes within
-:data:`VISIT_DISTANCE_M` (30 m) of it, geodesic distance, whatever the fix's accuracy; the *area*
-covered is the part of the grid within :data:`BUFFER_M` (50 m) of the track, buffered and measured in
-the grid's UTM zone; both on the track simplified to about a metre (patrol_figures.sql). Kept on the patrol when it ends (they outlive the track's retention).
+:data:`VISIT_DISTANCE_M` (30 m) of it, whatever the fix's accuracy; the *area* covered is the part
+of the grid within :data:`BUFFER_M` (50 m) of the track. Both are measured in the grid's UTM zone
+on the track simplified to about a metre (patrol_figures.sql), and kept on the patrol when it
+ends (they outlive the track's retention).
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ async def store(conn: AsyncConnection, ids: Sequence[int]) -> int:
     rows = await compute(conn, ids)
     if rows:
         await sql.execute(conn, "patrol_figures_store", {
-            "ids": [r["id"] for r in rows], "durations": [r["duration_s"] for r in rows], "totals": [r["places_total"] for r in rows],
+            "ids": [r["id"] for r in rows], "durations": [r["duration_s"] for r in rows],
+            "totals": [r["places_total"] for r in rows],
             "visited": json.dumps([r["places_visited"] for r in rows]), "shares": [r["area_share"] for r in rows]})
     return len(rows)
 

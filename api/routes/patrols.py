@@ -32,6 +32,7 @@ PatrolId = Annotated[int, Path(ge=1, le=2**62, description="the patrol's id")]
 Area = Annotated[str | None, Query(max_length=32, pattern=CODE, description="a grid or an area above it")]
 From = Annotated[datetime | None, Query(alias="from", description="patrols started at or after")]
 To = Annotated[datetime | None, Query(alias="to", description="patrols started before")]
+By = Annotated[Literal["patrol", "week", "worker"], Query(description="per patrol, ISO week or worker")]
 
 
 def _window(request: Request, since: datetime | None, until: datetime | None):
@@ -40,9 +41,9 @@ def _window(request: Request, since: datetime | None, until: datetime | None):
 
 
 @router.post("", response_model=PatrolSummary, status_code=201)
-async def start_patrol(who: PatrolWorker, conn: ConnDep, body: Annotated[PatrolStart, Body()] = PatrolStart()):
+async def start_patrol(who: PatrolWorker, conn: ConnDep, body: Annotated[PatrolStart | None, Body()] = None):
     """Start a patrol of the caller's grid (or the grid named); one open patrol per worker (409 otherwise)."""
-    return await service.start(conn, who, body)
+    return await service.start(conn, who, body or PatrolStart())
 
 
 @router.get("", response_model=PatrolList)
@@ -59,7 +60,7 @@ async def list_patrols(request: Request, who: PatrolReader, conn: ConnDep, area:
 @router.get("/coverage", response_model=Coverage)
 async def patrol_coverage(request: Request, who: PatrolReader, conn: ConnDep, area: Area = None,
                           since: From = None, until: To = None,
-                          by: Literal["patrol", "week", "worker"] = Query("patrol", description="patrol, week or worker")):
+                          by: By = "patrol"):
     """Coverage of the grids by ended patrols: places within 30 m of the track, area within 50 m."""
     since, until = _window(request, since, until)
     return await reading.coverage(conn, who, area=area, since=since, until=until, by=by)

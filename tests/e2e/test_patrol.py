@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.e2e.test_desk import login
-from tests.e2e.test_map import TIMEOUT_MS, Page, browser, http, headers_for  # noqa: F401 (fixtures)
+from tests.e2e.test_map import TIMEOUT_MS, Page, browser, headers_for, http  # noqa: F401 (fixtures)
 from tests.test_patrols import GRID, LAT, LON0, LON1, STREET, expected_coverage, offset
 
 pytestmark = pytest.mark.e2e
