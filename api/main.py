@@ -80,7 +80,7 @@ async def _warn_about_the_calendar(pool, settings: Settings) -> None:
 
 
 from api import basemap  # noqa: E402
-from api.patrols import retention  # noqa: E402
+from api.patrols.rounds import patrol_round  # noqa: E402
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -108,7 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await _warn_about_the_calendar(pool, settings)
         scheduler = None
         if settings.supervision_interval_s > 0:
-            extras = (retention.retention_round,)  # the same timer: patrol tracks past retention
+            extras = (patrol_round,)  # the same timer: patrol retention and unpatrolled grids
             extras += (demo_heartbeat.heartbeat,) if settings.heartbeat_on else ()
             scheduler = asyncio.create_task(supervision.run_forever(pool, settings, app.state.scheduler, extras))
         yield

@@ -15,7 +15,7 @@ from pyproj import Geod, Transformer
 from shapely.ops import transform
 
 from api import clock
-from api.patrols import retention
+from api.patrols import neglect, retention
 from tests import pg_support as pg
 
 GRID = "330503001001001"      # 东迁街道, a 700 m × 740 m grid
@@ -245,7 +245,7 @@ def test_retention_drops_the_track_and_keeps_the_summary(client, settings, engin
         assert after[key] == pytest.approx(before[key]), key
 
 
-def test_stale_grids_are_listed_for_the_communitys_desk(client, worker, dispatcher):
+def test_stale_grids_are_listed_for_the_communitys_desk(client, settings, worker, dispatcher):
     now = datetime.now(UTC)
     pid = start(client, worker, now)
     end(client, worker, pid, now)
@@ -257,6 +257,16 @@ def test_stale_grids_are_listed_for_the_communitys_desk(client, worker, dispatch
         later = client.get("/api/patrols/stale", headers=dispatcher, params={"area": COMMUNITY}).json()
     [mine] = [g for g in later["grids"] if g["grid_code"] == GRID]
     assert mine["days"] == 8
+    # the scheduler tells the community's desk, once per stale period (grids never patrolled: the list only)
+    told = pg.in_transaction(settings, lambda c: neglect.notify(c, settings, now=now + timedelta(days=8)))
+    assert COMMUNITY in told
+    again = pg.in_transaction(settings, lambda c: neglect.notify(c, settings, now=now + timedelta(days=9)))
+    assert COMMUNITY not in again
+    notes = client.get("/api/desk/notifications", headers=dispatcher, params={"limit": 500}).json()
+    [note] = [n for n in notes if n["kind"] == "patrol_stale" and n["area_code"] == COMMUNITY]
+    assert GRID in note["data"]["grids"] and note["incident_id"] is None
+    never = [g["grid_code"] for g in stale["grids"] if g["last_patrol_at"] is None]
+    assert not set(never) & set(note["data"]["grids"])
 
 
 def linked(engine, pid: int) -> tuple[int, int]:

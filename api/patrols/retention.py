@@ -4,18 +4,15 @@ open that long is ended with its last fix and summarised first."""
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
 
 from psycopg import AsyncConnection
-from psycopg_pool import AsyncConnectionPool
 
 from api import audit, clock
 from api.patrols import figures
 from api.settings import Settings
 from api.sqlfiles import sql
 
-log = logging.getLogger("gridgov.patrols")
 ACTOR = "system"
 
 
@@ -33,10 +30,3 @@ async def drop_expired(conn: AsyncConnection, settings: Settings, *, now: dateti
                        after={"patrols": dropped, "retention_days": settings.patrol_retention_days})
     return dropped
 
-
-async def retention_round(pool: AsyncConnectionPool, settings: Settings) -> None:
-    """The scheduler's extra (api.workflow.supervision.run_forever)."""
-    async with pool.connection() as conn, conn.transaction():
-        dropped = await drop_expired(conn, settings)
-    if dropped:
-        log.info("patrol retention: %s track(s) dropped", len(dropped))
