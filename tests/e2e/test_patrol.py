@@ -1,14 +1,16 @@
 """A patrol walked in the browser (issue 24): a grid worker's phone (geolocation granted, the page's
 clock under the test's control) starts a patrol on /patrol, walks a simulated route (the context's
-geolocation moved step by step, ten seconds apart), ends it, and the page shows the coverage worked
-out by hand in the test (shapely in the grid's UTM zone); the street's grid manager opens the same
-patrol from the list and sees the same figures."""
+geolocation moved step by step, ten seconds apart), settles a micro matter on the way (closed at
+grid tier, linked to the patrol), ends it, and the page shows the coverage worked out by hand in the
+test (shapely in the grid's UTM zone); the street's grid manager opens the same patrol from the list
+and sees the same figures."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 import pytest
+import sqlalchemy as sa
 
 from tests.e2e.test_desk import login
 from tests.e2e.test_map import TIMEOUT_MS, Page, browser, headers_for, http  # noqa: F401 (fixtures)
@@ -52,6 +54,12 @@ def test_a_patrol_walked_in_the_browser_gives_the_coverage_worked_out_by_hand(
             page.wait_for_function(
                 "n => document.querySelector('[data-testid=patrol-state]').dataset.stored * 1"
                 " + document.querySelector('[data-testid=patrol-state]').dataset.pending * 1 >= n", arg=i + 1)
+            if i == STEPS // 2:  # a micro matter on the way, settled on the spot (微事不出格)
+                page.get_by_test_id("patrol-category").select_option("garbage")
+                page.get_by_test_id("patrol-settled").check()
+                page.get_by_test_id("patrol-note").fill("垃圾已清理")
+                page.get_by_test_id("patrol-report-submit").click()
+                page.wait_for_selector("[data-testid=patrol-report-state][data-status=closed]")
         page.get_by_test_id("patrol-stop").click()
         result = page.get_by_test_id("patrol-result")
         result.wait_for()
@@ -68,6 +76,11 @@ def test_a_patrol_walked_in_the_browser_gives_the_coverage_worked_out_by_hand(
     assert int(shown["places-total"]) == len(places)
     assert int(shown["places-visited"]) == len(visited)
     assert float(shown["area-share"]) == pytest.approx(share, abs=0.002)
+    with engine.connect() as conn:
+        settled = conn.execute(sa.text("SELECT i.status, i.tier, r.point_index FROM patrol_report r "
+                                       "JOIN incident i ON i.id = r.incident_id WHERE r.patrol_id = :p"),
+                               {"p": pid}).all()
+    assert [(s, tier) for s, tier, _ in settled] == [("closed", "grid")] and settled[0][2] is not None
 
     manager = Page(browser, live_server)
     try:

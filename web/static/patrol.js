@@ -11,7 +11,7 @@
 import { api, ApiError } from "./api.js";
 import { h, replace } from "./dom.js";
 import { createMap } from "./map.js";
-import { dateTime, errorText, metres, t } from "./i18n.js";
+import { dateTime, errorText, localName, metres, t } from "./i18n.js";
 import { attempt, startPage } from "./page.js";
 
 const $ = (id) => document.getElementById(id);
@@ -74,6 +74,7 @@ async function showPatrol(id) {
 
 function renderState() {
   const kept = state.kept;
+  $("patrol-report").hidden = !kept;
   $("patrol-start").hidden = Boolean(kept);
   $("patrol-stop").hidden = !kept;
   $("patrol-grid").disabled = Boolean(kept);
@@ -107,28 +108,27 @@ function badFix(e) {
 /** Post the outbox in batches; a refused fix is dropped (said once), a network failure waits. */
 function send() {
   if (state.sending) return state.sending;
-  state.sending = (async () => {
-    try {
-      while (state.kept && state.kept.outbox.length) {
-        const kept = state.kept;
-        const batch = kept.outbox.slice(0, BATCH);
-        try {
-          const res = await api(`/api/patrols/${kept.id}/positions`, { method: "POST", body: { positions: batch } });
-          kept.outbox.splice(0, batch.length);
-          kept.stored = res.fixes;
-        } catch (e) {
-          const i = badFix(e);
-          if (i === null) throw e;
-          kept.outbox.splice(i, 1);
-          showError(t("patrol.dropped", { reason: errorText(e) }));
-        }
-        save();
-        renderState();
+  if (!state.kept || !state.kept.outbox.length) return Promise.resolve();
+  const run = async () => {
+    while (state.kept && state.kept.outbox.length) {
+      const kept = state.kept;
+      const batch = kept.outbox.slice(0, BATCH);
+      try {
+        const res = await api(`/api/patrols/${kept.id}/positions`, { method: "POST", body: { positions: batch } });
+        kept.outbox.splice(0, batch.length);
+        kept.stored = res.fixes;
+      } catch (e) {
+        const i = badFix(e);
+        if (i === null) throw e;
+        kept.outbox.splice(i, 1);
+        showError(t("patrol.dropped", { reason: errorText(e) }));
       }
-    } finally {
-      state.sending = null;
+      save();
+      renderState();
     }
-  })();
+  };
+  // cleared once settled (a microtask later: never before this assignment)
+  state.sending = run().finally(() => { state.sending = null; });
   return state.sending;
 }
 
@@ -176,6 +176,34 @@ async function stopPatrol() {
   }
 }
 
+/** A report from where the worker stands now (the last fix), linked to the patrol; a micro matter
+ *  settled on the spot is closed at grid tier by the server at once. */
+async function reportOnPatrol(e) {
+  e.preventDefault();
+  const kept = state.kept;
+  const here = kept?.all[kept.all.length - 1];
+  const out = $("patrol-report-state");
+  if (!here) { out.textContent = t("patrol.nogps"); return; }
+  const settled = $("patrol-settled").checked;
+  try {
+    await send().catch(() => {});  // the track first, so the nearest fix is there
+    const doc = await api(`/api/patrols/${kept.id}/reports`, { method: "POST", body: {
+      lon: here.lon, lat: here.lat, category: $("patrol-category").value,
+      description: $("patrol-description").value.trim(), settled_on_spot: settled,
+      note: $("patrol-note").value.trim() || undefined } });
+    out.dataset.status = doc.status;
+    out.textContent = t(settled ? "patrol.settled_done" : "patrol.reported", { code: doc.tracking_code });
+    $("patrol-report").reset();
+  } catch (err) {
+    out.textContent = errorText(err);
+  }
+}
+
+async function loadCategories() {
+  const cats = await api("/api/categories");
+  replace($("patrol-category"), cats.map((c) => h("option", { value: c.code }, localName(c))));
+}
+
 // ---------------------------------------------------------------- the supervisor's list
 
 async function openPatrol(id) {
@@ -203,6 +231,8 @@ async function start(me) {
     $("patrol-worker").hidden = false;
     $("patrol-start").addEventListener("click", startPatrol);
     $("patrol-stop").addEventListener("click", stopPatrol);
+    $("patrol-report").addEventListener("submit", reportOnPatrol);
+    await attempt("load.categories", loadCategories);
     state.kept = load();
     renderState();
     if (state.kept) {  // a patrol under way before a reload: carry on recording
