@@ -39,6 +39,7 @@ from api.routes import (
     ogc,
     open311,
     pages,
+    patrols,
     places,
     posters,
     public,
@@ -64,7 +65,7 @@ VENDOR = {  # URL path -> directory in web/node_modules (installed by `npm ci`)
 # before areas: /api/areas/export and /import are not area codes.
 ROUTERS = (tiles, routing, incidents, auth, catalog, area_files, areas, places, ogc, posters, cases, attachments,
            handover, public, basemap_routes, units, admin, calendar, open311, live, heat, kpis, pages, health,
-           metrics_routes, surveys, disclosure, monthly_reports)
+           metrics_routes, surveys, disclosure, monthly_reports, patrols)
 
 
 async def _warn_about_the_calendar(pool, settings: Settings) -> None:
@@ -82,6 +83,7 @@ async def _warn_about_the_calendar(pool, settings: Settings) -> None:
 
 
 from api import basemap  # noqa: E402
+from api.patrols.rounds import patrol_round  # noqa: E402
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -110,7 +112,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await _warn_about_the_calendar(pool, settings)
         scheduler = None
         if settings.supervision_interval_s > 0:
-            extras = (demo_heartbeat.heartbeat,) if settings.heartbeat_on else ()  # the same timer
+            extras = (patrol_round,)  # the same timer: patrol retention and unpatrolled grids
+            extras += (demo_heartbeat.heartbeat,) if settings.heartbeat_on else ()
             scheduler = asyncio.create_task(supervision.run_forever(pool, settings, app.state.scheduler, extras))
         publishing = metrics.shared.start(app)  # with several workers: this one's state, for every scrape
         yield

@@ -64,6 +64,12 @@ class Settings(BaseSettings):
     # reports outside every grid but within this of a district are kept for the desk (a phone's fix
     # by the border); farther ones are refused, naming the distance (a wrong point, or not ours)
     report_margin_m: float = Field(default=10_000.0, ge=0)
+    # grid workers' patrols (api.patrols): tracks kept this long, then the scheduler drops the geometry
+    # (the summary stays); a grid with no patrol for stale_days is listed for its community's desk
+    patrol_retention_days: int = Field(default=90, ge=1)
+    patrol_stale_days: int = Field(default=7, ge=1)
+    patrol_max_speed_mps: float = Field(default=50.0, gt=0)  # a faster jump between two fixes is refused
+    patrol_margin_m: float = Field(default=5_000.0, ge=0)  # fixes farther than this from every district: refused
 
     # limits
     max_body_bytes: int = 1_000_000

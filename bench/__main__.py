@@ -29,6 +29,7 @@ from bench import (
     login,
     metrics_cost,
     partition,
+    patrols,
     places,
     plan,
     reporter,
@@ -301,6 +302,11 @@ def main(argv=None) -> int:
                 httpx.Client(base_url=url, trust_env=False, timeout=1200) as client:
             # one run each: over a million incidents a district's year takes minutes (no per-case facts table yet)
             kpis.run(report, db, client, single.login(client, db.username, db.password), n=1, warm=0)
+
+        # 11 ------------------------------------------------------------------------------
+        report.section("11. Patrol coverage (api.patrols): a day of every grid worker's tracks (8 h at 10 s), "
+                       "all at once, against the plain statement")
+        patrols.run(report, db.dsn)
 
         # 4 -------------------------------------------------------------------------------
         report.section("4. Plan check: EXPLAIN (ANALYZE, BUFFERS) route_point.sql")

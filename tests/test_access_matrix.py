@@ -59,6 +59,9 @@ SURVEY_READERS = frozenset({"admin", "dispatcher", "grid_manager", "analyst"})  
 SURVEY_MANAGERS = frozenset({"admin", "analyst"})  # manage_surveys
 PLACE_READERS = MAP_READERS - {"officer"}  # read_places: the ground every desk of the area knows
 PLACE_EDITORS = frozenset({"admin", "grid_manager", "grid_worker"})  # edit_places
+PATROLLERS = frozenset({"admin", "grid_worker"})  # report_patrol: the worker on patrol
+# read_patrol_tracks: supervisors over the grid, and the worker their own
+TRACK_READERS = frozenset({"admin", "dispatcher", "grid_manager", "grid_worker"})
 
 # (method, path) -> PUBLIC or the exact set of roles the route admits (admin included).
 RULES: dict[tuple[str, str], str | frozenset[str]] = {
@@ -107,6 +110,7 @@ RULES: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/dashboard"): PUBLIC,
     ("GET", "/editor"): PUBLIC,
     ("GET", "/unit"): PUBLIC,
+    ("GET", "/patrol"): PUBLIC,
     ("GET", "/config.json"): PUBLIC,
     ("GET", "/i18n.json"): PUBLIC,
     ("GET", "/healthz"): PUBLIC,
@@ -184,6 +188,15 @@ RULES: dict[tuple[str, str], str | frozenset[str]] = {
     ("DELETE", "/api/places/{code}"): PLACE_EDITORS,
     ("GET", "/api/places/{code}/history"): PLACE_READERS,
     ("GET", "/tiles/places/{z}/{x}/{y}.pbf"): PLACE_READERS,
+    # grid workers' patrols (巡查)
+    ("POST", "/api/patrols"): PATROLLERS,
+    ("GET", "/api/patrols"): TRACK_READERS,
+    ("GET", "/api/patrols/coverage"): TRACK_READERS,
+    ("GET", "/api/patrols/stale"): DESKS,
+    ("GET", "/api/patrols/{patrol_id}"): TRACK_READERS,
+    ("POST", "/api/patrols/{patrol_id}/positions"): PATROLLERS,
+    ("POST", "/api/patrols/{patrol_id}/end"): PATROLLERS,
+    ("POST", "/api/patrols/{patrol_id}/reports"): PATROLLERS,
 }
 
 # Each action of the cycle and the roles that may take it (the state and body of the
@@ -211,6 +224,8 @@ SUCCESS = {key: 200 for key in RULES} | {
     ("POST", "/api/public/incidents/{public_id}/me-too"): 201,
     ("POST", "/api/public/incidents/{tracking_code}/attachments"): 201,
     ("POST", "/open311/v2/requests.{fmt}"): 201,
+    ("POST", "/api/patrols"): 201,
+    ("POST", "/api/patrols/{patrol_id}/reports"): 201,
 }
 
 # Routes acting on one object: an admitted role out of the object's scope gets 404.
@@ -227,6 +242,7 @@ SCOPED_OBJECT |= {("GET", "/api/surveys/periods/{period_id}/scores")}
 SCOPED_OBJECT |= {("GET", "/api/areas/{code}"), ("GET", "/api/areas/{code}/history"),
                   ("GET", "/api/areas/{code}/validation")}
 SCOPED_OBJECT |= {("GET", "/api/places/{code}"), ("GET", "/api/places/{code}/history")}
+SCOPED_OBJECT |= {("GET", "/api/patrols/{patrol_id}")}
 
 # Routes outside the Access scheme, each for a documented reason.
 UNRULED = {
@@ -511,6 +527,7 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], dict]] = {
     ("GET", "/dashboard"): lambda w, c: {},
     ("GET", "/editor"): lambda w, c: {},
     ("GET", "/unit"): lambda w, c: {},
+    ("GET", "/patrol"): lambda w, c: {},
     ("GET", "/config.json"): lambda w, c: {},
     ("GET", "/i18n.json"): lambda w, c: {},
     ("GET", "/healthz"): lambda w, c: {},
@@ -724,6 +741,61 @@ REQUESTS.update({
     ("DELETE", "/api/places/{code}"): lambda w, c: {"url": f"/api/places/{_a_place(w, c)}"},
     ("GET", "/api/places/{code}/history"): lambda w, c: {"url": f"/api/places/{_a_place(w, c)}/history"},
     ("GET", "/tiles/places/{z}/{x}/{y}.pbf"): lambda w, c: {"url": "/tiles/places/12/3416/1679.pbf"},
+})
+
+
+_PATROL: dict[str, int] = {}
+
+
+def _start_patrol(w, c) -> int:
+    """A new open patrol of caller ``c`` in the target's grid, through the API (its open one ended first)."""
+    h = w.headers[c]
+    res = w.client.post("/api/patrols", headers=h, json={"grid": w.grid_code})
+    if res.status_code == 409:
+        w.client.post(f"/api/patrols/{res.json()['open_patrol']}/end", headers=h)
+        res = w.client.post("/api/patrols", headers=h, json={"grid": w.grid_code})
+    assert res.status_code == 201, res.text
+    return res.json()["id"]
+
+
+def _no_open_patrol(w, c) -> dict:
+    if expected_status(("POST", "/api/patrols"), c) == 201:
+        pid = _start_patrol(w, c)
+        w.client.post(f"/api/patrols/{pid}/end", headers=w.headers[c])
+    return {"json": {"grid": w.grid_code}}
+
+
+def _walked_patrol(w) -> int:
+    """The matrix grid worker's patrol of the target's grid: one fix, ended."""
+    if "walked" not in _PATROL:
+        pid = _start_patrol(w, "grid_worker")
+        h = w.headers["grid_worker"]
+        res = w.client.post(f"/api/patrols/{pid}/positions", headers=h, json={"positions": [
+            {"lon": w.lon, "lat": w.lat, "at": datetime.now().astimezone().isoformat()}]})
+        assert res.status_code == 200, res.text
+        assert w.client.post(f"/api/patrols/{pid}/end", headers=h).status_code == 200
+        _PATROL["walked"] = pid
+    return _PATROL["walked"]
+
+
+def _on_patrol(w, c, tail: str, body: dict | None = None) -> dict:
+    """The caller's own open patrol when it may patrol; the matrix's patrol otherwise (refused anyway)."""
+    admitted = expected_status(("POST", "/api/patrols/{patrol_id}" + tail), c) not in (401, 403)
+    pid = _start_patrol(w, c) if admitted else _walked_patrol(w)
+    return {"url": f"/api/patrols/{pid}{tail}", **({"json": body} if body is not None else {})}
+
+
+REQUESTS.update({
+    ("POST", "/api/patrols"): _no_open_patrol,
+    ("GET", "/api/patrols"): lambda w, c: {"params": {"area": w.grid_code}},
+    ("GET", "/api/patrols/coverage"): lambda w, c: {"params": {"area": w.grid_code, "by": "week"}},
+    ("GET", "/api/patrols/stale"): lambda w, c: {"params": {"area": w.grid_code}},
+    ("GET", "/api/patrols/{patrol_id}"): lambda w, c: {"url": f"/api/patrols/{_walked_patrol(w)}"},
+    ("POST", "/api/patrols/{patrol_id}/positions"): lambda w, c: _on_patrol(w, c, "/positions", {"positions": [
+        {"lon": w.lon, "lat": w.lat, "accuracy": 8, "at": datetime.now().astimezone().isoformat()}]}),
+    ("POST", "/api/patrols/{patrol_id}/end"): lambda w, c: _on_patrol(w, c, "/end"),
+    ("POST", "/api/patrols/{patrol_id}/reports"): lambda w, c: _on_patrol(w, c, "/reports", {
+        "lon": w.lon, "lat": w.lat, "category": "garbage", "description": "matrix"}),
 })
 
 

@@ -329,6 +329,7 @@ def world(client, engine, make_user, login):
     bases.update(survey_bases(client, admin))
     bases.update(place_bases(client, admin, point, grid))
     bases.update(kpi_bases(grid))
+    bases.update(patrol_bases(client, admin, point, grid))
     return {"client": client, "bases": bases, "admin": admin}
 
 
@@ -499,6 +500,47 @@ def place_bases(client, admin: dict[str, str], point: dict, grid: str) -> dict[t
         ("GET", "/api/places/{code}/history"): Base(path={"code": kept}),
         ("GET", "/tiles/places/{z}/{x}/{y}.pbf"): Base(path={"z": "12", "x": "3416", "y": "1679"},
                                                        query={"category": "shop"}, headers={"If-None-Match": '"x"'}),
+    }
+
+
+def patrol_bases(client, admin: dict[str, str], point: dict, grid: str) -> dict[tuple[str, str], Base]:
+    """Valid examples of the patrols: a new open patrol of the admin's for every write (its open one
+    ended first), a fix at the target's point now; one ended patrol to read."""
+    from datetime import datetime
+
+    def open_patrol() -> int:
+        res = client.post("/api/patrols", headers=admin, json={"grid": grid})
+        if res.status_code == 409:
+            client.post(f"/api/patrols/{res.json()['open_patrol']}/end", headers=admin)
+            res = client.post("/api/patrols", headers=admin, json={"grid": grid})
+        assert res.status_code == 201, res.text
+        return res.json()["id"]
+
+    def none_open(where: str, name: str) -> Base:
+        client.post(f"/api/patrols/{open_patrol()}/end", headers=admin)
+        return Base(json={"grid": grid})
+
+    def fix() -> dict:
+        return {**point, "accuracy": 8, "at": datetime.now().astimezone().isoformat()}
+
+    kept = open_patrol()
+    assert client.post(f"/api/patrols/{kept}/positions", headers=admin, json={"positions": [fix()]}).status_code == 200
+    assert client.post(f"/api/patrols/{kept}/end", headers=admin).status_code == 200
+    window = {"area": grid, "from": "2026-01-01", "to": "2100-01-01"}
+    return {
+        ("POST", "/api/patrols"): Base(fresh=none_open),
+        ("GET", "/api/patrols"): Base(query={**window, "limit": "5", "worker": "someone"}),
+        ("GET", "/api/patrols/coverage"): Base(query={**window, "by": "week"}),
+        ("GET", "/api/patrols/stale"): Base(query={"area": grid, "days": "7"}),
+        ("GET", "/api/patrols/{patrol_id}"): Base(path={"patrol_id": str(kept)}),
+        ("POST", "/api/patrols/{patrol_id}/positions"): Base(fresh=lambda where, name: Base(
+            path={"patrol_id": str(open_patrol())}, json={"positions": [fix()]})),
+        ("POST", "/api/patrols/{patrol_id}/end"): Base(fresh=lambda where, name: Base(
+            path={"patrol_id": str(open_patrol())})),
+        ("POST", "/api/patrols/{patrol_id}/reports"): Base(fresh=lambda where, name: Base(
+            path={"patrol_id": str(open_patrol())}, json={**point, "accuracy_m": 5, "category": "garbage",
+                                                          "description": "fuzz", "priority": "normal",
+                                                          "settled_on_spot": False, "note": "fuzz"})),
     }
 
 

@@ -7,7 +7,8 @@ asks ``/api/auth/me`` for the caller's capabilities. Nothing else keeps a list o
 A role holds a capability with a *reach*:
 
 * ``AREA``: over the areas it was granted on, and everything under them;
-* ``OWN_UNIT``: only what concerns the caller's own enforcement unit (officers).
+* ``OWN_UNIT``: only what concerns the caller's own enforcement unit (officers);
+* ``OWN``: only what the caller did themselves (a grid worker's own patrols).
 
 ``admin`` holds every capability everywhere.
 """
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 ROLES = ("admin", "dispatcher", "grid_manager", "grid_worker", "officer", "analyst", "operator")
 AREA = "area"
 OWN_UNIT = "own_unit"
+OWN = "own"
 
 
 class Capability(StrEnum):
@@ -55,6 +57,7 @@ class Capability(StrEnum):
     READ_PLACES = "read_places"                  # the places register and grid aggregates (民情地图), no contact
     EDIT_PLACES = "edit_places"                  # add, change, retire and import places; set grid aggregates
     READ_PLACE_CONTACT = "read_place_contact"    # a place's responsible person's contact (audited)
+    READ_PATROL_TRACKS = "read_patrol_tracks"    # grid workers' patrol tracks and their coverage (巡查)
 
 
 _STAFF = ("dispatcher", "grid_manager", "grid_worker", "officer", "analyst")
@@ -104,6 +107,8 @@ POLICY: dict[Capability, dict[str, str]] = {
     Capability.EDIT_PLACES: {"grid_manager": AREA, "grid_worker": AREA},
     # a person's phone number: as reporters' contacts, those who call people back
     Capability.READ_PLACE_CONTACT: {"dispatcher": AREA, "grid_worker": AREA},
+    # where a person walked: their supervisors over the grid, and the worker their own (never public)
+    Capability.READ_PATROL_TRACKS: {"dispatcher": AREA, "grid_manager": AREA, "grid_worker": OWN},
 }
 
 
@@ -117,16 +122,17 @@ class Reach:
     """How far a caller sees through one capability; bound into the SQL as three parameters.
 
     ``everywhere`` (admin) sees all; otherwise what lies in one of ``areas`` (or under one),
-    or concerns ``unit``. Neither means nothing.
+    or concerns ``unit``, or (``own``) what the caller did themselves. None means nothing.
     """
 
     everywhere: bool = False
     areas: tuple[str, ...] = ()
     unit: str | None = None
+    own: bool = False
 
     @property
     def anything(self) -> bool:
-        return self.everywhere or bool(self.areas) or self.unit is not None
+        return self.everywhere or bool(self.areas) or self.unit is not None or self.own
 
     def params(self, prefix: str = "") -> dict[str, bool | list[str] | str | None]:
         return {f"{prefix}everywhere": self.everywhere, f"{prefix}scope": list(self.areas),
@@ -151,7 +157,8 @@ def reach(who: Principal, capability: Capability) -> Reach:
     holders = POLICY[capability]
     areas = sorted({g.area_code for g in who.grants if holders.get(g.role) == AREA})
     own = any(holders.get(g.role) == OWN_UNIT for g in who.grants) and who.unit_code is not None
-    return Reach(areas=tuple(areas), unit=who.unit_code if own else None)
+    mine = any(holders.get(g.role) == OWN for g in who.grants)
+    return Reach(areas=tuple(areas), unit=who.unit_code if own else None, own=mine)
 
 
 def holds(who: Principal, capability: Capability) -> bool:

@@ -73,6 +73,12 @@ async def unit_page(who: PublicUnlimited):
     return FileResponse(WEB / "unit.html", media_type="text/html; charset=utf-8")
 
 
+@router.get("/patrol")
+async def patrol_page(who: PublicUnlimited):
+    """The grid worker's patrol on the phone (巡查), and the supervisors' patrols (the page logs in itself)."""
+    return FileResponse(WEB / "patrol.html", media_type="text/html; charset=utf-8")
+
+
 @router.get("/report")
 async def report_page(who: PublicUnlimited):
     """The resident's report page (phone first, no login; works offline once loaded)."""

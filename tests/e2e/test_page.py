@@ -13,7 +13,8 @@ from tests.e2e.test_map import DISTRICT, Page, browser, http  # noqa: F401 (fixt
 
 pytestmark = pytest.mark.e2e
 
-STAFF_PAGES = ["/", "/desk", "/console", "/unit", "/editor", "/admin/calendar", "/handover/1", "/dashboard"]
+STAFF_PAGES = ["/", "/desk", "/console", "/unit", "/editor", "/admin/calendar", "/handover/1", "/dashboard",
+               "/patrol"]
 CARD = ["login-form", "login-username", "login-password", "login-submit", "lang-toggle-login"]
 
 

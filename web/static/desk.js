@@ -382,6 +382,7 @@ async function loadNotifications() {
 
 /** A notice to the desk itself, about no case (the official holiday data runs out). */
 function deskNotice(n) {
+  if (n.kind === "patrol_stale") return t("desk.patrol_stale", { days: n.data.days, grids: joinList(n.data.grids || []) });
   if (n.kind === "calendar_data_ending") {
     return n.data.phase === "ended"
       ? t("desk.calendar.ended", { since: n.data.first_provisional_day || "" })

@@ -1,0 +1,2 @@
+-- A case's tier (grid, community ...). Params: id.
+SELECT tier FROM incident WHERE id = :id
