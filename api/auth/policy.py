@@ -55,6 +55,10 @@ class Capability(StrEnum):
     READ_PLACES = "read_places"                  # the places register and grid aggregates (民情地图), no contact
     EDIT_PLACES = "edit_places"                  # add, change, retire and import places; set grid aggregates
     READ_PLACE_CONTACT = "read_place_contact"    # a place's responsible person's contact (audited)
+    PLAN_INSPECTIONS = "plan_inspections"        # plan a joint team's inspections of a zone for a day
+    WORK_INSPECTIONS = "work_inspections"        # the visit on the phone: arrive, checklists, photos, findings
+    MANAGE_CHECKLISTS = "manage_checklists"      # the departments' checklists per place category (versions)
+    READ_INSPECTIONS = "read_inspections"        # plans, visits, the places due and the figures
 
 
 _STAFF = ("dispatcher", "grid_manager", "grid_worker", "officer", "analyst")
@@ -104,6 +108,12 @@ POLICY: dict[Capability, dict[str, str]] = {
     Capability.EDIT_PLACES: {"grid_manager": AREA, "grid_worker": AREA},
     # a person's phone number: as reporters' contacts, those who call people back
     Capability.READ_PLACE_CONTACT: {"dispatcher": AREA, "grid_worker": AREA},
+    # 综合查一次: the station's dispatcher plans the joint team's day; the team's officers work
+    # their own unit's visits (a dispatcher records them for the zone); checklists are deployment-wide
+    Capability.PLAN_INSPECTIONS: {"dispatcher": AREA},
+    Capability.WORK_INSPECTIONS: {"officer": OWN_UNIT, "dispatcher": AREA},
+    Capability.MANAGE_CHECKLISTS: {"analyst": AREA},
+    Capability.READ_INSPECTIONS: {"dispatcher": AREA, "analyst": AREA, "grid_manager": AREA},
 }
 
 
