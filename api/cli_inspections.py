@@ -88,7 +88,13 @@ def inspections_plan(zone: str = typer.Argument(..., help="a zone code (its work
     from api.inspections.schemas import PlanIn
     from api.settings import get_settings
 
-    body = PlanIn(zone=zone, day=_day(day, "--day"), team=team)
+    from pydantic import ValidationError
+
+    try:
+        body = PlanIn(zone=zone, day=_day(day, "--day"), team=team)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        fail(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}", ExitCode.USAGE)
     plan = in_transaction(lambda conn: create(conn, cli_admin(), get_settings(), body))
     if as_json:
         print_json(plan)

@@ -14,7 +14,7 @@ from psycopg import AsyncConnection
 from api import audit, clock
 from api.auth.policy import Capability, reach
 from api.auth.principal import Principal
-from api.errors import Forbidden, Invalid, NotFound
+from api.errors import Invalid, NotFound
 from api.inspections import due as due_places, solver, visits
 from api.inspections.schemas import PlanIn
 from api.inspections.sqlfiles import sql
@@ -26,8 +26,8 @@ async def station_of(conn: AsyncConnection, who: Principal, zone: str, capabilit
     station = await sql.fetchone(conn, "zone_station", {"zone": zone})
     if station is None:
         raise Invalid(f"no zone {zone} with a linkage workstation", field="zone")
-    if not reach(who, capability).covers(station["areas"]):
-        raise Forbidden(f"zone {zone} lies outside your areas", field="zone")
+    if not reach(who, capability).covers(station["areas"]):  # as if it did not exist, like any object out of reach
+        raise NotFound(f"no zone {zone} within your areas", field="zone")
     return station
 
 
