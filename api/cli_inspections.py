@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from api.cli_exit import ExitCode
-from api.cli_support import AS_JSON, cli_admin, fail, in_transaction, print_json
+from api.cli_support import AS_JSON, OVERWRITE, cli_admin, fail, in_transaction, print_json, refuse_existing
 
 inspections_app = typer.Typer(help="Joint inspections (综合查一次): checklists, places due, plans, figures",
                               no_args_is_help=True)
@@ -42,6 +42,22 @@ def checklist_import(file: Path = typer.Argument(..., help="a JSON file like sam
     for s in saved:
         typer.echo(f"{s['department']}/{s['category']}: version {s['version']}"
                    + ("" if s["changed"] else " (unchanged)"))
+
+
+@checklist_app.command("export")
+def checklist_export(out: Path = typer.Option(..., "--out", help="FILE.json"), overwrite: bool = OVERWRITE):
+    """Write the current checklists as the import reads them (edit, then import: changed ones get a new version)."""
+    import json
+
+    from api.inspections.checklists import listing
+
+    refuse_existing(out, overwrite=overwrite)
+    if not out.parent.is_dir():
+        fail(f"{out}: the directory {out.parent} does not exist", ExitCode.USAGE)
+    rows = in_transaction(lambda conn: listing(conn))
+    doc = {"checklists": [{k: r[k] for k in ("department", "category", "case_category", "items")} for r in rows]}
+    out.write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    typer.echo(f"wrote {out}: {len(rows)} checklist(s)")
 
 
 @checklist_app.command("list")

@@ -137,6 +137,7 @@ def test_every_command_says_in_one_line_that_the_database_is_down(monkeypatch, c
         ("places", "aggregates"): [],
         ("inspections", "checklist", "import"): [CHECKLISTS],
         ("inspections", "checklist", "list"): [],
+        ("inspections", "checklist", "export"): ["--out", files["out"] / "checklists.json"],
         ("inspections", "due"): ["330503-Z10", "--day", "2099-01-05"],
         ("inspections", "plan"): ["330503-Z10", "--day", "2099-01-05", "--team", "U-fire-003"],
         ("inspections", "figures"): ["--from", "2026-01-01", "--to", "2026-12-31"],
@@ -160,7 +161,8 @@ def test_every_command_says_in_one_line_that_the_database_is_down(monkeypatch, c
             line = said_in_one_line(err)
             assert code == ExitCode.ENVIRONMENT and "database is not reachable" in line \
                 and "DATABASE_URL" in line, (path, code, line)
-    assert not any((files["out"] / name).exists() for name in ("routed.csv", "h.html", "new-backup.tar", "places.gpkg"))
+    assert not any((files["out"] / name).exists() for name in ("routed.csv", "h.html", "new-backup.tar", "places.gpkg",
+                                                                "checklists.json"))
     stored = json.loads((tmp_path / "home" / ".gridgov" / "secrets.json").read_text())
     assert stored == keys  # a rotation that could not reach the database changed no key
 

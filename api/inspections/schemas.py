@@ -5,15 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from api.schemas import Strict  # unknown fields refused, no NaN, no text PostgreSQL cannot store
 
 CODE = r"^[0-9A-Za-z_-]{1,32}$"
 ItemKind = Literal["yes_no", "number", "text"]
 Answer = bool | float | str
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class ChecklistItem(Strict):
