@@ -100,11 +100,11 @@ def inspections_plan(zone: str = typer.Argument(..., help="a zone code (its work
                      as_json: bool = AS_JSON):
     """Plan a joint team's day in the zone: its due places, each once with every department of the
     team that checks it, in the visiting order (OR-Tools; straight-line distances)."""
+    from pydantic import ValidationError
+
     from api.inspections.plans import create
     from api.inspections.schemas import PlanIn
     from api.settings import get_settings
-
-    from pydantic import ValidationError
 
     try:
         body = PlanIn(zone=zone, day=_day(day, "--day"), team=team)

@@ -785,7 +785,8 @@ def _a_plan(w) -> int:
 
 
 def _checklist(c) -> dict[str, Any]:
-    item = {"key": "exits_clear", "zh": f"安全出口畅通 {c} {time.monotonic_ns()}", "en": "Exits clear", "kind": "yes_no"}
+    item = {"key": "exits_clear", "zh": f"安全出口畅通 {c} {time.monotonic_ns()}", "en": "Exits clear",
+            "kind": "yes_no"}
     return {"checklists": [{"department": "fire", "category": "other", "case_category": "fire_hazard",
                             "items": [item]}]}
 

@@ -17,9 +17,9 @@ from api.backup import code_head
 from api.cli import app, main
 from api.cli_exit import ExitCode
 from api.settings import get_settings
+from tests.calendar_support import statutory_schedule
 
 CHECKLISTS = str(Path(__file__).resolve().parents[1] / "sample_geodata" / "templates" / "checklists.json")
-from tests.calendar_support import statutory_schedule
 
 DOWN = "postgresql://gridgov@127.0.0.1:1/gridgov"  # nothing listens on port 1
 # `serve` is left out: with the database down it starts and waits for it, as a service under

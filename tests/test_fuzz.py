@@ -31,9 +31,9 @@ from __future__ import annotations
 
 import json
 import secrets
-from datetime import date, timedelta
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
 

@@ -29,4 +29,5 @@ async def figures(conn: AsyncConnection, who: Principal, *, zone: str | None, fr
     r = reach(who, Capability.READ_INSPECTIONS)
     row = await sql.fetchone(conn, "figures", {"zone": zone, "from_day": from_day, "to_day": to_day,
                                                "everywhere": r.everywhere, "scope": list(r.areas)})
+    assert row is not None  # an aggregate answers one row
     return {"zone": zone, "from_day": from_day, "to_day": to_day, **row}
