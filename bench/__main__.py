@@ -24,6 +24,7 @@ from bench import (
     goals,
     hostile,
     http1,
+    inspections,
     intake,
     kpis,
     login,
@@ -294,6 +295,11 @@ def main(argv=None) -> int:
                 httpx.Client(base_url=url, trust_env=False, timeout=1200) as client:
             # one run each: over a million incidents a district's year takes minutes (no per-case facts table yet)
             kpis.run(report, db, client, single.login(client, db.username, db.password), n=1, warm=0)
+
+        # 11 ------------------------------------------------------------------------------
+        report.section(f"11. Joint inspections: planning a week for one zone ({inspections.ZONE}, scaled to "
+                       f"{inspections.SCALE_TO} places), OR-Tools routing")
+        inspections.run(report, db)
 
         # 4 -------------------------------------------------------------------------------
         report.section("4. Plan check: EXPLAIN (ANALYZE, BUFFERS) route_point.sql")

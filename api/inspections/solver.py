@@ -64,7 +64,7 @@ def solve(depot: tuple[float, float], places: Sequence[tuple[float, float]], pri
     params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
     params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
     # guided local search runs until its time is up: a few places need a fraction of the limit
-    params.time_limit.FromMilliseconds(max(50, round(1000 * min(time_limit_s, 0.1 + 0.02 * n))))
+    params.time_limit.FromMilliseconds(max(50, round(1000 * min(time_limit_s, 0.05 + 0.005 * n))))
     solution = routing.SolveWithParameters(params)
     if solution is None:  # cannot happen with disjunctions; say so rather than plan nothing silently
         raise RuntimeError("the routing solver found no plan")
