@@ -107,8 +107,9 @@ def run(report: Report, db, *, zone: str = ZONE, places: int = SCALE_TO) -> dict
     visits = sum(d["visits"] for d in days)
     checks = sum(d["checks"] for d in days)
     saved = sum(1 - d["route_m"] / d["naive_m"] for d in days if d["naive_m"]) / max(1, len(days))
+    limits = db.settings
     report.out(f"  zone {zone}: {grown} current places; team {', '.join(team)}; capacity "
-               f"{db.settings.inspection_visits_per_day} visits a day, solver limit {db.settings.inspection_solver_s:g} s")
+               f"{limits.inspection_visits_per_day} visits a day, solver limit {limits.inspection_solver_s:g} s")
     report.out(f"  a week: {total:.2f} s (target < {TARGET_S:g} s: {'met' if total < TARGET_S else 'MISSED'}); "
                f"{visits} visits, {checks} department checks ({checks - visits} separate visits saved); "
                f"the solver's routes {saved:.0%} shorter than most-overdue-first on average (straight lines)")
