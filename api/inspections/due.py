@@ -25,6 +25,7 @@ DEFAULT_INTERVALS: dict[str, int] = {
 }
 RISK_RANK = {"low": 0, "medium": 1, "high": 2}
 RECHECK_BONUS = 10.0  # re-checks rank before every routine visit
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)  # the days a due list or a plan may be for
 
 
 def intervals(settings: Settings) -> dict[str, int]:
@@ -66,6 +67,8 @@ async def due(conn: AsyncConnection, settings: Settings, *, zone: str, day: date
               departments: list[str] | None = None) -> list[dict[str, Any]]:
     """The zone's places due on ``day`` that ``departments`` check (all with a checklist when
     None), most overdue first."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise Invalid(f"a day between {FIRST_DAY} and {LAST_DAY}", field="day")
     if departments is None:
         departments = [r["code"] for r in await sql.fetchall(conn, "checklist_departments")]
     try:

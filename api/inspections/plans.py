@@ -50,6 +50,8 @@ async def _team(conn: AsyncConnection, codes: list[str], station: dict[str, Any]
 
 
 def _check_day(day: date, settings: Settings) -> None:
+    if day > due_places.LAST_DAY:
+        raise Invalid(f"plan a day before {due_places.LAST_DAY}", field="day")
     if day < due_places.today(settings, clock.now()):
         raise Invalid(f"{day} is in the past: plan today or a later day", field="day")
 
