@@ -13,6 +13,7 @@ from pathlib import Path
 import typer
 
 from api.cli_exit import ExitCode, explain
+from api.cli_inspections import inspections_app
 from api.cli_places import places_app
 from api.cli_report import report_monthly
 from api.cli_roster import roster_app
@@ -38,6 +39,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(roster_app, name="roster")
 app.add_typer(survey_app, name="survey")
 app.add_typer(places_app, name="places")
+app.add_typer(inspections_app, name="inspections")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -32,6 +32,7 @@ from api.routes import (
     health,
     heat,
     incidents,
+    inspections,
     kpis,
     live,
     metrics as metrics_routes,
@@ -65,7 +66,7 @@ VENDOR = {  # URL path -> directory in web/node_modules (installed by `npm ci`)
 # before areas: /api/areas/export and /import are not area codes.
 ROUTERS = (tiles, routing, incidents, auth, catalog, area_files, areas, places, ogc, posters, cases, attachments,
            handover, public, basemap_routes, units, admin, calendar, open311, live, heat, kpis, pages, health,
-           metrics_routes, surveys, disclosure, monthly_reports, patrols)
+           metrics_routes, surveys, disclosure, monthly_reports, patrols, inspections)
 
 
 async def _warn_about_the_calendar(pool, settings: Settings) -> None:
@@ -142,6 +143,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     public_address.install(app, settings)  # outermost: the caller behind a trusted proxy, for all of the above
     for module in ROUTERS:
         app.include_router(module.router)
+    app.include_router(inspections.pages)  # /inspections, the station's page
     web = PROJECT_ROOT / "web"
     for path, rel in VENDOR.items():
         directory = web / "node_modules" / rel

@@ -96,6 +96,13 @@ class Settings(BaseSettings):
     basemap_attribution: str = ""
     basemap_file: Path | None = None  # mbtiles: the .mbtiles file served at /basemap/{z}/{x}/{y}
     tianditu_key: str | None = Field(default=None, repr=False)  # tianditu: the deployment's key (tk)
+    # joint inspections (README "Joint inspections"): visits a team makes in a day, how near the
+    # place an officer must be to arrive, the routing solver's time per plan, and the days between
+    # visits as JSON overriding the defaults ({"high": 30, "restaurant:medium": 60}, api.inspections.due)
+    inspection_visits_per_day: int = Field(default=12, ge=1, le=200)
+    inspection_arrive_radius_m: float = Field(default=200.0, gt=0)
+    inspection_solver_s: float = Field(default=1.0, gt=0, le=60)
+    inspection_intervals: str = ""
 
     @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod

@@ -24,6 +24,7 @@ from bench import (
     goals,
     hostile,
     http1,
+    inspections,
     intake,
     kpis,
     login,
@@ -307,6 +308,9 @@ def main(argv=None) -> int:
         report.section("11. Patrol coverage (api.patrols): a day of every grid worker's tracks (8 h at 10 s), "
                        "all at once, against the plain statement")
         patrols.run(report, db.dsn)
+        report.section(f"12. Joint inspections: planning a week for one zone ({inspections.ZONE}, scaled to "
+                       f"{inspections.SCALE_TO} places), OR-Tools routing")
+        inspections.run(report, db)
 
         # 4 -------------------------------------------------------------------------------
         report.section("4. Plan check: EXPLAIN (ANALYZE, BUFFERS) route_point.sql")

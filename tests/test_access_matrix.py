@@ -62,6 +62,10 @@ PLACE_EDITORS = frozenset({"admin", "grid_manager", "grid_worker"})  # edit_plac
 PATROLLERS = frozenset({"admin", "grid_worker"})  # report_patrol: the worker on patrol
 # read_patrol_tracks: supervisors over the grid, and the worker their own
 TRACK_READERS = frozenset({"admin", "dispatcher", "grid_manager", "grid_worker"})
+INSPECTION_READERS = frozenset({"admin", "dispatcher", "analyst", "grid_manager"})  # read_inspections
+INSPECTION_PLANNERS = frozenset({"admin", "dispatcher"})  # plan_inspections
+INSPECTION_WORKERS = frozenset({"admin", "dispatcher", "officer"})  # work_inspections (officers: their team's)
+CHECKLIST_MANAGERS = frozenset({"admin", "analyst"})  # manage_checklists
 
 # (method, path) -> PUBLIC or the exact set of roles the route admits (admin included).
 RULES: dict[tuple[str, str], str | frozenset[str]] = {
@@ -197,6 +201,19 @@ RULES: dict[tuple[str, str], str | frozenset[str]] = {
     ("POST", "/api/patrols/{patrol_id}/positions"): PATROLLERS,
     ("POST", "/api/patrols/{patrol_id}/end"): PATROLLERS,
     ("POST", "/api/patrols/{patrol_id}/reports"): PATROLLERS,
+    # joint inspections (综合查一次)
+    ("GET", "/inspections"): PUBLIC,
+    ("GET", "/api/inspections/checklists"): INSPECTION_READERS,
+    ("POST", "/api/inspections/checklists"): CHECKLIST_MANAGERS,
+    ("GET", "/api/inspections/due"): INSPECTION_READERS,
+    ("POST", "/api/inspections/plans"): INSPECTION_PLANNERS,
+    ("GET", "/api/inspections/plans"): INSPECTION_READERS,
+    ("GET", "/api/inspections/plans/{plan_id}"): INSPECTION_READERS,
+    ("GET", "/api/inspections/visits"): INSPECTION_WORKERS,
+    ("POST", "/api/inspections/visits/{visit_id}/arrive"): INSPECTION_WORKERS,
+    ("POST", "/api/inspections/visits/{visit_id}/photos"): INSPECTION_WORKERS,
+    ("POST", "/api/inspections/visits/{visit_id}/checks"): INSPECTION_WORKERS,
+    ("GET", "/api/inspections/figures"): INSPECTION_READERS,
 }
 
 # Each action of the cycle and the roles that may take it (the state and body of the
@@ -226,6 +243,8 @@ SUCCESS = {key: 200 for key in RULES} | {
     ("POST", "/open311/v2/requests.{fmt}"): 201,
     ("POST", "/api/patrols"): 201,
     ("POST", "/api/patrols/{patrol_id}/reports"): 201,
+    ("POST", "/api/inspections/plans"): 201,
+    ("POST", "/api/inspections/visits/{visit_id}/photos"): 201,
 }
 
 # Routes acting on one object: an admitted role out of the object's scope gets 404.
@@ -243,6 +262,11 @@ SCOPED_OBJECT |= {("GET", "/api/areas/{code}"), ("GET", "/api/areas/{code}/histo
                   ("GET", "/api/areas/{code}/validation")}
 SCOPED_OBJECT |= {("GET", "/api/places/{code}"), ("GET", "/api/places/{code}/history")}
 SCOPED_OBJECT |= {("GET", "/api/patrols/{patrol_id}")}
+# a zone out of reach is as missing as a plan or a visit of another zone
+SCOPED_OBJECT |= {("GET", "/api/inspections/due"), ("POST", "/api/inspections/plans"),
+                  ("GET", "/api/inspections/plans/{plan_id}"), ("POST", "/api/inspections/visits/{visit_id}/arrive"),
+                  ("POST", "/api/inspections/visits/{visit_id}/photos"),
+                  ("POST", "/api/inspections/visits/{visit_id}/checks")}
 
 # Routes outside the Access scheme, each for a documented reason.
 UNRULED = {
@@ -796,6 +820,89 @@ REQUESTS.update({
     ("POST", "/api/patrols/{patrol_id}/end"): lambda w, c: _on_patrol(w, c, "/end"),
     ("POST", "/api/patrols/{patrol_id}/reports"): lambda w, c: _on_patrol(w, c, "/reports", {
         "lon": w.lon, "lat": w.lat, "category": "garbage", "description": "matrix"}),
+})
+
+
+_INSPECTIONS: dict[str, Any] = {"days": 0}
+
+
+def _inspection_zone(w) -> dict[str, Any]:
+    """The officer's unit's zone, a fire unit of its station (the team with the officer's unit), a point of the zone."""
+    if "zone" not in _INSPECTIONS:
+        with w.engine.connect() as conn:
+            zone, station = conn.execute(sa.text("SELECT st.zone_code, st.code FROM unit u JOIN station st "
+                                                 "ON st.code = u.station_code WHERE u.code = :u"),
+                                         {"u": w.unit_code}).one()
+            fire = conn.execute(sa.text("SELECT code FROM unit WHERE station_code = :s AND department_code = 'fire' "
+                                        "ORDER BY code LIMIT 1"), {"s": station}).scalar_one()
+            lon, lat = conn.execute(sa.text("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p "
+                                            "FROM area WHERE code = :z AND valid_to IS NULL) q"), {"z": zone}).one()
+        _INSPECTIONS.update(zone=zone, team=[fire, w.unit_code], lon=lon, lat=lat)
+    return _INSPECTIONS
+
+
+def _plan_body(w) -> dict[str, Any]:
+    z = _inspection_zone(w)
+    _INSPECTIONS["days"] += 1  # a day of its own: a plan never waits on another's pending visits
+    return {"zone": z["zone"], "day": str(date.today() + timedelta(days=_INSPECTIONS["days"])), "team": z["team"]}
+
+
+def _fresh_visit(w) -> int:
+    """A visit of its own: a new restaurant in the zone (due at once), a plan for a new day, arrived at."""
+    z = _inspection_zone(w)
+    code = f"M-I{time.monotonic_ns() % 10**12}"
+    res = w.client.post("/api/places", headers=w.headers["admin"], json={
+        "code": code, "category": "restaurant", "name": "matrix inspected", "lon": z["lon"], "lat": z["lat"]})
+    assert res.status_code == 201, res.text
+    res = w.client.post("/api/inspections/plans", headers=w.headers["admin"], json=_plan_body(w))
+    assert res.status_code == 201, res.text
+    visit = next(v for v in res.json()["visits"] if v["place"]["code"] == code)
+    res = w.client.post(f"/api/inspections/visits/{visit['id']}/arrive", headers=w.headers["admin"],
+                        json={"lon": z["lon"], "lat": z["lat"]})
+    assert res.status_code == 200, res.text
+    return visit["id"]
+
+
+def _a_visit(w) -> int:
+    if "visit" not in _INSPECTIONS:
+        _INSPECTIONS["visit"] = _fresh_visit(w)
+    return _INSPECTIONS["visit"]
+
+
+def _a_plan(w) -> int:
+    _a_visit(w)
+    res = w.client.get("/api/inspections/plans", headers=w.headers["admin"])
+    return res.json()["plans"][-1]["id"]
+
+
+def _checklist(c) -> dict[str, Any]:
+    item = {"key": "exits_clear", "zh": f"安全出口畅通 {c} {time.monotonic_ns()}", "en": "Exits clear",
+            "kind": "yes_no"}
+    return {"checklists": [{"department": "fire", "category": "other", "case_category": "fire_hazard",
+                            "items": [item]}]}
+
+
+FIRE_ANSWERS = {"exits_clear": True, "extinguishers_valid": True, "wiring_safe": True, "extinguisher_count": 2,
+                "gas_cylinders_safe": True}
+REQUESTS.update({
+    ("GET", "/inspections"): lambda w, c: {},
+    ("GET", "/api/inspections/checklists"): lambda w, c: {},
+    ("POST", "/api/inspections/checklists"): lambda w, c: {"json": _checklist(c)},
+    ("GET", "/api/inspections/due"): lambda w, c: {"params": {"zone": _inspection_zone(w)["zone"],
+                                                             "day": str(date.today() + timedelta(days=1))}},
+    ("POST", "/api/inspections/plans"): lambda w, c: {"json": _plan_body(w)},
+    ("GET", "/api/inspections/plans"): lambda w, c: {},
+    ("GET", "/api/inspections/plans/{plan_id}"): lambda w, c: {"url": f"/api/inspections/plans/{_a_plan(w)}"},
+    ("GET", "/api/inspections/visits"): lambda w, c: {},
+    ("POST", "/api/inspections/visits/{visit_id}/arrive"): lambda w, c: {
+        "url": f"/api/inspections/visits/{_a_visit(w)}/arrive",
+        "json": {"lon": _inspection_zone(w)["lon"], "lat": _inspection_zone(w)["lat"]}},
+    ("POST", "/api/inspections/visits/{visit_id}/photos"): lambda w, c: {
+        "url": f"/api/inspections/visits/{_a_visit(w)}/photos", "files": {"file": ("p.png", PNG, "image/png")}},
+    ("POST", "/api/inspections/visits/{visit_id}/checks"): lambda w, c: {
+        "url": f"/api/inspections/visits/{_fresh_visit(w) if c in INSPECTION_WORKERS else _a_visit(w)}/checks",
+        "json": {"department": "fire", "answers": FIRE_ANSWERS}},
+    ("GET", "/api/inspections/figures"): lambda w, c: {"params": {"from": "2026-01-01", "to": "2030-12-31"}},
 })
 
 

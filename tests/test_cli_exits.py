@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import tarfile
+from pathlib import Path
 
 import pytest
 import typer.main
@@ -17,6 +18,8 @@ from api.cli import app, main
 from api.cli_exit import ExitCode
 from api.settings import get_settings
 from tests.calendar_support import statutory_schedule
+
+CHECKLISTS = str(Path(__file__).resolve().parents[1] / "sample_geodata" / "templates" / "checklists.json")
 
 DOWN = "postgresql://gridgov@127.0.0.1:1/gridgov"  # nothing listens on port 1
 # `serve` is left out: with the database down it starts and waits for it, as a service under
@@ -134,6 +137,12 @@ def test_every_command_says_in_one_line_that_the_database_is_down(monkeypatch, c
         ("places", "aggregate"): ["330503001001001", "--as-of", "2026-11-30", "--source", "survey",
                                   "--households", "10"],
         ("places", "aggregates"): [],
+        ("inspections", "checklist", "import"): [CHECKLISTS],
+        ("inspections", "checklist", "list"): [],
+        ("inspections", "checklist", "export"): ["--out", files["out"] / "checklists.json"],
+        ("inspections", "due"): ["330503-Z10", "--day", "2099-01-05"],
+        ("inspections", "plan"): ["330503-Z10", "--day", "2099-01-05", "--team", "U-fire-003"],
+        ("inspections", "figures"): ["--from", "2026-01-01", "--to", "2026-12-31"],
     }
     assert set(commands) | NOT_RUN == leaf_commands(), "a command was added: say here how it fails"
     get_settings.cache_clear()  # another module's test may have left the settings of another home cached
@@ -154,14 +163,28 @@ def test_every_command_says_in_one_line_that_the_database_is_down(monkeypatch, c
             line = said_in_one_line(err)
             assert code == ExitCode.ENVIRONMENT and "database is not reachable" in line \
                 and "DATABASE_URL" in line, (path, code, line)
-    assert not any((files["out"] / name).exists() for name in ("routed.csv", "h.html", "new-backup.tar", "places.gpkg"))
+    assert not any((files["out"] / name).exists() for name in ("routed.csv", "h.html", "new-backup.tar", "places.gpkg",
+                                                                "checklists.json"))
     stored = json.loads((tmp_path / "home" / ".gridgov" / "secrets.json").read_text())
     assert stored == keys  # a rotation that could not reach the database changed no key
 
 
-def test_a_bad_file_or_argument_is_one_line_and_writes_nothing(monkeypatch, capsys, files, database_url):
+def test_a_bad_file_or_argument_is_one_line_and_writes_nothing(monkeypatch, capsys, files, database_url, tmp_path):
     f = files
+    unknown_department = tmp_path / "checklists-bad.json"
+    unknown_department.write_text(json.dumps({"checklists": [{
+        "department": "nosuch", "category": "shop", "case_category": "fire_hazard",
+        "items": [{"key": "a", "zh": "甲", "en": "A", "kind": "yes_no"}]}]}))
     cases = [
+        (["inspections", "checklist", "import", unknown_department], ExitCode.USAGE, "department"),
+        (["inspections", "checklist", "import", f["good_csv"]], ExitCode.USAGE, "not a JSON file"),
+        (["inspections", "plan", "330503-Z10", "--day", "2099-01-05", "--team", "U-fire-013"], ExitCode.USAGE,
+         "team"),
+        (["inspections", "plan", "330503-Z10", "--day", "2020-01-05", "--team", "U-fire-003"], ExitCode.USAGE,
+         "day"),
+        (["inspections", "plan", "nowhere!", "--day", "2099-01-05", "--team", "U-fire-003"], ExitCode.USAGE,
+         "zone"),
+        (["inspections", "due", "330503-Z10", "--day", "5/1/2099"], ExitCode.USAGE, "--day"),
         (["import-incidents", f["missing"]], ExitCode.USAGE, "no such file"),
         (["import-incidents", f["header_only"]], ExitCode.USAGE, "no incidents in the file"),
         (["import-incidents", f["not_gpkg"]], ExitCode.USAGE, "cannot be read as geodata"),
@@ -221,7 +244,7 @@ def test_a_bad_file_or_argument_is_one_line_and_writes_nothing(monkeypatch, caps
         assert code == expected and words in line, (argv, code, line)
     assert sorted(p.name for p in f["out"].iterdir()) == sorted(
         ["points.csv", "header.csv", "broken.geojson", "garbage.gpkg", "grid.geojson", "schedule.json", "a-file",
-         "backup.tar"])
+         "backup.tar", "checklists-bad.json"])
 
 
 def test_db_status_answers_by_its_exit_code(monkeypatch, capsys, database_url):

@@ -33,6 +33,7 @@ import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -330,6 +331,7 @@ def world(client, engine, make_user, login):
     bases.update(place_bases(client, admin, point, grid))
     bases.update(kpi_bases(grid))
     bases.update(patrol_bases(client, admin, point, grid))
+    bases.update(inspection_bases(client, engine, admin))
     return {"client": client, "bases": bases, "admin": admin}
 
 
@@ -541,6 +543,60 @@ def patrol_bases(client, admin: dict[str, str], point: dict, grid: str) -> dict[
             path={"patrol_id": str(open_patrol())}, json={**point, "accuracy_m": 5, "category": "garbage",
                                                           "description": "fuzz", "priority": "normal",
                                                           "settled_on_spot": False, "note": "fuzz"})),
+    }
+
+
+def inspection_bases(client, engine, admin: dict[str, str]) -> dict[tuple[str, str], Base]:
+    """Valid examples of the joint inspections: plans of a zone's fire unit, each for a day of its own;
+    a visit arrived at for arriving, photos and checks (a fresh one for the valid check: a department
+    checks a visit once; the hostile ones meet the shared one)."""
+    zone, station = "330503-Z07", "330503-S07"
+    with engine.connect() as conn:
+        fire = conn.execute(sa.text("SELECT code FROM unit WHERE station_code = :s AND department_code = 'fire' "
+                                    "ORDER BY code LIMIT 1"), {"s": station}).scalar_one()
+        lon, lat = conn.execute(sa.text("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p FROM area "
+                                        "WHERE code = :z AND valid_to IS NULL) q"), {"z": zone}).one()
+    days = iter(range(400, 10**6))
+
+    def plan_body() -> dict[str, Any]:
+        return {"zone": zone, "day": str(date.today() + timedelta(days=next(days))), "team": [fire]}
+
+    def visit() -> int:
+        code = f"FZ-I{secrets.token_hex(5)}"
+        res = client.post("/api/places", headers=admin, json={"code": code, "category": "restaurant",
+                                                               "name": "fuzz inspected", "lon": lon, "lat": lat})
+        assert res.status_code == 201, res.text
+        res = client.post("/api/inspections/plans", headers=admin, json=plan_body())
+        assert res.status_code == 201, res.text
+        vid = next(v["id"] for v in res.json()["visits"] if v["place"]["code"] == code)
+        res = client.post(f"/api/inspections/visits/{vid}/arrive", headers=admin, json={"lon": lon, "lat": lat})
+        assert res.status_code == 200, res.text
+        return vid
+
+    shared = visit()
+    answers = {"exits_clear": True, "extinguishers_valid": True, "wiring_safe": True, "extinguisher_count": 2,
+               "gas_cylinders_safe": True}
+    item = {"key": "exits_clear", "zh": "安全出口畅通", "en": "Exits clear", "kind": "yes_no"}
+    return {
+        ("GET", "/api/inspections/checklists"): Base(query={"department": "fire", "category": "shop",
+                                                            "history": "true"}),
+        ("POST", "/api/inspections/checklists"): Base(json={"checklists": [{
+            "department": "fire", "category": "other", "case_category": "fire_hazard", "items": [item]}]}),
+        ("GET", "/api/inspections/due"): Base(query={"zone": zone, "day": str(date.today() + timedelta(days=1)),
+                                                     "team": fire}),
+        ("POST", "/api/inspections/plans"): Base(fresh=lambda where, name: Base(json=plan_body())),
+        ("GET", "/api/inspections/plans"): Base(query={"zone": zone, "day": str(date.today())}),
+        ("GET", "/api/inspections/plans/{plan_id}"): Base(path={"plan_id": str(conn_scalar(
+            engine, "SELECT plan_id FROM inspection_visit WHERE id = :v", v=shared))}),
+        ("GET", "/api/inspections/visits"): Base(query={"day": str(date.today())}),
+        ("POST", "/api/inspections/visits/{visit_id}/arrive"): Base(path={"visit_id": str(shared)},
+                                                                    json={"lon": lon, "lat": lat, "accuracy_m": 5}),
+        ("POST", "/api/inspections/visits/{visit_id}/photos"): Base(path={"visit_id": str(shared)},
+                                                                    files={"file": png_bytes()}),
+        ("POST", "/api/inspections/visits/{visit_id}/checks"): Base(fresh=lambda where, name: Base(
+            path={"visit_id": str(visit() if where == "" else shared)},
+            json={"department": "fire", "answers": answers, "findings": "fuzz", "photos": []})),
+        ("GET", "/api/inspections/figures"): Base(query={"zone": zone, "from": "2026-01-01", "to": "2026-12-31"}),
     }
 
 

@@ -58,6 +58,10 @@ class Capability(StrEnum):
     EDIT_PLACES = "edit_places"                  # add, change, retire and import places; set grid aggregates
     READ_PLACE_CONTACT = "read_place_contact"    # a place's responsible person's contact (audited)
     READ_PATROL_TRACKS = "read_patrol_tracks"    # grid workers' patrol tracks and their coverage (巡查)
+    PLAN_INSPECTIONS = "plan_inspections"        # plan a joint team's inspections of a zone for a day
+    WORK_INSPECTIONS = "work_inspections"        # the visit on the phone: arrive, checklists, photos, findings
+    MANAGE_CHECKLISTS = "manage_checklists"      # the departments' checklists per place category (versions)
+    READ_INSPECTIONS = "read_inspections"        # plans, visits, the places due and the figures
 
 
 _STAFF = ("dispatcher", "grid_manager", "grid_worker", "officer", "analyst")
@@ -109,6 +113,12 @@ POLICY: dict[Capability, dict[str, str]] = {
     Capability.READ_PLACE_CONTACT: {"dispatcher": AREA, "grid_worker": AREA},
     # where a person walked: their supervisors over the grid, and the worker their own (never public)
     Capability.READ_PATROL_TRACKS: {"dispatcher": AREA, "grid_manager": AREA, "grid_worker": OWN},
+    # 综合查一次: the station's dispatcher plans the joint team's day; the team's officers work
+    # their own unit's visits (a dispatcher records them for the zone); checklists are deployment-wide
+    Capability.PLAN_INSPECTIONS: {"dispatcher": AREA},
+    Capability.WORK_INSPECTIONS: {"officer": OWN_UNIT, "dispatcher": AREA},
+    Capability.MANAGE_CHECKLISTS: {"analyst": AREA},
+    Capability.READ_INSPECTIONS: {"dispatcher": AREA, "analyst": AREA, "grid_manager": AREA},
 }
 
 

@@ -554,7 +554,8 @@ async def _unmerge(step: Step) -> None:
 EFFECTS = {
     "triage": _triage, "dispatch": _dispatch, "reinforce": _dispatch, "reassign": _reassign,
     "accept": _unit_step, "arrive": _unit_step, "handle": _handle, "return": _return,
-    "resolve": _resolve, "close": _close, "void": _withdraw, "not_responsible": _withdraw,
+    "resolve": _resolve, "close": _close, "close_on_recheck": _close,
+    "void": _withdraw, "not_responsible": _withdraw,
     "reopen": _reopen, "reopen_on_rating": _reopen, "suspend": _suspend, "resume": _resume, "extend": _extend,
     "escalate": _escalate, "hand_down": _hand_down, "answer": _answer,
     "merge": _merge, "unmerge": _unmerge,

@@ -113,6 +113,8 @@ _TABLE: list[Rule] = [
     *_rules("reopen", (VERIFIED, CLOSED), REOPENED, DESK, (REASON,)),
     # an unsatisfied rating (1 or 2 stars) sends the case back to the desk
     *_rules("reopen_on_rating", (CLOSED,), REOPENED, SYSTEM, (REASON,)),
+    # a joint inspection's re-check of the place passed (api.inspections.findings): the finding is rectified
+    *_rules("close_on_recheck", tuple(s for s in OPEN if s != SUSPENDED), CLOSED, SYSTEM, (REASON,)),
     # pause
     *_rules("suspend", (TRIAGED, DISPATCHED, ACCEPTED, ON_SCENE, RETURNED, REOPENED), SUSPENDED, DESK,
             (REASON,)),

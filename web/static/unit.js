@@ -7,6 +7,7 @@ import { makeMap, mapConfig } from "./map.js";
 import { dateTime, errorText, localName, metres, t, tOr } from "./i18n.js";
 import { LiveStream, showLiveState } from "./live.js";
 import { attempt, showDenied, startPage } from "./page.js";
+import { redrawInspections, startInspections } from "./unit-inspections.js";
 
 const $ = (id) => document.getElementById(id);
 const REFRESH_MS = 20000;
@@ -221,6 +222,7 @@ async function start(me) {
     sendPosition($("unit-status").value).catch((e) => showError(errorText(e))));
   const reload = () => attempt("load.tasks", loadTasks);
   await reload();
+  await startInspections(me);  // the team's joint inspections (综合查一次), when the account works them
   // a dispatch to this unit reaches the phone at once over the live stream (the officer's reach
   // is the unit's own cases); the poll stays as a fall-back
   unit.live = new LiveStream({
@@ -234,5 +236,5 @@ startPage({
   capability: "work_assignments",  // an officer's account without a unit holds none (nothing in reach)
   denied: NO_UNIT,
   onReady: start,
-  onLang: () => { if (unit.info) { fillStatus(); renderTasks(); } },
+  onLang: () => { if (unit.info) { fillStatus(); renderTasks(); } redrawInspections(); },
 });

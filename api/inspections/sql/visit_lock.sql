@@ -1,0 +1,1 @@
+SELECT id, status FROM inspection_visit WHERE id = :id FOR UPDATE

@@ -1,0 +1,5 @@
+"""The inspections' SQL: ``api/inspections/sql/<name>.sql``."""
+
+from spatial.sqlfiles import SqlFiles
+
+sql = SqlFiles("api.inspections")
