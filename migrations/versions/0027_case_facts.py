@@ -29,6 +29,8 @@ _NEIGHBOURS = """SELECT s.id FROM {v} e JOIN incident s
        AND s.reported_at > e.closed_at AND s.reported_at <= e.closed_at + interval '30 days' AND s.id <> e.id
     WHERE e.status = 'closed' AND e.closed_at IS NOT NULL"""
 
+_TRANSITIONS = (("INSERT", "NEW TABLE AS new_rows"), ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+                ("DELETE", "OLD TABLE AS old_rows"))
 
 # the facts of the cases ``ids``: a frozen copy of api/sql/case_fact_compute.sql (with ``ids`` for ``:ids``)
 COMPUTE = """\
@@ -163,12 +165,10 @@ def upgrade() -> None:
     END $$;
     """)
     for table in ("incident_event", "assignment", "department_call", "incident_attachment"):
-        for event, refs in (("INSERT", "NEW TABLE AS new_rows"), ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
-                            ("DELETE", "OLD TABLE AS old_rows")):
+        for event, refs in _TRANSITIONS:
             op.execute(f"""CREATE TRIGGER case_fact_{event.lower()} AFTER {event} ON {table} REFERENCING {refs}
                 FOR EACH STATEMENT EXECUTE FUNCTION case_fact_children()""")
-    for event, refs in (("INSERT", "NEW TABLE AS new_rows"), ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
-                        ("DELETE", "OLD TABLE AS old_rows")):
+    for event, refs in _TRANSITIONS:
         op.execute(f"""CREATE TRIGGER case_fact_{event.lower()} AFTER {event} ON incident REFERENCING {refs}
             FOR EACH STATEMENT EXECUTE FUNCTION case_fact_incident()""")
     # the backfill: every case as it stands
