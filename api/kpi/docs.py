@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from api.kpi import definitions as d
-from api.kpi.service import MAX_WINDOW_DAYS, cases_sql
+from api.kpi.service import MAX_WINDOW_DAYS, cases_sql, facts_sql
 
 KINDS = {"count": "a count of cases", "rate": "numerator / denominator",
          "duration": "median (p50), p90 and mean over the cases measured"}
@@ -79,5 +79,13 @@ def render() -> str:
     out += ["## The per-case SQL", "",
             "One row per case in scope and window, with its facts (`facts`) and one column per part",
             "(`cases`); the figures aggregate these columns and the lists filter on them.", "",
-            "```sql", cases_sql().rstrip(), "```", ""]
+            "```sql", cases_sql().rstrip(), "```", "",
+            "## The per-case facts (case_fact)", "",
+            "What each case's history says (events, units sent, department calls, photos, earlier closed cases",
+            "nearby) is kept in `case_fact`, one row per case, written in the same transaction as whatever",
+            "changed the case (triggers on `incident`, `incident_event`, `assignment`, `department_call` and",
+            "`incident_attachment`), and read by the SQL above (`base`). Working-hour durations are not kept: they are",
+            "computed from the stored times on the calendar of the request, so a holiday schedule loaded later",
+            "counts at once. A rebuilt table equals the kept one (tests/test_case_facts.py).", "",
+            "```sql", facts_sql().rstrip(), "```", ""]
     return "\n".join(out)

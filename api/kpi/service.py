@@ -75,6 +75,12 @@ def cases_sql() -> str:
     return sql.text("kpi_cases") + _cases_step()
 
 
+def facts_sql() -> str:
+    """What ``case_fact`` holds for the cases ``:ids`` (for the docs: migration 0027 made it the
+    database's ``case_fact_compute``)."""
+    return sql.text("case_fact_compute")
+
+
 def _define() -> None:
     base = cases_sql()
     sql.define("kpi_figures", base + f"SELECT {_aggregates()}\nFROM cases c\n")

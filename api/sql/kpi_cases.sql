@@ -14,7 +14,7 @@
 -- before that day); office hours start at :day_start and last :office_s seconds.
 WITH scoped AS (
     SELECT i.id, i.reported_at, i.status, i.tier, i.due_at, i.closed_at, i.rating, i.category_code,
-           i.location, i.duplicate_of, i.grid_code, i.community_code, i.street_code, i.zone_code, i.district_code
+           i.duplicate_of, i.grid_code, i.community_code, i.street_code, i.zone_code, i.district_code
     FROM incident i
     WHERE i.reported_at >= CAST(:start AS timestamptz) AND i.reported_at < CAST(:stop AS timestamptz)
       AND incident_in_reach(i.id, i.areas, CAST(:everywhere AS boolean), CAST(:scope AS text[]), CAST(NULL AS text))
@@ -28,47 +28,17 @@ WITH scoped AS (
       AND (CAST(:unit AS text) IS NULL
            OR EXISTS (SELECT FROM assignment a WHERE a.incident_id = i.id AND a.unit_code = CAST(:unit AS text)))
 ), base AS (
-    SELECT s.*, ev.*, asg.*, calls.*,
-           -- a photo linked to a unit's handling report (回单)
-           EXISTS (SELECT FROM incident_attachment p JOIN incident_event pe ON pe.id = p.event_id
-                   WHERE p.incident_id = s.id AND pe.kind IN ('handle', 'resolve')) AS has_handling_photo,
-           -- a later report of the same category within 100 m, within 30 days after this closed case
-           EXISTS (SELECT FROM incident e
-                   WHERE e.location && ST_Expand(s.location, 100 / 90000.0)  -- the index (degrees, generous)
-                     -- not an index condition: ANDed with the category index, the probe costs 5 times more
-                     AND (e.category_code = s.category_code) IS TRUE
-                     AND e.id <> s.id AND e.status = 'closed'
-                     AND e.closed_at < s.reported_at AND e.closed_at >= s.reported_at - interval '30 days'
-                     AND ST_DWithin(e.location::geography, s.location::geography, 100)) AS repeats_closed_case
+    -- the case's facts as the one code path that writes a case keeps them (case_fact, migration
+    -- 0027: triggers on incident, incident_event, assignment, department_call, incident_attachment)
+    SELECT s.*, cf.triaged_ever, cf.closed_ever, cf.handled_ever, cf.handled_at, cf.first_closed_at,
+           cf.escalations, cf.extensions, cf.verification_failures, cf.reopenings, cf.rating_reopenings,
+           cf.dispatched_at, cf.on_scene_at, cf.calls, cf.calls_on_time, cf.has_handling_photo, cf.repeats_closed_case,
+           -- every call answered, or its answer deadline passed (decided either way): none pending and
+           -- due later, and at least one answered or past due
+           (cf.calls_pending_due_max IS NULL OR cf.calls_pending_due_max < CAST(:now AS timestamptz))
+             AND (cf.calls_answered > 0 OR cf.calls_pending_due_min < CAST(:now AS timestamptz)) AS calls_decided
     FROM scoped s
-    LEFT JOIN LATERAL (
-        SELECT bool_or(e.kind = 'triage') AS triaged_ever,
-               coalesce(bool_or(e.to_status = 'closed'), false) AS closed_ever,
-               coalesce(bool_or(e.to_status IN ('handled', 'closed')), false) AS handled_ever,
-               -- an imported case's one event carries its final state at the time of the report: no handling time
-               min(e.at) FILTER (WHERE e.to_status IN ('handled', 'closed') AND e.kind <> 'imported') AS handled_at,
-               min(e.at) FILTER (WHERE e.to_status = 'closed') AS first_closed_at,
-               count(*) FILTER (WHERE e.kind = 'escalate') AS escalations,
-               count(*) FILTER (WHERE e.kind = 'extend') AS extensions,
-               count(*) FILTER (WHERE e.kind = 'reject') AS verification_failures,
-               count(*) FILTER (WHERE e.kind IN ('reopen', 'reopen_on_rating')) AS reopenings,
-               count(*) FILTER (WHERE e.kind = 'reopen_on_rating') AS rating_reopenings
-        FROM incident_event e WHERE e.incident_id = s.id
-    ) ev ON true
-    LEFT JOIN LATERAL (
-        SELECT min(a.dispatched_at) AS dispatched_at, min(a.on_scene_at) AS on_scene_at
-        FROM assignment a WHERE a.incident_id = s.id
-    ) asg ON true
-    LEFT JOIN LATERAL (
-        SELECT count(*) AS calls,
-               -- every call answered, or its answer deadline passed (decided either way)
-               coalesce(bool_and(c.answered_at IS NOT NULL OR c.answer_due_at < CAST(:now AS timestamptz)), false)
-                   AS calls_decided,
-               coalesce(bool_and(c.answered_at IS NOT NULL
-                                 AND (c.answer_due_at IS NULL OR c.answered_at <= c.answer_due_at)), false)
-                   AS calls_on_time
-        FROM department_call c WHERE c.incident_id = s.id
-    ) calls ON true
+    LEFT JOIN case_fact cf ON cf.incident_id = s.id
 ), facts AS (
     SELECT b.*,
            -- the working seconds from the report to the first handling report: the working time
