@@ -4,13 +4,13 @@ dropped (length, duration, coverage), and the link of a report filed on patrol t
 track point.
 
 Revision ID: 0030_patrols
-Revises: 0026_places
+Revises: 0029_inspections
 Create Date: 2026-12-08
 """
 from alembic import op
 
 revision = "0030_patrols"
-down_revision = "0026_places"
+down_revision = "0029_inspections"
 branch_labels = None
 depends_on = None
 

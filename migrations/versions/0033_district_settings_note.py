@@ -2,13 +2,13 @@
 loaded holiday schedule does: the workers keep both in memory (api.workflow.deadlines).
 
 Revision ID: 0033_district_settings_note
-Revises: 0026_places
+Revises: 0030_patrols
 """
 
 from alembic import op
 
 revision = "0033_district_settings_note"
-down_revision = "0026_places"
+down_revision = "0030_patrols"
 branch_labels = None
 depends_on = None
 
