@@ -55,6 +55,14 @@ def load_catalog(conn: Connection, sample_dir: Path = SAMPLE_DIR) -> None:
             for c in catalog["categories"]])
 
 
+def load_checklists(conn: Connection) -> int:
+    """The default joint-inspection checklists of the catalogue's departments (idempotent)."""
+    from importlib import resources
+
+    doc = resources.files("api.inspections").joinpath("default_checklists.json").read_text(encoding="utf-8")
+    return sql.execute_sync(conn, "sample_checklists", {"doc": doc})
+
+
 def read_history(sample_dir: Path = SAMPLE_DIR) -> dict[str, Any]:
     return dict(json.loads((sample_dir / HISTORY).read_text(encoding="utf-8")))
 
@@ -183,6 +191,7 @@ def load_sample(conn: Connection, sample_dir: Path = SAMPLE_DIR,
     """Load everything in one transaction (the caller's). Returns counts of new rows."""
     progress("loading departments and categories")
     load_catalog(conn, sample_dir)
+    load_checklists(conn)
     progress("loading areas (district, streets, communities, grids, zones, patrol zones)")
     areas = load_areas(conn, sample_dir)
     load_history(conn, sample_dir)

@@ -109,10 +109,12 @@ def upgrade() -> None:
     """)
     defaults = json.loads(resources.files("api.inspections").joinpath("default_checklists.json")
                           .read_text(encoding="utf-8"))
-    for c in defaults["checklists"]:
+    for c in defaults["checklists"]:  # where the catalogue is loaded already (else the sample loads them)
         op.get_bind().exec_driver_sql(
             "INSERT INTO checklist (department_code, category, version, case_category, items, changed_by) "
-            "VALUES (%(d)s, %(c)s, 1, %(k)s, CAST(%(i)s AS jsonb), 'migration')",
+            "SELECT %(d)s, %(c)s, 1, %(k)s, CAST(%(i)s AS jsonb), 'migration' "
+            "WHERE EXISTS (SELECT 1 FROM department WHERE code = %(d)s) "
+            "AND EXISTS (SELECT 1 FROM category WHERE code = %(k)s)",
             {"d": c["department"], "c": c["category"], "k": c["case_category"],
              "i": json.dumps(c["items"], ensure_ascii=False)})
 
