@@ -25,6 +25,7 @@ from api.cli_support import (
     print_json,
     refuse_existing,
 )
+from api.cli_stars import stars_app
 from api.cli_survey import survey_app
 from api.settings import PROJECT_ROOT, get_settings, libpq_url
 
@@ -36,6 +37,7 @@ user_app = typer.Typer(help="Accounts and their role grants", no_args_is_help=Tr
 app.add_typer(user_app, name="user")
 app.add_typer(roster_app, name="roster")
 app.add_typer(survey_app, name="survey")
+app.add_typer(stars_app, name="stars")
 app.add_typer(places_app, name="places")
 
 
