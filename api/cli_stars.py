@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 import typer
@@ -31,10 +32,14 @@ def stars_compute(month: str = typer.Option(..., "--month", help=MONTH_HELP),
     from api.stars import compute
 
     async def work(conn):
-        with typer.progressbar(length=0, label=f"rating {month}", file=sys.stderr) as bar:
+        with ExitStack() as stack:
+            bars: list = []  # shown from the first subject on: a refusal before is its one line
+
             def step(done: int, total: int) -> None:
-                bar.length = total
-                bar.update(done - bar.pos)
+                if not bars:
+                    bars.append(stack.enter_context(typer.progressbar(length=total, label=f"rating {month}",
+                                                                      file=sys.stderr)))
+                bars[0].update(done - bars[0].pos)
             return await compute.run(conn, cli_admin(), get_settings(), month, district, progress=step)
 
     doc = in_transaction(work)

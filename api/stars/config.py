@@ -21,6 +21,7 @@ from api.auth.principal import Principal
 from api.errors import Invalid, NotFound
 from api.kpi.definitions import KPI_BY_KEY
 from api.stars import sql
+from api.text import bad_text_reason
 
 DEFAULT_FILE = "default_config.json"
 STARS = 5
@@ -79,6 +80,8 @@ def validate(doc: Any) -> dict[str, Any]:
     note = doc.get("note", "")
     if not isinstance(note, str) or len(note) > 2000:
         raise Invalid("must be a text of at most 2000 characters", field="note")
+    if bad_text_reason(note):
+        raise Invalid(bad_text_reason(note) or "", field="note")
     min_cases = doc.get("min_cases")
     if isinstance(min_cases, bool) or not isinstance(min_cases, int) or not 1 <= min_cases <= MAX_MIN_CASES:
         raise Invalid(f"must be a whole number from 1 to {MAX_MIN_CASES}", field="min_cases")

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from api.schemas import Strict
 
 
 class BreakdownEntry(BaseModel):
@@ -67,14 +69,12 @@ class History(BaseModel):
     months: list[Rating]
 
 
-class AdjustmentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class AdjustmentIn(Strict):
     stars: int = Field(ge=1, le=5, description="the leader's stars, 1 to 5")
     reason: str = Field(min_length=1, max_length=1000, description="why (shown beside the rating, audited)")
 
 
-class ComputeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ComputeIn(Strict):
     month: str = Field(max_length=7, description="YYYY-MM, a month that has ended")
     district: str | None = Field(None, max_length=64, description="one district (default: every one)")
 
