@@ -15,6 +15,7 @@ import typer
 from api.cli_exit import ExitCode, explain
 from api.cli_places import places_app
 from api.cli_roster import roster_app
+from api.cli_stars import stars_app
 from api.cli_support import (
     AS_JSON,
     OVERWRITE,
@@ -25,7 +26,6 @@ from api.cli_support import (
     print_json,
     refuse_existing,
 )
-from api.cli_stars import stars_app
 from api.cli_survey import survey_app
 from api.settings import PROJECT_ROOT, get_settings, libpq_url
 
