@@ -17,6 +17,7 @@ from api.cli_inspections import inspections_app
 from api.cli_places import places_app
 from api.cli_report import report_monthly
 from api.cli_roster import roster_app
+from api.cli_stars import stars_app
 from api.cli_support import (
     AS_JSON,
     OVERWRITE,
@@ -38,6 +39,7 @@ user_app = typer.Typer(help="Accounts and their role grants", no_args_is_help=Tr
 app.add_typer(user_app, name="user")
 app.add_typer(roster_app, name="roster")
 app.add_typer(survey_app, name="survey")
+app.add_typer(stars_app, name="stars")
 app.add_typer(places_app, name="places")
 app.add_typer(inspections_app, name="inspections")
 

@@ -45,6 +45,7 @@ from api.routes import (
     posters,
     public,
     routing,
+    stars,
     surveys,
     tiles,
     units,
@@ -66,7 +67,7 @@ VENDOR = {  # URL path -> directory in web/node_modules (installed by `npm ci`)
 # before areas: /api/areas/export and /import are not area codes.
 ROUTERS = (tiles, routing, incidents, auth, catalog, area_files, areas, places, ogc, posters, cases, attachments,
            handover, public, basemap_routes, units, admin, calendar, open311, live, heat, kpis, pages, health,
-           metrics_routes, surveys, disclosure, monthly_reports, patrols, inspections)
+           metrics_routes, surveys, disclosure, monthly_reports, patrols, inspections, stars)
 
 
 async def _warn_about_the_calendar(pool, settings: Settings) -> None:

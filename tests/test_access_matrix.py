@@ -5,7 +5,7 @@ route without an entry, a route that lost its ``Access`` rule, or a rule that ch
 without this table changing all fail here. Each route is then called with valid minimal
 parameters by
 
-* each role (admin, dispatcher, grid_manager, grid_worker, officer, analyst, operator), every one
+* each role (admin, dispatcher, grid_manager, grid_worker, officer, analyst, operator, leader), every one
   granted over the district ``330503`` (the officer linked to a police unit),
 * an out-of-scope dispatcher (granted over another street than the target incident and unit),
 * a user with an account but no grants,
@@ -44,18 +44,22 @@ from tests.open311_support import issue_open311_key
 DISTRICT = "330503"
 PNG = png_bytes()
 # operator: the monitoring's account, which reads /metrics and nothing else (every other route: 403)
-ROLES = ("admin", "dispatcher", "grid_manager", "grid_worker", "officer", "analyst", "operator")
-STAFF = frozenset(ROLES) - {"operator"}
+# leader (领导): reads KPIs, surveys and star ratings, adjusts star ratings; a session, nothing of the desks
+ROLES = ("admin", "dispatcher", "grid_manager", "grid_worker", "officer", "analyst", "operator", "leader")
+STAFF = frozenset(ROLES) - {"operator", "leader"}
+SESSIONS = STAFF | {"leader"}  # session
 PUBLIC = "public"
 DESKS = frozenset({"admin", "dispatcher", "grid_worker"})  # grid workers: the desk of grid-tier matters
 SENDERS = frozenset({"admin", "dispatcher"})  # sending units needs seeing them
 UNIT_STEPS = frozenset({"admin", "dispatcher", "officer"})  # dispatchers record steps reported by radio
 VERIFIERS = frozenset({"admin", "dispatcher", "grid_worker"})
 SUPERVISORS = frozenset({"admin", "dispatcher", "analyst"})
-KPI_READERS = frozenset({"admin", "dispatcher", "analyst", "grid_manager"})  # read_kpis
+KPI_READERS = frozenset({"admin", "dispatcher", "analyst", "grid_manager", "leader"})  # read_kpis
 # officers navigate by the map
 MAP_READERS = frozenset({"admin", "dispatcher", "grid_manager", "grid_worker", "analyst", "officer"})
-SURVEY_READERS = frozenset({"admin", "dispatcher", "grid_manager", "analyst"})  # read_surveys
+SURVEY_READERS = frozenset({"admin", "dispatcher", "grid_manager", "analyst", "leader"})  # read_surveys
+STAR_READERS = frozenset({"admin", "leader", "dispatcher", "analyst", "grid_manager"})  # read_stars
+STAR_ADJUSTERS = frozenset({"admin", "leader"})  # adjust_stars
 SURVEY_MANAGERS = frozenset({"admin", "analyst"})  # manage_surveys
 PLACE_READERS = MAP_READERS - {"officer"}  # read_places: the ground every desk of the area knows
 PLACE_EDITORS = frozenset({"admin", "grid_manager", "grid_worker"})  # edit_places
@@ -71,8 +75,8 @@ CHECKLIST_MANAGERS = frozenset({"admin", "analyst"})  # manage_checklists
 RULES: dict[tuple[str, str], str | frozenset[str]] = {
     ("POST", "/api/auth/token"): PUBLIC,
     ("POST", "/api/auth/refresh"): PUBLIC,
-    ("POST", "/api/auth/logout"): STAFF,
-    ("GET", "/api/auth/me"): STAFF,
+    ("POST", "/api/auth/logout"): SESSIONS,
+    ("GET", "/api/auth/me"): SESSIONS,
     ("GET", "/api/categories"): PUBLIC,
     ("GET", "/api/departments"): PUBLIC,
     ("GET", "/api/areas"): MAP_READERS,
@@ -122,7 +126,7 @@ RULES: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/metrics"): frozenset({"admin", "operator"}),  # read_metrics: activity, for the monitoring
     ("GET", "/docs"): PUBLIC,
     # the command-room cycle
-    ("GET", "/api/workflow/machine"): STAFF,
+    ("GET", "/api/workflow/machine"): SESSIONS,
     ("GET", "/api/desk/queue"): STAFF,
     ("GET", "/api/desk/notifications"): DESKS,
     ("GET", "/api/incidents/{incident_id}/recommendations"): DESKS,
@@ -214,6 +218,13 @@ RULES: dict[tuple[str, str], str | frozenset[str]] = {
     ("POST", "/api/inspections/visits/{visit_id}/photos"): INSPECTION_WORKERS,
     ("POST", "/api/inspections/visits/{visit_id}/checks"): INSPECTION_WORKERS,
     ("GET", "/api/inspections/figures"): INSPECTION_READERS,
+    # star ratings (星级工作站): computing and configuring are the admin's (manage_stars)
+    ("GET", "/api/stars"): STAR_READERS,
+    ("GET", "/api/stars/{kind}/{code}/history"): STAR_READERS,
+    ("POST", "/api/stars/{rating_id}/adjustment"): STAR_ADJUSTERS,
+    ("POST", "/api/stars/compute"): frozenset({"admin"}),
+    ("GET", "/api/stars/config/{district}"): STAR_READERS,
+    ("PUT", "/api/stars/config/{district}"): frozenset({"admin"}),
 }
 
 # Each action of the cycle and the roles that may take it (the state and body of the
@@ -267,6 +278,7 @@ SCOPED_OBJECT |= {("GET", "/api/inspections/due"), ("POST", "/api/inspections/pl
                   ("GET", "/api/inspections/plans/{plan_id}"), ("POST", "/api/inspections/visits/{visit_id}/arrive"),
                   ("POST", "/api/inspections/visits/{visit_id}/photos"),
                   ("POST", "/api/inspections/visits/{visit_id}/checks")}
+SCOPED_OBJECT |= {("GET", "/api/stars/{kind}/{code}/history")}
 
 # Routes outside the Access scheme, each for a documented reason.
 UNRULED = {
@@ -903,6 +915,41 @@ REQUESTS.update({
         "url": f"/api/inspections/visits/{_fresh_visit(w) if c in INSPECTION_WORKERS else _a_visit(w)}/checks",
         "json": {"department": "fire", "answers": FIRE_ANSWERS}},
     ("GET", "/api/inspections/figures"): lambda w, c: {"params": {"from": "2026-01-01", "to": "2030-12-31"}},
+})
+
+
+STARS_MONTH = "2026-10"  # a month of the sample that has ended
+
+
+def _star_config(w, c) -> dict:
+    from api.stars.config import default_document
+
+    return {"url": f"/api/stars/config/{DISTRICT}",
+            "json": {**default_document(), "note": f"matrix {c} {time.monotonic_ns()}"}}  # a new version each
+
+
+def _star_rating(w, c) -> dict:
+    """A rated station's newest rating of the month (computed first if the month has none)."""
+    def rated():
+        res = w.client.get("/api/stars", params={"month": STARS_MONTH}, headers=w.headers["admin"])
+        assert res.status_code == 200, res.text
+        return [r for r in res.json()["ratings"] if r["rated"]]
+
+    found = rated()
+    if not found:
+        res = w.client.post("/api/stars/compute", json={"month": STARS_MONTH}, headers=w.headers["admin"])
+        assert res.status_code == 200, res.text
+        found = rated()
+    return {"url": f"/api/stars/{found[0]['id']}/adjustment", "json": {"stars": 3, "reason": f"matrix {c}"}}
+
+
+REQUESTS.update({
+    ("GET", "/api/stars"): lambda w, c: {"params": {"month": STARS_MONTH, "kind": "unit"}},
+    ("GET", "/api/stars/{kind}/{code}/history"): lambda w, c: {"url": f"/api/stars/unit/{w.unit_code}/history"},
+    ("POST", "/api/stars/{rating_id}/adjustment"): _star_rating,
+    ("POST", "/api/stars/compute"): lambda w, c: {"json": {"month": STARS_MONTH, "district": DISTRICT}},
+    ("GET", "/api/stars/config/{district}"): lambda w, c: {"url": f"/api/stars/config/{DISTRICT}"},
+    ("PUT", "/api/stars/config/{district}"): _star_config,
 })
 
 

@@ -102,6 +102,10 @@ def said_in_one_line(text: str) -> str:
 def test_every_command_says_in_one_line_that_the_database_is_down(monkeypatch, capsys, files, tmp_path):
     monkeypatch.setenv("GRIDGOV_HOME", str(tmp_path / "home"))  # no command may touch the checkout's secrets
     monkeypatch.delenv("GRIDGOV_CONTACT_KEY", raising=False)
+    from api.stars.config import default_document
+
+    stars_config = tmp_path / "stars.json"  # a valid file: the database is what is missing
+    stars_config.write_text(json.dumps(default_document()))
     commands = {
         ("db", "start"): [], ("db", "stop"): [], ("db", "psql"): [], ("migrate",): [], ("load-sample",): [],
         ("refresh-units",): [], ("qr",): ["--area", "330503", "--out", files["out"]],
@@ -143,6 +147,8 @@ def test_every_command_says_in_one_line_that_the_database_is_down(monkeypatch, c
         ("inspections", "due"): ["330503-Z10", "--day", "2099-01-05"],
         ("inspections", "plan"): ["330503-Z10", "--day", "2099-01-05", "--team", "U-fire-003"],
         ("inspections", "figures"): ["--from", "2026-01-01", "--to", "2026-12-31"],
+        ("stars", "compute"): ["--month", "2026-10"], ("stars", "list"): ["--month", "2026-10"],
+        ("stars", "config", "show"): [], ("stars", "config", "set"): ["--file", stars_config, "--district", "330503"],
     }
     assert set(commands) | NOT_RUN == leaf_commands(), "a command was added: say here how it fails"
     get_settings.cache_clear()  # another module's test may have left the settings of another home cached
@@ -237,6 +243,12 @@ def test_a_bad_file_or_argument_is_one_line_and_writes_nothing(monkeypatch, caps
          "--as-of"),
         (["places", "aggregate", "330503001001001", "--as-of", "2026-11-30", "--source", "x", "--households", "-1"],
          ExitCode.USAGE, "households"),
+        (["stars", "compute", "--month", "2026-13"], ExitCode.USAGE, "month"),
+        (["stars", "compute", "--month", "2026-10", "--district", "nowhere"], ExitCode.USAGE, "nowhere"),
+        (["stars", "list", "--month", "2026-10", "--kind", "zone"], ExitCode.USAGE, "kind"),
+        (["stars", "config", "set", "--file", f["broken_json"], "--district", "330503"], ExitCode.USAGE, "not JSON"),
+        (["stars", "config", "set", "--file", f["schedule"], "--district", "330503"], ExitCode.USAGE, "unknown field"),
+        (["stars", "config", "set", "--file", f["missing"], "--district", "330503"], ExitCode.USAGE, "missing.csv"),
     ]
     for argv, expected, words in cases:
         code, out, err = run(monkeypatch, capsys, database_url, argv)

@@ -332,6 +332,7 @@ def world(client, engine, make_user, login):
     bases.update(kpi_bases(grid))
     bases.update(patrol_bases(client, admin, point, grid))
     bases.update(inspection_bases(client, engine, admin))
+    bases.update(star_bases(client, admin, unit))
     return {"client": client, "bases": bases, "admin": admin}
 
 
@@ -617,6 +618,35 @@ def kpi_bases(grid: str) -> dict[tuple[str, str], Base]:
         ("GET", "/api/kpis/{key}/histogram"): Base(path={"key": "response_time"}, query=window),
         ("GET", "/api/kpis/{key}/cases"): Base(path={"key": "closure_rate"},
                                                query={**window, "part": "denominator", "limit": "5", "offset": "0"}),
+    }
+
+
+def star_bases(client, admin: dict[str, str], unit: str) -> dict[tuple[str, str], Base]:
+    """Valid examples of the star ratings operations: the sample's October 2026 (computed once for
+    the adjustment's rating), an empty month to compute, the default configuration."""
+    from api.stars.config import default_document
+
+    month = "2026-10"
+
+    def fresh_adjustment(where: str, name: str) -> Base:
+        def rated():
+            res = client.get("/api/stars", params={"month": month}, headers=admin)
+            assert res.status_code == 200, res.text
+            return [r for r in res.json()["ratings"] if r["rated"]]
+
+        found = rated()
+        if not found:
+            assert client.post("/api/stars/compute", json={"month": month}, headers=admin).status_code == 200
+            found = rated()
+        return Base(path={"rating_id": str(found[0]["id"])}, json={"stars": 4, "reason": "checked on the ground"})
+
+    return {
+        ("GET", "/api/stars"): Base(query={"month": month, "kind": "station"}),
+        ("GET", "/api/stars/{kind}/{code}/history"): Base(path={"kind": "unit", "code": unit}),
+        ("POST", "/api/stars/{rating_id}/adjustment"): Base(fresh=fresh_adjustment),
+        ("POST", "/api/stars/compute"): Base(json={"month": "2025-01", "district": "330503"}),
+        ("GET", "/api/stars/config/{district}"): Base(path={"district": "330503"}),
+        ("PUT", "/api/stars/config/{district}"): Base(path={"district": "330503"}, json=default_document()),
     }
 
 

@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from api.auth.principal import Principal
 
-# ``operator``: the monitoring's account (a Prometheus scraper), holding READ_METRICS and nothing else
-ROLES = ("admin", "dispatcher", "grid_manager", "grid_worker", "officer", "analyst", "operator")
+# ``operator``: the monitoring's account (a Prometheus scraper), holding READ_METRICS and nothing else;
+# ``leader`` (领导): reads KPIs, surveys and star ratings of its areas, and adjusts star ratings
+ROLES = ("admin", "dispatcher", "grid_manager", "grid_worker", "officer", "analyst", "operator", "leader")
 AREA = "area"
 OWN_UNIT = "own_unit"
 OWN = "own"
@@ -62,12 +63,15 @@ class Capability(StrEnum):
     WORK_INSPECTIONS = "work_inspections"        # the visit on the phone: arrive, checklists, photos, findings
     MANAGE_CHECKLISTS = "manage_checklists"      # the departments' checklists per place category (versions)
     READ_INSPECTIONS = "read_inspections"        # plans, visits, the places due and the figures
+    READ_STARS = "read_stars"                    # monthly star ratings of workstations and units (星级)
+    ADJUST_STARS = "adjust_stars"                # a leader's adjustment of a rating, with a reason (audited)
+    MANAGE_STARS = "manage_stars"                # compute a month's ratings; the star configuration (admin)
 
 
 _STAFF = ("dispatcher", "grid_manager", "grid_worker", "officer", "analyst")
 
 POLICY: dict[Capability, dict[str, str]] = {
-    Capability.SESSION: dict.fromkeys(_STAFF, AREA),
+    Capability.SESSION: {**dict.fromkeys(_STAFF, AREA), "leader": AREA},
     Capability.READ_MAP: dict.fromkeys(_STAFF, AREA),  # officers navigate by the map
     Capability.READ_INCIDENTS: {"dispatcher": AREA, "grid_manager": AREA, "grid_worker": AREA,
                                 "analyst": AREA, "officer": OWN_UNIT},
@@ -101,9 +105,9 @@ POLICY: dict[Capability, dict[str, str]] = {
     # can do nothing else; no staff role holds it (admin does, as everything)
     Capability.READ_METRICS: {"operator": AREA},
     # KPIs count the cases in the holder's areas (api.kpi): the command room, analysts, grid managers
-    Capability.READ_KPIS: {"dispatcher": AREA, "analyst": AREA, "grid_manager": AREA},
+    Capability.READ_KPIS: {"dispatcher": AREA, "analyst": AREA, "grid_manager": AREA, "leader": AREA},
     # a street's survey scores with their counts: the leaders' and the analysts' (the public sees aggregates)
-    Capability.READ_SURVEYS: {"dispatcher": AREA, "grid_manager": AREA, "analyst": AREA},
+    Capability.READ_SURVEYS: {"dispatcher": AREA, "grid_manager": AREA, "analyst": AREA, "leader": AREA},
     Capability.MANAGE_SURVEYS: {"analyst": AREA},
     # the ground a grid knows (底数清、情况明): every desk of the area reads it; officers see the map only
     Capability.READ_PLACES: {"dispatcher": AREA, "grid_manager": AREA, "grid_worker": AREA, "analyst": AREA},
@@ -119,6 +123,11 @@ POLICY: dict[Capability, dict[str, str]] = {
     Capability.WORK_INSPECTIONS: {"officer": OWN_UNIT, "dispatcher": AREA},
     Capability.MANAGE_CHECKLISTS: {"analyst": AREA},
     Capability.READ_INSPECTIONS: {"dispatcher": AREA, "analyst": AREA, "grid_manager": AREA},
+    # star ratings (api.stars) of the stations and units in the holder's areas: those who read the KPIs
+    # they are made of; a leader (领导) may adjust one, with a reason; computing and configuring: admin
+    Capability.READ_STARS: {"leader": AREA, "dispatcher": AREA, "analyst": AREA, "grid_manager": AREA},
+    Capability.ADJUST_STARS: {"leader": AREA},
+    Capability.MANAGE_STARS: {},
 }
 
 

@@ -210,10 +210,11 @@ async def _params(conn: AsyncConnection, who: Principal, settings: Settings, s: 
     office_s = (datetime.combine(first, cal.day_end) - datetime.combine(first, cal.day_start)).total_seconds()
     work, cum = _working_days(cal, first, last, office_s)
     return {
+        # the reach first: its own ``unit`` (an officer's, unused by kpi_cases.sql) must not replace the unit filter
+        **reach(who, Capability.READ_KPIS).params(),
         "start": s.start, "stop": s.stop, "area": s.area, "category": s.category, "department": s.department,
         "unit": s.unit, "now": now, "tz": str(cal.tz), "day_start": cal.day_start, "office_s": office_s,
         "cal_first": first, "cal_work": work, "cal_cum": cum,
-        **reach(who, Capability.READ_KPIS).params(),
     }
 
 

@@ -5,7 +5,7 @@ findings that became cases (source 'inspection', the place attached). The defaul
 the sample's categories are loaded from api/inspections/default_checklists.json.
 
 Revision ID: 0029_inspections
-Revises: 0027_case_facts
+Revises: 0028_stars
 Create Date: 2026-12-08
 """
 import json
@@ -14,7 +14,7 @@ from importlib import resources
 from alembic import op
 
 revision = "0029_inspections"
-down_revision = "0027_case_facts"
+down_revision = "0028_stars"
 branch_labels = None
 depends_on = None
 
