@@ -226,3 +226,45 @@ def test_a_bin_of_the_response_times_opens_the_cases_measured_in_it(
         web.assert_clean()
     finally:
         web.context.close()
+
+
+def test_the_stations_stars_of_the_month_with_an_adjustment_beside_and_the_breakdown(
+        browser, live_server, http, dispatcher, make_user):  # noqa: F811
+    """The month's star ratings of the stations in reach, as the API ranks them; a leader's
+    adjustment is shown beside the computed stars with its reason; a row opens its breakdown."""
+    user, headers = dispatcher
+    admin = headers_for(http, *make_user("admin", DISTRICT))
+    month = "2026-10"
+    res = http.post("/api/stars/compute", json={"month": month}, headers=admin)
+    assert res.status_code == 200, res.text
+    ratings = http.get("/api/stars", params={"month": month, "kind": "station"}, headers=headers).json()["ratings"]
+    rated = [r for r in ratings if r["rated"]]
+    assert rated, "the sample's street has rated stations in 2026-10"
+    leader = headers_for(http, *make_user("leader", STREET))
+    reason = "整改到位，群众认可"
+    res = http.post(f"/api/stars/{rated[0]['id']}/adjustment", json={"stars": 5, "reason": reason}, headers=leader)
+    assert res.status_code == 200, res.text
+    web = Page(browser, live_server, viewport=BIG)
+    try:
+        open_dashboard(web, user)
+        page = web.page
+        page.get_by_test_id("dash-window").select_option("custom")
+        page.get_by_test_id("dash-from").fill("2026-10-01")
+        page.get_by_test_id("dash-to").fill("2026-10-31")
+        page.get_by_test_id("dash-to").dispatch_event("change")
+        page.wait_for_selector("[data-testid=dash-stars-month]:has-text('2026-10')", timeout=LOAD_MS)
+        page.wait_for_selector("body[data-dash-ready='1']", timeout=LOAD_MS)
+        rows = page.get_by_test_id("dash-star")
+        assert rows.evaluate_all("els => els.map(e => e.dataset.code)") == [r["code"] for r in ratings]
+        first = page.locator(f"[data-testid=dash-star][data-code='{rated[0]['code']}']")
+        assert first.get_by_test_id("dash-star-stars").inner_text() == "★★★★★"  # the adjusted stars are shown
+        adjusted = page.get_by_test_id("dash-star-adjusted").first
+        assert reason in adjusted.inner_text() and "★" * rated[0]["stars"] in adjusted.inner_text()
+        breakdown = page.get_by_test_id("dash-star-breakdown").first
+        assert breakdown.is_hidden()
+        first.click()
+        assert breakdown.is_visible()
+        assert breakdown.locator("li").count() == len(rated[0]["breakdown"])
+        web.assert_clean()
+    finally:
+        web.context.close()

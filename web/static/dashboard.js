@@ -137,6 +137,13 @@ async function load() {
       renderHistogram();
     }),
     attempt("dash.load.map", () => loadMap(q)),
+    attempt("dash.load.stars", async () => {
+      const month = starsMonth();
+      const doc = await api(`/api/stars?${qs({ month, kind: "station" })}`);
+      if (!fresh()) return;
+      dash.stars = { month, ratings: doc.ratings };
+      renderStars();
+    }),
   ]);
   if (seq === dash.seq) document.body.dataset.dashReady = "1";
 }
@@ -472,6 +479,58 @@ function monthOfWindow() {
   return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}`;
 }
 
+/** The month whose star ratings are shown: the window's own month (this or last month, or a
+ * custom window's first), else the last month that has ended. */
+function starsMonth() {
+  const w = $("d-window").value;
+  const [from] = windowDates();
+  const now = new Date();
+  const d = ["last_month", "this_month", "custom"].includes(w) ? from : new Date(now.getFullYear(), now.getMonth() - 1, 1);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}`;
+}
+
+const starText = (n) => "★".repeat(n) + "☆".repeat(5 - n);
+
+/** The stations' star ratings of the month, best first; each opens the breakdown that produced it,
+ * and a leader's adjustment is shown beside the computed stars with its reason. */
+function renderStars() {
+  const list = $("dash-stars");
+  if (!dash.stars) return;
+  replace($("dash-stars-month"), dash.stars.month);
+  const ratings = dash.stars.ratings;
+  if (!ratings.length) {
+    replace(list, h("li", { class: "dash-stars-none", dataset: { testid: "dash-stars-none" } }, t("dash.stars.none")));
+    return;
+  }
+  replace(list, ...ratings.map((r) => {
+    const name = r.name || r.code;
+    const adjusted = r.adjustment
+      ? h("div", { class: "dash-star-adjusted", dataset: { testid: "dash-star-adjusted" } },
+        t("dash.stars.adjusted", { computed: starText(r.stars), reason: r.adjustment.reason, by: r.adjustment.adjusted_by }))
+      : null;
+    const breakdown = h("ul", { class: "dash-star-breakdown", dataset: { testid: "dash-star-breakdown" }, hidden: true },
+      ...r.breakdown.map((b) => h("li", {},
+        `${getLang() === "zh" ? b.name_zh : b.name_en}: `,
+        b.value === null || b.value === undefined ? "–" : `${(b.value * 100).toFixed(1)}%`,
+        ` (${int(b.numerator)} / ${int(b.denominator)}) → ${b.points >= 0 ? "+" : ""}${b.points.toFixed(1)}`)));
+    const head = r.rated
+      ? [h("span", { class: "dash-star-rank" }, String(r.rank ?? "")),
+        h("span", { class: "dash-star-name" }, name),
+        h("span", { class: "dash-star-stars", dataset: { testid: "dash-star-stars" }, title: String(r.stars_shown) },
+          starText(r.stars_shown)),
+        h("span", { class: "dash-star-score" }, t("dash.stars.score", { score: r.score.toFixed(1) }))]
+      : [h("span", { class: "dash-star-rank" }, ""), h("span", { class: "dash-star-name" }, name),
+        h("span", { class: "dash-star-unrated" }, t("dash.stars.unrated", { cases: r.cases }))];
+    const toggle = h("button", { type: "button", class: "dash-star-row", dataset: { testid: "dash-star", code: r.code },
+      "aria-expanded": "false",
+      onclick: () => {
+        breakdown.hidden = !breakdown.hidden;
+        toggle.setAttribute("aria-expanded", String(!breakdown.hidden));
+      } }, ...head);
+    return h("li", { class: "dash-star" }, toggle, adjusted, breakdown);
+  }));
+}
+
 function reportArea() {
   return $("d-area").value || dash.me.grants?.[0]?.area_code || "";
 }
@@ -506,6 +565,7 @@ function onLang() {
   renderCategories();
   renderHistogram();
   renderMap();
+  renderStars();
   renderCasesTitle();
   if (dash.drill && !$("dash-cases").hidden) showCases();
 }
