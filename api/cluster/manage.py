@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -12,7 +13,7 @@ import psycopg
 
 from api.cluster import members, processes
 from api.cluster.layout import Layout
-from api.embedded_pg import ClusterError, ensure_postgis, pg_bindir
+from api.embedded_pg import ClusterError, _as_owner, ensure_postgis, pg_bindir
 
 APT = "apt-get install -y patroni etcd-server etcd-client"
 UP_STEPS = 8  # etcd, three nodes, a leader, a streaming synchronous standby, the database, the migrations
@@ -150,9 +151,6 @@ def down(layout: Layout) -> list[str]:
     stopped += list(pids)
     for node in layout.nodes:  # a PostgreSQL left behind by a Patroni that died: stop it too
         if (node.data / "postmaster.pid").exists():
-            import subprocess
-
-            from api.embedded_pg import _as_owner
             subprocess.run(_as_owner([str(pg_bindir() / "pg_ctl"), "-D", str(node.data), "-m", "fast", "-w",
                                       "stop"]), capture_output=True)
     etcd = processes.pid_of(layout.root / "etcd.pid", str(layout.etcd_dir))
