@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 GRIDGOV := $(VENV)/bin/gridgov
 PYTHON ?= python3
 
-.PHONY: run test test-fast bench setup db chromium gdal lint clean-db
+.PHONY: run test test-fast bench setup db chromium gdal patroni lint clean-db
 
 run: setup
 	@echo
@@ -13,7 +13,7 @@ run: setup
 	@echo
 	$(GRIDGOV) serve
 
-test: setup chromium gdal
+test: setup chromium gdal patroni
 	$(VENV)/bin/pytest -q -n auto --maxprocesses 4
 
 # the development lane: no browser, no fuzzing, no whole-cluster tests (tests/conftest.py SLOW_MODULES)
@@ -55,6 +55,12 @@ gdal:
 	@command -v ogrinfo >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gdal-bin; \
 	  else echo "ogrinfo missing: run as root: apt-get install -y gdal-bin"; exit 1; fi; }
+
+# Patroni and etcd for the failover test (tests/test_failover.py: `gridgov cluster up`): Debian's packages
+patroni:
+	@{ command -v patroni >/dev/null && command -v etcd >/dev/null && command -v etcdctl >/dev/null; } || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq patroni etcd-server etcd-client; \
+	  else echo "patroni/etcd missing: run as root: apt-get install -y patroni etcd-server etcd-client"; exit 1; fi; }
 
 # ruff on all the Python; mypy on the paths in pyproject.toml's [tool.mypy] (strict on spatial/ and api/auth/)
 lint: $(VENV)/.installed

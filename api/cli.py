@@ -12,6 +12,7 @@ from pathlib import Path
 
 import typer
 
+from api.cli_cluster import cluster_app
 from api.cli_exit import ExitCode, explain
 from api.cli_inspections import inspections_app
 from api.cli_places import places_app
@@ -35,6 +36,7 @@ app = typer.Typer(help="gridgov: grid-based grassroots governance on PostGIS", n
                   pretty_exceptions_enable=False)
 db_app = typer.Typer(help="The database: embedded PostgreSQL cluster or DATABASE_URL", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(cluster_app, name="cluster")
 user_app = typer.Typer(help="Accounts and their role grants", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(roster_app, name="roster")

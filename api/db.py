@@ -215,14 +215,16 @@ async def get_conn(request: Request) -> AsyncIterator[psycopg.AsyncConnection]:
         await conn.set_autocommit(False)
         try:
             yield conn
-        except BaseException:
-            if not conn.broken:
+        except BaseException as exc:
+            if isinstance(exc, psycopg.errors.ReadOnlySqlTransaction):  # the node was demoted (a failover):
+                await conn.close()  # never hand this connection out again; new ones find the primary
+            if not (conn.broken or conn.closed):
                 await conn.rollback()
             raise
         else:
             await conn.commit()
         finally:  # back to the pool in autocommit, outside any transaction, whatever happened
-            if not conn.broken:
+            if not (conn.broken or conn.closed):
                 if conn.info.transaction_status != TransactionStatus.IDLE:
                     await conn.rollback()
                 await conn.set_autocommit(True)

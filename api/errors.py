@@ -232,8 +232,10 @@ def database_unreachable(exc: BaseException) -> bool:
     # psycopg_pool.PoolTimeout (no pooled connection came free: the database hangs) is an OperationalError
     if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
         return True
+    # ReadOnlySqlTransaction (25006): a write on a connection to a node that is no longer the
+    # primary (a failover under way); the pool drops that connection (api.db.get_conn)
     return isinstance(exc, psycopg.errors.AdminShutdown | psycopg.errors.CannotConnectNow
-                      | psycopg.errors.CrashShutdown)
+                      | psycopg.errors.CrashShutdown | psycopg.errors.ReadOnlySqlTransaction)
 
 
 def install(app: FastAPI) -> None:

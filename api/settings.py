@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from api import secrets_store
+from api import dburl, secrets_store
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -225,16 +225,19 @@ class Settings(BaseSettings):
 
 
 def normalise_url(url: str) -> str:
-    """Accept plain ``postgresql://`` URLs and pin the psycopg 3 driver."""
+    """Accept plain ``postgresql://`` URLs and pin the psycopg 3 driver; a multi-host URL (a Patroni
+    cluster) gets its hosts as ``host=`` parameters, the form SQLAlchemy reads (``api.dburl``)."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
-    return url
+            url = "postgresql+psycopg://" + url[len(prefix):]
+            break
+    return dburl.to_sqlalchemy(url)
 
 
 def libpq_url(sqlalchemy_url: str) -> str:
-    """The same URL without the SQLAlchemy driver suffix, for psycopg/libpq."""
-    return sqlalchemy_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    """The same URL without the SQLAlchemy driver suffix, for psycopg/libpq (several hosts back in
+    the authority: ``h1:p1,h2:p2``)."""
+    return dburl.to_libpq(sqlalchemy_url.replace("postgresql+psycopg://", "postgresql://", 1))
 
 
 @functools.lru_cache

