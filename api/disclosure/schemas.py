@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from api.surveys.schemas import FollowUpPublic  # the one public shape of a follow-up item
+
 
 class Cell(BaseModel):
     received: int | None = Field(description="cases received in the month (None: suppressed)")
@@ -34,18 +36,6 @@ class PublicDimension(PublicScore):
     name_en: str
 
 
-class PublicFollowUp(BaseModel):
-    id: int
-    indicator: str
-    owner: str = Field(description="a department or unit code (never a person)")
-    owner_name: str | None
-    owner_name_en: str | None
-    measures: str
-    deadline: date
-    status: Literal["planned", "in_progress", "done"]
-    progress: str
-
-
 class PeriodShown(BaseModel):
     id: int
     opens: date
@@ -58,7 +48,7 @@ class StreetSurvey(BaseModel):
     rank: int | None
     overall: PublicScore
     dimensions: list[PublicDimension]
-    followups: list[PublicFollowUp]
+    followups: list[FollowUpPublic]
 
 
 class StreetRow(Cell):
