@@ -245,3 +245,37 @@ def test_a_public_page_reports_its_failed_load_the_same_way(browser, live_server
         assert web.page_errors == [] and web.csp_violations() == []
     finally:
         web.context.close()
+
+
+def test_the_top_bar_lists_the_other_pages_the_account_may_open(browser, live_server, dispatcher, make_user):  # noqa: F811
+    """A dispatcher on the desk finds the map, the console, the patrols they supervise, the dashboard
+    and the public results in the top bar's menu, never the grid editor or the holiday calendar (nor
+    the page they are on); a grid worker finds the patrol and not the dashboard."""
+    web = Page(browser, live_server)
+    try:
+        page = web.page
+        login(web, "/desk", *dispatcher)
+        nav = page.get_by_test_id("page-nav")
+        nav.wait_for()
+        hrefs = page.get_by_test_id("page-nav-link").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+        assert {"/", "/console", "/patrol", "/dashboard", "/public"} <= set(hrefs)
+        assert not {"/desk", "/editor", "/admin/calendar"} & set(hrefs)
+        nav.locator("summary").click()
+        expect(page.locator("[data-testid=page-nav-link][href='/dashboard']")).to_have_text("领导驾驶舱")
+        page.get_by_test_id("lang-toggle").click()
+        expect(page.locator("[data-testid=page-nav-link][href='/dashboard']")).to_have_text("Dashboard")
+        page.locator("[data-testid=page-nav-link][href='/console']").click()
+        page.wait_for_url("**/console")
+        page.get_by_test_id("page-nav").wait_for()  # the same session: no login card
+        assert page.get_by_test_id("login-form").is_hidden()
+        assert_no_page_errors(web)
+    finally:
+        web.context.close()
+    worker = Page(browser, live_server)
+    try:
+        login(worker, "/desk", *make_user("grid_worker", "330503001001001"))
+        worker.page.get_by_test_id("page-nav").wait_for()
+        hrefs = worker.page.get_by_test_id("page-nav-link").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+        assert "/patrol" in hrefs and "/dashboard" not in hrefs
+    finally:
+        worker.context.close()

@@ -100,12 +100,42 @@ async function enter(me) {
   $("app-view").hidden = false;
   document.body.dataset.view = "app";
   if ($("user-name")) $("user-name").textContent = me.username;
+  drawNav(me);
   if (!allowed(me, opts.capability)) {
     showDenied(opts.denied);
     opts.onDenied?.(me);
     return;
   }
   await run(opts.onReady, me);
+}
+
+// ---------------------------------------------------------------- the pages a user may open
+
+// Every staff page with the capability that opens it (any of a list), as the page's own startPage
+// asks it, and the public disclosure, which everyone may read.
+const PAGES = [
+  ["/", "nav.map", "read_map"],
+  ["/desk", "nav.desk", ["work_desk", "supervise_cases"]],
+  ["/console", "nav.console", "read_incidents"],
+  ["/unit", "nav.unit", "work_assignments"],
+  ["/patrol", "nav.patrol", ["report_patrol", "read_patrol_tracks"]],
+  ["/inspections", "nav.inspections", "plan_inspections"],
+  ["/editor", "nav.editor", "edit_areas"],
+  ["/dashboard", "nav.dashboard", "read_kpis"],
+  ["/admin/calendar", "nav.calendar", "manage_calendar"],
+  ["/public", "nav.public", null],
+];
+
+/** A menu of the other pages the user's capabilities open, in the page's top bar (where it has one). */
+function drawNav(me) {
+  const bar = document.querySelector(".topbar .user");
+  if (!bar || bar.querySelector("[data-testid=page-nav]")) return;
+  const here = window.location.pathname;
+  const links = PAGES.filter(([path, , capability]) => path !== here && allowed(me, capability))
+    .map(([path, key]) => h("li", {}, h("a", { href: path, dataset: { testid: "page-nav-link", i18n: key } }, t(key))));
+  if (!links.length) return;
+  bar.prepend(h("details", { class: "page-nav", dataset: { testid: "page-nav" } },
+    h("summary", { dataset: { i18n: "nav.pages" } }, t("nav.pages")), h("ul", {}, ...links)));
 }
 
 // ---------------------------------------------------------------- the login card
