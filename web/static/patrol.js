@@ -132,11 +132,16 @@ function send() {
   return state.sending;
 }
 
+/** Fixes not sent now stay in the outbox for the next try; whoever looks at the console sees why. */
+function unsent(e) {
+  console.warn("patrol fixes not sent yet (kept in the outbox):", e);
+}
+
 function watch() {
   if (!navigator.geolocation) return showError(t("patrol.nogps"));
   state.watch = navigator.geolocation.watchPosition(onFix, () => showError(t("patrol.nogps")),
     { enableHighAccuracy: true, maximumAge: 0 });
-  state.timer = setInterval(() => send().catch(() => {}), SEND_EVERY_MS);
+  state.timer = setInterval(() => send().catch(unsent), SEND_EVERY_MS);
 }
 
 async function startPatrol() {
@@ -186,7 +191,7 @@ async function reportOnPatrol(e) {
   if (!here) { out.textContent = t("patrol.nogps"); return; }
   const settled = $("patrol-settled").checked;
   try {
-    await send().catch(() => {});  // the track first, so the nearest fix is there
+    await send().catch(unsent);  // the track first, so the nearest fix is there
     const doc = await api(`/api/patrols/${kept.id}/reports`, { method: "POST", body: {
       lon: here.lon, lat: here.lat, category: $("patrol-category").value,
       description: $("patrol-description").value.trim(), settled_on_spot: settled,
